@@ -1,0 +1,49 @@
+# The few targets a person needs. `make demo` and `make test` work on a fresh clone.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+JOBS    ?= 2
+
+.PHONY: demo test lint format bench refresh-golden system-deps clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@$(MAKE) --no-print-directory system-deps
+	touch $(STAMP)
+
+# WeasyPrint runs about twice as fast with HarfBuzz's subsetter; install it where we can.
+system-deps:
+	@if ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq libharfbuzz-subset0 >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libharfbuzz-subset0 >/dev/null 2>&1)) || \
+	  echo "note: could not install libharfbuzz-subset0; PDF builds will be slower"; \
+	else echo "note: 'sudo apt-get install libharfbuzz-subset0' makes PDF building about twice as fast"; fi
+
+demo: $(STAMP)
+	$(VENV)/bin/lettersmith check
+	$(VENV)/bin/lettersmith build
+	@echo "Letters written to out/:"; find out -type f | sort
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/build_bench.py
+	$(PY) benchmarks/send_bench.py
+
+refresh-golden: $(STAMP)
+	$(PY) tests/golden/refresh.py
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,3 @@
+from lettersmith.cli import main
+
+main()

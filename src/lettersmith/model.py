@@ -1,0 +1,258 @@
+"""The data that flows through the pipeline.
+
+Two halves: what the workspace says (loaded and validated by ``workspace``), and the
+composed letter (made by ``compose``) that every renderer -- PDF, DOCX, email -- takes
+as its only input, so that they never disagree about the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Language = Literal["nb", "nn", "en"]
+LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
+Mode = Literal["joint", "each"]
+
+# --------------------------------------------------------------------------- workspace
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was written, for error messages: ``recipients.yaml:14``."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    about: str | None = None
+    address: tuple[str, ...] = ()
+    email: str | None = None
+    website: str | None = None
+    logo: Path | None = None  # resolved, absolute
+
+
+@dataclass(frozen=True)
+class Signatory:
+    id: str
+    name: str
+    title: str | None = None
+    signature: Path | None = None  # resolved, absolute
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    email: str
+    title: str | None = None
+    name: str | None = None
+    organisation: str | None = None
+    address: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: Language | None = None
+    salutation: str | None = None
+    club: str | None = None  # the club that added it, None for the register
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``count`` messages per ``seconds``."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str  # the ``from:`` field, one mailbox, display name allowed
+    reply_to: str | None = None
+    bcc: str | None = None
+    smtp: SmtpSettings | None = None
+    rate: Rate | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    id: str
+    title: str
+    adopted_by: str
+    adopted_on: dt.date
+    language: Language
+    body: str  # Markdown, as adopted
+    path: Path
+    body_line: int = 1  # line of the body's first line in the file
+
+
+@dataclass(frozen=True)
+class LetterSpec:
+    """A mailing as written in ``letters/<id>.yaml``, with a club's overrides applied."""
+
+    id: str
+    path: Path
+    position: str
+    to: tuple[str, ...]  # recipient ids and ``tag:NAME`` selectors
+    signatory: str
+    mode: Mode = "joint"
+    date: dt.date | None = None
+    place: str | None = None
+    subject: str | None = None
+    email: str | None = None  # cover note, Markdown
+    attachments: tuple[Path, ...] = ()  # resolved, absolute
+    append: str | None = None  # a club's own paragraphs, Markdown
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Club:
+    id: str
+    path: Path
+    name: str | None = None
+    place: str | None = None
+    language: Language | None = None
+    organisation: dict = field(default_factory=dict)  # overrides of Organisation fields
+    signatories: dict[str, Signatory] = field(default_factory=dict)
+    recipients: dict[str, Recipient] = field(default_factory=dict)
+    letters: dict[str, dict] = field(default_factory=dict)  # letter id -> validated overrides
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded, validated workspace; under a club, the club's effective view of it."""
+
+    root: Path
+    organisation: Organisation
+    language: Language = "nb"
+    place: str | None = None
+    signatories: dict[str, Signatory] = field(default_factory=dict)
+    recipients: dict[str, Recipient] = field(default_factory=dict)
+    positions: dict[str, Position] = field(default_factory=dict)
+    letters: dict[str, LetterSpec] = field(default_factory=dict)
+    clubs: dict[str, Club] = field(default_factory=dict)
+    mail: MailSettings | None = None
+    club: str | None = None  # set in a club's view
+    template_dirs: tuple[Path, ...] = ()  # searched first to last, before the built-in ones
+
+    @property
+    def out_dir(self) -> Path:
+        base = self.root / "out"
+        return base / "clubs" / self.club if self.club else base
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".lettersmith"
+
+
+# --------------------------------------------------------------------------- composed letter
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with one style. A ``"\\n"`` text is a hard line break."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int  # 1 is the highest level inside a letter body
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    ordered: bool
+    items: tuple[tuple[Block, ...], ...]  # each item holds paragraphs and nested lists
+    start: int = 1
+
+
+Block = Paragraph | Heading | ListBlock
+
+
+@dataclass(frozen=True)
+class Addressee:
+    id: str
+    lines: tuple[str, ...]  # as printed in the address field
+    email: str
+    display_name: str  # for the To: header
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    address: tuple[str, ...] = ()
+    email: str | None = None
+    website: str | None = None
+    logo: Path | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    name: str
+    title: str | None = None
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """Fixed words in the letter's language."""
+
+    closing: str  # "Vennlig hilsen"
+    see_list: str  # shown in the address field when it cannot hold every addressee
+    list_heading: str  # heading of the full list of addressees after the signature
+    page: str  # "Side {page} av {pages}"
+    attachments: str  # "Vedlegg"
+
+
+@dataclass(frozen=True)
+class ComposedLetter:
+    letter_id: str
+    club_id: str | None
+    stem: str  # output file name without suffix: the letter id, or the recipient id in each mode
+    language: Language
+    sender: Sender
+    addressees: tuple[Addressee, ...]
+    place: str
+    date: dt.date
+    date_line: str  # "Halden, 10.12.2024"
+    intro: str  # "... vedtok på Representantskapsmøtet 14. september 2024 følgende uttalelse:"
+    title: str
+    subject: str
+    body: tuple[Block, ...]
+    closing: str
+    signature: Signature
+    phrases: Phrases
+    about: str | None = None
+    salutation: str | None = None
+    appended: tuple[Block, ...] = ()  # a club's own paragraphs, after the adopted body
+    cover_note: tuple[Block, ...] = ()  # the email's body
+    attachments: tuple[Path, ...] = ()
+    root: Path = Path(".")  # the workspace root: renderers may read files only under it
+    template_dirs: tuple[Path, ...] = ()  # club's, then workspace's; built-ins come last
