@@ -1,0 +1,235 @@
+"""Local clubs: read ``clubs/<club>.yaml``, and the workspace as a club sees it.
+
+A club inherits everything and overrides what it names. It cannot touch the adopted text of
+a position (its title and body are what a meeting voted for); it may only append its own
+paragraphs after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from lettersmith import records
+from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.model import LANGUAGES, Club, Workspace
+from lettersmith.records import LETTER_FIELDS, RECIPIENTS_FILE
+from lettersmith.yamlload import Checker, Map, did_you_mean
+
+CLUB_FIELDS = ("name", "place", "language", "organisation", "signatories", "recipients", "letters")
+CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo")
+OVERRIDE_FIELDS = (*LETTER_FIELDS, "append")
+LOCKED_FIELDS = ("title", "body", "adopted_by", "adopted_on", "positions")
+LOCKED_MESSAGE = (
+    "the adopted text is locked: a club cannot change a position's {what}, because it is "
+    "what the meeting adopted. Remove this and put the club's own paragraphs under `append:`, "
+    "which comes after the adopted text"
+)
+
+# club id -> letter id -> field -> line in the club's file
+OverrideLines = dict[str, dict[str, dict[str, int]]]
+
+
+def club_view(ws: Workspace, club_id: str) -> Workspace:
+    """The workspace as the club sees it: its name, place, people, letters and files first."""
+    club = ws.clubs.get(club_id)
+    if club is None:
+        raise WorkspaceError(
+            Problem(
+                f"clubs/{club_id}.yaml",
+                None,
+                f"no club '{club_id}'{did_you_mean(club_id, ws.clubs) or '.'} "
+                f"Clubs: {', '.join(ws.clubs) or 'none yet (add clubs/<club>.yaml)'}",
+            )
+        )
+    club_dir = ws.root / "clubs" / club_id
+
+    def prefer_club(path: Path | None) -> Path | None:
+        """The club's copy of a workspace asset (clubs/<club>/assets/x for assets/x), if any."""
+        if path is None or not path.is_relative_to(ws.root / "assets"):
+            return path
+        candidate = (club_dir / path.relative_to(ws.root)).resolve()
+        return candidate if candidate.is_relative_to(ws.root) and candidate.is_file() else path
+
+    organisation = dataclasses.replace(
+        ws.organisation, name=club.name or ws.organisation.name, **club.organisation
+    )
+    organisation = dataclasses.replace(organisation, logo=prefer_club(organisation.logo))
+    signatories = {
+        sid: dataclasses.replace(signatory, signature=prefer_club(signatory.signature))
+        for sid, signatory in {**ws.signatories, **club.signatories}.items()
+    }
+    letters = {}
+    for letter_id, letter in ws.letters.items():
+        letter = dataclasses.replace(letter, **club.letters.get(letter_id, {}))
+        letters[letter_id] = dataclasses.replace(
+            letter, attachments=tuple(prefer_club(path) for path in letter.attachments)
+        )
+    return dataclasses.replace(
+        ws,
+        organisation=organisation,
+        language=club.language or ws.language,
+        place=club.place or ws.place,
+        signatories=signatories,
+        recipients={**ws.recipients, **club.recipients},
+        letters=letters,
+        club=club_id,
+        template_dirs=tuple(
+            folder for folder in (club_dir / "templates", ws.root / "templates") if folder.is_dir()
+        ),
+    )
+
+
+def load_clubs(ws: Workspace, problems: list[Problem]) -> tuple[dict[str, Club], OverrideLines]:
+    """Every club file, checked against the workspace it builds on."""
+    clubs: dict[str, Club] = {}
+    override_lines: OverrideLines = {}
+    for path in records.id_files(ws.root, "clubs", ".yaml", problems):
+        club, lines = _read_club(ws, path, problems)
+        if club is not None:
+            clubs[club.id], override_lines[club.id] = club, lines
+    return clubs, override_lines
+
+
+def club_letter_problems(
+    ws: Workspace, override_lines: OverrideLines, known: list[Problem]
+) -> list[Problem]:
+    """Every letter as each club sees it; what a club changed is blamed on the club's file.
+
+    A club's view only adds to what the workspace has, so a field the club leaves alone was
+    already checked in the letter's own file.
+    """
+    problems = []
+    for club_id in ws.clubs:
+        view = club_view(ws, club_id)
+        club_file = f"clubs/{club_id}.yaml"
+        unsure = records.unsure_references(
+            known, (RECIPIENTS_FILE, club_file), (records.WORKSPACE_FILE, club_file)
+        )
+        for letter in view.letters.values():
+            lines = override_lines[club_id].get(letter.id, {})
+
+            def blame(field, lines=lines, club_id=club_id, letter_id=letter.id):
+                if field not in lines:
+                    return None
+                return f"clubs/{club_id}.yaml", lines[field], f"letters.{letter_id}.{field}"
+
+            problems += records.letter_reference_problems(letter, view, blame, unsure)
+    return problems
+
+
+def _read_club(
+    ws: Workspace, path: Path, problems: list[Problem]
+) -> tuple[Club | None, dict[str, dict[str, int]]]:
+    rel = f"clubs/{path.name}"
+    club_id = path.stem
+    # A path in a club's file is looked up in the club's folder first: assets/x is
+    # clubs/<club>/assets/x when the club has it, else the workspace's assets/x.
+    bases = (ws.root / "clubs" / club_id, ws.root)
+    checker = Checker(rel, problems)
+    node = records.read_yaml(ws.root, rel, problems)
+    if node is None:
+        return Club(id=club_id, path=path), {}
+    top = checker.mapping(_without_locked(node, checker, ""), "", CLUB_FIELDS, line=1)
+    if top is None:
+        return None, {}
+    organisation = {}
+    if top.get("organisation") is not None:
+        org = checker.mapping(
+            top.get("organisation"),
+            "organisation",
+            CLUB_ORGANISATION_FIELDS,
+            line=top.key_line("organisation"),
+        )
+        if org is not None:
+            organisation = records.organisation_fields(org, checker, "organisation", ws.root, bases)
+    signatories = {}
+    if top.get("signatories") is not None:
+        signatories = records.read_signatories(
+            top.get("signatories"), checker, "signatories", bases
+        )
+    letters, lines = _read_overrides(ws, top, checker, bases)
+    return (
+        Club(
+            id=club_id,
+            path=path,
+            name=checker.text(top.get("name"), "name"),
+            place=checker.text(top.get("place"), "place"),
+            language=checker.choice(top.get("language"), "language", LANGUAGES),
+            organisation=organisation,
+            signatories=signatories,
+            recipients=_read_club_recipients(ws, top, checker, club_id),
+            letters=letters,
+        ),
+        lines,
+    )
+
+
+def _read_club_recipients(ws: Workspace, top: Map, checker: Checker, club_id: str) -> dict:
+    node = top.get("recipients")
+    if node is None:
+        return {}
+    if not isinstance(node, Map):
+        checker.problem(node.line, "recipients: expected a mapping from recipient id to fields")
+        return {}
+    recipients = records.read_recipients(node, checker, "recipients.", club=club_id)
+    for rid in [rid for rid in recipients if rid in ws.recipients]:
+        checker.problem(
+            node.key_line(rid),
+            f"recipients.{rid}: the id '{rid}' is already in the register at "
+            f"{ws.recipients[rid].source or RECIPIENTS_FILE}; give the club's recipient "
+            f"another id, such as '{club_id}-{rid}'",
+        )
+        del recipients[rid]
+    return recipients
+
+
+def _read_overrides(
+    ws: Workspace, top: Map, checker: Checker, bases: tuple[Path, ...]
+) -> tuple[dict[str, dict], dict[str, dict[str, int]]]:
+    """The club's per-letter overrides: letter id -> {field: value}, and their lines."""
+    node = top.get("letters")
+    if node is None:
+        return {}, {}
+    if not isinstance(node, Map):
+        checker.problem(node.line, "letters: expected a mapping from letter id to overrides")
+        return {}, {}
+    overrides, lines = {}, {}
+    for letter_id, (line, value) in node.entries.items():
+        field = f"letters.{letter_id}"
+        if letter_id not in ws.letters:
+            if (ws.root / "letters" / f"{letter_id}.yaml").is_file():
+                continue  # the letter has problems of its own, reported in its file
+            checker.problem(
+                line,
+                f"{field}: no letters/{letter_id}.yaml{did_you_mean(letter_id, ws.letters) or '.'}"
+                f" Letters: {', '.join(ws.letters) or 'none yet'}",
+            )
+            continue
+        entry = checker.mapping(
+            _without_locked(value, checker, f"{field}."), field, OVERRIDE_FIELDS, line=line
+        )
+        if entry is None:
+            continue
+        values, lines[letter_id] = records.letter_fields(
+            entry, checker, f"{field}.", ws.root, bases
+        )
+        if entry.get("append") is not None:
+            lines[letter_id]["append"] = entry.get("append").line
+            append = checker.text(entry.get("append"), f"{field}.append", multiline=True)
+            if append is not None:
+                values["append"] = append
+        overrides[letter_id] = values
+    return overrides, lines
+
+
+def _without_locked(node, checker: Checker, field: str):
+    """``node`` without the keys that would replace adopted text, each reported."""
+    if not isinstance(node, Map):
+        return node
+    for key in LOCKED_FIELDS:
+        if key in node.entries:
+            what = "text" if key == "positions" else key.replace("_", " ")
+            checker.problem(node.key_line(key), f"{field}{key}: {LOCKED_MESSAGE.format(what=what)}")
+    kept = {key: entry for key, entry in node.entries.items() if key not in LOCKED_FIELDS}
+    return Map(kept, node.line)

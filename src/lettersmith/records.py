@@ -1,0 +1,338 @@
+"""The records that workspace files and club files share, read and checked the same way.
+
+Recipients, signatories, organisation fields, letter fields and asset paths are written in
+the workspace's own files and again in a club's; both go through these readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+
+from lettersmith.errors import Problem
+from lettersmith.model import LANGUAGES, LetterSpec, Recipient, Signatory, Source, Workspace
+from lettersmith.yamlload import (
+    Checker,
+    Map,
+    Node,
+    Seq,
+    did_you_mean,
+    invalid_id,
+    is_empty,
+    is_id,
+    parse_yaml,
+)
+
+WORKSPACE_FILE = "lettersmith.yaml"
+RECIPIENTS_FILE = "recipients.yaml"
+SIGNATORY_FIELDS = ("name", "title", "signature")
+RECIPIENT_FIELDS = (
+    "title", "name", "organisation", "email", "address", "tags", "language", "salutation",
+)  # fmt: skip
+LETTER_FIELDS = (
+    "position", "to", "mode", "date", "place", "signatory", "subject", "email", "attachments",
+)  # fmt: skip
+MODES = ("joint", "each")
+TAG_PREFIX = "tag:"
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_text(root: Path, rel: str, problems: list[Problem]) -> str | None:
+    """A file's text, or None (and a problem) when it is unreadable or not UTF-8."""
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as err:
+        problems.append(Problem(rel, None, f"cannot be read: {err.strerror}"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problems.append(Problem(rel, line, "is not UTF-8 text; save it as UTF-8"))
+        return None
+
+
+def read_yaml(root: Path, rel: str, problems: list[Problem]) -> Node | None:
+    if not (root / rel).is_file():
+        return None
+    text = read_text(root, rel, problems)
+    return None if text is None else parse_yaml(text, rel, problems)
+
+
+def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> list[Path]:
+    """The ``*suffix`` files in ``folder`` whose stem is a valid id, by name."""
+    found = []
+    directory = root / folder
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.iterdir()):
+        rel = f"{folder}/{path.name}"
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.suffix in (".yml", ".markdown") and suffix != path.suffix:
+            problems.append(Problem(rel, None, f"is ignored; rename it to {path.stem}{suffix}"))
+        elif path.suffix == suffix:
+            if is_id(path.stem):
+                found.append(path)
+            else:
+                problems.append(
+                    Problem(rel, None, f"the file name is the id: {invalid_id(path.stem)}")
+                )
+    return found
+
+
+def asset(
+    checker: Checker, node: Node | None, field: str, root: Path, bases: Sequence[Path]
+) -> Path | None:
+    """The file a path names, looked up under each of ``bases`` in turn; never outside ``root``."""
+    value = checker.text(node, field)
+    if value is None:
+        return None
+    written = Path(value)
+    candidates = [written] if written.is_absolute() else [base / written for base in bases]
+    for candidate in candidates:
+        try:
+            resolved = candidate.resolve()
+            if not resolved.is_relative_to(root):
+                checker.problem(
+                    node.line,
+                    f"{field}: '{value}' is outside the workspace; "
+                    "copy the file into assets/ and write assets/NAME",
+                )
+                return None
+            if resolved.is_file():
+                return resolved
+        except (OSError, RuntimeError, ValueError):
+            continue
+    places = " or ".join(f"{relative_to(c, root)}" for c in candidates)
+    checker.problem(node.line, f"{field}: no file {places}; put the file there or fix the path")
+    return None
+
+
+def relative_to(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def organisation_fields(
+    org: Map, checker: Checker, field: str, root: Path, bases: Sequence[Path]
+) -> dict:
+    """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
+    readers: dict[str, Callable[[Node, str], object]] = {
+        "about": lambda node, name: checker.text(node, name, multiline=True),
+        "address": checker.text_list,
+        "email": checker.email,
+        "website": checker.text,
+        "logo": lambda node, name: asset(checker, node, name, root, bases),
+    }
+    values = {}
+    for key, read in readers.items():
+        if key in org.entries and (value := read(org.get(key), f"{field}.{key}")) not in (None, ()):
+            values[key] = value
+    return values
+
+
+def read_signatories(
+    node: Node, checker: Checker, field: str, bases: Sequence[Path]
+) -> dict[str, Signatory]:
+    if not isinstance(node, Map):
+        checker.problem(node.line, f"{field}: expected a mapping from signatory id to fields")
+        return {}
+    root = bases[-1]
+    signatories = {}
+    for sid, (line, value) in node.entries.items():
+        name = f"{field}.{sid}"
+        if not is_id(sid):
+            checker.problem(line, f"{name}: {invalid_id(sid)}")
+            continue
+        entry = checker.mapping(value, name, SIGNATORY_FIELDS, ("name",), line=line)
+        if entry is None:
+            continue
+        signatories[sid] = Signatory(
+            id=sid,
+            name=checker.text(entry.get("name"), f"{name}.name") or "",
+            title=checker.text(entry.get("title"), f"{name}.title"),
+            signature=asset(checker, entry.get("signature"), f"{name}.signature", root, bases),
+            source=Source(checker.file, line),
+        )
+    return signatories
+
+
+def read_recipients(
+    node: Map, checker: Checker, field: str, club: str | None = None
+) -> dict[str, Recipient]:
+    """The recipients in a mapping from id to fields (recipients.yaml, or a club's)."""
+    recipients = {}
+    for rid, (line, value) in node.entries.items():
+        name = f"{field}{rid}"
+        if not is_id(rid):
+            checker.problem(line, f"{name}: {invalid_id(rid)}")
+            continue
+        entry = checker.mapping(value, name, RECIPIENT_FIELDS, ("email",), line=line)
+        if entry is None:
+            continue
+        if all(is_empty(entry.get(key)) for key in ("title", "name", "organisation")):
+            checker.problem(
+                line, f"{name}: give at least one of title, name or organisation to address it to"
+            )
+        tags = checker.text_list(entry.get("tags"), f"{name}.tags")
+        for tag in tags:
+            if not is_id(tag):
+                checker.problem(entry.get("tags").line, f"{name}.tags: {invalid_id(tag)}")
+        email = checker.email(entry.get("email"), f"{name}.email")
+        if email is None:
+            continue
+        recipients[rid] = Recipient(
+            id=rid,
+            email=email,
+            title=checker.text(entry.get("title"), f"{name}.title"),
+            name=checker.text(entry.get("name"), f"{name}.name"),
+            organisation=checker.text(entry.get("organisation"), f"{name}.organisation"),
+            address=checker.text_list(entry.get("address"), f"{name}.address"),
+            tags=tags,
+            language=checker.choice(entry.get("language"), f"{name}.language", LANGUAGES),
+            salutation=checker.text(entry.get("salutation"), f"{name}.salutation"),
+            club=club,
+            source=Source(checker.file, line),
+        )
+    return recipients
+
+
+def select(ws: Workspace, selector: str) -> list[Recipient] | None:
+    if selector.startswith(TAG_PREFIX):
+        tag = selector[len(TAG_PREFIX) :]
+        tagged = [r for r in ws.recipients.values() if tag in r.tags]
+        return tagged or None
+    recipient = ws.recipients.get(selector)
+    return [recipient] if recipient else None
+
+
+def register_name(ws: Workspace) -> str:
+    return f"{RECIPIENTS_FILE} + clubs/{ws.club}.yaml" if ws.club else RECIPIENTS_FILE
+
+
+def unknown_selector(ws: Workspace, selector: str) -> str:
+    if selector.startswith(TAG_PREFIX):
+        tags = sorted({tag for r in ws.recipients.values() for tag in r.tags})
+        tag = selector[len(TAG_PREFIX) :]
+        return (
+            f"no recipient has the tag '{tag}'{did_you_mean(tag, tags) or '.'} "
+            f"Tags in use: {', '.join(tags) or 'none'}"
+        )
+    return (
+        f"no recipient '{selector}'{did_you_mean(selector, ws.recipients) or '.'} "
+        "`lettersmith recipients` lists them"
+    )
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def letter_fields(
+    mapping: Map, checker: Checker, field: str, root: Path, bases: Sequence[Path]
+) -> tuple[dict, dict[str, int]]:
+    """The letter fields ``mapping`` sets, converted, and the line of each."""
+    readers: dict[str, Callable[[Node, str], object]] = {
+        "position": checker.ident,
+        "to": lambda node, name: _read_selectors(checker, node, name),
+        "mode": lambda node, name: checker.choice(node, name, MODES),
+        "date": checker.date,
+        "place": checker.text,
+        "signatory": checker.ident,
+        "subject": checker.text,
+        "email": lambda node, name: checker.text(node, name, multiline=True),
+        "attachments": lambda node, name: _read_attachments(checker, node, name, root, bases),
+    }
+    values, lines = {}, {}
+    for key, read in readers.items():
+        if key in mapping.entries:
+            node = mapping.get(key)
+            lines[key] = node.line
+            value = read(node, f"{field}{key}")
+            if value is not None:
+                values[key] = value
+    return values, lines
+
+
+def _read_selectors(checker: Checker, node: Node, field: str) -> tuple[str, ...] | None:
+    selectors = checker.text_list(node, field)
+    if not selectors:
+        checker.problem(node.line, f"{field}: name at least one recipient id or tag:NAME")
+        return None
+    for selector in selectors:
+        name = selector.removeprefix(TAG_PREFIX)
+        if not is_id(name):
+            checker.problem(node.line, f"{field}: {invalid_id(name)}")
+    return selectors
+
+
+def _read_attachments(
+    checker: Checker, node: Node, field: str, root: Path, bases: Sequence[Path]
+) -> tuple[Path, ...]:
+    if isinstance(node, Seq):
+        items = [(item, f"{field}[{index}]") for index, item in enumerate(node.items)]
+    else:
+        items = [(node, field)]
+    paths = (asset(checker, item, name, root, bases) for item, name in items)
+    return tuple(path for path in paths if path is not None)
+
+
+def unsure_references(
+    problems: list[Problem], recipient_files: Sequence[str], signatory_files: Sequence[str]
+) -> set[str]:
+    """The letter fields naming things from files that have problems (see below)."""
+    troubled = {problem.file for problem in problems}
+    unsure = set()
+    if troubled.intersection(recipient_files):
+        unsure.add("to")
+    if troubled.intersection(signatory_files):
+        unsure.add("signatory")
+    return unsure
+
+
+Blame = Callable[[str], tuple[str, int | None, str] | None]
+
+
+def letter_reference_problems(
+    letter: LetterSpec, ws: Workspace, blame: Blame, unsure: Collection[str] = ()
+) -> list[Problem]:
+    """What ``letter`` names that ``ws`` lacks.
+
+    ``blame(field)`` gives the file, line and field name to report a problem in ``field`` at,
+    or None when that field is not to be checked here. Fields in ``unsure`` name things from
+    a file that has problems of its own: what looks missing may only be broken, so the user
+    hears about that file first instead of a cascade of "no such recipient".
+    """
+    problems = []
+
+    def report(field: str, message: str) -> None:
+        if field not in unsure and (where := blame(field)) is not None:
+            file, line, name = where
+            problems.append(Problem(file, line, f"{name}: {message}"))
+
+    # A position file with problems of its own is not in ws.positions, but it is there.
+    positions = sorted(path.stem for path in (ws.root / "positions").glob("*.md"))
+    if letter.position not in positions:
+        report(
+            "position",
+            f"no positions/{letter.position}.md{did_you_mean(letter.position, positions) or '.'}"
+            f" Positions: {', '.join(positions) or 'none yet'}",
+        )
+    for selector in letter.to:
+        if select(ws, selector) is None:
+            report("to", unknown_selector(ws, selector))
+    if letter.signatory not in ws.signatories:
+        report(
+            "signatory",
+            f"no signatory '{letter.signatory}'"
+            f"{did_you_mean(letter.signatory, ws.signatories) or '.'} "
+            f"Signatories: {', '.join(ws.signatories) or 'none yet'}",
+        )
+    return problems

@@ -1,0 +1,349 @@
+"""Load the workspace: read every file, check everything, report every problem at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from lettersmith import clubs, records
+from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.model import (
+    LANGUAGES,
+    LetterSpec,
+    MailSettings,
+    Organisation,
+    Position,
+    Rate,
+    Recipient,
+    SmtpSettings,
+    Source,
+    Workspace,
+)
+from lettersmith.records import (
+    LETTER_FIELDS,
+    RECIPIENTS_FILE,
+    WORKSPACE_FILE,
+    read_text,
+    read_yaml,
+)
+from lettersmith.yamlload import (
+    Checker,
+    Map,
+    Node,
+    Scalar,
+    did_you_mean,
+    is_empty,
+    parse_yaml,
+)
+
+PROFILE_FIELDS = ("organisation", "language", "place", "signatories", "mail")
+ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo")
+MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
+SMTP_FIELDS = ("host", "port", "security", "username")
+SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+POSITION_FIELDS = ("title", "adopted_by", "adopted_on", "language")
+LETTER_REQUIRED = ("position", "to", "signatory")
+
+
+def find_root(start: Path) -> Path:
+    """The folder holding lettersmith.yaml: ``start`` or the nearest parent."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    raise WorkspaceError(
+        Problem(
+            str(start),
+            None,
+            f"no {WORKSPACE_FILE} here or in any parent folder; make a workspace with "
+            "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`",
+        )
+    )
+
+
+def load(root: Path) -> Workspace:
+    """The workspace at ``root``, every file checked, including every letter under every club."""
+    root = root.resolve()
+    problems: list[Problem] = []
+    workspace, letter_lines = _load_own_files(root, problems)
+    club_profiles, override_lines = clubs.load_clubs(workspace, problems)
+    workspace = dataclasses.replace(workspace, clubs=club_profiles)
+    unsure = records.unsure_references(problems, (RECIPIENTS_FILE,), (WORKSPACE_FILE,))
+    for letter in workspace.letters.values():
+        lines = letter_lines[letter.id]
+        problems += records.letter_reference_problems(
+            letter,
+            workspace,
+            lambda field, f=letter.source.file, ls=lines: (f, ls[field], field),
+            unsure,
+        )
+    problems += clubs.club_letter_problems(workspace, override_lines, problems)
+    if problems:
+        raise WorkspaceError(list(dict.fromkeys(problems)))
+    return workspace
+
+
+def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dict]:
+    if not (root / WORKSPACE_FILE).is_file():
+        problems.append(
+            Problem(WORKSPACE_FILE, None, f"missing in {root}; make one with `lettersmith init`")
+        )
+    workspace = _read_profile(root, problems)
+    recipients_node = read_yaml(root, RECIPIENTS_FILE, problems)
+    recipients = {}
+    if recipients_node is not None:
+        checker = Checker(RECIPIENTS_FILE, problems)
+        if not isinstance(recipients_node, Map):
+            checker.problem(recipients_node.line, "expected a mapping from recipient id to fields")
+        else:
+            recipients = records.read_recipients(recipients_node, checker, "")
+    positions = {}
+    for path in records.id_files(root, "positions", ".md", problems):
+        position = _read_position(root, path, workspace.language, problems)
+        if position is not None:
+            positions[position.id] = position
+    letters, letter_lines = {}, {}
+    for path in records.id_files(root, "letters", ".yaml", problems):
+        letter, lines = _read_letter(root, path, problems)
+        if letter is not None:
+            letters[letter.id], letter_lines[letter.id] = letter, lines
+    templates = root / "templates"
+    return (
+        dataclasses.replace(
+            workspace,
+            recipients=recipients,
+            positions=positions,
+            letters=letters,
+            template_dirs=(templates,) if templates.is_dir() else (),
+        ),
+        letter_lines,
+    )
+
+
+# --------------------------------------------------------------------------- lettersmith.yaml
+
+
+def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
+    checker = Checker(WORKSPACE_FILE, problems)
+    node = read_yaml(root, WORKSPACE_FILE, problems)
+    top = checker.mapping(node, "", PROFILE_FIELDS, ("organisation",), line=1) if node else None
+    if top is None:
+        return Workspace(root=root, organisation=Organisation(name=""))
+    organisation = Organisation(name="")
+    org = None
+    if not is_empty(top.get("organisation")):  # when empty, ``required`` above said so
+        org = checker.mapping(
+            top.get("organisation"),
+            "organisation",
+            ORGANISATION_FIELDS,
+            ("name",),
+            line=top.key_line("organisation"),
+        )
+    if org is not None:
+        organisation = Organisation(
+            name=checker.text(org.get("name"), "organisation.name") or "",
+            **records.organisation_fields(org, checker, "organisation", root, (root,)),
+        )
+    signatories = {}
+    if top.get("signatories") is not None:
+        signatories = records.read_signatories(
+            top.get("signatories"), checker, "signatories", (root,)
+        )
+    mail = top.get("mail")
+    return Workspace(
+        root=root,
+        organisation=organisation,
+        language=checker.choice(top.get("language"), "language", LANGUAGES) or "nb",
+        place=checker.text(top.get("place"), "place"),
+        signatories=signatories,
+        mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,
+    )
+
+
+def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
+    mail = checker.mapping(node, "mail", MAIL_FIELDS, ("from",), line=line)
+    if mail is None:
+        return None
+    smtp = None
+    if mail.get("smtp") is not None:
+        smtp = _read_smtp(mail.get("smtp"), checker, mail.key_line("smtp"))
+    return MailSettings(
+        sender=checker.mailbox(mail.get("from"), "mail.from") or "",
+        reply_to=checker.mailbox(mail.get("reply_to"), "mail.reply_to"),
+        bcc=checker.mailbox(mail.get("bcc"), "mail.bcc"),
+        smtp=smtp,
+        rate=_read_rate(mail.get("rate"), checker),
+        source=Source(checker.file, line),
+    )
+
+
+def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
+    if isinstance(node, Map) and "password" in node.entries:
+        checker.problem(
+            node.key_line("password"),
+            "mail.smtp.password: never write the password in a file; remove it and set "
+            "the environment variable LETTERSMITH_SMTP_PASSWORD when you send",
+        )
+        node = Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)
+    smtp = checker.mapping(node, "mail.smtp", SMTP_FIELDS, ("host",), line=line)
+    if smtp is None:
+        return None
+    host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
+    security = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
+    security = security or "starttls"
+    if security == "none" and host and not _is_loopback(host):
+        checker.problem(
+            smtp.get("security").line,
+            f"mail.smtp.security: 'none' sends the password unencrypted, so it is allowed only "
+            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
+        )
+    port = checker.integer(smtp.get("port"), "mail.smtp.port", 1, 65535)
+    return SmtpSettings(
+        host=host,
+        port=port or SECURITY_PORTS[security],
+        security=security,
+        username=checker.text(smtp.get("username"), "mail.smtp.username"),
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
+    value = checker.text(node, "mail.rate")
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d+)\s*/\s*(second|minute|hour)", value)
+    if match is None or int(match[1]) == 0:
+        checker.problem(
+            node.line,
+            f"mail.rate: '{value}' is not a rate; write a number of messages per second, "
+            "minute or hour, such as 30/minute",
+        )
+        return None
+    return Rate(count=int(match[1]), seconds=RATE_UNITS[match[2]])
+
+
+# --------------------------------------------------------------------------- recipients
+
+
+def select_recipients(ws: Workspace, selectors: Sequence[str]) -> list[Recipient]:
+    """The recipients that ids and ``tag:NAME`` selectors name, in order, each once."""
+    chosen: dict[str, Recipient] = {}
+    problems = []
+    for selector in selectors:
+        found = records.select(ws, selector)
+        if found is None:
+            problems.append(
+                Problem(records.register_name(ws), None, records.unknown_selector(ws, selector))
+            )
+        else:
+            chosen.update((r.id, r) for r in found if r.id not in chosen)
+    if problems:
+        raise WorkspaceError(problems)
+    return list(chosen.values())
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def _read_position(
+    root: Path, path: Path, default_language: str, problems: list[Problem]
+) -> Position | None:
+    rel = f"positions/{path.name}"
+    text = read_text(root, rel, problems)
+    if text is None:
+        return None
+    lines = text.replace("\r\n", "\n").split("\n")
+    fence = "a line '---', the fields title, adopted_by and adopted_on, then '---'"
+    if lines[0].strip() != "---":
+        problems.append(Problem(rel, 1, f"must start with front matter: {fence}"))
+        return None
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if close is None:
+        problems.append(
+            Problem(rel, 1, "the front matter is not closed; add a line '---' after it")
+        )
+        return None
+    checker = Checker(rel, problems)
+    known_problems = len(problems)
+    node = parse_yaml("\n".join(lines[1:close]), rel, problems, first_line=2)
+    front = None
+    if len(problems) == known_problems:  # a broken front matter is reported once, not twice
+        front = checker.mapping(node, "", POSITION_FIELDS, POSITION_FIELDS[:3], line=1)
+    body_start = close + 1
+    while body_start < len(lines) and not lines[body_start].strip():
+        body_start += 1
+    body = "\n".join(lines[body_start:]).rstrip()
+    if not body:
+        problems.append(Problem(rel, close + 1, "has no text after the front matter; add it"))
+    for offset, line in enumerate(lines[body_start:]):
+        checker.text(Scalar(line, body_start + 1 + offset), "body", multiline=True)
+    if front is None:
+        return None
+    title = checker.text(front.get("title"), "title")
+    adopted_by = checker.text(front.get("adopted_by"), "adopted_by")
+    adopted_on = checker.date(front.get("adopted_on"), "adopted_on")
+    language = checker.choice(front.get("language"), "language", LANGUAGES) or default_language
+    if not (title and adopted_by and adopted_on and body):
+        return None
+    return Position(
+        id=path.stem,
+        title=title,
+        adopted_by=adopted_by,
+        adopted_on=adopted_on,
+        language=language,
+        body=body,
+        path=path,
+        body_line=body_start + 1,
+    )
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def _read_letter(root: Path, path: Path, problems: list[Problem]) -> tuple[LetterSpec | None, dict]:
+    rel = f"letters/{path.name}"
+    checker = Checker(rel, problems)
+    node = read_yaml(root, rel, problems)
+    mapping = checker.mapping(node, "", LETTER_FIELDS, LETTER_REQUIRED, line=1) if node else None
+    if node is None and not any(p.file == rel for p in problems):
+        checker.problem(1, f"is empty; it needs {', '.join(LETTER_REQUIRED)}")
+    if mapping is None:
+        return None, {}
+    values, lines = records.letter_fields(mapping, checker, "", root, (root,))
+    if not all(key in values for key in LETTER_REQUIRED):
+        return None, lines
+    return LetterSpec(id=path.stem, path=path, source=Source(rel, 1), **values), lines
+
+
+def find_letter(ws: Workspace, arg: str) -> LetterSpec:
+    """The letter named by its id, or by the path of its letters/<id>.yaml file."""
+    if arg in ws.letters:
+        return ws.letters[arg]
+    for candidate in (Path(arg), ws.root / arg):
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        for letter in ws.letters.values():
+            if letter.path.resolve() == resolved:
+                return letter
+    raise WorkspaceError(
+        Problem(
+            "letters/",
+            None,
+            f"no letter '{arg}'{did_you_mean(Path(arg).stem, ws.letters) or '.'} "
+            f"Letters: {', '.join(ws.letters) or 'none yet'}",
+        )
+    )

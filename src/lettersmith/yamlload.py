@@ -1,0 +1,342 @@
+"""YAML as the user wrote it: every scalar a string, every value with its line.
+
+PyYAML's own loaders guess types (``NO`` becomes False, ``0030`` becomes 24), silently let a
+duplicate key win and expand anchors. Here every scalar stays the exact text typed, a duplicate
+key or an anchor is a problem, and :class:`Checker` converts each field to the type it needs,
+recording every problem it finds instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.errors import InvalidHeaderDefect
+from email.headerregistry import HeaderRegistry
+
+import email_validator
+import yaml
+from yaml.events import AliasEvent
+
+from lettersmith.errors import Problem
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Scalar:
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Node, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Map:
+    entries: dict[str, tuple[int, Node]]  # key -> (line of the key, value)
+    line: int
+
+    def get(self, key: str) -> Node | None:
+        entry = self.entries.get(key)
+        return None if entry is None else entry[1]
+
+    def key_line(self, key: str) -> int:
+        return self.entries[key][0]
+
+
+Node = Scalar | Seq | Map
+
+
+class _AnchorRefused(yaml.composer.ComposerError):
+    pass
+
+
+class _StrictLoader(yaml.BaseLoader):
+    """BaseLoader (every scalar a string) that refuses anchors and aliases."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or event.anchor is not None:
+            raise _AnchorRefused(
+                None,
+                None,
+                "anchors and aliases (&name, *name) are not allowed; write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 1) -> Node | None:
+    """The document in ``text`` as nodes, or None if it is empty or broken (a problem is added).
+
+    ``first_line`` is the file line of the text's first line (front matter starts on line 2).
+    """
+    offset = first_line - 1
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 + offset if mark else None
+        if isinstance(err, _AnchorRefused):
+            message = err.problem
+        else:
+            what = " ".join(part for part in (err.context, err.problem) if part)
+            message = f"not valid YAML: {what}; check the indentation and quoting here"
+        problems.append(Problem(file, line, message))
+        return None
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1 + offset
+        problems.append(
+            Problem(file, line, f"character U+{err.character:04X} is not allowed; remove it")
+        )
+        return None
+    except yaml.YAMLError as err:
+        problems.append(Problem(file, None, f"not valid YAML: {err}"))
+        return None
+    except RecursionError:
+        problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
+        return None
+    if root is None:
+        return None
+    try:
+        return _convert(root, file, problems, offset)
+    except RecursionError:
+        problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
+        return None
+
+
+def _convert(node: yaml.Node, file: str, problems: list[Problem], offset: int) -> Node:
+    line = node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.ScalarNode):
+        return Scalar(node.value, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Seq(tuple(_convert(item, file, problems, offset) for item in node.value), line)
+    entries: dict[str, tuple[int, Node]] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1 + offset
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(
+                Problem(file, key_line, "a key must be a plain name, not a list or map")
+            )
+            continue
+        key = key_node.value
+        if bad := _control_characters(key, multiline=False):
+            problems.append(
+                Problem(file, key_line, f"a key contains {_describe(bad[0])}; remove it")
+            )
+            continue
+        if key in entries:
+            first = entries[key][0]
+            problems.append(
+                Problem(
+                    file,
+                    key_line,
+                    f"duplicate key '{key}' (first on line {first}); "
+                    "each key may appear only once: rename or remove one of them",
+                )
+            )
+            continue
+        entries[key] = (key_line, _convert(value_node, file, problems, offset))
+    return Map(entries, line)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _control_characters(text: str, multiline: bool) -> list[str]:
+    allowed = "\t\n" if multiline else ""
+    return [
+        char
+        for char in text
+        if char not in allowed and unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
+    ]
+
+
+class Checker:
+    """Reads typed values from one file's nodes; each method records problems and returns None.
+
+    ``field`` is the dotted path the user sees in messages, such as ``smk.email``.
+    """
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+
+    def problem(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def mapping(
+        self,
+        node: Node | None,
+        field: str,
+        known: Sequence[str],
+        required: Sequence[str] = (),
+        line: int | None = None,
+    ) -> Map | None:
+        """``node`` as a mapping whose keys are all ``known``, with every ``required`` key.
+
+        ``line`` is where the mapping is named (its key), the place to report what it lacks.
+        """
+        if not isinstance(node, Map):
+            where = node.line if node is not None else line
+            prefix = f"{field}: " if field else ""
+            self.problem(where, f"{prefix}expected a mapping of fields ({', '.join(known)})")
+            return None
+        for key, (key_line, _) in node.entries.items():
+            if key not in known:
+                self.problem(
+                    key_line,
+                    f"{_join(field, key)}: unknown field{did_you_mean(key, known) or '.'} "
+                    f"Known fields: {', '.join(known)}",
+                )
+        for key in required:
+            if is_empty(node.get(key)):
+                self.problem(
+                    line or node.line, f"{_join(field, key)}: required field is missing; add it"
+                )
+        return node
+
+    def text(self, node: Node | None, field: str, multiline: bool = False) -> str | None:
+        """A string; single-line unless ``multiline`` (the only place tabs and newlines go)."""
+        if node is None:
+            return None
+        if not isinstance(node, Scalar):
+            self.problem(node.line, f"{field}: expected text, not a list or mapping")
+            return None
+        bad = _control_characters(node.value, multiline)
+        if bad:
+            names = ", ".join(sorted({_describe(char) for char in bad}))
+            hint = "" if multiline else "; this field must be a single line"
+            self.problem(node.line, f"{field}: contains {names}, which is not allowed here{hint}")
+            return None
+        return node.value.strip() or None
+
+    def text_list(self, node: Node | None, field: str) -> tuple[str, ...]:
+        """A list of single-line strings; a single string counts as a list of one."""
+        if node is None:
+            return ()
+        if isinstance(node, Scalar):
+            value = self.text(node, field)
+            return (value,) if value else ()
+        if isinstance(node, Map):
+            self.problem(node.line, f"{field}: expected a list such as [first, second]")
+            return ()
+        values = (self.text(item, f"{field}[{index}]") for index, item in enumerate(node.items))
+        return tuple(value for value in values if value)
+
+    def ident(self, node: Node | None, field: str) -> str | None:
+        value = self.text(node, field)
+        if value is not None and not is_id(value):
+            self.problem(node.line, f"{field}: {invalid_id(value)}")
+            return None
+        return value
+
+    def choice(self, node: Node | None, field: str, choices: Sequence[str]) -> str | None:
+        value = self.text(node, field)
+        if value is not None and value not in choices:
+            self.problem(
+                node.line,
+                f"{field}: '{value}' is not one of {', '.join(choices)}"
+                f"{did_you_mean(value, choices)}",
+            )
+            return None
+        return value
+
+    def date(self, node: Node | None, field: str) -> dt.date | None:
+        value = self.text(node, field)
+        if value is None:
+            return None
+        try:
+            if DATE_PATTERN.fullmatch(value):
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.problem(node.line, f"{field}: '{value}' is not a date; write it as YYYY-MM-DD")
+        return None
+
+    def integer(self, node: Node | None, field: str, low: int, high: int) -> int | None:
+        value = self.text(node, field)
+        if value is None:
+            return None
+        if value.isascii() and value.isdigit() and low <= int(value) <= high:
+            return int(value)
+        self.problem(node.line, f"{field}: '{value}' must be a whole number from {low} to {high}")
+        return None
+
+    def email(self, node: Node | None, field: str) -> str | None:
+        value = self.text(node, field)
+        if value is not None and (reason := email_problem(value)):
+            self.problem(node.line, f"{field}: '{value}' is not a valid email address: {reason}")
+            return None
+        return value
+
+    def mailbox(self, node: Node | None, field: str) -> str | None:
+        """One address, a display name allowed: ``SI Norge <post@example.org>``."""
+        value = self.text(node, field)
+        if value is not None and (reason := mailbox_problem(value)):
+            self.problem(
+                node.line,
+                f"{field}: '{value}' {reason}; write one address, "
+                'such as post@example.org or "Name" <post@example.org>',
+            )
+            return None
+        return value
+
+
+def is_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None
+
+
+def invalid_id(value: str) -> str:
+    return (
+        f"'{value}' is not a valid id; use lowercase letters, digits and '-', "
+        "starting with a letter or digit"
+    )
+
+
+def email_problem(value: str) -> str | None:
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as err:
+        return str(err)
+    return None
+
+
+def mailbox_problem(value: str) -> str | None:
+    try:
+        header = HeaderRegistry()("From", value)
+    except Exception as err:  # the stdlib parser raises assorted errors on odd input
+        return f"cannot be read as an address ({err})"
+    if len(header.addresses) != 1 or any(group.display_name for group in header.groups):
+        return "must hold exactly one address"
+    if any(isinstance(defect, InvalidHeaderDefect) for defect in header.defects):
+        return "cannot be read as an address"
+    return email_problem(header.addresses[0].addr_spec)
+
+
+def is_empty(node: Node | None) -> bool:
+    return node is None or (isinstance(node, Scalar) and not node.value.strip())
+
+
+def _join(field: str, key: str) -> str:
+    return f"{field}.{key}" if field else key
+
+
+def _describe(char: str) -> str:
+    if char in "\n\r\x85\u2028\u2029":
+        return "a line break"
+    if char == "\t":
+        return "a tab"
+    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
+    return f"{kind} U+{ord(char):04X}"

@@ -1,0 +1,220 @@
+"""Loading clubs: a club's file checked like the workspace's, and the workspace as it sees it."""
+
+from pathlib import Path
+
+import pytest
+
+from lettersmith import workspace
+from lettersmith.clubs import club_view
+from lettersmith.errors import WorkspaceError
+from workspaces import REPO, minimal
+
+PROFILE = """\
+organisation:
+  name: Testforeningen
+  address: [Gata 1, 0001 Oslo]
+  logo: assets/logo.svg
+language: nb
+place: Oslo
+signatories:
+  leder: {name: Kari Nordmann, title: Styreleder, signature: assets/sign.png}
+  kasserer: {name: Per Hansen}
+"""
+
+CLUB = """\
+name: Testklubben Bergen
+place: Bergen
+language: nn
+organisation:
+  email: bergen@example.org
+  about: Ein lokal klubb.
+signatories:
+  leder: {name: Ola Nordmann, title: Klubbleiar}
+recipients:
+  ordforer:
+    title: Ordførar
+    email: post@bergen.example.no
+    tags: [lokalt]
+letters:
+  brev:
+    to: [ordforer, tag:dep]
+    mode: joint
+    date: 2025-04-01
+    attachments: [assets/vedlegg.pdf]
+    append: |
+      Bergen legg til dette.
+"""
+
+
+def club_workspace(root: Path, club: str = CLUB, **files: str) -> Path:
+    minimal(root, {"lettersmith.yaml": PROFILE, "clubs/bergen.yaml": club, **files})
+    (root / "assets").mkdir(exist_ok=True)
+    for name in ("logo.svg", "sign.png", "vedlegg.pdf"):
+        (root / "assets" / name).write_bytes(b"workspace")
+    return root
+
+
+def problems(root: Path) -> list[str]:
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.load(root)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_the_example_club_sees_its_own_name_people_and_paragraph():
+    bergen = club_view(workspace.load(REPO), "bergen")
+    assert bergen.club == "bergen"
+    assert bergen.organisation.name == "Soroptimist International Bergen"
+    assert (bergen.place, bergen.language) == ("Bergen", "nn")
+    assert bergen.signatories["president"].name == "Ingrid Haugland"
+    assert bergen.recipients["ordforer-bergen"].club == "bergen"
+    letter = bergen.letters["menneskehandel-2024"]
+    assert letter.to == ("ordforer-bergen", "tag:regjeringen")
+    assert letter.append.startswith("Soroptimist International Bergen ber òg")
+    assert bergen.out_dir == REPO / "out" / "clubs" / "bergen"
+
+
+def test_a_club_overrides_what_it_names_and_inherits_the_rest(tmp_path):
+    ws = workspace.load(club_workspace(tmp_path))
+    root = tmp_path.resolve()
+    view = club_view(ws, "bergen")
+    organisation = view.organisation
+    assert organisation.name == "Testklubben Bergen"
+    assert organisation.email == "bergen@example.org" and organisation.about == "Ein lokal klubb."
+    assert organisation.address == ("Gata 1", "0001 Oslo")
+    assert (view.place, view.language) == ("Bergen", "nn")
+    assert view.signatories["leder"].name == "Ola Nordmann"
+    assert view.signatories["kasserer"].name == "Per Hansen"
+    assert list(view.recipients) == ["a", "b", "c", "ordforer"]
+    letter = view.letters["brev"]
+    assert (letter.to, letter.mode, str(letter.date)) == (
+        ("ordforer", "tag:dep"),
+        "joint",
+        "2025-04-01",
+    )
+    assert letter.append == "Bergen legg til dette."
+    assert letter.attachments == (root / "assets" / "vedlegg.pdf",)
+    assert letter.signatory == "leder" and letter.position == "sak"
+    # the workspace itself is untouched
+    assert ws.organisation.name == "Testforeningen" and "ordforer" not in ws.recipients
+    assert ws.letters["brev"].append is None and ws.club is None
+
+
+def test_club_templates_and_assets_win_over_the_workspaces(tmp_path):
+    club_workspace(tmp_path)
+    for name in ("clubs/bergen/assets/logo.svg", "clubs/bergen/assets/vedlegg.pdf"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"club")
+    (tmp_path / "clubs" / "bergen" / "templates").mkdir()
+    (tmp_path / "templates").mkdir()
+    root = tmp_path.resolve()
+    ws = workspace.load(tmp_path)
+    view = club_view(ws, "bergen")
+    assert view.organisation.logo == root / "clubs" / "bergen" / "assets" / "logo.svg"
+    assert view.letters["brev"].attachments == (root / "clubs/bergen/assets/vedlegg.pdf",)
+    assert view.signatories["kasserer"].signature is None
+    assert ws.organisation.logo == root / "assets" / "logo.svg"
+    assert view.template_dirs == (root / "clubs" / "bergen" / "templates", root / "templates")
+    assert ws.template_dirs == (root / "templates",)
+
+
+def test_a_workspace_asset_the_club_has_no_copy_of_is_inherited(tmp_path):
+    view = club_view(workspace.load(club_workspace(tmp_path)), "bergen")
+    root = tmp_path.resolve()
+    assert view.organisation.logo == root / "assets" / "logo.svg"
+    assert view.template_dirs == ()
+
+
+def test_a_club_file_asset_is_looked_up_in_the_club_then_the_workspace(tmp_path):
+    club = CLUB.replace("  about: Ein lokal klubb.\n", "  logo: assets/bergen.svg\n")
+    club_workspace(tmp_path, club)
+    assert problems(tmp_path) == [
+        "clubs/bergen.yaml:6: organisation.logo: no file clubs/bergen/assets/bergen.svg or "
+        "assets/bergen.svg; put the file there or fix the path"
+    ]
+    (tmp_path / "clubs" / "bergen" / "assets").mkdir(parents=True)
+    (tmp_path / "clubs" / "bergen" / "assets" / "bergen.svg").write_text("<svg/>")
+    view = club_view(workspace.load(tmp_path), "bergen")
+    assert view.organisation.logo == tmp_path.resolve() / "clubs/bergen/assets/bergen.svg"
+
+
+def test_unknown_club_lists_the_clubs(tmp_path):
+    ws = workspace.load(club_workspace(tmp_path))
+    with pytest.raises(WorkspaceError) as caught:
+        club_view(ws, "bregen")
+    assert str(caught.value) == (
+        "clubs/bregen.yaml: no club 'bregen'; did you mean 'bergen'? Clubs: bergen"
+    )
+
+
+def test_a_club_recipient_id_taken_by_the_register_names_both_places(tmp_path):
+    club = CLUB.replace("  ordforer:\n", "  c:\n").replace("[ordforer,", "[c,")
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:10: recipients.c: the id 'c' is already in the register at "
+        "recipients.yaml:11; give the club's recipient another id, such as 'bergen-c'"
+    ]
+
+
+def test_the_adopted_text_is_locked(tmp_path):
+    club = CLUB.replace("    mode: joint\n", "    title: Vår tittel\n    body: Vår tekst\n")
+    locked = (
+        "the adopted text is locked: a club cannot change a position's {}, because it is what "
+        "the meeting adopted. Remove this and put the club's own paragraphs under `append:`, "
+        "which comes after the adopted text"
+    )
+    assert problems(club_workspace(tmp_path, club)) == [
+        f"clubs/bergen.yaml:17: letters.brev.title: {locked.format('title')}",
+        f"clubs/bergen.yaml:18: letters.brev.body: {locked.format('body')}",
+    ]
+
+
+def test_club_recipients_are_checked_like_the_register(tmp_path):
+    club = CLUB.replace("post@bergen.example.no", "post@bergen").replace("tags:", "tagss:")
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:12: recipients.ordforer.email: 'post@bergen' is not a valid email "
+        "address: The part after the @-sign is not valid. It should have a period.",
+        "clubs/bergen.yaml:13: recipients.ordforer.tagss: unknown field; did you mean 'tags'? "
+        "Known fields: title, name, organisation, email, address, tags, language, salutation",
+    ]
+
+
+def test_every_letter_is_checked_as_each_club_sees_it(tmp_path):
+    club = (
+        CLUB.replace("[ordforer, tag:dep]", "[ordforer, ordfører, tag:lokal]")
+        .replace("    mode: joint\n", "    mode: joint\n    signatory: kasserar\n")
+        .replace("  brev:\n", "  brevet: {}\n  brev:\n")
+        .replace("place: Bergen\n", "plass: Bergen\n")
+    )
+    # while the club's file has problems of its own, what it names is not looked up yet
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:2: plass: unknown field; did you mean 'place'? Known fields: "
+        "name, place, language, organisation, signatories, recipients, letters",
+        "clubs/bergen.yaml:15: letters.brevet: no letters/brevet.yaml; did you mean 'brev'? "
+        "Letters: brev",
+        "clubs/bergen.yaml:17: letters.brev.to: 'ordfører' is not a valid id; use lowercase "
+        "letters, digits and '-', starting with a letter or digit",
+    ]
+    club = CLUB.replace("[ordforer, tag:dep]", "[ordforar, tag:lokal]").replace(
+        "    mode: joint\n", "    mode: joint\n    signatory: kasserar\n"
+    )
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:16: letters.brev.to: no recipient 'ordforar'; did you mean "
+        "'ordforer'? `lettersmith recipients` lists them",
+        "clubs/bergen.yaml:16: letters.brev.to: no recipient has the tag 'lokal'; did you mean "
+        "'lokalt'? Tags in use: dep, lokalt",
+        "clubs/bergen.yaml:18: letters.brev.signatory: no signatory 'kasserar'; did you mean "
+        "'kasserer'? Signatories: leder, kasserer",
+    ]
+
+
+def test_a_club_cannot_name_a_club_recipient_in_the_workspaces_own_letter(tmp_path):
+    letter = "position: sak\nto: [ordforer]\nsignatory: leder\n"
+    assert problems(club_workspace(tmp_path, **{"letters/brev.yaml": letter})) == [
+        "letters/brev.yaml:2: to: no recipient 'ordforer'. `lettersmith recipients` lists them"
+    ]
+
+
+def test_an_empty_club_file_inherits_everything(tmp_path):
+    ws = workspace.load(club_workspace(tmp_path, ""))
+    view = club_view(ws, "bergen")
+    assert view.organisation == ws.organisation and view.letters == ws.letters
+    assert view.out_dir == tmp_path.resolve() / "out" / "clubs" / "bergen"

@@ -1,0 +1,73 @@
+"""Whatever a workspace file holds, loading it succeeds or raises WorkspaceError, nothing else."""
+
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lettersmith import workspace
+from lettersmith.errors import WorkspaceError
+from workspaces import minimal
+
+FILES = (
+    "lettersmith.yaml",
+    "recipients.yaml",
+    "positions/sak.md",
+    "letters/brev.yaml",
+    "clubs/bergen.yaml",
+)
+CLUB = "name: Klubben\nletters:\n  brev: {to: [a], append: Lokalt.}\n"
+# Field names from every file, so that generated mappings reach the checks behind them.
+KEYS = (
+    "organisation", "name", "about", "address", "email", "logo", "language", "place",
+    "signatories", "leder", "signature", "mail", "from", "smtp", "host", "port", "security",
+    "rate", "a", "title", "tags", "position", "to", "mode", "date", "signatory", "subject",
+    "attachments", "recipients", "letters", "brev", "append", "body", "adopted_on",
+)  # fmt: skip
+SCALARS = st.one_of(
+    st.sampled_from(["nb", "none", "localhost", "2024-02-30", "0030", "tag:a", "../x", "/etc"]),
+    st.text(max_size=20),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(KEYS), children, max_size=5),
+    ),
+    max_leaves=20,
+)
+CONTENTS = st.one_of(
+    st.text(max_size=300).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=300),
+    DOCUMENTS.map(lambda doc: yaml.safe_dump(doc, allow_unicode=True).encode("utf-8")),
+    DOCUMENTS.map(lambda doc: ("---\n" + yaml.safe_dump(doc) + "---\nTekst.\n").encode()),
+)
+
+
+def load_with(name: str, content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = minimal(Path(folder), {"clubs/bergen.yaml": CLUB})
+        (root / name).write_bytes(content)
+        try:
+            ws = workspace.load(root)
+        except WorkspaceError as err:
+            assert err.problems, "a WorkspaceError always names at least one problem"
+            assert all(problem.message for problem in err.problems)
+        else:
+            assert ws.root == root.resolve()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(FILES), content=CONTENTS)
+def test_any_file_content_loads_or_is_reported(name, content):
+    load_with(name, content)
+
+
+def test_the_workspace_fuzzed_is_valid_as_written(tmp_path):
+    ws = workspace.load(minimal(tmp_path, {"clubs/bergen.yaml": CLUB}))
+    assert ws.clubs["bergen"].letters["brev"] == {"to": ("a",), "append": "Lokalt."}
