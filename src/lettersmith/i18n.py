@@ -1,0 +1,81 @@
+"""Fixed phrases and dates in the letter's language (nb, nn, en)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+
+from lettersmith.model import Language, Phrases
+
+PHRASES: dict[str, Phrases] = {
+    "nb": Phrases(
+        closing="Vennlig hilsen",
+        see_list="Se adresseliste",
+        list_heading="Adresseliste",
+        page="Side {page} av {pages}",
+        attachments="Vedlegg",
+    ),
+    "nn": Phrases(
+        closing="Venleg helsing",
+        see_list="Sjå adresseliste",
+        list_heading="Adresseliste",
+        page="Side {page} av {pages}",
+        attachments="Vedlegg",
+    ),
+    "en": Phrases(
+        closing="Kind regards",
+        see_list="See list of recipients",
+        list_heading="List of recipients",
+        page="Page {page} of {pages}",
+        attachments="Attachments",
+    ),
+}
+
+# "{organisation} vedtok på {body} {date} følgende uttalelse:"
+_INTRO = {
+    "nb": "{organisation} vedtok på {adopted_by} {date} følgende uttalelse:",
+    "nn": "{organisation} vedtok på {adopted_by} {date} følgjande fråsegn:",
+    "en": "{organisation} adopted the following statement at {adopted_by} on {date}:",
+}
+
+_COVER_NOTE = {
+    "nb": "Vedlagt følger et brev fra {organisation}: «{title}».\n\n"
+    "Med vennlig hilsen  \n{signatory}",
+    "nn": "Vedlagt følgjer eit brev frå {organisation}: «{title}».\n\n"
+    "Med venleg helsing  \n{signatory}",
+    "en": "Please find attached a letter from {organisation}: “{title}”.\n\n"
+    "Kind regards  \n{signatory}",
+}
+
+_BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
+
+
+def phrases(language: Language) -> Phrases:
+    return PHRASES[language]
+
+
+def date_line(place: str | None, date: dt.date, language: Language) -> str:
+    """The place and date line: "Halden, 10.12.2024" (nb, nn) or "Halden, 10 December 2024" (en)."""
+    if language == "en":
+        text = format_date(date, format="d MMMM y", locale=_BABEL_LOCALE[language])
+    else:
+        text = format_date(date, format="dd.MM.y", locale=_BABEL_LOCALE[language])
+    return f"{place}, {text}" if place else text
+
+
+def long_date(date: dt.date, language: Language) -> str:
+    """A date in running text: "14. september 2024" (nb, nn) or "14 September 2024" (en)."""
+    pattern = "d MMMM y" if language == "en" else "d. MMMM y"
+    return format_date(date, format=pattern, locale=_BABEL_LOCALE[language])
+
+
+def intro_line(organisation: str, adopted_by: str, adopted_on: dt.date, language: Language) -> str:
+    return _INTRO[language].format(
+        organisation=organisation, adopted_by=adopted_by, date=long_date(adopted_on, language)
+    )
+
+
+def default_cover_note(organisation: str, title: str, signatory: str, language: Language) -> str:
+    """The email's body when the letter gives none (Markdown)."""
+    return _COVER_NOTE[language].format(organisation=organisation, title=title, signatory=signatory)

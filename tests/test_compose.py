@@ -1,0 +1,86 @@
+"""Composition: the words of the letter, in the letter's language, before any layout."""
+
+import datetime as dt
+
+import pytest
+
+from lettersmith.compose import compose
+from lettersmith.errors import WorkspaceError
+from lettersmith.model import Heading, ListBlock, Paragraph
+from lettersmith.workspace import load
+from workspaces import minimal
+
+
+def test_each_mode_makes_one_letter_per_recipient_naming_only_that_recipient(tmp_path):
+    ws = load(minimal(tmp_path))
+    letters = compose(ws, ws.letters["brev"])
+    assert [letter.stem for letter in letters] == ["a", "b", "c"]
+    assert [letter.addressees[0].lines for letter in letters] == [
+        ("Kunnskapsminister Anne Alfa", "postmottak@a.example.no"),
+        ("Helseminister Bjørn Beta", "postmottak@b.example.no"),
+        ("Casa kommune", "post@c.example.no"),
+    ]
+    assert all(len(letter.addressees) == 1 for letter in letters)
+
+
+def test_joint_mode_addresses_everyone_in_one_letter(tmp_path):
+    brev = "position: sak\nto: [a, b]\nmode: joint\nsignatory: leder\n"
+    ws = load(minimal(tmp_path, {"letters/brev.yaml": brev}))
+    [letter] = compose(ws, ws.letters["brev"], today=dt.date(2025, 1, 2))
+    assert letter.stem == "brev"
+    assert [a.id for a in letter.addressees] == ["a", "b"]
+    assert letter.date_line == "Oslo, 02.01.2025"
+
+
+def test_to_selector_narrows_the_recipients_and_refuses_one_that_matches_none(tmp_path):
+    ws = load(minimal(tmp_path))
+    assert [letter.stem for letter in compose(ws, ws.letters["brev"], ["tag:dep"])] == ["a", "b"]
+    brev = "position: sak\nto: [a]\nsignatory: leder\n"
+    ws = load(minimal(tmp_path / "other", {"letters/brev.yaml": brev}))
+    with pytest.raises(WorkspaceError, match="matches none of its recipients"):
+        compose(ws, ws.letters["brev"], ["b"])
+
+
+@pytest.mark.parametrize(
+    ("language", "closing", "date_line", "intro"),
+    [
+        ("nb", "Vennlig hilsen", "Oslo, 10.03.2025", "vedtok på Årsmøtet 1. mars 2025 følgende"),
+        ("nn", "Venleg helsing", "Oslo, 10.03.2025", "vedtok på Årsmøtet 1. mars 2025 følgjande"),
+        ("en", "Kind regards", "Oslo, 10 March 2025", "at Årsmøtet on 1 March 2025:"),
+    ],
+)
+def test_fixed_phrases_and_dates_follow_the_language(tmp_path, language, closing, date_line, intro):
+    root = minimal(tmp_path)
+    text = (root / "lettersmith.yaml").read_text().replace("language: nb", f"language: {language}")
+    (root / "lettersmith.yaml").write_text(text)
+    ws = load(root)
+    letter = compose(ws, ws.letters["brev"])[0]
+    assert letter.closing == closing
+    assert letter.date_line == date_line
+    assert intro in letter.intro
+    assert letter.intro.startswith("Testforeningen ")
+
+
+def test_a_recipients_language_wins_in_each_mode(tmp_path):
+    register = (minimal(tmp_path) / "recipients.yaml").read_text()
+    register = register.replace("  tags: [dep]\nb:", "  tags: [dep]\n  language: en\nb:", 1)
+    (tmp_path / "recipients.yaml").write_text(register)
+    ws = load(tmp_path)
+    closings = [letter.closing for letter in compose(ws, ws.letters["brev"])]
+    assert closings == ["Kind regards", "Vennlig hilsen", "Vennlig hilsen"]
+
+
+def test_body_markdown_becomes_blocks(tmp_path):
+    body = "---\ntitle: T\nadopted_by: Årsmøtet\nadopted_on: 2025-03-01\n---\n"
+    body += "Første & <andre> *kursiv*\n\n## Tiltak\n\n- en\n- to\n"
+    ws = load(minimal(tmp_path, {"positions/sak.md": body}))
+    blocks = compose(ws, ws.letters["brev"])[0].body
+    assert [type(block) for block in blocks] == [Paragraph, Heading, ListBlock]
+    assert blocks[0].spans[0].text == "Første & <andre> "
+    assert blocks[0].spans[1].italic
+
+
+def test_a_letter_without_cover_note_gets_one_in_its_language(tmp_path):
+    ws = load(minimal(tmp_path))
+    letter = compose(ws, ws.letters["brev"])[0]
+    assert "Vedlagt følger et brev fra Testforeningen" in letter.cover_note[0].spans[0].text
