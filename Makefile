@@ -25,7 +25,7 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/lettersmith check
 	$(VENV)/bin/lettersmith build
-	@echo "Letters written to out/:"; find out -type f | sort
+	@echo "Letters in out/:"; find out -type f -not -name '.*' | sort
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,0 +1,200 @@
+"""Build: composed letters into PDF and DOCX files under out/.
+
+Each file is made only when its fingerprint (the composed letter, the files it shows, the
+templates and lettersmith itself) differs from the one recorded beside it, and is written
+beside its target and renamed, so out/ never holds half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lettersmith import __version__
+from lettersmith.compose import compose
+from lettersmith.errors import LettersmithError
+from lettersmith.files import atomic_write
+from lettersmith.model import ComposedLetter, LetterSpec, Workspace
+
+FORMATS: tuple[str, ...] = ("pdf", "docx")
+DEFAULT_PDF_VARIANT = "pdf/a-3b"
+PACKAGE_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to make."""
+
+    letter: ComposedLetter
+    fmt: str
+    path: Path
+    fingerprint: str
+    pdf_variant: str | None
+
+    @property
+    def stamp(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.fingerprint")
+
+    def up_to_date(self) -> bool:
+        try:
+            return self.path.exists() and self.stamp.read_text() == self.fingerprint
+        except OSError:
+            return False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    built: bool  # False when the file was already up to date
+    error: str | None = None
+
+
+def letter_dir(ws: Workspace, letter_id: str) -> Path:
+    """out/<letter>/, or out/clubs/<club>/<letter>/ in a club's view."""
+    return ws.out_dir / letter_id
+
+
+def plan(
+    ws: Workspace,
+    specs: Iterable[LetterSpec],
+    *,
+    formats: Sequence[str] = FORMATS,
+    selectors: Sequence[str] = (),
+    pdf_variant: str | None = DEFAULT_PDF_VARIANT,
+) -> list[Job]:
+    """Every file the letters make, in the order they are listed."""
+    jobs = []
+    for spec in specs:
+        for letter in compose(ws, spec, selectors):
+            for fmt in formats:
+                jobs.append(job_for(ws, letter, fmt, pdf_variant=pdf_variant))
+    return jobs
+
+
+def job_for(
+    ws: Workspace,
+    letter: ComposedLetter,
+    fmt: str,
+    *,
+    pdf_variant: str | None = DEFAULT_PDF_VARIANT,
+) -> Job:
+    variant = pdf_variant if fmt == "pdf" else None
+    path = letter_dir(ws, letter.letter_id) / f"{letter.stem}.{fmt}"
+    return Job(letter, fmt, path, fingerprint(letter, fmt, variant), variant)
+
+
+def build(
+    jobs: Sequence[Job],
+    *,
+    force: bool = False,
+    workers: int | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Make the jobs' files (those out of date, or all with ``force``), ``workers`` at a time.
+
+    A letter that fails to render is reported in its Outcome; the others are still built.
+    """
+    outcomes: list[Outcome] = []
+
+    def done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    todo = []
+    for job in jobs:
+        if force or not job.up_to_date():
+            todo.append(job)
+        else:
+            done(Outcome(job.path, built=False))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    if workers == 1:
+        for job in todo:
+            done(run(job))
+        return outcomes
+    _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for future in as_completed([pool.submit(run, job) for job in todo]):
+            done(future.result())
+    return outcomes
+
+
+def ensure_pdf(
+    ws: Workspace, letter: ComposedLetter, *, pdf_variant: str | None = DEFAULT_PDF_VARIANT
+) -> Path:
+    """The letter's PDF in out/, built first if it is missing or stale."""
+    job = job_for(ws, letter, "pdf", pdf_variant=pdf_variant)
+    if not job.up_to_date():
+        outcome = run(job)
+        if outcome.error:
+            raise LettersmithError(outcome.error)
+    return job.path
+
+
+def run(job: Job) -> Outcome:
+    """Render one file and put it in place; runs in a worker process when building in parallel."""
+    try:
+        data = render(job.letter, job.fmt, job.pdf_variant)
+    except LettersmithError as error:
+        return Outcome(job.path, built=False, error=str(error))
+    atomic_write(job.path, data)
+    atomic_write(job.stamp, job.fingerprint)
+    return Outcome(job.path, built=True)
+
+
+def render(
+    letter: ComposedLetter, fmt: str, pdf_variant: str | None = DEFAULT_PDF_VARIANT
+) -> bytes:
+    if fmt == "pdf":
+        from lettersmith.render.pdf import render_pdf
+
+        return render_pdf(letter, variant=pdf_variant)
+    if fmt == "docx":
+        from lettersmith.render.docx import render_docx
+
+        return render_docx(letter)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _import_renderers(formats: set[str]) -> None:
+    if "pdf" in formats:
+        import lettersmith.render.pdf  # noqa: F401
+    if "docx" in formats:
+        import lettersmith.render.docx  # noqa: F401
+
+
+def fingerprint(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> str:
+    """A hash of everything a file is made from; equal hashes mean an equal file."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0".encode())
+    digest.update(_code_hash().encode())
+    files = [letter.sender.logo, letter.signature.image]
+    for folder in letter.template_dirs:
+        files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    for path in files:
+        if path is not None:
+            digest.update(f"{path}\0".encode())
+            digest.update(_file_hash(path).encode())
+    return digest.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+@cache
+def _code_hash() -> str:
+    """lettersmith's own code and built-in templates: a change to either rebuilds everything."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and path.suffix not in (".pyc",):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,408 @@
+"""The command line: parse options, call one core function, print the result.
+
+Every LettersmithError becomes a message on stderr and exit status 1, here and only here;
+tracebacks only under --debug.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from lettersmith import __version__
+from lettersmith.errors import LettersmithError
+from lettersmith.model import Workspace
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Context:
+    workspace_dir: Path | None
+    debug: bool
+    _loaded: dict[str | None, Workspace] = field(default_factory=dict)
+
+    def workspace(self, club: str | None = None) -> Workspace:
+        """The loaded, validated workspace, or a club's view of it."""
+        if club not in self._loaded:
+            from lettersmith import clubs, workspace
+
+            if None not in self._loaded:
+                start = self.workspace_dir or Path.cwd()
+                root = workspace.find_root(start)
+                self._loaded[None] = workspace.load(root)
+            if club is not None:
+                self._loaded[club] = clubs.club_view(self._loaded[None], club)
+        return self._loaded[club]
+
+
+class LettersmithGroup(click.Group):
+    """Turns a user's mistake into a clean message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LettersmithError as error:
+            if ctx.obj is not None and ctx.obj.debug:
+                raise
+            report_error(error)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            err.print("Interrupted.")
+            sys.exit(130)
+
+
+def report_error(error: LettersmithError) -> None:
+    problems = getattr(error, "problems", None)
+    for line in str(error).splitlines():
+        err.print(line, markup=False, soft_wrap=True)
+    if problems and len(problems) > 1:
+        err.print(f"{len(problems)} problems found.", markup=False)
+
+
+def with_club(function: Callable) -> Callable:
+    return click.option(
+        "--club",
+        metavar="CLUB",
+        help="Use the local club's version (clubs/CLUB.yaml): its name, place, signatory, "
+        "recipients and appended paragraphs.",
+    )(function)
+
+
+def with_to(function: Callable) -> Callable:
+    return click.option(
+        "--to",
+        "selectors",
+        metavar="SELECTOR",
+        multiple=True,
+        help="Only these recipients: a recipient id or tag:NAME. Repeat for more.",
+    )(function)
+
+
+@click.group(cls=LettersmithGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-w",
+    "--workspace",
+    "workspace_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The workspace folder (the one holding lettersmith.yaml). "
+    "Default: found by walking up from the current folder.",
+)
+@click.option("--debug", is_flag=True, help="Show Python tracebacks (for bug reports).")
+@click.version_option(__version__, "--version", prog_name="lettersmith")
+@click.pass_context
+def main(ctx: click.Context, workspace_dir: Path | None, debug: bool) -> None:
+    """lettersmith turns adopted statements and a recipient register into signed letters
+    (PDF and DOCX) and emails them.
+
+    \b
+    Typical use, inside a workspace:
+      lettersmith check                       find every mistake in the files
+      lettersmith build                       write the letters into out/
+      lettersmith send LETTER --dry-run       write the emails as .eml files
+      lettersmith send LETTER                 email the letter to its recipients
+    """
+    ctx.obj = Context(workspace_dir=workspace_dir, debug=debug)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option(
+    "--club",
+    metavar="NAME",
+    help="Instead of a new workspace, add clubs/NAME.yaml (a commented club profile) "
+    "to the current workspace.",
+)
+@click.pass_obj
+def init(obj: Context, directory: Path | None, club: str | None) -> None:
+    """Make a new workspace in DIRECTORY with a working example letter.
+
+    \b
+    Examples:
+      lettersmith init forening           a new workspace in ./forening
+      lettersmith init --club bergen      add clubs/bergen.yaml to this workspace
+    """
+    from lettersmith import scaffold
+
+    if club:
+        ws = obj.workspace()
+        path = scaffold.add_club(ws.root, club)
+        out.print(f"Wrote {path.relative_to(ws.root)}. Edit it, then: lettersmith check")
+        return
+    if directory is None:
+        raise click.UsageError("give the folder for the new workspace: lettersmith init DIR")
+    written = scaffold.new_workspace(directory)
+    out.print(f"Made a workspace in {directory} ({len(written)} files). Next:")
+    out.print(f"  cd {directory} && lettersmith check && lettersmith build", markup=False)
+
+
+@main.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Validate the whole workspace, every club included.
+
+    Every problem is listed as FILE:LINE: message, all at once; the exit status is 1 when
+    there is any.
+    """
+    ws = obj.workspace()
+    for club in ws.clubs:
+        obj.workspace(club)
+    out.print(
+        f"{ws.root}: ok: {len(ws.positions)} positions, {len(ws.letters)} letters, "
+        f"{len(ws.recipients)} recipients, {len(ws.clubs)} clubs.",
+        markup=False,
+    )
+
+
+@main.command()
+@click.argument("letters", nargs=-1, metavar="[LETTER]...")
+@with_club
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,docx",
+    show_default=True,
+    metavar="LIST",
+    help="Which files to write: pdf, docx or pdf,docx.",
+)
+@with_to
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Letters rendered at once. Default: the number of cores.",
+)
+@click.option("--force", is_flag=True, help="Rebuild even the files that are up to date.")
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3b", "pdf/a-2b", "plain"]),
+    default="pdf/a-3b",
+    show_default=True,
+    help="Archival PDF/A for Noark archives, or a plain PDF.",
+)
+@click.pass_obj
+def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> None:
+    """Render letters (default: all) as PDF and DOCX into out/.
+
+    LETTER is a letter id (the file name in letters/ without .yaml) or a path to the file.
+    Joint letters land in out/LETTER/LETTER.pdf, one-per-recipient letters in
+    out/LETTER/RECIPIENT.pdf, a club's under out/clubs/CLUB/. Files that are up to date are
+    left alone.
+
+    \b
+    Examples:
+      lettersmith build
+      lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
+      lettersmith build menneskehandel-2024 --club halden
+    """
+    from lettersmith import build as building
+    from lettersmith import workspace
+
+    wanted = [part.strip() for part in formats.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in building.FORMATS]
+    if unknown or not wanted:
+        raise click.BadParameter(
+            f"{formats!r}: choose pdf, docx or pdf,docx", param_hint="--format"
+        )
+    ws = obj.workspace(club)
+    specs = [workspace.find_letter(ws, arg) for arg in letters] or list(ws.letters.values())
+    variant = None if pdf_variant == "plain" else pdf_variant
+    jobs_list = building.plan(ws, specs, formats=wanted, selectors=selectors, pdf_variant=variant)
+    with progress_bar() as bar:
+        task = bar.add_task("Building", total=len(jobs_list))
+        outcomes = building.build(
+            jobs_list, force=force, workers=jobs, on_done=lambda _: bar.advance(task)
+        )
+    failed = [outcome for outcome in outcomes if outcome.error]
+    built = sum(outcome.built for outcome in outcomes)
+    for outcome in sorted(outcomes, key=lambda o: o.path):
+        if outcome.built:
+            out.print(f"wrote {outcome.path.relative_to(ws.root)}", markup=False)
+    out.print(f"{built} written, {len(outcomes) - built - len(failed)} up to date.", markup=False)
+    if failed:
+        raise LettersmithError("\n".join(outcome.error for outcome in failed))
+
+
+@main.command()
+@click.argument("letter")
+@with_club
+@with_to
+@click.option("--dry-run", is_flag=True, help="Write the messages as .eml files; send nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before sending.")
+@click.option("--resend", is_flag=True, help="Send again to recipients that already have it.")
+@click.pass_obj
+def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
+    """Email the letter to its recipients, one message each, with the PDF attached.
+
+    Shows what it is about to send and asks first (unless --yes). The send journal in
+    .lettersmith/ remembers who has the letter: running the same command again after any
+    stop sends only what is missing, never a second copy. A message whose outcome is
+    unknown (the connection broke as it went out) is sent again only with --resend --to ID.
+
+    \b
+    Examples:
+      lettersmith send menneskehandel-2024 --dry-run
+      lettersmith send menneskehandel-2024
+      lettersmith send menneskehandel-2024 --club bergen --to ordforer-bergen
+    """
+    from lettersmith import send as sending
+    from lettersmith import workspace
+
+    ws = obj.workspace(club)
+    spec = workspace.find_letter(ws, letter)
+    if not dry_run:
+        sending.smtp_settings(ws)  # refuse unusable settings before building anything
+    with sending.open_journal(ws, sending=not dry_run) as journal:
+        planned = sending.plan(ws, spec, journal, selectors, resend=resend)
+        out.print(sending.plan_table(planned, ws.mail.bcc if ws.mail else None))
+        todo = sum(item.send for item in planned)
+        if dry_run:
+            for path in sending.write_dry_run(ws, planned):
+                out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
+            out.print(f"Dry run: {todo} message(s) written, nothing sent.", markup=False)
+            return
+        if todo and not yes:
+            click.confirm(f"Send {todo} message(s) by email now?", abort=True)
+        with progress_bar() as bar:
+            task = bar.add_task("Sending", total=todo)
+            report = sending.send_planned(ws, planned, journal, lambda _: bar.advance(task))
+    if report.results:
+        out.print(sending.summary_table(report.results))
+    elif not todo:
+        out.print("Nothing to send.", markup=False)
+    command = sending.command_line(obj.workspace_dir, letter, club, selectors)
+    sending.print_hints(err, report.hints(command))
+    if report.stopped is not None:
+        raise report.stopped
+    if report.undelivered:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("letter")
+@with_club
+@click.pass_obj
+def status(obj, letter, club) -> None:
+    """Who has been sent LETTER, and when, from the send journal.
+
+    One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
+    Message-ID and the mail server's reply.
+    """
+    from lettersmith import send as sending
+    from lettersmith import workspace
+
+    ws = obj.workspace(club)
+    spec = workspace.find_letter(ws, letter)
+    with sending.open_journal(ws, sending=False) as journal:
+        rows = sending.status(ws, spec, journal)
+    out.print(sending.status_table(spec.id, ws.club, rows))
+
+
+@main.command()
+@click.argument("selector", required=False)
+@with_club
+@click.pass_obj
+def recipients(obj: Context, selector: str | None, club: str | None) -> None:
+    """List the recipient register (with a club's own recipients under --club).
+
+    SELECTOR narrows the list: a recipient id or tag:NAME.
+
+    \b
+    Examples:
+      lettersmith recipients
+      lettersmith recipients tag:regjeringen
+      lettersmith recipients --club halden
+    """
+    from lettersmith import workspace
+
+    ws = obj.workspace(club)
+    chosen = workspace.select_recipients(ws, [selector]) if selector else ws.recipients.values()
+    rows = [
+        (r.id, r.title or "", r.name or "", r.email, ", ".join(r.tags), r.club or "register")
+        for r in chosen
+    ]
+    columns = ("id", "title", "name", "email", "tags", "from")
+    if not out.is_terminal:  # piped: one tab-separated line each, for other programs
+        for row in [columns, *rows]:
+            click.echo("\t".join(row))
+        return
+    table = Table(*columns, box=box.SIMPLE)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@main.command()
+@click.argument("letter")
+@click.option("--club", required=True, metavar="CLUB", help="The club whose version to compare.")
+@click.pass_obj
+def diff(obj: Context, letter: str, club: str) -> None:
+    """What a club's version of LETTER changes against the union's text.
+
+    Shows the organisation, signatory, place, date, language, addressees added and removed,
+    and the club's appended paragraphs, word by word.
+
+    \b
+    Example:
+      lettersmith diff menneskehandel-2024 --club halden
+    """
+    from lettersmith import diffing
+
+    union = obj.workspace()
+    local = obj.workspace(club)
+    lines = diffing.letter_diff(union, local, letter)
+    color = out.is_terminal and "NO_COLOR" not in os.environ
+    for line in lines:
+        out.print(line.render(color=color), markup=False, highlight=False, soft_wrap=True)
+
+
+@main.command()
+@click.argument("letter")
+@with_club
+@with_to
+@click.option(
+    "--dpi",
+    type=click.IntRange(30, 600),
+    default=110,
+    show_default=True,
+    help="Resolution of the images, in dots per inch.",
+)
+@click.pass_obj
+def preview(obj, letter, club, selectors, dpi) -> None:
+    """PNG images of the letter's pages, in out/LETTER/preview/.
+
+    Builds the PDF first if it is missing or out of date.
+    """
+    from lettersmith import build as building
+    from lettersmith import compose, workspace
+    from lettersmith import preview as previewing
+
+    ws = obj.workspace(club)
+    spec = workspace.find_letter(ws, letter)
+    target = building.letter_dir(ws, spec.id) / "preview"
+    for composed in compose.compose(ws, spec, selectors):
+        pdf = building.ensure_pdf(ws, composed)
+        for png in previewing.render_pngs(pdf, target, dpi=dpi):
+            out.print(f"wrote {png.relative_to(ws.root)}", markup=False)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )

@@ -1,0 +1,48 @@
+"""``lettersmith init``: a new workspace that builds out of the box, or a new club file."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from lettersmith.errors import LettersmithError
+
+DATA = Path(__file__).parent / "data"
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def new_workspace(directory: Path) -> list[Path]:
+    """Copy the starter workspace into ``directory``, which must be empty or new."""
+    if directory.exists() and any(directory.iterdir()):
+        raise LettersmithError(
+            f"{directory}: the folder is not empty; give a new folder: lettersmith init NEW-FOLDER"
+        )
+    source = DATA / "init"
+    written = []
+    for path in sorted(source.rglob("*")):
+        target = directory / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            written.append(target)
+    return written
+
+
+def add_club(root: Path, club_id: str) -> Path:
+    """Write a commented ``clubs/<club_id>.yaml`` into the workspace at ``root``."""
+    if not _ID.match(club_id):
+        raise LettersmithError(
+            f"{club_id!r}: a club id uses lowercase letters, digits and -, "
+            "starting with a letter or digit (for example: bergen)"
+        )
+    target = root / "clubs" / f"{club_id}.yaml"
+    if target.exists():
+        raise LettersmithError(f"clubs/{club_id}.yaml: the club exists already; edit that file")
+    text = (DATA / "club.yaml").read_text(encoding="utf-8")
+    name = club_id.replace("-", " ").title()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.format(club_id=club_id, club_name=name), encoding="utf-8")
+    return target

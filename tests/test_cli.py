@@ -1,0 +1,62 @@
+"""The command line's manners: versions, usage errors, clean errors, tracebacks only on request."""
+
+from click.testing import CliRunner
+
+from lettersmith import __version__
+from lettersmith.cli import main
+from workspaces import minimal
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_outside_a_workspace_the_error_says_how_to_start(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "lettersmith.yaml" in result.output
+    assert "lettersmith init" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_workspace_is_found_from_a_subfolder(tmp_path, monkeypatch):
+    root = minimal(tmp_path)
+    monkeypatch.chdir(root / "positions")
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unknown_command_or_option_is_a_usage_error(tmp_path):
+    assert CliRunner().invoke(main, ["bulid"]).exit_code == 2
+    assert CliRunner().invoke(main, ["-w", str(tmp_path), "build", "--colour"]).exit_code == 2
+
+
+def test_debug_shows_the_traceback_instead(tmp_path):
+    root = minimal(tmp_path, {"letters/brev.yaml": "position: nope\nto: [a]\nsignatory: leder\n"})
+    quiet = CliRunner().invoke(main, ["-w", str(root), "check"])
+    assert quiet.exit_code == 1 and quiet.exception.__class__ is SystemExit
+    loud = CliRunner().invoke(main, ["-w", str(root), "--debug", "check"])
+    assert loud.exception is not None and loud.exception.__class__.__name__ == "WorkspaceError"
+
+
+def test_recipients_lists_the_register_and_narrows_by_tag(tmp_path):
+    root = minimal(tmp_path)
+    result = CliRunner().invoke(main, ["-w", str(root), "recipients", "tag:dep"])
+    assert result.exit_code == 0
+    assert "postmottak@a.example.no" in result.output
+    assert "post@c.example.no" not in result.output
+
+
+def test_init_club_adds_a_club_file_that_checks(tmp_path):
+    root = minimal(tmp_path)
+    result = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "bergen"])
+    assert result.exit_code == 0, result.output
+    assert (root / "clubs" / "bergen.yaml").exists()
+    assert CliRunner().invoke(main, ["-w", str(root), "check"]).exit_code == 0
+    again = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "bergen"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    bad = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "Bergen!"])
+    assert bad.exit_code == 1 and "lowercase letters" in bad.output

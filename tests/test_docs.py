@@ -1,0 +1,51 @@
+"""The README and --help are what users read: every command and option is in both."""
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from lettersmith.cli import main
+from workspaces import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(main.commands)
+
+
+def test_the_first_screen_gives_the_two_commands():
+    first_screen = "\n".join(README.splitlines()[:20])
+    assert "make demo" in first_screen
+    assert "make test" in first_screen
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_in_the_readme(command):
+    assert f"lettersmith {command}" in README
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_and_option_has_help_text(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert main.commands[command].help, f"{command} has no help text"
+    for param in main.commands[command].params:
+        if param.param_type_name == "option" and param.name != "help":
+            assert param.help, f"{command} {param.opts[0]} has no help text"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_of_every_command_is_in_the_readme(command):
+    for param in main.commands[command].params:
+        if param.param_type_name == "option" and param.name != "help":
+            option = param.opts[-1]
+            assert re.search(re.escape(option) + r"\b", README), f"{command} {option}"
+
+
+def test_every_workspace_field_in_the_example_is_documented():
+    fields = set()
+    for name in ("lettersmith.yaml", "recipients.yaml", "letters/menneskehandel-2024.yaml"):
+        text = (REPO / name).read_text(encoding="utf-8")
+        fields |= set(re.findall(r"^\s*([a-z_]+):", text, flags=re.MULTILINE))
+    fields -= {"smk", "hod", "jd", "president"}  # ids, not fields
+    missing = sorted(field for field in fields if not re.search(rf"\b{field}:", README))
+    assert missing == []
