@@ -1,0 +1,1 @@
+"""Renderers: a composed letter in, a PDF, DOCX or email out."""

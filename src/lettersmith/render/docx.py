@@ -1,0 +1,227 @@
+"""The DOCX letter: the composed letter written into a reference document with python-docx.
+
+The reference is the first ``letter.docx`` in the letter's template folders (a secretary's own,
+edited in Word or LibreOffice), else the built-in one (see ``docx_reference``). Its body is
+cleared and the letter written into it; its styles, page setup and headers stay, so fonts and
+letterhead change without code. The content and its order follow the PDF: letterhead, address
+field, date line, introduction, title, body, closing, signature, full address list when the
+field cannot hold it, about paragraph.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_LINE_SPACING
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Length, Mm, Pt
+from lxml import etree
+
+from lettersmith.errors import RenderError, relative
+from lettersmith.model import ComposedLetter
+from lettersmith.render import docx_reference as ref
+from lettersmith.render.docx_blocks import add_paragraph, styles_used, write_blocks
+from lettersmith.render.docx_package import (
+    add_picture,
+    fill_headers,
+    image_file,
+    set_properties,
+    stable_bytes,
+)
+from lettersmith.render.html import address_field_fits
+
+DEFAULT_FONT_SIZE = Pt(11)
+# What follows <w:framePr> inside <w:pPr>, in the order the schema fixes.
+_AFTER_FRAME = (
+    "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
+    "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+    "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
+def render_docx(letter: ComposedLetter) -> bytes:
+    """The letter as the bytes of a .docx file; the same letter always gives the same bytes."""
+    doc, source = _open_reference(letter)
+    # The PDF's rule, so that both formats show the same addressees in the field.
+    address_fits = address_field_fits(letter.addressees)
+    _check_styles(doc, source, letter, address_fits)
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+    fill_headers(doc, letter)
+    _write_address_field(doc, letter, address_fits)
+    _write_date_line(doc, letter)
+    add_paragraph(doc, ref.INTRO, letter.intro)
+    add_paragraph(doc, ref.TITLE, letter.title)
+    if letter.salutation:
+        add_paragraph(doc, ref.SALUTATION, letter.salutation)
+    write_blocks(doc, letter.body)
+    appended = write_blocks(doc, letter.appended)
+    if appended:  # a club's own paragraphs, set apart from the adopted text
+        appended[0].paragraph_format.space_before = Pt(18)
+    _write_signature(doc, letter)
+    if not address_fits:
+        _write_address_list(doc, letter)
+    if letter.about:
+        add_paragraph(doc, ref.ABOUT, letter.about)
+    set_properties(doc, letter)
+    return stable_bytes(doc, letter.date)
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def reference_path(letter: ComposedLetter) -> Path | None:
+    """The secretary's reference document for this letter, or None for the built-in one."""
+    for folder in letter.template_dirs:
+        candidate = folder / ref.REFERENCE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.cache
+def _builtin_reference() -> bytes:
+    return ref.BUILTIN_REFERENCE.read_bytes()
+
+
+def _open_reference(letter: ComposedLetter):
+    source = reference_path(letter)
+    try:
+        data = source.read_bytes() if source else _builtin_reference()
+        return Document(io.BytesIO(data)), source
+    except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError,
+            etree.XMLSyntaxError) as err:  # fmt: skip
+        where = relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
+        raise RenderError(
+            f"{where}: not a Word document lettersmith can read ({err}); "
+            "save it from Word or LibreOffice as 'Word Document (.docx)'"
+        ) from err
+
+
+def _check_styles(doc, source: Path | None, letter: ComposedLetter, address_fits: bool):
+    needed = {ref.SENDER_LINE, ref.ADDRESS, ref.DATE, ref.INTRO, ref.TITLE, ref.CLOSING}
+    needed |= styles_used(letter.body + letter.appended)
+    if letter.salutation:
+        needed.add(ref.SALUTATION)
+    if letter.about:
+        needed.add(ref.ABOUT)
+    if not address_fits:
+        needed |= {ref.ADDRESS_LIST_HEADING, ref.ADDRESS_LIST}
+    needed.add(ref.SIGNATURE)
+    missing = sorted(name for name in needed if name not in doc.styles)
+    if missing:
+        where = relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
+        raise RenderError(
+            f"{where}: the Word styles {', '.join(repr(m) for m in missing)} are missing; "
+            "add them in Word's Styles pane, or start from the built-in reference with "
+            f"'python -m lettersmith.render.docx_reference {where}'"
+        )
+
+
+def _style(doc, name: str):
+    """The style named ``name``, or None: a secretary's reference may lack one."""
+    try:
+        return doc.styles[name]
+    except KeyError:
+        return None
+
+
+def _style_line_height(doc, name: str) -> Length:
+    """The height of one line in a paragraph style, following ``basedOn`` for what it omits."""
+    size = rule = spacing = None
+    style = _style(doc, name)
+    while style is not None:
+        form = style.paragraph_format
+        size = size or style.font.size
+        if spacing is None and form.line_spacing is not None:
+            rule, spacing = form.line_spacing_rule, form.line_spacing
+        style = style.base_style
+    size = size or DEFAULT_FONT_SIZE
+    if rule in (WD_LINE_SPACING.EXACTLY, WD_LINE_SPACING.AT_LEAST):
+        return Length(max(spacing, size) if rule == WD_LINE_SPACING.AT_LEAST else spacing)
+    return Length(int(size * 1.2 * (spacing or 1.0)))
+
+
+# --------------------------------------------------------------------------- address and date
+
+
+def _sender_line(letter: ComposedLetter) -> str:
+    return ", ".join((letter.sender.name, *letter.sender.address))  # as the PDF writes it
+
+
+def _frame(paragraph, **attributes: Length | str) -> None:
+    """Give ``paragraph`` a Word frame; neighbours with the same frame share it."""
+    frame = OxmlElement("w:framePr")
+    for key, value in attributes.items():
+        frame.set(qn(f"w:{key}"), str(value.twips) if isinstance(value, Length) else value)
+    paragraph._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAME)
+
+
+def _window_frame(paragraph) -> None:
+    """The window field with the sender line in the 5 mm above it, as one Word frame: the
+    sender line's exact height puts the first address line at the field's top. "atLeast":
+    with a larger font in a secretary's reference the frame grows below the window rather
+    than hiding a line."""
+    _frame(
+        paragraph, w=ref.WINDOW_WIDTH, h=Length(ref.SENDER_HEIGHT + ref.WINDOW_HEIGHT),
+        hRule="atLeast", wrap="notBeside", hAnchor="page", vAnchor="page",
+        x=ref.WINDOW_LEFT, y=Length(ref.WINDOW_TOP - ref.SENDER_HEIGHT),
+    )  # fmt: skip
+
+
+def _write_address_field(doc, letter: ComposedLetter, fits: bool) -> None:
+    _window_frame(add_paragraph(doc, ref.SENDER_LINE, _sender_line(letter)))
+    if not fits:
+        _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list))
+        return
+    gap = _style_line_height(doc, ref.ADDRESS) // 2
+    for index, addressee in enumerate(letter.addressees):
+        for number, line in enumerate(addressee.lines):
+            paragraph = add_paragraph(doc, ref.ADDRESS, line)
+            if index and not number:
+                paragraph.paragraph_format.space_before = Length(gap)
+            _window_frame(paragraph)
+
+
+def _write_date_line(doc, letter: ComposedLetter) -> None:
+    """The date line on the right, level with the last line of the address field."""
+    height = _style_line_height(doc, ref.DATE)
+    _frame(
+        add_paragraph(doc, ref.DATE, letter.date_line),
+        w=ref.DATE_WIDTH, h=height, hRule="exact", wrap="notBeside", hAnchor="margin",
+        vAnchor="page", xAlign="right", y=Length(ref.WINDOW_TOP + ref.WINDOW_HEIGHT - height),
+    )  # fmt: skip
+
+
+def _write_address_list(doc, letter: ComposedLetter) -> None:
+    add_paragraph(doc, ref.ADDRESS_LIST_HEADING, letter.phrases.list_heading)
+    for addressee in letter.addressees:
+        add_paragraph(doc, ref.ADDRESS_LIST, "\n".join(addressee.lines))
+
+
+# --------------------------------------------------------------------------- signature
+
+
+def _write_signature(doc, letter: ComposedLetter) -> None:
+    """Closing, signature image, name, title, organisation: kept together on one page."""
+    add_paragraph(doc, ref.CLOSING, letter.closing)
+    signature = letter.signature
+    image = signature.image and image_file(signature.image, letter, what="signature image")
+    if image:
+        run = add_paragraph(doc, ref.SIGNATURE).add_run()
+        add_picture(run, image, letter, what="signature image", width=Mm(60), height=Mm(15))
+    lines = [signature.name, signature.title, letter.sender.name]
+    written = [add_paragraph(doc, ref.SIGNATURE, line) for line in lines if line]
+    written[-1].paragraph_format.keep_with_next = False

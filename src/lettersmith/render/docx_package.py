@@ -1,0 +1,187 @@
+"""The parts of a DOCX letter around its body: header placeholders, images, core properties,
+and stable bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from copy import deepcopy
+from pathlib import Path
+
+from docx.image.exceptions import UnrecognizedImageError
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Length, Mm
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
+
+from lettersmith.errors import RenderError, relative
+from lettersmith.model import ComposedLetter
+from lettersmith.render import docx_reference as ref
+
+EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
+LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(ref.PLACEHOLDERS) + r")\}")
+_PAGE_FIELDS = re.compile(r"\{(page|pages)\}")
+
+
+def image_file(path: Path, letter: ComposedLetter, *, what: str) -> Path | None:
+    """The file to embed for ``path``: itself, or for an SVG a PNG with the same stem beside
+    it; None when there is none (python-docx cannot embed SVG)."""
+    if path.suffix.lower() == ".svg":
+        path = path.with_suffix(".png")
+        if not path.is_file():
+            return None
+    if not path.resolve().is_relative_to(letter.root.resolve()):
+        raise RenderError(
+            f"{path}: the {what} must be a file inside the workspace ({letter.root}); "
+            "copy it into assets/ and name it from there"
+        )
+    if not path.is_file():
+        raise RenderError(f"{relative(path, letter.root)}: the {what} is missing")
+    if path.suffix.lower() not in EMBEDDABLE:
+        raise RenderError(
+            f"{relative(path, letter.root)}: the {what} cannot be put in a DOCX; "
+            "use a PNG or JPEG file"
+        )
+    return path
+
+
+def add_picture(
+    run, path: Path, letter: ComposedLetter, *, what: str, width: Length, height: Length
+) -> None:
+    """Put the image in ``run``, scaled to fit within ``width`` x ``height``."""
+    try:
+        run.add_picture(str(path), height=height)
+    except (UnrecognizedImageError, OSError, ValueError) as err:
+        raise RenderError(
+            f"{relative(path, letter.root)}: cannot read the {what} ({err}); "
+            "save it again as PNG or JPEG"
+        ) from err
+    inline = run._r.xpath(".//wp:inline")[-1]
+    extent = inline.find(qn("wp:extent"))
+    cx, cy = int(extent.get("cx")), int(extent.get("cy"))
+    if cx > width:  # too wide at full height: shrink both to the width
+        cx, cy = int(width), int(cy * width / cx)
+        for node in (extent, *inline.xpath(".//a:ext")):
+            node.set("cx", str(cx))
+            node.set("cy", str(cy))
+
+
+def fill_headers(doc, letter: ComposedLetter) -> None:
+    """Replace the placeholders in every page header and footer with this letter's values."""
+    for section in doc.sections:
+        parts = (
+            section.first_page_header, section.header, section.even_page_header,
+            section.first_page_footer, section.footer, section.even_page_footer,
+        )  # fmt: skip
+        for part in parts:
+            if part.is_linked_to_previous:
+                continue
+            uses_organisation = "{organisation}" in "".join(part._element.itertext())
+            for p in part._element.iter(qn("w:p")):
+                _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation)
+
+
+def _header_date(letter: ComposedLetter) -> str:
+    """The date alone ("10.12.2024"), as the date line writes it after the place."""
+    prefix = f"{letter.place}, "
+    return letter.date_line.removeprefix(prefix)
+
+
+def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool):
+    runs = paragraph._p.xpath("./w:r")
+    text = "".join(Run(run, paragraph).text for run in runs)  # keeps tabs and breaks
+    if not _PLACEHOLDER.search(text):
+        return
+    # Word splits text into runs at will (spell checking, edits); the first run's formatting
+    # stands for the whole paragraph.
+    run_properties = runs[0].find(qn("w:rPr"))
+    for run in runs:
+        paragraph._p.remove(run)
+
+    def new_run(text: str = ""):
+        run = paragraph.add_run(text)
+        if run_properties is not None:
+            run._r.insert(0, deepcopy(run_properties))
+        return run
+
+    for index, piece in enumerate(_PLACEHOLDER.split(text)):
+        if index % 2 == 0:
+            if piece:
+                new_run(piece)
+        elif piece == "organisation":
+            new_run(letter.sender.name)
+        elif piece == "date":
+            new_run(_header_date(letter))
+        elif piece == "page_number":
+            _add_page_phrase(paragraph, letter.phrases.page, new_run)
+        elif piece == "logo":
+            logo = letter.sender.logo and image_file(letter.sender.logo, letter, what="logo")
+            if logo:
+                add_picture(new_run(), logo, letter, what="logo", width=Mm(80), height=Mm(20))
+            elif not uses_organisation:
+                new_run(letter.sender.name)
+
+
+def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run) -> None:
+    """ "Side {page} av {pages}" with live PAGE and NUMPAGES fields for the numbers."""
+    for index, piece in enumerate(_PAGE_FIELDS.split(phrase)):
+        if index % 2 == 0:
+            if piece:
+                new_run(piece)
+            continue
+        field = OxmlElement("w:fldSimple")
+        field.set(qn("w:instr"), " PAGE " if piece == "page" else " NUMPAGES ")
+        result = new_run("1")  # shown until the application updates the field
+        field.append(result._r)
+        paragraph._p.append(field)
+
+
+def set_properties(doc, letter: ComposedLetter) -> None:
+    """Core properties and the language that spell checkers and screen readers use."""
+    tag = LANGUAGE_TAGS[letter.language]
+    created = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
+    props = doc.core_properties
+    props.title = letter.title
+    props.subject = letter.subject
+    props.author = props.last_modified_by = letter.sender.name
+    props.language = tag
+    props.created = props.modified = created
+    props.revision = 1
+    props.comments = props.keywords = props.category = ""
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        doc.styles.element.insert(0, defaults)
+    run_defaults = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
+    _child(run_defaults, "w:lang").set(qn("w:val"), tag)
+
+
+def _child(parent, tag: str):
+    found = parent.find(qn(tag))
+    if found is None:
+        found = OxmlElement(tag)
+        parent.append(found)
+    return found
+
+
+def stable_bytes(doc, date: dt.date) -> bytes:
+    """The saved document with every zip entry dated ``date``: same letter, same bytes."""
+    saved = io.BytesIO()
+    doc.save(saved)
+    stamp = (max(date.year, 1980), date.month, date.day, 12, 0, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(saved) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(entry.filename))
+    return out.getvalue()

@@ -1,0 +1,414 @@
+"""The DOCX letter, read back with python-docx (and, where installed, laid out by LibreOffice)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from PIL import Image
+from pypdf import PdfReader
+
+from factories import make_letter, para
+from lettersmith.errors import RenderError
+from lettersmith.model import Addressee, ListBlock, Sender, Signature, Span
+from lettersmith.render import docx_reference as ref
+from lettersmith.render.docx import render_docx
+from readback import in_order, normalise
+
+EMU_PER_TWIP = 635
+PT_PER_MM = 72 / 25.4
+A4_HEIGHT_PT = 297 * PT_PER_MM
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def paragraph_text(p) -> str:
+    """The text a reader sees in one paragraph: runs, hyperlinks, fields, breaks and tabs."""
+    parts = []
+    for node in p.iter(qn("w:t"), qn("w:br"), qn("w:cr"), qn("w:tab")):
+        if node.tag == qn("w:t"):
+            parts.append(node.text or "")
+        elif node.getparent().tag == qn("w:r"):  # not a tab stop definition
+            parts.append("\t" if node.tag == qn("w:tab") else "\n")
+    return "".join(parts)
+
+
+def reading_order(data: bytes) -> list[str]:
+    """Visible text in reading order: page 1's header, then the body's paragraphs and
+    tables (frames are body paragraphs, so the address field comes in its place)."""
+    document = docx.Document(io.BytesIO(data))
+    texts = []
+    roots = [document.sections[0].first_page_header._element, document.element.body]
+    for root in roots:
+        texts += [paragraph_text(p) for p in root.iter(qn("w:p"))]
+    return [t for t in texts if t.strip()]
+
+
+def letter_lines(letter) -> list[str]:
+    """Every line of the letter as a reader expects it, in order."""
+    lines = [letter.sender.name, ", ".join((letter.sender.name, *letter.sender.address))]
+    lines += [line for a in letter.addressees for line in a.lines]
+    lines += [letter.date_line, letter.intro, letter.title]
+    lines += [
+        "Menneskehandel er et stort nasjonalt og internasjonalt problem.",
+        "Tiltak",
+        "Det må handles nå & <straks>, se lovdata.",
+        "Første punkt",
+        "Andre punkt",
+        "Ett",
+        "To",
+        letter.closing,
+        letter.signature.name,
+        letter.signature.title,
+        letter.sender.name,
+        letter.about,
+    ]
+    return lines
+
+
+def png(path: Path, size=(300, 80)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (10, 79, 156)).save(path)
+    return path
+
+
+def styled(document, text: str):
+    return next(p for p in document.paragraphs if p.text == text)
+
+
+def frame(paragraph) -> dict[str, str]:
+    element = paragraph._p.find(qn("w:pPr") + "/" + qn("w:framePr"))
+    assert element is not None, f"no frame on {paragraph.text!r}"
+    return {key.split("}")[1]: value for key, value in element.attrib.items()}
+
+
+@pytest.fixture
+def letter(tmp_path):
+    return make_letter(
+        tmp_path,
+        sender=Sender(
+            "Soroptimist International Norgesunionen",
+            ("Postboks 1", "1751 Halden"),
+            logo=png(tmp_path / "assets" / "logo.png"),
+        ),
+        signature=Signature(
+            "Karin Dahlberg Pettersen",
+            "Unionspresident",
+            png(tmp_path / "assets" / "signature.png", (200, 60)),
+        ),
+    )
+
+
+def many_addressees(count: int) -> tuple[Addressee, ...]:
+    return tuple(
+        Addressee(f"r{n}", (f"Ordfører nummer {n}", f"post{n}@kommune.no"), f"post{n}@k.no", "")
+        for n in range(count)
+    )
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_every_line_of_the_letter_in_order(letter):
+    text = normalise("\n".join(reading_order(render_docx(letter))))
+    assert in_order(text, letter_lines(letter)) == []
+
+
+def test_text_is_as_typed_and_runs_keep_their_style(letter):
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    paragraph = next(p for p in document.paragraphs if "straks" in p.text)
+    assert " & <straks>, se " in paragraph.text
+    runs = {run.text: run for run in paragraph.runs}
+    assert runs["handles"].bold and not runs["handles"].italic
+    assert runs["nå"].italic and not runs["nå"].bold
+    (link,) = paragraph.hyperlinks
+    assert (link.text, link.address) == ("lovdata", "https://lovdata.no")
+
+
+def test_hard_breaks_and_code_spans(tmp_path):
+    body = (para("x"),)
+    body = (dataclasses.replace(body[0], spans=(Span("a"), Span("\n"), Span("b", code=True))),)
+    document = docx.Document(io.BytesIO(render_docx(make_letter(tmp_path, body=body))))
+    paragraph = styled(document, "a\nb")
+    assert paragraph.runs[-1].style.name == ref.CODE
+
+
+def test_lists_use_word_list_styles_and_restart_numbering(tmp_path):
+    nested = ListBlock(False, ((para("Ytre"), ListBlock(False, ((para("Indre"),),))),))
+    body = (
+        ListBlock(True, ((para("Ett"),), (para("To"),))),
+        para("Mellom"),
+        ListBlock(True, ((para("Tre"),),), start=3),
+        nested,
+    )
+    document = docx.Document(io.BytesIO(render_docx(make_letter(tmp_path, body=body))))
+    assert styled(document, "Ett").style.name == "List Number"
+    assert styled(document, "Ytre").style.name == "List Bullet"
+    assert styled(document, "Indre").style.name == "List Bullet 2"
+
+    def numbering(text):
+        num_id = styled(document, text)._p.pPr.numPr.numId.val
+        numbering = document.part.numbering_part.element
+        (start,) = numbering.xpath(f'./w:num[@w:numId="{num_id}"]//w:startOverride/@w:val')
+        return num_id, int(start)
+
+    assert numbering("Ett")[0] == numbering("To")[0]
+    assert numbering("Ett")[1] == 1
+    assert numbering("Tre")[0] != numbering("Ett")[0]  # a new list, not a continuation
+    assert numbering("Tre")[1] == 3
+
+
+def test_named_styles(letter):
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    names = {style.name for style in document.styles}
+    for name in ("Letter Address", "Letter Title", "Closing", "Signature", "Letter Date", "About"):
+        assert name in names
+    assert styled(document, letter.title).style.name == "Letter Title"
+    assert styled(document, letter.closing).style.name == "Closing"
+    assert styled(document, letter.signature.name).style.name == "Signature"
+    assert styled(document, letter.addressees[0].lines[0]).style.name == "Letter Address"
+    assert styled(document, "Tiltak").style.name == "Heading 2"
+
+
+def test_salutation_and_a_clubs_paragraphs_in_their_place(tmp_path):
+    letter = make_letter(tmp_path, salutation="Til statsministeren", appended=(para("I Bergen"),))
+    texts = reading_order(render_docx(letter))
+    order = [letter.title, "Til statsministeren", "Ett", "I Bergen", letter.closing]
+    assert in_order(normalise("\n".join(texts)), order) == []
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_address_field_sits_in_the_window(letter):
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    mm = 1440 / 25.4  # twips
+    field = [document.paragraphs[0]] + [
+        styled(document, t) for a in letter.addressees for t in a.lines
+    ]
+    frames = [frame(p) for p in field]
+    assert all(f == frames[0] for f in frames), "sender line and addressees share one frame"
+    window = frames[0]
+    assert (window["hAnchor"], window["vAnchor"]) == ("page", "page")
+    assert round(int(window["x"]) / mm) == 20
+    assert round(int(window["y"]) / mm) == 40  # the 5 mm sender line above the 45 mm field
+    assert round(int(window["w"]) / mm) == 85
+    assert round(int(window["h"]) / mm) == 50
+    assert document.paragraphs[0].style.name == "Letter Sender"
+
+    date = frame(styled(document, letter.date_line))
+    assert date["xAlign"] == "right"
+    assert round((int(date["y"]) + int(date["h"])) / mm) == 90  # level with the field's last line
+
+
+def test_many_addressees_show_see_list_and_follow_the_signature(tmp_path):
+    letter = make_letter(tmp_path, addressees=many_addressees(8))
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    in_frame = [
+        p.text for p in document.paragraphs if p._p.find(f".//{qn('w:framePr')}") is not None
+    ]
+    assert in_frame[1:] == ["Se adresseliste", letter.date_line]
+    texts = normalise("\n".join(reading_order(render_docx(letter))))
+    names = [line for a in letter.addressees for line in a.lines]
+    order = ["Se adresseliste", letter.closing, letter.signature.name, "Adresseliste", *names]
+    assert in_order(texts, [*order, letter.about]) == []
+    assert styled(document, "Adresseliste").style.name == "Address List Heading"
+
+
+def test_headers_letterhead_on_page_one_page_numbers_after(letter):
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    first = section.first_page_header._element
+    assert letter.sender.name in "".join(first.itertext())
+    assert first.xpath(".//pic:pic"), "the PNG logo is in page 1's header"
+    later = section.header._element
+    fields = [f.get(qn("w:instr")).strip() for f in later.iter(qn("w:fldSimple"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+    text = "".join(paragraph_text(p) for p in later.iter(qn("w:p")))
+    assert text.split("\t") == [letter.sender.name, "10.12.2024", "Side 1 av 1"]
+    assert "{" not in text
+
+
+def test_svg_logo_is_left_out_and_the_name_stays(tmp_path):
+    svg = tmp_path / "assets" / "logo.svg"
+    svg.parent.mkdir()
+    svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    letter = make_letter(tmp_path, sender=Sender("SI Norge", logo=svg))
+    header = docx.Document(io.BytesIO(render_docx(letter))).sections[0].first_page_header
+    assert not header._element.xpath(".//pic:pic")
+    assert "SI Norge" in "".join(header._element.itertext())
+    png(svg.with_suffix(".png"))  # a PNG beside the SVG is used instead
+    header = docx.Document(io.BytesIO(render_docx(letter))).sections[0].first_page_header
+    assert header._element.xpath(".//pic:pic")
+
+
+def test_images_outside_the_workspace_are_refused(tmp_path):
+    outside = png(tmp_path / "elsewhere" / "sig.png")
+    letter = make_letter(tmp_path / "ws", signature=Signature("K", image=outside))
+    with pytest.raises(RenderError, match="inside the workspace"):
+        render_docx(letter)
+
+
+# --------------------------------------------------------------------------- document
+
+
+def test_core_properties_and_language(letter):
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    props = document.core_properties
+    assert props.title == letter.title
+    assert props.author == letter.sender.name
+    assert props.language == "nb-NO"
+    assert props.created.date() == dt.date(2024, 12, 10)
+    lang = document.styles.element.find(f".//{qn('w:rPrDefault')}//{qn('w:lang')}")
+    assert lang.get(qn("w:val")) == "nb-NO"
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+
+
+def test_same_letter_same_bytes(letter):
+    assert render_docx(letter) == render_docx(letter)
+
+
+def test_a_secretarys_reference_document_is_honoured(tmp_path, letter):
+    reference = docx.Document(str(ref.BUILTIN_REFERENCE))
+    reference.styles["Normal"].font.name = "Georgia"
+    header = reference.sections[0].first_page_header
+    header.add_paragraph("Stiftet 1921 · {organisation}")
+    club_templates = tmp_path / "clubs" / "bergen" / "templates"
+    club_templates.mkdir(parents=True)
+    reference.save(str(club_templates / "letter.docx"))
+    letter = dataclasses.replace(letter, template_dirs=(club_templates, tmp_path / "templates"))
+
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+    assert document.styles["Normal"].font.name == "Georgia"
+    header_text = "".join(document.sections[0].first_page_header._element.itertext())
+    assert f"Stiftet 1921 · {letter.sender.name}" in header_text
+    assert "The renderer replaces this body" not in "\n".join(reading_order(render_docx(letter)))
+
+
+def test_a_reference_without_the_letter_styles_is_refused_with_the_fix(tmp_path, letter):
+    (tmp_path / "templates").mkdir()
+    docx.Document().save(str(tmp_path / "templates" / "letter.docx"))
+    letter = dataclasses.replace(letter, template_dirs=(tmp_path / "templates",))
+    with pytest.raises(RenderError) as caught:
+        render_docx(letter)
+    message = str(caught.value)
+    assert message.startswith("templates/letter.docx: the Word styles ")
+    assert "'Letter Address'" in message and "docx_reference" in message
+
+
+def test_a_reference_that_is_not_a_word_file_is_refused(tmp_path, letter):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "letter.docx").write_text("not a zip")
+    letter = dataclasses.replace(letter, template_dirs=(tmp_path / "templates",))
+    with pytest.raises(RenderError, match=r"^templates/letter.docx: not a Word document"):
+        render_docx(letter)
+
+
+# --------------------------------------------------------------------------- LibreOffice
+
+needs_soffice = pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice is not installed (apt-get install libreoffice-writer-nogui)",
+)
+
+
+def soffice_pdf(data: bytes, folder: Path) -> PdfReader:
+    source = folder / "letter.docx"
+    source.write_bytes(data)
+    profile = (folder / "lo-profile").as_uri()  # a private profile: runs never share a lock
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(folder), str(source)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return PdfReader(folder / "letter.pdf")
+
+
+def placed_lines(reader: PdfReader) -> list[tuple[int, float, float, str]]:
+    """Text lines as (page, mm from top, mm from left, text), in reading order."""
+    fragments = []
+    for number, page in enumerate(reader.pages, start=1):
+
+        def visit(text, cm, tm, font, size, number=number):
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                fragments.append((number, (A4_HEIGHT_PT - y) / PT_PER_MM, x / PT_PER_MM, text))
+
+        page.extract_text(visitor_text=visit)
+    lines: list[list] = []
+    for fragment in sorted(fragments, key=lambda f: (f[0], round(f[1]), f[2])):
+        last = lines[-1] if lines else None
+        if last and last[0] == fragment[0] and abs(last[1] - fragment[1]) < 1:
+            last[3] += " " + fragment[3]
+        else:
+            lines.append(list(fragment))
+    return [tuple(line) for line in lines]
+
+
+@needs_soffice
+def test_libreoffice_lays_out_the_same_text_in_the_same_order(tmp_path, letter):
+    lines = placed_lines(soffice_pdf(render_docx(letter), tmp_path))
+    text = normalise(" ".join(line[3] for line in lines)).replace(" ,", ",").replace(" .", ".")
+    # Runs of one line come out as separate fragments; compare without the joins' spaces.
+    squeeze = "".join(text.split())
+    assert in_order(squeeze, ["".join(line.split()) for line in letter_lines(letter)]) == []
+
+    addressee = next(line for line in lines if line[3].startswith("Statsminister"))
+    assert addressee[0] == 1
+    assert 45 <= addressee[1] <= 90 and 20 <= addressee[2] <= 105, "inside the window"
+    intro = next(
+        line
+        for line in lines
+        if line[3].startswith("Soroptimist International Norgesunionen vedtok")
+    )
+    assert intro[1] > 90, "the body starts below the address field"
+
+
+@needs_soffice
+def test_libreoffice_numbers_later_pages(tmp_path, letter):
+    long_body = tuple(para(f"Avsnitt {n}. " + "Tekst som fyller siden. " * 30) for n in range(12))
+    reader = soffice_pdf(render_docx(dataclasses.replace(letter, body=long_body)), tmp_path)
+    pages = len(reader.pages)
+    assert pages >= 2
+    second = normalise(reader.pages[1].extract_text())
+    assert f"Side 2 av {pages}" in second
+    assert "10.12.2024" in second
+    assert "Side 1" not in normalise(reader.pages[0].extract_text())
+
+
+def test_only_web_and_mail_links_become_hyperlinks(tmp_path):
+    spans = (
+        Span("trygg", href="https://example.org"),
+        Span(" "),
+        Span("farlig", href="file:///etc/passwd"),
+    )
+    letter = make_letter(tmp_path, body=(dataclasses.replace(para(""), spans=spans),))
+    paragraph = styled(docx.Document(io.BytesIO(render_docx(letter))), "trygg farlig")
+    assert [link.address for link in paragraph.hyperlinks] == ["https://example.org"]
+
+
+def test_a_wide_logo_is_scaled_into_the_letterhead(tmp_path):
+    logo = png(tmp_path / "assets" / "wide.png", (2000, 100))
+    letter = make_letter(tmp_path, sender=Sender("SI Norge", logo=logo))
+    header = docx.Document(io.BytesIO(render_docx(letter))).sections[0].first_page_header
+    (extent,) = header._element.xpath(".//wp:extent")
+    assert int(extent.get("cx")) == Mm(80)
+    assert int(extent.get("cy")) == Mm(80) // 20
+
+
+def test_a_missing_signature_image_is_named(tmp_path):
+    letter = make_letter(tmp_path, signature=Signature("K", image=tmp_path / "assets" / "s.png"))
+    with pytest.raises(RenderError, match=r"^assets/s.png: the signature image is missing"):
+        render_docx(letter)
