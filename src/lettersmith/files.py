@@ -7,6 +7,16 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes files only their owner can read; a letter should be as readable as any file.
+_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, data: bytes | str) -> Path:
     """Write ``data`` beside ``path`` and rename it into place, so no reader sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -14,6 +24,7 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _MODE)
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
