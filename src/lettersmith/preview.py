@@ -1,0 +1,34 @@
+"""PNG images of a PDF's pages, so a letter can be looked at (or tested) without a PDF viewer."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from lettersmith.errors import RenderError
+from lettersmith.files import atomic_write
+
+POINTS_PER_INCH = 72
+
+
+def render_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 110) -> list[Path]:
+    """Write ``<pdf stem>-1.png``, ``-2.png``, ... into ``out_dir``, one per page; return them."""
+    try:
+        document = pdfium.PdfDocument(pdf_path)
+    except pdfium.PdfiumError as error:
+        raise RenderError(f"{pdf_path}: cannot read the PDF: {error}") from None
+    written: list[Path] = []
+    try:
+        for number, page in enumerate(document, start=1):
+            image = page.render(scale=dpi / POINTS_PER_INCH).to_pil()
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", optimize=True)
+            written.append(
+                atomic_write(out_dir / f"{pdf_path.stem}-{number}.png", buffer.getvalue())
+            )
+            page.close()
+    finally:
+        document.close()
+    return written

@@ -1,0 +1,143 @@
+"""The composed letter as HTML: the body blocks (shared with the email) and the whole letter.
+
+Templates see only plain values -- strings, lists, dicts and ready-made ``Markup`` -- never a
+``Path`` or a model object, so a club's template in the sandbox cannot reach the file system.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
+from lettersmith.templates import environment, render
+
+LETTER_TEMPLATE = "letter.html.j2"
+# Links keep their target only for these schemes; anything else is printed as plain text.
+LINK_SCHEMES = ("http", "https", "mailto")
+
+# The window-envelope address field holds this many lines of the address font
+# (42 of its 45 mm at a 12 pt line height), each about this many characters wide (82 mm of 9 pt
+# DejaVu Sans holds some 50; the margin is for wide letters). See letter.css.
+WINDOW_LINES = 10
+WINDOW_CHARS_PER_LINE = 46
+# Blank space between two addressees, in lines.
+ADDRESSEE_GAP = 0.5
+
+
+def blocks_html(blocks: Sequence[Block]) -> Markup:
+    """Paragraphs, headings and lists as HTML; text is escaped, so ``&`` and ``<`` appear as typed.
+
+    Headings start at ``<h2>``: the letter's title is the ``<h1>``.
+    """
+    return Markup("\n").join(_block(block) for block in blocks)
+
+
+def _block(block: Block) -> Markup:
+    if isinstance(block, Paragraph):
+        return Markup("<p>{}</p>").format(_spans(block.spans))
+    if isinstance(block, Heading):
+        level = min(block.level + 1, 6)
+        return Markup("<h{0}>{1}</h{0}>").format(level, _spans(block.spans))
+    if isinstance(block, ListBlock):
+        items = Markup("").join(
+            Markup("<li>{}</li>").format(blocks_html(item)) for item in block.items
+        )
+        if not block.ordered:
+            return Markup("<ul>{}</ul>").format(items)
+        start = Markup(' start="{}"').format(block.start) if block.start != 1 else ""
+        return Markup("<ol{}>{}</ol>").format(start, items)
+    raise TypeError(f"not a block: {block!r}")
+
+
+def _spans(spans: Sequence[Span]) -> Markup:
+    return Markup("").join(_span(span) for span in spans)
+
+
+def _span(span: Span) -> Markup:
+    if span.text == "\n":
+        return Markup("<br>")
+    html = escape(span.text)
+    if span.code:
+        html = Markup("<code>{}</code>").format(html)
+    if span.italic:
+        html = Markup("<em>{}</em>").format(html)
+    if span.bold:
+        html = Markup("<strong>{}</strong>").format(html)
+    if span.href and urlsplit(span.href).scheme.lower() in LINK_SCHEMES:
+        html = Markup('<a href="{}">{}</a>').format(span.href, html)
+    return html
+
+
+def address_field_fits(addressees: Sequence[Addressee]) -> bool:
+    """Whether every addressee fits in the window field; if not, it shows "see the list"."""
+    lines = sum(
+        max(1, math.ceil(len(line) / WINDOW_CHARS_PER_LINE)) for a in addressees for line in a.lines
+    )
+    return lines + ADDRESSEE_GAP * (len(addressees) - 1) <= WINDOW_LINES
+
+
+def page_phrase(phrase: str) -> Markup:
+    """``"Side {page} av {pages}"`` with CSS counters where the numbers go."""
+    escaped = escape(phrase)
+    return Markup(
+        escaped.replace("{page}", Markup('<span class="page-number"></span>')).replace(
+            "{pages}", Markup('<span class="page-count"></span>')
+        )
+    )
+
+
+def letter_context(letter: ComposedLetter) -> dict:
+    """What the letter template sees, as plain values (see the module docstring)."""
+    sender = letter.sender
+    signature = letter.signature
+    addressees = [{"id": a.id, "lines": list(a.lines)} for a in letter.addressees]
+    return {
+        "letter": {
+            "id": letter.letter_id,
+            "club": letter.club_id,
+            "language": letter.language,
+            "sender": {
+                "name": sender.name,
+                "address": list(sender.address),
+                "email": sender.email,
+                "website": sender.website,
+                "logo": sender.logo.as_uri() if sender.logo else None,
+            },
+            "addressees": addressees,
+            "address_field_fits": address_field_fits(letter.addressees),
+            "place": letter.place,
+            "date": letter.date.isoformat(),
+            "date_line": letter.date_line,
+            "intro": letter.intro,
+            "title": letter.title,
+            "subject": letter.subject,
+            "salutation": letter.salutation,
+            "body": blocks_html(letter.body),
+            "appended": blocks_html(letter.appended) if letter.appended else None,
+            "closing": letter.closing,
+            "signature": {
+                "name": signature.name,
+                "title": signature.title,
+                "image": signature.image.as_uri() if signature.image else None,
+            },
+            "about": letter.about,
+            "attachments": [path.name for path in letter.attachments],
+            "phrases": {
+                "closing": letter.phrases.closing,
+                "see_list": letter.phrases.see_list,
+                "list_heading": letter.phrases.list_heading,
+                "attachments": letter.phrases.attachments,
+                "page": page_phrase(letter.phrases.page),
+            },
+        }
+    }
+
+
+def letter_html(letter: ComposedLetter) -> str:
+    """The letter as an HTML document, from ``letter.html.j2`` on the letter's template path."""
+    env = environment(letter.template_dirs, root=letter.root)
+    return render(env, LETTER_TEMPLATE, letter_context(letter))

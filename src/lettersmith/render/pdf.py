@@ -1,0 +1,82 @@
+"""The composed letter as a PDF, through WeasyPrint: archival (PDF/A) and tagged by default.
+
+WeasyPrint may read only files inside the workspace and the package's own data: a letter or a
+club's template that points anywhere else (``http://...``, ``file:///etc/passwd``, ``../``)
+stops the build with a ``RenderError`` naming the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from lettersmith.errors import RenderError
+from lettersmith.model import ComposedLetter
+from lettersmith.render.html import letter_html
+
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_VARIANT = "pdf/a-3b"
+
+# WeasyPrint reports unsupported CSS and similar at WARNING; a refused URL is our error instead.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+
+class _Refused(FatalURLFetchingError):
+    """Raised inside WeasyPrint; a BaseException, so that WeasyPrint does not swallow it."""
+
+
+class WorkspaceFetcher(URLFetcher):
+    """Serves ``file:`` URLs under the allowed folders (and inline ``data:``); refuses the rest."""
+
+    def __init__(self, allowed: tuple[Path, ...]):
+        super().__init__(fail_on_errors=True)
+        self.allowed = tuple(folder.resolve() for folder in allowed)
+        self.refused: list[str] = []  # kept too, for refusals that WeasyPrint catches (in SVG)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":  # inline, reads nothing
+            return super().fetch(url, headers)
+        if scheme != "file" or parts.netloc not in ("", "localhost"):
+            self._refuse(url, "only files inside the workspace may be used")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not any(path.is_relative_to(folder) for folder in self.allowed):
+            self._refuse(url, "the file is outside the workspace")
+        if not path.is_file():
+            self._refuse(url, "no such file")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    def _refuse(self, url: str, reason: str) -> None:
+        message = f"{url}: refused: {reason}"
+        self.refused.append(message)
+        raise _Refused(message)
+
+
+def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_VARIANT) -> bytes:
+    """The letter as PDF bytes; ``variant`` is a WeasyPrint PDF variant, None for plain PDF."""
+    html = letter_html(letter)
+    root = letter.root.resolve()
+    fetcher = WorkspaceFetcher((root, PACKAGE_DATA))
+    try:
+        document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
+        pdf = document.write_pdf(pdf_variant=variant, pdf_tags=True)
+    except _Refused as refused:
+        raise RenderError(f"{_name(letter)}: {refused}") from None
+    except FatalURLFetchingError as error:  # a fetch that failed for another reason
+        cause = error.__cause__ or error
+        raise RenderError(f"{_name(letter)}: {error}: {cause}") from None
+    if fetcher.refused:
+        raise RenderError(f"{_name(letter)}: {fetcher.refused[0]}")
+    return pdf
+
+
+def _name(letter: ComposedLetter) -> str:
+    return f"{letter.letter_id} ({letter.stem})" if letter.stem != letter.letter_id else letter.stem

@@ -1,0 +1,299 @@
+"""Jinja2 templates: an ordered search path, a sandbox, and bounded rendering.
+
+Templates come from three places, searched in order: a club's ``templates/``, the workspace's
+``templates/``, then the built-in ones. ``builtin/NAME`` always reaches the built-in template,
+so an override can ``{% extends "builtin/letter.html.j2" %}`` instead of copying it.
+
+Club templates are written by people we do not control, so they run in Jinja2's sandbox and
+under limits: a template that loops for ever, builds a huge string or output, or asks for huge
+numbers is stopped with a ``TemplateError`` that names the template file and line.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import operator
+import re
+import resource
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
+
+from lettersmith.errors import TemplateError
+
+BUILTIN_DIR = Path(__file__).parent / "data" / "templates"
+BUILTIN_PREFIX = "builtin"
+# A template may not grow the process by more than this while it renders.
+MAX_MEMORY_GROWTH_KB = 256 * 1024
+MEMORY_CHECK_INTERVAL = 0.002  # seconds
+# The width and precision in ``%08.3f`` and ``{:>8.3}``.
+_FORMAT_WIDTH = re.compile(r"(?:%[-#0 +]*|\{[^{}]*:[^{}\d]*)(\d+)(?:\.(\d+))?")
+
+
+class RenderLimitError(SecurityError):
+    """A template ran too long, grew too large, or asked for a number too large to be sane."""
+
+
+@dataclass(frozen=True)
+class _Limits:
+    deadline: float
+    max_chars: int
+    max_rss_kb: int
+
+
+_limits: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("limits", default=None)
+_environments: dict[tuple[tuple[Path, ...], Path | None], SandboxedEnvironment] = {}
+_environments_lock = threading.Lock()
+
+
+class _LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on operators and calls that can make huge values in one step."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+        _check_numbers(left, right)
+        if op == "*" and isinstance(right, int) and hasattr(left, "__len__"):
+            _check_size(len(left) * right)
+        if op == "*" and isinstance(left, int) and hasattr(right, "__len__"):
+            _check_size(len(right) * left)
+        if op == "**" and isinstance(right, int) and right > 64:
+            raise RenderLimitError(f"exponent {right} is too large for a template")
+        if op == "%" and isinstance(left, str):
+            _check_format_widths(left)
+        return {"*": operator.mul, "**": operator.pow, "%": operator.mod}[op](left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _check_numbers(*args, *kwargs.values())
+        # The sandbox wraps str.format; the format string is the wrapped method's __self__.
+        method = getattr(__obj, "__wrapped__", __obj)
+        if isinstance(getattr(method, "__self__", None), str):
+            _check_format_widths(method.__self__)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _current_limits() -> _Limits:
+    limits = _limits.get()
+    if limits is None:  # rendered outside render(): apply the defaults
+        return _Limits(time.monotonic() + 10.0, 2_000_000, _max_rss_kb())
+    return limits
+
+
+def _check_numbers(*values: Any) -> None:
+    limit = _current_limits().max_chars
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit:
+            raise RenderLimitError(f"the number {value} is too large for a template")
+
+
+def _check_size(size: int) -> None:
+    if size > _current_limits().max_chars:
+        raise RenderLimitError(f"a value of {size} characters or items is too large")
+
+
+def _check_format_widths(fmt: str) -> None:
+    """Refuse ``"%0999999999d"`` and ``"{:>999999999}"``: one short string, a huge result."""
+    for match in _FORMAT_WIDTH.finditer(fmt):
+        for digits in match.groups():
+            if digits and int(digits) > _current_limits().max_chars:
+                raise RenderLimitError(f"the field width {digits} is too large")
+
+
+def _limit_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a filter so that ``"x"|center(10**9)`` is refused before it allocates anything."""
+
+    @functools.wraps(function)  # keeps Jinja's pass_context/pass_environment marker
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        # Skip the context (if passed) and the filtered value: only the options can blow up.
+        skip = 2 if hasattr(function, "jinja_pass_arg") else 1
+        _check_numbers(*args[skip:], *kwargs.values())
+        if name == "format":
+            for value in args:
+                if isinstance(value, str):
+                    _check_format_widths(value)
+        return function(*args, **kwargs)
+
+    return limited
+
+
+def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> SandboxedEnvironment:
+    """The sandboxed environment for ``template_dirs`` (searched in order), then the built-ins.
+
+    ``root`` is the workspace root, used only to show template paths in error messages.
+    Environments are cached, so templates are compiled once per process.
+    """
+    key = (tuple(Path(d) for d in template_dirs), root)
+    with _environments_lock:
+        env = _environments.get(key)
+        if env is None:
+            env = _environments[key] = _make_environment(key[0], root)
+        return env
+
+
+def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:
+    builtin = jinja2.FileSystemLoader(BUILTIN_DIR)
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}),
+            *(jinja2.FileSystemLoader(d) for d in template_dirs),
+            builtin,
+        ]
+    )
+    env = _LimitedSandbox(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters = {name: _limit_filter(name, f) for name, f in env.filters.items()}
+    env.lettersmith_root = root  # type: ignore[attr-defined]
+    return env
+
+
+def render(
+    env: SandboxedEnvironment,
+    name: str,
+    context: dict,
+    *,
+    time_limit: float = 10.0,
+    max_chars: int = 2_000_000,
+) -> str:
+    """Render template ``name`` with ``context``, within ``time_limit`` seconds and ``max_chars``.
+
+    Every failure -- a syntax error, an undefined name, a sandbox violation, a limit -- becomes
+    a ``TemplateError`` whose message starts with the template's file and line.
+    """
+    limits = _Limits(time.monotonic() + time_limit, max_chars, _max_rss_kb() + MAX_MEMORY_GROWTH_KB)
+    token = _limits.set(limits)
+    shown = name
+    try:
+        template = env.get_template(name)
+        shown = _display(env, template.filename or name)
+        with _Watchdog(env, limits, time_limit):
+            return _collect(template.generate(context), limits, time_limit)
+    except jinja2.TemplateSyntaxError as error:
+        where = _where(env, error.filename or name, error.lineno)
+        raise TemplateError(f"{where}: {error.message}") from None
+    except jinja2.TemplateNotFound as error:
+        searched = ", ".join(_display(env, str(d)) for d in _search_dirs(env))
+        raise TemplateError(f"{error.name}: template not found (searched {searched})") from None
+    except TemplateError:
+        raise
+    except Exception as error:  # anything a template can provoke; the message says where
+        raise TemplateError(f"{_where_raised(env, error, shown)}: {_describe(error)}") from None
+    finally:
+        _limits.reset(token)
+
+
+def _collect(chunks: Iterator[str], limits: _Limits, time_limit: float) -> str:
+    """Join the output as it comes, stopping as soon as it grows too large or too slow."""
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limits.max_chars:
+            raise RenderLimitError(f"output passed {limits.max_chars} characters")
+        if time.monotonic() > limits.deadline:
+            raise RenderLimitError(f"rendering took longer than {time_limit:g} seconds")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+class _Watchdog:
+    """Check the limits on every line a template executes, so that a loop with no output stops.
+
+    A trace function is the one hook that sees a tight ``{% for %}`` loop: it is installed for
+    this thread only, and only template frames (whose globals hold this environment) get line
+    events, so Python code called from the template runs at full speed.
+    """
+
+    def __init__(self, env: SandboxedEnvironment, limits: _Limits, time_limit: float):
+        self.env, self.limits, self.time_limit = env, limits, time_limit
+
+    def __enter__(self) -> None:
+        self.next_memory_check = 0.0
+        self.previous = sys.gettrace()
+        sys.settrace(self._on_call)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.settrace(self.previous)
+
+    def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_globals.get("environment") is self.env:
+            return self._on_line
+        return None
+
+    def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
+        now = time.monotonic()
+        if now > self.limits.deadline:
+            raise RenderLimitError(f"rendering took longer than {self.time_limit:g} seconds")
+        # Asking the kernel costs a system call: often enough to catch a doubling string.
+        if now >= self.next_memory_check:
+            self.next_memory_check = now + MEMORY_CHECK_INTERVAL
+            if _max_rss_kb() > self.limits.max_rss_kb:
+                raise RenderLimitError("rendering used too much memory")
+        return self._on_line
+
+
+def _max_rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, jinja2.UndefinedError):
+        return f"{error.message} (is the name spelt as in the built-in template?)"
+    if isinstance(error, RenderLimitError):
+        return f"stopped: {error}"
+    if isinstance(error, SecurityError):
+        return f"not allowed in a template: {error}"
+    if isinstance(error, OverflowError | MemoryError | RecursionError):
+        return f"stopped: {str(error) or type(error).__name__}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _where_raised(env: SandboxedEnvironment, error: BaseException, fallback: str) -> str:
+    """The innermost template frame in the traceback (Jinja rewrites them to template lines)."""
+    folders = _search_dirs(env)
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if not frame.filename.endswith(".py") and any(
+            Path(frame.filename).is_relative_to(folder) for folder in folders
+        ):
+            return _where(env, frame.filename, frame.lineno)
+    return fallback
+
+
+def _where(env: SandboxedEnvironment, filename: str, line: int | None) -> str:
+    shown = _display(env, filename)
+    return shown if line is None else f"{shown}:{line}"
+
+
+def _display(env: SandboxedEnvironment, filename: str) -> str:
+    """A template path as the user would type it: relative to the workspace, or ``builtin/``."""
+    path = Path(filename)
+    if path.is_relative_to(BUILTIN_DIR):
+        return f"{BUILTIN_PREFIX}/{path.relative_to(BUILTIN_DIR)}"
+    root: Path | None = getattr(env, "lettersmith_root", None)
+    for base in (root, Path.cwd()):
+        if base is not None and path.is_absolute() and path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return filename
+
+
+def _search_dirs(env: SandboxedEnvironment) -> list[Path]:
+    loader = env.loader
+    assert isinstance(loader, jinja2.ChoiceLoader)
+    dirs: list[Path] = []
+    for choice in loader.loaders:
+        if isinstance(choice, jinja2.FileSystemLoader):
+            dirs.extend(Path(p) for p in choice.searchpath)
+    return dirs

@@ -1,0 +1,51 @@
+"""Previews: one PNG per page of a letter's PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from factories import make_letter, para
+from lettersmith.errors import RenderError
+from lettersmith.preview import render_pngs
+from lettersmith.render.pdf import render_pdf
+
+
+def test_one_png_per_page_named_after_the_pdf(tmp_path: Path) -> None:
+    body = tuple(para(f"Avsnitt {i}. " + "Det må lages en handlingsplan. " * 15) for i in range(6))
+    pdf = tmp_path / "menneskehandel-2024.pdf"
+    pdf.write_bytes(render_pdf(make_letter(tmp_path, body=body)))
+    out = tmp_path / "preview"
+
+    written = render_pngs(pdf, out, dpi=50)
+
+    assert len(PdfReader(pdf).pages) == 2
+
+    assert [p.name for p in written] == ["menneskehandel-2024-1.png", "menneskehandel-2024-2.png"]
+    assert sorted(out.iterdir()) == written, "no partial files left behind"
+    for path in written:
+        with Image.open(path) as image:
+            assert image.format == "PNG"
+            width, height = image.size
+            assert abs(width - 210 / 25.4 * 50) <= 1 and abs(height - 297 / 25.4 * 50) <= 1  # A4
+            # Not a blank page: some pixels are dark (text).
+            assert image.convert("L").getextrema()[0] < 128
+
+
+def test_dpi_sets_the_size(tmp_path: Path) -> None:
+    pdf = tmp_path / "brev.pdf"
+    pdf.write_bytes(render_pdf(make_letter(tmp_path)))
+    [path] = render_pngs(pdf, tmp_path, dpi=110)
+    with Image.open(path) as image:
+        assert abs(image.width - 210 / 25.4 * 110) <= 1
+
+
+def test_a_file_that_is_not_a_pdf_is_a_render_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_text("not a pdf")
+    with pytest.raises(RenderError, match=r"broken\.pdf: cannot read the PDF"):
+        render_pngs(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
