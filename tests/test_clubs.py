@@ -1,0 +1,145 @@
+"""Local clubs: the union's statement under a club's own name, the adopted text untouched."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lettersmith.cli import main
+from lettersmith.clubs import club_view
+from lettersmith.compose import compose
+from lettersmith.diffing import DiffLine, letter_diff, word_diff
+from lettersmith.workspace import load
+from readback import docx_text, in_order, normalise, pdf_text
+from workspaces import copy_example
+
+LETTER = "menneskehandel-2024"
+APPENDED = "Soroptimist International Bergen ber òg Bergen kommune"
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(main, ["-w", str(root), *args])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = copy_example(tmp_path_factory.mktemp("clubs"))
+    result = run(root, "build", LETTER, "--club", "bergen")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.mark.parametrize("suffix", ["pdf", "docx"])
+def test_the_club_letter_carries_the_clubs_name_place_signatory_and_paragraph(built, suffix):
+    path = built / "out" / "clubs" / "bergen" / LETTER / f"{LETTER}.{suffix}"
+    text = pdf_text(path) if suffix == "pdf" else docx_text(path)
+    assert (
+        in_order(
+            text,
+            [
+                "Bergen, 10.12.2024",
+                "Soroptimist International Bergen vedtok på Representantskapsmøtet",
+                "Tiden er inne for å få en handlingsplan mot menneskehandel",
+                "Menneskehandel er et stort nasjonalt og internasjonalt problem",
+                "Det er behov for politisk vilje og handlingskraft",
+                APPENDED,
+                "Venleg helsing",
+                "Ingrid Haugland",
+                "Klubbpresident",
+                "Soroptimist International Bergen",
+            ],
+        )
+        == []
+    )
+    assert "Ordførar Marte Mjøs Persen" in text  # in the address field or the list after it
+    assert "Karin Dahlberg Pettersen" not in text
+    assert "Unionspresident" not in text
+
+
+def test_the_union_letter_is_not_touched_by_the_club(built):
+    assert not (built / "out" / LETTER).exists()
+    result = run(built, "build", LETTER, "--format", "pdf")
+    assert result.exit_code == 0
+    text = pdf_text(built / "out" / LETTER / f"{LETTER}.pdf")
+    assert APPENDED not in text
+    assert "Karin Dahlberg Pettersen" in text
+
+
+def test_the_clubs_logo_wins_over_the_unions(tmp_path):
+    root = copy_example(tmp_path)
+    ws = load(root)
+    union = compose(ws, ws.letters[LETTER])[0]
+    club = compose(club_view(ws, "bergen"), ws.letters[LETTER])[0]
+    assert union.sender.logo == root / "assets" / "logo.svg"
+    assert club.sender.logo == root / "clubs" / "bergen" / "assets" / "logo.svg"
+
+
+@pytest.mark.parametrize(
+    ("language", "closing", "intro_end"),
+    [
+        ("nb", "Vennlig hilsen", "følgende uttalelse:"),
+        ("nn", "Venleg helsing", "følgjande fråsegn:"),
+        ("en", "Kind regards", "on 14 September 2024:"),
+    ],
+)
+def test_a_club_in_each_language(tmp_path, language, closing, intro_end):
+    root = copy_example(tmp_path)
+    club = root / "clubs" / "bergen.yaml"
+    club.write_text(club.read_text().replace("language: nn", f"language: {language}"))
+    result = run(root, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(root / "out" / "clubs" / "bergen" / LETTER / f"{LETTER}.pdf")
+    assert closing in text
+    assert intro_end in text
+
+
+def test_a_club_letterhead_template_extends_the_built_in_one(tmp_path):
+    root = copy_example(tmp_path)
+    templates = root / "clubs" / "bergen" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "letter.html.j2").write_text(
+        '{% extends "builtin/letter.html.j2" %}\n'
+        "{% block letterhead %}<header><p>Klubbens eige brevhovud</p></header>{% endblock %}\n"
+    )
+    result = run(root, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(root / "out" / "clubs" / "bergen" / LETTER / f"{LETTER}.pdf")
+    assert "Klubbens eige brevhovud" in text
+    assert "Tiden er inne for å få en handlingsplan mot menneskehandel" in text
+    union = run(root, "build", LETTER, "--format", "pdf")
+    assert union.exit_code == 0
+    assert "Klubbens eige brevhovud" not in pdf_text(root / "out" / LETTER / f"{LETTER}.pdf")
+
+
+def test_diff_shows_exactly_the_clubs_changes(tmp_path):
+    root = copy_example(tmp_path)
+    result = run(root, "diff", LETTER, "--club", "bergen")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "organisation: Soroptimist International [-Norgesunionen-]{+Bergen+}"
+    assert "place and date: [-Halden,-]{+Bergen,+} 10.12.2024" in lines
+    assert "language: [-nb (Vennlig hilsen)-]{+nn (Venleg helsing)+}" in lines
+    assert any(line.startswith("signatory: [-Karin Dahlberg Pettersen") for line in lines)
+    assert "addressee added: {+ordforer-bergen: Ordførar Marte Mjøs Persen, " in result.output
+    assert "appended paragraph: {+" + APPENDED in result.output
+    assert not any(line.startswith("addressee removed") for line in lines)
+    assert "\x1b[" not in result.output  # piped: plain, no colour codes
+
+
+def test_diff_of_a_club_that_changes_nothing_says_so(tmp_path):
+    root = copy_example(tmp_path)
+    (root / "clubs" / "bergen.yaml").write_text("name: Soroptimist International Norgesunionen\n")
+    ws = load(root)
+    lines = letter_diff(ws, club_view(ws, "bergen"), LETTER)
+    assert [line.render(color=False) for line in lines] == [
+        "no changes: the club sends the union's letter as it is"
+    ]
+
+
+def test_diff_colours_words_in_a_terminal():
+    line = DiffLine("place and date", word_diff("Halden, 10.12.2024", "Bergen, 10.12.2024"))
+    coloured = line.render(color=True)
+    assert "\x1b[31;9mHalden,\x1b[0m" in coloured and "\x1b[32mBergen,\x1b[0m" in coloured
+    assert normalise(line.render(color=False)) == (
+        "place and date: [-Halden,-]{+Bergen,+} 10.12.2024"
+    )
