@@ -25,6 +25,7 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/lettersmith check
 	$(VENV)/bin/lettersmith build
+	$(VENV)/bin/lettersmith build --club bergen
 	@echo "Letters in out/:"; find out -type f -not -name '.*' | sort
 
 test: $(STAMP)

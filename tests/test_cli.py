@@ -60,3 +60,17 @@ def test_init_club_adds_a_club_file_that_checks(tmp_path):
     assert again.exit_code == 1 and "exists already" in again.output
     bad = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "Bergen!"])
     assert bad.exit_code == 1 and "lowercase letters" in bad.output
+
+
+def test_check_tries_every_template_under_every_club(tmp_path):
+    root = minimal(tmp_path, {"clubs/nord.yaml": "name: Nordklubben\n"})
+    templates = root / "clubs" / "nord" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "letter.html.j2").write_text(
+        '{% extends "builtin/letter.html.j2" %}\n{% block letterhead %}{{ letter.nope }}'
+        "{% endblock %}\n"
+    )
+    result = CliRunner().invoke(main, ["-w", str(root), "check"])
+    assert result.exit_code == 1
+    assert "clubs/nord/templates/letter.html.j2:2:" in result.output
+    assert "Traceback" not in result.output

@@ -32,15 +32,19 @@ class Context:
     debug: bool
     _loaded: dict[str | None, Workspace] = field(default_factory=dict)
 
+    def root(self) -> Path:
+        """The workspace folder: -w, or found by walking up from the current folder."""
+        from lettersmith import workspace
+
+        return workspace.find_root(self.workspace_dir or Path.cwd())
+
     def workspace(self, club: str | None = None) -> Workspace:
         """The loaded, validated workspace, or a club's view of it."""
         if club not in self._loaded:
             from lettersmith import clubs, workspace
 
             if None not in self._loaded:
-                start = self.workspace_dir or Path.cwd()
-                root = workspace.find_root(start)
-                self._loaded[None] = workspace.load(root)
+                self._loaded[None] = workspace.load(self.root())
             if club is not None:
                 self._loaded[club] = clubs.club_view(self._loaded[None], club)
         return self._loaded[club]
@@ -152,11 +156,13 @@ def check(obj: Context) -> None:
     """Validate the whole workspace, every club included.
 
     Every problem is listed as FILE:LINE: message, all at once; the exit status is 1 when
-    there is any.
+    there is any. Each letter is also composed and its template tried, under the workspace
+    and under every club, so a broken template override shows up here too.
     """
-    ws = obj.workspace()
-    for club in ws.clubs:
-        obj.workspace(club)
+    from lettersmith.check import check as check_workspace
+
+    summary = check_workspace(obj.root())
+    ws = summary.workspace
     out.print(
         f"{ws.root}: ok: {len(ws.positions)} positions, {len(ws.letters)} letters, "
         f"{len(ws.recipients)} recipients, {len(ws.clubs)} clubs.",

@@ -1,0 +1,44 @@
+"""``lettersmith check``: everything a build would stumble on, found before building.
+
+Loading validates the files; then every letter is composed, under the workspace and under
+every club, and its HTML template rendered once, so a broken template override or a
+letter that composes to nothing is reported now rather than halfway through a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lettersmith.clubs import club_view
+from lettersmith.compose import compose
+from lettersmith.errors import LettersmithError
+from lettersmith.model import Workspace
+from lettersmith.render.html import letter_html
+from lettersmith.workspace import load
+
+
+@dataclass(frozen=True)
+class Summary:
+    workspace: Workspace
+    letters_composed: int
+
+
+def check(root: Path) -> Summary:
+    """Load ``root`` and try every letter's composition and template; raise every problem."""
+    ws = load(root)
+    views = [ws, *(club_view(ws, club) for club in ws.clubs)]
+    problems: list[str] = []
+    composed = 0
+    for view in views:
+        for spec in view.letters.values():
+            try:
+                letters = compose(view, spec)
+                letter_html(letters[0])
+            except LettersmithError as error:
+                problems.extend(line for line in str(error).splitlines() if line not in problems)
+            else:
+                composed += len(letters)
+    if problems:
+        raise LettersmithError("\n".join(problems))
+    return Summary(ws, composed)
