@@ -1,0 +1,124 @@
+"""Send N messages, each with a one-page PDF, to a local SMTP server; print messages per second.
+
+    python benchmarks/send_bench.py [--n 1000]
+
+The server (aiosmtpd, discarding what it receives) runs in its own process. The journal is
+on, exactly as in `lettersmith send`: every message is committed as `sending` (with its
+copy under .lettersmith/sent/) before its data goes out and as `sent` after. One PDF is
+rendered once and attached to every message, so the figure is the delivery path's own,
+not WeasyPrint's (see build_bench.py for that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from lettersmith import build, compose, mail, send, workspace  # noqa: E402
+from lettersmith.deliver import Session  # noqa: E402
+from lettersmith.journal import Journal  # noqa: E402
+from lettersmith.model import SmtpSettings  # noqa: E402
+from workspaces import copy_example  # noqa: E402
+
+LETTER = "menneskehandel-2024"
+
+
+def make_workspace(root: Path, n: int) -> Path:
+    copy_example(root)
+    lines = []
+    for i in range(n):
+        lines += [
+            f"r{i:05d}:",
+            "  title: Ordfører",
+            f"  name: Person Nummer {i}",
+            f"  email: postmottak{i}@kommune{i}.example.no",
+            "  tags: [alle]",
+        ]
+    (root / "recipients.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = root / "letters" / f"{LETTER}.yaml"
+    letter = path.read_text(encoding="utf-8")
+    letter = letter.replace("to: [smk, hod, jd]", "to: [tag:alle]").replace(
+        "mode: joint", "mode: each"
+    )
+    path.write_text(letter, encoding="utf-8")
+    for club in (root / "clubs").glob("*.yaml"):
+        club.unlink()
+    return root
+
+
+def start_server() -> tuple[subprocess.Popen, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the SMTP server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="messages to send (default 1000)")
+    args = parser.parse_args()
+    server, port = start_server()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            ws = workspace.load(make_workspace(Path(folder), args.n))
+            spec = ws.letters[LETTER]
+            letters = compose.compose(ws, spec)
+            pdf = build.ensure_pdf(ws, letters[0])
+            pdf_size = pdf.stat().st_size
+            envelope = mail.Envelope.from_settings(ws.mail)
+
+            start = time.perf_counter()
+            with Journal.open(ws.state_dir) as journal:
+                journal.lock()
+                planned = [
+                    send.decide(
+                        mail.build_message(letter, letter.addressees[0], envelope, pdf),
+                        None,
+                        resend=False,
+                    )
+                    for letter in letters
+                ]
+                built = time.perf_counter()
+                smtp = SmtpSettings("127.0.0.1", port, "none")
+                with Session(smtp) as session:
+                    results = list(send.deliver(planned, journal, session))
+                done = time.perf_counter()
+            sent = sum(result.outcome.state == "sent" for result in results)
+    finally:
+        server.terminate()
+        server.wait()
+    size = planned[0].out.size / 1024
+    print(f"{args.n} messages of {size:.0f} kB (PDF {pdf_size / 1024:.0f} kB), {sent} accepted")
+    print(f"  building messages: {args.n / (built - start):8.1f} messages/s")
+    print(f"  sending + journal: {args.n / (done - built):8.1f} messages/s")
+    print(f"  overall:           {args.n / (done - start):8.1f} messages/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The SMTP session: one connection for a batch, reopened when it drops, with a rate limit.
+
+What matters most is telling apart a failure *before* the message data went out (safe to
+try again) from one *after* (the server may have the message: the outcome is ``unknown``
+and it must not be sent again without a person checking). That is why the DATA phase is
+driven by hand rather than through ``smtplib.SMTP.sendmail``.
+"""
+
+from __future__ import annotations
+
+import collections
+import ipaddress
+import os
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, NoReturn
+
+from lettersmith.errors import DeliveryError
+from lettersmith.mail import Outgoing
+from lettersmith.model import Rate, SmtpSettings
+
+PASSWORD_VARIABLE = "LETTERSMITH_SMTP_PASSWORD"
+RETRY_DELAYS: tuple[float, ...] = (5.0, 20.0, 60.0)  # after a 4xx reply; then "deferred"
+RECONNECTS = 3  # connection lost before the data went out: reopen and try again this often
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: Literal["sent", "deferred", "failed", "unknown"]
+    reply: str
+
+
+class _Reply(Exception):
+    """The server answered a command with something other than success."""
+
+    def __init__(self, code: int, text: bytes | str):
+        self.code = code
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        self.text = f"{code} {' '.join(text.split())}"
+        super().__init__(self.text)
+
+
+class _ConnectionLost(Exception):
+    """The connection broke before any of the message data was transmitted."""
+
+
+def check_settings(smtp: SmtpSettings | None, where: str = "lettersmith.yaml") -> SmtpSettings:
+    """Refuse settings that cannot be used safely, before anything is built or connected."""
+    if smtp is None:
+        raise DeliveryError(
+            f"{where}: mail.smtp is missing; add host, port and security to send by email "
+            "(or use --dry-run to write the messages as .eml files)"
+        )
+    if smtp.security == "none" and not is_loopback(smtp.host):
+        raise DeliveryError(
+            f"{where}: mail.smtp.security: none sends letters and password unencrypted; it is "
+            f"allowed only to this machine (localhost), not to {smtp.host}. "
+            "Use starttls (port 587) or ssl (port 465)"
+        )
+    if smtp.username and not os.environ.get(PASSWORD_VARIABLE):
+        raise DeliveryError(
+            f"{where}: mail.smtp.username is {smtp.username!r} but {PASSWORD_VARIABLE} is not set; "
+            f"set it in the environment (never in a file) and run the command again"
+        )
+    return smtp
+
+
+def is_loopback(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Session:
+    """One SMTP connection serving a whole batch. Use as a context manager."""
+
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        *,
+        rate: Rate | None = None,
+        retry_delays: Sequence[float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 60.0,
+    ):
+        self.smtp = check_settings(smtp)
+        self.where = f"{smtp.host}:{smtp.port}"
+        self._rate = rate
+        self._recent: collections.deque[float] = collections.deque()
+        self._retry_delays = tuple(RETRY_DELAYS if retry_delays is None else retry_delays)
+        self._sleep = sleep
+        self._clock = clock
+        self._tls = tls_context
+        self._timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Session:
+        self._connect()
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # maybe in the middle of DATA: a QUIT now could end up inside the message
+            self._drop()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self._conn.close()
+            self._conn = None
+
+    def send(self, out: Outgoing, before_data: Callable[[], None]) -> Outcome:
+        """Deliver one message; ``before_data`` runs (and must commit) just before DATA.
+
+        Raises DeliveryError only when the server cannot be reached again at all.
+        """
+        reconnects = 0
+        retry = 0
+        while True:
+            self._wait_for_rate()
+            try:
+                return self._attempt(out, before_data)
+            except _ConnectionLost as lost:
+                reconnects += 1
+                if reconnects > RECONNECTS:
+                    return Outcome("deferred", f"connection lost before sending: {lost}")
+                self._connect()
+            except _Reply as reply:
+                if reply.code >= 500:
+                    return Outcome("failed", reply.text)
+                if retry >= len(self._retry_delays):
+                    return Outcome("deferred", reply.text)
+                self._sleep(self._retry_delays[retry])
+                retry += 1
+
+    # ----------------------------------------------------------------- one attempt
+
+    def _attempt(self, out: Outgoing, before_data: Callable[[], None]) -> Outcome:
+        if self._conn is None:
+            self._connect()
+        conn = self._conn
+        try:
+            self._expect_success(conn.mail(out.mail_from), conn)
+            self._expect_success(conn.rcpt(out.rcpt_to[0]), conn)
+            refused = []
+            for archive in out.rcpt_to[1:]:
+                code, text = conn.rcpt(archive)
+                if code not in (250, 251):
+                    refused.append(f"archive copy to {archive} refused: {_Reply(code, text)}")
+            before_data()
+            code, text = conn.docmd("data")
+            if code != 354:
+                self._abandon(code, text, conn)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._drop()
+            raise _ConnectionLost(str(error) or type(error).__name__) from None
+
+        # From here on the server may end up with the message whatever happens.
+        try:
+            conn.send(_dot_stuffed(out.data))
+            code, text = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._drop()
+            return Outcome(
+                "unknown",
+                f"connection lost after the message was transmitted, before the server "
+                f"confirmed it ({error or type(error).__name__}): it may have arrived",
+            )
+        if not 200 <= code < 300:
+            raise _Reply(code, text)
+        return Outcome("sent", "; ".join([str(_Reply(code, text)), *refused]))
+
+    def _expect_success(self, reply: tuple[int, bytes], conn: smtplib.SMTP) -> None:
+        code, text = reply
+        if not 200 <= code < 300:
+            self._abandon(code, text, conn)
+
+    def _abandon(self, code: int, text: bytes, conn: smtplib.SMTP) -> NoReturn:
+        """End the refused transaction so the connection can serve the next message."""
+        if code == 421:  # the server is closing the connection
+            self._drop()
+        else:
+            try:
+                conn.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        raise _Reply(code, text)
+
+    # ----------------------------------------------------------------- connection
+
+    def _connect(self) -> None:
+        self._drop()
+        smtp = self.smtp
+        context = self._tls or ssl.create_default_context()
+        try:
+            if smtp.security == "ssl":
+                conn = smtplib.SMTP_SSL(
+                    smtp.host, smtp.port, timeout=self._timeout, context=context
+                )
+            else:
+                conn = smtplib.SMTP(smtp.host, smtp.port, timeout=self._timeout)
+            conn.ehlo()
+            if smtp.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    conn.close()
+                    raise DeliveryError(
+                        f"{self.where}: the server does not offer STARTTLS, so the letters and "
+                        "password would travel unencrypted; nothing was sent. Check mail.smtp "
+                        "(port 587 with starttls, or port 465 with security: ssl)"
+                    )
+                conn.starttls(context=context)
+                conn.ehlo()
+            if smtp.username:
+                conn.login(smtp.username, os.environ.get(PASSWORD_VARIABLE, ""))
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(
+                f"{self.where}: the server refused the login for {smtp.username!r} "
+                f"({_Reply(error.smtp_code, error.smtp_error)}); check mail.smtp.username "
+                f"and {PASSWORD_VARIABLE}"
+            ) from None
+        except ssl.SSLCertVerificationError as error:
+            raise DeliveryError(
+                f"{self.where}: the server's certificate cannot be trusted "
+                f"({error.verify_message}); nothing was sent"
+            ) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(
+                f"{self.where}: cannot connect to the mail server ({error or type(error).__name__})"
+            ) from None
+        self._conn = conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _wait_for_rate(self) -> None:
+        """At most ``rate.count`` attempts in any ``rate.seconds`` window."""
+        if self._rate is None:
+            return
+        now = self._clock()
+        while self._recent and now - self._recent[0] >= self._rate.seconds:
+            self._recent.popleft()
+        if len(self._recent) >= self._rate.count:
+            self._sleep(self._recent[0] + self._rate.seconds - now)
+            self._recent.popleft()
+        self._recent.append(self._clock())
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The message as the DATA phase wants it: CRLF lines, leading dots doubled, ending ``.``."""
+    lines = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+    if not lines.endswith(b"\r\n"):
+        lines += b"\r\n"
+    return re.sub(rb"(?m)^\.", b"..", lines) + b".\r\n"

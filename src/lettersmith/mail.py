@@ -1,0 +1,196 @@
+"""A composed letter into email messages: one per addressee, ready for SMTP or a .eml file.
+
+Every address and header value is checked here, before any connection is opened, so a
+typo in the register can never smuggle a second recipient or header into a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+from markupsafe import escape
+
+from lettersmith import i18n, markdown
+from lettersmith.errors import DeliveryError
+from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
+from lettersmith.render.html import blocks_html
+
+
+class RefusedHeader(DeliveryError):
+    """A header value or address that cannot go into a message; ``field`` says which."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The workspace's mail settings, checked: who sends, who gets replies and the archive copy."""
+
+    sender: Address
+    reply_to: Address | None = None
+    bcc: Address | None = None
+
+    @classmethod
+    def from_settings(cls, settings: MailSettings) -> Envelope:
+        return cls(
+            sender=mailbox(settings.sender, "mail.from"),
+            reply_to=mailbox(settings.reply_to, "mail.reply_to") if settings.reply_to else None,
+            bcc=mailbox(settings.bcc, "mail.bcc") if settings.bcc else None,
+        )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one recipient, as it will be transmitted byte for byte."""
+
+    letter_id: str
+    club_id: str | None
+    recipient_id: str
+    address: str  # the recipient's address as sent (IDNA domain)
+    message_id: str
+    attachment_hash: str  # sha256 of everything attached, to notice a changed letter
+    attachments: str  # the file names, for the plan table
+    size: int
+    mail_from: str
+    rcpt_to: tuple[str, ...]  # the recipient, then the archive copy if any
+    data: bytes
+
+
+def mailbox(value: str, field: str, display_name: str | None = None) -> Address:
+    """Exactly one mailbox, its domain as IDNA; anything else is refused with the reason.
+
+    ``display_name`` replaces the one written in ``value`` (the register keeps names apart).
+    """
+    check_header(value, field)
+    header = policy.SMTP.header_factory("To", value)
+    found = header.addresses
+    if len(found) != 1 or header.defects:
+        raise RefusedHeader(
+            field, f"{field}: {value!r} must be exactly one address, like name@example.org"
+        )
+    try:
+        checked = validate_email(found[0].addr_spec, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise RefusedHeader(field, f"{field}: {value!r} is not a valid address: {error}") from None
+    if checked.ascii_email is None:
+        raise RefusedHeader(
+            field, f"{field}: {value!r}: a non-ASCII name before the @ cannot be sent (no SMTPUTF8)"
+        )
+    name = found[0].display_name if display_name is None else display_name
+    check_header(name, field)
+    return Address(display_name=name, addr_spec=checked.ascii_email)
+
+
+def check_header(value: str, field: str) -> None:
+    """Refuse a value that would start a new header line (header injection)."""
+    if any(char in value for char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise RefusedHeader(
+            field, f"{field}: {value!r} contains a line break; write it on one line"
+        )
+
+
+def attachment_hash(files: Sequence[tuple[str, bytes]]) -> str:
+    """A hash of what is attached (names and bytes): it changes exactly when the letter does."""
+    digest = hashlib.sha256()
+    for name, content in files:
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def message_id(letter: ComposedLetter, recipient_id: str, hashed: str, domain: str) -> str:
+    """The same Message-ID for the same letter, club, recipient and attachments, always.
+
+    A message sent again after an interrupted run thus carries the id of the first attempt,
+    so a receiving archive can tell it is the same message.
+    """
+    key = "\0".join((letter.letter_id, letter.club_id or "", recipient_id, hashed))
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def build_message(
+    letter: ComposedLetter,
+    addressee: Addressee,
+    envelope: Envelope,
+    pdf: Path,
+    *,
+    now: dt.datetime | None = None,
+) -> Outgoing:
+    """The message carrying ``letter`` (its PDF and extra attachments) to one addressee."""
+    check_header(letter.subject, "subject")
+    to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
+    # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
+    files = [(f"{letter.letter_id}.pdf", pdf.read_bytes())]
+    files += [(path.name, path.read_bytes()) for path in letter.attachments]
+    hashed = attachment_hash(files)
+    domain = envelope.sender.domain
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = envelope.sender
+    msg["To"] = to
+    if envelope.reply_to:
+        msg["Reply-To"] = envelope.reply_to
+    msg["Subject"] = letter.subject
+    msg["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
+    msg["Message-ID"] = message_id(letter, addressee.id, hashed, domain)
+    msg["Content-Language"] = letter.language
+    note = cover_note(letter)
+    msg.set_content(markdown.plain_text(note) + "\n")
+    msg.add_alternative(_html_document(note, letter.language), subtype="html")
+    for name, content in files:
+        maintype, subtype = _content_type(name)
+        msg.add_attachment(content, maintype, subtype, filename=name)
+
+    data = msg.as_bytes()
+    rcpt_to = (to.addr_spec,) + ((envelope.bcc.addr_spec,) if envelope.bcc else ())
+    return Outgoing(
+        letter_id=letter.letter_id,
+        club_id=letter.club_id,
+        recipient_id=addressee.id,
+        address=to.addr_spec,
+        message_id=msg["Message-ID"],
+        attachment_hash=hashed,
+        attachments=", ".join(name for name, _ in files),
+        size=len(data),
+        mail_from=envelope.sender.addr_spec,
+        rcpt_to=rcpt_to,
+        data=data,
+    )
+
+
+def cover_note(letter: ComposedLetter) -> tuple[Block, ...]:
+    """The email's body: the letter's cover note, or a short default in its language."""
+    if letter.cover_note:
+        return letter.cover_note
+    text = i18n.default_cover_note(
+        letter.sender.name, letter.title, letter.signature.name, letter.language
+    )
+    return markdown.parse(text)
+
+
+def _content_type(name: str) -> tuple[str, str]:
+    guessed, encoding = mimetypes.guess_type(name)
+    if guessed is None or encoding is not None:
+        return "application", "octet-stream"
+    maintype, subtype = guessed.split("/", 1)
+    return maintype, subtype
+
+
+def _html_document(blocks: Sequence[Block], language: str) -> str:
+    body = blocks_html(blocks)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(language)}">\n<head><meta charset="utf-8"></head>\n'
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )

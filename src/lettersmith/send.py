@@ -1,0 +1,373 @@
+"""Sending a letter: plan who gets what, ask, deliver, journal, report; and ``status``.
+
+The journal decides: a recipient already ``sent`` is skipped, one whose outcome is
+``unknown`` is never sent again unless a person says so with ``--resend --to ID``, and a
+recipient whose letter changed since it was sent is reported and sent again only with
+``--resend``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lettersmith import build, compose, mail
+from lettersmith.deliver import Outcome, Session, check_settings
+from lettersmith.errors import DeliveryError
+from lettersmith.files import atomic_write
+from lettersmith.journal import Entry, Journal
+from lettersmith.mail import Envelope, Outgoing, RefusedHeader
+from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
+from lettersmith.workspace import select_recipients
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One recipient's message and what this run will do with it."""
+
+    out: Outgoing
+    previous: Entry | None
+    send: bool
+    note: str  # why, in a few words, for the plan table
+    changed: bool = False  # sent before, but the attachments differ now
+
+
+@dataclass(frozen=True)
+class Delivered:
+    planned: Planned
+    outcome: Outcome
+
+
+@dataclass
+class Report:
+    """What a run did: the plan, each attempt's outcome, and what stopped it early, if anything."""
+
+    planned: list[Planned]
+    results: list[Delivered]
+    stopped: DeliveryError | None = None
+
+    def states(self) -> list[tuple[Planned, str]]:
+        """Each recipient's state after this run; ``pending`` if the batch stopped before it."""
+        attempted = {id(result.planned): result.outcome.state for result in self.results}
+        states = []
+        for item in self.planned:
+            if id(item) in attempted:
+                state = attempted[id(item)]
+            elif item.send or item.previous is None:
+                state = "pending"
+            else:
+                state = item.previous.state
+            states.append((item, state))
+        return states
+
+    @property
+    def undelivered(self) -> bool:
+        """Some selected recipient does not have the letter, or may not have it."""
+        return any(state != "sent" for _, state in self.states())
+
+    def hints(self, command: str) -> list[str]:
+        """What to type next, for everything that is not delivered yet."""
+        by_state: dict[str, list[str]] = {}
+        for item, state in self.states():
+            if state == "sent" and item.changed and not item.send:
+                state = "changed"
+            by_state.setdefault(state, []).append(item.out.recipient_id)
+        hints = []
+        if waiting := by_state.get("pending", []) + by_state.get("deferred", []):
+            hints.append(f"Not delivered yet: {', '.join(waiting)}. To continue: {command}")
+        if failed := by_state.get("failed"):
+            hints.append(
+                f"Refused by the server: {', '.join(failed)} (see the reply above). Correct the "
+                f"address if it is wrong, then: {command}"
+            )
+        for rid in by_state.get("unknown", []) + by_state.get("sending", []):
+            hints.append(
+                f"{rid}: unknown whether it arrived. Check with the recipient (a copy is under "
+                f".lettersmith/sent/); only if it did not arrive: {command} --resend --to {rid}"
+            )
+        if changed := by_state.get("changed"):
+            to = " ".join(f"--to {rid}" for rid in changed)
+            hints.append(
+                f"Changed since sent: {', '.join(changed)}. To send the new version: "
+                f"{command} --resend {to}"
+            )
+        return hints
+
+
+def plan(
+    ws: Workspace,
+    spec: LetterSpec,
+    journal: Journal,
+    selectors: Sequence[str] = (),
+    *,
+    resend: bool = False,
+    now: dt.datetime | None = None,
+) -> list[Planned]:
+    """Every selected recipient's message, checked and built (PDFs too), and whether to send it.
+
+    Every bad address or header is reported at once, before any PDF is built or any
+    connection is opened.
+    """
+    letters = compose.compose(ws, spec, selectors)
+    envelope = _check_all(ws, spec, letters)
+    planned = []
+    for letter in letters:
+        pdf = build.ensure_pdf(ws, letter)
+        for addressee in letter.addressees:
+            out = mail.build_message(letter, addressee, envelope, pdf, now=now)
+            previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
+            planned.append(decide(out, previous, resend))
+    return planned
+
+
+def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
+    """The messages a real run would send, as out/<letter>/mail/<recipient>.eml.
+
+    Messages from an earlier dry run are removed first, so the folder shows this run only.
+    """
+    for folder in {build.letter_dir(ws, item.out.letter_id) / "mail" for item in planned}:
+        for stale in folder.glob("*.eml"):
+            stale.unlink()
+    return [
+        atomic_write(
+            build.letter_dir(ws, item.out.letter_id) / "mail" / f"{item.out.recipient_id}.eml",
+            item.out.data,
+        )
+        for item in planned
+        if item.send
+    ]
+
+
+def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> Iterator[Delivered]:
+    """Send what the plan says, journalling each message before and after its data goes out.
+
+    Raises DeliveryError when the server cannot be reached again; what was not attempted
+    stays as it was, so running the same command again continues.
+    """
+    for item in planned:
+        if not item.send:
+            continue
+        out = item.out
+        try:
+            outcome = session.send(out, lambda out=out: journal.record_sending(out))
+        except DeliveryError as error:
+            # send() raises only when none of this message's data went out: safe to retry.
+            journal.record_outcome(out, "deferred", str(error))
+            yield Delivered(item, Outcome("deferred", str(error)))
+            raise
+        journal.record_outcome(out, outcome.state, outcome.reply)
+        yield Delivered(item, outcome)
+
+
+def send_planned(
+    ws: Workspace,
+    planned: Sequence[Planned],
+    journal: Journal,
+    on_done: Callable[[Delivered], None] = lambda _: None,
+) -> Report:
+    """Connect and deliver; whatever stops the batch (even Ctrl-C) ends up in the report."""
+    report = Report(list(planned), [])
+    if not any(item.send for item in planned):
+        return report
+    try:
+        with open_session(ws) as session:
+            for result in deliver(planned, journal, session):
+                report.results.append(result)
+                on_done(result)
+    except DeliveryError as error:
+        report.stopped = error
+    except KeyboardInterrupt:
+        report.stopped = DeliveryError("Interrupted.")
+    return report
+
+
+def open_journal(ws: Workspace, *, sending: bool) -> Journal:
+    """The workspace's journal; for a real send, claimed for this run and cleared of crashes."""
+    journal = Journal.open(ws.state_dir)
+    if sending:
+        try:
+            journal.lock()
+        except DeliveryError:
+            journal.close()
+            raise
+        journal.recover()
+    return journal
+
+
+def smtp_settings(ws: Workspace) -> SmtpSettings:
+    """The checked SMTP settings, before anything is built: a refusal costs nothing."""
+    where = ws.mail.source.file if ws.mail and ws.mail.source else "lettersmith.yaml"
+    return check_settings(ws.mail.smtp if ws.mail else None, where)
+
+
+def open_session(ws: Workspace) -> Session:
+    smtp = smtp_settings(ws)
+    return Session(smtp, rate=ws.mail.rate if ws.mail else None)
+
+
+def command_line(
+    workspace_dir: Path | None, letter: str, club: str | None, selectors: Sequence[str]
+) -> str:
+    """The send command as typed, to tell the user exactly what to run next."""
+    words = ["lettersmith"]
+    if workspace_dir is not None:
+        words += ["-w", str(workspace_dir)]
+    words += ["send", letter]
+    if club:
+        words += ["--club", club]
+    for selector in selectors:
+        words += ["--to", selector]
+    return shlex.join(words)
+
+
+def status(ws: Workspace, spec: LetterSpec, journal: Journal) -> list[tuple[str, Entry | None]]:
+    """Each of the letter's recipients with its journal row (None: never sent).
+
+    Recipients no longer on the letter but in the journal are listed too, after the others.
+    """
+    if journal.try_lock():  # no send is running: a leftover ``sending`` row is a crash's
+        journal.recover()
+        journal.unlock()
+    rows = {entry.recipient: entry for entry in journal.entries(spec.id, ws.club)}
+    ids = [recipient.id for recipient in select_recipients(ws, spec.to)]
+    ids += [rid for rid in rows if rid not in ids]
+    return [(rid, rows.get(rid)) for rid in ids]
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
+    rid = out.recipient_id
+    if previous is None:
+        return Planned(out, None, True, "new")
+    state, when = previous.state, _short_time(previous.updated_at)
+    changed = previous.attachment_hash != out.attachment_hash
+    if state in ("deferred", "failed"):
+        return Planned(out, previous, True, f"again (was {state})")
+    if state == "sent":
+        if changed:
+            if resend:
+                return Planned(out, previous, True, f"new version (sent {when})", changed=True)
+            note = f"changed since sent {when}: --resend --to {rid}"
+            return Planned(out, previous, False, note, changed=True)
+        if resend:
+            return Planned(out, previous, True, f"again (--resend; sent {when})")
+        return Planned(out, previous, False, f"already sent {when}")
+    if resend:  # unknown: a person has checked that it did not arrive
+        return Planned(out, previous, True, f"again ({state} since {when}, --resend)")
+    return Planned(
+        out, previous, False, f"{state}: check whether it arrived, then --resend --to {rid}"
+    )
+
+
+def _check_all(ws: Workspace, spec: LetterSpec, letters: list[ComposedLetter]) -> Envelope:
+    """Every address and header of the batch checked, all problems reported together."""
+    if ws.mail is None:
+        raise DeliveryError(
+            "lettersmith.yaml: there is no mail: section; add mail.from (and mail.smtp to send)"
+        )
+    mail_file = ws.mail.source.file if ws.mail.source else "lettersmith.yaml"
+    letter_file = spec.source.file if spec.source else f"letters/{spec.id}.yaml"
+    problems: list[str] = []
+    envelope = None
+    try:
+        envelope = Envelope.from_settings(ws.mail)
+    except RefusedHeader as error:
+        problems.append(f"{mail_file}: {error}")
+    for subject in sorted({letter.subject for letter in letters}):
+        try:
+            mail.check_header(subject, "subject")
+        except RefusedHeader as error:
+            problems.append(f"{letter_file}: {error}")
+    for letter in letters:
+        for addressee in letter.addressees:
+            try:
+                mail.mailbox(addressee.email, f"{addressee.id}: email", addressee.display_name)
+            except RefusedHeader as error:
+                recipient = ws.recipients.get(addressee.id)
+                source = recipient.source if recipient and recipient.source else None
+                problems.append(f"{source or 'recipients.yaml'}: {error}")
+    if problems:
+        raise DeliveryError("\n".join(problems) + "\nNothing was sent.")
+    assert envelope is not None
+    return envelope
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def plan_table(planned: Sequence[Planned], bcc: str | None) -> Table:
+    title = "To send" + (f" (archive copy of each to {bcc})" if bcc else "")
+    table = _table(title, "Attachment", "Size", "Action")
+    for item in planned:
+        out = item.out
+        action = f"send: {item.note}" if item.send else f"skip: {item.note}"
+        style = "" if item.send else "dim"
+        cells = (out.recipient_id, out.address, out.attachments, _size(out.size), action)
+        table.add_row(*(Text(cell, style=style) for cell in cells))
+    return table
+
+
+def summary_table(results: Sequence[Delivered]) -> Table:
+    table = _table("Sent", "State", "Server reply")
+    for result in results:
+        out, outcome = result.planned.out, result.outcome
+        table.add_row(
+            Text(out.recipient_id),
+            Text(out.address),
+            Text(outcome.state, style=_STATE_STYLES.get(outcome.state, "")),
+            Text(outcome.reply),
+        )
+    return table
+
+
+def status_table(letter_id: str, club: str | None, rows) -> Table:
+    title = letter_id + (f" (club {club})" if club else "")
+    table = _table(title, "State", "Time (UTC)", "Message-ID", "Server reply")
+    for rid, entry in rows:
+        if entry is None:
+            table.add_row(Text(rid), Text(""), Text("not sent"), *(Text("") for _ in range(3)))
+            continue
+        table.add_row(
+            Text(rid),
+            Text(entry.address),
+            Text(entry.state, style=_STATE_STYLES.get(entry.state, "")),
+            Text(_short_time(entry.updated_at)),
+            Text(entry.message_id),
+            Text(entry.reply or ""),
+        )
+    return table
+
+
+_STATE_STYLES = {"sent": "green", "deferred": "yellow", "failed": "red", "unknown": "magenta"}
+
+
+def _table(title: str, *columns: str) -> Table:
+    """Recipient and address kept whole on one line; the other columns wrap, never cut."""
+    table = Table(title=title)
+    table.add_column("Recipient", no_wrap=True)
+    table.add_column("Address", no_wrap=True)
+    for column in columns:
+        table.add_column(column, overflow="fold", justify="right" if column == "Size" else "left")
+    return table
+
+
+def print_hints(console: Console, hints: Sequence[str]) -> None:
+    for hint in hints:
+        console.print(hint, markup=False, soft_wrap=True)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} kB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def _short_time(stamp: str) -> str:
+    return stamp.replace("T", " ")[:16]
