@@ -17,29 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from lettersmith import build, workspace  # noqa: E402
-from workspaces import copy_example  # noqa: E402
-
-
-def make_workspace(root: Path, n: int) -> Path:
-    copy_example(root)
-    lines = []
-    for i in range(n):
-        lines += [
-            f"r{i:04d}:",
-            "  title: Ordfører",
-            f"  name: Person Nummer {i}",
-            f"  email: postmottak{i}@kommune{i}.example.no",
-            "  tags: [alle]",
-        ]
-    (root / "recipients.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    letter = (root / "letters" / "menneskehandel-2024.yaml").read_text(encoding="utf-8")
-    letter = letter.replace("to: [smk, hod, jd]", "to: [tag:alle]").replace(
-        "mode: joint", "mode: each"
-    )
-    (root / "letters" / "menneskehandel-2024.yaml").write_text(letter, encoding="utf-8")
-    for club in (root / "clubs").glob("*.yaml"):
-        club.unlink()
-    return root
+from workspaces import many_recipients  # noqa: E402
 
 
 def main() -> None:
@@ -48,21 +26,28 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel workers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        ws = workspace.load(make_workspace(Path(folder), args.n))
+        ws = workspace.load(many_recipients(Path(folder), args.n))
         specs = list(ws.letters.values())
         print(f"{args.n} letters, {args.jobs} workers")
         build.build(build.plan(ws, specs)[:2], force=True, workers=1)  # warm the font caches
-        for formats in (("pdf",), ("docx",), ("pdf", "docx")):
-            jobs = build.plan(ws, specs, formats=formats)
+        runs = [
+            ("pdf/a-3b", ("pdf",), "pdf/a-3b"),
+            ("pdf plain", ("pdf",), None),
+            ("docx", ("docx",), None),
+            ("pdf+docx", ("pdf", "docx"), "pdf/a-3b"),
+        ]
+        for label, formats, variant in runs:
+            jobs = build.plan(ws, specs, formats=formats, pdf_variant=variant)
             start = time.perf_counter()
             outcomes = build.build(jobs, force=True, workers=args.jobs)
             seconds = time.perf_counter() - start
             failed = [o.error for o in outcomes if o.error]
             if failed:
                 raise SystemExit(f"build failed: {failed[0]}")
+            size = sum(job.path.stat().st_size for job in jobs) / len(jobs) / 1024
             print(
-                f"  {'+'.join(formats):9} {seconds:7.2f} s  {args.n / seconds:7.2f} letters/s"
-                f"  {seconds / args.n * 1000:7.1f} ms/letter"
+                f"  {label:10} {seconds:7.2f} s  {args.n / seconds:7.2f} letters/s"
+                f"  {seconds / args.n * 1000:7.1f} ms/letter  {size:6.1f} kB/file"
             )
 
 

@@ -25,32 +25,9 @@ from lettersmith import build, compose, mail, send, workspace  # noqa: E402
 from lettersmith.deliver import Session  # noqa: E402
 from lettersmith.journal import Journal  # noqa: E402
 from lettersmith.model import SmtpSettings  # noqa: E402
-from workspaces import copy_example  # noqa: E402
+from workspaces import many_recipients  # noqa: E402
 
 LETTER = "menneskehandel-2024"
-
-
-def make_workspace(root: Path, n: int) -> Path:
-    copy_example(root)
-    lines = []
-    for i in range(n):
-        lines += [
-            f"r{i:05d}:",
-            "  title: Ordfører",
-            f"  name: Person Nummer {i}",
-            f"  email: postmottak{i}@kommune{i}.example.no",
-            "  tags: [alle]",
-        ]
-    (root / "recipients.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path = root / "letters" / f"{LETTER}.yaml"
-    letter = path.read_text(encoding="utf-8")
-    letter = letter.replace("to: [smk, hod, jd]", "to: [tag:alle]").replace(
-        "mode: joint", "mode: each"
-    )
-    path.write_text(letter, encoding="utf-8")
-    for club in (root / "clubs").glob("*.yaml"):
-        club.unlink()
-    return root
 
 
 def start_server() -> tuple[subprocess.Popen, int]:
@@ -86,7 +63,7 @@ def main() -> None:
     server, port = start_server()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            ws = workspace.load(make_workspace(Path(folder), args.n))
+            ws = workspace.load(many_recipients(Path(folder), args.n))
             spec = ws.letters[LETTER]
             letters = compose.compose(ws, spec)
             pdf = build.ensure_pdf(ws, letters[0])

@@ -76,3 +76,25 @@ MINIMAL = {
 def minimal(root: Path, changes: dict[str, str] | None = None) -> Path:
     """A small valid workspace; ``changes`` replace or add files by relative path."""
     return write_files(root, {**MINIMAL, **(changes or {})})
+
+
+def many_recipients(root: Path, n: int) -> Path:
+    """The example workspace with ``n`` generated recipients, one letter each (for benchmarks)."""
+    copy_example(root)
+    lines = []
+    for i in range(n):
+        lines += [
+            f"r{i:05d}:",
+            "  title: Ordfører",
+            f"  name: Person Nummer {i}",
+            f"  email: postmottak{i}@kommune{i}.example.no",
+            "  tags: [alle]",
+        ]
+    (root / "recipients.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = root / "letters" / "menneskehandel-2024.yaml"
+    letter = path.read_text(encoding="utf-8")
+    letter = letter.replace("to: [smk, hod, jd]", "to: [tag:alle]")
+    path.write_text(letter.replace("mode: joint", "mode: each"), encoding="utf-8")
+    for club in (root / "clubs").glob("*.yaml"):
+        club.unlink()
+    return root
