@@ -209,7 +209,7 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
     Examples:
       lettersmith build
       lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
-      lettersmith build menneskehandel-2024 --club halden
+      lettersmith build menneskehandel-2024 --club bergen
     """
     from lettersmith import build as building
     from lettersmith import workspace
@@ -327,7 +327,7 @@ def recipients(obj: Context, selector: str | None, club: str | None) -> None:
     Examples:
       lettersmith recipients
       lettersmith recipients tag:regjeringen
-      lettersmith recipients --club halden
+      lettersmith recipients --club bergen
     """
     from lettersmith import workspace
 
@@ -360,7 +360,7 @@ def diff(obj: Context, letter: str, club: str) -> None:
 
     \b
     Example:
-      lettersmith diff menneskehandel-2024 --club halden
+      lettersmith diff menneskehandel-2024 --club bergen
     """
     from lettersmith import diffing
 
