@@ -262,7 +262,7 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
       lettersmith send menneskehandel-2024 --club bergen --to ordforer-bergen
     """
     from lettersmith import send as sending
-    from lettersmith import workspace
+    from lettersmith import tables, workspace
 
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)
@@ -270,7 +270,7 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
         sending.smtp_settings(ws)  # refuse unusable settings before building anything
     with sending.open_journal(ws, sending=not dry_run) as journal:
         planned = sending.plan(ws, spec, journal, selectors, resend=resend)
-        out.print(sending.plan_table(planned, ws.mail.bcc if ws.mail else None))
+        out.print(tables.plan_table(planned, ws.mail.bcc if ws.mail else None))
         todo = sum(item.send for item in planned)
         if dry_run:
             for path in sending.write_dry_run(ws, planned):
@@ -283,11 +283,11 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
             task = bar.add_task("Sending", total=todo)
             report = sending.send_planned(ws, planned, journal, lambda _: bar.advance(task))
     if report.results:
-        out.print(sending.summary_table(report.results))
+        out.print(tables.summary_table(report.results))
     elif not todo:
         out.print("Nothing to send.", markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
-    sending.print_hints(err, report.hints(command))
+    tables.print_hints(err, report.hints(command))
     if report.stopped is not None:
         raise report.stopped
     if report.undelivered:
@@ -305,13 +305,13 @@ def status(obj, letter, club) -> None:
     Message-ID and the mail server's reply.
     """
     from lettersmith import send as sending
-    from lettersmith import workspace
+    from lettersmith import tables, workspace
 
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)
     with sending.open_journal(ws, sending=False) as journal:
         rows = sending.status(ws, spec, journal)
-    out.print(sending.status_table(spec.id, ws.club, rows))
+    out.print(tables.status_table(spec.id, ws.club, rows))
 
 
 @main.command()

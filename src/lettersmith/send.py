@@ -14,10 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from lettersmith import build, compose, mail
 from lettersmith.deliver import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
@@ -248,7 +244,7 @@ def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
     rid = out.recipient_id
     if previous is None:
         return Planned(out, None, True, "new")
-    state, when = previous.state, _short_time(previous.updated_at)
+    state, when = previous.state, short_time(previous.updated_at)
     changed = previous.attachment_hash != out.attachment_hash
     if state in ("deferred", "failed"):
         return Planned(out, previous, True, f"again (was {state})")
@@ -301,73 +297,6 @@ def _check_all(ws: Workspace, spec: LetterSpec, letters: list[ComposedLetter]) -
     return envelope
 
 
-# --------------------------------------------------------------------------- presentation
-
-
-def plan_table(planned: Sequence[Planned], bcc: str | None) -> Table:
-    title = "To send" + (f" (archive copy of each to {bcc})" if bcc else "")
-    table = _table(title, "Attachment", "Size", "Action")
-    for item in planned:
-        out = item.out
-        action = f"send: {item.note}" if item.send else f"skip: {item.note}"
-        style = "" if item.send else "dim"
-        cells = (out.recipient_id, out.address, out.attachments, _size(out.size), action)
-        table.add_row(*(Text(cell, style=style) for cell in cells))
-    return table
-
-
-def summary_table(results: Sequence[Delivered]) -> Table:
-    table = _table("Sent", "State", "Server reply")
-    for result in results:
-        out, outcome = result.planned.out, result.outcome
-        table.add_row(
-            Text(out.recipient_id),
-            Text(out.address),
-            Text(outcome.state, style=_STATE_STYLES.get(outcome.state, "")),
-            Text(outcome.reply),
-        )
-    return table
-
-
-def status_table(letter_id: str, club: str | None, rows) -> Table:
-    title = letter_id + (f" (club {club})" if club else "")
-    table = _table(title, "State", "Time (UTC)", "Message-ID", "Server reply")
-    for rid, entry in rows:
-        if entry is None:
-            table.add_row(Text(rid), Text(""), Text("not sent"), *(Text("") for _ in range(3)))
-            continue
-        table.add_row(
-            Text(rid),
-            Text(entry.address),
-            Text(entry.state, style=_STATE_STYLES.get(entry.state, "")),
-            Text(_short_time(entry.updated_at)),
-            Text(entry.message_id),
-            Text(entry.reply or ""),
-        )
-    return table
-
-
-_STATE_STYLES = {"sent": "green", "deferred": "yellow", "failed": "red", "unknown": "magenta"}
-
-
-def _table(title: str, *columns: str) -> Table:
-    """Recipient and address kept whole on one line; the other columns wrap, never cut."""
-    table = Table(title=title)
-    table.add_column("Recipient", no_wrap=True)
-    table.add_column("Address", no_wrap=True)
-    for column in columns:
-        table.add_column(column, overflow="fold", justify="right" if column == "Size" else "left")
-    return table
-
-
-def print_hints(console: Console, hints: Sequence[str]) -> None:
-    for hint in hints:
-        console.print(hint, markup=False, soft_wrap=True)
-
-
-def _size(size: int) -> str:
-    return f"{size / 1024:.0f} kB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
-
-
-def _short_time(stamp: str) -> str:
+def short_time(stamp: str) -> str:
+    """A journal timestamp as people read it: 2024-12-10 14:03."""
     return stamp.replace("T", " ")[:16]
