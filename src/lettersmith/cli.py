@@ -184,6 +184,7 @@ def check(obj: Context) -> None:
 @with_to
 @click.option(
     "--jobs",
+    metavar="N",
     type=click.IntRange(min=1),
     default=None,
     help="Letters rendered at once. Default: the number of cores.",
