@@ -38,6 +38,7 @@ class FaultyHandler:
 
     - ``reply_451_on``: answer these messages' data with 451 (a temporary failure).
     - ``refuse``: addresses answered with 550 at RCPT TO.
+    - ``mail_reply``: answer every MAIL FROM with this instead of accepting it.
     - ``close_after``: close the connection right after accepting this message.
     - ``drop_on``: keep this message, then drop the connection without replying.
     - ``pause_in``: ``(command, number)`` -> an Event; the server sets ``paused`` and waits for
@@ -47,6 +48,7 @@ class FaultyHandler:
     received: list[Received] = field(default_factory=list)
     reply_451_on: set[int] = field(default_factory=set)
     refuse: set[str] = field(default_factory=set)
+    mail_reply: str | None = None
     close_after: int | None = None
     drop_on: set[int] = field(default_factory=set)
     pause_in: dict[tuple[str, int], threading.Event] = field(default_factory=dict)
@@ -58,6 +60,7 @@ class FaultyHandler:
         """Forget every fault; keep what was received."""
         self.reply_451_on.clear()
         self.refuse.clear()
+        self.mail_reply = None
         self.close_after = None
         self.drop_on.clear()
         self.pause_in.clear()
@@ -74,6 +77,8 @@ class FaultyHandler:
     async def handle_MAIL(self, server, session, envelope, address, options):
         self.mail_count += 1
         await self._maybe_pause("MAIL", self.mail_count)
+        if self.mail_reply:
+            return self.mail_reply
         envelope.mail_from = address
         return "250 OK"
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
+from lettersmith.cli import main
 from lettersmith.errors import DeliveryError
 from lettersmith.journal import INTERRUPTED, Journal
 from lettersmith.mail import Outgoing
+from workspaces import copy_example
+
+LETTER = "menneskehandel-2024"
 
 
 def outgoing(recipient="smk", club=None, data=b"From: a\r\n\r\nbody\r\n"):
@@ -82,3 +87,18 @@ def test_a_second_sender_is_refused_until_the_first_is_done(tmp_path):
     first.close()
     second.lock()
     second.close()
+
+
+def test_a_damaged_journal_is_a_clear_error_not_a_traceback(tmp_path):
+    root = copy_example(tmp_path / "ws")
+    (root / ".lettersmith").mkdir()
+    damaged = root / ".lettersmith" / "journal.sqlite"
+    damaged.write_bytes(b"not a database, perhaps a sync conflict\n" * 100)
+    with pytest.raises(DeliveryError, match="journal.sqlite: the send journal cannot be used"):
+        Journal.open(root / ".lettersmith")
+    for command in (["status", LETTER], ["send", LETTER, "--dry-run"]):
+        result = CliRunner().invoke(main, ["-w", str(root), *command])
+        assert result.exit_code == 1, result.output
+        assert "the send journal cannot be used (file is not a database)" in result.output
+        assert "do not delete it" in result.output
+    assert damaged.read_bytes().startswith(b"not a database")  # left for the user to restore

@@ -48,6 +48,7 @@ def test_headers_parts_and_attachment(tmp_path, pdf):
     assert msg["Subject"] == "Handlingsplan mot menneskehandel – nå"
     assert msg["Date"].datetime == NOW
     assert msg["Bcc"] is None  # the archive copy goes in the envelope only
+    assert msg["Content-Language"] == "nb"  # kept, though setting the body clears Content-*
     assert out.rcpt_to == ("postmottak@smk.dep.no", "arkiv@example.org")
     assert out.mail_from == "post@example.org"
     assert out.message_id == msg["Message-ID"]

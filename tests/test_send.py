@@ -7,17 +7,21 @@ promise: each recipient got exactly one message, or is ``unknown`` and got at mo
 from __future__ import annotations
 
 import email
+import os
+import re
 import shutil
 import signal
 import ssl
 import subprocess
 import sys
 import threading
+import time
 from email.policy import default
 
 import pytest
 from click.testing import CliRunner
 
+import conftest
 from conftest import SMTP_PASSWORD, SMTP_USER, point_mail_at
 from factories import make_letter
 from lettersmith import deliver, send
@@ -27,6 +31,7 @@ from lettersmith.errors import DeliveryError
 from lettersmith.journal import Journal
 from lettersmith.mail import Envelope, build_message
 from lettersmith.model import Addressee, MailSettings, Rate, SmtpSettings
+from readback import pdf_text
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -138,6 +143,30 @@ def test_a_lasting_451_is_deferred_and_sent_by_the_next_run(batch, smtp_server):
     smtp_server.handler.healthy()
     _, results, rows = batch.run()
     assert states(results) == {"jd": "sent"}
+    batch.assert_each_exactly_once_or_unknown(rows)
+
+
+def test_a_server_that_keeps_answering_421_stops_the_batch(batch, smtp_server):
+    """421 is the server shutting down: waiting out every retry for every message would take
+    minutes per recipient (hours for a long list) and deliver nothing."""
+    smtp_server.handler.mail_reply = "421 4.3.2 Service shutting down"
+    smtp = SmtpSettings(smtp_server.host, smtp_server.port, "none")
+    results = []
+    with Journal.open(batch.root / ".lettersmith") as journal:
+        planned = batch.plan(journal)
+        stopped = pytest.raises(DeliveryError, match="421 4.3.2 Service shutting down")
+        session = Session(smtp, retry_delays=(1.0, 2.0), sleep=batch.sleeps.append)
+        with stopped, session:
+            results.extend(send.deliver(planned, journal, session))
+        assert states(results) == {"smk": "deferred"}
+        assert batch.sleeps == [1.0, 2.0]
+        assert smtp_server.handler.mail_count == 3  # smk three times; hod and jd never tried
+        hints = send.Report(planned, results).hints("lettersmith send x")
+        assert hints == ["Not delivered yet: hod, jd, smk. To continue: lettersmith send x"]
+
+    smtp_server.handler.healthy()
+    _, results, rows = batch.run()
+    assert states(results) == {"smk": "sent", "hod": "sent", "jd": "sent"}
     batch.assert_each_exactly_once_or_unknown(rows)
 
 
@@ -475,6 +504,25 @@ def test_password_comes_from_the_environment_and_is_never_shown(
             assert SMTP_PASSWORD.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_password_with_norwegian_letters_logs_in(tmp_path, smtp_auth_server, monkeypatch):
+    password = "blåbærsyltetøy-42"
+    monkeypatch.setattr(conftest, "SMTP_PASSWORD", password)  # what the server accepts
+    root = point_mail_at(copy_example(tmp_path / "ws"), smtp_auth_server, SMTP_USER)
+    monkeypatch.setenv("LETTERSMITH_SMTP_PASSWORD", "blåbær-feil")
+    refused = cli(root, "send", LETTER, "--yes")
+    assert refused.exit_code == 1
+    assert "refused the login for 'post@example.org'" in refused.output
+    assert "Traceback" not in refused.output and "blåbær-feil" not in refused.output
+
+    monkeypatch.setenv("LETTERSMITH_SMTP_PASSWORD", password)
+    result = cli(root, "send", LETTER, "--yes")
+    assert result.exit_code == 0, result.output
+    assert smtp_auth_server.logins[-1] == (SMTP_USER, password)
+    assert len(smtp_auth_server.handler.received) == 3
+    assert password not in result.output
+
+
 # --------------------------------------------------------------------------- SIGKILL
 
 
@@ -510,6 +558,54 @@ def test_sigkill_during_a_batch_then_run_again(mail_workspace, smtp_server, comm
         assert f" {row.state} " in next(line for line in status.splitlines() if f" {rid} " in line)
 
 
+def test_ctrl_c_while_the_server_holds_a_message_reports_it_unknown(mail_workspace, smtp_server):
+    """Ctrl-C after hod's data went out: the hints must not offer hod as simply 'not delivered'."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(mail_workspace), "send", LETTER, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0].decode()
+    finally:
+        release.set()
+    assert process.returncode == 1, output
+    assert "Traceback" not in output
+    assert "hod: unknown whether it arrived" in output
+    assert f"Not delivered yet: jd. To continue: lettersmith -w {mail_workspace} send" in output
+    assert re.search(r"│ hod +│ postmottak@hod\.dep\.no +│ unknown ", output), output
+    assert journal_rows(mail_workspace)["hod"].state == "unknown"
+
+
+def test_ctrl_c_while_waiting_to_retry_a_451_leaves_it_to_the_next_run(mail_workspace, smtp_server):
+    """The server said 451 to hod: it does not have the message, so it is not `unknown`."""
+    smtp_server.handler.reply_451_on.add(2)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(mail_workspace), "send", LETTER, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while smtp_server.handler.data_count < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the 451 has been answered; the client waits 5 s before trying again
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=30)[0].decode()
+    assert process.returncode == 1, output
+    assert "Not delivered yet: jd, hod." in output
+    assert "unknown" not in output
+    assert journal_rows(mail_workspace)["hod"].state == "deferred"
+
+    smtp_server.handler.healthy()
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    assert_promise_kept(mail_workspace, smtp_server)
+
+
 # --------------------------------------------------------------------------- TLS
 
 
@@ -537,6 +633,23 @@ def test_tls_delivers_when_the_certificate_is_trusted(tls_server, tmp_path):
             results = list(send.deliver(planned, journal, session))
     assert states(results) == {"smk": "sent", "hod": "sent", "jd": "sent"}
     assert len(tls_server.handler.received) == 3
+
+
+def test_to_in_joint_mode_sends_the_joint_letter_unchanged(mail_workspace, smtp_server):
+    """--to picks whose message goes out; it does not re-address the joint letter to them."""
+    first = cli(mail_workspace, "send", LETTER, "--to", "hod", "--yes")
+    assert first.exit_code == 0, first.output
+    rest = cli(mail_workspace, "send", LETTER, "--yes")
+    assert rest.exit_code == 0, rest.output
+    assert "changed" not in rest.output
+    assert_promise_kept(mail_workspace, smtp_server)
+    path = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+    assert "Emilie Enger Mehl" in pdf_text(path)  # out/ still holds the letter to all three
+    pdf = path.read_bytes()
+    for address in EXAMPLE_RECIPIENTS.values():
+        (received,) = smtp_server.handler.to(address)
+        (attachment,) = received.message.iter_attachments()
+        assert attachment.get_content() == pdf
 
 
 def test_each_mode_attaches_each_recipients_own_letter(mail_workspace, smtp_server):

@@ -8,6 +8,7 @@ driven by hand rather than through ``smtplib.SMTP.sendmail``.
 
 from __future__ import annotations
 
+import base64
 import collections
 import ipaddress
 import os
@@ -103,6 +104,9 @@ class Session:
         self._tls = tls_context
         self._timeout = timeout
         self._conn: smtplib.SMTP | None = None
+        # True from the moment message data goes out until the server's answer to it is read:
+        # a stop in that window (Ctrl-C) leaves the server perhaps holding the message.
+        self.awaiting_reply = False
 
     def __enter__(self) -> Session:
         self._connect()
@@ -125,7 +129,8 @@ class Session:
     def send(self, out: Outgoing, before_data: Callable[[], None]) -> Outcome:
         """Deliver one message; ``before_data`` runs (and must commit) just before DATA.
 
-        Raises DeliveryError only when the server cannot be reached again at all.
+        Raises DeliveryError only when the server cannot be reached again at all, or keeps
+        answering 421 (closing down) through every retry; it has not taken the message then.
         """
         reconnects = 0
         retry = 0
@@ -142,6 +147,11 @@ class Session:
                 if reply.code >= 500:
                     return Outcome("failed", reply.text)
                 if retry >= len(self._retry_delays):
+                    if reply.code == 421:  # closing down, for the next messages too: stop here
+                        raise DeliveryError(
+                            f"{self.where}: the server keeps closing the connection "
+                            f"({reply.text}); try again later"
+                        ) from None
                     return Outcome("deferred", reply.text)
                 self._sleep(self._retry_delays[retry])
                 retry += 1
@@ -149,6 +159,7 @@ class Session:
     # ----------------------------------------------------------------- one attempt
 
     def _attempt(self, out: Outgoing, before_data: Callable[[], None]) -> Outcome:
+        self.awaiting_reply = False
         if self._conn is None:
             self._connect()
         conn = self._conn
@@ -170,8 +181,10 @@ class Session:
 
         # From here on the server may end up with the message whatever happens.
         try:
+            self.awaiting_reply = True
             conn.send(_dot_stuffed(out.data))
             code, text = conn.getreply()
+            self.awaiting_reply = False
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             return Outcome(
@@ -224,7 +237,7 @@ class Session:
                 conn.starttls(context=context)
                 conn.ehlo()
             if smtp.username:
-                conn.login(smtp.username, os.environ.get(PASSWORD_VARIABLE, ""))
+                _login(conn, smtp.username, os.environ.get(PASSWORD_VARIABLE, ""), self.where)
         except smtplib.SMTPAuthenticationError as error:
             raise DeliveryError(
                 f"{self.where}: the server refused the login for {smtp.username!r} "
@@ -258,6 +271,27 @@ class Session:
             self._sleep(self._recent[0] + self._rate.seconds - now)
             self._recent.popleft()
         self._recent.append(self._clock())
+
+
+def _login(conn: smtplib.SMTP, username: str, password: str, where: str) -> None:
+    """Log in; credentials with letters beyond ASCII (``blåbær``) go as UTF-8 AUTH PLAIN.
+
+    smtplib encodes every login as ASCII and fails on anything else, while AUTH PLAIN is
+    defined as UTF-8 (RFC 4616), so such credentials are sent by hand.
+    """
+    if (username + password).isascii():
+        conn.login(username, password)
+        return
+    if "PLAIN" not in conn.esmtp_features.get("auth", "").upper().split():
+        raise DeliveryError(
+            f"{where}: mail.smtp.username or {PASSWORD_VARIABLE} contains letters beyond ASCII, "
+            "and the server does not offer AUTH PLAIN, the only login that can carry them; "
+            "nothing was sent. Use a password of ASCII letters, digits and signs"
+        )
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, text = conn.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, text)
 
 
 def _dot_stuffed(data: bytes) -> bytes:

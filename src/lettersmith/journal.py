@@ -69,11 +69,17 @@ class Journal:
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
         state_dir.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(state_dir / "journal.sqlite", isolation_level=None, timeout=30)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute(_SCHEMA)
+        path = state_dir / "journal.sqlite"
+        with _usable(path):
+            db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            try:
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute(_SCHEMA)
+            except sqlite3.Error:
+                db.close()
+                raise
         return cls(state_dir, db)
 
     def close(self) -> None:
@@ -185,18 +191,33 @@ class Journal:
     # ----------------------------------------------------------------- helpers
 
     def _select(self, where: str, args: tuple) -> list[Entry]:
-        rows = self._db.execute(f"SELECT * FROM deliveries WHERE {where}", args).fetchall()
+        with _usable(self.state_dir / "journal.sqlite"):
+            rows = self._db.execute(f"SELECT * FROM deliveries WHERE {where}", args).fetchall()
         return [Entry(**{**dict(row), "club": row["club"] or None}) for row in rows]
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with _usable(self.state_dir / "journal.sqlite"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+@contextmanager
+def _usable(path: Path) -> Iterator[None]:
+    """A journal that cannot be read or written (damaged, disk full) stops with a clear message."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DeliveryError(
+            f"{path}: the send journal cannot be used ({error}). It is what keeps a ministry from "
+            "getting a letter twice, so nothing is sent without it: if the file is damaged, "
+            "restore it from a backup; do not delete it"
+        ) from None
 
 
 def _now() -> str:

@@ -145,13 +145,14 @@ def build_message(
     msg["Subject"] = letter.subject
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
     msg["Message-ID"] = message_id(letter, addressee.id, hashed, domain)
-    msg["Content-Language"] = letter.language
     note = cover_note(letter)
     msg.set_content(markdown.plain_text(note) + "\n")
     msg.add_alternative(_html_document(note, letter.language), subtype="html")
     for name, content in files:
         maintype, subtype = _content_type(name)
         msg.add_attachment(content, maintype, subtype, filename=name)
+    # Only now: setting the body clears every Content-* header set before it.
+    msg["Content-Language"] = letter.language
 
     data = msg.as_bytes()
     rcpt_to = (to.addr_spec,) + ((envelope.bcc.addr_spec,) if envelope.bcc else ())

@@ -18,7 +18,7 @@ from lettersmith import build, compose, mail
 from lettersmith.deliver import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
 from lettersmith.files import atomic_write
-from lettersmith.journal import Entry, Journal
+from lettersmith.journal import INTERRUPTED, Entry, Journal
 from lettersmith.mail import Envelope, Outgoing, RefusedHeader
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.workspace import select_recipients
@@ -111,12 +111,20 @@ def plan(
     Every bad address or header is reported at once, before any PDF is built or any
     connection is opened.
     """
-    letters = compose.compose(ws, spec, selectors)
+    # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
+    # all its addressees, so `--resend --to ID` sends the very letter the others received.
+    letters = compose.compose(ws, spec)
+    chosen = {a.id for letter in letters for a in letter.addressees}
+    if selectors:
+        chosen = {a.id for one in compose.compose(ws, spec, selectors) for a in one.addressees}
+        letters = [one for one in letters if any(a.id in chosen for a in one.addressees)]
     envelope = _check_all(ws, spec, letters)
     planned = []
     for letter in letters:
         pdf = build.ensure_pdf(ws, letter)
         for addressee in letter.addressees:
+            if addressee.id not in chosen:
+                continue
             out = mail.build_message(letter, addressee, envelope, pdf, now=now)
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
             planned.append(decide(out, previous, resend))
@@ -151,10 +159,26 @@ def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> I
         if not item.send:
             continue
         out = item.out
+        transmitting: list[Outgoing] = []  # this message's row is `sending`
+
+        def before_data(out: Outgoing = out, transmitting: list = transmitting) -> None:
+            journal.record_sending(out)
+            transmitting.append(out)
+
         try:
-            outcome = session.send(out, lambda out=out: journal.record_sending(out))
+            outcome = session.send(out, before_data)
+        except KeyboardInterrupt:
+            if transmitting:  # Ctrl-C after the row became `sending`: record what is known
+                outcome = (
+                    Outcome("unknown", INTERRUPTED)
+                    if session.awaiting_reply
+                    else Outcome("deferred", "interrupted before the server accepted the message")
+                )
+                journal.record_outcome(out, outcome.state, outcome.reply)
+                yield Delivered(item, outcome)
+            raise
         except DeliveryError as error:
-            # send() raises only when none of this message's data went out: safe to retry.
+            # send() raises only when the server has not taken this message: safe to retry.
             journal.record_outcome(out, "deferred", str(error))
             yield Delivered(item, Outcome("deferred", str(error)))
             raise
