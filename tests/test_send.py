@@ -440,6 +440,25 @@ def test_cli_drop_after_the_dot_is_reported_unknown(mail_workspace, smtp_server)
     assert "unknown" in next(line for line in status.splitlines() if " hod " in line)
 
 
+def test_an_unknown_message_a_person_found_arrived_is_marked_sent(mail_workspace, smtp_server):
+    smtp_server.handler.drop_on.add(2)
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 1
+    smtp_server.handler.healthy()
+
+    refused = cli(mail_workspace, "status", LETTER, "--mark-arrived", "smk")
+    assert refused.exit_code == 1
+    assert "smk: its state is sent; only a message whose outcome is unknown" in refused.output
+
+    marked = cli(mail_workspace, "status", LETTER, "--mark-arrived", "hod")
+    assert marked.exit_code == 0, marked.output
+    assert journal_rows(mail_workspace)["hod"].state == "sent"
+    assert "a person confirmed it arrived" in journal_rows(mail_workspace)["hod"].reply
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0
+    assert "Nothing to send." in again.output
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) <= 1
+
+
 def test_cli_451_retried(mail_workspace, smtp_server, monkeypatch):
     monkeypatch.setattr(deliver, "RETRY_DELAYS", (0.0,))
     smtp_server.handler.reply_451_on.update({3, 4})

@@ -298,12 +298,25 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
 @main.command()
 @click.argument("letter")
 @with_club
+@click.option(
+    "--mark-arrived",
+    "arrived",
+    metavar="ID",
+    multiple=True,
+    help="After checking with the recipient that a message whose outcome is unknown did "
+    "arrive: record it as sent, so later runs stop asking. Repeat for more.",
+)
 @click.pass_obj
-def status(obj, letter, club) -> None:
+def status(obj, letter, club, arrived) -> None:
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
     Message-ID and the mail server's reply.
+
+    \b
+    Examples:
+      lettersmith status menneskehandel-2024
+      lettersmith status menneskehandel-2024 --mark-arrived hod
     """
     from lettersmith import send as sending
     from lettersmith import tables, workspace
@@ -311,6 +324,8 @@ def status(obj, letter, club) -> None:
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)
     with sending.open_journal(ws, sending=False) as journal:
+        if arrived:
+            sending.mark_arrived(ws, spec, journal, arrived)
         rows = sending.status(ws, spec, journal)
     out.print(tables.status_table(spec.id, ws.club, rows))
 

@@ -24,6 +24,7 @@ from lettersmith.mail import Outgoing
 
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
 INTERRUPTED = "interrupted while the message was being transmitted: check whether it arrived"
+MARKED_ARRIVED = "outcome was unknown; a person confirmed it arrived (status --mark-arrived)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -159,6 +160,19 @@ class Journal:
     def record_outcome(self, out: Outgoing, state: State, reply: str) -> None:
         """The server's answer; a recipient refused before DATA gets its row here."""
         self._upsert(out, state, reply, None, _now())
+
+    def mark_arrived(self, letter: str, club: str | None, recipient: str) -> bool:
+        """A person confirmed an ``unknown`` message arrived: record it ``sent``.
+
+        Returns False, changing nothing, when the row is not ``unknown``.
+        """
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE deliveries SET state = 'sent', reply = ?, updated_at = ? "
+                "WHERE letter = ? AND club = ? AND recipient = ? AND state = 'unknown'",
+                (MARKED_ARRIVED, _now(), letter, club or "", recipient),
+            )
+        return cursor.rowcount == 1
 
     def _upsert(
         self, out: Outgoing, state: State, reply: str | None, copy: str | None, now: str

@@ -261,6 +261,26 @@ def status(ws: Workspace, spec: LetterSpec, journal: Journal) -> list[tuple[str,
     return [(rid, rows.get(rid)) for rid in ids]
 
 
+def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):
+    """Record ``unknown`` messages that a person found did arrive as ``sent``.
+
+    Needs the send lock, so it never races a running ``send``.
+    """
+    journal.lock()
+    journal.recover()
+    problems = []
+    for rid in recipients:
+        if not journal.mark_arrived(spec.id, ws.club, rid):
+            entry = journal.get(spec.id, ws.club, rid)
+            state = entry.state if entry else "not sent"
+            problems.append(
+                f"{rid}: its state is {state}; only a message whose outcome is unknown can be "
+                "marked as arrived"
+            )
+    if problems:
+        raise DeliveryError("\n".join(problems))
+
+
 # --------------------------------------------------------------------------- decisions
 
 
