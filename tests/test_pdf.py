@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pikepdf
+import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
@@ -308,3 +309,28 @@ def test_override_may_use_files_inside_the_workspace(tmp_path: Path) -> None:
     document = pikepdf.open(io.BytesIO(pdf))
     images = document.pages[0].Resources.XObject.values()
     assert [x for x in images if x.Subtype == "/Image"]
+
+
+def test_numbered_lists_keep_their_start_and_code_keeps_its_lines(tmp_path: Path) -> None:
+    # The DOCX numbers "5." and keeps the code's lines; the PDF must say the same.
+    numbered = ListBlock(True, ((para("femte punkt"),), (para("sjette punkt"),)), start=5)
+    code = Paragraph((Span("linje en\n    linje to", code=True),))
+    pdf = render_pdf(make_letter(tmp_path, body=(numbered, code)))
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "5." in text and "6." in text and "1." not in text
+    assert re.search(r"linje en\n\s*linje to", text), text
+
+
+def test_a_long_unbroken_address_line_stays_inside_the_window(tmp_path: Path) -> None:
+    word = "Ein_svært_langt_namn_utan_mellomrom_" * 3
+    letter = make_letter(tmp_path, addressees=(Addressee("x", (word, "a@b.no"), "a@b.no", "X"),))
+    document = pdfium.PdfDocument(render_pdf(letter))
+    text_page = document[0].get_textpage()
+    mm = 72 / 25.4
+    page_height = document[0].get_height()
+    # The band of the address field, from the window's right edge (20 + 85 mm) to the page's.
+    beside_window = text_page.get_text_bounded(
+        left=106 * mm, right=210 * mm, top=page_height - 45 * mm, bottom=page_height - 90 * mm
+    )
+    assert "_" not in beside_window
+    assert normalise(text_page.get_text_range()).count("Ein_") == 3

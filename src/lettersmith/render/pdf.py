@@ -67,7 +67,8 @@ def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_VARIANT)
     fetcher = WorkspaceFetcher((root, PACKAGE_DATA))
     try:
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
-        pdf = document.write_pdf(pdf_variant=variant, pdf_tags=True)
+        # presentational_hints: honour HTML attributes such as <ol start="5">.
+        pdf = document.write_pdf(pdf_variant=variant, pdf_tags=True, presentational_hints=True)
     except _Refused as refused:
         raise RenderError(f"{_name(letter)}: {refused}") from None
     except FatalURLFetchingError as error:  # a fetch that failed for another reason
