@@ -1,13 +1,18 @@
 """`lettersmith build`: the whole pipeline, from the workspace's files to PDF and DOCX in out/."""
 
+import dataclasses
+import os
+import signal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from lettersmith import build as building
+from lettersmith import workspace
 from lettersmith.cli import main
 from readback import docx_text, in_order, pdf_text, reference_lines
-from workspaces import REPO, copy_example, minimal
+from workspaces import REPO, copy_example, minimal, write_files
 
 REFERENCE = Path(__file__).parent / "data" / "union-statement-2024.txt"
 
@@ -134,3 +139,45 @@ def test_the_repository_example_passes_check():
     result = CliRunner().invoke(main, ["-w", str(REPO), "check"])
     assert result.exit_code == 0, result.output
     assert "ok: 1 positions, 1 letters, 3 recipients, 1 clubs." in result.output
+
+
+def test_a_letter_or_format_named_twice_is_built_once(tmp_path):
+    root = minimal(tmp_path)
+    result = run(root, "build", "brev", "letters/brev.yaml", "--format", "pdf,pdf", "--to", "a")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("wrote out/brev/a.pdf") == 1
+    assert "1 written, 0 up to date." in result.output
+
+
+def test_a_file_that_cannot_be_written_is_named_without_a_traceback(tmp_path):
+    root = minimal(tmp_path)
+    (root / "out").mkdir()
+    (root / "out" / "brev").write_text("a file where the letter's folder goes")
+    result = CliRunner().invoke(main, ["-w", str(root), "build", "--to", "a", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (
+        "out/brev/a.pdf: cannot be written: File exists; check that you may write" in result.output
+    )
+    assert "out/brev/a.docx: cannot be written:" in result.output
+
+
+def test_ctrl_c_stops_a_parallel_build_without_building_the_rest(tmp_path):
+    people = "".join(f"p{i}: {{name: Person {i}, email: p{i}@example.no}}\n" for i in range(12))
+    root = minimal(tmp_path)
+    write_files(root, {"recipients.yaml": people})
+    write_files(root, {"letters/brev.yaml": "position: sak\nto: [p0]\nsignatory: leder\n"})
+    ws = workspace.load(root)
+    spec = dataclasses.replace(ws.letters["brev"], to=tuple(ws.recipients), mode="each")
+    jobs = building.plan(ws, [spec])
+    assert len(jobs) == 24
+
+    def press_ctrl_c(outcome):  # as the terminal does, once the first file is done
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        building.build(jobs, workers=2, on_done=press_ctrl_c)
+    folder = root / "out" / "brev"
+    written = [p for p in folder.iterdir() if p.suffix in (".pdf", ".docx")]
+    assert 1 <= len(written) < 12, "the files not yet started are dropped"
+    assert not list(folder.glob("*.part")), "no half-written file"

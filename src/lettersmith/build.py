@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -67,13 +70,18 @@ def plan(
     selectors: Sequence[str] = (),
     pdf_variant: str | None = DEFAULT_PDF_VARIANT,
 ) -> list[Job]:
-    """Every file the letters make, in the order they are listed."""
-    jobs = []
+    """Every file the letters make, in the order they are listed, each file once.
+
+    A letter or format named twice (``build x x``, ``--format pdf,pdf``) is made once:
+    two workers writing the same file would only race and count it twice.
+    """
+    jobs: dict[Path, Job] = {}
     for spec in specs:
         for letter in compose(ws, spec, selectors):
             for fmt in formats:
-                jobs.append(job_for(ws, letter, fmt, pdf_variant=pdf_variant))
-    return jobs
+                job = job_for(ws, letter, fmt, pdf_variant=pdf_variant)
+                jobs.setdefault(job.path, job)
+    return list(jobs.values())
 
 
 def job_for(
@@ -118,10 +126,44 @@ def build(
             done(run(job))
         return outcomes
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for future in as_completed([pool.submit(run, job) for job in todo]):
-            done(future.result())
+    with (
+        _interrupt_flag() as interrupted,
+        ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
+    ):
+        pending = {pool.submit(run, job) for job in todo}
+        while pending and not interrupted.is_set():
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(future.result())
+        if interrupted.is_set():
+            # Drop the files not started; those being written finish whole.
+            pool.shutdown(cancel_futures=True)
+            raise KeyboardInterrupt
     return outcomes
+
+
+@contextmanager
+def _interrupt_flag() -> Iterator[threading.Event]:
+    """Ctrl-C sets a flag instead of raising wherever the main thread happens to be.
+
+    A KeyboardInterrupt raised inside ProcessPoolExecutor's own code can leave its workers
+    waiting for ever (the build then hangs instead of stopping); the loop above checks the
+    flag between waits and stops the pool itself.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted  # signals reach only the main thread
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the main process's to handle (it stops handing out work)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def ensure_pdf(
@@ -142,9 +184,24 @@ def run(job: Job) -> Outcome:
         data = render(job.letter, job.fmt, job.pdf_variant)
     except LettersmithError as error:
         return Outcome(job.path, built=False, error=str(error))
-    atomic_write(job.path, data)
-    atomic_write(job.stamp, job.fingerprint)
+    try:
+        atomic_write(job.path, data)
+        atomic_write(job.stamp, job.fingerprint)
+    except OSError as error:
+        return Outcome(job.path, built=False, error=_write_error(job, error))
     return Outcome(job.path, built=True)
+
+
+def _write_error(job: Job, error: OSError) -> str:
+    shown = (
+        job.path.relative_to(job.letter.root)
+        if job.path.is_relative_to(job.letter.root)
+        else job.path
+    )
+    return (
+        f"{shown}: cannot be written: {error.strerror or error}; check that you may write "
+        f"to {shown.parent}/ (or delete out/: it is remade) and that the disk is not full"
+    )
 
 
 def render(
