@@ -202,6 +202,16 @@ BAD_INPUTS = {
         "lettersmith.yaml:3: organisation.logo: '/etc/hostname' is outside the workspace; "
         "copy the file into assets/ and write assets/NAME",
     ),
+    "windows path to a workspace file": (
+        {"lettersmith.yaml": PROFILE.replace("assets/logo.svg", '"assets\\\\logo.svg"')},
+        "lettersmith.yaml:3: organisation.logo: no file assets\\logo.svg; "
+        "write the path with / instead of \\: assets/logo.svg",
+    ),
+    "windows path outside the workspace": (
+        {"lettersmith.yaml": PROFILE.replace("assets/logo.svg", "C:\\Users\\kari\\logo.png")},
+        "lettersmith.yaml:3: organisation.logo: no file C:\\Users\\kari\\logo.png; "
+        "copy the file into assets/ and write assets/logo.png",
+    ),
     "invalid letter id": (
         {"letters/Brev 2.yaml": "position: sak\nto: [c]\nsignatory: leder\n"},
         "letters/Brev 2.yaml: the file name is the id: 'Brev 2' is not a valid id; "
@@ -319,3 +329,16 @@ def test_unencrypted_smtp_is_allowed_to_this_computer(tmp_path, host):
     profile = PROFILE.replace("smtp.example.org", f"'{host}'").replace("ssl", "none")
     ws = workspace.load(minimal(tmp_path, {"lettersmith.yaml": profile, "assets/logo.svg": "x"}))
     assert (ws.mail.smtp.host, ws.mail.smtp.security, ws.mail.smtp.port) == (host, "none", 25)
+
+
+def test_an_unreadable_folder_is_named_not_a_traceback(tmp_path, monkeypatch):
+    root = minimal(tmp_path)
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):  # chmod 000 cannot stop root, who runs CI; refuse the way the OS would
+        if self.name == "letters":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert problems(root) == ["letters/: cannot be read: Permission denied"]

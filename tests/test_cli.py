@@ -74,3 +74,14 @@ def test_check_tries_every_template_under_every_club(tmp_path):
     assert result.exit_code == 1
     assert "clubs/nord/templates/letter.html.j2:2:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_check_opens_a_clubs_own_word_document(tmp_path):
+    root = minimal(tmp_path, {"clubs/nord.yaml": "name: Nordklubben\n"})
+    templates = root / "clubs" / "nord" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "letter.docx").write_text("saved as text by mistake")
+    result = CliRunner().invoke(main, ["-w", str(root), "check"])
+    assert result.exit_code == 1
+    assert "clubs/nord/templates/letter.docx: not a Word document" in result.output
+    assert "Traceback" not in result.output

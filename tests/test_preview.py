@@ -49,3 +49,11 @@ def test_a_file_that_is_not_a_pdf_is_a_render_error(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match=r"broken\.pdf: cannot read the PDF"):
         render_pngs(broken, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_a_render_error(tmp_path: Path) -> None:
+    pdf = tmp_path / "brev.pdf"
+    pdf.write_bytes(render_pdf(make_letter(tmp_path)))
+    (tmp_path / "preview").write_text("a file where the folder goes")
+    with pytest.raises(RenderError, match=r"preview/brev-1\.png: cannot be written: "):
+        render_pngs(pdf, tmp_path / "preview")

@@ -1,8 +1,9 @@
 """``lettersmith check``: everything a build would stumble on, found before building.
 
 Loading validates the files; then every letter is composed, under the workspace and under
-every club, and its HTML template rendered once, so a broken template override or a
-letter that composes to nothing is reported now rather than halfway through a batch.
+every club, and its HTML template rendered once (and its own letter.docx, if it has one,
+opened), so a broken template override or a letter that composes to nothing is reported
+now rather than halfway through a batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from lettersmith.clubs import club_view
 from lettersmith.compose import compose
 from lettersmith.errors import LettersmithError
-from lettersmith.model import Workspace
+from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render.html import letter_html
 from lettersmith.workspace import load
 
@@ -35,6 +36,7 @@ def check(root: Path) -> Summary:
             try:
                 letters = compose(view, spec)
                 letter_html(letters[0])
+                _try_word_reference(letters[0])
             except LettersmithError as error:
                 problems.extend(line for line in str(error).splitlines() if line not in problems)
             else:
@@ -42,3 +44,11 @@ def check(root: Path) -> Summary:
     if problems:
         raise LettersmithError("\n".join(problems))
     return Summary(ws, composed)
+
+
+def _try_word_reference(letter: ComposedLetter) -> None:
+    """A workspace's or club's own letter.docx is opened and its styles checked now."""
+    from lettersmith.render.docx import reference_path, render_docx
+
+    if reference_path(letter) is not None:
+        render_docx(letter)

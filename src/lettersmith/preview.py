@@ -25,9 +25,14 @@ def render_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 110) -> list[Path]:
             image = page.render(scale=dpi / POINTS_PER_INCH).to_pil()
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", optimize=True)
-            written.append(
-                atomic_write(out_dir / f"{pdf_path.stem}-{number}.png", buffer.getvalue())
-            )
+            target = out_dir / f"{pdf_path.stem}-{number}.png"
+            try:
+                written.append(atomic_write(target, buffer.getvalue()))
+            except OSError as error:
+                raise RenderError(
+                    f"{target}: cannot be written: {error.strerror or error}; check that you "
+                    f"may write to {out_dir}/ (or delete it: it is remade)"
+                ) from None
             page.close()
     finally:
         document.close()

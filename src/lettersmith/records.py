@@ -6,6 +6,7 @@ the workspace's own files and again in a club's; both go through these readers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
@@ -67,7 +68,12 @@ def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> l
     directory = root / folder
     if not directory.is_dir():
         return found
-    for path in sorted(directory.iterdir()):
+    try:
+        paths = sorted(directory.iterdir())
+    except OSError as err:
+        problems.append(Problem(f"{folder}/", None, f"cannot be read: {err.strerror}"))
+        return found
+    for path in paths:
         rel = f"{folder}/{path.name}"
         if path.name.startswith(".") or not path.is_file():
             continue
@@ -103,12 +109,29 @@ def asset(
                 )
                 return None
             if resolved.is_file():
+                if not os.access(resolved, os.R_OK):
+                    checker.problem(
+                        node.line,
+                        f"{field}: '{value}' cannot be read (permission denied); "
+                        "give yourself read access to the file",
+                    )
+                    return None
                 return resolved
         except (OSError, RuntimeError, ValueError):
             continue
     places = " or ".join(f"{relative_to(c, root)}" for c in candidates)
-    checker.problem(node.line, f"{field}: no file {places}; put the file there or fix the path")
+    checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
     return None
+
+
+def _path_hint(value: str) -> str:
+    """How to fix a path that names no file; a Windows path gets told how to write it here."""
+    parts = [part for part in value.split("\\") if part]
+    if len(parts) < 2:
+        return "put the file there or fix the path"
+    if parts[0].endswith(":"):  # C:\Users\...: a file outside the workspace
+        return f"copy the file into assets/ and write assets/{parts[-1]}"
+    return f"write the path with / instead of \\: {'/'.join(parts)}"
 
 
 def relative_to(path: Path, root: Path) -> str:
