@@ -38,7 +38,9 @@ def test_the_club_letter_carries_the_clubs_name_place_signatory_and_paragraph(bu
             text,
             [
                 "Bergen, 10.12.2024",
-                "Soroptimist International Bergen vedtok på Representantskapsmøtet",
+                # the union adopted the statement; the club only sends it
+                "Soroptimist International Norgesunionen vedtok på Representantskapsmøtet "
+                "14. september 2024 følgjande fråsegn:",
                 "Tiden er inne for å få en handlingsplan mot menneskehandel",
                 "Menneskehandel er et stort nasjonalt og internasjonalt problem",
                 "Det er behov for politisk vilje og handlingskraft",
@@ -118,6 +120,10 @@ def test_diff_shows_exactly_the_clubs_changes(tmp_path):
     lines = result.output.splitlines()
     assert lines[0] == "organisation: Soroptimist International [-Norgesunionen-]{+Bergen+}"
     assert "place and date: [-Halden,-]{+Bergen,+} 10.12.2024" in lines
+    assert (
+        "introduction: Soroptimist International Norgesunionen vedtok på Representantskapsmøtet "
+        "14. september 2024 [-følgende uttalelse:-]{+følgjande fråsegn:+}"
+    ) in lines
     assert "language: [-nb (Vennlig hilsen)-]{+nn (Venleg helsing)+}" in lines
     assert any(line.startswith("signatory: [-Karin Dahlberg Pettersen") for line in lines)
     assert "addressee added: {+ordforer-bergen: Ordførar Marte Mjøs Persen, " in result.output

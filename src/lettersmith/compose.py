@@ -107,7 +107,10 @@ def _letter(
         date=date,
         date_line=i18n.date_line(place, date, language),
         intro=i18n.intro_line(
-            organisation.name, position.adopted_by, position.adopted_on, language
+            position.organisation or organisation.name,
+            position.adopted_by,
+            position.adopted_on,
+            language,
         ),
         title=position.title,
         subject=spec.subject or position.title,

@@ -100,6 +100,9 @@ class Position:
     body: str  # Markdown, as adopted
     path: Path
     body_line: int = 1  # line of the body's first line in the file
+    # Whose meeting adopted it: the workspace's organisation, also in a club's letters (a club
+    # sends the statement under its own name, but the union adopted it).
+    organisation: str = ""
 
 
 @dataclass(frozen=True)

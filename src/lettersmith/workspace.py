@@ -105,7 +105,8 @@ def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dic
     for path in records.id_files(root, "positions", ".md", problems):
         position = _read_position(root, path, workspace.language, problems)
         if position is not None:
-            positions[position.id] = position
+            organisation = workspace.organisation.name
+            positions[position.id] = dataclasses.replace(position, organisation=organisation)
     letters, letter_lines = {}, {}
     for path in records.id_files(root, "letters", ".yaml", problems):
         letter, lines = _read_letter(root, path, problems)
