@@ -57,3 +57,18 @@ def test_a_folder_that_cannot_be_written_is_a_render_error(tmp_path: Path) -> No
     (tmp_path / "preview").write_text("a file where the folder goes")
     with pytest.raises(RenderError, match=r"preview/brev-1\.png: cannot be written: "):
         render_pngs(pdf, tmp_path / "preview")
+
+
+def test_pictures_of_pages_a_shorter_version_no_longer_has_are_removed(tmp_path: Path) -> None:
+    long_body = tuple(para("Det må lages en handlingsplan. " * 15) for _ in range(6))
+    pdf = tmp_path / "brev.pdf"
+    out = tmp_path / "preview"
+    pdf.write_bytes(render_pdf(make_letter(tmp_path, body=long_body)))
+    assert len(render_pngs(pdf, out, dpi=30)) == 2
+    (out / "annet-1.png").write_bytes(b"another letter's picture")
+    (out / "brev-2-1.png").write_bytes(b"recipient brev-2's picture")
+
+    pdf.write_bytes(render_pdf(make_letter(tmp_path)))
+    render_pngs(pdf, out, dpi=30)
+
+    assert sorted(p.name for p in out.iterdir()) == ["annet-1.png", "brev-1.png", "brev-2-1.png"]

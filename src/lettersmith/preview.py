@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -14,7 +15,10 @@ POINTS_PER_INCH = 72
 
 
 def render_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 110) -> list[Path]:
-    """Write ``<pdf stem>-1.png``, ``-2.png``, ... into ``out_dir``, one per page; return them."""
+    """Write ``<pdf stem>-1.png``, ``-2.png``, ... into ``out_dir``, one per page; return them.
+
+    Pictures of pages an earlier, longer version had are removed, so the folder shows this one.
+    """
     try:
         document = pdfium.PdfDocument(pdf_path)
     except pdfium.PdfiumError as error:
@@ -36,4 +40,8 @@ def render_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 110) -> list[Path]:
             page.close()
     finally:
         document.close()
+    own_page = re.compile(rf"{re.escape(pdf_path.stem)}-\d+")  # not recipient "a-1" of "a"
+    for stale in out_dir.glob(f"{pdf_path.stem}-*.png"):  # pages the letter no longer has
+        if stale not in written and own_page.fullmatch(stale.stem):
+            stale.unlink()
     return written
