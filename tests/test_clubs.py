@@ -149,3 +149,17 @@ def test_diff_colours_words_in_a_terminal():
     assert normalise(line.render(color=False)) == (
         "place and date: [-Halden,-]{+Bergen,+} 10.12.2024"
     )
+
+
+def test_diff_compares_every_letter_of_a_club_that_writes_one_each(tmp_path):
+    root = copy_example(tmp_path)
+    club = root / "clubs" / "bergen.yaml"
+    text = club.read_text()
+    text = text.replace("    tags: [lokalt]\n", "    tags: [lokalt]\n    language: en\n")
+    text = text.replace("    place: Bergen\n", "    place: Bergen\n    mode: each\n")
+    club.write_text(text)
+    result = run(root, "diff", LETTER, "--club", "bergen")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "mode: [-joint-]{+each+}" in lines
+    assert "language: [-nb (Vennlig hilsen)-]{+en (Kind regards) / nn (Venleg helsing)+}" in lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lettersmith import markdown, workspace
@@ -36,29 +37,32 @@ class DiffLine:
 
 
 def letter_diff(union: Workspace, club: Workspace, letter: str) -> list[DiffLine]:
-    """Every difference between the union's and the club's composed ``letter``."""
+    """Every difference between the union's and the club's composed ``letter``.
+
+    In ``each`` mode a field is compared over all of a side's letters, so recipients in
+    other languages show as "nb (Vennlig hilsen) / en (Kind regards)".
+    """
     today = dt.date.today()
-    ours = compose(union, workspace.find_letter(union, letter), today=today)
-    theirs = compose(club, workspace.find_letter(club, letter), today=today)
-    a, b = ours[0], theirs[0]
-    lines = [
-        _changed("organisation", a.sender.name, b.sender.name),
-        _changed("signatory", _signatory(a), _signatory(b)),
-        _changed("place and date", a.date_line, b.date_line),
-        _changed("language", _language(a), _language(b)),
-        _changed("introduction", a.intro, b.intro),
-        _changed("subject", a.subject, b.subject),
-        _changed("about", a.about or "", b.about or ""),
-        _changed("email", markdown.plain_text(a.cover_note), markdown.plain_text(b.cover_note)),
+    union_spec = workspace.find_letter(union, letter)
+    club_spec = workspace.find_letter(club, letter)
+    ours = compose(union, union_spec, today=today)
+    theirs = compose(club, club_spec, today=today)
+    result = [
+        DiffLine(label, word_diff(old, new))
+        for label, old, new in [
+            ("mode", union_spec.mode, club_spec.mode),
+            *((label, _each(ours, field), _each(theirs, field)) for label, field in _FIELDS),
+        ]
+        if old != new
     ]
-    result = [line for line in lines if line]
-    before = _addressees(ours)
-    after = _addressees(theirs)
-    for key in before.keys() - after.keys():
-        result.append(DiffLine("addressee removed", (("del", before[key]),)))
-    for key in after.keys() - before.keys():
-        result.append(DiffLine("addressee added", (("ins", after[key]),)))
-    for block in b.appended:
+    before, after = _addressees(ours), _addressees(theirs)
+    for key, text in before.items():
+        if key not in after:
+            result.append(DiffLine("addressee removed", (("del", text),)))
+    for key, text in after.items():
+        if key not in before:
+            result.append(DiffLine("addressee added", (("ins", text),)))
+    for block in theirs[0].appended:
         text = markdown.plain_text([block])
         result.append(DiffLine("appended paragraph", (("ins", text),)))
     if not result:
@@ -66,12 +70,6 @@ def letter_diff(union: Workspace, club: Workspace, letter: str) -> list[DiffLine
             DiffLine("no changes", (("same", "the club sends the union's letter as it is"),))
         )
     return result
-
-
-def _changed(label: str, old: str, new: str) -> DiffLine | None:
-    if old == new:
-        return None
-    return DiffLine(label, word_diff(old, new))
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
@@ -98,6 +96,28 @@ def _signatory(letter: ComposedLetter) -> str:
 
 def _language(letter: ComposedLetter) -> str:
     return f"{letter.language} ({letter.closing})"
+
+
+def _cover_note(letter: ComposedLetter) -> str:
+    return markdown.plain_text(letter.cover_note)
+
+
+# What a reader of both letters would compare, in the order the letter shows it.
+_FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
+    ("organisation", lambda letter: letter.sender.name),
+    ("signatory", _signatory),
+    ("place and date", lambda letter: letter.date_line),
+    ("language", _language),
+    ("introduction", lambda letter: letter.intro),
+    ("subject", lambda letter: letter.subject),
+    ("about", lambda letter: letter.about or ""),
+    ("email", _cover_note),
+)
+
+
+def _each(letters: list[ComposedLetter], field: Callable[[ComposedLetter], str]) -> str:
+    """A field's value over all the letters (several in each mode): each distinct one once."""
+    return " / ".join(dict.fromkeys(field(letter) for letter in letters))
 
 
 def _addressees(letters: list[ComposedLetter]) -> dict[str, str]:
