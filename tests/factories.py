@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+from lettersmith.compose import return_address
 from lettersmith.model import (
     Addressee,
     ComposedLetter,
@@ -86,4 +87,10 @@ def make_letter(root: Path, **changes) -> ComposedLetter:
         cover_note=(para("Vedlagt følger en uttalelse."),),
         root=root,
     )
-    return dataclasses.replace(letter, **changes)
+    letter = dataclasses.replace(letter, **changes)
+    if "return_address" not in changes:  # as compose makes it from the sender
+        sender = letter.sender
+        letter = dataclasses.replace(
+            letter, return_address=return_address(sender.name, sender.address)
+        )
+    return letter

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from lettersmith.compose import compose
+from lettersmith.compose import compose, return_address
 from lettersmith.errors import WorkspaceError
 from lettersmith.model import Heading, ListBlock, Paragraph
 from lettersmith.workspace import load
@@ -84,3 +84,15 @@ def test_a_letter_without_cover_note_gets_one_in_its_language(tmp_path):
     ws = load(minimal(tmp_path))
     letter = compose(ws, ws.letters["brev"])[0]
     assert "Vedlagt følger et brev fra Testforeningen" in letter.cover_note[0].spans[0].text
+
+
+def test_the_return_address_is_shortened_to_fit_the_line_above_the_window():
+    assert return_address(
+        "SI Bergen", ("c/o Kari Nordmann", "Kong Oscars gate 1", "5017 Bergen")
+    ) == ("SI Bergen, c/o Kari Nordmann, Kong Oscars gate 1, 5017 Bergen")
+    name = "Soroptimist International Nordre Follo"
+    assert return_address(name, ("c/o Kari Nordmann Hansen", "Storgata 1", "1400 Ski")) == (
+        f"{name}, 1400 Ski"  # the middle lines go first
+    )
+    long_name = "Soroptimist International Norgesunionen, Klubben i Nordre Follo"
+    assert return_address(long_name, ("Storgata 1", "1400 Ski")) == long_name

@@ -55,7 +55,7 @@ def reading_order(data: bytes) -> list[str]:
 
 def letter_lines(letter) -> list[str]:
     """Every line of the letter as a reader expects it, in order."""
-    lines = [letter.sender.name, ", ".join((letter.sender.name, *letter.sender.address))]
+    lines = [letter.sender.name, letter.return_address]
     lines += [line for a in letter.addressees for line in a.lines]
     lines += [letter.date_line, letter.intro, letter.title]
     lines += [

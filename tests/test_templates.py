@@ -155,6 +155,7 @@ def _letter_stub() -> dict:
         "addressees": [{"id": "a", "lines": ["A"]}],
         "address_field_fits": True,
         "sender": {"name": "Org", "address": [], "email": None, "website": None, "logo": None},
+        "return_address": "Org",
         "signature": {"name": "N", "title": None, "image": None},
         "phrases": {"page": "Side", "see_list": "Se", "list_heading": "Liste"},
     }

@@ -56,9 +56,8 @@ def reference_letter(root: Path) -> ComposedLetter:
         ("hod", "Helse- og omsorgsminister Jan Kristian Vestre"),
         ("jd", "Justis – og beredskapsminister Emilie Enger Mehl"),
     ]
-    letter = make_letter(root)
-    return dataclasses.replace(
-        letter,
+    return make_letter(
+        root,
         sender=Sender(
             name="Soroptimist International Norgesunionen",
             address=("Postboks 1", "1751 Halden"),

@@ -119,6 +119,7 @@ def _letter(
         signature=Signature(signatory.name, signatory.title, signatory.signature),
         phrases=i18n.phrases(language),
         about=organisation.about,
+        return_address=return_address(organisation.name, organisation.address),
         salutation=salutation,
         appended=markdown.parse(spec.append),
         cover_note=markdown.parse(cover_note),
@@ -126,6 +127,23 @@ def _letter(
         root=ws.root,
         template_dirs=ws.template_dirs,
     )
+
+
+# What the 85 mm line above the envelope window holds in its 6.5 pt type.
+RETURN_ADDRESS_CHARS = 68
+
+
+def return_address(name: str, address: Sequence[str]) -> str:
+    """ "Name, Postboks 1, 1751 Halden", shortened to fit the line above the window.
+
+    The middle lines go first: the name and the postcode and town matter most to a postman.
+    """
+    parts = [name, *address]
+    while len(parts) > 2 and len(", ".join(parts)) > RETURN_ADDRESS_CHARS:
+        del parts[-2]
+    if len(", ".join(parts)) > RETURN_ADDRESS_CHARS:
+        parts = [name]
+    return ", ".join(parts)
 
 
 def addressee(recipient: Recipient) -> Addressee:

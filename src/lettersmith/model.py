@@ -253,6 +253,7 @@ class ComposedLetter:
     signature: Signature
     phrases: Phrases
     about: str | None = None
+    return_address: str = ""  # the small sender line above the address field
     salutation: str | None = None
     appended: tuple[Block, ...] = ()  # a club's own paragraphs, after the adopted body
     cover_note: tuple[Block, ...] = ()  # the email's body

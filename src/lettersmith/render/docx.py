@@ -157,10 +157,6 @@ def _style_line_height(doc, name: str) -> Length:
 # --------------------------------------------------------------------------- address and date
 
 
-def _sender_line(letter: ComposedLetter) -> str:
-    return ", ".join((letter.sender.name, *letter.sender.address))  # as the PDF writes it
-
-
 def _frame(paragraph, **attributes: Length | str) -> None:
     """Give ``paragraph`` a Word frame; neighbours with the same frame share it."""
     frame = OxmlElement("w:framePr")
@@ -182,7 +178,7 @@ def _window_frame(paragraph) -> None:
 
 
 def _write_address_field(doc, letter: ComposedLetter, fits: bool) -> None:
-    _window_frame(add_paragraph(doc, ref.SENDER_LINE, _sender_line(letter)))
+    _window_frame(add_paragraph(doc, ref.SENDER_LINE, letter.return_address))
     if not fits:
         _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list))
         return

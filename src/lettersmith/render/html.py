@@ -107,6 +107,7 @@ def letter_context(letter: ComposedLetter) -> dict:
                 "website": sender.website,
                 "logo": sender.logo.as_uri() if sender.logo else None,
             },
+            "return_address": letter.return_address,
             "addressees": addressees,
             "address_field_fits": address_field_fits(letter.addressees),
             "place": letter.place,
