@@ -403,7 +403,8 @@ def diff(obj: Context, letter: str, club: str) -> None:
 def preview(obj, letter, club, selectors, dpi) -> None:
     """PNG images of the letter's pages, in out/LETTER/preview/.
 
-    Builds the PDF first if it is missing or out of date.
+    A club's go to out/clubs/CLUB/LETTER/preview/. Builds the PDF first if it is missing or
+    out of date.
     """
     from lettersmith import build as building
     from lettersmith import compose, workspace
