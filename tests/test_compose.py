@@ -80,10 +80,22 @@ def test_body_markdown_becomes_blocks(tmp_path):
     assert blocks[0].spans[1].italic
 
 
-def test_a_letter_without_cover_note_gets_one_in_its_language(tmp_path):
-    ws = load(minimal(tmp_path))
-    letter = compose(ws, ws.letters["brev"])[0]
-    assert "Vedlagt følger et brev fra Testforeningen" in letter.cover_note[0].spans[0].text
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "Vedlagt følger et brev fra Testforeningen: «En viktig sak»."),
+        ("nn", "Vedlagt følgjer eit brev frå Testforeningen: «En viktig sak»."),
+        ("en", "Please find attached a letter from Testforeningen: “En viktig sak”."),
+    ],
+)
+def test_a_letter_without_cover_note_gets_one_in_its_language(tmp_path, language, expected):
+    root = minimal(tmp_path)
+    text = (root / "lettersmith.yaml").read_text().replace("language: nb", f"language: {language}")
+    (root / "lettersmith.yaml").write_text(text)
+    ws = load(root)
+    note = compose(ws, ws.letters["brev"])[0].cover_note
+    assert note[0].spans[0].text == expected
+    assert "Kari Nordmann" in "".join(span.text for span in note[-1].spans)
 
 
 def test_the_return_address_is_shortened_to_fit_the_line_above_the_window():

@@ -104,14 +104,6 @@ def test_international_domain_goes_out_as_idna(tmp_path, pdf):
     assert parse(out.data)["To"].addresses[0].domain == "xn--b-5ga.kommune.no"
 
 
-@pytest.mark.parametrize("language, expected", [("nb", "Vedlagt følger"), ("en", "Please find")])
-def test_default_cover_note_in_the_letters_language(tmp_path, pdf, language, expected):
-    out = build(make_letter(tmp_path, cover_note=(), language=language), pdf)
-    text = parse(out.data).get_body(("plain",)).get_content()
-    assert expected in text
-    assert "Tiden er inne for å få en handlingsplan mot menneskehandel" in text
-
-
 @pytest.mark.parametrize(
     "value",
     [

@@ -20,7 +20,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from markupsafe import escape
 
-from lettersmith import i18n, markdown
+from lettersmith import markdown
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html
@@ -145,7 +145,7 @@ def build_message(
     msg["Subject"] = letter.subject
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
     msg["Message-ID"] = message_id(letter, addressee.id, hashed, domain)
-    note = cover_note(letter)
+    note = letter.cover_note  # compose gives a default in the letter's language
     msg.set_content(markdown.plain_text(note) + "\n")
     msg.add_alternative(_html_document(note, letter.language), subtype="html")
     for name, content in files:
@@ -169,16 +169,6 @@ def build_message(
         rcpt_to=rcpt_to,
         data=data,
     )
-
-
-def cover_note(letter: ComposedLetter) -> tuple[Block, ...]:
-    """The email's body: the letter's cover note, or a short default in its language."""
-    if letter.cover_note:
-        return letter.cover_note
-    text = i18n.default_cover_note(
-        letter.sender.name, letter.title, letter.signature.name, letter.language
-    )
-    return markdown.parse(text)
 
 
 def _content_type(name: str) -> tuple[str, str]:
