@@ -26,7 +26,7 @@ from lxml import etree
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
-from lettersmith.render.docx_blocks import add_paragraph, styles_used, write_blocks
+from lettersmith.render.docx_blocks import add_paragraph, has_style, styles_used, write_blocks
 from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
@@ -103,11 +103,15 @@ def _open_reference(letter: ComposedLetter):
         return Document(io.BytesIO(data)), source
     except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError,
             etree.XMLSyntaxError) as err:  # fmt: skip
-        where = relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
         raise RenderError(
-            f"{where}: not a Word document lettersmith can read ({err}); "
+            f"{_shown(source, letter)}: not a Word document lettersmith can read ({err}); "
             "save it from Word or LibreOffice as 'Word Document (.docx)'"
         ) from err
+
+
+def _shown(source: Path | None, letter: ComposedLetter) -> str:
+    """The reference document as a message names it: as the user would type it."""
+    return relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
 
 
 def _check_styles(doc, source: Path | None, letter: ComposedLetter, address_fits: bool):
@@ -120,9 +124,9 @@ def _check_styles(doc, source: Path | None, letter: ComposedLetter, address_fits
     if not address_fits:
         needed |= {ref.ADDRESS_LIST_HEADING, ref.ADDRESS_LIST}
     needed.add(ref.SIGNATURE)
-    missing = sorted(name for name in needed if name not in doc.styles)
+    missing = sorted(name for name in needed if not has_style(doc, name))
     if missing:
-        where = relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
+        where = _shown(source, letter)
         raise RenderError(
             f"{where}: the Word styles {', '.join(repr(m) for m in missing)} are missing; "
             "add them in Word's Styles pane, or start from the built-in reference with "

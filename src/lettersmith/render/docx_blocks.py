@@ -70,6 +70,11 @@ def _style_ids(styles_element) -> dict[str, str]:
     }
 
 
+def has_style(doc, name: str) -> bool:
+    """Whether ``add_paragraph`` finds the style; ``name in doc.styles`` alone scans every style."""
+    return name in _style_ids(doc.styles.element) or name in doc.styles
+
+
 def add_paragraph(doc, style: str, text: str = "") -> DocxParagraph:
     """``doc.add_paragraph`` with the style set by its id: python-docx's lookup by name scans
     every style for each paragraph, which took a third of a letter's time."""
