@@ -107,6 +107,18 @@ BAD_INPUTS = {
         "recipients.yaml:3: c.adresse: unknown field; did you mean 'address'? Known fields: "
         "title, name, organisation, email, address, tags, language, salutation",
     ),
+    "nested too deeply": (
+        {"recipients.yaml": "c: " + "[" * 2000 + "]" * 2000 + "\n"},
+        "recipients.yaml: nested too deeply to be read; simplify the file",
+    ),
+    "recipients as a list": (
+        {"recipients.yaml": "- c\n- d\n"},
+        "recipients.yaml:1: expected a mapping from recipient id to fields",
+    ),
+    "signatories as a list": (
+        {"lettersmith.yaml": PROFILE.replace("  leder: {", "  - {")},
+        "lettersmith.yaml:6: signatories: expected a mapping from signatory id to fields",
+    ),
     "missing email": (
         {"recipients.yaml": "c:\n  name: C\n"},
         "recipients.yaml:1: c.email: required field is missing; add it",

@@ -177,6 +177,15 @@ def test_club_recipients_are_checked_like_the_register(tmp_path):
     ]
 
 
+def test_club_recipients_and_signatories_must_be_mappings_by_id(tmp_path):
+    club = CLUB.replace("  ordforer:\n", "  - ordforer:\n").replace("  leder: {", "  Leder: {")
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:8: signatories.Leder: 'Leder' is not a valid id; use lowercase "
+        "letters, digits and '-', starting with a letter or digit",
+        "clubs/bergen.yaml:10: recipients: expected a mapping from recipient id to fields",
+    ]
+
+
 def test_every_letter_is_checked_as_each_club_sees_it(tmp_path):
     club = (
         CLUB.replace("[ordforer, tag:dep]", "[ordforer, ordfører, tag:lokal]")

@@ -14,7 +14,7 @@ from lettersmith import records
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.model import LANGUAGES, Club, Workspace
 from lettersmith.records import LETTER_FIELDS, RECIPIENTS_FILE
-from lettersmith.yamlload import Checker, Map, did_you_mean
+from lettersmith.yamlload import Checker, Map, Node, did_you_mean
 
 CLUB_FIELDS = ("name", "place", "language", "organisation", "signatories", "recipients", "letters")
 CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo")
@@ -109,10 +109,10 @@ def club_letter_problems(
         for letter in view.letters.values():
             lines = override_lines[club_id].get(letter.id, {})
 
-            def blame(field, lines=lines, club_id=club_id, letter_id=letter.id):
+            def blame(field, lines=lines, club_file=club_file, letter_id=letter.id):
                 if field not in lines:
                     return None
-                return f"clubs/{club_id}.yaml", lines[field], f"letters.{letter_id}.{field}"
+                return club_file, lines[field], f"letters.{letter_id}.{field}"
 
             problems += records.letter_reference_problems(letter, view, blame, unsure)
     return problems
@@ -169,10 +169,7 @@ def _read_club_recipients(ws: Workspace, top: Map, checker: Checker, club_id: st
     node = top.get("recipients")
     if node is None:
         return {}
-    if not isinstance(node, Map):
-        checker.problem(node.line, "recipients: expected a mapping from recipient id to fields")
-        return {}
-    recipients = records.read_recipients(node, checker, "recipients.", club=club_id)
+    recipients = records.read_recipients(node, checker, "recipients", club=club_id)
     for rid in [rid for rid in recipients if rid in ws.recipients]:
         checker.problem(
             node.key_line(rid),
@@ -223,7 +220,7 @@ def _read_overrides(
     return overrides, lines
 
 
-def _without_locked(node, checker: Checker, field: str):
+def _without_locked(node: Node | None, checker: Checker, field: str) -> Node | None:
     """``node`` without the keys that would replace adopted text, each reported."""
     if not isinstance(node, Map):
         return node

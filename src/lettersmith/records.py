@@ -7,7 +7,7 @@ the workspace's own files and again in a club's; both go through these readers.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from lettersmith.errors import Problem
@@ -162,45 +162,58 @@ def organisation_fields(
     return values
 
 
+def _entries_by_id(
+    node: Node,
+    checker: Checker,
+    field: str,
+    what: str,
+    known: Sequence[str],
+    required: Sequence[str],
+) -> Iterator[tuple[str, int, str, Map]]:
+    """Each entry of a mapping from id to fields, as (id, line, field name, fields).
+
+    An entry whose id is invalid or whose value is not a mapping of ``known`` fields is
+    reported and skipped.
+    """
+    if not isinstance(node, Map):
+        prefix = f"{field}: " if field else ""
+        checker.problem(node.line, f"{prefix}expected a mapping from {what} id to fields")
+        return
+    for entry_id, (line, value) in node.entries.items():
+        name = f"{field}.{entry_id}" if field else entry_id
+        if not is_id(entry_id):
+            checker.problem(line, f"{name}: {invalid_id(entry_id)}")
+            continue
+        entry = checker.mapping(value, name, known, required, line=line)
+        if entry is not None:
+            yield entry_id, line, name, entry
+
+
 def read_signatories(
     node: Node, checker: Checker, field: str, bases: Sequence[Path]
 ) -> dict[str, Signatory]:
-    if not isinstance(node, Map):
-        checker.problem(node.line, f"{field}: expected a mapping from signatory id to fields")
-        return {}
     root = bases[-1]
-    signatories = {}
-    for sid, (line, value) in node.entries.items():
-        name = f"{field}.{sid}"
-        if not is_id(sid):
-            checker.problem(line, f"{name}: {invalid_id(sid)}")
-            continue
-        entry = checker.mapping(value, name, SIGNATORY_FIELDS, ("name",), line=line)
-        if entry is None:
-            continue
-        signatories[sid] = Signatory(
+    return {
+        sid: Signatory(
             id=sid,
             name=checker.text(entry.get("name"), f"{name}.name") or "",
             title=checker.text(entry.get("title"), f"{name}.title"),
             signature=asset(checker, entry.get("signature"), f"{name}.signature", root, bases),
             source=Source(checker.file, line),
         )
-    return signatories
+        for sid, line, name, entry in _entries_by_id(
+            node, checker, field, "signatory", SIGNATORY_FIELDS, ("name",)
+        )
+    }
 
 
 def read_recipients(
-    node: Map, checker: Checker, field: str, club: str | None = None
+    node: Node, checker: Checker, field: str, club: str | None = None
 ) -> dict[str, Recipient]:
     """The recipients in a mapping from id to fields (recipients.yaml, or a club's)."""
     recipients = {}
-    for rid, (line, value) in node.entries.items():
-        name = f"{field}{rid}"
-        if not is_id(rid):
-            checker.problem(line, f"{name}: {invalid_id(rid)}")
-            continue
-        entry = checker.mapping(value, name, RECIPIENT_FIELDS, ("email",), line=line)
-        if entry is None:
-            continue
+    entries = _entries_by_id(node, checker, field, "recipient", RECIPIENT_FIELDS, ("email",))
+    for rid, line, name, entry in entries:
         if all(is_empty(entry.get(key)) for key in ("title", "name", "organisation")):
             checker.problem(
                 line, f"{name}: give at least one of title, name or organisation to address it to"
@@ -340,14 +353,16 @@ def letter_reference_problems(
             file, line, name = where
             problems.append(Problem(file, line, f"{name}: {message}"))
 
-    # A position file with problems of its own is not in ws.positions, but it is there.
-    positions = sorted(path.stem for path in (ws.root / "positions").glob("*.md"))
-    if letter.position not in positions:
-        report(
-            "position",
-            f"no positions/{letter.position}.md{did_you_mean(letter.position, positions) or '.'}"
-            f" Positions: {', '.join(positions) or 'none yet'}",
-        )
+    if letter.position not in ws.positions:
+        # A position file with problems of its own is not in ws.positions, but it is there.
+        positions = sorted(path.stem for path in (ws.root / "positions").glob("*.md"))
+        if letter.position not in positions:
+            report(
+                "position",
+                f"no positions/{letter.position}.md"
+                f"{did_you_mean(letter.position, positions) or '.'}"
+                f" Positions: {', '.join(positions) or 'none yet'}",
+            )
     for selector in letter.to:
         if select(ws, selector) is None:
             report("to", unknown_selector(ws, selector))

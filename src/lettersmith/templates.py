@@ -32,6 +32,8 @@ from lettersmith.errors import TemplateError
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "templates"
 BUILTIN_PREFIX = "builtin"
+DEFAULT_TIME_LIMIT = 10.0  # seconds
+DEFAULT_MAX_CHARS = 2_000_000  # also the largest number, width or repeat count a template may use
 # A template may not grow the process by more than this while it renders.
 MAX_MEMORY_GROWTH_KB = 256 * 1024
 MEMORY_CHECK_INTERVAL = 0.002  # seconds
@@ -45,9 +47,19 @@ class RenderLimitError(SecurityError):
 
 @dataclass(frozen=True)
 class _Limits:
+    time_limit: float  # seconds, as the message says it
     deadline: float
     max_chars: int
     max_rss_kb: int
+
+    @classmethod
+    def starting_now(cls, time_limit: float, max_chars: int) -> _Limits:
+        deadline = time.monotonic() + time_limit
+        return cls(time_limit, deadline, max_chars, _max_rss_kb() + MAX_MEMORY_GROWTH_KB)
+
+    def check_time(self, now: float) -> None:
+        if now > self.deadline:
+            raise RenderLimitError(f"rendering took longer than {self.time_limit:g} seconds")
 
 
 _limits: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("limits", default=None)
@@ -84,7 +96,7 @@ class _LimitedSandbox(ImmutableSandboxedEnvironment):
 def _current_limits() -> _Limits:
     limits = _limits.get()
     if limits is None:  # rendered outside render(): apply the defaults
-        return _Limits(time.monotonic() + 10.0, 2_000_000, _max_rss_kb())
+        return _Limits.starting_now(DEFAULT_TIME_LIMIT, DEFAULT_MAX_CHARS)
     return limits
 
 
@@ -165,22 +177,22 @@ def render(
     name: str,
     context: dict,
     *,
-    time_limit: float = 10.0,
-    max_chars: int = 2_000_000,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
     """Render template ``name`` with ``context``, within ``time_limit`` seconds and ``max_chars``.
 
     Every failure -- a syntax error, an undefined name, a sandbox violation, a limit -- becomes
     a ``TemplateError`` whose message starts with the template's file and line.
     """
-    limits = _Limits(time.monotonic() + time_limit, max_chars, _max_rss_kb() + MAX_MEMORY_GROWTH_KB)
+    limits = _Limits.starting_now(time_limit, max_chars)
     token = _limits.set(limits)
     shown = name
     try:
         template = env.get_template(name)
         shown = _display(env, template.filename or name)
-        with _Watchdog(env, limits, time_limit):
-            return _collect(template.generate(context), limits, time_limit)
+        with _Watchdog(env, limits):
+            return _collect(template.generate(context), limits)
     except jinja2.TemplateSyntaxError as error:
         where = _where(env, error.filename or name, error.lineno)
         raise TemplateError(f"{where}: {error.message}") from None
@@ -195,7 +207,7 @@ def render(
         _limits.reset(token)
 
 
-def _collect(chunks: Iterator[str], limits: _Limits, time_limit: float) -> str:
+def _collect(chunks: Iterator[str], limits: _Limits) -> str:
     """Join the output as it comes, stopping as soon as it grows too large or too slow."""
     parts: list[str] = []
     size = 0
@@ -203,8 +215,7 @@ def _collect(chunks: Iterator[str], limits: _Limits, time_limit: float) -> str:
         size += len(chunk)
         if size > limits.max_chars:
             raise RenderLimitError(f"output passed {limits.max_chars} characters")
-        if time.monotonic() > limits.deadline:
-            raise RenderLimitError(f"rendering took longer than {time_limit:g} seconds")
+        limits.check_time(time.monotonic())
         parts.append(chunk)
     return "".join(parts)
 
@@ -217,8 +228,8 @@ class _Watchdog:
     events, so Python code called from the template runs at full speed.
     """
 
-    def __init__(self, env: SandboxedEnvironment, limits: _Limits, time_limit: float):
-        self.env, self.limits, self.time_limit = env, limits, time_limit
+    def __init__(self, env: SandboxedEnvironment, limits: _Limits):
+        self.env, self.limits = env, limits
 
     def __enter__(self) -> None:
         self.next_memory_check = 0.0
@@ -235,8 +246,7 @@ class _Watchdog:
 
     def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
         now = time.monotonic()
-        if now > self.limits.deadline:
-            raise RenderLimitError(f"rendering took longer than {self.time_limit:g} seconds")
+        self.limits.check_time(now)
         # Asking the kernel costs a system call: often enough to catch a doubling string.
         if now >= self.next_memory_check:
             self.next_memory_check = now + MEMORY_CHECK_INTERVAL

@@ -97,10 +97,7 @@ def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dic
     recipients = {}
     if recipients_node is not None:
         checker = Checker(RECIPIENTS_FILE, problems)
-        if not isinstance(recipients_node, Map):
-            checker.problem(recipients_node.line, "expected a mapping from recipient id to fields")
-        else:
-            recipients = records.read_recipients(recipients_node, checker, "")
+        recipients = records.read_recipients(recipients_node, checker, "")
     positions = {}
     for path in records.id_files(root, "positions", ".md", problems):
         position = _read_position(root, path, workspace.language, problems)

@@ -82,6 +82,7 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     offset = first_line - 1
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
+        return None if root is None else _convert(root, file, problems, offset)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
@@ -101,14 +102,7 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     except yaml.YAMLError as err:
         problems.append(Problem(file, None, f"not valid YAML: {err}"))
         return None
-    except RecursionError:
-        problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
-        return None
-    if root is None:
-        return None
-    try:
-        return _convert(root, file, problems, offset)
-    except RecursionError:
+    except RecursionError:  # in PyYAML's composer or in _convert
         problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
         return None
 
