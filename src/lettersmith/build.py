@@ -22,10 +22,9 @@ from lettersmith import __version__
 from lettersmith.compose import compose
 from lettersmith.errors import LettersmithError
 from lettersmith.files import atomic_write
-from lettersmith.model import ComposedLetter, LetterSpec, Workspace
+from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, LetterSpec, Workspace
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
-DEFAULT_PDF_VARIANT = "pdf/a-3b"
 PACKAGE_DIR = Path(__file__).parent
 
 

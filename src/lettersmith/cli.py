@@ -20,7 +20,7 @@ from rich.table import Table
 
 from lettersmith import __version__
 from lettersmith.errors import LettersmithError
-from lettersmith.model import Workspace
+from lettersmith.model import DEFAULT_PDF_VARIANT, Workspace
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -193,7 +193,7 @@ def check(obj: Context) -> None:
 @click.option(
     "--pdf-variant",
     type=click.Choice(["pdf/a-3b", "pdf/a-2b", "plain"]),
-    default="pdf/a-3b",
+    default=DEFAULT_PDF_VARIANT,
     show_default=True,
     help="Archival PDF/A for Noark archives, or a plain PDF.",
 )

@@ -15,6 +15,8 @@ from typing import Literal
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
 Mode = Literal["joint", "each"]
+# Archival PDF, as the Noark archives of Norwegian ministries take it.
+DEFAULT_PDF_VARIANT = "pdf/a-3b"
 
 # --------------------------------------------------------------------------- workspace
 

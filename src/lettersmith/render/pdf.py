@@ -17,11 +17,10 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from lettersmith.errors import RenderError
-from lettersmith.model import ComposedLetter
+from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
 from lettersmith.render.html import letter_html
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_VARIANT = "pdf/a-3b"
 
 # WeasyPrint reports unsupported CSS and similar at WARNING; a refused URL is our error instead.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -60,7 +59,7 @@ class WorkspaceFetcher(URLFetcher):
         raise _Refused(message)
 
 
-def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_VARIANT) -> bytes:
+def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARIANT) -> bytes:
     """The letter as PDF bytes; ``variant`` is a WeasyPrint PDF variant, None for plain PDF."""
     html = letter_html(letter)
     root = letter.root.resolve()
