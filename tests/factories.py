@@ -28,6 +28,18 @@ NB_PHRASES = Phrases(
 )
 
 
+# The body of make_letter's letter as a reader sees it, line by line.
+BODY_LINES = (
+    "Menneskehandel er et stort nasjonalt og internasjonalt problem.",
+    "Tiltak",
+    "Det må handles nå & <straks>, se lovdata.",
+    "Første punkt",
+    "Andre punkt",
+    "Ett",
+    "To",
+)
+
+
 def para(text: str) -> Paragraph:
     return Paragraph((Span(text),))
 

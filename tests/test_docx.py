@@ -16,7 +16,7 @@ from docx.shared import Mm
 from PIL import Image
 from pypdf import PdfReader
 
-from factories import make_letter, para
+from factories import BODY_LINES, make_letter, para
 from lettersmith.errors import RenderError
 from lettersmith.model import Addressee, ListBlock, Sender, Signature, Span
 from lettersmith.render import docx_reference as ref
@@ -59,13 +59,7 @@ def letter_lines(letter) -> list[str]:
     lines += [line for a in letter.addressees for line in a.lines]
     lines += [letter.date_line, letter.intro, letter.title]
     lines += [
-        "Menneskehandel er et stort nasjonalt og internasjonalt problem.",
-        "Tiltak",
-        "Det må handles nå & <straks>, se lovdata.",
-        "Første punkt",
-        "Andre punkt",
-        "Ett",
-        "To",
+        *BODY_LINES,
         letter.closing,
         letter.signature.name,
         letter.signature.title,

@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
-from factories import make_letter, para
+from factories import BODY_LINES, make_letter, para
 from lettersmith.errors import RenderError
 from lettersmith.model import Addressee, Heading, ListBlock, Paragraph, Signature, Span
 from lettersmith.render.html import blocks_html
@@ -59,13 +59,7 @@ def test_every_line_in_order(tmp_path: Path) -> None:
             "Halden, 10.12.2024",
             letter.intro,
             letter.title,
-            "Menneskehandel er et stort nasjonalt og internasjonalt problem.",
-            "Tiltak",
-            "Det må handles nå & <straks>, se lovdata.",
-            "Første punkt",
-            "Andre punkt",
-            "Ett",
-            "To",
+            *BODY_LINES,
             "Vennlig hilsen",
             "Karin Dahlberg Pettersen",
             "Unionspresident",
