@@ -427,7 +427,8 @@ def test_cli_drop_after_the_dot_is_reported_unknown(mail_workspace, smtp_server)
     assert result.exit_code == 1
     assert (
         "hod: unknown whether it arrived. Check with the recipient (a copy is under "
-        ".lettersmith/sent/); only if it did not arrive: "
+        f".lettersmith/sent/); if it did: lettersmith -w {mail_workspace} status {LETTER} "
+        "--mark-arrived hod; only if it did not arrive: "
         f"lettersmith -w {mail_workspace} send {LETTER} --resend --to hod"
     ) in result.output
 

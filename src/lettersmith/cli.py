@@ -288,7 +288,8 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
     elif not todo:
         out.print("Nothing to send.", markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
-    tables.print_hints(err, report.hints(command))
+    status_command = sending.command_line(obj.workspace_dir, letter, club, verb="status")
+    tables.print_hints(err, report.hints(command, status_command))
     if report.stopped is not None:
         raise report.stopped
     if report.undelivered:

@@ -68,7 +68,7 @@ class Report:
         """Some selected recipient does not have the letter, or may not have it."""
         return any(state != "sent" for _, state in self.states())
 
-    def hints(self, command: str) -> list[str]:
+    def hints(self, command: str, status_command: str | None = None) -> list[str]:
         """What to type next, for everything that is not delivered yet."""
         by_state: dict[str, list[str]] = {}
         for item, state in self.states():
@@ -84,9 +84,13 @@ class Report:
                 f"address if it is wrong, then: {command}"
             )
         for rid in by_state.get("unknown", []) + by_state.get("sending", []):
+            arrived = (
+                f"if it did: {status_command} --mark-arrived {rid}; " if status_command else ""
+            )
             hints.append(
                 f"{rid}: unknown whether it arrived. Check with the recipient (a copy is under "
-                f".lettersmith/sent/); only if it did not arrive: {command} --resend --to {rid}"
+                f".lettersmith/sent/); {arrived}only if it did not arrive: "
+                f"{command} --resend --to {rid}"
             )
         if changed := by_state.get("changed"):
             to = " ".join(f"--to {rid}" for rid in changed)
@@ -233,13 +237,18 @@ def open_session(ws: Workspace) -> Session:
 
 
 def command_line(
-    workspace_dir: Path | None, letter: str, club: str | None, selectors: Sequence[str]
+    workspace_dir: Path | None,
+    letter: str,
+    club: str | None,
+    selectors: Sequence[str] = (),
+    *,
+    verb: str = "send",
 ) -> str:
-    """The send command as typed, to tell the user exactly what to run next."""
+    """The command as typed, to tell the user exactly what to run next."""
     words = ["lettersmith"]
     if workspace_dir is not None:
         words += ["-w", str(workspace_dir)]
-    words += ["send", letter]
+    words += [verb, letter]
     if club:
         words += ["--club", club]
     for selector in selectors:
