@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from lettersmith.cli import main
-from workspaces import REPO
+from readback import pdf_text
+from workspaces import REPO, copy_example
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(main.commands)
@@ -49,3 +50,18 @@ def test_every_workspace_field_in_the_example_is_documented():
     fields -= {"smk", "hod", "jd", "president"}  # ids, not fields
     missing = sorted(field for field in fields if not re.search(rf"\b{field}:", README))
     assert missing == []
+
+
+def test_the_readmes_template_example_builds(tmp_path):
+    from click.testing import CliRunner as Runner
+
+    example = re.search(r"```jinja\n(.*?)```", README, flags=re.DOTALL).group(1)
+    root = copy_example(tmp_path)
+    (root / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(example)
+    result = Runner().invoke(
+        main,
+        ["-w", str(root), "build", "menneskehandel-2024", "--club", "bergen", "--format", "pdf"],
+    )
+    assert result.exit_code == 0, result.output
+    pdf = root / "out" / "clubs" / "bergen" / "menneskehandel-2024" / "menneskehandel-2024.pdf"
+    assert "Soroptimist International Bergen" in pdf_text(pdf)
