@@ -685,3 +685,11 @@ def test_each_mode_attaches_each_recipients_own_letter(mail_workspace, smtp_serv
         assert attachment.get_filename() == f"{LETTER}.pdf"
         own = (mail_workspace / "out" / LETTER / f"{rid}.pdf").read_bytes()
         assert attachment.get_content() == own
+
+
+def test_status_of_a_letter_never_sent_lists_each_recipient_and_address(mail_workspace):
+    result = cli(mail_workspace, "status", LETTER)
+    assert result.exit_code == 0
+    for rid, address in EXAMPLE_RECIPIENTS.items():
+        row = next(line for line in result.output.splitlines() if f" {rid} " in line)
+        assert address in row and "not sent" in row

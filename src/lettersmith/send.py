@@ -256,8 +256,10 @@ def command_line(
     return shlex.join(words)
 
 
-def status(ws: Workspace, spec: LetterSpec, journal: Journal) -> list[tuple[str, Entry | None]]:
-    """Each of the letter's recipients with its journal row (None: never sent).
+def status(
+    ws: Workspace, spec: LetterSpec, journal: Journal
+) -> list[tuple[str, str, Entry | None]]:
+    """Each of the letter's recipients, its address, and its journal row (None: never sent).
 
     Recipients no longer on the letter but in the journal are listed too, after the others.
     """
@@ -265,9 +267,9 @@ def status(ws: Workspace, spec: LetterSpec, journal: Journal) -> list[tuple[str,
         journal.recover()
         journal.unlock()
     rows = {entry.recipient: entry for entry in journal.entries(spec.id, ws.club)}
-    ids = [recipient.id for recipient in select_recipients(ws, spec.to)]
-    ids += [rid for rid in rows if rid not in ids]
-    return [(rid, rows.get(rid)) for rid in ids]
+    addresses = {r.id: r.email for r in select_recipients(ws, spec.to)}
+    addresses.update({rid: entry.address for rid, entry in rows.items()})  # as it was sent
+    return [(rid, address, rows.get(rid)) for rid, address in addresses.items()]
 
 
 def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):

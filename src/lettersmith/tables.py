@@ -39,13 +39,13 @@ def summary_table(results: Sequence[Delivered]) -> Table:
 def status_table(letter_id: str, club: str | None, rows) -> Table:
     title = letter_id + (f" (club {club})" if club else "")
     table = _table(title, "State", "Time (UTC)", "Message-ID", "Server reply")
-    for rid, entry in rows:
+    for rid, address, entry in rows:
         if entry is None:
-            table.add_row(Text(rid), Text(""), Text("not sent"), *(Text("") for _ in range(3)))
+            table.add_row(Text(rid), Text(address), Text("not sent"), *(Text("") for _ in range(3)))
             continue
         table.add_row(
             Text(rid),
-            Text(entry.address),
+            Text(address),
             Text(entry.state, style=_STATE_STYLES.get(entry.state, "")),
             Text(short_time(entry.updated_at)),
             Text(entry.message_id),
