@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 from lettersmith import i18n, markdown
 from lettersmith.errors import Problem, WorkspaceError
@@ -155,8 +154,3 @@ def addressee(recipient: Recipient) -> Addressee:
     return Addressee(
         id=recipient.id, lines=tuple(lines), email=recipient.email, display_name=display
     )
-
-
-def output_dir(ws: Workspace, letter_id: str) -> Path:
-    """Where a letter's files land: out/<letter>/ or out/clubs/<club>/<letter>/."""
-    return ws.out_dir / letter_id
