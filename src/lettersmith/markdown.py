@@ -8,6 +8,7 @@ Images are never fetched: their alt text stands in their place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -18,8 +19,13 @@ _PARSER = MarkdownIt("commonmark", {"html": False, "typographer": False})
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
+@lru_cache(maxsize=256)
 def parse(text: str | None) -> tuple[Block, ...]:
-    """The blocks of a Markdown text; an empty or missing text gives no blocks."""
+    """The blocks of a Markdown text; an empty or missing text gives no blocks.
+
+    Cached: in ``each`` mode every recipient's letter has the same body, and blocks are
+    immutable, so one parse serves the whole batch.
+    """
     if not text or not text.strip():
         return ()
     tokens = _PARSER.parse(text)
