@@ -165,16 +165,24 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def ensure_pdf(
-    ws: Workspace, letter: ComposedLetter, *, pdf_variant: str | None = DEFAULT_PDF_VARIANT
-) -> Path:
+def ensure_pdfs(
+    ws: Workspace,
+    letters: Sequence[ComposedLetter],
+    *,
+    workers: int | None = None,
+    pdf_variant: str | None = DEFAULT_PDF_VARIANT,
+) -> list[Path]:
+    """The letters' PDFs in out/, those missing or stale built first (in parallel)."""
+    jobs = [job_for(ws, letter, "pdf", pdf_variant=pdf_variant) for letter in letters]
+    errors = [outcome.error for outcome in build(jobs, workers=workers) if outcome.error]
+    if errors:
+        raise LettersmithError("\n".join(errors))
+    return [job.path for job in jobs]
+
+
+def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
     """The letter's PDF in out/, built first if it is missing or stale."""
-    job = job_for(ws, letter, "pdf", pdf_variant=pdf_variant)
-    if not job.up_to_date():
-        outcome = run(job)
-        if outcome.error:
-            raise LettersmithError(outcome.error)
-    return job.path
+    return ensure_pdfs(ws, [letter], workers=1)[0]
 
 
 def run(job: Job) -> Outcome:

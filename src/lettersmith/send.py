@@ -124,8 +124,7 @@ def plan(
         letters = [one for one in letters if any(a.id in chosen for a in one.addressees)]
     envelope = _check_all(ws, spec, letters)
     planned = []
-    for letter in letters:
-        pdf = build.ensure_pdf(ws, letter)
+    for letter, pdf in zip(letters, build.ensure_pdfs(ws, letters), strict=True):
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
