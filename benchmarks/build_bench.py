@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lettersmith import build, workspace  # noqa: E402
+from lettersmith.load import workspace  # noqa: E402
+from lettersmith.render import build  # noqa: E402
 from workspaces import many_recipients  # noqa: E402
 
 

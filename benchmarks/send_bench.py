@@ -21,10 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lettersmith import build, compose, mail, send, workspace  # noqa: E402
-from lettersmith.deliver import Session  # noqa: E402
-from lettersmith.journal import Journal  # noqa: E402
+from lettersmith.compose import letter as compose  # noqa: E402
+from lettersmith.deliver import message as mail  # noqa: E402
+from lettersmith.deliver import send  # noqa: E402
+from lettersmith.deliver.journal import Journal  # noqa: E402
+from lettersmith.deliver.smtp import Session  # noqa: E402
+from lettersmith.load import workspace  # noqa: E402
 from lettersmith.model import SmtpSettings  # noqa: E402
+from lettersmith.render import build  # noqa: E402
 from workspaces import many_recipients  # noqa: E402
 
 LETTER = "menneskehandel-2024"

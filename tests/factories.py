@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from lettersmith.compose import return_address
+from lettersmith.compose.letter import return_address
 from lettersmith.model import (
     Addressee,
     ComposedLetter,

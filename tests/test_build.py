@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lettersmith import build as building
-from lettersmith import workspace
 from lettersmith.cli import main
+from lettersmith.load import workspace
+from lettersmith.render import build as building
 from readback import docx_text, in_order, pdf_text, reference_lines
 from workspaces import REPO, copy_example, minimal, write_files
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lettersmith import workspace
 from lettersmith.errors import WorkspaceError
+from lettersmith.load import workspace
 from lettersmith.model import Rate
 from workspaces import REPO, minimal
 

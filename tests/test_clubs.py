@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from lettersmith.cli import main
-from lettersmith.clubs import club_view
-from lettersmith.compose import compose
-from lettersmith.diffing import DiffLine, letter_diff, word_diff
-from lettersmith.workspace import load
+from lettersmith.compose.diff import DiffLine, letter_diff, word_diff
+from lettersmith.compose.letter import compose
+from lettersmith.load.clubs import club_view
+from lettersmith.load.workspace import load
 from readback import docx_text, in_order, normalise, pdf_text
 from workspaces import copy_example
 

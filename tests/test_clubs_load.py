@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lettersmith import workspace
-from lettersmith.clubs import club_view
 from lettersmith.errors import WorkspaceError
+from lettersmith.load import workspace
+from lettersmith.load.clubs import club_view
 from workspaces import REPO, minimal
 
 PROFILE = """\

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from lettersmith.compose import compose, return_address
+from lettersmith.compose.letter import compose, return_address
 from lettersmith.errors import WorkspaceError
+from lettersmith.load.workspace import load
 from lettersmith.model import Heading, ListBlock, Paragraph
-from lettersmith.workspace import load
 from workspaces import minimal
 
 

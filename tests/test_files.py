@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from lettersmith.files import atomic_write
+from lettersmith.atomic import atomic_write
 
 
 def test_atomic_write_replaces_the_file_and_leaves_nothing_beside_it(tmp_path):

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from lettersmith.cli import main
+from lettersmith.deliver.journal import INTERRUPTED, Journal
+from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
-from lettersmith.journal import INTERRUPTED, Journal
-from lettersmith.mail import Outgoing
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"

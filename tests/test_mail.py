@@ -10,7 +10,7 @@ import email.policy
 import pytest
 
 from factories import make_letter
-from lettersmith.mail import Envelope, RefusedHeader, build_message, mailbox
+from lettersmith.deliver.message import Envelope, RefusedHeader, build_message, mailbox
 from lettersmith.model import Addressee, MailSettings
 
 SETTINGS = MailSettings(

@@ -1,6 +1,6 @@
 """Markdown into blocks: what every renderer shows."""
 
-from lettersmith.markdown import parse, plain_text
+from lettersmith.compose.markdown import parse, plain_text
 from lettersmith.model import Heading, ListBlock, Paragraph, Span
 
 

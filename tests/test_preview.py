@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from factories import make_letter, para
 from lettersmith.errors import RenderError
-from lettersmith.preview import render_pngs
 from lettersmith.render.pdf import render_pdf
+from lettersmith.render.preview import render_pngs
 
 
 def test_one_png_per_page_named_after_the_pdf(tmp_path: Path) -> None:

@@ -24,12 +24,13 @@ from click.testing import CliRunner
 import conftest
 from conftest import SMTP_PASSWORD, SMTP_USER, point_mail_at
 from factories import make_letter
-from lettersmith import deliver, send
 from lettersmith.cli import main
-from lettersmith.deliver import Session, check_settings
+from lettersmith.deliver import send
+from lettersmith.deliver import smtp as deliver
+from lettersmith.deliver.journal import Journal
+from lettersmith.deliver.message import Envelope, build_message
+from lettersmith.deliver.smtp import Session, check_settings
 from lettersmith.errors import DeliveryError
-from lettersmith.journal import Journal
-from lettersmith.mail import Envelope, build_message
 from lettersmith.model import Addressee, MailSettings, Rate, SmtpSettings
 from readback import pdf_text
 from workspaces import copy_example

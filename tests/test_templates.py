@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lettersmith.errors import TemplateError
-from lettersmith.templates import environment, render
+from lettersmith.render.templates import environment, render
 
 
 @pytest.fixture

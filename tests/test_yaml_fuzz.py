@@ -7,8 +7,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lettersmith import workspace
 from lettersmith.errors import WorkspaceError
+from lettersmith.load import workspace
 from workspaces import minimal
 
 FILES = (

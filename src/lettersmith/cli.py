@@ -34,14 +34,14 @@ class Context:
 
     def root(self) -> Path:
         """The workspace folder: -w, or found by walking up from the current folder."""
-        from lettersmith import workspace
+        from lettersmith.load import workspace
 
         return workspace.find_root(self.workspace_dir or Path.cwd())
 
     def workspace(self, club: str | None = None) -> Workspace:
         """The loaded, validated workspace, or a club's view of it."""
         if club not in self._loaded:
-            from lettersmith import clubs, workspace
+            from lettersmith.load import clubs, workspace
 
             if None not in self._loaded:
                 self._loaded[None] = workspace.load(self.root())
@@ -159,7 +159,7 @@ def check(obj: Context) -> None:
     there is any. Each letter is also composed and its template tried, under the workspace
     and under every club, so a broken template override shows up here too.
     """
-    from lettersmith.check import check as check_workspace
+    from lettersmith.load.check import check as check_workspace
 
     summary = check_workspace(obj.root())
     ws = summary.workspace
@@ -212,8 +212,8 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
       lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
       lettersmith build menneskehandel-2024 --club bergen
     """
-    from lettersmith import build as building
-    from lettersmith import workspace
+    from lettersmith.load import workspace
+    from lettersmith.render import build as building
 
     wanted = [part.strip() for part in formats.split(",") if part.strip()]
     unknown = [part for part in wanted if part not in building.FORMATS]
@@ -262,8 +262,9 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
       lettersmith send menneskehandel-2024
       lettersmith send menneskehandel-2024 --club bergen --to ordforer-bergen
     """
-    from lettersmith import send as sending
-    from lettersmith import tables, workspace
+    from lettersmith.deliver import send as sending
+    from lettersmith.deliver import tables
+    from lettersmith.load import workspace
 
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)
@@ -319,8 +320,9 @@ def status(obj, letter, club, arrived) -> None:
       lettersmith status menneskehandel-2024
       lettersmith status menneskehandel-2024 --mark-arrived hod
     """
-    from lettersmith import send as sending
-    from lettersmith import tables, workspace
+    from lettersmith.deliver import send as sending
+    from lettersmith.deliver import tables
+    from lettersmith.load import workspace
 
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)
@@ -346,7 +348,7 @@ def recipients(obj: Context, selector: str | None, club: str | None) -> None:
       lettersmith recipients tag:regjeringen
       lettersmith recipients --club bergen
     """
-    from lettersmith import workspace
+    from lettersmith.load import workspace
 
     ws = obj.workspace(club)
     chosen = workspace.select_recipients(ws, [selector]) if selector else ws.recipients.values()
@@ -379,7 +381,7 @@ def diff(obj: Context, letter: str, club: str) -> None:
     Example:
       lettersmith diff menneskehandel-2024 --club bergen
     """
-    from lettersmith import diffing
+    from lettersmith.compose import diff as diffing
 
     union = obj.workspace()
     local = obj.workspace(club)
@@ -407,9 +409,10 @@ def preview(obj, letter, club, selectors, dpi) -> None:
     A club's go to out/clubs/CLUB/LETTER/preview/. Builds the PDF first if it is missing or
     out of date.
     """
-    from lettersmith import build as building
-    from lettersmith import compose, workspace
-    from lettersmith import preview as previewing
+    from lettersmith.compose import letter as compose
+    from lettersmith.load import workspace
+    from lettersmith.render import build as building
+    from lettersmith.render import preview as previewing
 
     ws = obj.workspace(club)
     spec = workspace.find_letter(ws, letter)

@@ -12,7 +12,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TESTS))
 
-from lettersmith.files import atomic_write  # noqa: E402
+from lettersmith.atomic import atomic_write  # noqa: E402
 from lettersmith.render.pdf import render_pdf  # noqa: E402
 from test_visual import GOLDEN_PAGE1, page1_image, reference_letter  # noqa: E402
 

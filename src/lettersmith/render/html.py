@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
-from lettersmith.templates import environment, render
+from lettersmith.render.templates import environment, render
 
 LETTER_TEMPLATE = "letter.html.j2"
 # Links keep their target only for these schemes; anything else is printed as plain text.

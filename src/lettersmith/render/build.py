@@ -19,13 +19,13 @@ from functools import cache
 from pathlib import Path
 
 from lettersmith import __version__
-from lettersmith.compose import compose
+from lettersmith.atomic import atomic_write
+from lettersmith.compose.letter import compose
 from lettersmith.errors import LettersmithError
-from lettersmith.files import atomic_write
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, LetterSpec, Workspace
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)

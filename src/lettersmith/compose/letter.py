@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from lettersmith import i18n, markdown
+from lettersmith.compose import i18n, markdown
 from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.load.workspace import select_recipients
 from lettersmith.model import (
     Addressee,
     ComposedLetter,
@@ -21,7 +22,6 @@ from lettersmith.model import (
     Signature,
     Workspace,
 )
-from lettersmith.workspace import select_recipients
 
 
 def compose(

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NoReturn
 
+from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
-from lettersmith.mail import Outgoing
 from lettersmith.model import Rate, SmtpSettings
 
 PASSWORD_VARIABLE = "LETTERSMITH_SMTP_PASSWORD"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lettersmith.clubs import club_view
-from lettersmith.compose import compose
+from lettersmith.compose.letter import compose
 from lettersmith.errors import LettersmithError
+from lettersmith.load.clubs import club_view
+from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render.html import letter_html
-from lettersmith.workspace import load
 
 
 @dataclass(frozen=True)

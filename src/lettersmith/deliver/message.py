@@ -20,7 +20,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from markupsafe import escape
 
-from lettersmith import markdown
+from lettersmith.compose import markdown
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html

@@ -8,8 +8,25 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from lettersmith import clubs, records
 from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.load import clubs
+from lettersmith.load import entries as records
+from lettersmith.load.entries import (
+    LETTER_FIELDS,
+    RECIPIENTS_FILE,
+    WORKSPACE_FILE,
+    read_text,
+    read_yaml,
+)
+from lettersmith.load.yamlfile import (
+    Checker,
+    Map,
+    Node,
+    Scalar,
+    did_you_mean,
+    is_empty,
+    parse_yaml,
+)
 from lettersmith.model import (
     LANGUAGES,
     LetterSpec,
@@ -21,22 +38,6 @@ from lettersmith.model import (
     SmtpSettings,
     Source,
     Workspace,
-)
-from lettersmith.records import (
-    LETTER_FIELDS,
-    RECIPIENTS_FILE,
-    WORKSPACE_FILE,
-    read_text,
-    read_yaml,
-)
-from lettersmith.yamlload import (
-    Checker,
-    Map,
-    Node,
-    Scalar,
-    did_you_mean,
-    is_empty,
-    parse_yaml,
 )
 
 PROFILE_FIELDS = ("organisation", "language", "place", "signatories", "mail")

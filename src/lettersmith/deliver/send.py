@@ -14,14 +14,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lettersmith import build, compose, mail
-from lettersmith.deliver import Outcome, Session, check_settings
+from lettersmith.atomic import atomic_write
+from lettersmith.compose import letter as compose
+from lettersmith.deliver import message as mail
+from lettersmith.deliver.journal import INTERRUPTED, Entry, Journal
+from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
+from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
-from lettersmith.files import atomic_write
-from lettersmith.journal import INTERRUPTED, Entry, Journal
-from lettersmith.mail import Envelope, Outgoing, RefusedHeader
+from lettersmith.load.workspace import select_recipients
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
-from lettersmith.workspace import select_recipients
+from lettersmith.render import build
 
 
 @dataclass(frozen=True)

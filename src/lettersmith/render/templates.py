@@ -30,7 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, 
 
 from lettersmith.errors import TemplateError
 
-BUILTIN_DIR = Path(__file__).parent / "data" / "templates"
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "data" / "templates"
 BUILTIN_PREFIX = "builtin"
 DEFAULT_TIME_LIMIT = 10.0  # seconds
 DEFAULT_MAX_CHARS = 2_000_000  # also the largest number, width or repeat count a template may use

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lettersmith.send import Delivered, Planned, short_time
+from lettersmith.deliver.send import Delivered, Planned, short_time
 
 
 def plan_table(planned: Sequence[Planned], bcc: str | None) -> Table:

@@ -11,8 +11,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from lettersmith.errors import Problem
-from lettersmith.model import LANGUAGES, LetterSpec, Recipient, Signatory, Source, Workspace
-from lettersmith.yamlload import (
+from lettersmith.load.yamlfile import (
     Checker,
     Map,
     Node,
@@ -23,6 +22,7 @@ from lettersmith.yamlload import (
     is_id,
     parse_yaml,
 )
+from lettersmith.model import LANGUAGES, LetterSpec, Recipient, Signatory, Source, Workspace
 
 WORKSPACE_FILE = "lettersmith.yaml"
 RECIPIENTS_FILE = "recipients.yaml"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from lettersmith import records
 from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.load import entries as records
+from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
+from lettersmith.load.yamlfile import Checker, Map, Node, did_you_mean
 from lettersmith.model import LANGUAGES, Club, Workspace
-from lettersmith.records import LETTER_FIELDS, RECIPIENTS_FILE
-from lettersmith.yamlload import Checker, Map, Node, did_you_mean
 
 CLUB_FIELDS = ("name", "place", "language", "organisation", "signatories", "recipients", "letters")
 CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo")

@@ -11,8 +11,9 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lettersmith import markdown, workspace
-from lettersmith.compose import compose
+from lettersmith.compose import markdown
+from lettersmith.compose.letter import compose
+from lettersmith.load import workspace
 from lettersmith.model import ComposedLetter, Workspace
 
 _STYLE = {"del": ("\x1b[31;9m", "[-", "-]"), "ins": ("\x1b[32m", "{+", "+}")}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from lettersmith.atomic import atomic_write
 from lettersmith.errors import RenderError
-from lettersmith.files import atomic_write
 
 POINTS_PER_INCH = 72
 

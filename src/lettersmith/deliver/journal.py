@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from lettersmith.atomic import atomic_write
+from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
-from lettersmith.files import atomic_write
-from lettersmith.mail import Outgoing
 
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
 INTERRUPTED = "interrupted while the message was being transmitted: check whether it arrived"

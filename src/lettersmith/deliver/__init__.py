@@ -1,0 +1,1 @@
+"""Delivery: email messages, the SMTP session, the journal and the send command."""
