@@ -156,13 +156,17 @@ def check(obj: Context) -> None:
     """Validate the whole workspace, every club included.
 
     Every problem is listed as FILE:LINE: message, all at once; the exit status is 1 when
-    there is any. Each letter is also composed and its template tried, under the workspace
-    and under every club, so a broken template override shows up here too.
+    there is any. Warnings (a name that differs from the built-in register of offices, a
+    name verified more than 180 days before a letter's date) are printed too, but exit 0.
+    Each letter is also composed and its template tried, under the workspace and under every
+    club, so a broken template override shows up here too.
     """
     from lettersmith.load.check import check as check_workspace
 
     summary = check_workspace(obj.root())
     ws = summary.workspace
+    for warning in summary.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     out.print(
         f"{ws.root}: ok: {len(ws.positions)} positions, {len(ws.letters)} letters, "
         f"{len(ws.recipients)} recipients, {len(ws.clubs)} clubs.",
@@ -333,30 +337,67 @@ def status(obj, letter, club, arrived) -> None:
     out.print(tables.status_table(spec.id, ws.club, rows))
 
 
-@main.command()
-@click.argument("selector", required=False)
-@with_club
-@click.pass_obj
-def recipients(obj: Context, selector: str | None, club: str | None) -> None:
-    """List the recipient register (with a club's own recipients under --club).
+class ListingGroup(LettersmithGroup):
+    """A group whose bare use lists: ``recipients tag:x`` means ``recipients list tag:x``."""
 
-    SELECTOR narrows the list: a recipient id or tag:NAME.
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=ListingGroup)
+def recipients() -> None:
+    """List the recipient register, or bring a spreadsheet in and out.
 
     \b
     Examples:
-      lettersmith recipients
-      lettersmith recipients tag:regjeringen
-      lettersmith recipients --club bergen
+      lettersmith recipients                        list the register
+      lettersmith recipients tag:regjeringen        only these
+      lettersmith recipients --club bergen          with the club's own recipients
+      lettersmith recipients --stale                names not verified for 180 days
+      lettersmith recipients import styret.xlsx --dry-run
+      lettersmith recipients export mottakere.csv
     """
-    from lettersmith.load import workspace
+
+
+@recipients.command("list")
+@click.argument("selector", required=False)
+@with_club
+@click.option(
+    "--stale",
+    is_flag=True,
+    help="Only named people whose entry was verified more than 180 days ago (verified:).",
+)
+@click.pass_obj
+def list_recipients(obj: Context, selector: str | None, club: str | None, stale: bool) -> None:
+    """List the recipient register (with a club's own recipients under --club).
+
+    SELECTOR narrows the list: a recipient id or tag:NAME. `lettersmith recipients` alone
+    does the same.
+    """
+    import datetime as dt
+
+    from lettersmith.load import offices, workspace
 
     ws = obj.workspace(club)
     chosen = workspace.select_recipients(ws, [selector]) if selector else ws.recipients.values()
+    today = dt.date.today()
+    if stale:
+        chosen = [r for r in chosen if r.name and offices.is_stale(r.verified, today)]
     rows = [
-        (r.id, r.title or "", r.name or "", r.email, ", ".join(r.tags), r.club or "register")
+        (
+            r.id,
+            r.title or "",
+            r.name or "",
+            r.email,
+            ", ".join(r.tags),
+            str(r.verified or ""),
+            r.club or "register",
+        )
         for r in chosen
     ]
-    columns = ("id", "title", "name", "email", "tags", "from")
+    columns = ("id", "title", "name", "email", "tags", "verified", "from")
     if not out.is_terminal:  # piped: one tab-separated line each, for other programs
         for row in [columns, *rows]:
             click.echo("\t".join(row))
@@ -365,6 +406,137 @@ def recipients(obj: Context, selector: str | None, club: str | None) -> None:
     for row in rows:
         table.add_row(*row)
     out.print(table)
+    if stale:
+        out.print(
+            f"{len(rows)} name(s) verified more than {offices.STALE_AFTER_DAYS} days ago. Check "
+            "each on the ministry's page, then set verified: to the day you checked.",
+            markup=False,
+        )
+
+
+@recipients.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mapping",
+    metavar="COLUMN=FIELD",
+    multiple=True,
+    help="Read the spreadsheet column COLUMN as the field FIELD (e.g. --map Stilling=title). "
+    "Repeat for more.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@click.pass_obj
+def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_run: bool) -> None:
+    """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
+
+    Columns are found by their header, in Norwegian or English (navn/name, tittel/title,
+    e-post/email, organisasjon/organisation, adresse/address, postnummer, poststed,
+    tagger/tags, id). Every row is checked first; on any problem nothing is written.
+
+    \b
+    Examples:
+      lettersmith recipients import styret.csv --dry-run
+      lettersmith recipients import styret.xlsx --map Stilling=title
+    """
+    from lettersmith.load import spreadsheet
+
+    root = obj.root()
+    plan = spreadsheet.plan_import(root, file, mapping)
+    for note in plan.skipped:
+        err.print(note, markup=False, soft_wrap=True)
+    if not plan.added:
+        out.print("Nothing to add.", markup=False)
+        return
+    table = Table("id", "title", "name", "email", "tags", box=box.SIMPLE)
+    for entry in plan.added:
+        table.add_row(
+            entry.id,
+            entry.text("title"),
+            entry.text("name"),
+            entry.text("email"),
+            ", ".join(entry.tags),
+        )
+    out.print(table)
+    if dry_run:
+        out.print(f"Dry run: {len(plan.added)} recipient(s) would be added.", markup=False)
+        return
+    spreadsheet.write_import(root, plan)
+    out.print(f"Added {len(plan.added)} recipient(s) to recipients.yaml.", markup=False)
+
+
+@recipients.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_club
+@click.pass_obj
+def export_recipients(obj: Context, file: Path, club: str | None) -> None:
+    """Write the recipient register to a spreadsheet: FILE.csv or FILE.xlsx.
+
+    \b
+    Examples:
+      lettersmith recipients export mottakere.xlsx
+      lettersmith recipients export mottakere.csv --club bergen
+    """
+    from lettersmith.load import spreadsheet
+
+    ws = obj.workspace(club)
+    count = spreadsheet.export(ws, file)
+    out.print(f"Wrote {count} recipient(s) to {file}.", markup=False)
+
+
+@main.command()
+@click.argument("text", required=False)
+def offices(text: str | None) -> None:
+    """The built-in register of offices, for `office:` in recipients.yaml.
+
+    TEXT searches ids, titles, ministries and names; each match is shown with its sources and
+    the date it was verified.
+
+    \b
+    Examples:
+      lettersmith offices
+      lettersmith offices hod
+      lettersmith offices Vestre
+    """
+    import datetime as dt
+
+    from lettersmith.load import offices as register
+
+    found = register.search(text)
+    if not found:
+        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
+    if text:
+        for office in found:
+            out.print(f"{office.id}: {office.describe()}", markup=False)
+            for label, value in (
+                ("ministry", office.ministry),
+                ("email", office.email or "not confirmed: give email: yourself"),
+                ("address", ", ".join(office.address) or "not confirmed"),
+                ("verified", office.verified or "never: the holder is not recorded"),
+            ):
+                out.print(f"  {label}: {value}", markup=False)
+            for source in office.sources:
+                date = f" ({source.date})" if source.date else ""
+                out.print(f"  source{date}: {source.url}", markup=False, soft_wrap=True)
+                out.print(f"    shows {source.shows}", markup=False, soft_wrap=True)
+    else:
+        table = Table("office", "title", "holder", "email", "verified", box=box.SIMPLE)
+        for office in found:
+            table.add_row(
+                office.id,
+                office.title,
+                office.holder or "",
+                office.email or "",
+                str(office.verified or ""),
+            )
+        out.print(table)
+    oldest = register.oldest_verification()
+    if oldest is not None:
+        age = (dt.date.today() - oldest).days
+        out.print(
+            f"The register was last verified {oldest} ({age} days ago). Offices change hands: "
+            "check the ministry's page before you rely on a name.",
+            markup=False,
+        )
 
 
 @main.command()

@@ -64,6 +64,8 @@ class Recipient:
     salutation: str | None = None
     club: str | None = None  # the club that added it, None for the register
     source: Source | None = None
+    office: str | None = None  # the built-in register's office it builds on: "no/hod"
+    verified: dt.date | None = None  # when its name was last checked against a source
 
 
 @dataclass(frozen=True)

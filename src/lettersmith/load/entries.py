@@ -6,11 +6,15 @@ the workspace's own files and again in a club's; both go through these readers.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from lettersmith.errors import Problem
+from lettersmith.load import offices
+from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
     Checker,
     Map,
@@ -29,6 +33,7 @@ RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = ("name", "title", "signature")
 RECIPIENT_FIELDS = (
     "title", "name", "organisation", "email", "address", "tags", "language", "salutation",
+    "office", "verified",
 )  # fmt: skip
 LETTER_FIELDS = (
     "position", "to", "mode", "date", "place", "signatory", "subject", "email", "attachments",
@@ -210,11 +215,24 @@ def read_signatories(
 def read_recipients(
     node: Node, checker: Checker, field: str, club: str | None = None
 ) -> dict[str, Recipient]:
-    """The recipients in a mapping from id to fields (recipients.yaml, or a club's)."""
+    """The recipients in a mapping from id to fields (recipients.yaml, or a club's).
+
+    An entry with ``office: no/hod`` starts from that office in the built-in register; every
+    field the entry gives wins, even an empty one (``address: []`` prints no postal address).
+    """
     recipients = {}
-    entries = _entries_by_id(node, checker, field, "recipient", RECIPIENT_FIELDS, ("email",))
+    entries = _entries_by_id(node, checker, field, "recipient", RECIPIENT_FIELDS, ())
     for rid, line, name, entry in entries:
-        if all(is_empty(entry.get(key)) for key in ("title", "name", "organisation")):
+        office = _office(checker, entry, name)
+        inherited = _inherited(office, entry)
+        given = functools.partial(_given, entry, inherited, name)
+        title = given("title", checker.text)
+        person = given("name", checker.text)
+        organisation = given("organisation", checker.text)
+        if not any(
+            not is_empty(entry.get(key)) if key in entry.entries else inherited.get(key)
+            for key in ("title", "name", "organisation")
+        ):
             checker.problem(
                 line, f"{name}: give at least one of title, name or organisation to address it to"
             )
@@ -222,23 +240,73 @@ def read_recipients(
         for tag in tags:
             if not is_id(tag):
                 checker.problem(entry.get("tags").line, f"{name}.tags: {invalid_id(tag)}")
-        email = checker.email(entry.get("email"), f"{name}.email")
+        email = given("email", checker.email)
+        written = "email" in entry.entries
+        if is_empty(entry.get("email")) and (written or not inherited.get("email")):
+            if written or office is None:
+                checker.problem(line, f"{name}.email: required field is missing; add it")
+            else:
+                checker.problem(
+                    line,
+                    f"{name}.email: the register has no confirmed mailbox for {office.id}; "
+                    "add the address you write to as email:",
+                )
+            continue
         if email is None:
             continue
         recipients[rid] = Recipient(
             id=rid,
             email=email,
-            title=checker.text(entry.get("title"), f"{name}.title"),
-            name=checker.text(entry.get("name"), f"{name}.name"),
-            organisation=checker.text(entry.get("organisation"), f"{name}.organisation"),
-            address=checker.text_list(entry.get("address"), f"{name}.address"),
+            title=title,
+            name=person,
+            organisation=organisation,
+            address=given("address", checker.text_list) or (),
             tags=tags,
             language=checker.choice(entry.get("language"), f"{name}.language", LANGUAGES),
             salutation=checker.text(entry.get("salutation"), f"{name}.salutation"),
             club=club,
             source=Source(checker.file, line),
+            office=office.id if office else None,
+            verified=given("verified", checker.date),
         )
     return recipients
+
+
+def _office(checker: Checker, entry: Map, name: str) -> Office | None:
+    office_id = checker.text(entry.get("office"), f"{name}.office")
+    if office_id is None:
+        return None
+    found = offices.register().get(office_id)
+    if found is None:
+        message = offices.unknown_office(office_id)
+        checker.problem(entry.get("office").line, f"{name}.office: {message}")
+    return found
+
+
+def _given(
+    entry: Map, inherited: dict, name: str, key: str, read: Callable[[Node | None, str], object]
+) -> Any:
+    """The entry's own value of ``key`` when it gives one (even empty), else the office's."""
+    if key in entry.entries:
+        return read(entry.get(key), f"{name}.{key}")
+    return inherited.get(key)
+
+
+def _inherited(office: Office | None, entry: Map) -> dict[str, object]:
+    """The fields an entry takes from its office. The register's verified date vouches for
+    the register's holder only, so an entry that names its own person does not get it."""
+    if office is None:
+        return {}
+    fields: dict[str, object] = {
+        "title": office.title,
+        "name": office.holder,
+        "organisation": office.ministry,
+        "email": office.email,
+        "address": office.address,
+    }
+    if "name" not in entry.entries:
+        fields["verified"] = office.verified
+    return fields
 
 
 def select(ws: Workspace, selector: str) -> list[Recipient] | None:
