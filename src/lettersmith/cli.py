@@ -518,6 +518,14 @@ def offices(text: str | None) -> None:
                 date = f" ({source.date})" if source.date else ""
                 out.print(f"  source{date}: {source.url}", markup=False, soft_wrap=True)
                 out.print(f"    shows {source.shows}", markup=False, soft_wrap=True)
+    elif not out.is_terminal:  # piped: one tab-separated line each, for other programs
+        for office in found:
+            click.echo(
+                "\t".join(
+                    (office.id, office.title, office.holder or "", office.email or "")
+                    + (str(office.verified or ""),)
+                )
+            )
     else:
         table = Table("office", "title", "holder", "email", "verified", box=box.SIMPLE)
         for office in found:
@@ -536,6 +544,7 @@ def offices(text: str | None) -> None:
             f"The register was last verified {oldest} ({age} days ago). Offices change hands: "
             "check the ministry's page before you rely on a name.",
             markup=False,
+            soft_wrap=True,
         )
 
 
