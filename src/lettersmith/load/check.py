@@ -84,6 +84,7 @@ def holder_difference(recipient: Recipient) -> str | None:
 
 
 def stale_warning(recipient: Recipient, letter_id: str, date: dt.date) -> str:
+    assert recipient.verified is not None
     days = (date - recipient.verified).days
     office = f" ({recipient.office})" if recipient.office else ""
     return (

@@ -273,13 +273,13 @@ def read_recipients(
 
 
 def _office(checker: Checker, entry: Map, name: str) -> Office | None:
-    office_id = checker.text(entry.get("office"), f"{name}.office")
-    if office_id is None:
+    node = entry.get("office")
+    office_id = checker.text(node, f"{name}.office")
+    if node is None or office_id is None:
         return None
     found = offices.register().get(office_id)
     if found is None:
-        message = offices.unknown_office(office_id)
-        checker.problem(entry.get("office").line, f"{name}.office: {message}")
+        checker.problem(node.line, f"{name}.office: {offices.unknown_office(office_id)}")
     return found
 
 

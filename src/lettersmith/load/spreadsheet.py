@@ -102,13 +102,7 @@ def decode(data: bytes) -> str:
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     text = decode(path.read_bytes())
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:8192], delimiters=";,\t|"
-        )
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
     try:
@@ -116,12 +110,23 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if header is None:
                 header = cells
                 continue
-            rows.append((reader.line_num, cells))
+            rows.append((len(rows) + 2, cells))  # the row as a spreadsheet shows it
             if len(rows) > MAX_ROWS:
                 raise LettersmithError(f"{path}: more than {MAX_ROWS} rows; split the file")
     except csv.Error as err:
         raise LettersmithError(f"{path}:{reader.line_num}: cannot be read as CSV: {err}") from None
     return header or [], rows
+
+
+def _delimiter(text: str) -> str:
+    """The separator the header row uses most: ; (Excel in Norway), comma, tab or |.
+
+    The header alone decides: csv.Sniffer guesses wrong on rows with quoted line breaks.
+    """
+    header = text.split("\n", 1)[0]
+    counts = {candidate: header.count(candidate) for candidate in ";,\t|"}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -180,21 +185,21 @@ def column_fields(
             )
         chosen[_header_key(column)] = target.strip()
     columns: dict[int, str] = {}
-    notes = []
+    notes: list[str] = []
     for index, name in enumerate(header):
         key = _header_key(name)
-        target = chosen.pop(key, None) or HEADERS.get(key)
-        if target is None:
+        field_name = chosen.pop(key, None) or HEADERS.get(key)
+        if field_name is None:
             if name.strip():
                 notes.append(
                     f"{path}: column '{name}' is not used; add --map '{name}=FIELD' to use it"
                 )
             continue
-        if target in columns.values():
+        if field_name in columns.values():
             raise LettersmithError(
-                f"{path}:1: two columns give {target}; use --map to say which one is which"
+                f"{path}:1: two columns give {field_name}; use --map to say which one is which"
             )
-        columns[index] = target
+        columns[index] = field_name
     if chosen:
         raise LettersmithError(
             f"{path}:1: --map names no column of the file: {', '.join(chosen)}; "
@@ -258,8 +263,13 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
 def _entry(values: dict[str, str], found: list[str]) -> dict[str, object]:
     """The recipients.yaml fields of one row, in the file's usual order; problems to ``found``."""
     for key, value in values.items():
-        if any(unicodedata.category(char) == "Cc" for char in value.replace("\n", "")):
-            found.append(f"{key}: contains a control character; remove it")
+        allowed = "\n" if key == "address" else ""  # an address cell may hold several lines
+        if any(
+            unicodedata.category(char) in ("Cc", "Zl", "Zp")
+            for char in value
+            if char not in allowed
+        ):
+            found.append(f"{key}: contains a line break or control character; remove it")
     entry: dict[str, object] = {}
     office_id = values.get("office")
     if office_id is not None:
@@ -287,11 +297,13 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, object]:
     if address:
         entry["address"] = address
     if "tags" in values:
-        tags = [tag for tag in re.split(r"[,;\s]+", values["tags"]) if tag]
-        for tag in tags:
-            if not is_id(tag):
+        # A tag is an id: "Styret" and "Økonomi" become styret and okonomi, as the table shows.
+        written = [tag for tag in re.split(r"[,;\s]+", values["tags"]) if tag]
+        tags = [make_id(tag) for tag in written]
+        for tag, made in zip(written, tags, strict=True):
+            if not is_id(made):
                 found.append(f"tags: {invalid_id(tag)}")
-        entry["tags"] = tags
+        entry["tags"] = list(dict.fromkeys(tags))
     if "language" in values:
         if values["language"] not in LANGUAGES:
             found.append(f"language: '{values['language']}' is not one of {', '.join(LANGUAGES)}")
