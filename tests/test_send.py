@@ -487,7 +487,7 @@ def test_bad_addresses_and_headers_are_refused_before_connecting(mail_workspace,
     recipients = mail_workspace / "recipients.yaml"
     text = recipients.read_text(encoding="utf-8")
     recipients.write_text(
-        text.replace("email: postmottak@hod.dep.no", 'email: "Doe, John <j@hod.dep.no>"'),
+        text.replace("office: no/hod\n", 'office: no/hod\n  email: "Doe, John <j@hod.dep.no>"\n'),
         encoding="utf-8",
     )
     letter = mail_workspace / "letters" / f"{LETTER}.yaml"
