@@ -219,7 +219,7 @@ def test_every_register_entry_is_sourced_and_dated(office):
     if office.holder:
         dated = [source.date for source in office.sources if source.date]
         assert office.verified == max(dated), "verified is the newest source's date"
-        assert office.since is not None and office.since <= office.verified
+        assert office.since is None or office.since <= office.verified
     else:
         assert office.verified is None
     if office.email:
@@ -228,7 +228,7 @@ def test_every_register_entry_is_sourced_and_dated(office):
     for line in office.address[:1]:
         assert re.fullmatch(r"Postboks 8\d{3} Dep", line)
     if office.address:
-        assert office.address[1:] == ("0030 Oslo",)
+        assert re.fullmatch(r"003\d Oslo", office.address[1]) and len(office.address) == 2
         assert any("Postboks" in source.shows for source in office.sources)
 
 

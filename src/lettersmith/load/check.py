@@ -75,10 +75,11 @@ def holder_difference(recipient: Recipient) -> str | None:
     office = offices.register()[recipient.office]
     if office.holder is None or office.holder == recipient.name:
         return None
-    when = f", verified {office.verified}" if office.verified else ""
+    dates = [f"since {office.since}"] if office.since else []
+    dates += [f"verified {office.verified}"] if office.verified else []
     return (
         f"{recipient.source}: {recipient.id}.name: '{recipient.name}' is not the register's "
-        f"holder of {office.id}, '{office.holder}' (since {office.since}{when}); keep your "
+        f"holder of {office.id}, '{office.holder}' ({', '.join(dates)}); keep your "
         "name if the letter is meant for them, or remove name: to use the register's"
     )
 
