@@ -209,6 +209,9 @@ def test_offices_without_text_lists_every_office_and_searches_by_name():
         offices.register()
     )
     assert "no/hod" in CliRunner().invoke(main, ["offices", "vestre"]).output
+    by_id = CliRunner().invoke(main, ["offices", "kd"]).output
+    assert "no/kd:" in by_id and "no/kdd" not in by_id
+    assert "no/kdd:" in CliRunner().invoke(main, ["offices", "kommunal"]).output
     missing = CliRunner().invoke(main, ["offices", "nothing-like-this"])
     assert missing.exit_code == 1 and "no office matches" in missing.output
 

@@ -506,7 +506,7 @@ def offices(text: str | None) -> None:
         raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
     if text:
         for office in found:
-            out.print(f"{office.id}: {office.describe()}", markup=False)
+            out.print(f"{office.id}: {office.describe()}", markup=False, soft_wrap=True)
             for label, value in (
                 ("ministry", office.ministry),
                 ("email", office.email or "not confirmed: give email: yourself"),

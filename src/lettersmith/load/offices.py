@@ -86,6 +86,9 @@ def search(text: str | None) -> list[Office]:
     if not text:
         return offices
     needle = text.casefold()
+    exact = [office for office in offices if needle in (office.id, office.id.split("/", 1)[1])]
+    if exact:  # "kd" is the education ministry, not every id that contains kd
+        return exact
     return [
         office
         for office in offices
