@@ -166,7 +166,7 @@ def test_map_reads_other_columns_and_ids_never_collide(ws, tmp_path):
         "Fullt navn\tStilling\tEpost\tTelefon\nAnne Alfa\tRektor\tanne@example.org\t123\n",
         encoding="utf-8",
     )
-    result = cli(ws, "recipients", "import", str(path), "--map", "Stilling=title")
+    result = cli(ws, "recipients", "import", str(path), "--map", "Stilling=tittel")
     assert result.exit_code == 0, result.output
     assert "column 'Telefon' is not used" in result.output
     (person,) = imported(ws).values()
@@ -239,3 +239,12 @@ def test_a_line_break_in_a_name_is_refused_but_an_address_may_have_lines(ws, tmp
     path.write_text(csv_text(["navn", "e-post", "adresse"], rows, ";"), encoding="utf-8")
     assert cli(ws, "recipients", "import", str(path)).exit_code == 0
     assert imported(ws)["kari"].address == ("Gate 1", "0150 Oslo")
+
+
+def test_a_map_to_no_field_is_refused_with_the_fields_named(ws, tmp_path):
+    path = tmp_path / "ny.csv"
+    path.write_text("navn,e-post\nNy,ny@example.org\n", encoding="utf-8")
+    result = cli(ws, "recipients", "import", str(path), "--map", "navn=nam")
+    assert result.exit_code == 1
+    assert "--map navn=nam: write COLUMN=FIELD, FIELD one of id, title, name" in result.output
+    assert "did you mean 'name'?" in result.output

@@ -177,13 +177,14 @@ def column_fields(
     about columns left unused."""
     chosen: dict[str, str] = {}
     for item in mapping:
-        column, sep, target = item.partition("=")
-        if not sep or target.strip() not in FIELDS:
+        column, sep, written = item.partition("=")
+        target = HEADERS.get(_header_key(written), written.strip())  # tittel is title
+        if not sep or target not in FIELDS:
             raise LettersmithError(
                 f"--map {item}: write COLUMN=FIELD, FIELD one of {', '.join(FIELDS)}"
-                f"{did_you_mean(target.strip(), FIELDS)}"
+                f"{did_you_mean(target, FIELDS)}"
             )
-        chosen[_header_key(column)] = target.strip()
+        chosen[_header_key(column)] = target
     columns: dict[int, str] = {}
     notes: list[str] = []
     for index, name in enumerate(header):
