@@ -248,3 +248,20 @@ def test_a_map_to_no_field_is_refused_with_the_fields_named(ws, tmp_path):
     assert result.exit_code == 1
     assert "--map navn=nam: write COLUMN=FIELD, FIELD one of id, title, name" in result.output
     assert "did you mean 'name'?" in result.output
+
+
+def test_the_files_own_layout_is_kept_byte_for_byte(ws, tmp_path):
+    layout = (
+        "a:\n  title: X\n  email: a@example.org\n  address:\n  - Postboks 1\n  - 0030 Oslo\n"
+        "b: {title: Y, email: b@example.org}   # one line\n"
+        'c:\n    title: "Quoted"\n    email: c@example.org'  # no newline at the end
+    )
+    (ws / "recipients.yaml").write_text(layout, encoding="utf-8")
+    path = tmp_path / "ny.csv"
+    path.write_text("navn;e-post;tagger\nNy Person;ny@example.org;styret\n", encoding="utf-8")
+    assert cli(ws, "recipients", "import", str(path)).exit_code == 0
+    text = (ws / "recipients.yaml").read_text(encoding="utf-8")
+    assert text == layout + (
+        "\n\n# imported from ny.csv, row 2\nny-person:\n  name: Ny Person\n"
+        "  email: ny@example.org\n  tags: [styret]\n"
+    )

@@ -401,27 +401,54 @@ def _load_round_trip(path: Path):
 
 
 def write_import(root: Path, plan: ImportPlan) -> Path:
-    """Append the plan's entries to recipients.yaml, keeping its comments and order."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    """Add the plan's entries at the end of recipients.yaml, keeping its comments and order.
+
+    The file's own text is kept byte for byte and the new entries, written by ruamel.yaml, go
+    after it; only a file whose top level is not a block mapping (``{a: ...}``) is rewritten
+    whole by ruamel.yaml's round trip, which keeps its comments and order but may re-indent.
+    """
+    from ruamel.yaml.comments import CommentedMap
 
     path = root / RECIPIENTS_FILE
     data = _load_round_trip(path)
+    new = _new_entries(plan)
     if data is None:
-        data = CommentedMap()
+        return atomic_write(path, _dump(new).lstrip("\n"))
+    original = path.read_text(encoding="utf-8-sig")
+    if isinstance(data, CommentedMap) and not data.fa.flow_style() and data:
+        text = original if original.endswith("\n") else original + "\n"
+        combined = text + _dump(new)
+        reread = _yaml().load(combined)
+        if list(reread) == [*data, *new]:
+            return atomic_write(path, combined)
+    for key, value in new.items():  # a flow mapping or an odd file: let ruamel rewrite it
+        data[key] = value
+        data.ca.items.pop(key, None)
+    return atomic_write(path, _dump(data))
+
+
+def _new_entries(plan: ImportPlan):
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    entries = CommentedMap()
     for entry in plan.added:
         fields = CommentedMap()
         for key, value in entry.fields.items():
-            if isinstance(value, list):
+            if isinstance(value, list):  # tags: [a, b], address: [line, line], as people write
                 value = CommentedSeq(value)
                 value.fa.set_flow_style()
             fields[key] = value
-        data[entry.id] = fields
-        data.yaml_set_comment_before_after_key(
+        entries[entry.id] = fields
+        entries.yaml_set_comment_before_after_key(
             entry.id, before=f"\nimported from {plan.source.name}, row {entry.row}"
         )
+    return entries
+
+
+def _dump(data) -> str:
     buffer = io.StringIO()
     _yaml().dump(data, buffer)
-    return atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- export
