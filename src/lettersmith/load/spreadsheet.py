@@ -20,7 +20,14 @@ from lettersmith.atomic import atomic_write
 from lettersmith.errors import LettersmithError, Problem, WorkspaceError
 from lettersmith.load import offices
 from lettersmith.load.entries import RECIPIENTS_FILE
-from lettersmith.load.yamlfile import did_you_mean, email_problem, invalid_id, is_id
+from lettersmith.load.yamlfile import (
+    Map,
+    did_you_mean,
+    email_problem,
+    invalid_id,
+    is_id,
+    parse_yaml,
+)
 from lettersmith.model import LANGUAGES, Workspace
 
 # The fields a column can fill; postcode and town are joined into the address's last line.
@@ -418,8 +425,9 @@ def write_import(root: Path, plan: ImportPlan) -> Path:
     if isinstance(data, CommentedMap) and not data.fa.flow_style() and data:
         text = original if original.endswith("\n") else original + "\n"
         combined = text + _dump(new)
-        reread = _yaml().load(combined)
-        if list(reread) == [*data, *new]:
+        problems: list[Problem] = []
+        reread = parse_yaml(combined, RECIPIENTS_FILE, problems)  # read as check will read it
+        if not problems and isinstance(reread, Map) and list(reread.entries) == [*data, *new]:
             return atomic_write(path, combined)
     for key, value in new.items():  # a flow mapping or an odd file: let ruamel rewrite it
         data[key] = value
