@@ -8,14 +8,17 @@ now rather than halfway through a batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lettersmith.compose.letter import compose
+from lettersmith.addresses import mailbox_key
 from lettersmith.errors import LettersmithError
-from lettersmith.load.clubs import club_view
 from lettersmith.load.workspace import load
-from lettersmith.model import ComposedLetter, Workspace
+from lettersmith.model import ComposedLetter, Recipient, Workspace
+
+if TYPE_CHECKING:
+    from lettersmith.compose.resolve import Mailing
 from lettersmith.render.html import letter_html
 
 
@@ -23,27 +26,53 @@ from lettersmith.render.html import letter_html
 class Summary:
     workspace: Workspace
     letters_composed: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def check(root: Path) -> Summary:
     """Load ``root`` and try every letter's composition and template; raise every problem."""
+    from lettersmith.compose.resolve import resolve
+
     ws = load(root)
-    views = [ws, *(club_view(ws, club) for club in ws.clubs)]
     problems: list[str] = []
+    warnings: list[str] = []
     composed = 0
-    for view in views:
-        for spec in view.letters.values():
+    for club in (None, *ws.clubs):
+        for letter_id in ws.letters:
             try:
-                letters = compose(view, spec)
+                mailing = resolve(ws, letter_id, club=club)
+                letters = mailing.letters
                 letter_html(letters[0])
                 _try_word_reference(letters[0])
             except LettersmithError as error:
                 problems.extend(line for line in str(error).splitlines() if line not in problems)
             else:
                 composed += len(letters)
+                warnings.extend(w for w in shared_mailboxes(mailing) if w not in warnings)
     if problems:
         raise LettersmithError("\n".join(problems))
-    return Summary(ws, composed)
+    return Summary(ws, composed, warnings)
+
+
+def shared_mailboxes(mailing: Mailing) -> list[str]:
+    """A warning for each mailbox that two or more of the letter's recipients share.
+
+    ``send`` sends the mailing to such a mailbox once; the warning says so, so that the
+    register can be tidied.
+    """
+    by_mailbox: dict[str, list[Recipient]] = {}
+    for recipient in mailing.recipients:
+        by_mailbox.setdefault(mailbox_key(recipient.email), []).append(recipient)
+    where = mailing.spec.source.file if mailing.spec.source else f"letters/{mailing.letter_id}.yaml"
+    if mailing.club_id:
+        where = f"{where} (club {mailing.club_id})"
+    return [
+        f"{where}: warning: {', '.join(r.id for r in sharing)} share the mailbox "
+        f"{sharing[0].email}; it gets the letter once, as {sharing[0].id}. Remove the extra "
+        f"id from the letter's to: or give it its own address"
+        for sharing in by_mailbox.values()
+        if len(sharing) > 1
+    ]
 
 
 def _try_word_reference(letter: ComposedLetter) -> None:

@@ -31,7 +31,8 @@ RECIPIENT_FIELDS = (
     "title", "name", "organisation", "email", "address", "tags", "language", "salutation",
 )  # fmt: skip
 LETTER_FIELDS = (
-    "position", "to", "mode", "date", "place", "signatory", "subject", "email", "attachments",
+    "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
+    "attachments",
 )  # fmt: skip
 MODES = ("joint", "each")
 TAG_PREFIX = "tag:"
@@ -281,6 +282,7 @@ def letter_fields(
         "mode": lambda node, name: checker.choice(node, name, MODES),
         "date": checker.date,
         "place": checker.text,
+        "language": lambda node, name: checker.choice(node, name, LANGUAGES),
         "signatory": checker.ident,
         "subject": checker.text,
         "email": lambda node, name: checker.text(node, name, multiline=True),
