@@ -312,7 +312,7 @@ def build(
             out.print(f"wrote {outcome.path.relative_to(ws.root)}", markup=False)
     out.print(f"{built} written, {len(outcomes) - built - len(failed)} up to date.", markup=False)
     if failed:
-        raise LettersmithError("\n".join(outcome.error for outcome in failed))
+        raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
 
 
 @main.command()

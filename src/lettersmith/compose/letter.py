@@ -39,9 +39,19 @@ def compose(
     Called by ``resolve``, which decides every field first; ``recipient_language`` lets a
     recipient's own language win in each mode.
     """
-    common = {"date": date, "place": place, "signatory": signatory}
     if spec.mode == "joint":
-        return [_letter(ws, spec, list(recipients), stem=spec.id, language=language, **common)]
+        return [
+            _letter(
+                ws,
+                spec,
+                list(recipients),
+                stem=spec.id,
+                language=language,
+                date=date,
+                place=place,
+                signatory=signatory,
+            )
+        ]
     return [
         _letter(
             ws,
@@ -50,7 +60,9 @@ def compose(
             stem=recipient.id,
             language=(recipient.language if recipient_language else None) or language,
             salutation=recipient.salutation,
-            **common,
+            date=date,
+            place=place,
+            signatory=signatory,
         )
         for recipient in recipients
     ]

@@ -20,13 +20,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from lettersmith.compose import letter as composing
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load.clubs import club_view
 from lettersmith.load.workspace import find_letter, select_recipients
 from lettersmith.model import (
+    LANGUAGES,
     Block,
     ComposedLetter,
     Language,
@@ -172,21 +173,14 @@ def resolve(
         },
     }
     settled = {name: settle(levels, name) for name in OVERRIDABLE}
-    _check_overrides(view, spec, settled)
+    _check_overrides(view, settled)
 
-    if settled["date"] is not None:
-        date, date_source = settled["date"].value, "set"
-    else:
-        if sent_date is None:
-            from lettersmith.deliver.journal import first_sent_date as sent_date
-        first = sent_date(ws, spec.id, club)
-        date, date_source = (first, "first send") if first else (today or dt.date.today(), "today")
-    assert isinstance(date, dt.date)
+    date, date_source = _date(settled["date"], ws, spec.id, club, today, sent_date)
     place = str(settled["place"].value) if settled["place"] else ""
-    language: Language = settled["language"].value if settled["language"] else "nb"  # type: ignore[assignment]
-    signatory = view.signatories[str(settled["signatory"].value)] if settled["signatory"] else None
-    if signatory is None:  # a letter without a signatory is refused when it is loaded
+    language = _language(settled["language"])
+    if settled["signatory"] is None:  # a letter without a signatory is refused when loaded
         raise WorkspaceError(Problem(_letter_file(spec), None, "signatory: missing"))
+    signatory = view.signatories[str(settled["signatory"].value)]
 
     recipients = tuple(select_recipients(view, spec.to))
     selected = _select(view, spec, recipients, selectors)
@@ -250,10 +244,43 @@ def settle(levels: Mapping[Level, Mapping[str, object]], name: str) -> Setting |
     return found
 
 
-def _check_overrides(view: Workspace, spec: LetterSpec, settled: dict[str, Setting | None]):
+def _date(
+    setting: Setting | None,
+    ws: Workspace,
+    letter_id: str,
+    club: str | None,
+    today: dt.date | None,
+    sent_date: SentDate | None,
+) -> tuple[dt.date, DateSource]:
+    """The letter's date: as set; else as printed on its first message sent; else today."""
+    if setting is not None:
+        assert isinstance(setting.value, dt.date)
+        return setting.value, "set"
+    if sent_date is None:
+        from lettersmith.deliver.journal import first_sent_date
+
+        sent_date = first_sent_date
+    first = sent_date(ws, letter_id, club)
+    if first is not None:
+        return first, "first send"
+    return today or dt.date.today(), "today"
+
+
+def _language(setting: Setting | None) -> Language:
+    value = setting.value if setting is not None else "nb"
+    if value not in LANGUAGES:  # the loader and the command line let only these through
+        raise ValueError(f"unknown language {value!r}")
+    return cast(Language, value)
+
+
+def _check_overrides(view: Workspace, settled: dict[str, Setting | None]) -> None:
+    """A value from the command line was not checked by the loader: check it here."""
     signatory = settled["signatory"]
-    wrong = signatory is not None and signatory.value not in view.signatories
-    if wrong and signatory is not None and signatory.level == "command line":
+    if (
+        signatory is not None
+        and signatory.level == "command line"
+        and signatory.value not in view.signatories
+    ):
         raise WorkspaceError(
             Problem(
                 "--signatory",

@@ -49,12 +49,9 @@ def refuse_lost_journal(state_dir: Path) -> None:
     if not found:
         return
     path = state_dir / JOURNAL_FILE
-    if not path.is_file():
-        problem = "is missing"
-    else:
-        problem = _unreadable(path)
-        if problem is None:
-            return
+    problem = "is missing" if not path.is_file() else _unreadable(path)
+    if problem is None:
+        return
     raise DeliveryError(
         f"{path}: the send journal {problem}, but {state_dir / 'sent'}/ holds "
         f"{len(found)} cop{'y' if len(found) == 1 else 'ies'} of messages already sent. "

@@ -57,8 +57,9 @@ class Report:
         """Each recipient's state after this run; ``pending`` if the batch stopped before it."""
         attempted = {id(result.planned): result.outcome.state for result in self.results}
         by_recipient: dict[str, str] = {}
-        states = []
+        states: list[tuple[Planned, str]] = []
         for item in self.planned:
+            state: str
             if id(item) in attempted:
                 state = attempted[id(item)]
             elif item.same_as is not None:  # shares its twin's message, so its state too
@@ -302,9 +303,9 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
         for rid, entry in rows.items():
             if rid not in addresses:
                 addresses[rid], found[rid] = entry.address, entry
-    for rid, entry in found.items():
-        if entry is not None and entry.recipient == rid:
-            addresses[rid] = entry.address  # as it was sent
+    for rid, row in found.items():
+        if row is not None and row.recipient == rid:
+            addresses[rid] = row.address  # as it was sent
     return [(rid, address, found.get(rid)) for rid, address in addresses.items()]
 
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
-from lettersmith.errors import Problem
+from lettersmith.errors import Problem, relative
 from lettersmith.load.yamlfile import (
     Checker,
     Map,
@@ -65,7 +65,7 @@ def read_yaml(root: Path, rel: str, problems: list[Problem]) -> Node | None:
 
 def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> list[Path]:
     """The ``*suffix`` files in ``folder`` whose stem is a valid id, by name."""
-    found = []
+    found: list[Path] = []
     directory = root / folder
     if not directory.is_dir():
         return found
@@ -120,7 +120,7 @@ def asset(
                 return resolved
         except (OSError, RuntimeError, ValueError):
             continue
-    places = " or ".join(f"{relative_to(c, root)}" for c in candidates)
+    places = " or ".join(relative(c, root) for c in candidates)
     checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
     return None
 
@@ -133,13 +133,6 @@ def _path_hint(value: str) -> str:
     if parts[0].endswith(":"):  # C:\Users\...: a file outside the workspace
         return f"copy the file into assets/ and write assets/{parts[-1]}"
     return f"write the path with / instead of \\: {'/'.join(parts)}"
-
-
-def relative_to(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
 
 
 # --------------------------------------------------------------------------- records

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
-from lettersmith.errors import LettersmithError
+from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, Workspace
 
 if TYPE_CHECKING:
@@ -203,14 +203,10 @@ def run(job: Job) -> Outcome:
 
 
 def _write_error(job: Job, error: OSError) -> str:
-    shown = (
-        job.path.relative_to(job.letter.root)
-        if job.path.is_relative_to(job.letter.root)
-        else job.path
-    )
+    shown = relative(job.path, job.letter.root)
     return (
         f"{shown}: cannot be written: {error.strerror or error}; check that you may write "
-        f"to {shown.parent}/ (or delete out/: it is remade) and that the disk is not full"
+        f"to {Path(shown).parent}/ (or delete out/: it is remade) and that the disk is not full"
     )
 
 
