@@ -199,6 +199,8 @@ def test_a_lost_journal_stops_send_until_it_is_rebuilt_from_the_copies(
     assert "3 copies" in refused.output
     dry = cli(mail_workspace, "send", LETTER, "--dry-run")
     assert dry.exit_code == 1, "a dry run would show everyone as new"
+    status = cli(mail_workspace, "status", LETTER)
+    assert status.exit_code == 1 and "journal rebuild" in status.output, "not 'not sent'"
     assert len(smtp_server.handler.received) == 3
 
     rebuilt = cli(mail_workspace, "journal", "rebuild")

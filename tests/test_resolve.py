@@ -7,7 +7,9 @@ import itertools
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from lettersmith.cli import main
 from lettersmith.compose import resolve as resolving
 from lettersmith.compose.resolve import OVERRIDE_ORDER, Overrides, resolve
 from lettersmith.load.workspace import load
@@ -139,6 +141,22 @@ def test_the_unions_letter_beats_the_clubs_top_level_and_the_clubs_letter_entry_
         )
     )
     assert resolve(ws, "brev", club="klubb").place == "Voss"
+
+
+def test_check_and_diff_say_when_the_unions_letter_outranks_the_clubs_own_place(tmp_path):
+    root = _workspace(tmp_path, "place", {"club": "Stord", "letter": "Halden"})
+    result = CliRunner().invoke(main, ["-w", str(root), "check"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "clubs/klubb.yaml: warning: place: Stord is not used in brev, because "
+        "letters/brev.yaml sets place: Halden" in result.output
+    )
+    assert "set letters.brev.place: Stord in clubs/klubb.yaml" in result.output
+    diff = CliRunner().invoke(main, ["-w", str(root), "diff", "brev", "--club", "klubb"])
+    assert "not used: clubs/klubb.yaml: place: Stord is not used in brev" in diff.output
+    quiet = _workspace(tmp_path / "b", "place", {"club": "Stord"})
+    result = CliRunner().invoke(main, ["-w", str(quiet), "check"])
+    assert result.exit_code == 0 and "warning" not in result.output
 
 
 def test_an_unknown_signatory_on_the_command_line_is_refused(tmp_path):

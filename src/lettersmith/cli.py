@@ -404,7 +404,7 @@ def status(obj, letter, club, arrived, selectors) -> None:
     from lettersmith.deliver import tables
 
     ws = obj.workspace(club)
-    with sending.open_journal(ws, sending=False) as journal:
+    with sending.open_journal(ws, sending=False, planning=True) as journal:
         if arrived:
             sending.mark_arrived(ws, obj.mailing(letter, club).spec, journal, arrived)
         mailing = obj.mailing(letter, club, selectors)

@@ -57,6 +57,8 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
     for key, text in after.items():
         if key not in before:
             result.append(DiffLine("addressee added", (("ins", text),)))
+    for note in club.shadowed:
+        result.append(DiffLine("not used", (("same", note),)))
     for block in theirs[0].appended:
         text = markdown.plain_text([block])
         result.append(DiffLine("appended paragraph", (("ins", text),)))

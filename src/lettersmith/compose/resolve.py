@@ -99,6 +99,8 @@ class Mailing:
     template_files: tuple[tuple[str, str], ...]  # (path under the workspace, sha256)
     asset_files: tuple[tuple[str, str], ...]  # logo, signature image, attachments
     origins: Mapping[str, Level] = field(default_factory=dict)
+    # A club's own top-level value that the union's letter file outranks, as a sentence.
+    shadowed: tuple[str, ...] = ()
     letter_revisions: Mapping[str, str] = field(default_factory=dict)  # letter stem -> hash
     revision: str = ""  # hex sha256 of the whole mailing
 
@@ -206,6 +208,7 @@ def resolve(
         for letter in letters
     }
     origins = {name: setting.level for name, setting in settled.items() if setting is not None}
+    shadowed = tuple(_shadowed(levels, settled, spec.id, club))
     if date_source != "set":
         origins["date"] = "built-in"
     return Mailing(
@@ -227,6 +230,7 @@ def resolve(
         template_files=template_files,
         asset_files=asset_files,
         origins=origins,
+        shadowed=shadowed,
         letter_revisions=letter_revisions,
         revision=_digest(
             {"mode": spec.mode, "letters": sorted(letter_revisions.items())},
@@ -242,6 +246,29 @@ def settle(levels: Mapping[Level, Mapping[str, object]], name: str) -> Setting |
         if value is not None:
             found = Setting(value, level)
     return found
+
+
+def _shadowed(
+    levels: Mapping[Level, Mapping[str, object]],
+    settled: Mapping[str, Setting | None],
+    letter_id: str,
+    club: str | None,
+) -> Iterable[str]:
+    """The club's top-level values this letter does not use, because its file sets its own.
+
+    The order says so, but a secretary who wrote ``place: Stord`` in the club's file expects
+    to see Stord: ``check`` and ``diff`` say where it went and how to set it for this letter.
+    """
+    for name, setting in settled.items():
+        own = levels["club"].get(name)
+        if own is None or setting is None or setting.level != "letter" or own == setting.value:
+            continue
+        yield (
+            f"clubs/{club}.yaml: {name}: {own} is not used in {letter_id}, because "
+            f"letters/{letter_id}.yaml sets {name}: {setting.value}, which comes later in the "
+            f"override order; to use {own} in this letter, set letters.{letter_id}.{name}: {own} "
+            f"in clubs/{club}.yaml"
+        )
 
 
 def _date(

@@ -231,7 +231,7 @@ def send_planned(
 def open_journal(ws: Workspace, *, sending: bool, planning: bool = False) -> Journal:
     """The workspace's journal; for a real send, claimed for this run and cleared of crashes.
 
-    ``planning`` (any send, dry run too): a journal that is missing, empty or unreadable
+    ``planning`` (any send, dry run too, and status): a journal that is missing, empty or unreadable
     while .lettersmith/sent/ holds copies of sent messages is refused, never taken as
     "nothing sent yet".
     """

@@ -48,7 +48,11 @@ def check(root: Path) -> Summary:
                 problems.extend(line for line in str(error).splitlines() if line not in problems)
             else:
                 composed += len(letters)
-                warnings.extend(w for w in shared_mailboxes(mailing) if w not in warnings)
+                for note in (*shared_mailboxes(mailing), *mailing.shadowed):
+                    where, _, what = note.partition(": ")
+                    warning = f"{where}: warning: {what}"
+                    if warning not in warnings:
+                        warnings.append(warning)
     if problems:
         raise LettersmithError("\n".join(problems))
     return Summary(ws, composed, warnings)
@@ -67,7 +71,7 @@ def shared_mailboxes(mailing: Mailing) -> list[str]:
     if mailing.club_id:
         where = f"{where} (club {mailing.club_id})"
     return [
-        f"{where}: warning: {', '.join(r.id for r in sharing)} share the mailbox "
+        f"{where}: {', '.join(r.id for r in sharing)} share the mailbox "
         f"{sharing[0].email}; it gets the letter once, as {sharing[0].id}. Remove the extra "
         f"id from the letter's to: or give it its own address"
         for sharing in by_mailbox.values()
