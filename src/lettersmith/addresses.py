@@ -54,6 +54,11 @@ def mailbox_key(address: str) -> str:
         addr_spec = parse_mailbox(address).addr_spec
     except MailboxError:
         addr_spec = address.strip()
+    return checked_key(addr_spec)
+
+
+def checked_key(addr_spec: str) -> str:
+    """``mailbox_key`` of an address ``parse_mailbox`` already gave (no second parse)."""
     local, _, domain = addr_spec.rpartition("@")
     return f"{local.casefold()}@{domain.lower().rstrip('.')}"
 

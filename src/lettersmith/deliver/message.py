@@ -19,7 +19,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from lettersmith.addresses import LINE_BREAKS, MailboxError, mailbox_key, parse_mailbox
+from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
 from lettersmith.compose import markdown
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
@@ -184,7 +184,7 @@ def build_message(
         rcpt_to=rcpt_to,
         data=data,
         revision=revision,
-        mailbox=mailbox_key(to.addr_spec),
+        mailbox=checked_key(to.addr_spec),
         letter_date=letter.date.isoformat(),
     )
 
