@@ -234,3 +234,17 @@ def test_to_selects_recipients_and_never_changes_the_letter(tmp_path):
     assert some.selected == ("b",)
     assert [a.id for a in some.letters[0].addressees] == ["a", "b", "c"]
     assert some.revision == whole.revision
+
+
+def test_renaming_a_recipient_id_keeps_every_revision(tmp_path):
+    root = write_files(tmp_path, MINIMAL)
+    before = resolve(load(root), "brev", sent_date=lambda *_: None)
+    for name, old, new in [
+        ("recipients.yaml", "\nc:", "\ncasa:"),
+        ("letters/brev.yaml", ", c]", ", casa]"),
+    ]:
+        path = root / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    after = resolve(load(root), "brev", sent_date=lambda *_: None)
+    assert after.revision == before.revision
+    assert after.revision_for("casa") == before.revision_for("c")

@@ -232,9 +232,8 @@ def resolve(
         origins=origins,
         shadowed=shadowed,
         letter_revisions=letter_revisions,
-        revision=_digest(
-            {"mode": spec.mode, "letters": sorted(letter_revisions.items())},
-        ),
+        # Without the letters' file names: in each mode they are recipient ids.
+        revision=_digest({"mode": spec.mode, "letters": sorted(letter_revisions.values())}),
     )
 
 
