@@ -181,3 +181,12 @@ def test_ctrl_c_stops_a_parallel_build_without_building_the_rest(tmp_path):
     written = [p for p in folder.iterdir() if p.suffix in (".pdf", ".docx")]
     assert 1 <= len(written) < 12, "the files not yet started are dropped"
     assert not list(folder.glob("*.part")), "no half-written file"
+
+
+def test_to_never_readdresses_a_joint_letter(tmp_path):
+    root = copy_example(tmp_path)
+    result = run(root, "build", "menneskehandel-2024", "--format", "pdf", "--to", "hod")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(root / "out" / "menneskehandel-2024" / "menneskehandel-2024.pdf")
+    for minister in ("Jonas Gahr Støre", "Jan Kristian Vestre", "Emilie Enger Mehl"):
+        assert minister in text, "a joint letter built with --to is still addressed to all"

@@ -293,7 +293,8 @@ def _usable(path: Path) -> Iterator[None]:
         raise DeliveryError(
             f"{path}: the send journal cannot be used ({error}). It is what keeps a ministry from "
             "getting a letter twice, so nothing is sent without it: if the file is damaged, "
-            "restore it from a backup; do not delete it"
+            "restore it from a backup, or from the copies of the sent messages with "
+            "`lettersmith journal rebuild` (it keeps the damaged file); do not delete it"
         ) from None
 
 
