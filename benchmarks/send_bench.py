@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lettersmith.compose import letter as compose  # noqa: E402
+from lettersmith.compose.resolve import resolve  # noqa: E402
 from lettersmith.deliver import message as mail  # noqa: E402
 from lettersmith.deliver import send  # noqa: E402
 from lettersmith.deliver.journal import Journal  # noqa: E402
@@ -68,8 +68,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             ws = workspace.load(many_recipients(Path(folder), args.n))
-            spec = ws.letters[LETTER]
-            letters = compose.compose(ws, spec)
+            mailing = resolve(ws, LETTER)
+            letters = mailing.letters
             pdf = build.ensure_pdf(ws, letters[0])
             pdf_size = pdf.stat().st_size
             envelope = mail.Envelope.from_settings(ws.mail)
@@ -79,7 +79,13 @@ def main() -> None:
                 journal.lock()
                 planned = [
                     send.decide(
-                        mail.build_message(letter, letter.addressees[0], envelope, pdf),
+                        mail.build_message(
+                            letter,
+                            letter.addressees[0],
+                            envelope,
+                            pdf,
+                            revision=mailing.letter_revisions[letter.stem],
+                        ),
                         None,
                         resend=False,
                     )

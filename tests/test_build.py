@@ -1,6 +1,5 @@
 """`lettersmith build`: the whole pipeline, from the workspace's files to PDF and DOCX in out/."""
 
-import dataclasses
 import os
 import signal
 from pathlib import Path
@@ -9,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from lettersmith.cli import main
+from lettersmith.compose.resolve import resolve
 from lettersmith.load import workspace
 from lettersmith.render import build as building
 from readback import docx_text, in_order, pdf_text, reference_lines
@@ -166,10 +166,10 @@ def test_ctrl_c_stops_a_parallel_build_without_building_the_rest(tmp_path):
     people = "".join(f"p{i}: {{name: Person {i}, email: p{i}@example.no}}\n" for i in range(12))
     root = minimal(tmp_path)
     write_files(root, {"recipients.yaml": people})
-    write_files(root, {"letters/brev.yaml": "position: sak\nto: [p0]\nsignatory: leder\n"})
-    ws = workspace.load(root)
-    spec = dataclasses.replace(ws.letters["brev"], to=tuple(ws.recipients), mode="each")
-    jobs = building.plan(ws, [spec])
+    everyone = ", ".join(f"p{i}" for i in range(12))
+    brev = f"position: sak\nto: [{everyone}]\nmode: each\nsignatory: leder\n"
+    write_files(root, {"letters/brev.yaml": brev})
+    jobs = building.plan([resolve(workspace.load(root), "brev")])
     assert len(jobs) == 24
 
     def press_ctrl_c(outcome):  # as the terminal does, once the first file is done
@@ -181,3 +181,12 @@ def test_ctrl_c_stops_a_parallel_build_without_building_the_rest(tmp_path):
     written = [p for p in folder.iterdir() if p.suffix in (".pdf", ".docx")]
     assert 1 <= len(written) < 12, "the files not yet started are dropped"
     assert not list(folder.glob("*.part")), "no half-written file"
+
+
+def test_to_never_readdresses_a_joint_letter(tmp_path):
+    root = copy_example(tmp_path)
+    result = run(root, "build", "menneskehandel-2024", "--format", "pdf", "--to", "hod")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(root / "out" / "menneskehandel-2024" / "menneskehandel-2024.pdf")
+    for minister in ("Jonas Gahr Støre", "Jan Kristian Vestre", "Emilie Enger Mehl"):
+        assert minister in text, "a joint letter built with --to is still addressed to all"

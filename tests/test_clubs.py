@@ -7,8 +7,7 @@ from click.testing import CliRunner
 
 from lettersmith.cli import main
 from lettersmith.compose.diff import DiffLine, letter_diff, word_diff
-from lettersmith.compose.letter import compose
-from lettersmith.load.clubs import club_view
+from lettersmith.compose.resolve import resolve
 from lettersmith.load.workspace import load
 from readback import docx_text, in_order, normalise, pdf_text
 from workspaces import copy_example
@@ -70,8 +69,8 @@ def test_the_union_letter_is_not_touched_by_the_club(built):
 def test_the_clubs_logo_wins_over_the_unions(tmp_path):
     root = copy_example(tmp_path)
     ws = load(root)
-    union = compose(ws, ws.letters[LETTER])[0]
-    club = compose(club_view(ws, "bergen"), ws.letters[LETTER])[0]
+    union = resolve(ws, LETTER).letters[0]
+    club = resolve(ws, LETTER, club="bergen").letters[0]
     assert union.sender.logo == root / "assets" / "logo.svg"
     assert club.sender.logo == root / "clubs" / "bergen" / "assets" / "logo.svg"
 
@@ -136,7 +135,7 @@ def test_diff_of_a_club_that_changes_nothing_says_so(tmp_path):
     root = copy_example(tmp_path)
     (root / "clubs" / "bergen.yaml").write_text("name: Soroptimist International Norgesunionen\n")
     ws = load(root)
-    lines = letter_diff(ws, club_view(ws, "bergen"), LETTER)
+    lines = letter_diff(resolve(ws, LETTER), resolve(ws, LETTER, club="bergen"))
     assert [line.render(color=False) for line in lines] == [
         "no changes: the club sends the union's letter as it is"
     ]

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from lettersmith.compose.letter import compose, return_address
+from lettersmith.compose.letter import return_address
+from lettersmith.compose.resolve import resolve
 from lettersmith.errors import WorkspaceError
 from lettersmith.load.workspace import load
 from lettersmith.model import Heading, ListBlock, Paragraph
@@ -13,7 +14,7 @@ from workspaces import minimal
 
 def test_each_mode_makes_one_letter_per_recipient_naming_only_that_recipient(tmp_path):
     ws = load(minimal(tmp_path))
-    letters = compose(ws, ws.letters["brev"])
+    letters = resolve(ws, "brev").letters
     assert [letter.stem for letter in letters] == ["a", "b", "c"]
     assert [letter.addressees[0].lines for letter in letters] == [
         ("Kunnskapsminister Anne Alfa", "postmottak@a.example.no"),
@@ -26,7 +27,7 @@ def test_each_mode_makes_one_letter_per_recipient_naming_only_that_recipient(tmp
 def test_joint_mode_addresses_everyone_in_one_letter(tmp_path):
     brev = "position: sak\nto: [a, b]\nmode: joint\nsignatory: leder\n"
     ws = load(minimal(tmp_path, {"letters/brev.yaml": brev}))
-    [letter] = compose(ws, ws.letters["brev"], today=dt.date(2025, 1, 2))
+    [letter] = resolve(ws, "brev", today=dt.date(2025, 1, 2)).letters
     assert letter.stem == "brev"
     assert [a.id for a in letter.addressees] == ["a", "b"]
     assert letter.date_line == "Oslo, 02.01.2025"
@@ -34,11 +35,11 @@ def test_joint_mode_addresses_everyone_in_one_letter(tmp_path):
 
 def test_to_selector_narrows_the_recipients_and_refuses_one_that_matches_none(tmp_path):
     ws = load(minimal(tmp_path))
-    assert [letter.stem for letter in compose(ws, ws.letters["brev"], ["tag:dep"])] == ["a", "b"]
+    assert resolve(ws, "brev", selectors=["tag:dep"]).selected == ("a", "b")
     brev = "position: sak\nto: [a]\nsignatory: leder\n"
     ws = load(minimal(tmp_path / "other", {"letters/brev.yaml": brev}))
     with pytest.raises(WorkspaceError, match="matches none of its recipients"):
-        compose(ws, ws.letters["brev"], ["b"])
+        resolve(ws, "brev", selectors=["b"])
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,7 @@ def test_fixed_phrases_and_dates_follow_the_language(tmp_path, language, closing
     text = (root / "lettersmith.yaml").read_text().replace("language: nb", f"language: {language}")
     (root / "lettersmith.yaml").write_text(text)
     ws = load(root)
-    letter = compose(ws, ws.letters["brev"])[0]
+    letter = resolve(ws, "brev").letters[0]
     assert letter.closing == closing
     assert letter.date_line == date_line
     assert intro in letter.intro
@@ -66,7 +67,7 @@ def test_a_recipients_language_wins_in_each_mode(tmp_path):
     register = register.replace("  tags: [dep]\nb:", "  tags: [dep]\n  language: en\nb:", 1)
     (tmp_path / "recipients.yaml").write_text(register)
     ws = load(tmp_path)
-    closings = [letter.closing for letter in compose(ws, ws.letters["brev"])]
+    closings = [letter.closing for letter in resolve(ws, "brev").letters]
     assert closings == ["Kind regards", "Vennlig hilsen", "Vennlig hilsen"]
 
 
@@ -74,7 +75,7 @@ def test_body_markdown_becomes_blocks(tmp_path):
     body = "---\ntitle: T\nadopted_by: Årsmøtet\nadopted_on: 2025-03-01\n---\n"
     body += "Første & <andre> *kursiv*\n\n## Tiltak\n\n- en\n- to\n"
     ws = load(minimal(tmp_path, {"positions/sak.md": body}))
-    blocks = compose(ws, ws.letters["brev"])[0].body
+    blocks = resolve(ws, "brev").letters[0].body
     assert [type(block) for block in blocks] == [Paragraph, Heading, ListBlock]
     assert blocks[0].spans[0].text == "Første & <andre> "
     assert blocks[0].spans[1].italic
@@ -93,7 +94,7 @@ def test_a_letter_without_cover_note_gets_one_in_its_language(tmp_path, language
     text = (root / "lettersmith.yaml").read_text().replace("language: nb", f"language: {language}")
     (root / "lettersmith.yaml").write_text(text)
     ws = load(root)
-    note = compose(ws, ws.letters["brev"])[0].cover_note
+    note = resolve(ws, "brev").letters[0].cover_note
     assert note[0].spans[0].text == expected
     assert "Kari Nordmann" in "".join(span.text for span in note[-1].spans)
 

@@ -132,7 +132,7 @@ def test_refusals_name_the_field(tmp_path, pdf):
         build(injected_name, pdf)
     two = make_letter(tmp_path, addressees=(Addressee("jd", ("x",), "Doe, John <j@jd.no>", ""),))
     with pytest.raises(
-        RefusedHeader, match=r"^recipient jd: 'Doe, John <j@jd.no>' must be exactly"
+        RefusedHeader, match=r"^recipient jd: 'Doe, John <j@jd.no>' must hold exactly"
     ):
         build(two, pdf)
     with pytest.raises(RefusedHeader, match=r"^mail.bcc: "):

@@ -80,7 +80,7 @@ def test_fields_written_in_the_entry_win_and_check_shows_the_other_name(tmp_path
     result = cli(root, "check")
     assert result.exit_code == 0, result.output
     assert (
-        f"warning: recipients.yaml:1: hod.name: 'Kari Helseminister' is not the register's "
+        f"recipients.yaml:1: warning: hod.name: 'Kari Helseminister' is not the register's "
         f"holder of no/hod, '{HOD.holder}' (since {HOD.since}, verified {HOD.verified})"
     ) in result.output
     assert cli(root, "build", "brev", "--format", "pdf").exit_code == 0
@@ -112,7 +112,7 @@ def test_a_stale_name_warns_with_its_date_and_a_checked_one_does_not(tmp_path):
     assert result.exit_code == 0, result.output
     stale = [line for line in result.output.splitlines() if "last verified" in line]
     assert stale == [
-        "warning: recipients.yaml:1: hod: 'Kari Helseminister' was last verified 2024-09-01, "
+        "recipients.yaml:1: warning: hod: 'Kari Helseminister' was last verified 2024-09-01, "
         "190 days before letter brev's date 2025-03-10; check on the ministry's page "
         "(regjeringen.no) that Kari Helseminister still holds the office (no/hod) and the "
         "address is right, then set verified: to the day you checked"

@@ -6,11 +6,13 @@ tracebacks only under --debug.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -21,6 +23,9 @@ from rich.table import Table
 from lettersmith import __version__
 from lettersmith.errors import LettersmithError
 from lettersmith.model import DEFAULT_PDF_VARIANT, Workspace
+
+if TYPE_CHECKING:
+    from lettersmith.compose.resolve import Mailing, Overrides
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -48,6 +53,20 @@ class Context:
             if club is not None:
                 self._loaded[club] = clubs.club_view(self._loaded[None], club)
         return self._loaded[club]
+
+    def mailing(
+        self,
+        letter: str,
+        club: str | None = None,
+        selectors: tuple[str, ...] = (),
+        overrides: Overrides | None = None,
+    ) -> Mailing:
+        """LETTER resolved for CLUB and the command line: what every command works on."""
+        from lettersmith.compose.resolve import resolve
+
+        return resolve(
+            self.workspace(), letter, club=club, overrides=overrides, selectors=selectors
+        )
 
 
 class LettersmithGroup(click.Group):
@@ -89,8 +108,46 @@ def with_to(function: Callable) -> Callable:
         "selectors",
         metavar="SELECTOR",
         multiple=True,
-        help="Only these recipients: a recipient id or tag:NAME. Repeat for more.",
+        help="Only these of the letter's recipients: a recipient id or tag:NAME. Repeat for "
+        "more. It never changes the letter: a joint letter stays addressed to all.",
     )(function)
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
+
+
+def with_overrides(function: Callable) -> Callable:
+    """--date, --place, --signatory, --language: the top of the override order."""
+    options = [
+        click.option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            callback=_date,
+            help="The date on the letter, over the letter file's and the first send's.",
+        ),
+        click.option("--place", metavar="PLACE", help="The place on the date line."),
+        click.option("--signatory", metavar="ID", help="Who signs: an id under signatories:."),
+        click.option(
+            "--language",
+            type=click.Choice(["nb", "nn", "en"]),
+            help="The letter's language, also over a recipient's own.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def overrides_from(date, place, signatory, language) -> Overrides:
+    from lettersmith.compose.resolve import Overrides
+
+    return Overrides(date=date, place=place, signatory=signatory, language=language)
 
 
 @click.group(cls=LettersmithGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,7 +223,7 @@ def check(obj: Context) -> None:
     summary = check_workspace(obj.root())
     ws = summary.workspace
     for warning in summary.warnings:
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        err.print(warning, markup=False, soft_wrap=True)
     out.print(
         f"{ws.root}: ok: {len(ws.positions)} positions, {len(ws.letters)} letters, "
         f"{len(ws.recipients)} recipients, {len(ws.clubs)} clubs.",
@@ -194,6 +251,7 @@ def check(obj: Context) -> None:
     help="Letters rendered at once. Default: the number of cores.",
 )
 @click.option("--force", is_flag=True, help="Rebuild even the files that are up to date.")
+@with_overrides
 @click.option(
     "--pdf-variant",
     type=click.Choice(["pdf/a-3b", "pdf/a-2b", "plain"]),
@@ -202,7 +260,20 @@ def check(obj: Context) -> None:
     help="Archival PDF/A for Noark archives, or a plain PDF.",
 )
 @click.pass_obj
-def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> None:
+def build(
+    obj,
+    letters,
+    club,
+    formats,
+    selectors,
+    jobs,
+    force,
+    date,
+    place,
+    signatory,
+    language,
+    pdf_variant,
+) -> None:
     """Render letters (default: all) as PDF and DOCX into out/.
 
     LETTER is a letter id (the file name in letters/ without .yaml) or a path to the file.
@@ -216,7 +287,6 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
       lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
       lettersmith build menneskehandel-2024 --club bergen
     """
-    from lettersmith.load import workspace
     from lettersmith.render import build as building
 
     wanted = [part.strip() for part in formats.split(",") if part.strip()]
@@ -226,9 +296,12 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
             f"{formats!r}: choose pdf, docx or pdf,docx", param_hint="--format"
         )
     ws = obj.workspace(club)
-    specs = [workspace.find_letter(ws, arg) for arg in letters] or list(ws.letters.values())
+    overrides = overrides_from(date, place, signatory, language)
+    mailings = [
+        obj.mailing(name, club, selectors, overrides) for name in letters or list(ws.letters)
+    ]
     variant = None if pdf_variant == "plain" else pdf_variant
-    jobs_list = building.plan(ws, specs, formats=wanted, selectors=selectors, pdf_variant=variant)
+    jobs_list = building.plan(mailings, formats=wanted, pdf_variant=variant)
     with progress_bar() as bar:
         task = bar.add_task("Building", total=len(jobs_list))
         outcomes = building.build(
@@ -241,7 +314,7 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
             out.print(f"wrote {outcome.path.relative_to(ws.root)}", markup=False)
     out.print(f"{built} written, {len(outcomes) - built - len(failed)} up to date.", markup=False)
     if failed:
-        raise LettersmithError("\n".join(outcome.error for outcome in failed))
+        raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
 
 
 @main.command()
@@ -251,8 +324,11 @@ def build(obj, letters, club, formats, selectors, jobs, force, pdf_variant) -> N
 @click.option("--dry-run", is_flag=True, help="Write the messages as .eml files; send nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending.")
 @click.option("--resend", is_flag=True, help="Send again to recipients that already have it.")
+@with_overrides
 @click.pass_obj
-def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
+def send(
+    obj, letter, club, selectors, dry_run, yes, resend, date, place, signatory, language
+) -> None:
     """Email the letter to its recipients, one message each, with the PDF attached.
 
     Shows what it is about to send and asks first (unless --yes). The send journal in
@@ -268,14 +344,15 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
     """
     from lettersmith.deliver import send as sending
     from lettersmith.deliver import tables
-    from lettersmith.load import workspace
 
     ws = obj.workspace(club)
-    spec = workspace.find_letter(ws, letter)
     if not dry_run:
         sending.smtp_settings(ws)  # refuse unusable settings before building anything
-    with sending.open_journal(ws, sending=not dry_run) as journal:
-        planned = sending.plan(ws, spec, journal, selectors, resend=resend)
+    with sending.open_journal(ws, sending=not dry_run, planning=True) as journal:
+        mailing = obj.mailing(
+            letter, club, selectors, overrides_from(date, place, signatory, language)
+        )
+        planned = sending.plan(mailing, journal, resend=resend)
         out.print(tables.plan_table(planned, ws.mail.bcc if ws.mail else None))
         todo = sum(item.send for item in planned)
         if dry_run:
@@ -312,8 +389,9 @@ def send(obj, letter, club, selectors, dry_run, yes, resend) -> None:
     help="After checking with the recipient that a message whose outcome is unknown did "
     "arrive: record it as sent, so later runs stop asking. Repeat for more.",
 )
+@with_to
 @click.pass_obj
-def status(obj, letter, club, arrived) -> None:
+def status(obj, letter, club, arrived, selectors) -> None:
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
@@ -326,15 +404,14 @@ def status(obj, letter, club, arrived) -> None:
     """
     from lettersmith.deliver import send as sending
     from lettersmith.deliver import tables
-    from lettersmith.load import workspace
 
     ws = obj.workspace(club)
-    spec = workspace.find_letter(ws, letter)
-    with sending.open_journal(ws, sending=False) as journal:
+    with sending.open_journal(ws, sending=False, planning=True) as journal:
         if arrived:
-            sending.mark_arrived(ws, spec, journal, arrived)
-        rows = sending.status(ws, spec, journal)
-    out.print(tables.status_table(spec.id, ws.club, rows))
+            sending.mark_arrived(ws, obj.mailing(letter, club).spec, journal, arrived)
+        mailing = obj.mailing(letter, club, selectors)
+        rows = sending.status(mailing, journal)
+    out.print(tables.status_table(mailing.letter_id, ws.club, rows))
 
 
 class ListingGroup(LettersmithGroup):
@@ -564,9 +641,7 @@ def diff(obj: Context, letter: str, club: str) -> None:
     """
     from lettersmith.compose import diff as diffing
 
-    union = obj.workspace()
-    local = obj.workspace(club)
-    lines = diffing.letter_diff(union, local, letter)
+    lines = diffing.letter_diff(obj.mailing(letter), obj.mailing(letter, club))
     color = out.is_terminal and "NO_COLOR" not in os.environ
     for line in lines:
         out.print(line.render(color=color), markup=False, highlight=False, soft_wrap=True)
@@ -583,25 +658,64 @@ def diff(obj: Context, letter: str, club: str) -> None:
     show_default=True,
     help="Resolution of the images, in dots per inch.",
 )
+@with_overrides
 @click.pass_obj
-def preview(obj, letter, club, selectors, dpi) -> None:
+def preview(obj, letter, club, selectors, dpi, date, place, signatory, language) -> None:
     """PNG images of the letter's pages, in out/LETTER/preview/.
 
     A club's go to out/clubs/CLUB/LETTER/preview/. Builds the PDF first if it is missing or
     out of date.
     """
-    from lettersmith.compose import letter as compose
-    from lettersmith.load import workspace
     from lettersmith.render import build as building
     from lettersmith.render import preview as previewing
 
-    ws = obj.workspace(club)
-    spec = workspace.find_letter(ws, letter)
-    target = building.letter_dir(ws, spec.id) / "preview"
-    for composed in compose.compose(ws, spec, selectors):
+    mailing = obj.mailing(letter, club, selectors, overrides_from(date, place, signatory, language))
+    ws = mailing.workspace
+    target = building.letter_dir(ws, mailing.letter_id) / "preview"
+    for composed in mailing.selected_letters:
         pdf = building.ensure_pdf(ws, composed)
         for png in previewing.render_pngs(pdf, target, dpi=dpi):
             out.print(f"wrote {png.relative_to(ws.root)}", markup=False)
+
+
+@main.group()
+def journal() -> None:
+    """The send journal in .lettersmith/ (who has been sent what)."""
+
+
+@journal.command("rebuild")
+@click.pass_obj
+def journal_rebuild(obj: Context) -> None:
+    """Restore the journal's rows from the copies in .lettersmith/sent/.
+
+    Use it when the journal (.lettersmith/journal.sqlite) was deleted, emptied or damaged:
+    `send` refuses to run then, because it could send letters a second time. Rows the
+    journal still has are kept; a damaged journal is renamed, not deleted. Restored
+    messages count as sent.
+
+    \b
+    Example:
+      lettersmith journal rebuild
+    """
+    from lettersmith.deliver import rebuild
+
+    root = obj.root()
+    result = rebuild.rebuild(root / ".lettersmith")
+    if result.moved_aside is not None:
+        out.print(f"The damaged journal was kept as {result.moved_aside}.", markup=False)
+    for entry in result.restored:
+        where = f" (club {entry.club})" if entry.club else ""
+        out.print(
+            f"restored {entry.letter}{where} -> {entry.recipient} <{entry.address}>, "
+            f"letter dated {entry.letter_date or 'unknown'}",
+            markup=False,
+        )
+    for reason in result.skipped:
+        err.print(reason, markup=False)
+    out.print(
+        f"{len(result.restored)} row(s) restored, {result.kept} already in the journal.",
+        markup=False,
+    )
 
 
 def progress_bar() -> Progress:

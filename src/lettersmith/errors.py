@@ -44,8 +44,12 @@ class DeliveryError(LettersmithError):
 
 
 def relative(path: Path, root: Path) -> str:
-    """A path as the user would type it from the workspace root."""
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+    """A path as the user would type it from the workspace root (as given when outside it)."""
+    for candidate, base in ((path, root), (path, None)):
+        try:
+            if base is None:  # through symlinks: /tmp/x may be /private/tmp/x on macOS
+                candidate, base = path.resolve(), root.resolve()
+            return str(candidate.relative_to(base))
+        except (ValueError, OSError, RuntimeError):
+            continue
+    return str(path)

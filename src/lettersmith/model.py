@@ -121,6 +121,7 @@ class LetterSpec:
     mode: Mode = "joint"
     date: dt.date | None = None
     place: str | None = None
+    language: Language | None = None
     subject: str | None = None
     email: str | None = None  # cover note, Markdown
     attachments: tuple[Path, ...] = ()  # resolved, absolute

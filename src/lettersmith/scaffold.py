@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from lettersmith.errors import LettersmithError
+from lettersmith.load.yamlfile import invalid_id, is_id
 
 DATA = Path(__file__).parent / "data"
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def new_workspace(directory: Path) -> list[Path]:
@@ -33,11 +32,8 @@ def new_workspace(directory: Path) -> list[Path]:
 
 def add_club(root: Path, club_id: str) -> Path:
     """Write a commented ``clubs/<club_id>.yaml`` into the workspace at ``root``."""
-    if not _ID.match(club_id):
-        raise LettersmithError(
-            f"{club_id!r}: a club id uses lowercase letters, digits and -, "
-            "starting with a letter or digit (for example: bergen)"
-        )
+    if not is_id(club_id):
+        raise LettersmithError(f"{invalid_id(club_id)} (for example: bergen)")
     target = root / "clubs" / f"{club_id}.yaml"
     if target.exists():
         raise LettersmithError(f"clubs/{club_id}.yaml: the club exists already; edit that file")

@@ -6,15 +6,13 @@ Compares the two composed letters field by field; changed text is shown word by 
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lettersmith.compose import markdown
-from lettersmith.compose.letter import compose
-from lettersmith.load import workspace
-from lettersmith.model import ComposedLetter, Workspace
+from lettersmith.compose.resolve import Mailing
+from lettersmith.model import ComposedLetter
 
 _STYLE = {"del": ("\x1b[31;9m", "[-", "-]"), "ins": ("\x1b[32m", "{+", "+}")}
 _RESET = "\x1b[0m"
@@ -37,21 +35,17 @@ class DiffLine:
         return f"{self.label}: {''.join(parts)}"
 
 
-def letter_diff(union: Workspace, club: Workspace, letter: str) -> list[DiffLine]:
-    """Every difference between the union's and the club's composed ``letter``.
+def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
+    """Every difference between the union's and the club's mailing of one letter.
 
     In ``each`` mode a field is compared over all of a side's letters, so recipients in
     other languages show as "nb (Vennlig hilsen) / en (Kind regards)".
     """
-    today = dt.date.today()
-    union_spec = workspace.find_letter(union, letter)
-    club_spec = workspace.find_letter(club, letter)
-    ours = compose(union, union_spec, today=today)
-    theirs = compose(club, club_spec, today=today)
+    ours, theirs = list(union.letters), list(club.letters)
     result = [
         DiffLine(label, word_diff(old, new))
         for label, old, new in [
-            ("mode", union_spec.mode, club_spec.mode),
+            ("mode", union.mode, club.mode),
             *((label, _each(ours, field), _each(theirs, field)) for label, field in _FIELDS),
         ]
         if old != new
@@ -63,6 +57,8 @@ def letter_diff(union: Workspace, club: Workspace, letter: str) -> list[DiffLine
     for key, text in after.items():
         if key not in before:
             result.append(DiffLine("addressee added", (("ins", text),)))
+    for note in club.shadowed:
+        result.append(DiffLine("not used", (("same", note),)))
     for block in theirs[0].appended:
         text = markdown.plain_text([block])
         result.append(DiffLine("appended paragraph", (("ins", text),)))

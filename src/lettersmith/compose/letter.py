@@ -10,8 +10,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from lettersmith.compose import i18n, markdown
-from lettersmith.errors import Problem, WorkspaceError
-from lettersmith.load.workspace import select_recipients
 from lettersmith.model import (
     Addressee,
     ComposedLetter,
@@ -19,6 +17,7 @@ from lettersmith.model import (
     LetterSpec,
     Recipient,
     Sender,
+    Signatory,
     Signature,
     Workspace,
 )
@@ -27,48 +26,46 @@ from lettersmith.model import (
 def compose(
     ws: Workspace,
     spec: LetterSpec,
-    selectors: Sequence[str] = (),
+    recipients: Sequence[Recipient],
     *,
-    today: dt.date | None = None,
+    date: dt.date,
+    place: str,
+    language: Language,
+    signatory: Signatory,
+    recipient_language: bool = True,
 ) -> list[ComposedLetter]:
-    """The letters to make for ``spec``: one for all (joint) or one per recipient (each).
+    """The letters of a resolved mailing: one for all (joint) or one per recipient (each).
 
-    ``selectors`` (ids, ``tag:NAME``) narrow the letter's recipients, as ``--to`` does.
+    Called by ``resolve``, which decides every field first; ``recipient_language`` lets a
+    recipient's own language win in each mode.
     """
-    recipients = _recipients(ws, spec, selectors)
     if spec.mode == "joint":
-        return [_letter(ws, spec, recipients, stem=spec.id, language=ws.language, today=today)]
+        return [
+            _letter(
+                ws,
+                spec,
+                list(recipients),
+                stem=spec.id,
+                language=language,
+                date=date,
+                place=place,
+                signatory=signatory,
+            )
+        ]
     return [
         _letter(
             ws,
             spec,
             [recipient],
             stem=recipient.id,
-            language=recipient.language or ws.language,
+            language=(recipient.language if recipient_language else None) or language,
             salutation=recipient.salutation,
-            today=today,
+            date=date,
+            place=place,
+            signatory=signatory,
         )
         for recipient in recipients
     ]
-
-
-def _recipients(ws: Workspace, spec: LetterSpec, selectors: Sequence[str]) -> list[Recipient]:
-    recipients = select_recipients(ws, spec.to)
-    if not selectors:
-        return recipients
-    wanted = {recipient.id for recipient in select_recipients(ws, selectors)}
-    chosen = [recipient for recipient in recipients if recipient.id in wanted]
-    if not chosen:
-        where = spec.source.file if spec.source else f"letters/{spec.id}.yaml"
-        names = ", ".join(recipient.id for recipient in recipients)
-        raise WorkspaceError(
-            Problem(
-                where,
-                None,
-                f"--to {' '.join(selectors)} matches none of its recipients ({names})",
-            )
-        )
-    return chosen
 
 
 def _letter(
@@ -79,13 +76,12 @@ def _letter(
     stem: str,
     language: Language,
     salutation: str | None = None,
-    today: dt.date | None,
+    date: dt.date,
+    place: str,
+    signatory: Signatory,
 ) -> ComposedLetter:
     position = ws.positions[spec.position]
-    signatory = ws.signatories[spec.signatory]
     organisation = ws.organisation
-    date = spec.date or today or dt.date.today()
-    place = spec.place or ws.place or ""
     cover_note = spec.email or i18n.default_cover_note(
         organisation.name, position.title, signatory.name, language
     )

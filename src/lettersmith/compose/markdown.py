@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -16,7 +17,13 @@ from markdown_it.token import Token
 from lettersmith.model import Block, Heading, ListBlock, Paragraph, Span
 
 _PARSER = MarkdownIt("commonmark", {"html": False, "typographer": False})
-_LINK_SCHEMES = ("http://", "https://", "mailto:")
+# Links keep their target only for these schemes; anything else is printed as plain text.
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def link_allowed(href: str | None) -> bool:
+    """Whether a link may keep its target (no ``javascript:``, ``file:``, relative paths)."""
+    return bool(href) and urlsplit(href or "").scheme.lower() in LINK_SCHEMES
 
 
 @lru_cache(maxsize=256)
@@ -124,7 +131,7 @@ def _spans(children: list[Token]) -> tuple[Span, ...]:
             italic -= 1
         elif kind == "link_open":
             target = str(child.attrGet("href") or "")
-            href = target if target.startswith(_LINK_SCHEMES) else None
+            href = target if link_allowed(target) else None
         elif kind == "link_close":
             href = None
         elif kind == "image":

@@ -21,6 +21,7 @@ from typing import Literal
 from lettersmith.atomic import atomic_write
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
+from lettersmith.model import Workspace
 
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
 INTERRUPTED = "interrupted while the message was being transmitted: check whether it arrived"
@@ -39,9 +40,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated_at      TEXT NOT NULL,
     reply           TEXT,
     copy            TEXT,           -- the message as transmitted, relative to .lettersmith/
+    revision        TEXT NOT NULL DEFAULT '',  -- compose.resolve's hash of what was sent
+    mailbox         TEXT NOT NULL DEFAULT '',  -- the address in its one comparable form
+    letter_date     TEXT NOT NULL DEFAULT '',  -- the date printed on the letter, ISO
     PRIMARY KEY (letter, club, recipient)
 )
 """
+# Columns added after the first version, for journals written by it.
+_ADDED_COLUMNS = ("revision", "mailbox", "letter_date")
+# A message in one of these states reached, or may have reached, the recipient's mailbox.
+REACHED = ("sent", "sending", "unknown")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class Entry:
     updated_at: str
     reply: str | None
     copy: str | None
+    revision: str = ""
+    mailbox: str = ""
+    letter_date: str = ""
 
 
 class Journal:
@@ -78,6 +89,12 @@ class Journal:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute(_SCHEMA)
+                have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+                for column in _ADDED_COLUMNS:
+                    if column not in have:
+                        db.execute(
+                            f"ALTER TABLE deliveries ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                        )
             except sqlite3.Error:
                 db.close()
                 raise
@@ -146,6 +163,19 @@ class Journal:
     def entries(self, letter: str, club: str | None) -> list[Entry]:
         return self._select("letter = ? AND club = ? ORDER BY rowid", (letter, club or ""))
 
+    def reached(self, letter: str, club: str | None, mailbox: str) -> Entry | None:
+        """A message of this mailing that reached (or may have reached) ``mailbox``, any id."""
+        found = self._select(
+            "letter = ? AND club = ? AND mailbox = ? AND state IN ('sent', 'sending', 'unknown') "
+            "ORDER BY attempted_at",
+            (letter, club or "", mailbox),
+        )
+        return found[0] if found else None
+
+    def is_empty(self) -> bool:
+        with _usable(self.state_dir / "journal.sqlite"):
+            return self._db.execute("SELECT 1 FROM deliveries LIMIT 1").fetchone() is None
+
     # ----------------------------------------------------------------- writing
 
     def record_sending(self, out: Outgoing) -> None:
@@ -179,8 +209,12 @@ class Journal:
     ) -> None:
         with self._transaction():
             self._db.execute(
-                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO deliveries (letter, club, recipient, address, message_id, "
+                "attachment_hash, state, attempted_at, updated_at, reply, copy, revision, "
+                "mailbox, letter_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (letter, club, recipient) DO UPDATE SET address = excluded.address, "
+                "revision = excluded.revision, mailbox = excluded.mailbox, "
+                "letter_date = excluded.letter_date, "
                 "message_id = excluded.message_id, attachment_hash = excluded.attachment_hash, "
                 "state = excluded.state, updated_at = excluded.updated_at, "
                 "reply = excluded.reply, "
@@ -199,8 +233,37 @@ class Journal:
                     now,
                     reply,
                     copy,
+                    out.revision,
+                    out.mailbox,
+                    out.letter_date,
                 ),
             )
+
+    def restore(self, entry: Entry) -> bool:
+        """Put back a row rebuilt from a copy, unless the journal has one for that key."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO deliveries (letter, club, recipient, address, message_id, "
+                "attachment_hash, state, attempted_at, updated_at, reply, copy, revision, "
+                "mailbox, letter_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.letter,
+                    entry.club or "",
+                    entry.recipient,
+                    entry.address,
+                    entry.message_id,
+                    entry.attachment_hash,
+                    entry.state,
+                    entry.attempted_at,
+                    entry.updated_at,
+                    entry.reply,
+                    entry.copy,
+                    entry.revision,
+                    entry.mailbox,
+                    entry.letter_date,
+                ),
+            )
+        return cursor.rowcount == 1
 
     # ----------------------------------------------------------------- helpers
 
@@ -230,9 +293,35 @@ def _usable(path: Path) -> Iterator[None]:
         raise DeliveryError(
             f"{path}: the send journal cannot be used ({error}). It is what keeps a ministry from "
             "getting a letter twice, so nothing is sent without it: if the file is damaged, "
-            "restore it from a backup; do not delete it"
+            "restore it from a backup, or from the copies of the sent messages with "
+            "`lettersmith journal rebuild` (it keeps the damaged file); do not delete it"
         ) from None
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def first_sent_date(ws: Workspace, letter: str, club: str | None) -> dt.date | None:
+    """The date printed on the first message of a mailing that reached a mailbox, if any.
+
+    Read-only: building or previewing never creates or changes the journal.
+    """
+    path = ws.state_dir / "journal.sqlite"
+    if not path.is_file():
+        return None
+    with _usable(path):
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+            if "letter_date" not in have:
+                return None
+            row = db.execute(
+                "SELECT letter_date FROM deliveries WHERE letter = ? AND club = ? "
+                "AND letter_date != '' AND state IN ('sent', 'sending', 'unknown') "
+                "ORDER BY attempted_at, rowid LIMIT 1",
+                (letter, club or ""),
+            ).fetchone()
+        finally:
+            db.close()
+    return dt.date.fromisoformat(row[0]) if row else None

@@ -17,9 +17,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
 from markupsafe import escape
 
+from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
 from lettersmith.compose import markdown
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
@@ -66,6 +66,19 @@ class Outgoing:
     mail_from: str
     rcpt_to: tuple[str, ...]  # the recipient, then the archive copy if any
     data: bytes
+    revision: str = ""  # compose.resolve's hash of what this recipient receives
+    mailbox: str = ""  # the address in its comparable form (addresses.mailbox_key)
+    letter_date: str = ""  # the date printed on the letter, ISO
+
+
+# Headers of our own, so that `journal rebuild` can restore a row from a copy of the message.
+TRACE_HEADERS = {
+    "letter": "X-Lettersmith-Letter",
+    "club": "X-Lettersmith-Club",
+    "recipient": "X-Lettersmith-Recipient",
+    "revision": "X-Lettersmith-Revision",
+    "letter_date": "X-Lettersmith-Date",
+}
 
 
 def mailbox(value: str, field: str, display_name: str | None = None) -> Address:
@@ -73,29 +86,18 @@ def mailbox(value: str, field: str, display_name: str | None = None) -> Address:
 
     ``display_name`` replaces the one written in ``value`` (the register keeps names apart).
     """
-    check_header(value, field)
-    header = policy.SMTP.header_factory("To", value)
-    found = header.addresses
-    if len(found) != 1 or header.defects:
-        raise RefusedHeader(
-            field, f"{field}: {value!r} must be exactly one address, like name@example.org"
-        )
     try:
-        checked = validate_email(found[0].addr_spec, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise RefusedHeader(field, f"{field}: {value!r} is not a valid address: {error}") from None
-    if checked.ascii_email is None:
-        raise RefusedHeader(
-            field, f"{field}: {value!r}: a non-ASCII name before the @ cannot be sent (no SMTPUTF8)"
-        )
-    name = found[0].display_name if display_name is None else display_name
+        found = parse_mailbox(value)
+    except MailboxError as error:
+        raise RefusedHeader(field, f"{field}: {value!r} {error}") from None
+    name = found.display_name if display_name is None else display_name
     check_header(name, field)
-    return Address(display_name=name, addr_spec=checked.ascii_email)
+    return Address(display_name=name, addr_spec=found.addr_spec)
 
 
 def check_header(value: str, field: str) -> None:
     """Refuse a value that would start a new header line (header injection)."""
-    if any(char in value for char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+    if any(char in value for char in LINE_BREAKS):
         raise RefusedHeader(
             field, f"{field}: {value!r} contains a line break; write it on one line"
         )
@@ -111,7 +113,7 @@ def attachment_hash(files: Sequence[tuple[str, bytes]]) -> str:
 
 
 def message_id(letter: ComposedLetter, recipient_id: str, hashed: str, domain: str) -> str:
-    """The same Message-ID for the same letter, club, recipient and attachments, always.
+    """The same Message-ID for the same letter, club, recipient and revision, always.
 
     A message sent again after an interrupted run thus carries the id of the first attempt,
     so a receiving archive can tell it is the same message.
@@ -126,6 +128,7 @@ def build_message(
     envelope: Envelope,
     pdf: Path,
     *,
+    revision: str = "",
     now: dt.datetime | None = None,
 ) -> Outgoing:
     """The message carrying ``letter`` (its PDF and extra attachments) to one addressee."""
@@ -144,7 +147,19 @@ def build_message(
         msg["Reply-To"] = envelope.reply_to
     msg["Subject"] = letter.subject
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
-    msg["Message-ID"] = message_id(letter, addressee.id, hashed, domain)
+    # By revision, not by the PDF's bytes: a new renderer makes other bytes of the same letter.
+    # (A letter composed outside a mailing has no revision: then what is attached decides.)
+    msg["Message-ID"] = message_id(letter, addressee.id, revision or hashed, domain)
+    trace = {
+        "letter": letter.letter_id,
+        "club": letter.club_id or "",
+        "recipient": addressee.id,
+        "revision": revision,
+        "letter_date": letter.date.isoformat(),
+    }
+    for key, header in TRACE_HEADERS.items():
+        if trace[key]:
+            msg[header] = trace[key]
     note = letter.cover_note  # compose gives a default in the letter's language
     msg.set_content(markdown.plain_text(note) + "\n")
     msg.add_alternative(_html_document(note, letter.language), subtype="html")
@@ -168,6 +183,9 @@ def build_message(
         mail_from=envelope.sender.addr_spec,
         rcpt_to=rcpt_to,
         data=data,
+        revision=revision,
+        mailbox=checked_key(to.addr_spec),
+        letter_date=letter.date.isoformat(),
     )
 
 

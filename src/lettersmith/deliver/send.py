@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import atomic_write
-from lettersmith.compose import letter as compose
+from lettersmith.compose.resolve import Mailing
 from lettersmith.deliver import message as mail
-from lettersmith.deliver.journal import INTERRUPTED, Entry, Journal
+from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
+from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
-from lettersmith.load.workspace import select_recipients
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.render import build
 
@@ -34,7 +35,8 @@ class Planned:
     previous: Entry | None
     send: bool
     note: str  # why, in a few words, for the plan table
-    changed: bool = False  # sent before, but the attachments differ now
+    changed: bool = False  # sent before, but the letter's revision differs now
+    same_as: str | None = None  # another recipient of this run with the same mailbox
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,19 @@ class Report:
     def states(self) -> list[tuple[Planned, str]]:
         """Each recipient's state after this run; ``pending`` if the batch stopped before it."""
         attempted = {id(result.planned): result.outcome.state for result in self.results}
-        states = []
+        by_recipient: dict[str, str] = {}
+        states: list[tuple[Planned, str]] = []
         for item in self.planned:
+            state: str
             if id(item) in attempted:
                 state = attempted[id(item)]
+            elif item.same_as is not None:  # shares its twin's message, so its state too
+                state = by_recipient.get(item.same_as, "pending")
             elif item.send or item.previous is None:
                 state = "pending"
             else:
                 state = item.previous.state
+            by_recipient[item.out.recipient_id] = state
             states.append((item, state))
         return states
 
@@ -104,10 +111,8 @@ class Report:
 
 
 def plan(
-    ws: Workspace,
-    spec: LetterSpec,
+    mailing: Mailing,
     journal: Journal,
-    selectors: Sequence[str] = (),
     *,
     resend: bool = False,
     now: dt.datetime | None = None,
@@ -115,23 +120,33 @@ def plan(
     """Every selected recipient's message, checked and built (PDFs too), and whether to send it.
 
     Every bad address or header is reported at once, before any PDF is built or any
-    connection is opened.
+    connection is opened. A mailbox gets the mailing once: a second id with the same
+    mailbox rides along with the first, and an id renamed since the mailing reached its
+    mailbox counts as already sent.
     """
     # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
     # all its addressees, so `--resend --to ID` sends the very letter the others received.
-    letters = compose.compose(ws, spec)
-    chosen = {a.id for letter in letters for a in letter.addressees}
-    if selectors:
-        chosen = {a.id for one in compose.compose(ws, spec, selectors) for a in one.addressees}
-        letters = [one for one in letters if any(a.id in chosen for a in one.addressees)]
-    envelope = _check_all(ws, spec, letters)
+    ws = mailing.workspace
+    letters = list(mailing.selected_letters)
+    envelope = _check_all(mailing, letters)
+    chosen = set(mailing.selected)
+    first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
     for letter, pdf in zip(letters, build.ensure_pdfs(ws, letters), strict=True):
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
-            out = mail.build_message(letter, addressee, envelope, pdf, now=now)
+            revision = mailing.revision_for(addressee.id)
+            out = mail.build_message(letter, addressee, envelope, pdf, revision=revision, now=now)
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
+            if (twin := first_with.get(out.mailbox)) is not None:
+                planned.append(
+                    Planned(out, previous, False, f"same mailbox as {twin}: once", same_as=twin)
+                )
+                continue
+            first_with[out.mailbox] = out.recipient_id
+            if previous is None or previous.state not in REACHED:
+                previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
             planned.append(decide(out, previous, resend))
     return planned
 
@@ -213,8 +228,15 @@ def send_planned(
     return report
 
 
-def open_journal(ws: Workspace, *, sending: bool) -> Journal:
-    """The workspace's journal; for a real send, claimed for this run and cleared of crashes."""
+def open_journal(ws: Workspace, *, sending: bool, planning: bool = False) -> Journal:
+    """The workspace's journal; for a real send, claimed for this run and cleared of crashes.
+
+    ``planning`` (any send, dry run too, and status): a journal that is missing, empty or unreadable
+    while .lettersmith/sent/ holds copies of sent messages is refused, never taken as
+    "nothing sent yet".
+    """
+    if sending or planning:
+        refuse_lost_journal(ws.state_dir)
     journal = Journal.open(ws.state_dir)
     if sending:
         try:
@@ -257,20 +279,34 @@ def command_line(
     return shlex.join(words)
 
 
-def status(
-    ws: Workspace, spec: LetterSpec, journal: Journal
-) -> list[tuple[str, str, Entry | None]]:
-    """Each of the letter's recipients, its address, and its journal row (None: never sent).
+def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | None]]:
+    """Each selected recipient, its address, and its journal row (None: never sent).
 
+    A recipient whose mailbox got the mailing under another id shows that id's row.
     Recipients no longer on the letter but in the journal are listed too, after the others.
     """
     if journal.try_lock():  # no send is running: a leftover ``sending`` row is a crash's
         journal.recover()
         journal.unlock()
-    rows = {entry.recipient: entry for entry in journal.entries(spec.id, ws.club)}
-    addresses = {r.id: r.email for r in select_recipients(ws, spec.to)}
-    addresses.update({rid: entry.address for rid, entry in rows.items()})  # as it was sent
-    return [(rid, address, rows.get(rid)) for rid, address in addresses.items()]
+    club = mailing.club_id
+    rows = {entry.recipient: entry for entry in journal.entries(mailing.letter_id, club)}
+    chosen = set(mailing.selected)
+    recipients = [r for r in mailing.recipients if r.id in chosen]
+    found: dict[str, Entry | None] = {}
+    addresses: dict[str, str] = {}
+    for recipient in recipients:
+        addresses[recipient.id] = recipient.email
+        found[recipient.id] = rows.get(recipient.id) or journal.reached(
+            mailing.letter_id, club, mailbox_key(recipient.email)
+        )
+    if len(chosen) == len(mailing.recipients):  # without --to: the journal's others too
+        for rid, entry in rows.items():
+            if rid not in addresses:
+                addresses[rid], found[rid] = entry.address, entry
+    for rid, row in found.items():
+        if row is not None and row.recipient == rid:
+            addresses[rid] = row.address  # as it was sent
+    return [(rid, address, found.get(rid)) for rid, address in addresses.items()]
 
 
 def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):
@@ -301,7 +337,12 @@ def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
     if previous is None:
         return Planned(out, None, True, "new")
     state, when = previous.state, short_time(previous.updated_at)
-    changed = previous.attachment_hash != out.attachment_hash
+    if previous.recipient != rid:
+        when = f"{when} as {previous.recipient}"  # the id was renamed, the mailbox is the same
+    if previous.revision:
+        changed = previous.revision != out.revision
+    else:  # a row from before revisions: compare what was attached, as it was then
+        changed = previous.attachment_hash != out.attachment_hash
     if state in ("deferred", "failed"):
         return Planned(out, previous, True, f"again (was {state})")
     if state == "sent":
@@ -320,8 +361,9 @@ def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
     )
 
 
-def _check_all(ws: Workspace, spec: LetterSpec, letters: list[ComposedLetter]) -> Envelope:
+def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:
     """Every address and header of the batch checked, all problems reported together."""
+    ws, spec = mailing.workspace, mailing.spec
     if ws.mail is None:
         raise DeliveryError(
             "lettersmith.yaml: there is no mail: section; add mail.from (and mail.smtp to send)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import collections
-import ipaddress
 import os
 import re
 import smtplib
@@ -20,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NoReturn
 
+from lettersmith.addresses import is_loopback
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Rate, SmtpSettings
@@ -68,16 +68,6 @@ def check_settings(smtp: SmtpSettings | None, where: str = "lettersmith.yaml") -
             f"set it in the environment (never in a file) and run the command again"
         )
     return smtp
-
-
-def is_loopback(host: str) -> bool:
-    name = host.lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Session:

@@ -43,10 +43,11 @@ def status_table(letter_id: str, club: str | None, rows) -> Table:
         if entry is None:
             table.add_row(Text(rid), Text(address), Text("not sent"), *(Text("") for _ in range(3)))
             continue
+        state = entry.state if entry.recipient == rid else f"{entry.state} (as {entry.recipient})"
         table.add_row(
             Text(rid),
             Text(address),
-            Text(entry.state, style=_STATE_STYLES.get(entry.state, "")),
+            Text(state, style=_STATE_STYLES.get(entry.state, "")),
             Text(short_time(entry.updated_at)),
             Text(entry.message_id),
             Text(entry.reply or ""),

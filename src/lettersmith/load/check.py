@@ -9,15 +9,18 @@ now rather than halfway through a batch.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lettersmith.compose.letter import compose
+from lettersmith.addresses import mailbox_key
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
-from lettersmith.load.clubs import club_view
-from lettersmith.load.workspace import load, select_recipients
+from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
+
+if TYPE_CHECKING:
+    from lettersmith.compose.resolve import Mailing
 from lettersmith.render.html import letter_html
 
 
@@ -25,48 +28,70 @@ from lettersmith.render.html import letter_html
 class Summary:
     workspace: Workspace
     letters_composed: int
-    warnings: tuple[str, ...] = ()  # worth a look, not wrong: check still succeeds
+    warnings: list[str] = field(default_factory=list)
 
 
 def check(root: Path, today: dt.date | None = None) -> Summary:
     """Load ``root`` and try every letter's composition and template; raise every problem."""
+    from lettersmith.compose.resolve import resolve
+
     ws = load(root)
-    views = [ws, *(club_view(ws, club) for club in ws.clubs)]
     problems: list[str] = []
+    warnings: list[str] = []
     composed = 0
-    for view in views:
-        for spec in view.letters.values():
+    for club in (None, *ws.clubs):
+        for letter_id in ws.letters:
             try:
-                letters = compose(view, spec)
+                mailing = resolve(ws, letter_id, club=club, today=today)
+                letters = mailing.letters
                 letter_html(letters[0])
                 _try_word_reference(letters[0])
             except LettersmithError as error:
                 problems.extend(line for line in str(error).splitlines() if line not in problems)
             else:
                 composed += len(letters)
+                notes = (*shared_mailboxes(mailing), *mailing.shadowed, *register_notes(mailing))
+                for note in notes:
+                    where, _, what = note.partition(": ")
+                    warning = f"{where}: warning: {what}"
+                    if warning not in warnings:
+                        warnings.append(warning)
     if problems:
         raise LettersmithError("\n".join(problems))
-    return Summary(ws, composed, tuple(recipient_warnings(views, today or dt.date.today())))
+    return Summary(ws, composed, warnings)
 
 
-def recipient_warnings(views: list[Workspace], today: dt.date) -> list[str]:
-    """Names that differ from the built-in register, and names checked too long before a
+def shared_mailboxes(mailing: Mailing) -> list[str]:
+    """A warning for each mailbox that two or more of the letter's recipients share.
+
+    ``send`` sends the mailing to such a mailbox once; the warning says so, so that the
+    register can be tidied.
+    """
+    by_mailbox: dict[str, list[Recipient]] = {}
+    for recipient in mailing.recipients:
+        by_mailbox.setdefault(mailbox_key(recipient.email), []).append(recipient)
+    where = mailing.spec.source.file if mailing.spec.source else f"letters/{mailing.letter_id}.yaml"
+    if mailing.club_id:
+        where = f"{where} (club {mailing.club_id})"
+    return [
+        f"{where}: {', '.join(r.id for r in sharing)} share the mailbox "
+        f"{sharing[0].email}; it gets the letter once, as {sharing[0].id}. Remove the extra "
+        f"id from the letter's to: or give it its own address"
+        for sharing in by_mailbox.values()
+        if len(sharing) > 1
+    ]
+
+
+def register_notes(mailing: Mailing) -> list[str]:
+    """Names that differ from the built-in register, and names checked too long before the
     letter's date (someone else may hold the office by then)."""
-    warnings: list[str] = []
-    seen: set[tuple[str | None, str]] = set()
-    for view in views:
-        for recipient in view.recipients.values():
-            if (recipient.club, recipient.id) in seen:
-                continue
-            seen.add((recipient.club, recipient.id))
-            if (note := holder_difference(recipient)) is not None:
-                warnings.append(note)
-        for spec in view.letters.values():
-            date = spec.date or today
-            for recipient in select_recipients(view, spec.to):
-                if recipient.name and offices.is_stale(recipient.verified, date):
-                    warnings.append(stale_warning(recipient, spec.id, date))
-    return list(dict.fromkeys(warnings))
+    notes = [note for r in mailing.recipients if (note := holder_difference(r)) is not None]
+    notes += [
+        stale_warning(r, mailing.letter_id, mailing.date)
+        for r in mailing.recipients
+        if r.name and offices.is_stale(r.verified, mailing.date)
+    ]
+    return notes
 
 
 def holder_difference(recipient: Recipient) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from lettersmith.errors import Problem
+from lettersmith.errors import Problem, relative
 from lettersmith.load import offices
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
@@ -36,7 +36,8 @@ RECIPIENT_FIELDS = (
     "office", "verified",
 )  # fmt: skip
 LETTER_FIELDS = (
-    "position", "to", "mode", "date", "place", "signatory", "subject", "email", "attachments",
+    "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
+    "attachments",
 )  # fmt: skip
 MODES = ("joint", "each")
 TAG_PREFIX = "tag:"
@@ -69,7 +70,7 @@ def read_yaml(root: Path, rel: str, problems: list[Problem]) -> Node | None:
 
 def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> list[Path]:
     """The ``*suffix`` files in ``folder`` whose stem is a valid id, by name."""
-    found = []
+    found: list[Path] = []
     directory = root / folder
     if not directory.is_dir():
         return found
@@ -124,7 +125,7 @@ def asset(
                 return resolved
         except (OSError, RuntimeError, ValueError):
             continue
-    places = " or ".join(f"{relative_to(c, root)}" for c in candidates)
+    places = " or ".join(relative(c, root) for c in candidates)
     checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
     return None
 
@@ -137,13 +138,6 @@ def _path_hint(value: str) -> str:
     if parts[0].endswith(":"):  # C:\Users\...: a file outside the workspace
         return f"copy the file into assets/ and write assets/{parts[-1]}"
     return f"write the path with / instead of \\: {'/'.join(parts)}"
-
-
-def relative_to(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
 
 
 # --------------------------------------------------------------------------- records
@@ -349,6 +343,7 @@ def letter_fields(
         "mode": lambda node, name: checker.choice(node, name, MODES),
         "date": checker.date,
         "place": checker.text,
+        "language": lambda node, name: checker.choice(node, name, LANGUAGES),
         "signatory": checker.ident,
         "subject": checker.text,
         "email": lambda node, name: checker.text(node, name, multiline=True),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from lettersmith.addresses import is_loopback
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import clubs
 from lettersmith.load import entries as records
@@ -194,7 +194,7 @@ def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
     security = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
     security = security or "starttls"
-    if security == "none" and host and not _is_loopback(host):
+    if security == "none" and host and not is_loopback(host):
         checker.problem(
             smtp.get("security").line,
             f"mail.smtp.security: 'none' sends the password unencrypted, so it is allowed only "
@@ -207,15 +207,6 @@ def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
         security=security,
         username=checker.text(smtp.get("username"), "mail.smtp.username"),
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _read_rate(node: Node | None, checker: Checker) -> Rate | None:

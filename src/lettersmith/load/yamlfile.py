@@ -14,13 +14,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email.errors import InvalidHeaderDefect
-from email.headerregistry import HeaderRegistry
 
 import email_validator
 import yaml
 from yaml.events import AliasEvent
 
+from lettersmith.addresses import MailboxError, parse_mailbox
 from lettersmith.errors import Problem
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -309,14 +308,10 @@ def email_problem(value: str) -> str | None:
 
 def mailbox_problem(value: str) -> str | None:
     try:
-        header = HeaderRegistry()("From", value)
-    except Exception as err:  # the stdlib parser raises assorted errors on odd input
-        return f"cannot be read as an address ({err})"
-    if len(header.addresses) != 1 or any(group.display_name for group in header.groups):
-        return "must hold exactly one address"
-    if any(isinstance(defect, InvalidHeaderDefect) for defect in header.defects):
-        return "cannot be read as an address"
-    return email_problem(header.addresses[0].addr_spec)
+        parse_mailbox(value)
+    except MailboxError as err:
+        return str(err)
+    return None
 
 
 def is_empty(node: Node | None) -> bool:

@@ -17,12 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
-from lettersmith.compose.letter import compose
-from lettersmith.errors import LettersmithError
-from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, LetterSpec, Workspace
+from lettersmith.errors import LettersmithError, relative
+from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, Workspace
+
+if TYPE_CHECKING:
+    from lettersmith.compose.resolve import Mailing
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -62,23 +65,23 @@ def letter_dir(ws: Workspace, letter_id: str) -> Path:
 
 
 def plan(
-    ws: Workspace,
-    specs: Iterable[LetterSpec],
+    mailings: Iterable[Mailing],
     *,
     formats: Sequence[str] = FORMATS,
-    selectors: Sequence[str] = (),
     pdf_variant: str | None = DEFAULT_PDF_VARIANT,
 ) -> list[Job]:
-    """Every file the letters make, in the order they are listed, each file once.
+    """Every file the mailings make, in the order they are listed, each file once.
 
-    A letter or format named twice (``build x x``, ``--format pdf,pdf``) is made once:
-    two workers writing the same file would only race and count it twice.
+    Only the letters of the recipients ``--to`` selected; a joint letter is always the
+    whole letter, addressed to all. A letter or format named twice (``build x x``,
+    ``--format pdf,pdf``) is made once: two workers writing the same file would only race
+    and count it twice.
     """
     jobs: dict[Path, Job] = {}
-    for spec in specs:
-        for letter in compose(ws, spec, selectors):
+    for mailing in mailings:
+        for letter in mailing.selected_letters:
             for fmt in formats:
-                job = job_for(ws, letter, fmt, pdf_variant=pdf_variant)
+                job = job_for(mailing.workspace, letter, fmt, pdf_variant=pdf_variant)
                 jobs.setdefault(job.path, job)
     return list(jobs.values())
 
@@ -200,14 +203,10 @@ def run(job: Job) -> Outcome:
 
 
 def _write_error(job: Job, error: OSError) -> str:
-    shown = (
-        job.path.relative_to(job.letter.root)
-        if job.path.is_relative_to(job.letter.root)
-        else job.path
-    )
+    shown = relative(job.path, job.letter.root)
     return (
         f"{shown}: cannot be written: {error.strerror or error}; check that you may write "
-        f"to {shown.parent}/ (or delete out/: it is remade) and that the disk is not full"
+        f"to {Path(shown).parent}/ (or delete out/: it is remade) and that the disk is not full"
     )
 
 
@@ -233,7 +232,11 @@ def _import_renderers(formats: set[str]) -> None:
 
 
 def fingerprint(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> str:
-    """A hash of everything a file is made from; equal hashes mean an equal file."""
+    """A hash of everything a file is made from; equal hashes mean an equal file.
+
+    It includes lettersmith's version and code, so an upgrade rebuilds the files; whether a
+    letter was changed since it was sent is decided by the mailing's revision, never by this.
+    """
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0".encode())
     digest.update(_code_hash().encode())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
@@ -12,9 +11,9 @@ from docx.oxml.ns import qn
 from docx.styles import BabelFish
 from docx.text.paragraph import Paragraph as DocxParagraph
 
+from lettersmith.compose.markdown import link_allowed  # the PDF's rule: no javascript:, file:
 from lettersmith.model import Block, Heading, ListBlock, Paragraph, Span
 from lettersmith.render import docx_reference as ref
-from lettersmith.render.html import LINK_SCHEMES  # the PDF's rule: no javascript: or file:
 
 MAX_LIST_DEPTH = 3  # Word's built-in list styles go three levels deep
 MAX_HEADING_LEVEL = 3  # the reference styles Heading 1-3 for letters
@@ -167,7 +166,7 @@ def _set_numbering(paragraph: DocxParagraph, numbering: tuple[int, str]) -> None
 def add_spans(paragraph: DocxParagraph, spans: Iterable[Span]) -> None:
     """Append spans as runs: bold, italic, code, hyperlinks, and ``\\n`` as a line break."""
     for span in spans:
-        if span.href and urlsplit(span.href).scheme.lower() in LINK_SCHEMES:
+        if span.href and link_allowed(span.href):
             _add_hyperlink(paragraph, span)
         else:
             _add_run(paragraph, span)

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from lettersmith.compose.markdown import link_allowed
 from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
 from lettersmith.render.templates import environment, render
 
 LETTER_TEMPLATE = "letter.html.j2"
-# Links keep their target only for these schemes; anything else is printed as plain text.
-LINK_SCHEMES = ("http", "https", "mailto")
 
 # The window-envelope address field holds this many lines of the address font
 # (42 of its 45 mm at a 12 pt line height), each about this many characters wide (82 mm of 9 pt
@@ -67,7 +65,7 @@ def _span(span: Span) -> Markup:
         html = Markup("<em>{}</em>").format(html)
     if span.bold:
         html = Markup("<strong>{}</strong>").format(html)
-    if span.href and urlsplit(span.href).scheme.lower() in LINK_SCHEMES:
+    if link_allowed(span.href):  # checked again: a template may build spans of its own
         html = Markup('<a href="{}">{}</a>').format(span.href, html)
     return html
 
