@@ -197,7 +197,7 @@ def test_every_letter_is_checked_as_each_club_sees_it(tmp_path):
     # while the club's file has problems of its own, what it names is not looked up yet
     assert problems(club_workspace(tmp_path, club)) == [
         "clubs/bergen.yaml:2: plass: unknown field; did you mean 'place'? Known fields: "
-        "name, place, language, organisation, signatories, recipients, letters",
+        "name, place, language, organisation, signatories, recipients, letters, approval, signing",
         "clubs/bergen.yaml:15: letters.brevet: no letters/brevet.yaml; did you mean 'brev'? "
         "Letters: brev",
         "clubs/bergen.yaml:17: letters.brev.to: 'ordfører' is not a valid id; use lowercase "

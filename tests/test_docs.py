@@ -1,6 +1,11 @@
 """The README and --help are what users read: every command and option is in both."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -65,3 +70,22 @@ def test_the_readmes_template_example_builds(tmp_path):
     assert result.exit_code == 0, result.output
     pdf = root / "out" / "clubs" / "bergen" / "menneskehandel-2024" / "menneskehandel-2024.pdf"
     assert "Soroptimist International Bergen" in pdf_text(pdf)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_readmes_signing_example_verifies(tmp_path):
+    """The README's steps: a test certificate, a signed example letter, verify exits 0."""
+    block = re.search(r"```sh\n(openssl req -x509.*?)```", README, flags=re.DOTALL).group(1)
+    root = copy_example(tmp_path)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("LETTERSMITH_SIGN_PASSWORD", None)
+    result = subprocess.run(
+        ["bash", "-e", "-c", block], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "menneskehandel-2024.pdf: signed by Common Name: Karin Dahlberg Pettersen; at "
+        in result.stdout
+    )
+    assert "; intact; trusted; PDF/A-3b" in result.stdout

@@ -352,6 +352,10 @@ def send(
         mailing = obj.mailing(
             letter, club, selectors, overrides_from(date, place, signatory, language)
         )
+        if not dry_run:
+            from lettersmith.deliver import approval
+
+            approval.require(mailing, f"{letter} --club {club}" if club else letter)
         planned = sending.plan(mailing, journal, resend=resend)
         out.print(tables.plan_table(planned, ws.mail.bcc if ws.mail else None))
         todo = sum(item.send for item in planned)
@@ -395,7 +399,8 @@ def status(obj, letter, club, arrived, selectors) -> None:
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
-    Message-ID and the mail server's reply.
+    Message-ID and the mail server's reply; then the letter's revision and who approved
+    which revision, when (see `lettersmith approve`).
 
     \b
     Examples:
@@ -412,6 +417,10 @@ def status(obj, letter, club, arrived, selectors) -> None:
         mailing = obj.mailing(letter, club, selectors)
         rows = sending.status(mailing, journal)
     out.print(tables.status_table(mailing.letter_id, ws.club, rows))
+    from lettersmith.deliver import approval
+
+    for line in approval.standing(mailing).lines():
+        out.print(line, markup=False, soft_wrap=True)
 
 
 class ListingGroup(LettersmithGroup):
@@ -718,6 +727,63 @@ def journal_rebuild(obj: Context) -> None:
     )
 
 
+@main.command()
+@click.argument("letter")
+@with_club
+@click.option(
+    "--zip",
+    "pack",
+    is_flag=True,
+    help="Also pack the review folder into out/LETTER/LETTER-review.zip, to email to the board.",
+)
+@click.pass_obj
+def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
+    """Write a review page for the board: out/LETTER/review/index.html.
+
+    It opens in any browser, on a phone too, without a server or network: every page of the
+    letter as a picture, the PDF and DOCX, the recipients (name, office, email, postal
+    address, language, already sent?), each email as it will be sent (subject, cover note,
+    attachments and their sizes), for a club the words it changes against the union's
+    letter, and the letter's revision: the code `lettersmith approve` records.
+
+    \b
+    Examples:
+      lettersmith review menneskehandel-2024
+      lettersmith review menneskehandel-2024 --club bergen --zip
+    """
+    from lettersmith.render import review as reviewing
+
+    mailing = obj.mailing(letter, club)
+    union = obj.mailing(letter) if club else None
+    for path in reviewing.write_review(mailing, union, pack=pack):
+        out.print(f"wrote {path.relative_to(mailing.workspace.root)}", markup=False)
+
+
+@main.command()
+@click.argument("letter")
+@with_club
+@click.option("--by", "by", required=True, metavar="NAME", help="Who approves the letter.")
+@click.option("--note", metavar="TEXT", help="A note kept with the approval (a meeting, a date).")
+@click.pass_obj
+def approve(obj: Context, letter: str, club: str | None, by: str, note: str | None) -> None:
+    """Record in the journal that NAME approved LETTER as it is now (its current revision).
+
+    With `approval: required` in lettersmith.yaml, `send` sends only a letter whose current
+    revision someone has approved; change one word and it needs a new approval. `status`
+    shows who approved what, and when.
+
+    \b
+    Examples:
+      lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
+      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" --note "Styremøte"
+    """
+    from lettersmith.deliver import approval
+
+    mailing = obj.mailing(letter, club)
+    recorded = approval.approve(mailing, by, note)
+    out.print(f"{mailing.letter_id}: {recorded.describe()}.", markup=False, soft_wrap=True)
+
+
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -728,3 +794,49 @@ def progress_bar() -> Progress:
         transient=True,
         disable=not err.is_terminal,
     )
+
+
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
+)
+@click.option(
+    "--trust",
+    metavar="CA.pem",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CA certificate (PEM or DER) to trust, instead of the system's roots. Repeatable.",
+)
+def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
+    """Check the digital signatures of signed PDF letters.
+
+    For each FILE: who signed it (the certificate's subject), when, whether it is intact (not
+    changed after signing), whether the certificate chains to a trusted root, and whether it
+    still says it is PDF/A. The exit status is 0 only when every file is intact and trusted;
+    otherwise 1, with one line per problem. Nothing is fetched from the network.
+
+    \b
+    Examples:
+      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf --trust certs/ca.pem
+      lettersmith verify out/*/*.pdf
+    """
+    from lettersmith.render import verify as verifying
+
+    context = verifying.trust_context(list(trust))
+    problems = []
+    for path in files:
+        verdict = verifying.verify(path, context)
+        problems.extend(verdict.problems)
+        if verdict.signer is None:
+            continue
+        when = f"{verdict.signed_at:%Y-%m-%d %H:%M %Z}" if verdict.signed_at else "unknown time"
+        parts = [
+            f"signed by {verdict.signer}",
+            f"at {when}" + (" (time-stamped)" if verdict.time_stamped else ""),
+            "intact" if verdict.intact else "MODIFIED",
+            "trusted" if verdict.trusted else "NOT TRUSTED",
+            verdict.pdfa or "not PDF/A",
+        ]
+        out.print(f"{path}: " + "; ".join(parts), markup=False, soft_wrap=True)
+    if problems:
+        raise LettersmithError("\n".join(problems))

@@ -95,6 +95,16 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """``signing:``: sign every PDF with this PKCS#12 key (password from the environment)."""
+
+    certificate: Path  # resolved, absolute
+    timestamp_url: str | None = None
+    reason: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
 class Position:
     id: str
     title: str
@@ -140,6 +150,8 @@ class Club:
     signatories: dict[str, Signatory] = field(default_factory=dict)
     recipients: dict[str, Recipient] = field(default_factory=dict)
     letters: dict[str, dict] = field(default_factory=dict)  # letter id -> validated overrides
+    signing: SigningSettings | None = None  # the club's own key; never the union's
+    approval_required: bool = False  # a club may ask for approval, never turn it off
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,8 @@ class Workspace:
     letters: dict[str, LetterSpec] = field(default_factory=dict)
     clubs: dict[str, Club] = field(default_factory=dict)
     mail: MailSettings | None = None
+    signing: SigningSettings | None = None
+    approval_required: bool = False  # ``approval: required``: send needs an approval
     club: str | None = None  # set in a club's view
     template_dirs: tuple[Path, ...] = ()  # searched first to last, before the built-in ones
 

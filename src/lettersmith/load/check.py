@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lettersmith.addresses import mailbox_key
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
+from lettersmith.load.clubs import club_view
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
 
@@ -39,6 +40,8 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     problems: list[str] = []
     warnings: list[str] = []
     composed = 0
+    for view in (ws, *(club_view(ws, club) for club in ws.clubs)):
+        problems.extend(_signing_problems(view))
     for club in (None, *ws.clubs):
         for letter_id in ws.letters:
             try:
@@ -127,3 +130,16 @@ def _try_word_reference(letter: ComposedLetter) -> None:
 
     if reference_path(letter) is not None:
         render_docx(letter)
+
+
+def _signing_problems(view: Workspace) -> list[str]:
+    """A certificate that is missing, locked with another password, or expired: now, by name."""
+    if view.signing is None:
+        return []
+    from lettersmith.render.sign import load_key
+
+    try:
+        load_key(view.signing, view.root)
+    except LettersmithError as error:
+        return [str(error)]
+    return []

@@ -16,7 +16,10 @@ from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
 from lettersmith.load.yamlfile import Checker, Map, Node, did_you_mean
 from lettersmith.model import LANGUAGES, Club, Workspace
 
-CLUB_FIELDS = ("name", "place", "language", "organisation", "signatories", "recipients", "letters")
+CLUB_FIELDS = (
+    "name", "place", "language", "organisation", "signatories", "recipients", "letters",
+    "approval", "signing",
+)  # fmt: skip
 CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo")
 OVERRIDE_FIELDS = (*LETTER_FIELDS, "append")
 LOCKED_FIELDS = ("title", "body", "adopted_by", "adopted_on", "positions")
@@ -74,6 +77,8 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         recipients={**ws.recipients, **club.recipients},
         letters=letters,
         club=club_id,
+        signing=club.signing,  # the club's own key or none: never the union's
+        approval_required=ws.approval_required or club.approval_required,
         template_dirs=tuple(
             folder for folder in (club_dir / "templates", ws.root / "templates") if folder.is_dir()
         ),
@@ -149,6 +154,18 @@ def _read_club(
             top.get("signatories"), checker, "signatories", bases
         )
     letters, lines = _read_overrides(ws, top, checker, bases)
+    approval = records.read_approval(top.get("approval"), checker)
+    if approval is False and ws.approval_required:
+        checker.problem(
+            top.key_line("approval"),
+            "approval: the union's lettersmith.yaml says approval: required, and a club "
+            "cannot turn it off; remove this line",
+        )
+    signing = None
+    if top.get("signing") is not None:
+        signing = records.read_signing(
+            top.get("signing"), checker, top.key_line("signing"), bases[0], club=True
+        )
     return (
         Club(
             id=club_id,
@@ -160,6 +177,8 @@ def _read_club(
             signatories=signatories,
             recipients=_read_club_recipients(ws, top, checker, club_id),
             letters=letters,
+            signing=signing,
+            approval_required=bool(approval),
         ),
         lines,
     )

@@ -26,7 +26,15 @@ from lettersmith.load.yamlfile import (
     is_id,
     parse_yaml,
 )
-from lettersmith.model import LANGUAGES, LetterSpec, Recipient, Signatory, Source, Workspace
+from lettersmith.model import (
+    LANGUAGES,
+    LetterSpec,
+    Recipient,
+    Signatory,
+    SigningSettings,
+    Source,
+    Workspace,
+)
 
 WORKSPACE_FILE = "lettersmith.yaml"
 RECIPIENTS_FILE = "recipients.yaml"
@@ -437,3 +445,55 @@ def letter_reference_problems(
             f"Signatories: {', '.join(ws.signatories) or 'none yet'}",
         )
     return problems
+
+
+# --------------------------------------------------------------------------- signing, approval
+
+SIGNING_FIELDS = ("certificate", "timestamp_url", "reason")
+APPROVAL_CHOICES = ("required", "optional")
+
+
+def read_signing(
+    node: Node, checker: Checker, line: int, root: Path, *, club: bool = False
+) -> SigningSettings | None:
+    """``signing:``: the certificate file (under ``root`` only), a time-stamp URL, a reason.
+
+    The password is never read from a file. A club's settings may not make lettersmith reach
+    the network, so a club signs without a time stamp.
+    """
+    if isinstance(node, Map) and "password" in node.entries:
+        checker.problem(
+            node.key_line("password"),
+            "signing.password: never write the password in a file; remove it and set the "
+            "environment variable LETTERSMITH_SIGN_PASSWORD when you build",
+        )
+        node = Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)
+    signing = checker.mapping(node, "signing", SIGNING_FIELDS, ("certificate",), line=line)
+    if signing is None:
+        return None
+    certificate = asset(checker, signing.get("certificate"), "signing.certificate", root, (root,))
+    url = checker.text(signing.get("timestamp_url"), "signing.timestamp_url")
+    if url is not None and club:
+        checker.problem(
+            signing.key_line("timestamp_url"),
+            "signing.timestamp_url: a club's settings may not make lettersmith reach the "
+            "network; remove it (the club's letters are signed without a time stamp)",
+        )
+        url = None
+    elif url is not None and not url.lower().startswith(("https://", "http://")):
+        checker.problem(
+            signing.key_line("timestamp_url"),
+            f"signing.timestamp_url: '{url}' is not a web address; write it as "
+            "https://tsa.example/ (the time-stamp server your certificate provider names)",
+        )
+        url = None
+    reason = checker.text(signing.get("reason"), "signing.reason")
+    if certificate is None:
+        return None
+    return SigningSettings(certificate, url, reason, Source(checker.file, line))
+
+
+def read_approval(node: Node | None, checker: Checker) -> bool | None:
+    """``approval: required`` is True, ``optional`` False, absent None."""
+    value = checker.choice(node, "approval", APPROVAL_CHOICES)
+    return None if value is None else value == "required"

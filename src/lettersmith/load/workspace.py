@@ -40,7 +40,9 @@ from lettersmith.model import (
     Workspace,
 )
 
-PROFILE_FIELDS = ("organisation", "language", "place", "signatories", "mail")
+PROFILE_FIELDS = (
+    "organisation", "language", "place", "signatories", "mail", "approval", "signing",
+)  # fmt: skip
 ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo")
 MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
 SMTP_FIELDS = ("host", "port", "security", "username")
@@ -153,6 +155,9 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
             top.get("signatories"), checker, "signatories", (root,)
         )
     mail = top.get("mail")
+    signing = top.get("signing")
+    if signing is not None:
+        signing = records.read_signing(signing, checker, top.key_line("signing"), root)
     return Workspace(
         root=root,
         organisation=organisation,
@@ -160,6 +165,8 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
         place=checker.text(top.get("place"), "place"),
         signatories=signatories,
         mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,
+        signing=signing,
+        approval_required=bool(records.read_approval(top.get("approval"), checker)),
     )
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
 from lettersmith.errors import LettersmithError, relative
-from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, Workspace
+from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -40,6 +40,7 @@ class Job:
     path: Path
     fingerprint: str
     pdf_variant: str | None
+    signing: SigningSettings | None = None  # PDFs are signed after rendering when set
 
     @property
     def stamp(self) -> Path:
@@ -94,8 +95,9 @@ def job_for(
     pdf_variant: str | None = DEFAULT_PDF_VARIANT,
 ) -> Job:
     variant = pdf_variant if fmt == "pdf" else None
+    signing = ws.signing if fmt == "pdf" else None  # the DOCX is the editable copy
     path = letter_dir(ws, letter.letter_id) / f"{letter.stem}.{fmt}"
-    return Job(letter, fmt, path, fingerprint(letter, fmt, variant), variant)
+    return Job(letter, fmt, path, fingerprint(letter, fmt, variant, signing), variant, signing)
 
 
 def build(
@@ -122,6 +124,7 @@ def build(
             todo.append(job)
         else:
             done(Outcome(job.path, built=False))
+    _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     if workers == 1:
         for job in todo:
@@ -142,6 +145,13 @@ def build(
             pool.shutdown(cancel_futures=True)
             raise KeyboardInterrupt
     return outcomes
+
+
+def _load_keys(jobs: Sequence[Job]) -> None:
+    for settings, root in {(job.signing, job.letter.root) for job in jobs if job.signing}:
+        from lettersmith.render.sign import load_key
+
+        load_key(settings, root)
 
 
 @contextmanager
@@ -192,6 +202,10 @@ def run(job: Job) -> Outcome:
     """Render one file and put it in place; runs in a worker process when building in parallel."""
     try:
         data = render(job.letter, job.fmt, job.pdf_variant)
+        if job.signing is not None:
+            from lettersmith.render.sign import sign_pdf
+
+            data = sign_pdf(data, job.signing, job.letter.root)
     except LettersmithError as error:
         return Outcome(job.path, built=False, error=str(error))
     try:
@@ -231,16 +245,26 @@ def _import_renderers(formats: set[str]) -> None:
         import lettersmith.render.docx  # noqa: F401
 
 
-def fingerprint(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> str:
+def fingerprint(
+    letter: ComposedLetter,
+    fmt: str,
+    pdf_variant: str | None,
+    signing: SigningSettings | None = None,
+) -> str:
     """A hash of everything a file is made from; equal hashes mean an equal file.
 
-    It includes lettersmith's version and code, so an upgrade rebuilds the files; whether a
-    letter was changed since it was sent is decided by the mailing's revision, never by this.
+    Signing counts (its settings and the certificate file, never the password): a PDF built
+    before a certificate was set, or with another one, is made again. It includes
+    lettersmith's version and code, so an upgrade rebuilds the files; whether a letter was
+    changed since it was sent is decided by the mailing's revision, never by this.
     """
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0".encode())
+    signed = (signing.certificate, signing.timestamp_url, signing.reason) if signing else None
+    digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0{signed!r}\0".encode())
     digest.update(_code_hash().encode())
     files = [letter.sender.logo, letter.signature.image]
+    if signing is not None:
+        files.append(signing.certificate)
     for folder in letter.template_dirs:
         files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
     for path in files:

@@ -1,0 +1,249 @@
+"""``lettersmith review``: one self-contained page for the board, out/<letter>/review/index.html.
+
+Everything the page shows is in its folder (page pictures, the PDF and DOCX), and the page
+asks for nothing else: it opens from disk, on a phone too, with no server and no network.
+The emails are the very messages ``send`` would transmit (built the same way, not sent), so
+the board approves what goes out. The folder is written beside and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from lettersmith.atomic import atomic_write
+from lettersmith.compose import diff as diffing
+from lettersmith.compose import revision as revisions
+from lettersmith.deliver import send as sending
+from lettersmith.errors import LettersmithError
+from lettersmith.model import ComposedLetter, Workspace
+from lettersmith.render import build
+from lettersmith.render.preview import render_pngs
+
+if TYPE_CHECKING:
+    from lettersmith.compose.resolve import Mailing
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
+SHOWN_LETTERS = 3  # in each mode, the first letters are shown whole; the rest are alike
+SHOWN_EMAILS = 50
+DPI = 80
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    name: str
+    office: str
+    mailbox: str
+    address: str
+    language: str
+    sent: str
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    sender: str
+    subject: str
+    text: str
+    attachments: tuple[tuple[str, str], ...]  # (name, size as people read it)
+    send: str  # what send would do: "new", "already sent ...", ...
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One letter shown whole: its pictures and files, relative to the review folder."""
+
+    stem: str
+    addressed_to: str
+    pages: tuple[str, ...]
+    pdf: str
+    docx: str
+
+
+def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list[Path]:
+    """Write the review folder (and with ``pack`` a zip of it); return what was written.
+
+    ``union`` is the union's mailing of the same letter, for a club's review (its diff).
+    """
+    ws = mailing.workspace
+    target = build.letter_dir(ws, mailing.letter_id) / "review"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".review-"))
+    try:
+        context = _context(mailing, union, staging)
+        page = _environment().get_template("index.html.j2").render(**context)
+        (staging / "index.html").write_text(page, encoding="utf-8")
+        _swap(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    written = [target / "index.html"]
+    if pack:
+        written.append(_zip(target, target.parent / f"{mailing.letter_id}-review.zip"))
+    return written
+
+
+def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str, object]:
+    ws, letters = mailing.workspace, mailing.letters
+    shown_letters = letters[:SHOWN_LETTERS]
+    docs = build.plan([mailing], formats=("pdf", "docx"))
+    wanted = {letter.stem for letter in shown_letters}
+    jobs = [job for job in docs if job.letter.stem in wanted]
+    failed = [o.error for o in build.build(jobs) if o.error]
+    if failed:
+        raise LettersmithError("\n".join(failed))
+    shown = []
+    for letter in shown_letters:
+        pdf = build.letter_dir(ws, mailing.letter_id) / f"{letter.stem}.pdf"
+        docx = pdf.with_suffix(".docx")
+        files = folder / "files"
+        files.mkdir(exist_ok=True)
+        shutil.copy2(pdf, files / pdf.name)
+        shutil.copy2(docx, files / docx.name)
+        pages = render_pngs(pdf, folder / "pages", dpi=DPI)
+        shown.append(
+            Shown(
+                letter.stem,
+                ", ".join(a.display_name for a in letter.addressees),
+                tuple(f"pages/{p.name}" for p in pages),
+                f"files/{pdf.name}",
+                f"files/{docx.name}",
+            )
+        )
+    emails, sent, mail_problem = _emails(mailing)
+    revision = mailing.revision
+    first = letters[0]
+    return {
+        "title": first.subject,
+        "letter_id": mailing.letter_id,
+        "club": ws.club,
+        "organisation": first.sender.name,
+        "language": first.language,
+        "mode": mailing.mode,
+        "date_line": first.date_line,
+        "signatory": ", ".join(filter(None, (first.signature.name, first.signature.title))),
+        "revision": revision[: revisions.SHORT],
+        "revision_full": revision,
+        "made": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        "shown": shown,
+        "more_letters": len(letters) - len(shown_letters),
+        "rows": _rows(ws, letters, sent),
+        "emails": emails[:SHOWN_EMAILS],
+        "more_emails": max(0, len(emails) - SHOWN_EMAILS),
+        "mail_problem": mail_problem,
+        "diff": diffing.letter_diff(union, mailing) if union is not None else None,
+        "approve": f"lettersmith approve {mailing.letter_id}"
+        + (f" --club {ws.club}" if ws.club else ""),
+    }
+
+
+def _rows(ws: Workspace, letters: Sequence[ComposedLetter], sent: dict[str, str]) -> list[Row]:
+    rows, seen = [], set()
+    for letter in letters:
+        for addressee in letter.addressees:
+            if addressee.id in seen:
+                continue
+            seen.add(addressee.id)
+            recipient = ws.recipients.get(addressee.id)
+            rows.append(
+                Row(
+                    addressee.id,
+                    (recipient.name if recipient else None) or "",
+                    ", ".join(
+                        filter(None, (recipient.title, recipient.organisation) if recipient else ())
+                    ),
+                    addressee.email,
+                    ", ".join(recipient.address) if recipient else "",
+                    letter.language,
+                    sent.get(addressee.id, "not sent"),
+                )
+            )
+    return rows
+
+
+def _emails(mailing: Mailing) -> tuple[list[Email], dict[str, str], str | None]:
+    """The messages send would transmit now, and each recipient's state in the journal."""
+    try:
+        with sending.open_journal(mailing.workspace, sending=False, planning=True) as journal:
+            planned = sending.plan(mailing, journal)
+    except LettersmithError as error:  # no mail: section yet, or an address send would refuse
+        return [], {}, str(error)
+    emails, sent = [], {}
+    for item in planned:
+        message = email.message_from_bytes(item.out.data, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(("plain",))
+        attachments = tuple(
+            (part.get_filename() or "", _size(len(part.get_content())))
+            for part in message.iter_attachments()
+        )
+        emails.append(
+            Email(
+                to=str(message["To"]),
+                sender=str(message["From"]),
+                subject=str(message["Subject"]),
+                text=body.get_content() if body is not None else "",
+                attachments=attachments,
+                send="will be sent" if item.send else item.note,
+            )
+        )
+        if item.previous is not None:
+            when = sending.short_time(item.previous.updated_at)
+            sent[item.out.recipient_id] = f"{item.previous.state} {when}"
+    return emails, sent, None
+
+
+def _size(size: int) -> str:
+    return f"{size} bytes" if size < 1024 else f"{size / 1024:.0f} kB"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put the new folder in place of the old one; a reader sees one or the other, whole."""
+    os.chmod(staging, 0o755 & ~_umask())
+    old = None
+    if target.exists():
+        old = target.with_name(f".review-old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _zip(folder: Path, path: Path) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, Path("review") / file.relative_to(folder))
+    return atomic_write(path, buffer.getvalue())

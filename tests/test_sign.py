@@ -1,0 +1,314 @@
+"""Signed letters (PAdES, pyHanko) and `lettersmith verify`, with throw-away certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pikepdf
+import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from pyhanko.sign.timestamps import DummyTimeStamper
+
+from certs import PASSWORD, Issued, issue, make_ca, write_p12
+from lettersmith.cli import main
+from readback import pdf_text
+from workspaces import copy_example
+
+LETTER = "menneskehandel-2024"
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(main, ["-w", str(root), *args], catch_exceptions=False)
+
+
+def pdf_of(root: Path, club: str | None = None) -> Path:
+    base = root / "out" / "clubs" / club if club else root / "out"
+    return base / LETTER / f"{LETTER}.pdf"
+
+
+def sign_with(root: Path, p12: str, extra: str = "") -> None:
+    with (root / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write(f"\nsigning:\n  certificate: {p12}\n  reason: Vedtatt av styret\n{extra}")
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory) -> tuple[Issued, Path]:
+    authority = make_ca("Lettersmith Test Root")
+    return authority, authority.pem(tmp_path_factory.mktemp("ca") / "ca.pem")
+
+
+@pytest.fixture
+def signed(tmp_path, ca, monkeypatch) -> Path:
+    """The example workspace with a signing certificate issued by ``ca``."""
+    root = copy_example(tmp_path / "ws")
+    write_p12(root / "certs" / "union.p12", issue(ca[0], "Karin Dahlberg Pettersen"), ca[0])
+    sign_with(root, "certs/union.p12")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    return root
+
+
+@pytest.fixture
+def built(signed) -> Path:
+    result = run(signed, "build", LETTER, "--format", "pdf", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return pdf_of(signed)
+
+
+def test_a_signed_letter_verifies_as_intact_and_trusted(built, ca):
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert "signed by" in line and "Karin Dahlberg Pettersen" in line
+    assert "; intact; trusted; PDF/A-3b" in line
+
+
+def test_signing_keeps_pdfa_tags_and_text(built):
+    with pikepdf.open(built) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "B"
+        assert "/OutputIntents" in pdf.Root and "/StructTreeRoot" in pdf.Root
+        assert pdf.Root.MarkInfo.Marked
+        # PDF/A wants the document information and the XMP packet to agree.
+        assert str(pdf.docinfo["/Producer"]) == meta.get("pdf:Producer")
+        field = pdf.Root.AcroForm.Fields[0]
+        assert field.FT == "/Sig" and field.V.SubFilter == "/ETSI.CAdES.detached"
+        assert str(field.V.Reason) == "Vedtatt av styret"
+    # An incremental update: the unsigned file is still there, byte for byte, at the start.
+    data = built.read_bytes()
+    assert data.count(b"%%EOF") >= 2
+    assert "Tiden er inne for å få en handlingsplan mot menneskehandel" in pdf_text(built)
+
+
+def test_a_changed_byte_is_reported_as_modified(built, ca):
+    data = bytearray(built.read_bytes())
+    # One byte in the middle of the largest stream (an embedded font): the file still parses.
+    spans = [
+        (m.end(), data.index(b"endstream", m.end()))
+        for m in re.finditer(rb"(?<!end)stream\r?\n", data)
+    ]
+    start, end = max(spans, key=lambda span: span[1] - span[0])
+    data[(start + end) // 2] ^= 0x01
+    built.write_bytes(bytes(data))
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1
+    assert "modified" in result.output
+
+
+def test_another_authority_is_untrusted(built, tmp_path):
+    other = make_ca("Someone Else").pem(tmp_path / "other.pem")
+    result = run(built.parent, "verify", str(built), "--trust", str(other))
+    assert result.exit_code == 1
+    assert f"{built}: untrusted:" in result.output
+    assert "intact" in result.output  # intact, only not trusted
+
+
+def test_an_unsigned_pdf_is_a_problem(tmp_path, ca):
+    root = copy_example(tmp_path / "ws")
+    assert run(root, "build", LETTER, "--format", "pdf", "--jobs", "1").exit_code == 0
+    result = run(root, "verify", str(pdf_of(root)), "--trust", str(ca[1]))
+    assert result.exit_code == 1
+    assert f"{pdf_of(root)}: is not signed" in result.output
+
+
+def test_signing_is_in_the_fingerprint(tmp_path, ca, monkeypatch):
+    root = copy_example(tmp_path / "ws")
+    assert run(root, "build", LETTER, "--format", "pdf", "--jobs", "1").exit_code == 0
+    write_p12(root / "certs" / "union.p12", issue(ca[0], "Karin Dahlberg Pettersen"), ca[0])
+    sign_with(root, "certs/union.p12")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    result = run(root, "build", LETTER, "--format", "pdf", "--jobs", "1")
+    assert "1 written, 0 up to date." in result.output
+    assert run(root, "verify", str(pdf_of(root)), "--trust", str(ca[1])).exit_code == 0
+
+
+def test_check_names_a_wrong_password_and_never_prints_it(signed, monkeypatch):
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", "feil-passord-123")
+    result = run(signed, "check")
+    assert result.exit_code == 1
+    assert "certs/union.p12: cannot be opened with the password in LETTERSMITH_SIGN_PASSWORD" in (
+        result.output
+    )
+    assert "feil-passord-123" not in result.output and PASSWORD not in result.output
+    build = run(signed, "build", LETTER, "--format", "pdf")
+    assert build.exit_code == 1 and "certs/union.p12: cannot be opened" in build.output
+    assert not pdf_of(signed).exists()
+
+
+def test_check_asks_for_a_missing_password(signed, monkeypatch):
+    monkeypatch.delenv("LETTERSMITH_SIGN_PASSWORD")
+    result = run(signed, "check")
+    assert result.exit_code == 1
+    assert "certs/union.p12: the signing certificate needs its password; set" in result.output
+
+
+def test_check_names_a_missing_certificate(tmp_path, monkeypatch):
+    root = copy_example(tmp_path / "ws")
+    sign_with(root, "certs/missing.p12")
+    result = run(root, "check")
+    assert result.exit_code == 1
+    assert "signing.certificate: no file certs/missing.p12" in result.output
+    assert result.output.startswith("lettersmith.yaml:")
+
+
+def test_check_refuses_a_password_in_the_file(tmp_path):
+    root = copy_example(tmp_path / "ws")
+    sign_with(root, "certs/x.p12", "  password: abc\n")
+    result = run(root, "check")
+    assert result.exit_code == 1
+    assert "signing.password: never write the password in a file" in result.output
+
+
+def test_check_names_an_expired_certificate(tmp_path, ca, monkeypatch):
+    root = copy_example(tmp_path / "ws")
+    old = issue(ca[0], "Karin Dahlberg Pettersen", start_days=-40, days=10)
+    write_p12(root / "certs" / "union.p12", old, ca[0])
+    sign_with(root, "certs/union.p12")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    result = run(root, "check")
+    assert result.exit_code == 1
+    expired = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).strftime("%Y-%m-%d")
+    assert (
+        f"certs/union.p12: the certificate of Karin Dahlberg Pettersen expired on "
+        f"{expired}" in result.output
+    )
+
+
+def test_a_club_never_signs_with_the_unions_key(signed, ca):
+    assert run(signed, "build", LETTER, "--club", "bergen", "--format", "pdf").exit_code == 0
+    result = run(signed, "verify", str(pdf_of(signed, "bergen")), "--trust", str(ca[1]))
+    assert result.exit_code == 1 and "is not signed" in result.output
+
+
+def test_a_club_signs_with_its_own_key(signed, ca):
+    club_dir = signed / "clubs" / "bergen"
+    write_p12(club_dir / "certs" / "bergen.p12", issue(ca[0], "SI Bergen"), ca[0])
+    with (signed / "clubs" / "bergen.yaml").open("a", encoding="utf-8") as file:
+        file.write("\nsigning:\n  certificate: certs/bergen.p12\n")
+    assert run(signed, "build", LETTER, "--club", "bergen", "--format", "pdf").exit_code == 0
+    result = run(signed, "verify", str(pdf_of(signed, "bergen")), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    assert "SI Bergen" in result.output and "Karin" not in result.output
+
+
+def test_a_club_cannot_point_at_the_unions_certificate_or_a_time_stamper(signed):
+    with (signed / "clubs" / "bergen.yaml").open("a", encoding="utf-8") as file:
+        file.write(
+            "\nsigning:\n  certificate: ../../certs/union.p12\n"
+            "  timestamp_url: http://127.0.0.1:9/\n"
+        )
+    result = run(signed, "check")
+    assert result.exit_code == 1
+    assert "signing.certificate: '../../certs/union.p12' is outside" in result.output
+    assert "signing.timestamp_url: a club's settings may not make lettersmith reach" in (
+        result.output
+    )
+
+
+# --------------------------------------------------------------------------- time stamps
+
+
+def _asn1_key(issued: Issued) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(
+        issued.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+@pytest.fixture
+def time_stamper(ca):
+    """pyHanko's test time-stamper, served over HTTP on 127.0.0.1 like a real RFC 3161 server."""
+    import asyncio
+
+    tsa = issue(ca[0], "Test TSA", time_stamping=True)
+    dummy = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(tsa.cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=_asn1_key(tsa),
+    )
+    requests: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(body)
+            reply = asyncio.run(dummy.async_request_tsa_response(tsp.TimeStampReq.load(body)))
+            data = reply.dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/", requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_time_stamp_makes_the_signature_b_t(tmp_path, ca, monkeypatch, time_stamper):
+    url, requests = time_stamper
+    root = copy_example(tmp_path / "ws")
+    write_p12(root / "certs" / "union.p12", issue(ca[0], "Karin Dahlberg Pettersen"), ca[0])
+    sign_with(root, "certs/union.p12", f"  timestamp_url: {url}\n")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    result = run(root, "build", LETTER, "--format", "pdf", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert requests  # the letter went to the time-stamper on 127.0.0.1
+    result = run(root, "verify", str(pdf_of(root)), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    assert "(time-stamped); intact; trusted" in result.output
+
+
+def test_a_silent_time_stamper_is_a_clean_error(tmp_path, ca, monkeypatch):
+    root = copy_example(tmp_path / "ws")
+    write_p12(root / "certs" / "union.p12", issue(ca[0], "Karin Dahlberg Pettersen"), ca[0])
+    dead = "http://127.0.0.1:9/"  # the discard port: nothing answers
+    sign_with(root, "certs/union.p12", f"  timestamp_url: {dead}\n")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    result = run(root, "build", LETTER, "--format", "pdf", "--jobs", "1")
+    assert result.exit_code == 1
+    assert f"{dead}: the time-stamp server did not answer" in result.output
+    assert not pdf_of(root).exists()
+
+
+def test_verify_names_a_file_that_is_not_a_pdf(tmp_path, ca):
+    junk = tmp_path / "x.pdf"
+    junk.write_bytes(b"not a pdf at all")
+    result = CliRunner().invoke(main, ["verify", str(junk), "--trust", str(ca[1])])
+    assert result.exit_code == 1
+    assert f"{junk}: modified or damaged: it cannot be read as a PDF" in result.output
+
+
+def test_the_key_is_loaded_once_for_a_batch(signed, monkeypatch):
+    from lettersmith.render import sign
+
+    opened = []
+    original = sign._open
+
+    def counting(*args):
+        opened.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(sign, "_open", counting)
+    sign._loaded.clear()
+    letter = signed / "letters" / f"{LETTER}.yaml"
+    letter.write_text(letter.read_text(encoding="utf-8").replace("mode: joint", "mode: each"))
+    result = run(signed, "build", LETTER, "--format", "pdf", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "3 written" in result.output
+    assert opened == ["certs/union.p12"]
