@@ -51,6 +51,9 @@ def club_workspace(root: Path, club: str = CLUB, **files: str) -> Path:
     (root / "assets").mkdir(exist_ok=True)
     for name in ("logo.svg", "sign.png", "vedlegg.pdf"):
         (root / "assets" / name).write_bytes(b"workspace")
+    # A club's attachments come from its own folder only.
+    (root / "clubs" / "bergen" / "assets").mkdir(parents=True, exist_ok=True)
+    (root / "clubs" / "bergen" / "assets" / "vedlegg.pdf").write_bytes(b"club")
     return root
 
 
@@ -92,7 +95,7 @@ def test_a_club_overrides_what_it_names_and_inherits_the_rest(tmp_path):
         "2025-04-01",
     )
     assert letter.append == "Bergen legg til dette."
-    assert letter.attachments == (root / "assets" / "vedlegg.pdf",)
+    assert letter.attachments == (root / "clubs" / "bergen" / "assets" / "vedlegg.pdf",)
     assert letter.signatory == "leder" and letter.position == "sak"
     # the workspace itself is untouched
     assert ws.organisation.name == "Testforeningen" and "ordforer" not in ws.recipients
@@ -131,7 +134,7 @@ def test_a_club_file_asset_is_looked_up_in_the_club_then_the_workspace(tmp_path)
         "clubs/bergen.yaml:6: organisation.logo: no file clubs/bergen/assets/bergen.svg or "
         "assets/bergen.svg; put the file there or fix the path"
     ]
-    (tmp_path / "clubs" / "bergen" / "assets").mkdir(parents=True)
+    (tmp_path / "clubs" / "bergen" / "assets").mkdir(parents=True, exist_ok=True)
     (tmp_path / "clubs" / "bergen" / "assets" / "bergen.svg").write_text("<svg/>")
     view = club_view(workspace.load(tmp_path), "bergen")
     assert view.organisation.logo == tmp_path.resolve() / "clubs/bergen/assets/bergen.svg"

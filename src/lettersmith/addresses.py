@@ -19,6 +19,15 @@ from email_validator import EmailNotValidError, validate_email
 LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
+# lettersmith sends without SMTPUTF8 (many ministries' servers lack it), so an address whose
+# part before the @ is not ASCII is refused, at check, with the reason; the domain may be
+# international (it goes out as IDNA).
+NON_ASCII_LOCAL_PART = (
+    "the part before the @ has letters outside ASCII (such as ø), which many mail servers "
+    "cannot take; ask the recipient for an address without them"
+)
+
+
 class MailboxError(ValueError):
     """Not exactly one usable mailbox; the message says why, without the field's name."""
 
@@ -39,7 +48,7 @@ def parse_mailbox(value: str) -> Address:
     except EmailNotValidError as error:
         raise MailboxError(f"is not a valid address: {error}") from None
     if checked.ascii_email is None:
-        raise MailboxError("has a non-ASCII name before the @, which cannot be sent (no SMTPUTF8)")
+        raise MailboxError(NON_ASCII_LOCAL_PART)
     return Address(display_name=found[0].display_name, addr_spec=checked.ascii_email)
 
 

@@ -49,7 +49,10 @@ class Context:
             from lettersmith.load import clubs, workspace
 
             if None not in self._loaded:
-                self._loaded[None] = workspace.load(self.root())
+                # A broken club stops only a command about that club: the others go on.
+                self._loaded[None] = workspace.load(
+                    self.root(), club=club, warn=lambda line: err.print(line, markup=False)
+                )
             if club is not None:
                 self._loaded[club] = clubs.club_view(self._loaded[None], club)
         return self._loaded[club]
@@ -683,7 +686,7 @@ def preview(obj, letter, club, selectors, dpi, date, place, signatory, language)
     target = building.letter_dir(ws, mailing.letter_id) / "preview"
     for composed in mailing.selected_letters:
         pdf = building.ensure_pdf(ws, composed)
-        for png in previewing.render_pngs(pdf, target, dpi=dpi):
+        for png in previewing.render_pngs(pdf, target, dpi=dpi, root=ws.root):
             out.print(f"wrote {png.relative_to(ws.root)}", markup=False)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email import policy
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -22,6 +22,7 @@ from markupsafe import escape
 from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
 from lettersmith.compose import markdown
 from lettersmith.errors import DeliveryError
+from lettersmith.load.yamlfile import header_problem
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html
 
@@ -96,11 +97,16 @@ def mailbox(value: str, field: str, display_name: str | None = None) -> Address:
 
 
 def check_header(value: str, field: str) -> None:
-    """Refuse a value that would start a new header line (header injection)."""
-    if any(char in value for char in LINE_BREAKS):
+    """Refuse a value that would start a new header line (header injection), or that a mail
+    reader (or Python itself, before 3.11.10/3.12.5) would decode into one."""
+    if any(char in value for char in LINE_BREAKS) or any(
+        ord(char) < 32 or ord(char) == 127 for char in value
+    ):
         raise RefusedHeader(
             field, f"{field}: {value!r} contains a line break; write it on one line"
         )
+    if problem := header_problem(value):
+        raise RefusedHeader(field, f"{field}: {value!r} {problem}")
 
 
 def attachment_hash(files: Sequence[tuple[str, bytes]]) -> str:
@@ -136,7 +142,9 @@ def build_message(
     to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
     # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
     files = [(f"{letter.letter_id}.pdf", pdf.read_bytes())]
-    files += [(path.name, path.read_bytes()) for path in letter.attachments]
+    for path in letter.attachments:
+        check_header(path.name, f"attachment {path.name!r}")
+        files.append((path.name, read_attachment(path, letter)))
     hashed = attachment_hash(files)
     domain = envelope.sender.domain
 
@@ -170,6 +178,8 @@ def build_message(
     msg["Content-Language"] = letter.language
 
     data = msg.as_bytes()
+    traced = {TRACE_HEADERS[key].lower() for key, value in trace.items() if value}
+    _verify(data, letter, to, envelope, [name for name, _ in files], traced)
     rcpt_to = (to.addr_spec,) + ((envelope.bcc.addr_spec,) if envelope.bcc else ())
     return Outgoing(
         letter_id=letter.letter_id,
@@ -187,6 +197,53 @@ def build_message(
         mailbox=checked_key(to.addr_spec),
         letter_date=letter.date.isoformat(),
     )
+
+
+def read_attachment(path: Path, letter: ComposedLetter) -> bytes:
+    """An attachment's bytes, refused when past the size limit (checked before reading)."""
+    from lettersmith.confine import MAX_ATTACHMENT, TooLargeError, read_limited, shown_path
+
+    shown = shown_path(path, letter.root)
+    try:
+        return read_limited(path, MAX_ATTACHMENT, shown, "attachment")
+    except TooLargeError as error:
+        raise DeliveryError(str(error)) from None
+
+
+_EXPECTED_HEADERS = {
+    "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
+    "content-language",
+}  # fmt: skip
+
+
+def _verify(
+    data: bytes,
+    letter: ComposedLetter,
+    to: Address,
+    envelope: Envelope,
+    names: list[str],
+    traced: set[str],
+) -> None:
+    """Read the message back as a receiver would: the headers we set, no more, with the values
+    we meant, and the attachments we meant. Whatever Python's header folding did (CVE-2024-6923
+    let an encoded word in a value become a new header), a message that does not read back as
+    built is never sent."""
+    parsed = message_from_bytes(data, policy=policy.default)
+    expected = _EXPECTED_HEADERS | traced | ({"reply-to"} if envelope.reply_to else set())
+    found = [key.lower() for key in parsed]
+    wrong = sorted(set(found) ^ expected) or sorted(k for k in set(found) if found.count(k) > 1)
+    subject = str(parsed.get("Subject", ""))
+    recipients = [a.addr_spec for a in getattr(parsed.get("To"), "addresses", ())]
+    attached = [part.get_filename() for part in parsed.iter_attachments()]
+    if wrong or subject != letter.subject or recipients != [to.addr_spec] or attached != names:
+        problem = (
+            f"headers {', '.join(wrong)}" if wrong else "the subject, recipient or attachments"
+        )
+        raise RefusedHeader(
+            "message",
+            f"the message to {to.addr_spec} does not read back as it was written ({problem}); "
+            "check the subject, the names and the attachment file names for unusual text",
+        )
 
 
 def _content_type(name: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import atomic_write
 from lettersmith.compose.resolve import Mailing
+from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
@@ -156,7 +157,10 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
 
     Messages from an earlier dry run are removed first, so the folder shows this run only.
     """
-    for folder in {build.letter_dir(ws, item.out.letter_id) / "mail" for item in planned}:
+    folders = {build.letter_dir(ws, item.out.letter_id) / "mail" for item in planned}
+    for folder in folders:  # all checked before anything is deleted
+        inside_out(folder / "x.eml", ws.root)
+    for folder in folders:
         for stale in folder.glob("*.eml"):
             stale.unlink()
     return [

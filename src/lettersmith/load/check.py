@@ -23,6 +23,7 @@ from lettersmith.model import ComposedLetter, Recipient, Workspace
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 from lettersmith.render.html import letter_html
+from lettersmith.render.worker import run_limited
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
             try:
                 mailing = resolve(ws, letter_id, club=club, today=today)
                 letters = mailing.letters
-                letter_html(letters[0])
+                # A club's template runs in a worker held to the render limits.
+                run_limited(letters[0], "template", letter_html, letters[0])
                 _try_word_reference(letters[0])
             except LettersmithError as error:
                 problems.extend(line for line in str(error).splitlines() if line not in problems)
@@ -129,7 +131,7 @@ def _try_word_reference(letter: ComposedLetter) -> None:
     from lettersmith.render.docx import reference_path, render_docx
 
     if reference_path(letter) is not None:
-        render_docx(letter)
+        run_limited(letter, "DOCX", render_docx, letter)
 
 
 def _signing_problems(view: Workspace) -> list[str]:

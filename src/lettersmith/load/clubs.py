@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from lettersmith.confine import MAX_CLUB_YAML, club_folders, confined
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import entries as records
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
@@ -51,8 +52,9 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         """The club's copy of a workspace asset (clubs/<club>/assets/x for assets/x), if any."""
         if path is None or not path.is_relative_to(ws.root / "assets"):
             return path
-        candidate = (club_dir / path.relative_to(ws.root)).resolve()
-        return candidate if candidate.is_relative_to(ws.root) and candidate.is_file() else path
+        # Only a file really in the club's folder: a link there may not reach the union's files.
+        candidate = confined(club_dir / path.relative_to(ws.root), (club_dir,), ws.root)
+        return candidate if candidate is not None and candidate.is_file() else path
 
     organisation = dataclasses.replace(
         ws.organisation, name=club.name or ws.organisation.name, **club.organisation
@@ -131,8 +133,9 @@ def _read_club(
     # A path in a club's file is looked up in the club's folder first: assets/x is
     # clubs/<club>/assets/x when the club has it, else the workspace's assets/x.
     bases = (ws.root / "clubs" / club_id, ws.root)
+    allowed = club_folders(ws.root, club_id)
     checker = Checker(rel, problems)
-    node = records.read_yaml(ws.root, rel, problems)
+    node = records.read_yaml(ws.root, rel, problems, max_size=MAX_CLUB_YAML)
     if node is None:
         return Club(id=club_id, path=path), {}
     top = checker.mapping(_without_locked(node, checker, ""), "", CLUB_FIELDS, line=1)
@@ -147,11 +150,13 @@ def _read_club(
             line=top.key_line("organisation"),
         )
         if org is not None:
-            organisation = records.organisation_fields(org, checker, "organisation", ws.root, bases)
+            organisation = records.organisation_fields(
+                org, checker, "organisation", ws.root, bases, allowed
+            )
     signatories = {}
     if top.get("signatories") is not None:
         signatories = records.read_signatories(
-            top.get("signatories"), checker, "signatories", bases
+            top.get("signatories"), checker, "signatories", bases, allowed
         )
     letters, lines = _read_overrides(ws, top, checker, bases)
     approval = records.read_approval(top.get("approval"), checker)
@@ -227,8 +232,10 @@ def _read_overrides(
         )
         if entry is None:
             continue
+        # A club's attachments come from its own folder only: never the union's files.
+        club_dir = bases[0]
         values, lines[letter_id] = records.letter_fields(
-            entry, checker, f"{field}.", ws.root, bases
+            entry, checker, f"{field}.", ws.root, (club_dir,), (club_dir,)
         )
         if entry.get("append") is not None:
             lines[letter_id]["append"] = entry.get("append").line

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from lettersmith.confine import (
+    MAX_ASSET,
+    MAX_ATTACHMENT,
+    TooLargeError,
+    check_size,
+    confined,
+    names,
+    read_limited,
+)
 from lettersmith.errors import Problem, relative
 from lettersmith.load import offices
 from lettersmith.load.offices import Office
@@ -21,6 +31,7 @@ from lettersmith.load.yamlfile import (
     Node,
     Seq,
     did_you_mean,
+    header_problem,
     invalid_id,
     is_empty,
     is_id,
@@ -54,10 +65,18 @@ TAG_PREFIX = "tag:"
 # --------------------------------------------------------------------------- files
 
 
-def read_text(root: Path, rel: str, problems: list[Problem]) -> str | None:
-    """A file's text, or None (and a problem) when it is unreadable or not UTF-8."""
+def read_text(
+    root: Path, rel: str, problems: list[Problem], max_size: int | None = None
+) -> str | None:
+    """A file's text, or None (and a problem) when it is unreadable, too large or not UTF-8."""
     try:
-        data = (root / rel).read_bytes()
+        if max_size is None:
+            data = (root / rel).read_bytes()
+        else:
+            data = read_limited(root / rel, max_size, rel, "file")
+    except TooLargeError as err:
+        problems.append(Problem(rel, None, str(err).removeprefix(f"{rel}: ")))
+        return None
     except OSError as err:
         problems.append(Problem(rel, None, f"cannot be read: {err.strerror}"))
         return None
@@ -69,10 +88,12 @@ def read_text(root: Path, rel: str, problems: list[Problem]) -> str | None:
         return None
 
 
-def read_yaml(root: Path, rel: str, problems: list[Problem]) -> Node | None:
+def read_yaml(
+    root: Path, rel: str, problems: list[Problem], max_size: int | None = None
+) -> Node | None:
     if not (root / rel).is_file():
         return None
-    text = read_text(root, rel, problems)
+    text = read_text(root, rel, problems, max_size)
     return None if text is None else parse_yaml(text, rel, problems)
 
 
@@ -104,23 +125,36 @@ def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> l
 
 
 def asset(
-    checker: Checker, node: Node | None, field: str, root: Path, bases: Sequence[Path]
+    checker: Checker,
+    node: Node | None,
+    field: str,
+    root: Path,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None = None,
+    *,
+    max_size: int = MAX_ASSET,
+    attachment: bool = False,
 ) -> Path | None:
-    """The file a path names, looked up under each of ``bases`` in turn; never outside ``root``."""
+    """The file a path names, looked up under each of ``bases`` in turn.
+
+    Its real path (symlinks followed) must lie inside one of the ``allowed`` folders (the
+    workspace ``root`` by default) and not be the journal, out/ or lettersmith.yaml; it must be
+    no larger than ``max_size``. An ``attachment``'s name goes into a mail header, so it is
+    checked as one.
+    """
     value = checker.text(node, field)
     if value is None:
         return None
+    folders = tuple(allowed) if allowed is not None else (root,)
     written = Path(value)
     candidates = [written] if written.is_absolute() else [base / written for base in bases]
     for candidate in candidates:
         try:
-            resolved = candidate.resolve()
-            if not resolved.is_relative_to(root):
-                checker.problem(
-                    node.line,
-                    f"{field}: '{value}' is outside the workspace; "
-                    "copy the file into assets/ and write assets/NAME",
-                )
+            if not candidate.exists() and candidate.resolve().is_relative_to(root):
+                continue
+            resolved = confined(candidate, folders, root)
+            if resolved is None:
+                checker.problem(node.line, f"{field}: '{value}' {_outside(folders, root)}")
                 return None
             if resolved.is_file():
                 if not os.access(resolved, os.R_OK):
@@ -130,12 +164,35 @@ def asset(
                         "give yourself read access to the file",
                     )
                     return None
+                check_size(resolved, max_size, f"{field}: '{value}'", "file")
+                if attachment and (problem := _file_name_problem(resolved.name)):
+                    checker.problem(node.line, f"{field}: the file name {problem}; rename it")
+                    return None
                 return resolved
+        except TooLargeError as error:
+            checker.problem(node.line, str(error))
+            return None
         except (OSError, RuntimeError, ValueError):
             continue
     places = " or ".join(relative(c, root) for c in candidates)
     checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
     return None
+
+
+def _outside(folders: Sequence[Path], root: Path) -> str:
+    if tuple(folders) == (root,):
+        return "is outside the workspace; copy the file into assets/ and write assets/NAME"
+    return (
+        f"is outside the folders it may come from ({names(folders, root)}); "
+        "copy the file into the first of them"
+    )
+
+
+def _file_name_problem(name: str) -> str | None:
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") for char in name):
+        return f"{name!r} contains a line break or control character"
+    problem = header_problem(name)
+    return f"{name!r} {problem}" if problem else None
 
 
 def _path_hint(value: str) -> str:
@@ -152,7 +209,12 @@ def _path_hint(value: str) -> str:
 
 
 def organisation_fields(
-    org: Map, checker: Checker, field: str, root: Path, bases: Sequence[Path]
+    org: Map,
+    checker: Checker,
+    field: str,
+    root: Path,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None = None,
 ) -> dict:
     """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
     readers: dict[str, Callable[[Node, str], object]] = {
@@ -160,7 +222,7 @@ def organisation_fields(
         "address": checker.text_list,
         "email": checker.email,
         "website": checker.text,
-        "logo": lambda node, name: asset(checker, node, name, root, bases),
+        "logo": lambda node, name: asset(checker, node, name, root, bases, allowed),
     }
     values = {}
     for key, read in readers.items():
@@ -197,7 +259,11 @@ def _entries_by_id(
 
 
 def read_signatories(
-    node: Node, checker: Checker, field: str, bases: Sequence[Path]
+    node: Node,
+    checker: Checker,
+    field: str,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None = None,
 ) -> dict[str, Signatory]:
     root = bases[-1]
     return {
@@ -205,7 +271,9 @@ def read_signatories(
             id=sid,
             name=checker.text(entry.get("name"), f"{name}.name") or "",
             title=checker.text(entry.get("title"), f"{name}.title"),
-            signature=asset(checker, entry.get("signature"), f"{name}.signature", root, bases),
+            signature=asset(
+                checker, entry.get("signature"), f"{name}.signature", root, bases, allowed
+            ),
             source=Source(checker.file, line),
         )
         for sid, line, name, entry in _entries_by_id(
@@ -342,9 +410,17 @@ def unknown_selector(ws: Workspace, selector: str) -> str:
 
 
 def letter_fields(
-    mapping: Map, checker: Checker, field: str, root: Path, bases: Sequence[Path]
+    mapping: Map,
+    checker: Checker,
+    field: str,
+    root: Path,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None = None,
 ) -> tuple[dict, dict[str, int]]:
-    """The letter fields ``mapping`` sets, converted, and the line of each."""
+    """The letter fields ``mapping`` sets, converted, and the line of each.
+
+    Attachments come from the ``allowed`` folders only (a club's: its own folder).
+    """
     readers: dict[str, Callable[[Node, str], object]] = {
         "position": checker.ident,
         "to": lambda node, name: _read_selectors(checker, node, name),
@@ -355,7 +431,9 @@ def letter_fields(
         "signatory": checker.ident,
         "subject": checker.text,
         "email": lambda node, name: checker.text(node, name, multiline=True),
-        "attachments": lambda node, name: _read_attachments(checker, node, name, root, bases),
+        "attachments": lambda node, name: _read_attachments(
+            checker, node, name, root, bases, allowed
+        ),
     }
     values, lines = {}, {}
     for key, read in readers.items():
@@ -381,13 +459,21 @@ def _read_selectors(checker: Checker, node: Node, field: str) -> tuple[str, ...]
 
 
 def _read_attachments(
-    checker: Checker, node: Node, field: str, root: Path, bases: Sequence[Path]
+    checker: Checker,
+    node: Node,
+    field: str,
+    root: Path,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None,
 ) -> tuple[Path, ...]:
     if isinstance(node, Seq):
         items = [(item, f"{field}[{index}]") for index, item in enumerate(node.items)]
     else:
         items = [(node, field)]
-    paths = (asset(checker, item, name, root, bases) for item, name in items)
+    paths = (
+        asset(checker, item, name, root, bases, allowed, max_size=MAX_ATTACHMENT, attachment=True)
+        for item, name in items
+    )
     return tuple(path for path in paths if path is not None)
 
 

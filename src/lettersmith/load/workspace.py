@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lettersmith.addresses import is_loopback
@@ -68,8 +68,15 @@ def find_root(start: Path) -> Path:
     )
 
 
-def load(root: Path) -> Workspace:
-    """The workspace at ``root``, every file checked, including every letter under every club."""
+def load(
+    root: Path, *, warn: Callable[[str], None] | None = None, club: str | None = None
+) -> Workspace:
+    """The workspace at ``root``, every file checked, including every letter under every club.
+
+    With ``warn``, a club whose files have problems does not stop a command about the
+    organisation or about another ``club``: it is left out, and ``warn`` gets one line naming
+    it. Without ``warn`` (``check``), every problem is an error.
+    """
     root = root.resolve()
     problems: list[Problem] = []
     workspace, letter_lines = _load_own_files(root, problems)
@@ -85,9 +92,28 @@ def load(root: Path) -> Workspace:
             unsure,
         )
     problems += clubs.club_letter_problems(workspace, override_lines, problems)
+    if warn is not None:
+        broken = sorted({c for p in problems if (c := _club_of(p.file)) and c != club})
+        for name in broken:
+            warn(
+                f"warning: clubs/{name}.yaml has problems, so club '{name}' is left out; "
+                "`lettersmith check` shows them"
+            )
+        problems = [p for p in problems if _club_of(p.file) not in broken]
+        kept = {cid: profile for cid, profile in workspace.clubs.items() if cid not in broken}
+        workspace = dataclasses.replace(workspace, clubs=kept)
     if problems:
         raise WorkspaceError(list(dict.fromkeys(problems)))
     return workspace
+
+
+_CLUB_FILE = re.compile(r"clubs/([^/]+?)(?:\.ya?ml|/.*)$")
+
+
+def _club_of(file: str) -> str | None:
+    """The club a problem's file belongs to (clubs/<club>.yaml, clubs/<club>/...), or None."""
+    match = _CLUB_FILE.fullmatch(file)
+    return match.group(1) if match else None
 
 
 def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dict]:

@@ -19,7 +19,7 @@ import email_validator
 import yaml
 from yaml.events import AliasEvent
 
-from lettersmith.addresses import MailboxError, parse_mailbox
+from lettersmith.addresses import NON_ASCII_LOCAL_PART, MailboxError, parse_mailbox
 from lettersmith.errors import Problem
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -213,6 +213,11 @@ class Checker:
             hint = "" if multiline else "; this field must be a single line"
             self.problem(node.line, f"{field}: contains {names}, which is not allowed here{hint}")
             return None
+        # Single-line values are names, titles, subjects, paths: what reaches headers.
+        problem = header_problem(node.value) if not multiline else bidi_problem(node.value)
+        if problem:
+            self.problem(node.line, f"{field}: {problem}")
+            return None
         return node.value.strip() or None
 
     def text_list(self, node: Node | None, field: str) -> tuple[str, ...]:
@@ -300,9 +305,36 @@ def invalid_id(value: str) -> str:
 
 def email_problem(value: str) -> str | None:
     try:
-        email_validator.validate_email(value, check_deliverability=False)
+        checked = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as err:
         return str(err)
+    if checked.ascii_email is None:
+        return NON_ASCII_LOCAL_PART
+    return None
+
+
+# Encoded words (RFC 2047: =?charset?q?...?=) would be decoded by a mail reader, and by some
+# Python versions while writing the header, into line breaks and headers of the attacker's.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?]*\?=|=\?.*\?=")
+# Characters that reorder what is shown (RLO and friends): a name or file name that reads
+# differently from what it is.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` may not go into a mail header or a file name, or None."""
+    if _ENCODED_WORD.search(value):
+        return "contains '=?...?=', which mail programs read as encoded text; remove it"
+    return bidi_problem(value)
+
+
+def bidi_problem(value: str) -> str | None:
+    bidi = sorted({f"U+{ord(char):04X}" for char in value if char in BIDI_CONTROLS})
+    if bidi:
+        return (
+            f"contains the direction control character {', '.join(bidi)}, which makes text "
+            "show in another order than it is written; remove it"
+        )
     return None
 
 

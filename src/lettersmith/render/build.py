@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
+from lettersmith.confine import inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
 
@@ -201,6 +202,7 @@ def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
 def run(job: Job) -> Outcome:
     """Render one file and put it in place; runs in a worker process when building in parallel."""
     try:
+        inside_out(job.path, job.letter.root)
         data = render(job.letter, job.fmt, job.pdf_variant)
         if job.signing is not None:
             from lettersmith.render.sign import sign_pdf
@@ -227,14 +229,29 @@ def _write_error(job: Job, error: OSError) -> str:
 def render(
     letter: ComposedLetter, fmt: str, pdf_variant: str | None = DEFAULT_PDF_VARIANT
 ) -> bytes:
+    """The file's bytes, its adopted statement checked word for word; a club's letter is made
+    in a worker process under the limits of ``render.worker``."""
+    from lettersmith.render.worker import run_limited
+
+    return run_limited(letter, fmt.upper(), render_checked, letter, fmt, pdf_variant)
+
+
+def render_checked(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> bytes:
+    from lettersmith.render import locked
+
     if fmt == "pdf":
+        from lettersmith.render.html import template_shown
         from lettersmith.render.pdf import render_pdf
 
-        return render_pdf(letter, variant=pdf_variant)
+        data = render_pdf(letter, variant=pdf_variant)
+        locked.check_pdf(data, letter, template_shown(letter))
+        return data
     if fmt == "docx":
-        from lettersmith.render.docx import render_docx
+        from lettersmith.render.docx import reference_shown, render_docx
 
-        return render_docx(letter)
+        data = render_docx(letter)
+        locked.check_docx(data, letter, reference_shown(letter))
+        return data
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -23,10 +23,12 @@ from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 from lxml import etree
 
+from lettersmith.confine import MAX_REFERENCE_DOCX, TooLargeError, confined, read_limited
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.docx_blocks import add_paragraph, has_style, styles_used, write_blocks
+from lettersmith.render.docx_clean import check_package, clean
 from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
@@ -91,6 +93,22 @@ def reference_path(letter: ComposedLetter) -> Path | None:
     return None
 
 
+def _read_reference(source: Path, letter: ComposedLetter) -> bytes:
+    """The reference's bytes: really in its templates/ folder (no link out), and small."""
+    shown = _shown(source, letter)
+    if confined(source, (source.parent,), letter.root) is None:
+        raise RenderError(
+            f"{shown}: refused: it is a link to a file outside {_shown(source.parent, letter)}/; "
+            "put the document itself there"
+        )
+    try:
+        data = read_limited(source.resolve(), MAX_REFERENCE_DOCX, shown, "Word document")
+    except TooLargeError as error:
+        raise RenderError(str(error)) from None
+    check_package(data, shown)
+    return data
+
+
 @functools.cache
 def _builtin_reference() -> bytes:
     return ref.BUILTIN_REFERENCE.read_bytes()
@@ -99,14 +117,22 @@ def _builtin_reference() -> bytes:
 def _open_reference(letter: ComposedLetter):
     source = reference_path(letter)
     try:
-        data = source.read_bytes() if source else _builtin_reference()
-        return Document(io.BytesIO(data)), source
+        data = _read_reference(source, letter) if source else _builtin_reference()
+        doc = Document(io.BytesIO(data))
+        if source:
+            clean(doc)
+        return doc, source
     except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError,
             etree.XMLSyntaxError) as err:  # fmt: skip
         raise RenderError(
             f"{_shown(source, letter)}: not a Word document lettersmith can read ({err}); "
             "save it from Word or LibreOffice as 'Word Document (.docx)'"
         ) from err
+
+
+def reference_shown(letter: ComposedLetter) -> str:
+    """The reference document this letter is made from, as the user would type its path."""
+    return _shown(reference_path(letter), letter)
 
 
 def _shown(source: Path | None, letter: ComposedLetter) -> str:

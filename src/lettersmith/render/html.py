@@ -2,6 +2,11 @@
 
 Templates see only plain values -- strings, lists, dicts and ready-made ``Markup`` -- never a
 ``Path`` or a model object, so a club's template in the sandbox cannot reach the file system.
+
+The adopted statement (introduction, title, salutation, body) is locked: a template never sees
+its words. It sees ``letter.statement``, a marker that it places once; lettersmith puts the
+statement, rendered here, where the marker came out. A template that filters, hides in a
+comment, repeats or leaves out the marker fails with an error naming the template.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from lettersmith.compose.markdown import link_allowed
+from lettersmith.errors import TemplateError
 from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
-from lettersmith.render.templates import environment, render
+from lettersmith.render.templates import environment, render, statement_marker
 
 LETTER_TEMPLATE = "letter.html.j2"
 
@@ -111,11 +117,9 @@ def letter_context(letter: ComposedLetter) -> dict:
             "place": letter.place,
             "date": letter.date.isoformat(),
             "date_line": letter.date_line,
-            "intro": letter.intro,
+            "statement": statement_marker(),
             "title": letter.title,
             "subject": letter.subject,
-            "salutation": letter.salutation,
-            "body": blocks_html(letter.body),
             "appended": blocks_html(letter.appended) if letter.appended else None,
             "closing": letter.closing,
             "signature": {
@@ -136,7 +140,48 @@ def letter_context(letter: ComposedLetter) -> dict:
     }
 
 
+def statement_html(letter: ComposedLetter) -> Markup:
+    """The adopted statement as lettersmith renders it; no template can change it."""
+    salutation = (
+        Markup('<p class="salutation">{}</p>\n').format(letter.salutation)
+        if letter.salutation
+        else ""
+    )
+    return Markup(
+        '<div class="statement">\n<p class="intro">{}</p>\n<h1 class="title">{}</h1>\n'
+        '{}<div class="body">\n{}\n</div>\n</div>'
+    ).format(letter.intro, letter.title, salutation, blocks_html(letter.body))
+
+
 def letter_html(letter: ComposedLetter) -> str:
     """The letter as an HTML document, from ``letter.html.j2`` on the letter's template path."""
     env = environment(letter.template_dirs, root=letter.root)
-    return render(env, LETTER_TEMPLATE, letter_context(letter))
+    context = letter_context(letter)
+    marker = context["letter"]["statement"]
+    html = render(env, LETTER_TEMPLATE, context)
+    count = html.count(marker)
+    if count != 1 or _in_comment(html, marker):
+        name = _template_shown(env)
+        how = "more than once" if count > 1 else "as it is (not filtered, not in a comment)"
+        raise TemplateError(
+            f"{name}: must show the adopted statement {how}: write {{{{ letter.statement }}}} "
+            "once, where the introduction, title and body go; a club can change what is "
+            "around the statement, never its words"
+        )
+    return html.replace(marker, statement_html(letter))
+
+
+def _in_comment(html: str, marker: str) -> bool:
+    before = html[: html.index(marker)]
+    return before.rfind("<!--") > before.rfind("-->")
+
+
+def _template_shown(env) -> str:
+    from lettersmith.render.templates import template_file
+
+    return template_file(env, LETTER_TEMPLATE)
+
+
+def template_shown(letter: ComposedLetter) -> str:
+    """The letter template this letter is made from, as the user would type its path."""
+    return _template_shown(environment(letter.template_dirs, root=letter.root))

@@ -16,11 +16,17 @@ from urllib.request import url2pathname
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from lettersmith.confine import (
+    MAX_ASSET,
+    MAX_PAGES,
+    TooLargeError,
+    club_folders,
+    confined,
+    read_limited,
+)
 from lettersmith.errors import RenderError
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
 from lettersmith.render.html import letter_html
-
-PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 
 # WeasyPrint reports unsupported CSS and similar at WARNING; a refused URL is our error instead.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -33,9 +39,10 @@ class _Refused(FatalURLFetchingError):
 class WorkspaceFetcher(URLFetcher):
     """Serves ``file:`` URLs under the allowed folders (and inline ``data:``); refuses the rest."""
 
-    def __init__(self, allowed: tuple[Path, ...]):
+    def __init__(self, allowed: tuple[Path, ...], root: Path | None = None):
         super().__init__(fail_on_errors=True)
         self.allowed = tuple(folder.resolve() for folder in allowed)
+        self.root = (root or self.allowed[0]).resolve()
         self.refused: list[str] = []  # kept too, for refusals that WeasyPrint catches (in SVG)
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
@@ -45,13 +52,20 @@ class WorkspaceFetcher(URLFetcher):
             return super().fetch(url, headers)
         if scheme != "file" or parts.netloc not in ("", "localhost"):
             self._refuse(url, "only files inside the workspace may be used")
-        path = Path(url2pathname(parts.path)).resolve()
-        if not any(path.is_relative_to(folder) for folder in self.allowed):
-            self._refuse(url, "the file is outside the workspace")
+        written = Path(url2pathname(parts.path))
+        path = confined(written, self.allowed, self.root)
+        if path is None:
+            self._refuse(url, "the file is outside the folders a letter may use")
         if not path.is_file():
             self._refuse(url, "no such file")
+        try:
+            data = read_limited(path, MAX_ASSET, str(url), "file")
+        except TooLargeError as error:
+            self._refuse(url, str(error).removeprefix(f"{url}: "))
+        except OSError as error:
+            self._refuse(url, f"cannot be read: {error.strerror}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+        return URLFetcherResponse(url, data, {"Content-Type": content_type})
 
     def _refuse(self, url: str, reason: str) -> None:
         message = f"{url}: refused: {reason}"
@@ -63,11 +77,18 @@ def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARI
     """The letter as PDF bytes; ``variant`` is a WeasyPrint PDF variant, None for plain PDF."""
     html = letter_html(letter)
     root = letter.root.resolve()
-    fetcher = WorkspaceFetcher((root, PACKAGE_DATA))
+    fetcher = WorkspaceFetcher(club_folders(root, letter.club_id), root)
     try:
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
         # presentational_hints: honour HTML attributes such as <ol start="5">.
-        pdf = document.write_pdf(pdf_variant=variant, pdf_tags=True, presentational_hints=True)
+        options = {"pdf_variant": variant, "pdf_tags": True, "presentational_hints": True}
+        rendered = document.render(**options)
+        if len(rendered.pages) > MAX_PAGES:
+            raise RenderError(
+                f"{_name(letter)}: the letter has {len(rendered.pages)} pages, more than the "
+                f"limit of {MAX_PAGES}; check the template for a loop that repeats text"
+            )
+        pdf = rendered.write_pdf(**options)
     except _Refused as refused:
         raise RenderError(f"{_name(letter)}: {refused}") from None
     except FatalURLFetchingError as error:  # a fetch that failed for another reason

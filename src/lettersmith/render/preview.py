@@ -9,16 +9,22 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from lettersmith.atomic import atomic_write
+from lettersmith.confine import inside_out
 from lettersmith.errors import RenderError
 
 POINTS_PER_INCH = 72
 
 
-def render_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 110) -> list[Path]:
+def render_pngs(
+    pdf_path: Path, out_dir: Path, *, dpi: int = 110, root: Path | None = None
+) -> list[Path]:
     """Write ``<pdf stem>-1.png``, ``-2.png``, ... into ``out_dir``, one per page; return them.
 
     Pictures of pages an earlier, longer version had are removed, so the folder shows this one.
+    With the workspace ``root``, ``out_dir`` must really be inside its out/ folder.
     """
+    if root is not None:
+        inside_out(out_dir / "x.png", root)
     try:
         document = pdfium.PdfDocument(pdf_path)
     except pdfium.PdfiumError as error:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import operator
+import os
 import re
-import resource
+import secrets
 import sys
 import threading
 import time
@@ -27,8 +28,15 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
+from markupsafe import Markup
 
+from lettersmith.confine import MAX_TEMPLATE, TooLargeError, read_limited
 from lettersmith.errors import TemplateError
+
+try:  # not on Windows: there the memory check is left to the operating system
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "data" / "templates"
 BUILTIN_PREFIX = "builtin"
@@ -151,12 +159,50 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
         return env
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A folder of templates whose files must really be in it and small.
+
+    Jinja's own loader follows a symlink anywhere (``env.txt -> /proc/self/environ``); this
+    one resolves every file and refuses one whose real path leaves the folder, and one past
+    ``MAX_TEMPLATE`` bytes, before reading it.
+    """
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.folder = Path(os.path.realpath(folder))
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple:
+        pieces = jinja2.loaders.split_template_path(template)
+        path = Path(self.folder, *pieces)
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(self.folder):
+            raise TemplateError(
+                f"{_display(environment, str(path))}: refused: it is a link to a file outside "
+                f"{_display(environment, str(self.folder))}/; put the file itself there"
+            )
+        shown = _display(environment, str(path))
+        try:
+            data = read_limited(real, MAX_TEMPLATE, shown, "template")
+        except TooLargeError as error:
+            raise TemplateError(str(error)) from None
+        except OSError as error:
+            raise TemplateError(f"{shown}: cannot be read: {error.strerror}") from None
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateError(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
+        mtime = real.stat().st_mtime
+        return source, str(path), lambda: real.is_file() and real.stat().st_mtime == mtime
+
+
 def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:
-    builtin = jinja2.FileSystemLoader(BUILTIN_DIR)
+    builtin = ConfinedLoader(BUILTIN_DIR)
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}),
-            *(jinja2.FileSystemLoader(d) for d in template_dirs),
+            *(ConfinedLoader(d) for d in template_dirs),
             builtin,
         ]
     )
@@ -170,6 +216,20 @@ def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> San
     env.filters = {name: _limit_filter(name, f) for name, f in env.filters.items()}
     env.lettersmith_root = root  # type: ignore[attr-defined]
     return env
+
+
+def statement_marker() -> Markup:
+    """A fresh marker for the place of the adopted statement (see ``render.html``)."""
+    return Markup(f"<lettersmith-statement-{secrets.token_hex(8)}>")
+
+
+def template_file(env: SandboxedEnvironment, name: str) -> str:
+    """Where template ``name`` comes from, as the user would type it."""
+    try:
+        template = env.get_template(name)
+    except Exception:  # noqa: BLE001 - only for a message
+        return name
+    return _display(env, template.filename or name)
 
 
 def render(
@@ -198,7 +258,11 @@ def render(
         raise TemplateError(f"{where}: {error.message}") from None
     except jinja2.TemplateNotFound as error:
         searched = ", ".join(_display(env, str(d)) for d in _search_dirs(env))
-        raise TemplateError(f"{error.name}: template not found (searched {searched})") from None
+        where = _where_raised(env, error, "")  # the include or import that named it
+        prefix = f"{where}: " if where else ""
+        raise TemplateError(
+            f"{prefix}{error.name}: template not found (searched {searched})"
+        ) from None
     except TemplateError:
         raise
     except Exception as error:  # anything a template can provoke; the message says where
@@ -250,13 +314,17 @@ class _Watchdog:
         # Asking the kernel costs a system call: often enough to catch a doubling string.
         if now >= self.next_memory_check:
             self.next_memory_check = now + MEMORY_CHECK_INTERVAL
-            if _max_rss_kb() > self.limits.max_rss_kb:
+            if resource is not None and _max_rss_kb() > self.limits.max_rss_kb:
                 raise RenderLimitError("rendering used too much memory")
         return self._on_line
 
 
 def _max_rss_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The process's peak memory in kB (0 where the platform cannot tell)."""
+    if resource is None:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes, Linux kB
 
 
 def _describe(error: Exception) -> str:

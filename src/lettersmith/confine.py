@@ -1,0 +1,153 @@
+"""Where a club's files may come from, and how large they may be: decided here, once.
+
+A club's files are written by people the organisation does not control. Every file read on a
+club's behalf (a template, an include, an image, a stylesheet, the reference DOCX, an
+attachment) is resolved to its real path -- symlinks followed -- and read only when that path
+lies inside one of the folders the club may use, and only when it is no larger than its limit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from lettersmith.errors import LettersmithError
+
+# Limits no real letter comes near; the README lists them (section "Limits").
+MAX_CLUB_YAML = 1_000_000  # bytes: a club's clubs/<club>.yaml
+MAX_TEMPLATE = 256_000  # bytes: one template file (letter.html.j2, letter.css, an include)
+MAX_ASSET = 10_000_000  # bytes: one image, font or stylesheet a letter shows
+MAX_REFERENCE_DOCX = 10_000_000  # bytes: a letter.docx as stored
+MAX_REFERENCE_UNPACKED = 50_000_000  # bytes: a letter.docx unpacked (all its parts)
+MAX_ATTACHMENT = 20_000_000  # bytes: one attached file
+# A club's render runs in a worker process held to these.
+RENDER_SECONDS = 60  # wall-clock seconds for one club letter (template, layout, file)
+RENDER_MEMORY = 2_000_000_000  # bytes of address space for the worker
+MAX_PAGES = 50  # pages in one letter
+
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+# What no club file may ever be or reach, even inside an allowed folder.
+PRIVATE_NAMES = (".lettersmith", "out", "lettersmith.yaml")
+
+
+class OutsideError(LettersmithError):
+    """A file that resolves outside the folders it may come from."""
+
+
+class TooLargeError(LettersmithError):
+    """A file past its size limit, refused before it is read."""
+
+
+def club_folders(root: Path, club: str | None) -> tuple[Path, ...]:
+    """The real folders a letter may read from: the club's own, the workspace's templates/
+    and assets/ (and for the union's own letters, the whole workspace), and the package data."""
+    root = root.resolve()
+    if club is None:
+        return (root, PACKAGE_DATA)
+    return (root / "clubs" / club, root / "templates", root / "assets", PACKAGE_DATA)
+
+
+def is_private(path: Path, root: Path) -> bool:
+    """Whether ``path`` (real) is the journal, out/ or the settings file of workspace ``root``."""
+    root = root.resolve()
+    if not path.is_relative_to(root):
+        return False
+    parts = path.relative_to(root).parts
+    return bool(parts) and parts[0] in PRIVATE_NAMES
+
+
+def confined(path: Path, folders: Iterable[Path], root: Path) -> Path | None:
+    """``path`` resolved (symlinks too), or None when it lies outside every one of ``folders``
+    or is one of the workspace's private files."""
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return None
+    if is_private(real, root):
+        return None
+    for folder in folders:
+        try:
+            base = Path(os.path.realpath(folder))
+        except (OSError, ValueError):
+            continue
+        if real == base or real.is_relative_to(base):
+            return real
+    return None
+
+
+def check_size(path: Path, limit: int, shown: str, what: str) -> int:
+    """The size of ``path``; a ``TooLargeError`` naming ``shown`` when it passes ``limit``."""
+    size = path.stat().st_size
+    if size > limit:
+        raise TooLargeError(
+            f"{shown}: the {what} is {_mb(size)}, more than the limit of {_mb(limit)}; "
+            "make it smaller"
+        )
+    return size
+
+
+def read_limited(path: Path, limit: int, shown: str, what: str) -> bytes:
+    """The bytes of ``path``, read only when it is no larger than ``limit``.
+
+    Read in one go up to ``limit + 1`` bytes, so a file that grows after the size check (or a
+    device such as /proc/self/environ that reports no size) is still refused.
+    """
+    check_size(path, limit, shown, what)
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(
+            f"{shown}: the {what} is more than the limit of {_mb(limit)}; make it smaller"
+        )
+    return data
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as the user would type it from the workspace root."""
+    try:
+        return str(path.relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _mb(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1000:.0f} kB"
+
+
+def names(folders: Sequence[Path], root: Path) -> str:
+    return ", ".join(f"{shown_path(Path(os.path.realpath(f)), root)}/" for f in folders)
+
+
+def inside_out(path: Path, root: Path) -> Path:
+    """``path``, when its folder really is inside the workspace's own out/ folder.
+
+    A link in out/ to a folder elsewhere (out/<letter> -> /home/someone) would make a build
+    write there and a dry run delete there: refused, naming the link.
+    """
+    root = Path(os.path.realpath(root))
+    out = root / "out"
+    real_out = Path(os.path.realpath(out))
+    real = Path(os.path.realpath(path.parent))
+    if not real_out.is_relative_to(root) or not (real == real_out or real.is_relative_to(real_out)):
+        link = _first_link(path.parent, out) or out
+        raise OutsideError(
+            f"{shown_path(Path(link), root)}: is a link to {os.path.realpath(link)}, outside the "
+            "workspace's out/ folder; lettersmith writes and deletes only inside out/: remove "
+            "the link (out/ is remade by build)"
+        )
+    return path
+
+
+def _first_link(folder: Path, out: Path) -> Path | None:
+    """The first symbolic link on the way from out/ down to ``folder``, if any."""
+    candidates = [out]
+    if folder.is_relative_to(out):
+        current = out
+        for part in folder.relative_to(out).parts:
+            current = current / part
+            candidates.append(current)
+    return next((c for c in candidates if c.is_symlink()), None)
