@@ -83,9 +83,24 @@ class LettersmithGroup(click.Group):
                 raise
             report_error(error)
             sys.exit(1)
+        except OSError as error:  # permission denied, disk full, a file where a folder goes
+            if ctx.obj is not None and ctx.obj.debug:
+                raise
+            err.print(os_error_line(error), markup=False, soft_wrap=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             err.print("Interrupted.")
             sys.exit(130)
+
+
+def os_error_line(error: OSError) -> str:
+    """One line naming the path and what the system said, with what to check."""
+    where = error.filename if error.filename is not None else "lettersmith"
+    reason = error.strerror or str(error)
+    return (
+        f"{where}: {reason}; check that the folder exists, that you may write to it and "
+        "that the disk is not full"
+    )
 
 
 def report_error(error: LettersmithError) -> None:
@@ -414,7 +429,7 @@ def status(obj, letter, club, arrived, selectors) -> None:
     from lettersmith.deliver import tables
 
     ws = obj.workspace(club)
-    with sending.open_journal(ws, sending=False, planning=True) as journal:
+    with sending.open_journal(ws, sending=False, planning=True, readonly=not arrived) as journal:
         if arrived:
             sending.mark_arrived(ws, obj.mailing(letter, club).spec, journal, arrived)
         mailing = obj.mailing(letter, club, selectors)
@@ -644,8 +659,9 @@ def offices(text: str | None) -> None:
 def diff(obj: Context, letter: str, club: str) -> None:
     """What a club's version of LETTER changes against the union's text.
 
-    Shows the organisation, signatory, place, date, language, addressees added and removed,
-    and the club's appended paragraphs, word by word.
+    Shows the organisation, signatory, place, date, language, position, title, body,
+    attachments, addressees added and removed, and the club's appended paragraphs, word by
+    word.
 
     \b
     Example:

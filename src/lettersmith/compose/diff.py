@@ -46,6 +46,7 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
         DiffLine(label, word_diff(old, new))
         for label, old, new in [
             ("mode", union.mode, club.mode),
+            ("position", union.spec.position, club.spec.position),
             *((label, _each(ours, field), _each(theirs, field)) for label, field in _FIELDS),
         ]
         if old != new
@@ -106,9 +107,13 @@ _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
     ("place and date", lambda letter: letter.date_line),
     ("language", _language),
     ("introduction", lambda letter: letter.intro),
+    # The adopted words: a club may not change them, but may pick another position.
+    ("title", lambda letter: letter.title),
+    ("body", lambda letter: markdown.plain_text(letter.body)),
     ("subject", lambda letter: letter.subject),
     ("about", lambda letter: letter.about or ""),
     ("email", _cover_note),
+    ("attachments", lambda letter: ", ".join(path.name for path in letter.attachments)),
 )
 
 

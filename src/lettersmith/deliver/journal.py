@@ -9,8 +9,6 @@ sends it again on its own, because the ministry may well have it already.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import filelock
+
 from lettersmith.atomic import atomic_write
 from lettersmith.deliver.message import Outgoing
-from lettersmith.errors import DeliveryError
+from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import Workspace
 
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
@@ -70,18 +70,29 @@ class Entry:
     letter_date: str = ""
 
 
+class LocalWriteError(LettersmithError):
+    """A file of the journal could not be written: the batch stops at once (not a retry)."""
+
+
 class Journal:
     """The journal of one workspace; use ``Journal.open(state_dir)`` and close it after."""
 
-    def __init__(self, state_dir: Path, connection: sqlite3.Connection):
+    def __init__(self, state_dir: Path, connection: sqlite3.Connection, readonly: bool = False):
         self.state_dir = state_dir
+        self.readonly = readonly
         self._db = connection
-        self._lock_fd: int | None = None
+        self._lock: filelock.BaseFileLock | None = None
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
-        state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / "journal.sqlite"
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LocalWriteError(
+                f"{state_dir}: cannot be made: {error.strerror}; check that you may write to "
+                "the workspace folder"
+            ) from None
         with _usable(path):
             db = sqlite3.connect(path, isolation_level=None, timeout=30)
             try:
@@ -100,6 +111,20 @@ class Journal:
                 raise
         return cls(state_dir, db)
 
+    @classmethod
+    def open_readonly(cls, state_dir: Path) -> Journal:
+        """The journal for reading only (``status``, a dry run): it writes nothing, so it works
+        on a read-only copy of a workspace; no journal yet reads as nothing sent."""
+        path = state_dir / "journal.sqlite"
+        with _usable(path):
+            if not path.is_file():
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                db.execute(_SCHEMA)
+            else:
+                db = _connect_readonly(path)
+            db.row_factory = sqlite3.Row
+        return cls(state_dir, db, readonly=True)
+
     def close(self) -> None:
         self.unlock()
         self._db.close()
@@ -115,18 +140,36 @@ class Journal:
     def lock(self) -> None:
         """Claim the workspace for one ``send``; a second one refuses to start.
 
-        An OS file lock, so a run killed by SIGKILL releases it with its process.
+        An OS file lock (``filelock``: flock on Linux and macOS, msvcrt on Windows), so a run
+        killed by SIGKILL releases it with its process.
         """
-        fd = os.open(self.state_dir / "send.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.state_dir / "send.lock"
+        lock = filelock.FileLock(path, timeout=0, is_singleton=False)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            lock.acquire()
+        except filelock.Timeout:
             raise DeliveryError(
-                f"{self.state_dir / 'send.lock'}: another `lettersmith send` is running on this "
+                f"{path}: another `lettersmith send` is running on this "
                 "workspace; wait for it to finish, then run this command again"
             ) from None
-        self._lock_fd = fd
+        except OSError as error:
+            raise LocalWriteError(f"{path}: cannot be written: {error.strerror}") from None
+        self._lock = lock
+
+    def sending_elsewhere(self) -> bool:
+        """Whether a ``send`` holds this workspace now; asked without writing anything."""
+        path = self.state_dir / "send.lock"
+        if not path.exists():
+            return False
+        lock = filelock.FileLock(path, timeout=0, is_singleton=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            return True
+        except OSError:  # cannot open it (a read-only copy): no send can be running there
+            return False
+        lock.release()
+        return False
 
     def try_lock(self) -> bool:
         try:
@@ -136,13 +179,13 @@ class Journal:
         return True
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def recover(self) -> list[Entry]:
         """Turn rows a crashed run left ``sending`` into ``unknown``; only call under the lock."""
-        assert self._lock_fd is not None, "recover() needs the send lock"
+        assert self._lock is not None, "recover() needs the send lock"
         stale = self._select("state = 'sending'", ())
         with self._transaction():
             self._db.execute(
@@ -184,7 +227,14 @@ class Journal:
         stamp = now.replace(":", "").replace("-", "")
         folder = Path("sent") / (f"clubs/{out.club_id}" if out.club_id else "") / out.letter_id
         copy = folder / f"{out.recipient_id}-{stamp}.eml"
-        atomic_write(self.state_dir / copy, out.data)
+        try:
+            atomic_write(self.state_dir / copy, out.data)
+        except OSError as error:  # not a lost connection: stop the batch, nothing was sent
+            raise LocalWriteError(
+                f"{self.state_dir / copy}: cannot be written: {error.strerror or error}; the "
+                f"message to {out.address} was not sent. Free some space or fix the permission, "
+                "then run the same command again"
+            ) from None
         self._upsert(out, "sending", None, str(copy), now)
 
     def record_outcome(self, out: Outgoing, state: State, reply: str) -> None:
@@ -284,12 +334,34 @@ class Journal:
             self._db.execute("COMMIT")
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Read-only, and where even SQLite's shared-memory file cannot be made, immutable."""
+    for mode in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
+        try:
+            db.execute("SELECT count(*) FROM deliveries").fetchone()
+        except sqlite3.OperationalError as error:
+            db.close()
+            if "no such table" in str(error):
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                db.execute(_SCHEMA)
+                return db
+            continue
+        return db
+    raise sqlite3.OperationalError("cannot be opened for reading")
+
+
 @contextmanager
 def _usable(path: Path) -> Iterator[None]:
     """A journal that cannot be read or written (damaged, disk full) stops with a clear message."""
     try:
         yield
     except sqlite3.Error as error:
+        if "readonly" in str(error) or "read-only" in str(error):
+            raise LocalWriteError(
+                f"{path}: cannot be written ({error}); check that you may write to "
+                f"{path.parent}/ and that the disk is not full"
+            ) from None
         raise DeliveryError(
             f"{path}: the send journal cannot be used ({error}). It is what keeps a ministry from "
             "getting a letter twice, so nothing is sent without it: if the file is damaged, "

@@ -8,6 +8,7 @@ recipient whose letter changed since it was sent is reported and sent again only
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shlex
 from collections.abc import Callable, Iterator, Sequence
@@ -232,15 +233,20 @@ def send_planned(
     return report
 
 
-def open_journal(ws: Workspace, *, sending: bool, planning: bool = False) -> Journal:
+def open_journal(
+    ws: Workspace, *, sending: bool, planning: bool = False, readonly: bool | None = None
+) -> Journal:
     """The workspace's journal; for a real send, claimed for this run and cleared of crashes.
 
     ``planning`` (any send, dry run too, and status): a journal that is missing, empty or unreadable
     while .lettersmith/sent/ holds copies of sent messages is refused, never taken as
-    "nothing sent yet".
+    "nothing sent yet". Not sending, it is opened read-only (``status``, a dry run): nothing
+    is written, so a read-only copy of a workspace can be inspected.
     """
     if sending or planning:
         refuse_lost_journal(ws.state_dir)
+    if readonly if readonly is not None else not sending:
+        return Journal.open_readonly(ws.state_dir)
     journal = Journal.open(ws.state_dir)
     if sending:
         try:
@@ -289,19 +295,25 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
     A recipient whose mailbox got the mailing under another id shows that id's row.
     Recipients no longer on the letter but in the journal are listed too, after the others.
     """
-    if journal.try_lock():  # no send is running: a leftover ``sending`` row is a crash's
-        journal.recover()
-        journal.unlock()
+    # A leftover ``sending`` row is a crash's when no send is running: shown as what the next
+    # send will make of it, without writing anything now.
+    running = journal.sending_elsewhere()
+
+    def shown(entry: Entry | None) -> Entry | None:
+        if entry is not None and entry.state == "sending" and not running:
+            return _as_unknown(entry)
+        return entry
+
     club = mailing.club_id
-    rows = {entry.recipient: entry for entry in journal.entries(mailing.letter_id, club)}
+    rows = {e.recipient: shown(e) for e in journal.entries(mailing.letter_id, club)}
     chosen = set(mailing.selected)
     recipients = [r for r in mailing.recipients if r.id in chosen]
     found: dict[str, Entry | None] = {}
     addresses: dict[str, str] = {}
     for recipient in recipients:
         addresses[recipient.id] = recipient.email
-        found[recipient.id] = rows.get(recipient.id) or journal.reached(
-            mailing.letter_id, club, mailbox_key(recipient.email)
+        found[recipient.id] = rows.get(recipient.id) or shown(
+            journal.reached(mailing.letter_id, club, mailbox_key(recipient.email))
         )
     if len(chosen) == len(mailing.recipients):  # without --to: the journal's others too
         for rid, entry in rows.items():
@@ -311,6 +323,10 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
         if row is not None and row.recipient == rid:
             addresses[rid] = row.address  # as it was sent
     return [(rid, address, found.get(rid)) for rid, address in addresses.items()]
+
+
+def _as_unknown(entry: Entry) -> Entry:
+    return dataclasses.replace(entry, state="unknown", reply=INTERRUPTED)
 
 
 def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):
