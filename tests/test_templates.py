@@ -175,3 +175,29 @@ def test_include_cannot_leave_the_template_folders(club_templates: Path) -> None
     assert message.startswith(
         "clubs/bergen/templates/letter.html.j2:2: ../secret.txt: template not found"
     )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{{ letter.statement|striptags }}",
+        "<!-- {{ letter.statement }} -->",
+        "{{ letter.statement }}{{ letter.statement }}",
+        "<p>no statement</p>",
+    ],
+)
+def test_the_statement_is_placed_once_as_it_is(tmp_path: Path, content: str) -> None:
+    """A club's template places the adopted statement; it cannot filter, hide or repeat it."""
+    from factories import make_letter
+    from lettersmith.render.html import letter_html
+
+    folder = tmp_path / "clubs" / "bergen" / "templates"
+    folder.mkdir(parents=True)
+    write(
+        folder,
+        "letter.html.j2",
+        '{% extends "builtin/letter.html.j2" %}{% block content %}' + content + "{% endblock %}",
+    )
+    letter = make_letter(tmp_path, template_dirs=(folder,))
+    with pytest.raises(TemplateError, match="clubs/bergen/templates/letter.html.j2: must show"):
+        letter_html(letter)

@@ -51,7 +51,9 @@ class Context:
             if None not in self._loaded:
                 # A broken club stops only a command about that club: the others go on.
                 self._loaded[None] = workspace.load(
-                    self.root(), club=club, warn=lambda line: err.print(line, markup=False)
+                    self.root(),
+                    club=club,
+                    warn=lambda line: err.print(line, markup=False, soft_wrap=True),
                 )
             if club is not None:
                 self._loaded[club] = clubs.club_view(self._loaded[None], club)

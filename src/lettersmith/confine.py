@@ -81,8 +81,9 @@ def check_size(path: Path, limit: int, shown: str, what: str) -> int:
     """The size of ``path``; a ``TooLargeError`` naming ``shown`` when it passes ``limit``."""
     size = path.stat().st_size
     if size > limit:
+        measured = _mb(size) if _mb(size) != _mb(limit) else f"{size:,} bytes"
         raise TooLargeError(
-            f"{shown}: the {what} is {_mb(size)}, more than the limit of {_mb(limit)}; "
+            f"{shown}: the {what} is {measured}, more than the limit of {_mb(limit)}; "
             "make it smaller"
         )
     return size

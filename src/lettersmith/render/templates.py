@@ -334,6 +334,14 @@ def _describe(error: Exception) -> str:
         return f"stopped: {error}"
     if isinstance(error, SecurityError):
         return f"not allowed in a template: {error}"
+    if isinstance(error, MemoryError):
+        from lettersmith.render import worker
+
+        if worker.active is not None:
+            return (
+                f"stopped: it needed more than {worker.active.memory // 1_000_000} MB of memory, "
+                "the limit for a club's letter; look for a loop that repeats text"
+            )
     if isinstance(error, OverflowError | MemoryError | RecursionError):
         return f"stopped: {str(error) or type(error).__name__}"
     return f"{type(error).__name__}: {error}"

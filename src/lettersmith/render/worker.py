@@ -109,7 +109,13 @@ def _start_method() -> str:
     return "fork" if "fork" in methods and sys.platform != "darwin" else "spawn"
 
 
+# The limits this process is held to, when it is a render worker (for messages).
+active: Limits | None = None
+
+
 def _child(sender: Any, limits: Limits, function: Callable[..., Any], args: tuple) -> None:
+    global active
+    active = limits
     try:
         _hold_to(limits)
         result: tuple[str, Any] = ("ok", function(*args))
