@@ -27,6 +27,7 @@ from lettersmith.cli import main
 from lettersmith.deliver.message import Envelope, RefusedHeader, build_message
 from lettersmith.model import Addressee, MailSettings
 from lettersmith.render.docx_reference import BUILTIN_REFERENCE
+from readback import pdf_text
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -162,6 +163,41 @@ def test_a_club_asset_linked_to_the_unions_settings_is_not_attached(ws: Path) ->
         message = email.message_from_bytes(path.read_bytes(), policy=default)
         attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
         assert attached["vedlegg.pdf"] == b"%PDF-1.4 the union's attachment\n"
+
+
+def test_a_club_templates_folder_linked_outside_is_not_used(ws: Path) -> None:
+    outside = ws.parent / "outside" / "templates"
+    outside.mkdir()
+    (outside / "letter.html.j2").write_text(SECRET, encoding="utf-8")
+    templates = ws / "clubs" / "bergen" / "templates"
+    for child in templates.iterdir():
+        child.unlink()
+    templates.rmdir()
+    templates.symlink_to(outside)
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    assert SECRET not in pdf_text(ws / CLUB_OUT / f"{LETTER}.pdf")
+
+
+def test_a_club_docx_logo_linked_to_the_unions_private_files_is_refused(ws: Path) -> None:
+    private = ws / ".lettersmith" / "scan.png"
+    private.parent.mkdir()
+    assets = ws / "clubs" / "bergen" / "assets"
+    private.write_bytes((assets / "logo.png").read_bytes())
+    (assets / "logo.png").unlink()
+    (assets / "logo.png").symlink_to(private)
+    assert_fails(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", "docx"),
+        "the logo must be a file inside clubs/bergen/",
+    )
+
+
+def test_the_build_fingerprint_does_not_read_through_a_link(ws: Path) -> None:
+    from lettersmith.render.build import _file_hash
+
+    link = ws / "clubs" / "bergen" / "templates" / "zero"
+    link.symlink_to(ws.parent / "outside" / "secret.txt")
+    assert _file_hash(link) == f"link:{ws.parent / 'outside' / 'secret.txt'}"
 
 
 # --------------------------------------------------------------------------- 2. headers

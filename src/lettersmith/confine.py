@@ -46,7 +46,23 @@ def club_folders(root: Path, club: str | None) -> tuple[Path, ...]:
     root = root.resolve()
     if club is None:
         return (root, PACKAGE_DATA)
-    return (root / "clubs" / club, root / "templates", root / "assets", PACKAGE_DATA)
+    own = club_folder(root, club)
+    return (*((own,) if own else ()), root / "templates", root / "assets", PACKAGE_DATA)
+
+
+def club_folder(root: Path, club: str) -> Path | None:
+    """``clubs/<club>/``, or None when it is a link leading out of ``clubs/`` (then the club
+    has no folder of its own: a link to ``/`` would otherwise open every file)."""
+    folder = root / "clubs" / club
+    real = Path(os.path.realpath(folder))
+    clubs = Path(os.path.realpath(root / "clubs"))
+    return folder if real.is_relative_to(clubs) and real != clubs else None
+
+
+def real_subfolder(folder: Path, parent: Path) -> bool:
+    """Whether ``folder`` is a folder really inside ``parent`` (not a link out of it)."""
+    real = Path(os.path.realpath(folder))
+    return folder.is_dir() and real.is_relative_to(Path(os.path.realpath(parent)))
 
 
 def is_private(path: Path, root: Path) -> bool:

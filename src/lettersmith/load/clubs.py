@@ -10,7 +10,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from lettersmith.confine import MAX_CLUB_YAML, club_folders, confined
+from lettersmith.confine import (
+    MAX_CLUB_YAML,
+    club_folder,
+    club_folders,
+    confined,
+    real_subfolder,
+)
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import entries as records
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
@@ -46,7 +52,8 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
                 f"Clubs: {', '.join(ws.clubs) or 'none yet (add clubs/<club>.yaml)'}",
             )
         )
-    club_dir = ws.root / "clubs" / club_id
+    # A club folder that is a link out of clubs/ counts as missing: nothing is read from it.
+    club_dir = club_folder(ws.root, club_id) or ws.root / "clubs" / ".missing" / club_id
 
     def prefer_club(path: Path | None) -> Path | None:
         """The club's copy of a workspace asset (clubs/<club>/assets/x for assets/x), if any."""
@@ -82,8 +89,23 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         signing=club.signing,  # the club's own key or none: never the union's
         approval_required=ws.approval_required or club.approval_required,
         template_dirs=tuple(
-            folder for folder in (club_dir / "templates", ws.root / "templates") if folder.is_dir()
+            folder
+            for folder, parent in (
+                (club_dir / "templates", club_dir),
+                (ws.root / "templates", None),
+            )
+            if folder.is_dir() and (parent is None or real_subfolder(folder, parent))
         ),
+    )
+
+
+def _template_dirs(root: Path, club_dir: Path) -> tuple[Path, ...]:
+    """The club's templates/ (unless a link out of its folder), then the workspace's."""
+    club_templates, templates = club_dir / "templates", root / "templates"
+    return tuple(
+        folder
+        for folder in (club_templates, templates)
+        if folder.is_dir() and (folder is templates or real_subfolder(folder, club_dir))
     )
 
 
@@ -130,6 +152,11 @@ def _read_club(
 ) -> tuple[Club | None, dict[str, dict[str, int]]]:
     rel = f"clubs/{path.name}"
     club_id = path.stem
+    if confined(path, (ws.root / "clubs",), ws.root) is None:
+        problems.append(
+            Problem(rel, None, "is a link to a file outside clubs/; put the file itself there")
+        )
+        return None, {}
     # A path in a club's file is looked up in the club's folder first: assets/x is
     # clubs/<club>/assets/x when the club has it, else the workspace's assets/x.
     bases = (ws.root / "clubs" / club_id, ws.root)
@@ -234,8 +261,9 @@ def _read_overrides(
             continue
         # A club's attachments come from its own folder only: never the union's files.
         club_dir = bases[0]
+        own = club_folder(ws.root, club_dir.name)
         values, lines[letter_id] = records.letter_fields(
-            entry, checker, f"{field}.", ws.root, (club_dir,), (club_dir,)
+            entry, checker, f"{field}.", ws.root, (club_dir,), (own,) if own else ()
         )
         if entry.get("append") is not None:
             lines[letter_id]["append"] = entry.get("append").line

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
-from lettersmith.confine import inside_out
+from lettersmith.confine import MAX_ASSET, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
 
@@ -283,7 +284,7 @@ def fingerprint(
     if signing is not None:
         files.append(signing.certificate)
     for folder in letter.template_dirs:
-        files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+        files.extend(sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()))
     for path in files:
         if path is not None:
             digest.update(f"{path}\0".encode())
@@ -292,7 +293,14 @@ def fingerprint(
 
 
 def _file_hash(path: Path) -> str:
+    """A file's content hash; a link by where it points, and nothing read past the size limit
+    (a club's templates/ may hold a link to /dev/zero or a FIFO: it must not hang the build)."""
     try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return f"link:{os.readlink(path)}"
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ASSET:
+            return f"size:{info.st_size}:{info.st_mtime_ns}"
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return "missing"

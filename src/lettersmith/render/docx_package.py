@@ -17,6 +17,14 @@ from docx.shared import Length, Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
+from lettersmith.confine import (
+    MAX_ASSET,
+    TooLargeError,
+    check_size,
+    club_folders,
+    confined,
+    names,
+)
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
@@ -34,13 +42,18 @@ def image_file(path: Path, letter: ComposedLetter, *, what: str) -> Path | None:
         path = path.with_suffix(".png")
         if not path.is_file():
             return None
-    if not path.resolve().is_relative_to(letter.root.resolve()):
+    allowed = club_folders(letter.root, letter.club_id)
+    if confined(path, allowed, letter.root) is None:
         raise RenderError(
-            f"{path}: the {what} must be a file inside the workspace ({letter.root}); "
+            f"{path}: the {what} must be a file inside {names(allowed, letter.root)}; "
             "copy it into assets/ and name it from there"
         )
     if not path.is_file():
         raise RenderError(f"{relative(path, letter.root)}: the {what} is missing")
+    try:
+        check_size(path, MAX_ASSET, relative(path, letter.root), what)
+    except TooLargeError as error:
+        raise RenderError(str(error)) from None
     if path.suffix.lower() not in EMBEDDABLE:
         raise RenderError(
             f"{relative(path, letter.root)}: the {what} cannot be put in a DOCX; "
