@@ -136,7 +136,14 @@ def _mb(size: int) -> str:
 
 
 def names(folders: Sequence[Path], root: Path) -> str:
-    return ", ".join(f"{shown_path(Path(os.path.realpath(f)), root)}/" for f in folders)
+    """The folders as a message names them: ``clubs/bergen/, templates/, assets/``."""
+    shown = []
+    for folder in folders:
+        real = Path(os.path.realpath(folder))
+        if real == PACKAGE_DATA:
+            continue  # lettersmith's own files: not where a user puts anything
+        shown.append("the workspace" if real == root.resolve() else f"{shown_path(real, root)}/")
+    return ", ".join(shown)
 
 
 def inside_out(path: Path, root: Path) -> Path:
