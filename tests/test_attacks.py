@@ -427,6 +427,18 @@ def test_a_club_reference_docx_reaches_no_network(ws: Path) -> None:
     assert b"INCLUDE" not in everything
 
 
+def test_a_club_reference_docx_cannot_hide_the_statement_with_a_style(ws: Path) -> None:
+    doc = Document(str(BUILTIN_REFERENCE))
+    for name in ("Body Text", "Letter Title"):
+        doc.styles[name].font.hidden = True
+    doc.save(str(ws / "clubs" / "bergen" / "templates" / "letter.docx"))
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx")
+    assert result.exit_code == 0, result.output
+    built = Document(str(ws / CLUB_OUT / f"{LETTER}.docx"))
+    assert not built.styles["Body Text"].font.hidden
+    assert not built.styles["Letter Title"].font.hidden
+
+
 # --------------------------------------------------------------------------- 7. out/ links
 
 
@@ -490,6 +502,18 @@ def test_the_package_imports_without_posix_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_on_macos_the_worker_is_spawned_and_counts_bytes(monkeypatch) -> None:
+    from lettersmith.render import worker
+
+    class Usage:
+        ru_maxrss = 300 * 1024 * 1024  # bytes on macOS
+
+    monkeypatch.setattr(worker.sys, "platform", "darwin")
+    monkeypatch.setattr(worker.resource, "getrusage", lambda who: Usage())
+    assert worker._start_method() == "spawn"  # macOS's system libraries dislike fork
+    assert worker._peak_bytes() == 300 * 1024 * 1024
 
 
 def test_macos_counts_peak_memory_in_bytes(monkeypatch) -> None:

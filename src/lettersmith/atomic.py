@@ -24,7 +24,8 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), _MODE)
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(handle.fileno(), _MODE)
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())

@@ -28,8 +28,12 @@ _FETCHING_FIELD = re.compile(
 )
 # Parts that run code or embed other applications' documents.
 _ACTIVE_PARTS = ("vbaproject", "vbadata", "activex", "oleobject", "/embeddings/", "macro")
-# Elements that show such a part, or pull in another document.
-_ACTIVE_ELEMENTS = ("object", "control", "altChunk", "subDoc", "attachedTemplate", "mailMerge")
+# Elements that show such a part, or pull in another document; and hidden text (a style that
+# hides "Body Text" would hide the adopted statement in Word).
+_ACTIVE_ELEMENTS = (
+    "object", "control", "altChunk", "subDoc", "attachedTemplate", "mailMerge",
+    "vanish", "specVanish", "webHidden",
+)  # fmt: skip
 
 
 def check_package(data: bytes, shown: str) -> None:

@@ -102,7 +102,7 @@ def _matches(wanted: list[str], words: list[str], start: int, skippable: set[int
 
 
 def _words(texts: Iterable[str]) -> list[str]:
-    words = []
+    words: list[str] = []
     for text in texts:
         text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufffe", "")
         words.extend(word for word in text.split() if not _MARKER.match(word))

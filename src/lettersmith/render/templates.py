@@ -363,7 +363,7 @@ def _where(env: SandboxedEnvironment, filename: str, line: int | None) -> str:
     return shown if line is None else f"{shown}:{line}"
 
 
-def _display(env: SandboxedEnvironment, filename: str) -> str:
+def _display(env: jinja2.Environment, filename: str) -> str:
     """A template path as the user would type it: relative to the workspace, or ``builtin/``."""
     path = Path(filename)
     if path.is_relative_to(BUILTIN_DIR):

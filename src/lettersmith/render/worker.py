@@ -53,7 +53,7 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., Any],
     limits = Limits.current()
     context = multiprocessing.get_context(_start_method())
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
+    process = context.Process(  # type: ignore[attr-defined]
         target=_child, args=(sender, limits, function, args), daemon=True, name="lettersmith-render"
     )
     process.start()
