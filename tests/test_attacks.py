@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -530,11 +531,46 @@ def test_macos_counts_peak_memory_in_bytes(monkeypatch) -> None:
 # --------------------------------------------------------------------------- error boundaries
 
 
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() if p.is_file() else b"" for p in sorted(root.rglob("*"))}
+
+
 def test_status_only_reads(ws: Path) -> None:
-    before = sorted(str(p) for p in ws.rglob("*"))
+    before = snapshot(ws)
     result = run(ws, "status", LETTER)
     assert result.exit_code == 0, result.output
-    assert sorted(str(p) for p in ws.rglob("*")) == before
+    assert snapshot(ws) == before
+
+
+@pytest.mark.parametrize("read_only_folder", [False, True])
+def test_status_reads_a_journal_without_writing_to_it(ws: Path, monkeypatch, read_only_folder):
+    """A crash left a row `sending`: status shows it `unknown`, and changes no file; in a
+    read-only copy (where SQLite cannot even add its shared-memory file) too."""
+    from lettersmith.deliver.journal import Journal
+    from lettersmith.deliver.message import Outgoing
+
+    out = Outgoing(LETTER, None, "smk", "postmottak@smk.dep.no", "<id@x>", "h", "a.pdf", 1,
+                   "post@example.org", ("postmottak@smk.dep.no",), b"data")  # fmt: skip
+    with Journal.open(ws / ".lettersmith") as journal:
+        journal.record_sending(out)
+    before = snapshot(ws)
+    if read_only_folder:  # root ignores file modes: refuse the read-only open the way the OS would
+        connect = sqlite3.connect
+
+        def refusing(target, *args, **kwargs):
+            if "mode=ro" in str(target):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return connect(target, *args, **kwargs)
+
+        monkeypatch.setattr(sqlite3, "connect", refusing)
+    result = run(ws, "status", LETTER)
+    assert result.exit_code == 0, result.output
+    assert "unknown" in result.output
+    after = snapshot(ws)
+    after.pop(str(ws / ".lettersmith" / "journal.sqlite-shm"), None)  # SQLite's own coordination
+    after.pop(str(ws / ".lettersmith" / "journal.sqlite-wal"), None)
+    before.pop(str(ws / ".lettersmith" / "journal.sqlite-wal"), None)
+    assert after == before
 
 
 def test_a_file_where_the_journal_folder_should_be_is_one_line(ws: Path, monkeypatch) -> None:

@@ -9,7 +9,9 @@ sends it again on its own, because the ministry may well have it already.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,11 +119,7 @@ class Journal:
         on a read-only copy of a workspace; no journal yet reads as nothing sent."""
         path = state_dir / "journal.sqlite"
         with _usable(path):
-            if not path.is_file():
-                db = sqlite3.connect(":memory:", isolation_level=None)
-                db.execute(_SCHEMA)
-            else:
-                db = _connect_readonly(path)
+            db = _connect_readonly(path) if path.is_file() else _empty()
             db.row_factory = sqlite3.Row
         return cls(state_dir, db, readonly=True)
 
@@ -335,20 +333,50 @@ class Journal:
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
-    """Read-only, and where even SQLite's shared-memory file cannot be made, immutable."""
-    for mode in ("mode=ro", "immutable=1"):
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
-        try:
-            db.execute("SELECT count(*) FROM deliveries").fetchone()
-        except sqlite3.OperationalError as error:
-            db.close()
-            if "no such table" in str(error):
-                db = sqlite3.connect(":memory:", isolation_level=None)
-                db.execute(_SCHEMA)
-                return db
-            continue
+    """The journal opened for reading only.
+
+    Read-only mode still lets SQLite coordinate with a running ``send`` (it may add its
+    ``-shm`` file beside the journal; the journal itself is never written). Where even that
+    cannot be made (a read-only copy of a workspace), the journal and its write-ahead log are
+    copied to a temporary folder and read there, so rows not yet moved from the log count too.
+    """
+    db = None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        _check_readable(db)
         return db
-    raise sqlite3.OperationalError("cannot be opened for reading")
+    except sqlite3.OperationalError as error:
+        if db is not None:
+            db.close()
+        if "no such table" in str(error):
+            return _empty()
+    with tempfile.TemporaryDirectory(prefix="lettersmith-journal-") as folder:
+        for suffix in ("", "-wal"):
+            source = path.with_name(path.name + suffix)
+            if source.is_file():
+                shutil.copyfile(source, Path(folder) / source.name)
+        copy = sqlite3.connect(Path(folder) / path.name, isolation_level=None)
+        try:
+            _check_readable(copy)
+        except sqlite3.OperationalError as error:
+            copy.close()
+            if "no such table" in str(error):
+                return _empty()
+            raise
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        copy.backup(memory)
+        copy.close()
+        return memory
+
+
+def _check_readable(db: sqlite3.Connection) -> None:
+    db.execute("SELECT count(*) FROM deliveries").fetchone()
+
+
+def _empty() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.execute(_SCHEMA)
+    return db
 
 
 @contextmanager
