@@ -159,6 +159,10 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
         return env
 
 
+class RefusedTemplate(TemplateError):
+    """A template file refused by the loader (a link out, too large, unreadable)."""
+
+
 class ConfinedLoader(jinja2.FileSystemLoader):
     """A folder of templates whose files must really be in it and small.
 
@@ -178,7 +182,7 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             raise jinja2.TemplateNotFound(template)
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(self.folder):
-            raise TemplateError(
+            raise RefusedTemplate(
                 f"{_display(environment, str(path))}: refused: it is a link to a file outside "
                 f"{_display(environment, str(self.folder))}/; put the file itself there"
             )
@@ -186,13 +190,13 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         try:
             data = read_limited(real, MAX_TEMPLATE, shown, "template")
         except TooLargeError as error:
-            raise TemplateError(str(error)) from None
+            raise RefusedTemplate(str(error)) from None
         except OSError as error:
-            raise TemplateError(f"{shown}: cannot be read: {error.strerror}") from None
+            raise RefusedTemplate(f"{shown}: cannot be read: {error.strerror}") from None
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise TemplateError(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
+            raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
         mtime = real.stat().st_mtime
         return source, str(path), lambda: real.is_file() and real.stat().st_mtime == mtime
 
@@ -263,6 +267,9 @@ def render(
         raise TemplateError(
             f"{prefix}{error.name}: template not found (searched {searched})"
         ) from None
+    except RefusedTemplate as error:
+        where = _where_raised(env, error, "")  # the include, import or extends that named it
+        raise TemplateError(f"{where}: {error}" if where else str(error)) from None
     except TemplateError:
         raise
     except Exception as error:  # anything a template can provoke; the message says where
