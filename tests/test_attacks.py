@@ -91,7 +91,8 @@ def test_a_template_link_to_a_file_outside_is_refused(ws: Path, use: str) -> Non
     club_template(ws, '{% extends "builtin/letter.html.j2" %}{% block letterhead %}'
                   + use + "{% endblock %}" if "extends" not in use else use)  # fmt: skip
     output = assert_fails(
-        run(ws, "build", LETTER, "--club", "bergen"), "clubs/bergen/templates/letter.html.j2:1: clubs/bergen/templates/env.txt: refused"
+        run(ws, "build", LETTER, "--club", "bergen"),
+        "clubs/bergen/templates/letter.html.j2:1: clubs/bergen/templates/env.txt: refused",
     )
     assert SECRET not in output
     assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
