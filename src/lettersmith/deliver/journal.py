@@ -119,7 +119,17 @@ class Journal:
         on a read-only copy of a workspace; no journal yet reads as nothing sent."""
         path = state_dir / "journal.sqlite"
         with _usable(path):
-            db = _connect_readonly(path) if path.is_file() else _empty()
+            db = connect_readonly(path) if path.is_file() else _empty()
+            have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+            if not have.issuperset(_ADDED_COLUMNS):  # a journal from an older version:
+                memory = sqlite3.connect(":memory:", isolation_level=None)  # add them in memory
+                db.backup(memory)
+                db.close()
+                db = memory
+                for column in sorted(set(_ADDED_COLUMNS) - have):
+                    db.execute(
+                        f"ALTER TABLE deliveries ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                    )
             db.row_factory = sqlite3.Row
         return cls(state_dir, db, readonly=True)
 
@@ -332,7 +342,7 @@ class Journal:
             self._db.execute("COMMIT")
 
 
-def _connect_readonly(path: Path) -> sqlite3.Connection:
+def connect_readonly(path: Path) -> sqlite3.Connection:
     """The journal opened for reading only.
 
     Read-only mode still lets SQLite coordinate with a running ``send`` (it may add its
@@ -411,7 +421,7 @@ def first_sent_date(ws: Workspace, letter: str, club: str | None) -> dt.date | N
     if not path.is_file():
         return None
     with _usable(path):
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db = connect_readonly(path)
         try:
             have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
             if "letter_date" not in have:

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
-from lettersmith.deliver.journal import Entry, Journal
+from lettersmith.deliver.journal import Entry, Journal, connect_readonly
 from lettersmith.deliver.message import TRACE_HEADERS
 from lettersmith.errors import DeliveryError
 
@@ -64,7 +64,7 @@ def refuse_lost_journal(state_dir: Path) -> None:
 def _unreadable(path: Path) -> str | None:
     """Why the journal at ``path`` cannot be trusted, or None when it can."""
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db = connect_readonly(path)  # also on a read-only copy of a workspace
         try:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             if "deliveries" not in tables:
