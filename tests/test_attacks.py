@@ -463,6 +463,15 @@ def test_a_dry_run_does_not_delete_through_a_link_out_of_out(ws: Path) -> None:
     assert (elsewhere / "keep.eml").read_text() == "mine"
 
 
+def test_review_does_not_write_through_a_link_out_of_out(ws: Path) -> None:
+    elsewhere = ws.parent / "elsewhere"
+    elsewhere.mkdir()
+    (ws / "out").mkdir()
+    (ws / "out" / LETTER).symlink_to(elsewhere)
+    assert_fails(run(ws, "review", LETTER), f"out/{LETTER}: is a link to")
+    assert list(elsewhere.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- 8. one broken club
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lettersmith.compose import revision as revisions
+from lettersmith.deliver.journal import connect_readonly
 from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import Workspace
 
@@ -112,14 +113,24 @@ def approve(mailing: Mailing, by: str, note: str | None = None) -> Approval:
 def history(mailing: Mailing) -> list[Approval]:
     """Every approval of the mailing, oldest first."""
     ws = mailing.workspace
-    if not (ws.state_dir / "journal.sqlite").exists():
+    path = ws.state_dir / "journal.sqlite"
+    if not path.exists():
         return []
-    with _database(ws) as db:
-        rows = db.execute(
-            "SELECT revision, approved_by, note, approved_at, snapshot FROM approvals "
-            "WHERE letter = ? AND club = ? ORDER BY approved_at, rowid",
-            (mailing.letter_id, mailing.club_id or ""),
-        ).fetchall()
+    # Read only (status, send's check): a read-only copy of a workspace works, nothing changes.
+    try:
+        with closing(connect_readonly(path)) as db:
+            db.execute(_SCHEMA)  # in the read-only copy's memory, when it has no approvals yet
+            rows = db.execute(
+                "SELECT revision, approved_by, note, approved_at, snapshot FROM approvals "
+                "WHERE letter = ? AND club = ? ORDER BY approved_at, rowid",
+                (mailing.letter_id, mailing.club_id or ""),
+            ).fetchall()
+    except sqlite3.OperationalError as error:
+        if "readonly" not in str(error) and "read-only" not in str(error):
+            raise LettersmithError(f"{path}: the journal cannot be read ({error})") from None
+        rows = []  # no approvals table in a read-only journal: nothing approved yet
+    except sqlite3.Error as error:
+        raise LettersmithError(f"{path}: the journal cannot be read ({error})") from None
     return [
         Approval(mailing.letter_id, mailing.club_id, rev, by, note, at, json.loads(snap))
         for rev, by, note, at, snap in rows

@@ -27,6 +27,7 @@ import jinja2
 from lettersmith.atomic import atomic_write
 from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
+from lettersmith.confine import inside_out
 from lettersmith.deliver import send as sending
 from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
@@ -81,6 +82,7 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     """
     ws = mailing.workspace
     target = build.letter_dir(ws, mailing.letter_id) / "review"
+    inside_out(target / "index.html", ws.root)  # a link out of out/ is refused, not followed
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".review-"))
     try:
