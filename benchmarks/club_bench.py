@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lettersmith.compose.letter import compose  # noqa: E402
-from lettersmith.load import clubs, workspace  # noqa: E402
+from lettersmith.compose.resolve import resolve  # noqa: E402
+from lettersmith.load import workspace  # noqa: E402
 from lettersmith.render import build, locked  # noqa: E402
 from lettersmith.render.docx import render_docx  # noqa: E402
 from lettersmith.render.html import template_shown  # noqa: E402
@@ -40,8 +40,7 @@ def main() -> None:
     n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as folder:
         ws = workspace.load(copy_example(Path(folder)))
-        view = clubs.club_view(ws, "bergen")
-        letter = compose(view, view.letters["menneskehandel-2024"])[0]
+        letter = resolve(ws, "menneskehandel-2024", club="bergen").letters[0]
         render_pdf(letter)  # warm the font caches
         pdf, docx = render_pdf(letter), render_docx(letter)
         figures = [
