@@ -317,7 +317,7 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
         )
     if len(chosen) == len(mailing.recipients):  # without --to: the journal's others too
         for rid, entry in rows.items():
-            if rid not in addresses:
+            if rid not in addresses and entry is not None:
                 addresses[rid], found[rid] = entry.address, entry
     for rid, row in found.items():
         if row is not None and row.recipient == rid:

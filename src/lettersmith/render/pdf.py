@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -67,7 +68,7 @@ class WorkspaceFetcher(URLFetcher):
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, data, {"Content-Type": content_type})
 
-    def _refuse(self, url: str, reason: str) -> None:
+    def _refuse(self, url: str, reason: str) -> NoReturn:
         message = f"{url}: refused: {reason}"
         self.refused.append(message)
         raise _Refused(message)
