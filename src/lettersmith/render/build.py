@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
+# Letters that differ only in the address field are laid out once when there are at least
+# this many (the base costs two layouts per worker); a worker takes this many at a time.
+MIN_GROUP = 6
+CHUNK_SIZE = 25
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -125,23 +129,26 @@ def build(
         else:
             done(Outcome(job.path, built=False))
     _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    chunks = _chunks(todo)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
-        for job in todo:
-            done(run(job))
+        for chunk in chunks:
+            for outcome in run_chunk(chunk):
+                done(outcome)
         return outcomes
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
     with (
         _interrupt_flag() as interrupted,
         ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
     ):
-        pending = {pool.submit(run, job) for job in todo}
+        pending = {pool.submit(run_chunk, chunk) for chunk in chunks}
         while pending and not interrupted.is_set():
             finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
-                done(future.result())
+                for outcome in future.result():
+                    done(outcome)
         if interrupted.is_set():
-            # Drop the files not started; those being written finish whole.
+            # Drop the chunks not started; the files being written finish whole.
             pool.shutdown(cancel_futures=True)
             raise KeyboardInterrupt
     return outcomes
@@ -152,6 +159,68 @@ def _load_keys(jobs: Sequence[Job]) -> None:
         from lettersmith.render.sign import load_key
 
         load_key(settings, root)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Files a worker makes in one go: of one group (see render/stamp.py) or single letters."""
+
+    jobs: tuple[Job, ...]
+    group: str | None = None  # the group's key when its letters are stamped into one base
+    chars: tuple[str, str] = ("", "")  # every character the group's fields need
+
+
+def _chunks(todo: Sequence[Job]) -> list[Chunk]:
+    """The jobs in chunks: a group's letters together (each worker lays its base out once)."""
+    from lettersmith.render import stamp
+
+    groups: dict[str | None, list[Job]] = {}
+    for job in todo:
+        groups.setdefault(stamp.group_key(job.letter, job.fmt, job.pdf_variant), []).append(job)
+    chunks = []
+    for key, jobs in groups.items():
+        if key is None or len(jobs) < MIN_GROUP:
+            chunks += [Chunk((job,)) for job in jobs]
+            continue
+        chars = stamp.coverage(job.letter for job in jobs)
+        for start in range(0, len(jobs), CHUNK_SIZE):
+            chunks.append(Chunk(tuple(jobs[start : start + CHUNK_SIZE]), key, chars))
+    return chunks
+
+
+def run_chunk(chunk: Chunk) -> list[Outcome]:
+    """Make a chunk's files; runs in a worker process when building in parallel."""
+    stamper = _stamper(chunk) if chunk.group is not None else None
+    outcomes = []
+    for job in chunk.jobs:
+        data = stamper.stamp(job.letter) if stamper is not None else None
+        outcomes.append(run(job, data))
+    return outcomes
+
+
+# A worker keeps the bases of the last few groups it made (a build has one per letter,
+# language and salutation shape); each holds one letter's PDF or DOCX.
+_stampers: dict[tuple[str, tuple[str, str]], object] = {}
+MAX_STAMPERS = 4
+
+
+def _stamper(chunk: Chunk):
+    from lettersmith.render import stamp
+
+    key = (chunk.group or "", chunk.chars)
+    if key not in _stampers:
+        if len(_stampers) >= MAX_STAMPERS:
+            _stampers.clear()
+        job = chunk.jobs[0]
+        try:
+            if job.fmt == "pdf":
+                found = stamp.PdfStamper.for_group(job.letter, chunk.chars, job.pdf_variant)
+            else:
+                found = stamp.DocxStamper.for_group(job.letter)
+        except LettersmithError:
+            found = None  # each letter goes the ordinary way, which reports the problem
+        _stampers[key] = found
+    return _stampers[key]
 
 
 @contextmanager
@@ -198,10 +267,11 @@ def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
     return ensure_pdfs(ws, [letter], workers=1)[0]
 
 
-def run(job: Job) -> Outcome:
-    """Render one file and put it in place; runs in a worker process when building in parallel."""
+def run(job: Job, data: bytes | None = None) -> Outcome:
+    """Render one file (unless ``data`` is given) and put it in place."""
     try:
-        data = render(job.letter, job.fmt, job.pdf_variant)
+        if data is None:
+            data = render(job.letter, job.fmt, job.pdf_variant)
         if job.signing is not None:
             from lettersmith.render.sign import sign_pdf
 

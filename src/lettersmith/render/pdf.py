@@ -61,13 +61,20 @@ class WorkspaceFetcher(URLFetcher):
 
 def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARIANT) -> bytes:
     """The letter as PDF bytes; ``variant`` is a WeasyPrint PDF variant, None for plain PDF."""
+    return render_document(letter, variant)[1]
+
+
+def render_document(letter: ComposedLetter, variant: str | None = DEFAULT_PDF_VARIANT):
+    """The laid-out WeasyPrint document and its PDF bytes (see ``render_pdf``)."""
     html = letter_html(letter)
     root = letter.root.resolve()
     fetcher = WorkspaceFetcher((root, PACKAGE_DATA))
+    # presentational_hints: honour HTML attributes such as <ol start="5">.
+    options = {"pdf_variant": variant, "pdf_tags": True, "presentational_hints": True}
     try:
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
-        # presentational_hints: honour HTML attributes such as <ol start="5">.
-        pdf = document.write_pdf(pdf_variant=variant, pdf_tags=True, presentational_hints=True)
+        rendered = document.render(**options)
+        pdf = rendered.write_pdf(**options)
     except _Refused as refused:
         raise RenderError(f"{_name(letter)}: {refused}") from None
     except FatalURLFetchingError as error:  # a fetch that failed for another reason
@@ -75,7 +82,7 @@ def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARI
         raise RenderError(f"{_name(letter)}: {error}: {cause}") from None
     if fetcher.refused:
         raise RenderError(f"{_name(letter)}: {fetcher.refused[0]}")
-    return pdf
+    return rendered, pdf
 
 
 def _name(letter: ComposedLetter) -> str:
