@@ -12,13 +12,13 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from workspaces import minimal
 
 from lettersmith.compose.resolve import resolve
 from lettersmith.load import workspace
 from lettersmith.render import build, stamp
 from lettersmith.render.docx import render_docx
 from lettersmith.render.pdf import render_pdf
+from workspaces import minimal
 
 VARIANT = "pdf/a-3b"
 MM = 72 / 25.4
@@ -42,7 +42,9 @@ def recipients(*extra: str) -> str:
 
 def letters(tmp_path: Path, paragraphs: int = 1, extra: str = "", **files: str):
     body = "\n\n".join([PARAGRAPH] * paragraphs)
-    position = f"---\ntitle: En viktig sak\nadopted_by: Årsmøtet\nadopted_on: 2025-03-01\n---\n{body}\n"
+    position = (
+        f"---\ntitle: En viktig sak\nadopted_by: Årsmøtet\nadopted_on: 2025-03-01\n---\n{body}\n"
+    )
     changes = {
         "recipients.yaml": recipients(extra),
         "positions/sak.md": position,
@@ -94,9 +96,9 @@ def text_lines(pdf: bytes) -> list[list[tuple[float, float, str]]]:
 def assert_same_lines(fast: bytes, slow: bytes) -> None:
     fast_pages, slow_pages = text_lines(fast), text_lines(slow)
     assert len(fast_pages) == len(slow_pages)
-    for fast_lines, slow_lines in zip(fast_pages, slow_pages):
+    for fast_lines, slow_lines in zip(fast_pages, slow_pages, strict=True):
         assert [line[2] for line in fast_lines] == [line[2] for line in slow_lines]
-        for (fx, fy, text), (sx, sy, _) in zip(fast_lines, slow_lines):
+        for (fx, fy, text), (sx, sy, _) in zip(fast_lines, slow_lines, strict=True):
             assert abs(fx - sx) <= 0.5 * MM and abs(fy - sy) <= 0.5 * MM, text
 
 
@@ -105,7 +107,7 @@ def fonts(pdf: bytes) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     with pikepdf.open(io.BytesIO(pdf)) as document:
         for page in document.pages:
-            for name in page.Resources.Font.keys():
+            for name in page.Resources.Font:
                 font = page.Resources.Font[name]
                 descriptor = font.DescendantFonts[0].FontDescriptor
                 assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
@@ -137,8 +139,7 @@ def tagged_text(pdf: bytes) -> list[tuple[str, str]]:
         content: dict[tuple[int, int], str] = {}
         for number, page in enumerate(document.pages):
             fonts_here = {
-                str(name): _to_unicode(page.Resources.Font[name])
-                for name in page.Resources.Font.keys()
+                str(name): _to_unicode(page.Resources.Font[name]) for name in page.Resources.Font
             }
             mcid, font, text = None, None, []
             for operands, operator in pikepdf.parse_content_stream(page):
@@ -154,25 +155,25 @@ def tagged_text(pdf: bytes) -> list[tuple[str, str]]:
                     for item in operands[0]:
                         if isinstance(item, pikepdf.String):
                             raw = bytes(item)
-                            text += [fonts_here[font].get(raw[i : i + 2], "?") for i in range(0, len(raw), 2)]
+                            text += [
+                                fonts_here[font].get(raw[i : i + 2], "?")
+                                for i in range(0, len(raw), 2)
+                            ]
         pages = {page.objgen: number for number, page in enumerate(document.pages)}
         out: list[tuple[str, str]] = []
 
-        def walk(node, page=None):
-            if isinstance(node, pikepdf.Dictionary) and "/Pg" in node:
+        def walk(node: pikepdf.Dictionary, page: int | None = None) -> None:
+            if "/Pg" in node:
                 page = pages[node.Pg.objgen]
-            kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else node
-            if isinstance(node, int) or (isinstance(node, pikepdf.Object) and node._type_code == pikepdf.ObjectType.integer):
-                return
+            kids = node.get("/K")
             if kids is None:
                 return
-            items = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
             texts = []
-            for kid in items:
-                if isinstance(kid, int) or (isinstance(kid, pikepdf.Object) and kid._type_code == pikepdf.ObjectType.integer):
-                    texts.append(content.get((page, int(kid)), ""))
-                else:
+            for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary):
                     walk(kid, page)
+                else:  # a marked-content id on the page
+                    texts.append(content.get((page, int(kid)), ""))
             if "".join(texts).strip():
                 out.append((str(node.get("/S")), "".join(texts)))
 
@@ -204,13 +205,16 @@ def assert_same_pdf(fast: bytes, slow: bytes, letter) -> None:
 @pytest.mark.parametrize("paragraphs, pages", [(1, 1), (6, 2), (14, 3)])
 def test_fast_pdf_equals_per_letter_pdf(tmp_path: Path, paragraphs: int, pages: int) -> None:
     group = letters(tmp_path, paragraphs)
-    for (fast, slow), letter in zip(stamped(group), group):
+    for (fast, slow), letter in zip(stamped(group), group, strict=True):
         assert len(pypdf.PdfReader(io.BytesIO(slow)).pages) == pages
         assert_same_pdf(fast, slow, letter)
 
 
 def test_long_address_is_stamped_and_too_wide_a_line_is_not(tmp_path: Path) -> None:
-    many = "d:\n  name: Dag Dahl\n  organisation: Distriktsrådet\n  address: [{}]\n  email: d@d.example.no\n  tags: [alle]\n"
+    many = (
+        "d:\n  name: Dag Dahl\n  organisation: Distriktsrådet\n  address: [{}]\n"
+        "  email: d@d.example.no\n  tags: [alle]\n"
+    )
     lines = ", ".join(f"Linje {n} i adressen" for n in range(1, 8))
     wide = "e:\n  name: Eva Ek\n  address: [{}]\n  email: e@e.example.no\n  tags: [alle]\n"
     wide_line = "Wwww" * 11  # 44 characters: counted as one line, but wider than the window
@@ -240,14 +244,19 @@ def test_each_letter_in_two_languages_and_with_salutations(tmp_path: Path) -> No
         groups.setdefault(stamp.group_key(letter, "pdf", VARIANT), []).append(letter)
     assert len(groups) == 3  # nb, en with a salutation, nb with a salutation
     for group in groups.values():
-        for (fast, slow), letter in zip(stamped(group), group):
+        for (fast, slow), letter in zip(stamped(group), group, strict=True):
             assert_same_pdf(fast, slow, letter)
             if letter.salutation:
-                assert letter.salutation in pypdf.PdfReader(io.BytesIO(fast)).pages[0].extract_text()
+                assert (
+                    letter.salutation in pypdf.PdfReader(io.BytesIO(fast)).pages[0].extract_text()
+                )
 
 
 def test_fast_docx_equals_per_letter_docx(tmp_path: Path) -> None:
-    extra = "h:\n  title: Ordfører\n  name: Hege <Hå> & co\n  email: h@h.example.no\n  salutation: Kjære ordfører!\n  tags: [alle]\n"
+    extra = (
+        "h:\n  title: Ordfører\n  name: Hege <Hå> & co\n  email: h@h.example.no\n"
+        "  salutation: Kjære ordfører!\n  tags: [alle]\n"
+    )
     for letter in letters(tmp_path, 2, extra):
         stamper = stamp.DocxStamper.for_group(letter)
         fast, slow = stamper.stamp(letter), render_docx(letter)
@@ -260,7 +269,8 @@ def test_fast_docx_equals_per_letter_docx(tmp_path: Path) -> None:
 
 def test_build_stamps_a_group_and_its_files_match_the_per_letter_path(tmp_path: Path) -> None:
     extra = "".join(
-        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n  tags: [alle]\n"
+        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
+        "  tags: [alle]\n"
         for n in range(build.MIN_GROUP)
     )
     group = letters(tmp_path, 2, extra)
@@ -274,7 +284,10 @@ def test_build_stamps_a_group_and_its_files_match_the_per_letter_path(tmp_path: 
         path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
         assert_same_pdf(path.read_bytes(), render_pdf(letter, variant=VARIANT), letter)
         docx = path.with_suffix(".docx").read_bytes()
-        with zipfile.ZipFile(io.BytesIO(docx)) as a, zipfile.ZipFile(io.BytesIO(render_docx(letter))) as b:
+        with (
+            zipfile.ZipFile(io.BytesIO(docx)) as a,
+            zipfile.ZipFile(io.BytesIO(render_docx(letter))) as b,
+        ):
             assert a.read("word/document.xml") == b.read("word/document.xml")
 
 
@@ -287,3 +300,25 @@ def test_a_template_whose_layout_follows_the_address_is_not_stamped(tmp_path: Pa
     )
     group = letters(tmp_path, 1, **{"templates/letter.html.j2": template})
     assert stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT) is None
+
+
+def test_build_of_many_letters_prints_a_summary_and_lists_them_with_v(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lettersmith.cli import main
+
+    extra = "".join(
+        f"n{n}:\n  name: Person {n}\n  email: n{n}@n.example.no\n  tags: [alle]\n" for n in range(9)
+    )
+    letters(tmp_path, 1, extra)  # 12 recipients: 24 files
+    runner = CliRunner()
+    first = runner.invoke(main, ["--workspace", str(tmp_path), "build", "--jobs", "2"])
+    assert first.exit_code == 0, first.output
+    assert "wrote " not in first.output
+    assert "24 written, 0 up to date." in first.output
+    assert "out/brev/ (-v lists them)" in first.output
+    again = runner.invoke(main, ["--workspace", str(tmp_path), "build", "-v", "--force"])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("wrote out/brev/") == 24
+    for stem in ("a", "b", "c", "n0", "n8"):
+        assert f"wrote out/brev/{stem}.pdf" in again.output

@@ -7,6 +7,7 @@ beside its target and renamed, so out/ never holds half a file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import signal
@@ -345,6 +346,16 @@ def fingerprint(
 
 
 def _file_hash(path: Path) -> str:
+    try:
+        stat = path.stat()
+        return _content_hash(path, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return "missing"
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
+    """A file's hash, read once per version of it (a build checks the same logo 2,000 times)."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

@@ -183,7 +183,7 @@ class PdfStamper:
         first = self.address[0]
         pitch = self.address[1].y - first.y if len(self.address) > 1 else None
         row = 0
-        for span, span_lines in zip(self.address, groups + [[]] * len(self.address)):
+        for span, span_lines in zip(self.address, groups + [[]] * len(self.address), strict=False):
             ops = []
             for line in span_lines:
                 if pitch is None and row:
@@ -243,11 +243,10 @@ def _text_ops(span: _Span, text: str, x: float, y: float) -> list | None:
 
 def _layout(letter: ComposedLetter, variant: str | None):
     """(PDF bytes, {line text: (line box x, width, style ok)}) of the letter, or None."""
+    import pikepdf
     from weasyprint.formatting_structure import boxes
 
     from lettersmith.render.pdf import render_document
-
-    import pikepdf
 
     document, pdf = render_document(letter, variant)
     lines: dict[str, tuple[float, float, bool]] = {}
@@ -284,11 +283,11 @@ def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str
     result = []
     for number, page in enumerate(document.pages):
         fonts = page.Resources.get("/Font", {})
-        maps = {str(name): _font_map(fonts[name]) for name in fonts.keys()}
+        maps = {str(name): _font_map(fonts[name]) for name in fonts}
         instructions = list(pikepdf.parse_content_stream(page))
         found = []
         stack: list[int] = []
-        for index, (operands, operator) in enumerate(instructions):
+        for index, (_operands, operator) in enumerate(instructions):
             op = str(operator)
             if op in ("BDC", "BMC"):
                 stack.append(index)
@@ -304,6 +303,8 @@ def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str
 
 def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | None:
     """(start, end, BT, ET, text, info) of a span with one text object in one font."""
+    import pikepdf
+
     bt = et = None
     font = None
     size = 0.0
@@ -329,7 +330,7 @@ def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | Non
                 return None
             to_text = maps[font][0]
             for item in operands[0]:
-                if isinstance(item, pikepdf_string()):
+                if isinstance(item, pikepdf.String):
                     raw = bytes(item)
                     for i in range(0, len(raw), 2):
                         text.append(to_text.get(raw[i : i + 2], "\ufffd"))
@@ -339,12 +340,6 @@ def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | Non
         return None
     info = {"font": font, "size": size, "x": matrix[4], "y": matrix[5], "map": maps[font]}
     return (start, end, bt, et, "".join(text), info)
-
-
-def pikepdf_string():
-    import pikepdf
-
-    return pikepdf.String
 
 
 def _font_map(font) -> tuple[dict[bytes, str], dict[str, bytes], dict[str, float]] | None:
@@ -416,7 +411,8 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
         address = made[: len(lines)]
         if len({(s.font, s.size, s.x) for s in address}) != 1:
             return None
-        if len(address) > 1 and len({round(b.y - a.y, 3) for a, b in zip(address, address[1:])}) != 1:
+        pitches = {round(b.y - a.y, 3) for a, b in zip(address, address[1:], strict=False)}
+        if len(pitches) > 1:
             return None
         return number, instructions, address, (made[-1] if salutation else None)
     return None
@@ -445,16 +441,9 @@ def _without_markers(layout, lines: Sequence[str], salutation: str | None) -> li
                 continue
             if str(operator) == "BDC":
                 operands = [operands[0]]
-            kept.append((str(operator), [_plain(value) for value in operands]))
+            kept.append((str(operator), [repr(value) for value in operands]))
         pages.append(kept)
     return pages
-
-
-def _plain(value):
-    try:
-        return repr(value)
-    except Exception:  # noqa: BLE001 - only for comparing
-        return str(value)
 
 
 # --------------------------------------------------------------------------------- DOCX
@@ -502,22 +491,23 @@ class DocxStamper:
         line_xml = text[first[0] : first[1]]
         if line_xml.count(lines[0]) != 1:
             return None
-        return cls(entries, text, first, line_xml, [second], spans[2] if letter.salutation else None)
+        salutation_at = spans[2] if letter.salutation else None
+        return cls(entries, text, first, line_xml, [second], salutation_at)
 
     def stamp(self, letter: ComposedLetter) -> bytes:
         from xml.sax.saxutils import escape
 
-        marker = DOCX_MARK.format("LINE", 0)
         lines = "".join(
-            self.line_xml.replace(marker, escape(line)) for line in letter.addressees[0].lines
+            self.line_xml.replace(DOCX_MARK.format("LINE", 0), escape(line))
+            for line in letter.addressees[0].lines
         )
         cuts = [(self.line[0], self.line[1], lines)]
         cuts += [(start, end, "") for start, end in self.extra]
         if self.salutation is not None:
             start, end = self.salutation
             paragraph = self.document[start:end]
-            salutation = escape(letter.salutation or "")
-            cuts.append((start, end, paragraph.replace(DOCX_MARK.format("SALUTATION", 0), salutation)))
+            marker = DOCX_MARK.format("SALUTATION", 0)
+            cuts.append((start, end, paragraph.replace(marker, escape(letter.salutation or ""))))
         pieces = []
         at = 0
         for start, end, new in sorted(cuts):
@@ -558,10 +548,10 @@ def _zip(entries: Iterable[tuple[zipfile.ZipInfo, _Deflated]]) -> bytes:
                   entry.size, len(name))  # fmt: skip
         offset = out.tell()
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + name + entry.data)
-        central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 20, *fields, 0, 0, 0, 0,
-                        info.external_attr, offset) + name  # fmt: skip
-        )
+        made_by = (3 << 8) | 20  # Unix, zip 2.0: as Python's zipfile writes it
+        header = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, made_by, *fields, 0, 0, 0, 0,
+                             info.external_attr, offset)  # fmt: skip
+        central.append(header + name)
     start = out.tell()
     directory = b"".join(central)
     out.write(directory)
