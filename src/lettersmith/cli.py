@@ -324,7 +324,7 @@ def build(
         folders = sorted({f"{path.parent.relative_to(ws.root)}/" for path in written})
         shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
         summary += f" The files are in {shown} (-v lists them)."
-    out.print(summary, markup=False)
+    out.print(summary, markup=False, soft_wrap=True)
     if failed:
         raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
 

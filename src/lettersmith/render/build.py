@@ -130,8 +130,9 @@ def build(
         else:
             done(Outcome(job.path, built=False))
     _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
-    chunks = _chunks(todo)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    workers = workers or os.cpu_count() or 1
+    chunks = _chunks(todo, workers)
+    workers = max(1, min(workers, len(chunks)))
     if workers == 1:
         for chunk in chunks:
             for outcome in run_chunk(chunk):
@@ -171,8 +172,9 @@ class Chunk:
     chars: tuple[str, str] = ("", "")  # every character the group's fields need
 
 
-def _chunks(todo: Sequence[Job]) -> list[Chunk]:
-    """The jobs in chunks: a group's letters together (each worker lays its base out once)."""
+def _chunks(todo: Sequence[Job], workers: int = 1) -> list[Chunk]:
+    """The jobs in chunks: a group's letters together (each worker lays its base out once),
+    small enough that every worker has some and that Ctrl-C stops soon."""
     from lettersmith.render import stamp
 
     groups: dict[str | None, list[Job]] = {}
@@ -184,8 +186,9 @@ def _chunks(todo: Sequence[Job]) -> list[Chunk]:
             chunks += [Chunk((job,)) for job in jobs]
             continue
         chars = stamp.coverage(job.letter for job in jobs)
-        for start in range(0, len(jobs), CHUNK_SIZE):
-            chunks.append(Chunk(tuple(jobs[start : start + CHUNK_SIZE]), key, chars))
+        size = max(1, min(CHUNK_SIZE, len(jobs) // (4 * workers)))
+        for start in range(0, len(jobs), size):
+            chunks.append(Chunk(tuple(jobs[start : start + size]), key, chars))
     return chunks
 
 
@@ -281,7 +284,8 @@ def run(job: Job, data: bytes | None = None) -> Outcome:
         return Outcome(job.path, built=False, error=str(error))
     try:
         atomic_write(job.path, data)
-        atomic_write(job.stamp, job.fingerprint)
+        # The file is on disk first; a stamp lost in a crash only makes the next build redo it.
+        atomic_write(job.stamp, job.fingerprint, durable=False)
     except OSError as error:
         return Outcome(job.path, built=False, error=_write_error(job, error))
     return Outcome(job.path, built=True)
@@ -329,20 +333,33 @@ def fingerprint(
     lettersmith's version and code, so an upgrade rebuilds the files; whether a letter was
     changed since it was sent is decided by the mailing's revision, never by this.
     """
-    digest = hashlib.sha256()
     signed = (signing.certificate, signing.timestamp_url, signing.reason) if signing else None
-    digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0{signed!r}\0".encode())
+    digest = hashlib.sha256(f"{fmt}\0{pdf_variant}\0{signed!r}\0".encode())
+    digest.update(_letter_hash(letter).encode())
+    if signing is not None:
+        digest.update(_file_hash(signing.certificate).encode())
+    return digest.hexdigest()
+
+
+_last_letter: list = [None, ""]  # the letter hashed last and its hash: a letter's formats
+
+
+def _letter_hash(letter: ComposedLetter) -> str:
+    """The letter, the files it shows and lettersmith's code; once for all of a letter's formats."""
+    if _last_letter[0] is letter:
+        return _last_letter[1]
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(_code_hash().encode())
     files = [letter.sender.logo, letter.signature.image]
-    if signing is not None:
-        files.append(signing.certificate)
     for folder in letter.template_dirs:
         files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
     for path in files:
         if path is not None:
             digest.update(f"{path}\0".encode())
             digest.update(_file_hash(path).encode())
-    return digest.hexdigest()
+    _last_letter[:] = [letter, digest.hexdigest()]
+    return _last_letter[1]
 
 
 def _file_hash(path: Path) -> str:
