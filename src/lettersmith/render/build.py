@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +33,7 @@ FORMATS: tuple[str, ...] = ("pdf", "docx")
 # this many (the base costs two layouts per worker); a worker takes this many at a time.
 MIN_GROUP = 6
 CHUNK_SIZE = 25
+WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -193,13 +194,23 @@ def _chunks(todo: Sequence[Job], workers: int = 1) -> list[Chunk]:
 
 
 def run_chunk(chunk: Chunk) -> list[Outcome]:
-    """Make a chunk's files; runs in a worker process when building in parallel."""
+    """Make a chunk's files; runs in a worker process when building in parallel.
+
+    Files are rendered here and written by a few threads, so that the wait for the disk
+    (each file is flushed to it before it is renamed into place) overlaps the next render.
+    """
     stamper = _stamper(chunk) if chunk.group is not None else None
-    outcomes = []
-    for job in chunk.jobs:
-        data = stamper.stamp(job.letter) if stamper is not None else None
-        outcomes.append(run(job, data))
-    return outcomes
+    with ThreadPoolExecutor(max_workers=WRITERS) as writers:
+        pending = []
+        for job in chunk.jobs:
+            stamped = stamper.stamp(job.letter) if stamper is not None else None
+            try:
+                data = make(job, stamped)
+            except LettersmithError as error:
+                pending.append(Outcome(job.path, built=False, error=str(error)))
+                continue
+            pending.append(writers.submit(put, job, data))
+    return [item if isinstance(item, Outcome) else item.result() for item in pending]
 
 
 # A worker keeps the bases of the last few groups it made (a build has one per letter,
@@ -271,17 +282,27 @@ def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
     return ensure_pdfs(ws, [letter], workers=1)[0]
 
 
-def run(job: Job, data: bytes | None = None) -> Outcome:
-    """Render one file (unless ``data`` is given) and put it in place."""
-    try:
-        if data is None:
-            data = render(job.letter, job.fmt, job.pdf_variant)
-        if job.signing is not None:
-            from lettersmith.render.sign import sign_pdf
+def make(job: Job, stamped: bytes | None = None) -> bytes:
+    """The file's bytes: rendered (unless ``stamped`` gives them), a PDF signed when set."""
+    data = stamped if stamped is not None else render(job.letter, job.fmt, job.pdf_variant)
+    if job.signing is not None:
+        from lettersmith.render.sign import sign_pdf
 
-            data = sign_pdf(data, job.signing, job.letter.root)
+        data = sign_pdf(data, job.signing, job.letter.root)
+    return data
+
+
+def run(job: Job) -> Outcome:
+    """Render one file and put it in place."""
+    try:
+        data = make(job)
     except LettersmithError as error:
         return Outcome(job.path, built=False, error=str(error))
+    return put(job, data)
+
+
+def put(job: Job, data: bytes) -> Outcome:
+    """Write a file's bytes into place, then its fingerprint beside it."""
     try:
         atomic_write(job.path, data)
         # The file is on disk first; a stamp lost in a crash only makes the next build redo it.

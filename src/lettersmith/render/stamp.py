@@ -214,7 +214,14 @@ class PdfStamper:
         page = self.pdf.pages[self.page]
         page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(out))
         buffer = io.BytesIO()
-        self.pdf.save(buffer, deterministic_id=True)
+        # The base's streams as they are (not decoded and compressed again), its metadata
+        # untouched: only the page written here changes.
+        self.pdf.save(
+            buffer,
+            deterministic_id=True,
+            fix_metadata_version=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+        )
         return buffer.getvalue()
 
 
