@@ -20,8 +20,11 @@ out twice, with a 10-line and a 1-line marker, and must come out the same apart 
 field (so the template's layout does not depend on the address); the field's lines must be
 left-aligned plain text in one font, each recipient line must fit its line with room to
 spare, and every character must have its own glyph. Anything else -- a joint letter, an
-address too long for the field, a club template that centres the address -- goes through
-the per-letter renderer, which stays the reference.
+address too long for the field, a template that centres the address, a club's letter --
+goes through the per-letter renderer, which stays the reference.
+
+Within a line, the stamped glyphs are placed by their advance widths, without the pair
+kerning the layout engine applies; each line starts where it would and stays in its box.
 """
 
 from __future__ import annotations
@@ -50,7 +53,13 @@ DOCX_MARK = "LETTERSMITH-MARK-{}-{}"
 
 
 def group_key(letter: ComposedLetter, fmt: str, variant: str | None) -> str | None:
-    """What the letters of one group share, or None when the letter cannot be stamped."""
+    """What the letters of one group share, or None when the letter cannot be stamped.
+
+    A club's letters are made one by one: its templates are not ours, and the per-letter
+    path is where a club's render is bounded and checked.
+    """
+    if letter.club_id is not None:
+        return None
     if len(letter.addressees) != 1 or not address_field_fits(letter.addressees):
         return None
     shared = dataclasses.replace(
