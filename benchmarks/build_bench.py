@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -132,8 +133,10 @@ def _tree_rss_kb(pid: int) -> tuple[int, int]:
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
-    """Run ``command``; its wall time in seconds, peak RSS (all its processes together /
-    the largest one) in MB, and its output."""
+    """Run ``command``; its wall time in seconds (and the CPU seconds of it and its worker
+    processes, which do not depend on how busy the machine is), peak RSS (all its processes
+    together / the largest one) in MB, and its output."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -155,7 +158,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
     sampler.join()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return seconds, f"{peak // 1024}/{largest // 1024} MB", output
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    return seconds, f"{peak // 1024}/{largest // 1024} MB, cpu {cpu:.1f} s", output
 
 
 def build_command(jobs: int, *extra: str) -> list[str]:

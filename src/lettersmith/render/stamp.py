@@ -148,6 +148,9 @@ class PdfStamper:
     def __init__(self, base, page: int, instructions: list, address: list[_Span],
                  salutation: _Span | None):  # fmt: skip
         self.pdf = base  # a pikepdf.Pdf: the instructions point into it
+        # One stream, rewritten for each letter: a new one each time would pile up in the Pdf.
+        self.contents = base.make_stream(b"")
+        base.pages[page].obj.Contents = self.contents
         self.page = page
         self.instructions = instructions
         self.address = address
@@ -220,8 +223,7 @@ class PdfStamper:
                 out.extend(replaced[index])
             elif index not in skip:
                 out.append(instruction)
-        page = self.pdf.pages[self.page]
-        page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(out))
+        self.contents.write(pikepdf.unparse_content_stream(out))
         buffer = io.BytesIO()
         # The base's streams as they are (not decoded and compressed again), its metadata
         # untouched: only the page written here changes.
