@@ -13,12 +13,18 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
@@ -201,7 +207,7 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     """
     stamper = _stamper(chunk) if chunk.group is not None else None
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
-        pending = []
+        pending: list[Outcome | Future[Outcome]] = []
         for job in chunk.jobs:
             stamped = stamper.stamp(job.letter) if stamper is not None else None
             try:
@@ -215,11 +221,12 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
 
 # A worker keeps the bases of the last few groups it made (a build has one per letter,
 # language and salutation shape); each holds one letter's PDF or DOCX.
-_stampers: dict[tuple[str, tuple[str, str]], object] = {}
+_stampers: dict[tuple[str, tuple[str, str]], Any] = {}
 MAX_STAMPERS = 4
 
 
-def _stamper(chunk: Chunk):
+def _stamper(chunk: Chunk) -> Any:
+    """The chunk's group's PdfStamper or DocxStamper, or None: made once per worker."""
     from lettersmith.render import stamp
 
     key = (chunk.group or "", chunk.chars)
@@ -227,6 +234,7 @@ def _stamper(chunk: Chunk):
         if len(_stampers) >= MAX_STAMPERS:
             _stampers.clear()
         job = chunk.jobs[0]
+        found: stamp.PdfStamper | stamp.DocxStamper | None
         try:
             if job.fmt == "pdf":
                 found = stamp.PdfStamper.for_group(job.letter, chunk.chars, job.pdf_variant)

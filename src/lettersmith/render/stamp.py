@@ -305,8 +305,8 @@ def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str
         instructions = list(pikepdf.parse_content_stream(page))
         found = []
         stack: list[int] = []
-        for index, (_operands, operator) in enumerate(instructions):
-            op = str(operator)
+        for index, instruction in enumerate(instructions):
+            op = str(instruction.operator)
             if op in ("BDC", "BMC"):
                 stack.append(index)
             elif op == "EMC" and stack:
@@ -411,7 +411,7 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
             by_text.setdefault(span[4], []).append(span)
         if lines[0] not in by_text:
             continue
-        picked = []
+        picked: list[tuple] = []
         for text in lines:  # in order; the pad lines repeat, so take them in turn
             after = [s for s in by_text.get(text, []) if not picked or s[0] > picked[-1][0]]
             if not after:
@@ -424,8 +424,6 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
         if any(span[4] not in boxes or not boxes[span[4]][2] for span in picked):
             return None
         made = [_make_span(span, boxes[span[4]]) for span in picked]
-        if any(span is None for span in made):
-            return None
         address = made[: len(lines)]
         if len({(s.font, s.size, s.x) for s in address}) != 1:
             return None
@@ -436,7 +434,7 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
     return None
 
 
-def _make_span(span: tuple, box: tuple[float, float, bool]) -> _Span | None:
+def _make_span(span: tuple, box: tuple[float, float, bool]) -> _Span:
     start, end, bt, et, _text, info = span
     _to_text, codes, widths = info["map"]
     return _Span(start, end, bt, et, info["font"], info["size"], info["x"], info["y"],
