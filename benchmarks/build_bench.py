@@ -7,9 +7,9 @@ For each N, in one invocation and on one generated workspace (the example letter
 recipients): the naive loop (per recipient a Jinja2 HTML string through WeasyPrint's
 ``HTML(string=...).write_pdf()`` and a python-docx ``Document`` built paragraph by paragraph,
 in one process) and ``lettersmith build`` (PDF/A-3b tagged + DOCX) as a subprocess, then
-``lettersmith build`` again with nothing changed. Each runs in its own process; its peak RSS
-is shown as "all/largest": the largest sum of the resident memory of it and its children,
-and the largest single process, sampled every 50 ms.
+``lettersmith build`` again with nothing changed. Each runs in its own process; its peak memory
+is shown as "all/largest": the largest sum of the memory (PSS: shared pages counted once) of
+it and its children, and the largest single process, sampled every 50 ms.
 ``--memory`` runs only ``lettersmith build`` (the naive loop at 10,000 letters takes hours).
 """
 
@@ -108,28 +108,39 @@ def naive_loop(root: Path) -> int:
 
 
 def _tree_rss_kb(pid: int) -> tuple[int, int]:
-    """Resident memory of ``pid`` and its descendants in kB: their sum and the largest one's
+    """Memory of ``pid`` and its descendants in kB (PSS): their sum and the largest one's
     (Linux /proc; 0 elsewhere)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            ppid, pages = int(fields[1]), int(fields[21])
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
     total, largest, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
-        largest = max(largest, rss.get(current, 0))
+        size = _pss_kb(current)
+        total += size
+        largest = max(largest, size)
         todo.extend(children.get(current, ()))
     return total, largest
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size: its own pages, plus its share of those it shares
+    with others (a forked worker shares its parent's), so that a sum counts each page once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
@@ -197,7 +208,7 @@ def memory(n: int, jobs: int) -> None:
         lines = len(output.strip().splitlines())
     print(
         f"N={n:>6}  lettersmith build {seconds:7.1f} s {seconds / n * 1000:6.1f} ms/letter"
-        f"  peak RSS {peak_mb} ({lines} lines of output)",
+        f"  peak memory {peak_mb} ({lines} lines of output)",
         flush=True,
     )
 

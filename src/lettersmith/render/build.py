@@ -8,6 +8,7 @@ beside its target and renamed, so out/ never holds half a file.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import signal
@@ -148,6 +149,7 @@ def build(
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
     with (
         _interrupt_flag() as interrupted,
+        _frozen_heap(),
         ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
     ):
         pending = {pool.submit(run_chunk, chunk) for chunk in chunks}
@@ -244,6 +246,21 @@ def _stamper(chunk: Chunk) -> Any:
             found = None  # each letter goes the ordinary way, which reports the problem
         _stampers[key] = found
     return _stampers[key]
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector of forked workers off the objects they inherit.
+
+    A worker forked from the parent shares its memory (the plan of 10,000 letters) until it
+    writes to it, and a collection writes to every object it visits: without this, each
+    worker would end up with its own copy, and memory would grow with the letters.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager
