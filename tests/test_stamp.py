@@ -322,3 +322,35 @@ def test_build_of_many_letters_prints_a_summary_and_lists_them_with_v(tmp_path: 
     assert again.output.count("wrote out/brev/") == 24
     for stem in ("a", "b", "c", "n0", "n8"):
         assert f"wrote out/brev/{stem}.pdf" in again.output
+
+
+def test_stamped_letters_are_signed_and_verify(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from certs import PASSWORD, issue, make_ca, write_p12
+    from lettersmith.cli import main
+
+    authority = make_ca("Lettersmith Test Root")
+    trust = authority.pem(tmp_path / "ca.pem")
+    extra = "".join(
+        f"s{n}:\n  name: Person {n}\n  email: s{n}@s.example.no\n  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = letters(tmp_path / "ws", 1, extra)
+    root = tmp_path / "ws"
+    write_p12(root / "certs" / "union.p12", issue(authority, "Kari Nordmann"), authority)
+    with (root / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write("\nsigning:\n  certificate: certs/union.p12\n")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    ws = workspace.load(root)
+    jobs = build.plan([resolve(ws, "brev")], formats=("pdf",))
+    assert any(chunk.group for chunk in build._chunks(jobs))  # the fast path is taken
+    runner = CliRunner()
+    result = runner.invoke(main, ["-w", str(root), "build", "--format", "pdf", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    for letter in group:
+        path = root / "out" / "brev" / f"{letter.stem}.pdf"
+        checked = runner.invoke(main, ["-w", str(root), "verify", str(path), "--trust", str(trust)])
+        assert checked.exit_code == 0, checked.output
+        assert "; intact; trusted; PDF/A-3b" in checked.output
+        assert letter.addressees[0].lines[0] in pypdf.PdfReader(path).pages[0].extract_text()
