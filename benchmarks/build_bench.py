@@ -1,59 +1,232 @@
-"""Build N one-letter-per-recipient letters in a generated workspace; print letters per second.
+"""lettersmith build against the loop a user would write by hand, N letters, one per recipient.
 
-    python benchmarks/build_bench.py [--n 200] [--jobs CORES]
+    python benchmarks/build_bench.py [--n 200 1000] [--jobs CORES]
+    python benchmarks/build_bench.py --memory [--n 100 1000 10000]
 
-Each figure is a cold build (--force) of every letter in the given format(s).
+For each N, in one invocation and on one generated workspace (the example letter, N
+recipients): the naive loop (per recipient a Jinja2 HTML string through WeasyPrint's
+``HTML(string=...).write_pdf()`` and a python-docx ``Document`` built paragraph by paragraph,
+in one process) and ``lettersmith build`` (PDF/A-3b tagged + DOCX) as a subprocess, then
+``lettersmith build`` again with nothing changed. Each runs in its own process; its peak memory
+is shown as "all/largest": the largest sum of the memory (PSS: shared pages counted once) of
+it and its children, and the largest single process, sampled every 50 ms.
+``--memory`` runs only ``lettersmith build`` (the naive loop at 10,000 letters takes hours).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
 
-from lettersmith.compose.resolve import resolve  # noqa: E402
-from lettersmith.load import workspace  # noqa: E402
-from lettersmith.render import build  # noqa: E402
 from workspaces import many_recipients  # noqa: E402
+
+LETTER = "menneskehandel-2024"
+LETTERSMITH = [sys.executable, "-m", "lettersmith"]
+
+# ------------------------------------------------------------------ the loop written by hand
+
+NAIVE_TEMPLATE = """<!DOCTYPE html>
+<html lang="nb"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 25mm 20mm 22mm 25mm; }
+body { font-family: "DejaVu Serif", serif; font-size: 10.5pt; line-height: 1.4; }
+.head { font-family: "DejaVu Sans", sans-serif; text-align: right; font-size: 8pt; }
+.address { font-family: "DejaVu Sans", sans-serif; font-size: 9pt; height: 45mm; width: 85mm; }
+h1 { font-family: "DejaVu Sans", sans-serif; font-size: 13pt; }
+</style></head><body>
+<div class="head"><b>{{ org }}</b><br>{{ org_address | join("<br>") }}</div>
+<div class="address">{% for line in address %}{{ line }}<br>{% endfor %}</div>
+<p style="text-align: right">{{ place }}, {{ date }}</p>
+<h1>{{ title }}</h1>
+{% for paragraph in body %}<p>{{ paragraph }}</p>
+{% endfor %}
+<p>Med vennlig hilsen</p>
+<p>{{ signatory }}<br>{{ signatory_title }}<br>{{ org }}</p>
+<p style="font-size: 8pt">{{ about }}</p>
+</body></html>"""
+
+
+def naive_loop(root: Path) -> int:
+    """What a secretary's programmer friend writes in an afternoon: plain, one process."""
+    import docx
+    import jinja2
+    import yaml
+    from weasyprint import HTML
+
+    config = yaml.safe_load((root / "lettersmith.yaml").read_text(encoding="utf-8"))
+    recipients = yaml.safe_load((root / "recipients.yaml").read_text(encoding="utf-8"))
+    text = (root / "positions" / f"{LETTER}.md").read_text(encoding="utf-8")
+    _, front, body = text.split("---", 2)
+    title = yaml.safe_load(front)["title"]
+    paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n")]
+    template = jinja2.Environment(autoescape=True).from_string(NAIVE_TEMPLATE)
+    org = config["organisation"]
+    signatory = config["signatories"]["president"]
+    out = root / "naive"
+    out.mkdir()
+    for key, recipient in recipients.items():
+        address = [recipient["title"], recipient["name"]]
+        values = {
+            "org": org["name"],
+            "org_address": org["address"],
+            "address": address,
+            "place": config["place"],
+            "date": "10.12.2024",
+            "title": title,
+            "body": paragraphs,
+            "signatory": signatory["name"],
+            "signatory_title": signatory["title"],
+            "about": org["about"],
+        }
+        HTML(string=template.render(values)).write_pdf(out / f"{key}.pdf")
+        document = docx.Document()
+        document.add_paragraph(org["name"])
+        for line in address:
+            document.add_paragraph(line)
+        document.add_paragraph(f"{config['place']}, 10.12.2024")
+        document.add_heading(title, level=1)
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+        document.add_paragraph("Med vennlig hilsen")
+        document.add_paragraph(signatory["name"])
+        document.add_paragraph(signatory["title"])
+        document.add_paragraph(org["about"])
+        document.save(out / f"{key}.docx")
+    return len(recipients)
+
+
+# ------------------------------------------------------------------ measuring
+
+
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """Memory of ``pid`` and its descendants in kB (PSS): their sum and the largest one's
+    (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, largest, todo = 0, 0, [pid]
+    while todo:
+        current = todo.pop()
+        size = _pss_kb(current)
+        total += size
+        largest = max(largest, size)
+        todo.extend(children.get(current, ()))
+    return total, largest
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size: its own pages, plus its share of those it shares
+    with others (a forked worker shares its parent's), so that a sum counts each page once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
+    """Run ``command``; its wall time in seconds (and the CPU seconds of it and its worker
+    processes, which do not depend on how busy the machine is), peak RSS (all its processes
+    together / the largest one) in MB, and its output."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = largest = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, largest
+        while not stop.wait(0.05):
+            total, one = _tree_rss_kb(process.pid)
+            peak, largest = max(peak, total), max(largest, one)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    return seconds, f"{peak // 1024}/{largest // 1024} MB, cpu {cpu:.1f} s", output
+
+
+def build_command(jobs: int, *extra: str) -> list[str]:
+    return [*LETTERSMITH, "build", LETTER, "--format", "pdf,docx", "--jobs", str(jobs), *extra]
+
+
+def count_files(folder: Path, suffix: str) -> int:
+    return sum(1 for _ in folder.glob(f"*.{suffix}"))
+
+
+def compare(n: int, jobs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = many_recipients(Path(folder), n)
+        naive_s, naive_mb, _ = timed([sys.executable, __file__, "--naive", str(root)], root)
+        assert count_files(root / "naive", "pdf") == n and count_files(root / "naive", "docx") == n
+        fast_s, fast_mb, output = timed(build_command(jobs), root)
+        built = root / "out" / LETTER
+        assert count_files(built, "pdf") == n and count_files(built, "docx") == n, output
+        again_s, again_mb, _ = timed(build_command(jobs), root)
+    print(
+        f"N={n:>6}  naive loop {naive_s:7.1f} s {naive_s / n * 1000:6.1f} ms/letter"
+        f" {naive_mb} | lettersmith build {fast_s:6.1f} s"
+        f" {fast_s / n * 1000:6.1f} ms/letter {fast_mb} | ratio {naive_s / fast_s:5.1f}x"
+        f" | rebuild, nothing changed {again_s:5.2f} s {again_mb}",
+        flush=True,
+    )
+    print(f"          last line of build: {output.strip().splitlines()[-1]}", flush=True)
+
+
+def memory(n: int, jobs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = many_recipients(Path(folder), n)
+        seconds, peak_mb, output = timed(build_command(jobs), root)
+        lines = len(output.strip().splitlines())
+    print(
+        f"N={n:>6}  lettersmith build {seconds:7.1f} s {seconds / n * 1000:6.1f} ms/letter"
+        f"  peak memory {peak_mb} ({lines} lines of output)",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="letters to build (default 200)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel workers")
+    parser.add_argument("--n", type=int, nargs="+", help="letter counts (default 200 1000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="build workers")
+    parser.add_argument("--memory", action="store_true", help="peak memory of build only")
+    parser.add_argument("--naive", metavar="WORKSPACE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        ws = workspace.load(many_recipients(Path(folder), args.n))
-        start = time.perf_counter()
-        mailings = [resolve(ws, letter_id) for letter_id in ws.letters]
-        seconds = time.perf_counter() - start
-        print(f"{args.n} letters, {args.jobs} workers")
-        print(f"  resolve {seconds:7.2f} s  {seconds / args.n * 1000:7.1f} ms/letter, revision too")
-        build.build(build.plan(mailings)[:2], force=True, workers=1)  # warm the font caches
-        runs = [
-            ("pdf/a-3b", ("pdf",), "pdf/a-3b"),
-            ("pdf plain", ("pdf",), None),
-            ("docx", ("docx",), None),
-            ("pdf+docx", ("pdf", "docx"), "pdf/a-3b"),
-        ]
-        for label, formats, variant in runs:
-            jobs = build.plan(mailings, formats=formats, pdf_variant=variant)
-            start = time.perf_counter()
-            outcomes = build.build(jobs, force=True, workers=args.jobs)
-            seconds = time.perf_counter() - start
-            failed = [o.error for o in outcomes if o.error]
-            if failed:
-                raise SystemExit(f"build failed: {failed[0]}")
-            size = sum(job.path.stat().st_size for job in jobs) / len(jobs) / 1024
-            print(
-                f"  {label:10} {seconds:7.2f} s  {args.n / seconds:7.2f} letters/s"
-                f"  {seconds / args.n * 1000:7.1f} ms/letter  {size:6.1f} kB/file"
-            )
+    if args.naive:
+        naive_loop(Path(args.naive))
+        return
+    counts = args.n or ([100, 1000, 10000] if args.memory else [200, 1000])
+    print(f"{os.cpu_count()} cores, build --jobs {args.jobs}; python {sys.version.split()[0]}")
+    for n in counts:
+        (memory if args.memory else compare)(n, args.jobs)
 
 
 if __name__ == "__main__":

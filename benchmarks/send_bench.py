@@ -1,17 +1,21 @@
 """Send N messages, each with a one-page PDF, to a local SMTP server; print messages per second.
 
-    python benchmarks/send_bench.py [--n 1000]
+    python benchmarks/send_bench.py [--n 1000] [--attachment-mb 0]
+    python benchmarks/send_bench.py --n 500 --attachment-mb 5     # peak memory of a big batch
 
 The server (aiosmtpd, discarding what it receives) runs in its own process. The journal is
 on, exactly as in `lettersmith send`: every message is committed as `sending` (with its
 copy under .lettersmith/sent/) before its data goes out and as `sent` after. One PDF is
 rendered once and attached to every message, so the figure is the delivery path's own,
-not WeasyPrint's (see build_bench.py for that).
+not WeasyPrint's (see build_bench.py for that). ``--attachment-mb`` adds an extra attachment
+of that size to every message; the peak RSS printed is this process's (the server's apart).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import socket
 import subprocess
 import sys
@@ -63,11 +67,19 @@ def start_server() -> tuple[subprocess.Popen, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="messages to send (default 1000)")
+    parser.add_argument("--attachment-mb", type=float, default=0, help="extra attachment, MB")
     args = parser.parse_args()
     server, port = start_server()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            ws = workspace.load(many_recipients(Path(folder), args.n))
+            root = many_recipients(Path(folder), args.n)
+            if args.attachment_mb:
+                (root / "assets" / "vedlegg.pdf").write_bytes(
+                    os.urandom(int(args.attachment_mb * 1024 * 1024))
+                )
+                path = root / "letters" / f"{LETTER}.yaml"
+                path.write_text(path.read_text() + "attachments: [assets/vedlegg.pdf]\n")
+            ws = workspace.load(root)
             mailing = resolve(ws, LETTER)
             letters = mailing.letters
             pdf = build.ensure_pdf(ws, letters[0])
@@ -105,6 +117,8 @@ def main() -> None:
     print(f"  building messages: {args.n / (built - start):8.1f} messages/s")
     print(f"  sending + journal: {args.n / (done - built):8.1f} messages/s")
     print(f"  overall:           {args.n / (done - start):8.1f} messages/s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kB on Linux
+    print(f"  peak RSS:          {peak:8d} MB")
 
 
 if __name__ == "__main__":

@@ -560,7 +560,7 @@ def test_status_reads_a_journal_without_writing_to_it(ws: Path, monkeypatch, rea
     from lettersmith.deliver.message import Outgoing
 
     out = Outgoing(LETTER, None, "smk", "postmottak@smk.dep.no", "<id@x>", "h", "a.pdf", 1,
-                   "post@example.org", ("postmottak@smk.dep.no",), b"data")  # fmt: skip
+                   "post@example.org", ("postmottak@smk.dep.no",), lambda: b"data")  # fmt: skip
     with Journal.open(ws / ".lettersmith") as journal:
         journal.record_sending(out)
     before = snapshot(ws)

@@ -29,7 +29,7 @@ def outgoing(recipient="smk", club=None, data=b"From: a\r\n\r\nbody\r\n"):
         size=len(data),
         mail_from="post@example.org",
         rcpt_to=(address,),
-        data=data,
+        make=lambda: data,
     )
 
 

@@ -17,8 +17,13 @@ def _umask() -> int:
 _MODE = 0o666 & ~_umask()
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` beside ``path`` and rename it into place, so no reader sees half a file."""
+def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> Path:
+    """Write ``data`` beside ``path`` and rename it into place, so no reader sees half a file.
+
+    ``durable``: on disk before the rename (fsync), so a crash cannot leave an empty file in
+    its place. Only for a file whose loss costs nothing, such as a note that lets a later
+    run skip work, may it be False: an fsync per file is most of the cost of a small file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -28,7 +33,8 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
                 os.fchmod(handle.fileno(), _MODE)
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -273,6 +273,9 @@ def check(obj: Context) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even the files that are up to date.")
 @with_overrides
 @click.option(
+    "-v", "--verbose", is_flag=True, help="List every file written, however many there are."
+)
+@click.option(
     "--pdf-variant",
     type=click.Choice(["pdf/a-3b", "pdf/a-2b", "plain"]),
     default=DEFAULT_PDF_VARIANT,
@@ -292,6 +295,7 @@ def build(
     place,
     signatory,
     language,
+    verbose,
     pdf_variant,
 ) -> None:
     """Render letters (default: all) as PDF and DOCX into out/.
@@ -299,11 +303,13 @@ def build(
     LETTER is a letter id (the file name in letters/ without .yaml) or a path to the file.
     Joint letters land in out/LETTER/LETTER.pdf, one-per-recipient letters in
     out/LETTER/RECIPIENT.pdf, a club's under out/clubs/CLUB/. Files that are up to date are
-    left alone.
+    left alone. It lists the files it wrote when there are a few (or with -v); otherwise
+    it shows a progress bar and a summary.
 
     \b
     Examples:
       lettersmith build
+      lettersmith build -v
       lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
       lettersmith build menneskehandel-2024 --club bergen
     """
@@ -329,10 +335,16 @@ def build(
         )
     failed = [outcome for outcome in outcomes if outcome.error]
     built = sum(outcome.built for outcome in outcomes)
-    for outcome in sorted(outcomes, key=lambda o: o.path):
-        if outcome.built:
-            out.print(f"wrote {outcome.path.relative_to(ws.root)}", markup=False)
-    out.print(f"{built} written, {len(outcomes) - built - len(failed)} up to date.", markup=False)
+    written = sorted(outcome.path for outcome in outcomes if outcome.built)
+    if verbose or len(written) <= LIST_WRITTEN:
+        for path in written:
+            out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
+    summary = f"{built} written, {len(outcomes) - built - len(failed)} up to date."
+    if len(written) > LIST_WRITTEN and not verbose:
+        folders = sorted({f"{path.parent.relative_to(ws.root)}/" for path in written})
+        shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
+        summary += f" The files are in {shown} (-v lists them)."
+    out.print(summary, markup=False, soft_wrap=True)
     if failed:
         raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
 
@@ -803,6 +815,10 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     mailing = obj.mailing(letter, club)
     recorded = approval.approve(mailing, by, note)
     out.print(f"{mailing.letter_id}: {recorded.describe()}.", markup=False, soft_wrap=True)
+
+
+# build lists the files it wrote when there are at most this many (all of them with -v).
+LIST_WRITTEN = 10
 
 
 def progress_bar() -> Progress:

@@ -6,11 +6,12 @@ typo in the register can never smuggle a second recipient or header into a messa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import mimetypes
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -54,7 +55,12 @@ class Envelope:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message for one recipient, as it will be transmitted byte for byte."""
+    """One message for one recipient; ``data`` is its bytes as transmitted, made on demand.
+
+    A batch plans hundreds of messages, each perhaps carrying megabytes of attachments: the
+    plan keeps only how to make each one (the same bytes every time), and ``send`` makes a
+    message just before it goes out, so memory does not grow with the batch.
+    """
 
     letter_id: str
     club_id: str | None
@@ -66,10 +72,19 @@ class Outgoing:
     size: int
     mail_from: str
     rcpt_to: tuple[str, ...]  # the recipient, then the archive copy if any
-    data: bytes
+    make: Callable[[], bytes] = field(repr=False, compare=False)
     revision: str = ""  # compose.resolve's hash of what this recipient receives
     mailbox: str = ""  # the address in its comparable form (addresses.mailbox_key)
     letter_date: str = ""  # the date printed on the letter, ISO
+
+    @property
+    def data(self) -> bytes:
+        return self.make()
+
+    def made(self) -> Outgoing:
+        """This message with its bytes made once, for the journal's copy and the server."""
+        data = self.make()
+        return dataclasses.replace(self, make=lambda: data)
 
 
 # Headers of our own, so that `journal rebuild` can restore a row from a copy of the message.
@@ -141,23 +156,23 @@ def build_message(
     check_header(letter.subject, "subject")
     to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
     # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
-    files = [(f"{letter.letter_id}.pdf", pdf.read_bytes())]
     for path in letter.attachments:
         check_header(path.name, f"attachment {path.name!r}")
-        files.append((path.name, read_attachment(path, letter)))
-    hashed = attachment_hash(files)
-    domain = envelope.sender.domain
+    sources = [
+        (f"{letter.letter_id}.pdf", pdf),
+        *((path.name, path) for path in letter.attachments),
+    ]
 
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = envelope.sender
-    msg["To"] = to
-    if envelope.reply_to:
-        msg["Reply-To"] = envelope.reply_to
-    msg["Subject"] = letter.subject
-    msg["Date"] = format_datetime((now or dt.datetime.now(dt.UTC)).astimezone())
+    def content(path: Path) -> bytes:
+        # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
+        return pdf.read_bytes() if path == pdf else read_attachment(path, letter)
+
+    hashed = attachment_hash([(name, content(path)) for name, path in sources])
+    domain = envelope.sender.domain
+    now = now or dt.datetime.now(dt.UTC)
     # By revision, not by the PDF's bytes: a new renderer makes other bytes of the same letter.
     # (A letter composed outside a mailing has no revision: then what is attached decides.)
-    msg["Message-ID"] = message_id(letter, addressee.id, revision or hashed, domain)
+    identifier = message_id(letter, addressee.id, revision or hashed, domain)
     trace = {
         "letter": letter.letter_id,
         "club": letter.club_id or "",
@@ -165,34 +180,49 @@ def build_message(
         "revision": revision,
         "letter_date": letter.date.isoformat(),
     }
-    for key, header in TRACE_HEADERS.items():
-        if trace[key]:
-            msg[header] = trace[key]
-    note = letter.cover_note  # compose gives a default in the letter's language
-    msg.set_content(markdown.plain_text(note) + "\n")
-    msg.add_alternative(_html_document(note, letter.language), subtype="html")
-    for name, content in files:
-        maintype, subtype = _content_type(name)
-        msg.add_attachment(content, maintype, subtype, filename=name)
-    # Only now: setting the body clears every Content-* header set before it.
-    msg["Content-Language"] = letter.language
 
-    data = msg.as_bytes()
+    def make() -> bytes:
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["From"] = envelope.sender
+        msg["To"] = to
+        if envelope.reply_to:
+            msg["Reply-To"] = envelope.reply_to
+        msg["Subject"] = letter.subject
+        msg["Date"] = format_datetime(now.astimezone())
+        msg["Message-ID"] = identifier
+        for key, header in TRACE_HEADERS.items():
+            if trace[key]:
+                msg[header] = trace[key]
+        note = letter.cover_note  # compose gives a default in the letter's language
+        msg.set_content(markdown.plain_text(note) + "\n")
+        msg.add_alternative(_html_document(note, letter.language), subtype="html")
+        for name, path in sources:
+            maintype, subtype = _content_type(name)
+            msg.add_attachment(content(path), maintype, subtype, filename=name)
+        # Only now: setting the body clears every Content-* header set before it.
+        msg["Content-Language"] = letter.language
+        # Boundaries from the message's identity, not random: the same message, the same bytes.
+        for number, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+            part.set_boundary(f"=_{hashed[:24]}_{number}")
+        return msg.as_bytes()
+
+    data = make()  # once now, for its size and to refuse what cannot be encoded
+    # The same bytes every time (fixed boundaries), so one check holds for every later make().
     traced = {TRACE_HEADERS[key].lower() for key, value in trace.items() if value}
-    _verify(data, letter, to, envelope, [name for name, _ in files], traced)
+    _verify(data, letter, to, envelope, [name for name, _ in sources], traced)
     rcpt_to = (to.addr_spec,) + ((envelope.bcc.addr_spec,) if envelope.bcc else ())
     return Outgoing(
         letter_id=letter.letter_id,
         club_id=letter.club_id,
         recipient_id=addressee.id,
         address=to.addr_spec,
-        message_id=msg["Message-ID"],
+        message_id=identifier,
         attachment_hash=hashed,
-        attachments=", ".join(name for name, _ in files),
+        attachments=", ".join(name for name, _ in sources),
         size=len(data),
         mail_from=envelope.sender.addr_spec,
         rcpt_to=rcpt_to,
-        data=data,
+        make=make,
         revision=revision,
         mailbox=checked_key(to.addr_spec),
         letter_date=letter.date.isoformat(),

@@ -183,7 +183,7 @@ def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> I
     for item in planned:
         if not item.send:
             continue
-        out = item.out
+        out = item.out.made()  # its bytes only now, and only until the next message
         transmitting: list[Outgoing] = []  # this message's row is `sending`
 
         def before_data(out: Outgoing = out, transmitting: list = transmitting) -> None:

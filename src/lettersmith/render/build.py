@@ -7,18 +7,26 @@ beside its target and renamed, so out/ never holds half a file.
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import os
 import signal
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write
@@ -30,6 +38,11 @@ if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
+# Letters that differ only in the address field are laid out once when there are at least
+# this many (the base costs two layouts per worker); a worker takes this many at a time.
+MIN_GROUP = 6
+CHUNK_SIZE = 25
+WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -127,23 +140,28 @@ def build(
         else:
             done(Outcome(job.path, built=False))
     _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    workers = workers or os.cpu_count() or 1
+    chunks = _chunks(todo, workers)
+    workers = max(1, min(workers, len(chunks)))
     if workers == 1:
-        for job in todo:
-            done(run(job))
+        for chunk in chunks:
+            for outcome in run_chunk(chunk):
+                done(outcome)
         return outcomes
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
     with (
         _interrupt_flag() as interrupted,
+        _frozen_heap(),
         ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
     ):
-        pending = {pool.submit(run, job) for job in todo}
+        pending = {pool.submit(run_chunk, chunk) for chunk in chunks}
         while pending and not interrupted.is_set():
             finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
-                done(future.result())
+                for outcome in future.result():
+                    done(outcome)
         if interrupted.is_set():
-            # Drop the files not started; those being written finish whole.
+            # Drop the chunks not started; the files being written finish whole.
             pool.shutdown(cancel_futures=True)
             raise KeyboardInterrupt
     return outcomes
@@ -154,6 +172,102 @@ def _load_keys(jobs: Sequence[Job]) -> None:
         from lettersmith.render.sign import load_key
 
         load_key(settings, root)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Files a worker makes in one go: of one group (see render/stamp.py) or single letters."""
+
+    jobs: tuple[Job, ...]
+    group: str | None = None  # the group's key when its letters are stamped into one base
+    chars: tuple[str, str] = ("", "")  # every character the group's fields need
+
+
+def _chunks(todo: Sequence[Job], workers: int = 1) -> list[Chunk]:
+    """The jobs in chunks: a group's letters together (each worker lays its base out once),
+    small enough that every worker has some and that Ctrl-C stops soon."""
+    from lettersmith.render import stamp
+
+    groups: dict[str | None, list[Job]] = {}
+    for job in todo:
+        groups.setdefault(stamp.group_key(job.letter, job.fmt, job.pdf_variant), []).append(job)
+    chunks = []
+    for key, jobs in groups.items():
+        if key is None or len(jobs) < MIN_GROUP:
+            chunks += [Chunk((job,)) for job in jobs]
+            continue
+        chars = stamp.coverage(job.letter for job in jobs)
+        size = max(1, min(CHUNK_SIZE, len(jobs) // (4 * workers)))
+        for start in range(0, len(jobs), size):
+            chunks.append(Chunk(tuple(jobs[start : start + size]), key, chars))
+    return chunks
+
+
+def run_chunk(chunk: Chunk) -> list[Outcome]:
+    """Make a chunk's files; runs in a worker process when building in parallel.
+
+    Files are rendered here and written by a few threads, so that the wait for the disk
+    (each file is flushed to it before it is renamed into place) overlaps the next render.
+    """
+    stamper = _stamper(chunk) if chunk.group is not None else None
+    with ThreadPoolExecutor(max_workers=WRITERS) as writers:
+        pending: list[Outcome | Future[Outcome]] = []
+        checked = False
+        for job in chunk.jobs:
+            stamped = stamper.stamp(job.letter) if stamper is not None else None
+            try:
+                if stamped is not None and not checked:
+                    # A group's letters share one layout of the statement: read back once.
+                    check_statement(stamped, job.letter, job.fmt)
+                    checked = True
+                data = make(job, stamped)
+            except LettersmithError as error:
+                pending.append(Outcome(job.path, built=False, error=str(error)))
+                continue
+            pending.append(writers.submit(put, job, data))
+    return [item if isinstance(item, Outcome) else item.result() for item in pending]
+
+
+# A worker keeps the bases of the last few groups it made (a build has one per letter,
+# language and salutation shape); each holds one letter's PDF or DOCX.
+_stampers: dict[tuple[str, tuple[str, str]], Any] = {}
+MAX_STAMPERS = 4
+
+
+def _stamper(chunk: Chunk) -> Any:
+    """The chunk's group's PdfStamper or DocxStamper, or None: made once per worker."""
+    from lettersmith.render import stamp
+
+    key = (chunk.group or "", chunk.chars)
+    if key not in _stampers:
+        if len(_stampers) >= MAX_STAMPERS:
+            _stampers.clear()
+        job = chunk.jobs[0]
+        found: stamp.PdfStamper | stamp.DocxStamper | None
+        try:
+            if job.fmt == "pdf":
+                found = stamp.PdfStamper.for_group(job.letter, chunk.chars, job.pdf_variant)
+            else:
+                found = stamp.DocxStamper.for_group(job.letter)
+        except LettersmithError:
+            found = None  # each letter goes the ordinary way, which reports the problem
+        _stampers[key] = found
+    return _stampers[key]
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector of forked workers off the objects they inherit.
+
+    A worker forked from the parent shares its memory (the plan of 10,000 letters) until it
+    writes to it, and a collection writes to every object it visits: without this, each
+    worker would end up with its own copy, and memory would grow with the letters.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager
@@ -200,20 +314,32 @@ def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
     return ensure_pdfs(ws, [letter], workers=1)[0]
 
 
-def run(job: Job) -> Outcome:
-    """Render one file and put it in place; runs in a worker process when building in parallel."""
-    try:
-        inside_out(job.path, job.letter.root)
-        data = render(job.letter, job.fmt, job.pdf_variant)
-        if job.signing is not None:
-            from lettersmith.render.sign import sign_pdf
+def make(job: Job, stamped: bytes | None = None) -> bytes:
+    """The file's bytes: rendered (unless ``stamped`` gives them), a PDF signed when set."""
+    inside_out(job.path, job.letter.root)
+    data = stamped if stamped is not None else render(job.letter, job.fmt, job.pdf_variant)
+    if job.signing is not None:
+        from lettersmith.render.sign import sign_pdf
 
-            data = sign_pdf(data, job.signing, job.letter.root)
+        data = sign_pdf(data, job.signing, job.letter.root)
+    return data
+
+
+def run(job: Job) -> Outcome:
+    """Render one file and put it in place."""
+    try:
+        data = make(job)
     except LettersmithError as error:
         return Outcome(job.path, built=False, error=str(error))
+    return put(job, data)
+
+
+def put(job: Job, data: bytes) -> Outcome:
+    """Write a file's bytes into place, then its fingerprint beside it."""
     try:
         atomic_write(job.path, data)
-        atomic_write(job.stamp, job.fingerprint)
+        # The file is on disk first; a stamp lost in a crash only makes the next build redo it.
+        atomic_write(job.stamp, job.fingerprint, durable=False)
     except OSError as error:
         return Outcome(job.path, built=False, error=_write_error(job, error))
     return Outcome(job.path, built=True)
@@ -238,22 +364,32 @@ def render(
 
 
 def render_checked(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> bytes:
+    if fmt == "pdf":
+        from lettersmith.render.pdf import render_pdf
+
+        data = render_pdf(letter, variant=pdf_variant)
+    elif fmt == "docx":
+        from lettersmith.render.docx import render_docx
+
+        data = render_docx(letter)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    check_statement(data, letter, fmt)
+    return data
+
+
+def check_statement(data: bytes, letter: ComposedLetter, fmt: str) -> None:
+    """Refuse a file that does not show the adopted title and body word for word."""
     from lettersmith.render import locked
 
     if fmt == "pdf":
         from lettersmith.render.html import template_shown
-        from lettersmith.render.pdf import render_pdf
 
-        data = render_pdf(letter, variant=pdf_variant)
         locked.check_pdf(data, letter, template_shown(letter))
-        return data
-    if fmt == "docx":
-        from lettersmith.render.docx import reference_shown, render_docx
+    else:
+        from lettersmith.render.docx import reference_shown
 
-        data = render_docx(letter)
         locked.check_docx(data, letter, reference_shown(letter))
-        return data
-    raise ValueError(f"unknown format {fmt!r}")
 
 
 def _import_renderers(formats: set[str]) -> None:
@@ -276,20 +412,33 @@ def fingerprint(
     lettersmith's version and code, so an upgrade rebuilds the files; whether a letter was
     changed since it was sent is decided by the mailing's revision, never by this.
     """
-    digest = hashlib.sha256()
     signed = (signing.certificate, signing.timestamp_url, signing.reason) if signing else None
-    digest.update(f"{__version__}\0{fmt}\0{pdf_variant}\0{letter!r}\0{signed!r}\0".encode())
+    digest = hashlib.sha256(f"{fmt}\0{pdf_variant}\0{signed!r}\0".encode())
+    digest.update(_letter_hash(letter).encode())
+    if signing is not None:
+        digest.update(_file_hash(signing.certificate).encode())
+    return digest.hexdigest()
+
+
+_last_letter: list = [None, ""]  # the letter hashed last and its hash: a letter's formats
+
+
+def _letter_hash(letter: ComposedLetter) -> str:
+    """The letter, the files it shows and lettersmith's code; once for all of a letter's formats."""
+    if _last_letter[0] is letter:
+        return _last_letter[1]
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(_code_hash().encode())
     files = [letter.sender.logo, letter.signature.image]
-    if signing is not None:
-        files.append(signing.certificate)
     for folder in letter.template_dirs:
         files.extend(sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()))
     for path in files:
         if path is not None:
             digest.update(f"{path}\0".encode())
             digest.update(_file_hash(path).encode())
-    return digest.hexdigest()
+    _last_letter[:] = [letter, digest.hexdigest()]
+    return _last_letter[1]
 
 
 def _file_hash(path: Path) -> str:
@@ -301,6 +450,15 @@ def _file_hash(path: Path) -> str:
             return f"link:{os.readlink(path)}"
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ASSET:
             return f"size:{info.st_size}:{info.st_mtime_ns}"
+        return _content_hash(path, info.st_mtime_ns, info.st_size)
+    except OSError:
+        return "missing"
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
+    """A file's hash, read once per version of it (a build checks the same logo 2,000 times)."""
+    try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return "missing"

@@ -76,13 +76,18 @@ class WorkspaceFetcher(URLFetcher):
 
 def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARIANT) -> bytes:
     """The letter as PDF bytes; ``variant`` is a WeasyPrint PDF variant, None for plain PDF."""
+    return render_document(letter, variant)[1]
+
+
+def render_document(letter: ComposedLetter, variant: str | None = DEFAULT_PDF_VARIANT):
+    """The laid-out WeasyPrint document and its PDF bytes (see ``render_pdf``)."""
     html = letter_html(letter)
     root = letter.root.resolve()
     fetcher = WorkspaceFetcher(club_folders(root, letter.club_id), root)
+    # presentational_hints: honour HTML attributes such as <ol start="5">.
+    options = {"pdf_variant": variant, "pdf_tags": True, "presentational_hints": True}
     try:
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
-        # presentational_hints: honour HTML attributes such as <ol start="5">.
-        options = {"pdf_variant": variant, "pdf_tags": True, "presentational_hints": True}
         rendered = document.render(**options)
         if len(rendered.pages) > MAX_PAGES:
             raise RenderError(
@@ -97,7 +102,7 @@ def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARI
         raise RenderError(f"{_name(letter)}: {error}: {cause}") from None
     if fetcher.refused:
         raise RenderError(f"{_name(letter)}: {fetcher.refused[0]}")
-    return pdf
+    return rendered, pdf
 
 
 def _name(letter: ComposedLetter) -> str:

@@ -1,0 +1,588 @@
+"""Many letters that differ only in the address field (and the salutation), laid out once.
+
+In ``each`` mode a letter's recipients differ only in the window field and, perhaps, the
+salutation; the field has a fixed size and place, so the body's layout does not depend on
+it. A *group* is the letters that are equal but for those two. For a group this module
+renders one *base* letter whose field holds marker lines (made of every character the
+group's addresses use, so the embedded font subset holds each glyph they need) and then,
+per recipient, writes the recipient's lines into the marker's place:
+
+- PDF: the marker's text objects in the page's content stream are replaced by the
+  recipient's lines, set in the same font, size, colour and line pitch, inside the same
+  marked-content sequences, so the structure tree (tags, reading order) stays whole and
+  the address is text in it. Everything else -- the PDF/A metadata, the fonts, the other
+  pages -- is the base's, byte for byte.
+- DOCX: the marker paragraphs in ``word/document.xml`` are replaced by the recipient's.
+
+Nothing here knows what the template looks like: the marker is found in what the renderer
+made. The fast path is taken only when it is provably the same letter: the base is laid
+out twice, with a 10-line and a 1-line marker, and must come out the same apart from the
+field (so the template's layout does not depend on the address); the field's lines must be
+left-aligned plain text in one font, each recipient line must fit its line with room to
+spare, and every character must have its own glyph. Anything else -- a joint letter, an
+address too long for the field, a template that centres the address, a club's letter --
+goes through the per-letter renderer, which stays the reference.
+
+Within a line, the stamped glyphs are placed by their advance widths, without the pair
+kerning the layout engine applies; each line starts where it would and stays in its box.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lettersmith.model import Addressee, ComposedLetter
+from lettersmith.render.html import WINDOW_LINES, address_field_fits
+
+# The marker's lines hold this many distinct characters each; the base's field is always
+# WINDOW_LINES lines (the most a letter may have), padded with this one.
+CHARS_PER_MARKER_LINE = 16
+PAD = "x"
+# A recipient's line must be this much narrower than its line box: lettersmith measures
+# without kerning, which may shift a line's width by a little.
+FIT_MARGIN = 0.97
+DOCX_MARK = "LETTERSMITH-MARK-{}-{}"
+
+
+def group_key(letter: ComposedLetter, fmt: str, variant: str | None) -> str | None:
+    """What the letters of one group share, or None when the letter cannot be stamped.
+
+    A club's letters are made one by one: its templates are not ours, and the per-letter
+    path is where a club's render is bounded and checked.
+    """
+    if letter.club_id is not None:
+        return None
+    if len(letter.addressees) != 1 or not address_field_fits(letter.addressees):
+        return None
+    shared = dataclasses.replace(
+        letter,
+        stem="",
+        addressees=(),
+        salutation="" if letter.salutation else None,
+        cover_note=(),
+        attachments=(),
+    )
+    return f"{fmt}\0{variant}\0{shared!r}"
+
+
+def coverage(letters: Iterable[ComposedLetter]) -> tuple[str, str]:
+    """Every character the letters' addresses and salutations use: the glyphs the base needs."""
+    address: set[str] = set()
+    salutation: set[str] = set()
+    for letter in letters:
+        for line in letter.addressees[0].lines:
+            address.update(line)
+        salutation.update(letter.salutation or "")
+    return "".join(sorted(address)), "".join(sorted(salutation))
+
+
+def _marker_text(chars: str) -> str:
+    """The characters in a row, a space after each ``f`` (no ``fi`` or ``ff`` ligature)."""
+    text = "".join(c + " " if c == "f" else c for c in chars if c != " ").strip()
+    if " " in chars and " " not in text:
+        text = text[:1] + " " + text[1:]
+    return text or PAD
+
+
+def marker_lines(address_chars: str, lines: int = WINDOW_LINES) -> tuple[str, ...] | None:
+    chunks = [
+        _marker_text(address_chars[i : i + CHARS_PER_MARKER_LINE])
+        for i in range(0, len(address_chars), CHARS_PER_MARKER_LINE)
+    ] or [PAD]
+    if len(chunks) > lines - 1:
+        return None
+    # The last line is the pad: the first lines carry the glyphs, the rest only take room.
+    return tuple(chunks + [PAD] * (lines - len(chunks)))
+
+
+def marker_letter(
+    letter: ComposedLetter, lines: Sequence[str], salutation: str | None
+) -> ComposedLetter:
+    addressee = Addressee(id="marker", lines=tuple(lines), email="", display_name="")
+    return dataclasses.replace(
+        letter, addressees=(addressee,), salutation=salutation if letter.salutation else None
+    )
+
+
+def _usable(text: str) -> bool:
+    """Plain characters only: no combining marks, controls or right-to-left text."""
+    for char in text:
+        if unicodedata.category(char)[0] in "MC" or unicodedata.bidirectional(char) in (
+            "R", "AL", "RLE", "RLO", "RLI", "AN",
+        ):  # fmt: skip
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------- PDF
+
+
+@dataclass
+class _Span:
+    """One marked-content sequence holding a marker line: where it is and how it is set."""
+
+    start: int  # index of its BDC in the page's instructions
+    end: int  # index of its EMC
+    text_start: int  # index of BT
+    text_end: int  # index of ET
+    font: str
+    size: float
+    x: float
+    y: float
+    width: float  # the line box's width, in the same units as x
+    widths: dict[str, float]  # char -> advance in 1/1000 em
+    codes: dict[str, bytes]  # char -> glyph code
+
+
+class PdfStamper:
+    """A group's base PDF and where its marker lines are; ``stamp`` makes one letter."""
+
+    def __init__(self, base, page: int, instructions: list, address: list[_Span],
+                 salutation: _Span | None):  # fmt: skip
+        self.pdf = base  # a pikepdf.Pdf: the instructions point into it
+        # One stream, rewritten for each letter: a new one each time would pile up in the Pdf.
+        self.contents = base.make_stream(b"")
+        base.pages[page].obj.Contents = self.contents
+        self.page = page
+        self.instructions = instructions
+        self.address = address
+        self.salutation = salutation
+
+    @classmethod
+    def for_group(
+        cls, letter: ComposedLetter, chars: tuple[str, str], variant: str | None
+    ) -> PdfStamper | None:
+        """The group's stamper, or None when the fast path would not give the same letter."""
+        address_chars, salutation_chars = chars
+        lines = marker_lines(address_chars)
+        if lines is None or not _usable(address_chars + salutation_chars):
+            return None
+        salutation = _marker_text(salutation_chars) if letter.salutation else None
+        if salutation == lines[0]:
+            salutation += " " + PAD
+        full = _layout(marker_letter(letter, lines, salutation), variant)
+        short = _layout(marker_letter(letter, lines[:1], salutation), variant)
+        if full is None or short is None:
+            return None
+        found = _find(full, lines, salutation)
+        if found is None or _find(short, lines[:1], salutation) is None:
+            return None
+        page, instructions, spans, salutation_span = found
+        if _without_markers(full, lines, salutation) != _without_markers(
+            short, lines[:1], salutation
+        ):
+            return None  # the template's layout depends on the address: not a fixed field
+        return cls(full[0], page, instructions, spans, salutation_span)
+
+    def stamp(self, letter: ComposedLetter) -> bytes | None:
+        """The letter's PDF, or None if a line does not fit as the base's lines do."""
+        import pikepdf
+
+        lines = letter.addressees[0].lines
+        if not lines or not self.address:
+            return None
+        replaced: dict[int, list] = {}
+        groups: list[list[str]] = [[line] for line in lines[: len(self.address) - 1]]
+        groups.append(list(lines[len(self.address) - 1 :]))
+        first = self.address[0]
+        pitch = self.address[1].y - first.y if len(self.address) > 1 else None
+        row = 0
+        for span, span_lines in zip(self.address, groups + [[]] * len(self.address), strict=False):
+            ops = []
+            for line in span_lines:
+                if pitch is None and row:
+                    return None
+                text = _text_ops(first, line, first.x, first.y + row * (pitch or 0))
+                if text is None:
+                    return None
+                ops.extend(text)
+                row += 1
+            replaced[span.text_start] = ops
+        if self.salutation is not None:
+            if not letter.salutation:
+                return None
+            span = self.salutation
+            text = _text_ops(span, letter.salutation, span.x, span.y)
+            if text is None:
+                return None
+            replaced[span.text_start] = text
+        skip: set[int] = set()
+        for span in [*self.address, *([self.salutation] if self.salutation else [])]:
+            skip.update(range(span.text_start + 1, span.text_end + 1))
+        out = []
+        for index, instruction in enumerate(self.instructions):
+            if index in replaced:
+                out.extend(replaced[index])
+            elif index not in skip:
+                out.append(instruction)
+        self.contents.write(pikepdf.unparse_content_stream(out))
+        buffer = io.BytesIO()
+        # The base's streams as they are (not decoded and compressed again), its metadata
+        # untouched: only the page written here changes.
+        self.pdf.save(
+            buffer,
+            deterministic_id=True,
+            fix_metadata_version=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+        )
+        return buffer.getvalue()
+
+
+def _text_ops(span: _Span, text: str, x: float, y: float) -> list | None:
+    import pikepdf
+
+    if any(char not in span.codes for char in text):
+        return None
+    width = sum(span.widths[char] for char in text) * span.size / 1000
+    if width > span.width * FIT_MARGIN:
+        return None
+    codes = b"".join(span.codes[char] for char in text)
+    matrix = pikepdf.Array([1, 0, 0, -1, x, y])
+    return [
+        pikepdf.ContentStreamInstruction([], pikepdf.Operator("BT")),
+        pikepdf.ContentStreamInstruction(list(matrix), pikepdf.Operator("Tm")),
+        pikepdf.ContentStreamInstruction(
+            [pikepdf.Name(span.font), span.size], pikepdf.Operator("Tf")
+        ),
+        pikepdf.ContentStreamInstruction(
+            [pikepdf.Array([pikepdf.String(codes)])], pikepdf.Operator("TJ")
+        ),
+        pikepdf.ContentStreamInstruction([], pikepdf.Operator("ET")),
+    ]
+
+
+def _layout(letter: ComposedLetter, variant: str | None):
+    """(PDF bytes, {line text: (line box x, width, style ok)}) of the letter, or None."""
+    import pikepdf
+    from weasyprint.formatting_structure import boxes
+
+    from lettersmith.render.pdf import render_document
+
+    document, pdf = render_document(letter, variant)
+    lines: dict[str, tuple[float, float, bool]] = {}
+
+    def visit(box) -> None:
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.LineBox):
+                text = "".join(
+                    leaf.text for leaf in child.descendants() if isinstance(leaf, boxes.TextBox)
+                ).strip()
+                style = child.style
+                plain = (
+                    style["text_align_all"] in ("start", "left")
+                    and style["direction"] == "ltr"
+                    and style["letter_spacing"] == "normal"
+                    and not style["word_spacing"]
+                    and style["text_transform"] == "none"
+                )
+                # The room a line has is its block's content width, not the line's own.
+                lines.setdefault(text, (child.position_x, box.width, plain))
+            else:
+                visit(child)
+
+    for page in document.pages:
+        visit(page._page_box)
+    return pikepdf.open(io.BytesIO(pdf)), lines
+
+
+def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str, dict]]]]:
+    """Per page of a pikepdf.Pdf (kept open by the caller: the instructions point into it):
+    its instructions and its marked-content text spans with their decoded text."""
+    import pikepdf
+
+    result = []
+    for number, page in enumerate(document.pages):
+        fonts = page.Resources.get("/Font", {})
+        maps = {str(name): _font_map(fonts[name]) for name in fonts}
+        instructions = list(pikepdf.parse_content_stream(page))
+        found = []
+        stack: list[int] = []
+        for index, instruction in enumerate(instructions):
+            op = str(instruction.operator)
+            if op in ("BDC", "BMC"):
+                stack.append(index)
+            elif op == "EMC" and stack:
+                start = stack.pop()
+                if not stack:
+                    span = _decode(instructions, start, index, maps)
+                    if span is not None:
+                        found.append(span)
+        result.append((number, instructions, found))
+    return result
+
+
+def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | None:
+    """(start, end, BT, ET, text, info) of a span with one text object in one font."""
+    import pikepdf
+
+    bt = et = None
+    font = None
+    size = 0.0
+    matrix = None
+    text = []
+    for index in range(start + 1, end):
+        operands, operator = instructions[index]
+        op = str(operator)
+        if op == "BT":
+            if bt is not None:
+                return None
+            bt = index
+        elif op == "ET":
+            et = index
+        elif op == "Tf":
+            if font is not None and str(operands[0]) != font:
+                return None
+            font, size = str(operands[0]), float(operands[1])
+        elif op == "Tm":
+            matrix = [float(value) for value in operands]
+        elif op == "TJ":
+            if font not in maps or maps[font] is None:
+                return None
+            to_text = maps[font][0]
+            for item in operands[0]:
+                if isinstance(item, pikepdf.String):
+                    raw = bytes(item)
+                    for i in range(0, len(raw), 2):
+                        text.append(to_text.get(raw[i : i + 2], "\ufffd"))
+        elif bt is not None and et is None and op not in ("Tm", "Tf", "TJ", "Tj"):
+            return None  # something else inside the text object: not a plain line
+    if bt is None or et is None or matrix is None or matrix[:4] != [1, 0, 0, -1]:
+        return None
+    info = {"font": font, "size": size, "x": matrix[4], "y": matrix[5], "map": maps[font]}
+    return (start, end, bt, et, "".join(text), info)
+
+
+def _font_map(font) -> tuple[dict[bytes, str], dict[str, bytes], dict[str, float]] | None:
+    """A Type0 Identity-H font's code -> text, char -> code and char -> width (1/1000 em)."""
+    if str(font.get("/Subtype")) != "/Type0" or str(font.get("/Encoding")) != "/Identity-H":
+        return None
+    if "/ToUnicode" not in font:
+        return None
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    to_text: dict[bytes, str] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, value in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            to_text[bytes.fromhex(code)] = bytes.fromhex(value).decode("utf-16-be")
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, value in re.findall(
+            r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block
+        ):
+            first = int(value, 16)
+            for offset, code in enumerate(range(int(low, 16), int(high, 16) + 1)):
+                to_text[code.to_bytes(2, "big")] = chr(first + offset)
+    descendant = font.DescendantFonts[0]
+    default = float(descendant.get("/DW", 1000))
+    cid_width: dict[int, float] = {}
+    w = list(descendant.get("/W", []))
+    index = 0
+    while index < len(w):
+        first = int(w[index])
+        if isinstance(w[index + 1], (list,)) or hasattr(w[index + 1], "as_list"):
+            for offset, width in enumerate(w[index + 1]):
+                cid_width[first + offset] = float(width)
+            index += 2
+        else:
+            for cid in range(first, int(w[index + 1]) + 1):
+                cid_width[cid] = float(w[index + 2])
+            index += 3
+    codes: dict[str, bytes] = {}
+    widths: dict[str, float] = {}
+    for code, text in to_text.items():
+        if len(text) == 1 and text not in codes:
+            codes[text] = code
+            widths[text] = cid_width.get(int.from_bytes(code, "big"), default)
+    return to_text, codes, widths
+
+
+def _find(layout, lines: Sequence[str], salutation: str | None):
+    """(page, instructions, address spans, salutation span) of the marker, or None."""
+    pdf, boxes = layout
+    for number, instructions, spans in _spans(pdf):
+        by_text: dict[str, list] = {}
+        for span in spans:
+            by_text.setdefault(span[4], []).append(span)
+        if lines[0] not in by_text:
+            continue
+        picked: list[tuple] = []
+        for text in lines:  # in order; the pad lines repeat, so take them in turn
+            after = [s for s in by_text.get(text, []) if not picked or s[0] > picked[-1][0]]
+            if not after:
+                return None
+            picked.append(after[0])
+        if salutation:
+            if len(by_text.get(salutation, [])) != 1:
+                return None
+            picked.append(by_text[salutation][0])
+        if any(span[4] not in boxes or not boxes[span[4]][2] for span in picked):
+            return None
+        made = [_make_span(span, boxes[span[4]]) for span in picked]
+        address = made[: len(lines)]
+        if len({(s.font, s.size, s.x) for s in address}) != 1:
+            return None
+        pitches = {round(b.y - a.y, 3) for a, b in zip(address, address[1:], strict=False)}
+        if len(pitches) > 1:
+            return None
+        return number, instructions, address, (made[-1] if salutation else None)
+    return None
+
+
+def _make_span(span: tuple, box: tuple[float, float, bool]) -> _Span:
+    start, end, bt, et, _text, info = span
+    _to_text, codes, widths = info["map"]
+    return _Span(start, end, bt, et, info["font"], info["size"], info["x"], info["y"],
+                 box[1], widths, codes)  # fmt: skip
+
+
+def _without_markers(layout, lines: Sequence[str], salutation: str | None) -> list:
+    """Every page's instructions with the marker spans and MCID numbers left out."""
+    pdf, _boxes = layout
+    markers = set(lines) | ({salutation} if salutation else set())
+    pages = []
+    for _number, instructions, spans in _spans(pdf):
+        drop: set[int] = set()
+        for span in spans:
+            if span[4] in markers:
+                drop.update(range(span[0], span[1] + 1))
+        kept = []
+        for index, (operands, operator) in enumerate(instructions):
+            if index in drop:
+                continue
+            if str(operator) == "BDC":
+                operands = [operands[0]]
+            kept.append((str(operator), [repr(value) for value in operands]))
+        pages.append(kept)
+    return pages
+
+
+# --------------------------------------------------------------------------------- DOCX
+
+
+class DocxStamper:
+    """A group's base DOCX; ``stamp`` writes one recipient's lines and salutation into it."""
+
+    def __init__(self, entries: list[tuple[zipfile.ZipInfo, bytes]], document: str,
+                 line: tuple[int, int], line_xml: str, extra: list[tuple[int, int]],
+                 salutation: tuple[int, int] | None):  # fmt: skip
+        self.deflated = [(info, _Deflated.of(raw)) for info, raw in entries]
+        self.document = document
+        self.line = line
+        self.line_xml = line_xml
+        self.extra = extra
+        self.salutation = salutation
+
+    @classmethod
+    def for_group(cls, letter: ComposedLetter) -> DocxStamper | None:
+        from lettersmith.render.docx import render_docx
+
+        lines = [DOCX_MARK.format("LINE", n) for n in range(2)]
+        salutation = DOCX_MARK.format("SALUTATION", 0)
+        data = render_docx(marker_letter(letter, lines, salutation))
+        with zipfile.ZipFile(io.BytesIO(data)) as source:
+            entries = [(info, source.read(info.filename)) for info in source.infolist()]
+        names = [info.filename for info, _ in entries]
+        if "word/document.xml" not in names:
+            return None
+        document = dict((info.filename, raw) for info, raw in entries)["word/document.xml"]
+        text = document.decode("utf-8")
+        for other_name, raw in entries:
+            if other_name.filename != "word/document.xml" and b"LETTERSMITH-MARK" in raw:
+                return None
+        spans = []
+        for marker in [*lines, *([salutation] if letter.salutation else [])]:
+            found = _paragraph(text, marker)
+            if found is None:
+                return None
+            spans.append(found)
+        first, second = spans[0], spans[1]
+        if not (first[1] <= second[0]):
+            return None
+        line_xml = text[first[0] : first[1]]
+        if line_xml.count(lines[0]) != 1:
+            return None
+        salutation_at = spans[2] if letter.salutation else None
+        return cls(entries, text, first, line_xml, [second], salutation_at)
+
+    def stamp(self, letter: ComposedLetter) -> bytes:
+        from xml.sax.saxutils import escape
+
+        lines = "".join(
+            self.line_xml.replace(DOCX_MARK.format("LINE", 0), escape(line))
+            for line in letter.addressees[0].lines
+        )
+        cuts = [(self.line[0], self.line[1], lines)]
+        cuts += [(start, end, "") for start, end in self.extra]
+        if self.salutation is not None:
+            start, end = self.salutation
+            paragraph = self.document[start:end]
+            marker = DOCX_MARK.format("SALUTATION", 0)
+            cuts.append((start, end, paragraph.replace(marker, escape(letter.salutation or ""))))
+        pieces = []
+        at = 0
+        for start, end, new in sorted(cuts):
+            pieces += [self.document[at:start], new]
+            at = end
+        pieces.append(self.document[at:])
+        document = "".join(pieces).encode("utf-8")
+        return _zip(
+            (info, _Deflated.of(document) if info.filename == "word/document.xml" else deflated)
+            for info, deflated in self.deflated
+        )
+
+
+@dataclass(frozen=True)
+class _Deflated:
+    """A zip entry's data, compressed once."""
+
+    data: bytes
+    crc: int
+    size: int
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Deflated:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        return cls(compressor.compress(raw) + compressor.flush(), zlib.crc32(raw), len(raw))
+
+
+def _zip(entries: Iterable[tuple[zipfile.ZipInfo, _Deflated]]) -> bytes:
+    """A zip file of already deflated entries (only the patched part is compressed again)."""
+    out = io.BytesIO()
+    central = []
+    for info, entry in entries:
+        name = info.filename.encode("utf-8")
+        flags = 0x800 if not info.filename.isascii() else 0
+        dostime = (info.date_time[3] << 11) | (info.date_time[4] << 5) | (info.date_time[5] // 2)
+        dosdate = ((info.date_time[0] - 1980) << 9) | (info.date_time[1] << 5) | info.date_time[2]
+        fields = (20, flags, zipfile.ZIP_DEFLATED, dostime, dosdate, entry.crc, len(entry.data),
+                  entry.size, len(name))  # fmt: skip
+        offset = out.tell()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + name + entry.data)
+        made_by = (3 << 8) | 20  # Unix, zip 2.0: as Python's zipfile writes it
+        header = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, made_by, *fields, 0, 0, 0, 0,
+                             info.external_attr, offset)  # fmt: skip
+        central.append(header + name)
+    start = out.tell()
+    directory = b"".join(central)
+    out.write(directory)
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
+                          len(directory), start, 0))  # fmt: skip
+    return out.getvalue()
+
+
+def _paragraph(text: str, marker: str) -> tuple[int, int] | None:
+    """The start and end of the one ``<w:p>`` that holds ``marker``."""
+    at = text.find(marker)
+    if at < 0 or text.find(marker, at + 1) >= 0:
+        return None
+    start = max(text.rfind("<w:p>", 0, at), text.rfind("<w:p ", 0, at))
+    end = text.find("</w:p>", at)
+    if start < 0 or end < 0:
+        return None
+    return start, end + len("</w:p>")

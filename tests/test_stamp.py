@@ -1,0 +1,356 @@
+"""The fast path (a group's letter laid out once, each address stamped in) makes the letters
+the per-letter path makes: same text, same line positions (within 0.5 mm), same fonts
+embedded, PDF/A markers and tags; the DOCX the same document."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pypdf
+import pytest
+
+from lettersmith.compose.resolve import resolve
+from lettersmith.load import workspace
+from lettersmith.render import build, stamp
+from lettersmith.render.docx import render_docx
+from lettersmith.render.pdf import render_pdf
+from workspaces import minimal
+
+VARIANT = "pdf/a-3b"
+MM = 72 / 25.4
+PARAGRAPH = (
+    "Kommunen må sikre at alle barn får et trygt skoletilbud, og at ressursene følger "
+    "behovene der de oppstår, både i byene og i distriktene. "
+) * 3
+
+
+def recipients(*extra: str) -> str:
+    entries = [
+        "a:\n  title: Ordfører\n  name: Anne Ås\n  email: a@a.example.no\n  tags: [alle]\n",
+        "b:\n  title: Rådmann\n  name: Bjørn Bø-Øvrebø\n  organisation: Bø kommune\n"
+        "  address: [Postboks 12, 3800 Bø i Telemark]\n  email: b@b.example.no\n  tags: [alle]\n",
+        "c:\n  name: Cecilie Ødegård\n  organisation: Fjordsiden skolekrets\n"
+        "  address: [Skolevegen 1, Inngang B, 2. etasje, 6800 Førde]\n"
+        "  email: c@c.example.no\n  tags: [alle]\n",
+    ]
+    return "".join(entries + list(extra))
+
+
+def letters(tmp_path: Path, paragraphs: int = 1, extra: str = "", **files: str):
+    body = "\n\n".join([PARAGRAPH] * paragraphs)
+    position = (
+        f"---\ntitle: En viktig sak\nadopted_by: Årsmøtet\nadopted_on: 2025-03-01\n---\n{body}\n"
+    )
+    changes = {
+        "recipients.yaml": recipients(extra),
+        "positions/sak.md": position,
+        "letters/brev.yaml": "position: sak\nto: [tag:alle]\nmode: each\ndate: 2025-03-10\n"
+        "signatory: leder\n",
+        **files,
+    }
+    ws = workspace.load(minimal(tmp_path, changes))
+    return list(resolve(ws, "brev").letters)
+
+
+def stamped(group: list) -> list[tuple[bytes, bytes]]:
+    """(fast, per-letter) PDFs of each letter in one group."""
+    stamper = stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT)
+    assert stamper is not None, "the built-in template's address field should be stampable"
+    pairs = []
+    for letter in group:
+        fast = stamper.stamp(letter)
+        assert fast is not None, letter.addressees[0].lines
+        pairs.append((fast, render_pdf(letter, variant=VARIANT)))
+    return pairs
+
+
+def text_lines(pdf: bytes) -> list[list[tuple[float, float, str]]]:
+    """Per page, each line of text: its left edge and baseline (pt) and its text."""
+    pages = []
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        pieces: list[tuple[float, float, str]] = []
+
+        def visit(text, cm, tm, _font, _size, pieces=pieces):
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                pieces.append((x, y, text.strip()))
+
+        page.extract_text(visitor_text=visit)
+        lines: dict[int, list[tuple[float, float, str]]] = {}
+        for x, y, text in pieces:
+            lines.setdefault(round(y * 4), []).append((x, y, text))
+        pages.append(
+            sorted(
+                (min(p[0] for p in line), line[0][1], " ".join(p[2] for p in sorted(line)))
+                for line in lines.values()
+            )
+        )
+    return pages
+
+
+def assert_same_lines(fast: bytes, slow: bytes) -> None:
+    fast_pages, slow_pages = text_lines(fast), text_lines(slow)
+    assert len(fast_pages) == len(slow_pages)
+    for fast_lines, slow_lines in zip(fast_pages, slow_pages, strict=True):
+        assert [line[2] for line in fast_lines] == [line[2] for line in slow_lines]
+        for (fx, fy, text), (sx, sy, _) in zip(fast_lines, slow_lines, strict=True):
+            assert abs(fx - sx) <= 0.5 * MM and abs(fy - sy) <= 0.5 * MM, text
+
+
+def fonts(pdf: bytes) -> dict[str, set[str]]:
+    """Each embedded font (subset prefix dropped) and the characters its ToUnicode maps."""
+    found: dict[str, set[str]] = {}
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            for name in page.Resources.Font:
+                font = page.Resources.Font[name]
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
+                cmap = font.ToUnicode.read_bytes().decode("latin-1")
+                chars = {
+                    bytes.fromhex(value).decode("utf-16-be")
+                    for value in re.findall(r"<[0-9a-fA-F]+>\s*<([0-9a-fA-F]+)>", cmap)
+                }
+                found.setdefault(str(font.BaseFont).split("+")[-1], set()).update(chars)
+    return found
+
+
+def archive_markers(pdf: bytes) -> dict:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        meta = document.open_metadata()
+        return {
+            "part": meta.get("pdfaid:part"),
+            "conformance": meta.get("pdfaid:conformance"),
+            "intents": len(document.Root.OutputIntents),
+            "marked": bool(document.Root.MarkInfo.Marked),
+            "lang": str(document.Root.Lang),
+            "version": document.pdf_version,
+        }
+
+
+def tagged_text(pdf: bytes) -> list[tuple[str, str]]:
+    """The structure tree in reading order: (element type, its text), empty elements left out."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        content: dict[tuple[int, int], str] = {}
+        for number, page in enumerate(document.pages):
+            fonts_here = {
+                str(name): _to_unicode(page.Resources.Font[name]) for name in page.Resources.Font
+            }
+            mcid, font, text = None, None, []
+            for operands, operator in pikepdf.parse_content_stream(page):
+                op = str(operator)
+                if op == "BDC" and "/MCID" in operands[1]:
+                    mcid, text = int(operands[1].MCID), []
+                elif op == "EMC" and mcid is not None:
+                    content[(number, mcid)] = "".join(text)
+                    mcid = None
+                elif op == "Tf":
+                    font = str(operands[0])
+                elif op == "TJ" and mcid is not None:
+                    for item in operands[0]:
+                        if isinstance(item, pikepdf.String):
+                            raw = bytes(item)
+                            text += [
+                                fonts_here[font].get(raw[i : i + 2], "?")
+                                for i in range(0, len(raw), 2)
+                            ]
+        pages = {page.objgen: number for number, page in enumerate(document.pages)}
+        out: list[tuple[str, str]] = []
+
+        def walk(node: pikepdf.Dictionary, page: int | None = None) -> None:
+            if "/Pg" in node:
+                page = pages[node.Pg.objgen]
+            kids = node.get("/K")
+            if kids is None:
+                return
+            texts = []
+            for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary):
+                    walk(kid, page)
+                else:  # a marked-content id on the page
+                    texts.append(content.get((page, int(kid)), ""))
+            if "".join(texts).strip():
+                out.append((str(node.get("/S")), "".join(texts)))
+
+        walk(document.Root.StructTreeRoot)
+        return out
+
+
+def _to_unicode(font) -> dict[bytes, str]:
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    return {
+        bytes.fromhex(code): bytes.fromhex(value).decode("utf-16-be")
+        for code, value in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", cmap)
+    }
+
+
+def assert_same_pdf(fast: bytes, slow: bytes, letter) -> None:
+    assert_same_lines(fast, slow)
+    assert archive_markers(fast) == archive_markers(slow)
+    assert archive_markers(fast)["part"] == "3"
+    fast_fonts, slow_fonts = fonts(fast), fonts(slow)
+    assert fast_fonts.keys() == slow_fonts.keys()
+    for name, chars in slow_fonts.items():
+        assert chars <= fast_fonts[name], name  # every glyph the letter shows is embedded
+    assert tagged_text(fast) == tagged_text(slow)
+    address = " ".join(letter.addressees[0].lines)
+    assert any(address.startswith(text) for _kind, text in tagged_text(fast)), address
+
+
+@pytest.mark.parametrize("paragraphs, pages", [(1, 1), (6, 2), (14, 3)])
+def test_fast_pdf_equals_per_letter_pdf(tmp_path: Path, paragraphs: int, pages: int) -> None:
+    group = letters(tmp_path, paragraphs)
+    for (fast, slow), letter in zip(stamped(group), group, strict=True):
+        assert len(pypdf.PdfReader(io.BytesIO(slow)).pages) == pages
+        assert_same_pdf(fast, slow, letter)
+
+
+def test_long_address_is_stamped_and_too_wide_a_line_is_not(tmp_path: Path) -> None:
+    many = (
+        "d:\n  name: Dag Dahl\n  organisation: Distriktsrådet\n  address: [{}]\n"
+        "  email: d@d.example.no\n  tags: [alle]\n"
+    )
+    lines = ", ".join(f"Linje {n} i adressen" for n in range(1, 8))
+    wide = "e:\n  name: Eva Ek\n  address: [{}]\n  email: e@e.example.no\n  tags: [alle]\n"
+    wide_line = "Wwww" * 11  # 44 characters: counted as one line, but wider than the window
+    group = letters(tmp_path, 1, many.format(lines) + wide.format(wide_line))
+    long_letter = next(letter for letter in group if letter.stem == "d")
+    wide_letter = next(letter for letter in group if letter.stem == "e")
+    assert len(long_letter.addressees[0].lines) == 9
+    stamper = stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT)
+    fast = stamper.stamp(long_letter)
+    assert fast is not None
+    assert_same_pdf(fast, render_pdf(long_letter, variant=VARIANT), long_letter)
+    assert stamper.stamp(wide_letter) is None  # goes the per-letter way
+
+
+def test_each_letter_in_two_languages_and_with_salutations(tmp_path: Path) -> None:
+    extra = (
+        "f:\n  title: Mayor\n  name: Fiona Fry\n  email: f@f.example.org\n  language: en\n"
+        "  salutation: Dear Mayor Fry,\n  tags: [alle]\n"
+        "g:\n  title: Mayor\n  name: Gwen Gray\n  email: g@g.example.org\n  language: en\n"
+        "  salutation: Dear Mayor Gray,\n  tags: [alle]\n"
+        "h:\n  title: Ordfører\n  name: Hege Hå\n  email: h@h.example.no\n"
+        "  salutation: Kjære ordfører Hå!\n  tags: [alle]\n"
+    )
+    group_letters = letters(tmp_path, 2, extra)
+    groups: dict[str, list] = {}
+    for letter in group_letters:
+        groups.setdefault(stamp.group_key(letter, "pdf", VARIANT), []).append(letter)
+    assert len(groups) == 3  # nb, en with a salutation, nb with a salutation
+    for group in groups.values():
+        for (fast, slow), letter in zip(stamped(group), group, strict=True):
+            assert_same_pdf(fast, slow, letter)
+            if letter.salutation:
+                assert (
+                    letter.salutation in pypdf.PdfReader(io.BytesIO(fast)).pages[0].extract_text()
+                )
+
+
+def test_fast_docx_equals_per_letter_docx(tmp_path: Path) -> None:
+    extra = (
+        "h:\n  title: Ordfører\n  name: Hege <Hå> & co\n  email: h@h.example.no\n"
+        "  salutation: Kjære ordfører!\n  tags: [alle]\n"
+    )
+    for letter in letters(tmp_path, 2, extra):
+        stamper = stamp.DocxStamper.for_group(letter)
+        fast, slow = stamper.stamp(letter), render_docx(letter)
+        with zipfile.ZipFile(io.BytesIO(fast)) as a, zipfile.ZipFile(io.BytesIO(slow)) as b:
+            assert a.testzip() is None
+            assert a.namelist() == b.namelist()
+            for name in a.namelist():
+                assert a.read(name) == b.read(name), name
+
+
+def test_build_stamps_a_group_and_its_files_match_the_per_letter_path(tmp_path: Path) -> None:
+    extra = "".join(
+        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
+        "  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = letters(tmp_path, 2, extra)
+    ws = workspace.load(tmp_path)
+    jobs = build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
+    chunks = build._chunks(jobs)
+    assert any(chunk.group for chunk in chunks)  # the fast path is taken
+    outcomes = build.build(jobs, workers=1)
+    assert all(outcome.built and not outcome.error for outcome in outcomes)
+    for letter in group:
+        path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
+        assert_same_pdf(path.read_bytes(), render_pdf(letter, variant=VARIANT), letter)
+        docx = path.with_suffix(".docx").read_bytes()
+        with (
+            zipfile.ZipFile(io.BytesIO(docx)) as a,
+            zipfile.ZipFile(io.BytesIO(render_docx(letter))) as b,
+        ):
+            assert a.read("word/document.xml") == b.read("word/document.xml")
+
+
+def test_a_template_whose_layout_follows_the_address_is_not_stamped(tmp_path: Path) -> None:
+    # The address field grows with the address: the body moves, so no fast path.
+    template = (
+        '{% extends "builtin/letter.html.j2" %}\n'
+        "{% block style %}{{ super() }} .address-row, .address-field { height: auto; }"
+        "{% endblock %}\n"
+    )
+    group = letters(tmp_path, 1, **{"templates/letter.html.j2": template})
+    assert stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT) is None
+
+
+def test_build_of_many_letters_prints_a_summary_and_lists_them_with_v(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lettersmith.cli import main
+
+    extra = "".join(
+        f"n{n}:\n  name: Person {n}\n  email: n{n}@n.example.no\n  tags: [alle]\n" for n in range(9)
+    )
+    letters(tmp_path, 1, extra)  # 12 recipients: 24 files
+    runner = CliRunner()
+    first = runner.invoke(main, ["--workspace", str(tmp_path), "build", "--jobs", "2"])
+    assert first.exit_code == 0, first.output
+    assert "wrote " not in first.output
+    assert "24 written, 0 up to date." in first.output
+    assert "out/brev/ (-v lists them)" in first.output
+    again = runner.invoke(main, ["--workspace", str(tmp_path), "build", "-v", "--force"])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("wrote out/brev/") == 24
+    for stem in ("a", "b", "c", "n0", "n8"):
+        assert f"wrote out/brev/{stem}.pdf" in again.output
+
+
+def test_stamped_letters_are_signed_and_verify(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from certs import PASSWORD, issue, make_ca, write_p12
+    from lettersmith.cli import main
+
+    authority = make_ca("Lettersmith Test Root")
+    trust = authority.pem(tmp_path / "ca.pem")
+    extra = "".join(
+        f"s{n}:\n  name: Person {n}\n  email: s{n}@s.example.no\n  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = letters(tmp_path / "ws", 1, extra)
+    root = tmp_path / "ws"
+    write_p12(root / "certs" / "union.p12", issue(authority, "Kari Nordmann"), authority)
+    with (root / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write("\nsigning:\n  certificate: certs/union.p12\n")
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    ws = workspace.load(root)
+    jobs = build.plan([resolve(ws, "brev")], formats=("pdf",))
+    assert any(chunk.group for chunk in build._chunks(jobs))  # the fast path is taken
+    runner = CliRunner()
+    result = runner.invoke(main, ["-w", str(root), "build", "--format", "pdf", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    for letter in group:
+        path = root / "out" / "brev" / f"{letter.stem}.pdf"
+        checked = runner.invoke(main, ["-w", str(root), "verify", str(path), "--trust", str(trust)])
+        assert checked.exit_code == 0, checked.output
+        assert "; intact; trusted; PDF/A-3b" in checked.output
+        assert letter.addressees[0].lines[0] in pypdf.PdfReader(path).pages[0].extract_text()
