@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 JOBS    ?= 2
 
-.PHONY: demo test lint format bench refresh-golden system-deps clean
+.PHONY: demo test lint format bench refresh-golden parity system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: $(STAMP)
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py
+
+# The PDF and the DOCX (through LibreOffice) of three letters: key lines measured, page 1 of
+# both side by side in out/parity/<letter>-page1.png.
+parity: $(STAMP)
+	$(PY) tests/parity.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -193,10 +193,12 @@ def test_address_field_sits_in_the_window(letter):
     assert all(f == frames[0] for f in frames), "sender line and addressees share one frame"
     window = frames[0]
     assert (window["hAnchor"], window["vAnchor"]) == ("page", "page")
-    assert round(int(window["x"]) / mm) == 20
-    assert round(int(window["y"]) / mm) == 40  # the 5 mm sender line above the 45 mm field
-    assert round(int(window["w"]) / mm) == 85
-    assert round(int(window["h"]) / mm) == 50
+    # The window is 20-105 mm across, 45-90 mm down; the text starts on the body's left edge
+    # (25 mm), the return line at the window's top.
+    assert round(int(window["x"]) / mm) == 25
+    assert round(int(window["y"]) / mm) == 45
+    assert round(int(window["w"]) / mm) == 80
+    assert round(int(window["h"]) / mm) == 45
     assert document.paragraphs[0].style.name == "Letter Sender"
 
     date = frame(styled(document, letter.date_line))
@@ -229,7 +231,8 @@ def test_headers_letterhead_on_page_one_page_numbers_after(letter):
     fields = [f.get(qn("w:instr")).strip() for f in later.iter(qn("w:fldSimple"))]
     assert fields == ["PAGE", "NUMPAGES"]
     text = "".join(paragraph_text(p) for p in later.iter(qn("w:p")))
-    assert text.split("\t") == [letter.sender.name, "10.12.2024", "Side 1 av 1"]
+    # The PDF's page header: organisation, place and date, page number.
+    assert text.split("\t") == [letter.sender.name, "Halden, 10.12.2024", "Side 1 av 1"]
     assert "{" not in text
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lettersmith.errors import TemplateError
+from lettersmith.render.style import HouseStyle
 from lettersmith.render.templates import environment, render
 
 
@@ -156,6 +157,7 @@ def _letter_stub() -> dict:
         "return_address": "Org",
         "signature": {"name": "N", "title": None, "image": None},
         "phrases": {"page": "Side", "see_list": "Se", "list_heading": "Liste"},
+        "style": HouseStyle().css(),
     }
 
 

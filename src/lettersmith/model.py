@@ -40,6 +40,8 @@ class Organisation:
     email: str | None = None
     website: str | None = None
     logo: Path | None = None  # resolved, absolute
+    colour: str | None = None  # "#7a1f2b": the letterhead's colour; None for the house default
+    font: Path | None = None  # a font file in assets/ that replaces the house fonts
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ class Sender:
     email: str | None = None
     website: str | None = None
     logo: Path | None = None
+    colour: str | None = None
+    font: Path | None = None
 
 
 @dataclass(frozen=True)

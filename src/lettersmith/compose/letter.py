@@ -96,6 +96,8 @@ def _letter(
             email=organisation.email,
             website=organisation.website,
             logo=organisation.logo,
+            colour=organisation.colour,
+            font=organisation.font,
         ),
         addressees=tuple(addressee(recipient) for recipient in recipients),
         place=place,

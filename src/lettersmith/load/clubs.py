@@ -27,7 +27,7 @@ CLUB_FIELDS = (
     "name", "place", "language", "organisation", "signatories", "recipients", "letters",
     "approval", "signing",
 )  # fmt: skip
-CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo")
+CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo", "colour", "font")
 OVERRIDE_FIELDS = (*LETTER_FIELDS, "append")
 LOCKED_FIELDS = ("title", "body", "adopted_by", "adopted_on", "positions")
 LOCKED_MESSAGE = (
@@ -66,7 +66,13 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
     organisation = dataclasses.replace(
         ws.organisation, name=club.name or ws.organisation.name, **club.organisation
     )
-    organisation = dataclasses.replace(organisation, logo=prefer_club(organisation.logo))
+    organisation = dataclasses.replace(
+        organisation, logo=prefer_club(organisation.logo), font=prefer_club(organisation.font)
+    )
+    if club.language not in (None, ws.language) and "about" not in club.organisation:
+        # The union's about paragraph is in the union's language: a nynorsk letter ending in
+        # bokmål reads as a mistake. The club's own about, or none.
+        organisation = dataclasses.replace(organisation, about=None)
     signatories = {
         sid: dataclasses.replace(signatory, signature=prefer_club(signatory.signature))
         for sid, signatory in {**ws.signatories, **club.signatories}.items()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
@@ -208,6 +209,46 @@ def _path_hint(value: str) -> str:
 # --------------------------------------------------------------------------- records
 
 
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+FONT_SUFFIXES = (".ttf", ".otf", ".woff")
+
+
+def colour(checker: Checker, node: Node | None, field: str) -> str | None:
+    """A colour written as ``"#7a1f2b"`` (in quotes: YAML reads ``#`` as a comment)."""
+    value = checker.text(node, field)
+    if value is None:
+        return None
+    if not COLOUR.fullmatch(value):
+        checker.problem(
+            node.line if node else None,
+            f"{field}: '{value}' is not a colour; write it as \"#RRGGBB\" in quotes, "
+            'for example colour: "#7a1f2b"',
+        )
+        return None
+    return value.lower()
+
+
+def font_file(
+    checker: Checker,
+    node: Node | None,
+    field: str,
+    root: Path,
+    bases: Sequence[Path],
+    allowed: Sequence[Path] | None = None,
+) -> Path | None:
+    """A TrueType/OpenType font file in the assets, that the letter is set in."""
+    path = asset(checker, node, field, root, bases, allowed)
+    if path is None:
+        return None
+    if path.suffix.lower() not in FONT_SUFFIXES:
+        checker.problem(
+            node.line if node else None,
+            f"{field}: '{path.name}' is not a font file; name a .ttf, .otf or .woff file",
+        )
+        return None
+    return path
+
+
 def organisation_fields(
     org: Map,
     checker: Checker,
@@ -223,6 +264,8 @@ def organisation_fields(
         "email": checker.email,
         "website": checker.text,
         "logo": lambda node, name: asset(checker, node, name, root, bases, allowed),
+        "colour": lambda node, name: colour(checker, node, name),
+        "font": lambda node, name: font_file(checker, node, name, root, bases, allowed),
     }
     values = {}
     for key, read in readers.items():

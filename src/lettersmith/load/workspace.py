@@ -43,7 +43,7 @@ from lettersmith.model import (
 PROFILE_FIELDS = (
     "organisation", "language", "place", "signatories", "mail", "approval", "signing",
 )  # fmt: skip
-ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo")
+ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo", "colour", "font")
 MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
 SMTP_FIELDS = ("host", "port", "security", "username")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

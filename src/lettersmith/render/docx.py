@@ -29,6 +29,7 @@ from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.docx_blocks import add_paragraph, has_style, styles_used, write_blocks
 from lettersmith.render.docx_clean import check_package, clean
+from lettersmith.render.docx_fonts import embed_fonts
 from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
@@ -37,6 +38,7 @@ from lettersmith.render.docx_package import (
     stable_bytes,
 )
 from lettersmith.render.html import address_field_fits
+from lettersmith.render.style import HouseStyle, house_style
 
 DEFAULT_FONT_SIZE = Pt(11)
 # What follows <w:framePr> inside <w:pPr>, in the order the schema fixes.
@@ -52,7 +54,8 @@ _AFTER_FRAME = (
 
 def render_docx(letter: ComposedLetter) -> bytes:
     """The letter as the bytes of a .docx file; the same letter always gives the same bytes."""
-    doc, source = _open_reference(letter)
+    style = house_style(letter)
+    doc, source = _open_reference(letter, style)
     # The PDF's rule, so that both formats show the same addressees in the field.
     address_fits = address_field_fits(letter.addressees)
     _check_styles(doc, source, letter, address_fits)
@@ -62,8 +65,8 @@ def render_docx(letter: ComposedLetter) -> bytes:
             body.remove(child)
 
     fill_headers(doc, letter)
-    _write_address_field(doc, letter, address_fits)
-    _write_date_line(doc, letter)
+    _write_address_field(doc, letter, address_fits, style)
+    _write_date_line(doc, letter, style)
     add_paragraph(doc, ref.INTRO, letter.intro)
     add_paragraph(doc, ref.TITLE, letter.title)
     if letter.salutation:
@@ -71,13 +74,15 @@ def render_docx(letter: ComposedLetter) -> bytes:
     write_blocks(doc, letter.body)
     appended = write_blocks(doc, letter.appended)
     if appended:  # a club's own paragraphs, set apart from the adopted text
-        appended[0].paragraph_format.space_before = Pt(18)
-    _write_signature(doc, letter)
+        appended[0].paragraph_format.space_before = Mm(style.appended_before)
+    _write_signature(doc, letter, style)
     if not address_fits:
         _write_address_list(doc, letter)
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
+    if source is None:  # a secretary's own reference keeps its own fonts
+        embed_fonts(doc, style)
     return stable_bytes(doc, letter.date)
 
 
@@ -110,14 +115,17 @@ def _read_reference(source: Path, letter: ComposedLetter) -> bytes:
 
 
 @functools.cache
-def _builtin_reference() -> bytes:
-    return ref.BUILTIN_REFERENCE.read_bytes()
+def _builtin_reference(style: HouseStyle) -> bytes:
+    """The built-in reference in this house style (the sender's colour and font)."""
+    out = io.BytesIO()
+    ref.reference_document(style).save(out)
+    return out.getvalue()
 
 
-def _open_reference(letter: ComposedLetter):
+def _open_reference(letter: ComposedLetter, style: HouseStyle):
     source = reference_path(letter)
     try:
-        data = _read_reference(source, letter) if source else _builtin_reference()
+        data = _read_reference(source, letter) if source else _builtin_reference(style)
         doc = Document(io.BytesIO(data))
         if source:
             clean(doc)
@@ -195,39 +203,39 @@ def _frame(paragraph, **attributes: Length | str) -> None:
     paragraph._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAME)
 
 
-def _window_frame(paragraph) -> None:
-    """The window field with the sender line in the 5 mm above it, as one Word frame: the
-    sender line's exact height puts the first address line at the field's top. "atLeast":
+def _window_frame(paragraph, style: HouseStyle) -> None:
+    """The window field, return line at its top, as one Word frame on the body's left edge:
+    the return line's exact height puts the first address line right below it. "atLeast":
     with a larger font in a secretary's reference the frame grows below the window rather
     than hiding a line."""
+    inset = style.margin_left - style.window_left
     _frame(
-        paragraph, w=ref.WINDOW_WIDTH, h=Length(ref.SENDER_HEIGHT + ref.WINDOW_HEIGHT),
+        paragraph, w=Mm(style.window_width - inset), h=Mm(style.window_height),
         hRule="atLeast", wrap="notBeside", hAnchor="page", vAnchor="page",
-        x=ref.WINDOW_LEFT, y=Length(ref.WINDOW_TOP - ref.SENDER_HEIGHT),
+        x=Mm(style.margin_left), y=Mm(style.window_top), vSpace=Mm(style.intro_before),
     )  # fmt: skip
 
 
-def _write_address_field(doc, letter: ComposedLetter, fits: bool) -> None:
-    _window_frame(add_paragraph(doc, ref.SENDER_LINE, letter.return_address))
+def _write_address_field(doc, letter: ComposedLetter, fits: bool, style: HouseStyle) -> None:
+    _window_frame(add_paragraph(doc, ref.SENDER_LINE, letter.return_address), style)
     if not fits:
-        _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list))
+        _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list), style)
         return
-    gap = _style_line_height(doc, ref.ADDRESS) // 2
     for index, addressee in enumerate(letter.addressees):
         for number, line in enumerate(addressee.lines):
             paragraph = add_paragraph(doc, ref.ADDRESS, line)
             if index and not number:
-                paragraph.paragraph_format.space_before = Length(gap)
-            _window_frame(paragraph)
+                paragraph.paragraph_format.space_before = Mm(style.addressee_gap)
+            _window_frame(paragraph, style)
 
 
-def _write_date_line(doc, letter: ComposedLetter) -> None:
+def _write_date_line(doc, letter: ComposedLetter, style: HouseStyle) -> None:
     """The date line on the right, level with the last line of the address field."""
     height = _style_line_height(doc, ref.DATE)
     _frame(
         add_paragraph(doc, ref.DATE, letter.date_line),
-        w=ref.DATE_WIDTH, h=height, hRule="exact", wrap="notBeside", hAnchor="margin",
-        vAnchor="page", xAlign="right", y=Length(ref.WINDOW_TOP + ref.WINDOW_HEIGHT - height),
+        w=Mm(80), h=height, hRule="exact", wrap="around", hAnchor="margin",
+        vAnchor="page", xAlign="right", y=Length(Mm(style.window_bottom) - height),
     )  # fmt: skip
 
 
@@ -240,14 +248,20 @@ def _write_address_list(doc, letter: ComposedLetter) -> None:
 # --------------------------------------------------------------------------- signature
 
 
-def _write_signature(doc, letter: ComposedLetter) -> None:
-    """Closing, signature image, name, title, organisation: kept together on one page."""
+def _write_signature(doc, letter: ComposedLetter, style: HouseStyle) -> None:
+    """Closing, room to sign (with the signature image, if any), name, title, organisation:
+    kept together on one page. The room is as high as the PDF's, image or not."""
     add_paragraph(doc, ref.CLOSING, letter.closing)
     signature = letter.signature
+    space = add_paragraph(doc, ref.SIGNATURE)
+    space.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    space.paragraph_format.line_spacing = Mm(style.signature_space)
     image = signature.image and image_file(signature.image, letter, what="signature image")
     if image:
-        run = add_paragraph(doc, ref.SIGNATURE).add_run()
-        add_picture(run, image, letter, what="signature image", width=Mm(60), height=Mm(15))
+        height = Mm(style.signature_image_height)
+        add_picture(
+            space.add_run(), image, letter, what="signature image", width=Mm(60), height=height
+        )
     lines = [signature.name, signature.title, letter.sender.name]
     written = [add_paragraph(doc, ref.SIGNATURE, line) for line in lines if line]
     written[-1].paragraph_format.keep_with_next = False

@@ -28,6 +28,7 @@ from lettersmith.confine import (
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
+from lettersmith.render.style import house_style
 
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
 LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
@@ -98,12 +99,6 @@ def fill_headers(doc, letter: ComposedLetter) -> None:
                 _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation)
 
 
-def _header_date(letter: ComposedLetter) -> str:
-    """The date alone ("10.12.2024"), as the date line writes it after the place."""
-    prefix = f"{letter.place}, "
-    return letter.date_line.removeprefix(prefix)
-
-
 def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool):
     runs = paragraph._p.xpath("./w:r")
     text = "".join(Run(run, paragraph).text for run in runs)  # keeps tabs and breaks
@@ -128,13 +123,20 @@ def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organ
         elif piece == "organisation":
             new_run(letter.sender.name)
         elif piece == "date":
-            new_run(_header_date(letter))
+            new_run(letter.date_line)  # place and date, as the PDF's page header
+        elif piece == "sender_details":
+            details = [*letter.sender.address, letter.sender.email, letter.sender.website]
+            for number, line in enumerate(line for line in details if line):
+                run = new_run(line)
+                if number:
+                    run._r.insert(len(run._r) - 1, OxmlElement("w:br"))
         elif piece == "page_number":
             _add_page_phrase(paragraph, letter.phrases.page, new_run)
         elif piece == "logo":
             logo = letter.sender.logo and image_file(letter.sender.logo, letter, what="logo")
             if logo:
-                add_picture(new_run(), logo, letter, what="logo", width=Mm(80), height=Mm(20))
+                height = Mm(house_style(letter).logo_height)
+                add_picture(new_run(), logo, letter, what="logo", width=Mm(80), height=height)
             elif not uses_organisation:
                 new_run(letter.sender.name)
 

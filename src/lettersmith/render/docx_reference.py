@@ -20,20 +20,16 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+
+from lettersmith.render.style import HouseStyle
 
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
 
-# The window-envelope address field (DIN 5008 form B), measured from the page's top-left corner.
-WINDOW_LEFT = Mm(20)
-WINDOW_TOP = Mm(45)
-WINDOW_WIDTH = Mm(85)
-WINDOW_HEIGHT = Mm(45)
-SENDER_HEIGHT = Mm(5)  # the sender line sits just above the field, as in the PDF
-DATE_WIDTH = Mm(80)
-
-PLACEHOLDERS = ("logo", "organisation", "date", "page_number")
+PLACEHOLDERS = ("logo", "organisation", "sender_details", "date", "page_number")
 
 # Style names a secretary sees in Word's style list.
 SENDER_LINE = "Letter Sender"
@@ -49,20 +45,23 @@ ADDRESS_LIST_HEADING = "Address List Heading"
 ADDRESS_LIST = "Address List"
 ABOUT = "About"
 LETTERHEAD = "Letterhead"
+LETTERHEAD_DETAILS = "Letterhead Details"
 HEADER = "Header"
 HYPERLINK = "Hyperlink"
 CODE = "Code"
 
-FONT = "Arial"  # metric-compatible substitutes exist everywhere (Liberation Sans, Arimo)
-MONO_FONT = "Courier New"
+
+def build_reference(out: Path, style: HouseStyle | None = None) -> None:
+    """Write the built-in reference document, in ``style`` (the house default), to ``out``."""
+    reference_document(style or HouseStyle()).save(str(out))
 
 
-def build_reference(out: Path) -> None:
-    """Write the built-in reference document to ``out``."""
+def reference_document(style: HouseStyle):
+    """The built-in reference document as a python-docx Document, in ``style``."""
     doc = Document()
-    _page_setup(doc)
-    _styles(doc)
-    _headers(doc)
+    _page_setup(doc, style)
+    _styles(doc, style)
+    _headers(doc, style)
     body = doc.element.body
     for child in list(body):
         if child.tag != body.sectPr.tag:
@@ -75,16 +74,20 @@ def build_reference(out: Path) -> None:
     props.author = props.last_modified_by = "lettersmith"
     props.comments = props.keywords = props.subject = ""
     props.title = "lettersmith letter"
-    doc.save(str(out))
+    return doc
 
 
-def _page_setup(doc) -> None:
+def _page_setup(doc, style: HouseStyle) -> None:
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin, section.right_margin = Mm(25), Mm(20)
-    section.top_margin, section.bottom_margin = Mm(25), Mm(20)
-    section.header_distance, section.footer_distance = Mm(12), Mm(10)
+    section.left_margin, section.right_margin = Mm(style.margin_left), Mm(style.margin_right)
+    section.top_margin, section.bottom_margin = Mm(style.page_top), Mm(style.margin_bottom)
+    section.header_distance, section.footer_distance = Mm(style.header_top), Mm(10)
     section.different_first_page_header_footer = True
+
+
+def _rgb(colour: str) -> RGBColor:
+    return RGBColor.from_string(colour.lstrip("#").upper())
 
 
 def _paragraph_style(doc, name, base="Normal", size=None, bold=False, italic=False):
@@ -99,112 +102,167 @@ def _paragraph_style(doc, name, base="Normal", size=None, bold=False, italic=Fal
     return style
 
 
-def _styles(doc) -> None:
+def _lines(style, height: float, *, before: float = 0, after: float = 0, unit=Pt) -> None:
+    """Exact line height (points) and space before and after (millimetres): measures that
+    Word, LibreOffice and the PDF all apply the same way."""
+    form = style.paragraph_format
+    form.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    form.line_spacing = unit(height)
+    form.space_before = Mm(before)
+    form.space_after = Mm(after)
+
+
+def _font(style, name: str) -> None:
+    style.font.name = name
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:cs"), name)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def _styles(doc, house: HouseStyle) -> None:
     styles = doc.styles
+    text, display = house.text_font.name, house.display_font.name
     normal = styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(11)
-    normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.line_spacing = 1.15
+    _font(normal, text)
+    normal.font.size = Pt(house.text_size)
+    normal.font.color.rgb = _rgb(house.text_colour)
+    _lines(normal, house.text_line)
 
     body = _paragraph_style(doc, BODY)
-    body.paragraph_format.space_after = Pt(8)
+    _lines(body, house.text_line, after=house.paragraph_after)
     body.paragraph_format.widow_control = True
 
-    sender = _paragraph_style(doc, SENDER_LINE, size=6.5)
-    sender.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    sender.paragraph_format.line_spacing = SENDER_HEIGHT  # the address starts right below
-    sender.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    sender = _paragraph_style(doc, SENDER_LINE, size=house.sender_size)
+    _font(sender, display)
+    # The return line fills the window's top: the addressees start right below it.
+    _lines(sender, house.sender_height, unit=Mm)
+    sender.font.color.rgb = _rgb(house.muted_colour)
 
     # The PDF's measures, so that the same addressees fill the field in both formats.
-    address = _paragraph_style(doc, ADDRESS, size=9.5)
-    address.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    address.paragraph_format.line_spacing = Pt(12)
+    address = _paragraph_style(doc, ADDRESS, size=house.address_size)
+    _font(address, display)
+    _lines(address, house.address_line)
 
-    date = _paragraph_style(doc, DATE, size=9.5)
+    date = _paragraph_style(doc, DATE, size=house.address_size)
+    _font(date, display)
     date.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    date.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    date.paragraph_format.line_spacing = Pt(12)
+    _lines(date, house.address_line)
 
     intro = _paragraph_style(doc, INTRO)
-    intro.paragraph_format.space_before = Pt(18)
-    intro.paragraph_format.space_after = Pt(12)
-    title = _paragraph_style(doc, TITLE, size=14, bold=True)
-    title.paragraph_format.space_after = Pt(12)
+    # The space above it is the window frame's (``vSpace``): LibreOffice shortens a space
+    # before that follows a frame.
+    _lines(intro, house.text_line, after=house.intro_after)
+    title = _paragraph_style(doc, TITLE, size=house.title_size, bold=True)
+    _font(title, display)
+    _lines(title, house.title_line, after=house.title_after)
     title.paragraph_format.keep_with_next = True
-    _paragraph_style(doc, SALUTATION).paragraph_format.space_after = Pt(8)
+    _lines(_paragraph_style(doc, SALUTATION), house.text_line, after=house.paragraph_after)
 
-    for level, size in ((1, 13), (2, 12), (3, 11)):
-        heading = _paragraph_style(doc, f"Heading {level}", size=size, bold=True)
-        heading.font.name = FONT
-        heading.font.color.rgb = RGBColor(0, 0, 0)
-        heading.paragraph_format.space_before = Pt(10)
-        heading.paragraph_format.space_after = Pt(4)
+    for level in (1, 2, 3):
+        heading = _paragraph_style(doc, f"Heading {level}", size=house.heading_size, bold=True)
+        _font(heading, display)
+        heading.font.color.rgb = _rgb(house.text_colour)
+        _lines(heading, house.heading_line, before=house.heading_before, after=house.heading_after)
         heading.paragraph_format.keep_with_next = True
     for name in ("List Bullet", "List Number", "List Continue"):
         for level in ("", " 2", " 3"):
-            style = styles[name + level]
-            style.paragraph_format.space_after = Pt(4)
+            _lines(styles[name + level], house.text_line, after=1)
 
     closing = _paragraph_style(doc, CLOSING)
-    closing.paragraph_format.space_before = Pt(12)
-    closing.paragraph_format.space_after = Pt(4)
+    _lines(closing, house.text_line, before=house.closing_before)
     closing.paragraph_format.keep_with_next = True
-    _paragraph_style(doc, SIGNATURE).paragraph_format.keep_with_next = True
+    signature = _paragraph_style(doc, SIGNATURE)
+    _lines(signature, house.text_line)
+    signature.paragraph_format.keep_with_next = True
 
     list_heading = _paragraph_style(doc, ADDRESS_LIST_HEADING, bold=True)
-    list_heading.paragraph_format.space_before = Pt(18)
-    list_heading.paragraph_format.space_after = Pt(4)
+    _font(list_heading, display)
+    _lines(list_heading, house.heading_line, before=house.address_list_before, after=1)
     list_heading.paragraph_format.keep_with_next = True
-    address_list = _paragraph_style(doc, ADDRESS_LIST, size=10)
-    address_list.paragraph_format.space_after = Pt(4)
+    address_list = _paragraph_style(doc, ADDRESS_LIST)
+    _lines(address_list, house.text_line, after=house.paragraph_after)
     address_list.paragraph_format.keep_together = True
 
-    about = _paragraph_style(doc, ABOUT, size=8.5)
-    about.paragraph_format.space_before = Pt(24)
-    about.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+    about = _paragraph_style(doc, ABOUT, size=house.about_size)
+    _lines(about, house.about_line, before=house.about_before)
+    about.font.color.rgb = _rgb(house.muted_colour)
 
-    letterhead = _paragraph_style(doc, LETTERHEAD, size=14, bold=True)
+    letterhead = _paragraph_style(doc, LETTERHEAD, size=house.name_size, bold=True)
+    _font(letterhead, display)
     letterhead.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    letterhead.font.color.rgb = RGBColor(0x0A, 0x4F, 0x9C)
-    _paragraph_style(doc, HEADER, size=8.5)
+    letterhead.font.color.rgb = _rgb(house.colour)
+    _lines(letterhead, house.name_line)
+    details = _paragraph_style(doc, LETTERHEAD_DETAILS, size=house.details_size)
+    _font(details, display)
+    details.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    details.font.color.rgb = _rgb(house.muted_colour)
+    _lines(details, house.details_line)
+    header = _paragraph_style(doc, HEADER, size=house.header_size)
+    _font(header, display)
+    header.font.color.rgb = _rgb(house.muted_colour)
+    _lines(header, house.header_line, after=1)
 
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
-    link.font.color.rgb = RGBColor(0x05, 0x63, 0xC1)
     link.font.underline = True
-    styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = MONO_FONT
+    styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = house.mono_font
 
 
-def _headers(doc) -> None:
+def _bottom_rule(ppr, colour: str) -> None:
+    """A thin rule under the paragraph, as the PDF draws under the page header."""
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("val", "single"), ("sz", "3"), ("space", "3"), ("color", colour[1:])):
+        bottom.set(qn(f"w:{key}"), value)
+    borders.append(bottom)
+    ppr.insert_element_before(
+        borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"
+    )
+
+
+def _no_cell_margins(table) -> None:
+    """Cells without inner margins: the logo and the text start on the page's margins."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("top", "left", "bottom", "right"):
+        node = OxmlElement(f"w:{side}")
+        node.set(qn("w:w"), "0")
+        node.set(qn("w:type"), "dxa")
+        margins.append(node)
+    table._tbl.tblPr.append(margins)
+
+
+def _headers(doc, house: HouseStyle) -> None:
     section = doc.sections[0]
     text_width = section.page_width - section.left_margin - section.right_margin
 
-    # Page 1: the letterhead. Its row has an exact height so that the body on page 1 starts
-    # below ~43 mm whatever the logo's size: the address field at 45 mm then keeps every
-    # line of flowing text below it.
+    # Page 1: the letterhead, from the header's top to the window's. Its row has an exact
+    # height so that the letter's text on page 1 starts below it whatever the logo's size.
     first = section.first_page_header
     first.is_linked_to_previous = False
     table = first.add_table(rows=1, cols=2, width=text_width)
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    _no_cell_margins(table)
     row = table.rows[0]
-    row.height, row.height_rule = Mm(30), WD_ROW_HEIGHT_RULE.EXACTLY
+    height = house.window_top - house.header_top - 0.5  # the trailing paragraph's half point
+    row.height, row.height_rule = Mm(height), WD_ROW_HEIGHT_RULE.EXACTLY
     logo_cell, name_cell = row.cells
     logo_cell.width, name_cell.width = Mm(80), text_width - Mm(80)
     logo_cell.paragraphs[0].text = "{logo}"
     logo_cell.paragraphs[0].style = doc.styles[HEADER]
+    logo_cell.paragraphs[0].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     name_cell.paragraphs[0].text = "{organisation}"
     name_cell.paragraphs[0].style = doc.styles[LETTERHEAD]
+    name_cell.add_paragraph("{sender_details}", style=doc.styles[LETTERHEAD_DETAILS])
     # A header must end with a paragraph; keep it one point high.
     trailing = first.paragraphs[0]
     trailing._p.getparent().append(trailing._p)
     trailing.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     trailing.paragraph_format.line_spacing = Pt(1)
 
-    # Pages 2+: one line with organisation, date and "Side 2 av 3".
+    # Pages 2+: one line with organisation, place and date, and "Side 2 av 3".
     later = section.header.paragraphs[0]
     later.text = "{organisation}\t{date}\t{page_number}"
     later.style = doc.styles[HEADER]
+    _bottom_rule(later._p.get_or_add_pPr(), house.colour)
     tabs = later.paragraph_format.tab_stops
     tabs.add_tab_stop(text_width // 2, WD_TAB_ALIGNMENT.CENTER)
     tabs.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT)

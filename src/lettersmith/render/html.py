@@ -19,14 +19,15 @@ from markupsafe import Markup, escape
 from lettersmith.compose.markdown import link_allowed
 from lettersmith.errors import TemplateError
 from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
+from lettersmith.render.style import house_style
 from lettersmith.render.templates import environment, render, statement_marker
 
 LETTER_TEMPLATE = "letter.html.j2"
 
-# The window-envelope address field holds this many lines of the address font
-# (42 of its 45 mm at a 12 pt line height), each about this many characters wide (82 mm of 9 pt
-# DejaVu Sans holds some 50; the margin is for wide letters). See letter.css.
-WINDOW_LINES = 10
+# The window-envelope address field holds this many lines of the address font (below the
+# return line, 38 of its 40 mm at a 12 pt line height), each about this many characters wide
+# (80 mm of 9 pt IBM Plex Sans holds some 50; the margin is for wide letters). See letter.css.
+WINDOW_LINES = 9
 WINDOW_CHARS_PER_LINE = 46
 # Blank space between two addressees, in lines.
 ADDRESSEE_GAP = 0.5
@@ -128,6 +129,7 @@ def letter_context(letter: ComposedLetter) -> dict:
                 "image": signature.image.as_uri() if signature.image else None,
             },
             "about": letter.about,
+            "style": house_style(letter).css(),
             "attachments": [path.name for path in letter.attachments],
             "phrases": {
                 "closing": letter.phrases.closing,
