@@ -121,12 +121,14 @@ def test_diff_shows_exactly_the_clubs_changes(tmp_path):
     assert "place and date: [-Halden,-]{+Bergen,+} 10.12.2024" in lines
     assert (
         "introduction: Soroptimist International Norgesunionen vedtok på Representantskapsmøtet "
-        "14. september 2024 [-følgende uttalelse:-]{+følgjande fråsegn:+}"
+        "14.\xa0september 2024 [-følgende uttalelse:-]{+følgjande fråsegn:+}"
     ) in lines
     assert "language: [-nb (Vennlig hilsen)-]{+nn (Venleg helsing)+}" in lines
     assert any(line.startswith("signatory: [-Karin Dahlberg Pettersen") for line in lines)
     assert "addressee added: {+ordforer-bergen: Ordførar Marte Mjøs Persen, " in result.output
     assert "appended paragraph: {+" + APPENDED in result.output
+    # A nynorsk club with no about paragraph of its own drops the union's bokmål one.
+    assert any(line.startswith("about: [-Soroptimist International er") for line in lines)
     assert not any(line.startswith("addressee removed") for line in lines)
     assert "\x1b[" not in result.output  # piped: plain, no colour codes
 

@@ -45,9 +45,15 @@ def test_to_selector_narrows_the_recipients_and_refuses_one_that_matches_none(tm
 @pytest.mark.parametrize(
     ("language", "closing", "date_line", "intro"),
     [
-        ("nb", "Vennlig hilsen", "Oslo, 10.03.2025", "vedtok på Årsmøtet 1. mars 2025 følgende"),
-        ("nn", "Venleg helsing", "Oslo, 10.03.2025", "vedtok på Årsmøtet 1. mars 2025 følgjande"),
-        ("en", "Kind regards", "Oslo, 10 March 2025", "at Årsmøtet on 1 March 2025:"),
+        # A no-break space ties the day to its month: "1. mars" never splits over two lines.
+        ("nb", "Vennlig hilsen", "Oslo, 10.03.2025", "vedtok på Årsmøtet 1.\xa0mars 2025 følgende"),
+        (
+            "nn",
+            "Venleg helsing",
+            "Oslo, 10.03.2025",
+            "vedtok på Årsmøtet 1.\xa0mars 2025 følgjande",
+        ),
+        ("en", "Kind regards", "Oslo, 10 March 2025", "at Årsmøtet on 1\xa0March 2025:"),
     ],
 )
 def test_fixed_phrases_and_dates_follow_the_language(tmp_path, language, closing, date_line, intro):
@@ -109,3 +115,29 @@ def test_the_return_address_is_shortened_to_fit_the_line_above_the_window():
     )
     long_name = "Soroptimist International Norgesunionen, Klubben i Nordre Follo"
     assert return_address(long_name, ("Storgata 1", "1400 Ski")) == long_name
+
+
+@pytest.mark.parametrize(
+    ("typed", "tied"),
+    [
+        ("vedtatt 14. september 2024", "vedtatt 14.\xa0september 2024"),
+        ("Straffeloven § 257 og §§ 3-1", "Straffeloven §\xa0257 og §§\xa03-1"),
+        ("lanserte NOU 2024: 4 i mars", "lanserte NOU\xa02024:\xa04 i mars"),
+        ("on 8 March 2024", "on 8\xa0March 2024"),
+        ("i 2024 mai vi", "i 2024 mai vi"),  # a year is not a day
+    ],
+)
+def test_numbers_are_tied_to_their_words_in_the_body(typed, tied):
+    from lettersmith.compose.markdown import parse, plain_text
+
+    assert plain_text(parse(typed)) == tied
+    assert plain_text(parse(f"`{typed}`")) == typed  # code is kept as written
+
+
+def test_the_email_signs_off_with_the_letters_closing(tmp_path):
+    ws = load(minimal(tmp_path))
+    letter = compose(ws, ws.letters["brev"])[0]
+    from lettersmith.compose.markdown import plain_text
+
+    assert f"{letter.closing}\n" in plain_text(letter.cover_note)
+    assert "Med vennlig hilsen" not in plain_text(letter.cover_note)

@@ -21,6 +21,7 @@ from lettersmith.errors import RenderError
 from lettersmith.model import Addressee, ListBlock, Sender, Signature, Span
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.docx import render_docx
+from lettersmith.render.style import HouseStyle
 from readback import in_order, normalise
 
 EMU_PER_TWIP = 635
@@ -401,8 +402,9 @@ def test_a_wide_logo_is_scaled_into_the_letterhead(tmp_path):
     letter = make_letter(tmp_path, sender=Sender("SI Norge", logo=logo))
     header = docx.Document(io.BytesIO(render_docx(letter))).sections[0].first_page_header
     (extent,) = header._element.xpath(".//wp:extent")
-    assert int(extent.get("cx")) == Mm(80)
-    assert int(extent.get("cy")) == Mm(80) // 20
+    width = Mm(HouseStyle().logo_width)  # as wide as the PDF's logo may be
+    assert int(extent.get("cx")) == width
+    assert int(extent.get("cy")) == width // 20
 
 
 def test_a_missing_signature_image_is_named(tmp_path):

@@ -6,6 +6,7 @@ import datetime as dt
 
 from babel.dates import format_date
 
+from lettersmith.compose.typography import tie
 from lettersmith.model import Language, Phrases
 
 PHRASES: dict[str, Phrases] = {
@@ -39,13 +40,12 @@ _INTRO = {
     "en": "{organisation} adopted the following statement at {adopted_by} on {date}:",
 }
 
+# The closing is the letter's own (PHRASES), so that the email and the letter sign off alike.
 _COVER_NOTE = {
-    "nb": "Vedlagt følger et brev fra {organisation}: «{title}».\n\n"
-    "Med vennlig hilsen  \n{signatory}",
-    "nn": "Vedlagt følgjer eit brev frå {organisation}: «{title}».\n\n"
-    "Med venleg helsing  \n{signatory}",
+    "nb": "Vedlagt følger et brev fra {organisation}: «{title}».\n\n{closing}  \n{signatory}",
+    "nn": "Vedlagt følgjer eit brev frå {organisation}: «{title}».\n\n{closing}  \n{signatory}",
     "en": "Please find attached a letter from {organisation}: “{title}”.\n\n"
-    "Kind regards  \n{signatory}",
+    "{closing}  \n{signatory}",
 }
 
 _BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
@@ -67,7 +67,7 @@ def date_line(place: str | None, date: dt.date, language: Language) -> str:
 def long_date(date: dt.date, language: Language) -> str:
     """A date in running text: "14. september 2024" (nb, nn) or "14 September 2024" (en)."""
     pattern = "d MMMM y" if language == "en" else "d. MMMM y"
-    return format_date(date, format=pattern, locale=_BABEL_LOCALE[language])
+    return tie(format_date(date, format=pattern, locale=_BABEL_LOCALE[language]))
 
 
 def intro_line(organisation: str, adopted_by: str, adopted_on: dt.date, language: Language) -> str:
@@ -78,4 +78,9 @@ def intro_line(organisation: str, adopted_by: str, adopted_on: dt.date, language
 
 def default_cover_note(organisation: str, title: str, signatory: str, language: Language) -> str:
     """The email's body when the letter gives none (Markdown)."""
-    return _COVER_NOTE[language].format(organisation=organisation, title=title, signatory=signatory)
+    return _COVER_NOTE[language].format(
+        organisation=organisation,
+        title=title,
+        signatory=signatory,
+        closing=PHRASES[language].closing,
+    )

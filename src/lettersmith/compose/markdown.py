@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from lettersmith.compose.typography import tie_blocks
 from lettersmith.model import Block, Heading, ListBlock, Paragraph, Span
 
 _PARSER = MarkdownIt("commonmark", {"html": False, "typographer": False})
@@ -37,7 +38,7 @@ def parse(text: str | None) -> tuple[Block, ...]:
         return ()
     tokens = _PARSER.parse(text)
     blocks, _ = _blocks(tokens, 0, closing=None)
-    return tuple(blocks)
+    return tie_blocks(blocks)
 
 
 def plain_text(blocks: Sequence[Block]) -> str:

@@ -135,8 +135,9 @@ def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organ
         elif piece == "logo":
             logo = letter.sender.logo and image_file(letter.sender.logo, letter, what="logo")
             if logo:
-                height = Mm(house_style(letter).logo_height)
-                add_picture(new_run(), logo, letter, what="logo", width=Mm(80), height=height)
+                style = house_style(letter)
+                size = {"width": Mm(style.logo_width), "height": Mm(style.logo_height)}
+                add_picture(new_run(), logo, letter, what="logo", **size)
             elif not uses_organisation:
                 new_run(letter.sender.name)
 

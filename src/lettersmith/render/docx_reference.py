@@ -245,7 +245,8 @@ def _headers(doc, house: HouseStyle) -> None:
     height = house.window_top - house.header_top - 0.5  # the trailing paragraph's half point
     row.height, row.height_rule = Mm(height), WD_ROW_HEIGHT_RULE.EXACTLY
     logo_cell, name_cell = row.cells
-    logo_cell.width, name_cell.width = Mm(80), text_width - Mm(80)
+    logo_cell.width = table.columns[0].width = Mm(house.logo_width)
+    name_cell.width = table.columns[1].width = text_width - Mm(house.logo_width)
     logo_cell.paragraphs[0].text = "{logo}"
     logo_cell.paragraphs[0].style = doc.styles[HEADER]
     logo_cell.paragraphs[0].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE

@@ -65,12 +65,13 @@ class HouseStyle:
     muted_colour: str = "#444444"
 
     # Sizes and line heights, in points.
-    text_size: float = 10.5
-    text_line: float = 14.5
-    title_size: float = 13.0
-    title_line: float = 16.5
-    heading_size: float = 11.0  # a heading inside the body
-    heading_line: float = 14.5
+    # 11.5 pt on a 145 mm measure: at most ~75 characters a line, easy to read.
+    text_size: float = 11.5
+    text_line: float = 16.0
+    title_size: float = 14.0
+    title_line: float = 18.0
+    heading_size: float = 12.0  # a heading inside the body
+    heading_line: float = 16.0
     name_size: float = 10.0  # the organisation's name in the letterhead
     name_line: float = 13.0
     details_size: float = 8.0  # address, email and website in the letterhead
@@ -80,16 +81,17 @@ class HouseStyle:
     address_line: float = 12.0
     header_size: float = 8.0  # pages 2+
     header_line: float = 10.5
-    about_size: float = 8.0
-    about_line: float = 10.5
+    about_size: float = 8.5
+    about_line: float = 11.5
 
     # Places on the page and spacings, in millimetres.
     page_top: float = 28.0  # pages 2+: the text starts here, below the page header
     margin_left: float = 25.0
-    margin_right: float = 20.0
+    margin_right: float = 40.0
     margin_bottom: float = 22.0
     header_top: float = 12.0  # the top of page 1's letterhead and of the later pages' header
     logo_height: float = 15.0
+    logo_width: float = 60.0  # at most; the letterhead's text has the rest of the line
     # The window-envelope field (DIN 5008 form B, also Norwegian C5/E65 windows): the return
     # line in its top 5 mm, the addressees below it; text starts on the body's left edge.
     window_left: float = 20.0
