@@ -354,3 +354,88 @@ def test_an_unreadable_folder_is_named_not_a_traceback(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "iterdir", iterdir)
     assert problems(root) == ["letters/: cannot be read: Permission denied"]
+
+
+# --------------------------------------------------------------------------- pictures, clubs
+
+
+def check_messages(root: Path) -> list[str]:
+    from lettersmith.errors import LettersmithError
+    from lettersmith.load.check import check
+
+    try:
+        check(root)
+    except LettersmithError as error:
+        return str(error).splitlines()
+    return []
+
+
+GOOD_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+    "rkJggg=="
+)
+SVG = '<svg xmlns="http://www.w3.org/2000/svg">{}</svg>'
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("logo.png", b"not a picture", "not a picture format lettersmith knows"),
+        ("logo.png", bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\0" * 8, ""),
+        ("logo.svg", b"<svg", "not a valid SVG file"),
+        ("logo.svg", b"<html/>", "not an SVG file"),
+        (
+            "logo.svg",
+            SVG.format('<image href="data:image/png;base64,AAAA"/>').encode(),
+            "its image 'data:image/png;base64,AAAA': not a picture format",
+        ),
+        (
+            "logo.svg",
+            SVG.format('<image href="gone.png"/>').encode(),
+            "its image 'gone.png': the file is missing",
+        ),
+        (
+            "logo.svg",
+            SVG.format('<image href="http://x.example/a.png"/>').encode(),
+            "its image 'http://x.example/a.png': not a file beside the SVG",
+        ),
+    ],
+)
+def test_check_opens_every_picture(tmp_path, name, content, reason):
+    root = minimal(tmp_path)
+    (root / "assets").mkdir(exist_ok=True)
+    (root / "assets" / name).write_bytes(content)
+    [message] = check_messages(root)
+    assert message.startswith(f"assets/{name}: cannot read this image: {reason}")
+
+
+def test_check_passes_good_pictures_and_svg_with_embedded_images(tmp_path):
+    root = minimal(tmp_path)
+    (root / "assets").mkdir(exist_ok=True)
+    import base64
+
+    (root / "assets" / "a.png").write_bytes(base64.b64decode(GOOD_PNG))
+    (root / "assets" / "b.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        f'<image xlink:href="data:image/png;base64,{GOOD_PNG}"/><image href="a.png"/></svg>'
+    )
+    assert check_messages(root) == []
+
+
+def test_a_clubs_broken_asset_is_named(tmp_path):
+    root = minimal(tmp_path)
+    (root / "clubs" / "bergen" / "assets").mkdir(parents=True)
+    (root / "clubs" / "bergen.yaml").write_text("name: Bergen\nplace: Bergen\n")
+    (root / "clubs" / "bergen" / "assets" / "logo.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    [message] = check_messages(root)
+    assert message.startswith("clubs/bergen/assets/logo.jpg: cannot read this image: ")
+
+
+def test_a_club_that_is_only_a_name_is_unfinished(tmp_path):
+    root = minimal(tmp_path)
+    (root / "clubs").mkdir()
+    (root / "clubs" / "oslo.yaml").write_text("name: SI Oslo\n")
+    [message] = check_messages(root)
+    assert message.startswith("clubs/oslo.yaml: the club is not finished: it has no place and no")
+    (root / "clubs" / "oslo.yaml").write_text("name: SI Oslo\nplace: Oslo\n")
+    assert check_messages(root) == []

@@ -55,6 +55,12 @@ def test_init_club_adds_a_club_file_that_checks(tmp_path):
     result = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "bergen"])
     assert result.exit_code == 0, result.output
     assert (root / "clubs" / "bergen.yaml").exists()
+    # As written it is only a name: check says what is missing instead of passing it.
+    unfinished = CliRunner().invoke(main, ["-w", str(root), "check"])
+    assert unfinished.exit_code == 1
+    assert "clubs/bergen.yaml: the club is not finished" in unfinished.output
+    club = root / "clubs" / "bergen.yaml"
+    club.write_text(club.read_text().replace("# place: Bergen", "place: Bergen"))
     assert CliRunner().invoke(main, ["-w", str(root), "check"]).exit_code == 0
     again = CliRunner().invoke(main, ["-w", str(root), "init", "--club", "bergen"])
     assert again.exit_code == 1 and "exists already" in again.output

@@ -1,6 +1,7 @@
 """``lettersmith check``: everything a build would stumble on, found before building.
 
-Loading validates the files; then every letter is composed, under the workspace and under
+Loading validates the files; every picture and font is opened (``images``); a club that is
+still only a name is reported; then every letter is composed, under the workspace and under
 every club, and its HTML template rendered once (and its own letter.docx, if it has one,
 opened), so a broken template override or a letter that composes to nothing is reported
 now rather than halfway through a batch.
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING
 from lettersmith.addresses import mailbox_key
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
-from lettersmith.load.clubs import club_view
+from lettersmith.load.clubs import club_view, unfinished_clubs
+from lettersmith.load.images import image_problems
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
 
@@ -38,10 +40,11 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     from lettersmith.compose.resolve import resolve
 
     ws = load(root)
-    problems: list[str] = []
+    views = [ws, *(club_view(ws, club) for club in ws.clubs)]
+    problems: list[str] = [*unfinished_clubs(ws), *image_problems(views)]
     warnings: list[str] = []
     composed = 0
-    for view in (ws, *(club_view(ws, club) for club in ws.clubs)):
+    for view in views:
         problems.extend(_signing_problems(view))
     for club in (None, *ws.clubs):
         for letter_id in ws.letters:

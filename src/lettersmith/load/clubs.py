@@ -115,6 +115,18 @@ def _template_dirs(root: Path, club_dir: Path) -> tuple[Path, ...]:
     )
 
 
+def unfinished_clubs(ws: Workspace) -> list[str]:
+    """A club with neither a place nor a signatory of its own, as ``init --club`` writes it:
+    its letters would be the union's, signed by the union's people, under the club's name."""
+    return [
+        f"clubs/{club_id}.yaml: the club is not finished: it has no place and no signatory of "
+        "its own, so its letters would be the union's letters, signed by the union's people, "
+        "under the club's name; add place:, signatories: and letters: (see the README, Clubs)"
+        for club_id, club in ws.clubs.items()
+        if not club.place and not club.signatories
+    ]
+
+
 def load_clubs(ws: Workspace, problems: list[Problem]) -> tuple[dict[str, Club], OverrideLines]:
     """Every club file, checked against the workspace it builds on."""
     clubs: dict[str, Club] = {}

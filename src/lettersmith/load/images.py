@@ -1,0 +1,138 @@
+"""``check`` opens every picture a letter may print, so that a broken one is found before a
+batch goes out, never as alt text in a sent PDF.
+
+Raster files are decoded with Pillow; SVG files are parsed (without network or entities), and
+the images they embed (``data:`` URIs or files beside them) are decoded in turn. Font files
+that a workspace or club names are opened too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+from PIL import Image, UnidentifiedImageError
+
+from lettersmith.errors import relative
+from lettersmith.model import Workspace
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg"}
+MAX_PIXELS = 50_000_000  # a logo or signature is far smaller; more is a decompression bomb
+_XLINK = "{http://www.w3.org/1999/xlink}href"
+
+
+def image_problems(views: Iterable[Workspace]) -> list[str]:
+    """``FILE: cannot read this image: <reason>`` for each unreadable picture or font that
+    the workspace and its clubs name or keep in their assets folders."""
+    views = list(views)
+    root = views[0].root
+    files: dict[Path, str] = {}  # path -> "image" or "font"
+    for view in views:
+        org = view.organisation
+        for path in (org.logo, *(s.signature for s in view.signatories.values())):
+            if path is not None:
+                files.setdefault(path, "image")
+                if path.suffix.lower() == ".svg" and path.with_suffix(".png").is_file():
+                    files.setdefault(path.with_suffix(".png"), "image")  # the DOCX's copy
+        if org.font is not None:
+            files.setdefault(org.font, "font")
+    for folder in (root / "assets", *sorted((root / "clubs").glob("*/assets"))):
+        for path in _files(folder):
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                files.setdefault(path, "image")
+    problems = []
+    for path, kind in sorted(files.items()):
+        reason = _font_problem(path) if kind == "font" else _image_problem(path)
+        if reason:
+            problems.append(f"{relative(path, root)}: cannot read this {kind}: {reason}")
+    return problems
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        yield from (path for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+def _image_problem(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return err.strerror or str(err)
+    if path.suffix.lower() == ".svg" or data.lstrip()[:5] in (b"<?xml", b"<svg ", b"<svg>"):
+        return _svg_problem(data, path.parent)
+    return _raster_problem(data)
+
+
+def _raster_problem(data: bytes) -> str | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return f"{image.width} x {image.height} pixels is too large; save it smaller"
+                image.load()
+    except UnidentifiedImageError:
+        return "not a picture format lettersmith knows; save it as PNG or JPEG"
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as err:  # fmt: skip
+        return f"{err}; save it again as PNG or JPEG"
+    return None
+
+
+def _svg_problem(data: bytes, folder: Path) -> str | None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        svg = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as err:
+        return f"not a valid SVG file ({err})"
+    if etree.QName(svg).localname != "svg":
+        return "not an SVG file (its first element is not <svg>)"
+    for element in svg.iter("{*}image"):
+        href = element.get("href") or element.get(_XLINK) or ""
+        reason = _embedded_problem(href, folder)
+        if reason:
+            return f"its image {_short(href)}: {reason}"
+    return None
+
+
+def _embedded_problem(href: str, folder: Path) -> str | None:
+    if href.startswith("data:"):
+        header, _, payload = href.partition(",")
+        try:
+            data = (
+                base64.b64decode(payload, validate=False)
+                if header.endswith(";base64")
+                else unquote(payload).encode()
+            )
+        except (binascii.Error, ValueError) as err:
+            return f"cannot be decoded ({err})"
+        return _raster_problem(data) if not header.startswith("data:image/svg") else None
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return "not a file beside the SVG; lettersmith reads no other files"
+    target = (folder / unquote(parts.path)).resolve()
+    if not target.is_file():
+        return "the file is missing"
+    return _image_problem(target)
+
+
+def _short(href: str) -> str:
+    return f"'{href[:40]}...'" if len(href) > 40 else f"'{href}'"
+
+
+def _font_problem(path: Path) -> str | None:
+    from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415 -- only for a named font
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            font["cmap"].getBestCmap()
+            font["name"].getBestFamilyName()
+    except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
+        return f"{err or 'not a font file'}; use a .ttf or .otf file"
+    return None
