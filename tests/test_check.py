@@ -235,7 +235,8 @@ BAD_INPUTS = {
     ),
     "position date": (
         {"positions/sak.md": "---\ntitle: Sak\nadopted_by: X\nadopted_on: 2025-02-30\n---\nT\n"},
-        "positions/sak.md:4: adopted_on: '2025-02-30' is not a date; write it as YYYY-MM-DD",
+        "positions/sak.md:4: adopted_on: '2025-02-30' is not a date: "
+        "day 30 does not exist in 2025-02, which has 28 days",
     ),
     "position body control character": (
         {"positions/sak.md": "---\ntitle: S\nadopted_by: X\nadopted_on: 2025-03-01\n---\n\nA\f\n"},
@@ -439,3 +440,35 @@ def test_a_club_that_is_only_a_name_is_unfinished(tmp_path):
     assert message.startswith("clubs/oslo.yaml: the club is not finished: it has no place and no")
     (root / "clubs" / "oslo.yaml").write_text("name: SI Oslo\nplace: Oslo\n")
     assert check_messages(root) == []
+
+
+# --------------------------------------------------------------------------- words for YAML
+
+
+def test_a_tab_in_yaml_says_indent_with_spaces(tmp_path):
+    changes = {"recipients.yaml": "a:\n\ttitle: Minister\n"}
+    [message] = problems(minimal(tmp_path, changes))
+    assert message == "recipients.yaml:2: a tab character; indent with spaces, not tabs"
+
+
+def test_a_colon_in_a_value_says_put_it_in_quotes(tmp_path):
+    position = (
+        "---\ntitle: NOU 2024: 4 er ute\nadopted_by: Styret\nadopted_on: 2024-01-01\n---\nTekst\n"
+    )
+    [message] = problems(minimal(tmp_path, {"positions/sak.md": position}))
+    assert message.startswith("positions/sak.md:2: a ': ' inside a value; put the value in quotes")
+
+
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("2024-13-45", "month 13 does not exist"),
+        ("2024-02-30", "day 30 does not exist in 2024-02, which has 29 days"),
+        ("2023-02-29", "day 29 does not exist in 2023-02, which has 28 days"),
+    ],
+)
+def test_an_impossible_date_says_what_does_not_exist(tmp_path, date, reason):
+    letter = (Path(minimal(tmp_path)) / "letters" / "brev.yaml").read_text()
+    root = minimal(tmp_path, {"letters/brev.yaml": letter.replace("2025-03-10", date)})
+    messages = problems(root)
+    assert any(m.endswith(f"date: '{date}' is not a date: {reason}") for m in messages), messages

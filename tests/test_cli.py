@@ -91,3 +91,23 @@ def test_check_opens_a_clubs_own_word_document(tmp_path):
     assert result.exit_code == 1
     assert "clubs/nord/templates/letter.docx: not a Word document" in result.output
     assert "Traceback" not in result.output
+
+
+def test_workspace_option_works_after_the_command_too(tmp_path):
+    root = minimal(tmp_path / "ws")
+    before = CliRunner().invoke(main, ["-w", str(root), "check"])
+    after = CliRunner().invoke(main, ["check", "-w", str(root)])
+    joined = CliRunner().invoke(main, ["check", f"--workspace={root}"])
+    assert before.exit_code == after.exit_code == joined.exit_code == 0, after.output
+    assert before.output == after.output == joined.output
+
+
+def test_answering_no_at_the_send_prompt_sends_nothing_and_exits_0(tmp_path, monkeypatch):
+    from workspaces import copy_example
+
+    root = copy_example(tmp_path / "ws")
+    monkeypatch.setenv("LETTERSMITH_SMTP_PASSWORD", "not used")
+    result = CliRunner().invoke(main, ["-w", str(root), "send", "menneskehandel-2024"], input="n\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("Nothing sent.")
+    assert "Aborted" not in result.output

@@ -77,6 +77,11 @@ class Context:
 class LettersmithGroup(click.Group):
     """Turns a user's mistake into a clean message and exit status 1."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = global_options_first(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -103,6 +108,37 @@ def os_error_line(error: OSError) -> str:
         f"{where}: {reason}; check that the folder exists, that you may write to it and "
         "that the disk is not full"
     )
+
+
+GLOBAL_VALUE_OPTIONS = ("-w", "--workspace")
+GLOBAL_FLAGS = ("--debug",)
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """``lettersmith build -w ../club`` as ``lettersmith -w ../club build``: the global options
+    are understood wherever they are typed (until a ``--``)."""
+    moved: list[str] = []
+    kept: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            kept += args[index:]
+            break
+        if arg in GLOBAL_VALUE_OPTIONS and index + 1 < len(args):
+            moved += args[index : index + 2]
+            index += 2
+            continue
+        if (
+            arg in GLOBAL_FLAGS
+            or arg.startswith("--workspace=")
+            or (arg.startswith("-w") and len(arg) > 2 and not arg.startswith("--"))
+        ):
+            moved.append(arg)
+        else:
+            kept.append(arg)
+        index += 1
+    return moved + kept
 
 
 def report_error(error: LettersmithError) -> None:
@@ -396,8 +432,9 @@ def send(
                 out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
             out.print(f"Dry run: {todo} message(s) written, nothing sent.", markup=False)
             return
-        if todo and not yes:
-            click.confirm(f"Send {todo} message(s) by email now?", abort=True)
+        if todo and not yes and not click.confirm(f"Send {todo} message(s) by email now?"):
+            out.print("Nothing sent.", markup=False)
+            return
         with progress_bar() as bar:
             task = bar.add_task("Sending", total=todo)
             report = sending.send_planned(ws, planned, journal, lambda _: bar.advance(task))

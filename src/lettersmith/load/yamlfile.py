@@ -8,6 +8,7 @@ recording every problem it finds instead of stopping at the first.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import re
@@ -99,11 +100,7 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
-        if isinstance(err, _AnchorRefused):
-            message = err.problem
-        else:
-            what = " ".join(part for part in (err.context, err.problem) if part)
-            message = f"not valid YAML: {what}; check the indentation and quoting here"
+        message = err.problem if isinstance(err, _AnchorRefused) else _yaml_message(err)
         problems.append(Problem(file, line, message))
         return None
     except yaml.reader.ReaderError as err:
@@ -118,6 +115,20 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     except RecursionError:  # in PyYAML's composer or in _convert
         problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
         return None
+
+
+def _yaml_message(err: yaml.MarkedYAMLError) -> str:
+    """PyYAML's complaint in a secretary's words, for the mistakes people make most."""
+    problem = err.problem or ""
+    if "'\\t'" in problem:  # "found character '\t' that cannot start any token"
+        return "a tab character; indent with spaces, not tabs"
+    if "mapping values are not allowed here" in problem:
+        return (
+            "a ': ' inside a value; put the value in quotes when it contains ': ', "
+            'for example title: "NOU 2024: 4"'
+        )
+    what = " ".join(part for part in (err.context, problem) if part)
+    return f"not valid YAML: {what}; check the indentation and quoting here"
 
 
 def _convert(node: yaml.Node, file: str, problems: list[Problem], offset: int) -> Node:
@@ -269,11 +280,12 @@ class Checker:
         value = self.text(node, field)
         if value is None:
             return None
-        try:
-            if DATE_PATTERN.fullmatch(value):
+        if DATE_PATTERN.fullmatch(value):
+            try:
                 return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+            except ValueError:
+                self.problem(node.line, f"{field}: '{value}' is not a date: {_impossible(value)}")
+                return None
         self.problem(node.line, f"{field}: '{value}' is not a date; write it as YYYY-MM-DD")
         return None
 
@@ -375,3 +387,12 @@ def _describe(char: str) -> str:
         return "a tab"
     kind = "control character" if unicodedata.category(char) == "Cc" else "character"
     return f"{kind} U+{ord(char):04X}"
+
+
+def _impossible(value: str) -> str:
+    """Why a YYYY-MM-DD date does not exist: "month 13 does not exist"."""
+    year, month, day = (int(part) for part in value.split("-"))
+    if not 1 <= month <= 12:
+        return f"month {month} does not exist"
+    last = calendar.monthrange(year, month)[1]
+    return f"day {day} does not exist in {year}-{month:02d}, which has {last} days"
