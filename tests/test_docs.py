@@ -89,3 +89,50 @@ def test_the_readmes_signing_example_verifies(tmp_path):
         in result.stdout
     )
     assert "; intact; trusted; PDF/A-3b" in result.stdout
+
+
+def test_the_readme_tour_works_word_for_word(tmp_path, monkeypatch):
+    """Each command of "A tour", typed as written, in a new folder; send's question answered no."""
+    import shlex
+
+    tour = README.split("## A tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LETTERSMITH_SMTP_PASSWORD", "not used: the tour answers no")
+    for line in tour.strip().splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[0] in ("lettersmith", "cd"), line
+        if words[0] == "cd":
+            monkeypatch.chdir(words[1])
+            continue
+        result = CliRunner().invoke(main, words[1:], input="n\n")
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+        if words[1:3] == ["send", "eksempel"] and "--dry-run" not in words:
+            assert "Nothing sent." in result.output
+
+
+def test_the_starter_is_safe_to_send_and_its_logo_text_fits(tmp_path):
+    """init writes example.org-style addresses only, and a logo whose words fit inside it."""
+    from fontTools.ttLib import TTFont
+    from lxml import etree
+
+    from lettersmith.load.workspace import load
+    from lettersmith.render.style import FONT_DIR
+
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "ny")]).exit_code == 0
+    ws = load(tmp_path / "ny")
+    addresses = [r.email for r in ws.recipients.values()] + [ws.organisation.email or ""]
+    assert ws.mail is not None
+    addresses += [ws.mail.sender, ws.mail.smtp.host if ws.mail.smtp else ""]
+    for address in addresses:
+        assert re.search(r"example\.(org|com|net)>?$", address), address
+
+    svg = etree.parse(str(ws.organisation.logo)).getroot()
+    width = float(svg.get("width"))
+    font = TTFont(FONT_DIR / "IBMPlexSans-Regular.woff")
+    cmap, advances = font.getBestCmap(), font["hmtx"]
+    scale = 1 / font["head"].unitsPerEm
+    for text in svg.iter("{*}text"):
+        size = float(text.get("font-size"))
+        advance = sum(advances[cmap[ord(c)]][0] for c in text.text) * scale * size
+        left = float(text.get("x")) - (advance / 2 if text.get("text-anchor") == "middle" else 0)
+        assert left >= 0 and left + advance * 1.1 <= width, (text.text, left, advance, width)
