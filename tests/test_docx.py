@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import docx
+import pikepdf
 import pytest
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -21,6 +22,7 @@ from lettersmith.errors import RenderError
 from lettersmith.model import Addressee, ListBlock, Sender, Signature, Span
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.docx import render_docx
+from lettersmith.render.pdf import render_pdf
 from lettersmith.render.style import HouseStyle
 from readback import in_order, normalise
 
@@ -411,3 +413,78 @@ def test_a_missing_signature_image_is_named(tmp_path):
     letter = make_letter(tmp_path, signature=Signature("K", image=tmp_path / "assets" / "s.png"))
     with pytest.raises(RenderError, match=r"^assets/s.png: the signature image is missing"):
         render_docx(letter)
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def embedded_fonts(data: bytes) -> dict[tuple[str, str], bytes]:
+    """(family, embed kind) -> the de-obfuscated font program, read back from the DOCX."""
+    import zipfile
+
+    from lxml import etree
+
+    from lettersmith.render.docx_fonts import obfuscate
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        table = etree.fromstring(package.read("word/fontTable.xml"))
+        rels = etree.fromstring(package.read("word/_rels/fontTable.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+        found = {}
+        for font in table.iter(f"{w}font"):
+            for embed in font:
+                kind = etree.QName(embed).localname
+                if kind.startswith("embed"):
+                    blob = package.read("word/" + targets[embed.get(f"{r}id")])
+                    # XOR with the same key twice gives the font back.
+                    found[(font.get(f"{w}name"), kind)] = obfuscate(blob, embed.get(f"{w}fontKey"))
+        settings = package.read("word/settings.xml")
+    assert b"embedTrueTypeFonts" in settings
+    return found
+
+
+def test_the_docx_embeds_the_house_fonts_it_names(letter):
+    from fontTools.ttLib import TTFont
+
+    data = render_docx(letter)
+    fonts = embedded_fonts(data)
+    assert set(fonts) == {
+        ("IBM Plex Serif", "embedRegular"),
+        ("IBM Plex Serif", "embedBold"),
+        ("IBM Plex Serif", "embedItalic"),
+        ("IBM Plex Serif", "embedBoldItalic"),
+        ("IBM Plex Sans", "embedRegular"),
+        ("IBM Plex Sans", "embedBold"),
+    }
+    program = TTFont(io.BytesIO(fonts[("IBM Plex Serif", "embedRegular")]))
+    assert program["name"].getBestFamilyName() == "IBM Plex Serif"
+    cmap = program.getBestCmap()
+    assert all(ord(c) in cmap for c in "æøåÆØÅ§–«»ŋŧđčšž\u00a0")  # Norwegian and Sámi
+    document = docx.Document(io.BytesIO(data))
+    assert document.styles["Normal"].font.name == "IBM Plex Serif"
+    assert document.styles["Letter Title"].font.name == "IBM Plex Sans"
+    assert render_docx(letter) == data  # the same letter, the same bytes
+
+
+def test_an_organisation_font_replaces_the_house_fonts_in_both_files(tmp_path, letter):
+    from lettersmith.render.style import FONT_DIR
+
+    own = tmp_path / "assets" / "own.woff"
+    own.parent.mkdir(exist_ok=True)
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.woff", own)
+    letter = dataclasses.replace(letter, sender=dataclasses.replace(letter.sender, font=own))
+    assert set(embedded_fonts(render_docx(letter))) == {("IBM Plex Sans", "embedRegular")}
+    pdf = pikepdf.open(io.BytesIO(render_pdf(letter)))
+    names = {str(font.BaseFont) for page in pdf.pages for font in page.Resources.Font.values()}
+    assert names and all("IBMPlexSans" in name.replace("-", "") for name in names), names
+
+
+def test_the_letterhead_colour_comes_from_the_organisation(letter):
+    coloured = dataclasses.replace(
+        letter, sender=dataclasses.replace(letter.sender, colour="#7a1f3d")
+    )
+    for data, expected in ((render_docx(letter), "3C3C3C"), (render_docx(coloured), "7A1F3D")):
+        style = docx.Document(io.BytesIO(data)).styles["Letterhead"]
+        assert str(style.font.color.rgb) == expected
