@@ -161,7 +161,7 @@ def parity_letters(folder: Path) -> dict[str, ComposedLetter]:
     long_root = copy_example(folder / "long")
     position = next((long_root / "positions").glob("*.md"))
     front, _, body = position.read_text(encoding="utf-8").partition("\n---\n")
-    position.write_text(front + "\n---\n" + body + ("\n" + body) * 2, encoding="utf-8")
+    position.write_text(front + "\n---\n" + body + "\n" + body, encoding="utf-8")
     long_ws = load(long_root)
     long = compose(long_ws, long_ws.letters[LETTER])[0]
     return {"reference": reference, "club": club, "three-pages": long}

@@ -398,8 +398,10 @@ def test_a_club_sends_its_own_version_journalled_apart(mail_workspace, smtp_serv
 
 def test_send_asks_first(mail_workspace, smtp_server):
     result = cli(mail_workspace, "send", LETTER, input="n\n")
-    assert result.exit_code == 1
+    # No is an answer, not a failure: nothing sent, exit 0.
+    assert result.exit_code == 0
     assert "Send 3 message(s) by email now? [y/N]" in result.output
+    assert result.output.rstrip().endswith("Nothing sent.")
     assert smtp_server.handler.mail_count == 0
     assert journal_rows(mail_workspace) == {}
 

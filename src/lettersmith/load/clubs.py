@@ -116,14 +116,15 @@ def _template_dirs(root: Path, club_dir: Path) -> tuple[Path, ...]:
 
 
 def unfinished_clubs(ws: Workspace) -> list[str]:
-    """A club with neither a place nor a signatory of its own, as ``init --club`` writes it:
-    its letters would be the union's, signed by the union's people, under the club's name."""
+    """A club that is only a name, as ``init --club`` writes it: no place, signatory,
+    recipients or letters of its own. Its letters would be the union's, signed by the union's
+    people and sent to the union's recipients, under the club's name."""
     return [
         f"clubs/{club_id}.yaml: the club is not finished: it has no place and no signatory of "
         "its own, so its letters would be the union's letters, signed by the union's people, "
         "under the club's name; add place:, signatories: and letters: (see the README, Clubs)"
         for club_id, club in ws.clubs.items()
-        if not club.place and not club.signatories
+        if not (club.place or club.signatories or club.recipients or club.letters)
     ]
 
 

@@ -210,7 +210,7 @@ def _path_hint(value: str) -> str:
 
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-FONT_SUFFIXES = (".ttf", ".otf", ".woff")
+FONT_SUFFIXES = (".ttf", ".otf", ".woff2")
 
 
 def colour(checker: Checker, node: Node | None, field: str) -> str | None:
@@ -243,7 +243,7 @@ def font_file(
     if path.suffix.lower() not in FONT_SUFFIXES:
         checker.problem(
             node.line if node else None,
-            f"{field}: '{path.name}' is not a font file; name a .ttf, .otf or .woff file",
+            f"{field}: '{path.name}' is not a font file; name a .ttf, .otf or .woff2 file",
         )
         return None
     return path

@@ -83,7 +83,7 @@ def font_program(path: Path) -> bytes:
     from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415
 
     try:
-        font = TTFont(path)
+        font = TTFont(path, recalcTimestamp=False)  # the same bytes for the same letter
         options = subset.Options()
         options.name_IDs = ["*"]
         options.name_languages = ["*"]

@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from lettersmith.errors import RenderError
 from lettersmith.model import ComposedLetter
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
@@ -40,17 +41,17 @@ class Family:
 SERIF = Family(
     "IBM Plex Serif",
     (
-        Face(FONT_DIR / "IBMPlexSerif-Regular.woff"),
-        Face(FONT_DIR / "IBMPlexSerif-Bold.woff", bold=True),
-        Face(FONT_DIR / "IBMPlexSerif-Italic.woff", italic=True),
-        Face(FONT_DIR / "IBMPlexSerif-BoldItalic.woff", bold=True, italic=True),
+        Face(FONT_DIR / "IBMPlexSerif-Regular.woff2"),
+        Face(FONT_DIR / "IBMPlexSerif-Bold.woff2", bold=True),
+        Face(FONT_DIR / "IBMPlexSerif-Italic.woff2", italic=True),
+        Face(FONT_DIR / "IBMPlexSerif-BoldItalic.woff2", bold=True, italic=True),
     ),
 )
 SANS = Family(
     "IBM Plex Sans",
     (
-        Face(FONT_DIR / "IBMPlexSans-Regular.woff"),
-        Face(FONT_DIR / "IBMPlexSans-Bold.woff", bold=True),
+        Face(FONT_DIR / "IBMPlexSans-Regular.woff2"),
+        Face(FONT_DIR / "IBMPlexSans-Bold.woff2", bold=True),
     ),
 )
 
@@ -174,8 +175,11 @@ def _style(colour: str | None, font: Path | None) -> HouseStyle:
 
 def font_family_name(path: Path) -> str:
     """The family name a font file gives itself, which Word and LibreOffice look it up by."""
-    from fontTools.ttLib import TTFont  # noqa: PLC0415 -- only a workspace's own font needs it
+    from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415 -- only for an own font
 
-    with TTFont(path, lazy=True) as font:
-        name = font["name"]
-        return str(name.getBestFamilyName() or path.stem)
+    try:
+        with TTFont(path, lazy=True) as font:
+            return str(font["name"].getBestFamilyName() or path.stem)
+    except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
+        message = f"{path.name}: cannot read this font ({err}); use a .ttf or .otf file"
+        raise RenderError(message) from err
