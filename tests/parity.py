@@ -21,8 +21,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lettersmith.compose.letter import compose  # noqa: E402
-from lettersmith.load.clubs import club_view  # noqa: E402
+from lettersmith.compose.resolve import resolve  # noqa: E402
 from lettersmith.load.workspace import load  # noqa: E402
 from lettersmith.model import ComposedLetter, Paragraph  # noqa: E402
 from lettersmith.render.docx import render_docx  # noqa: E402
@@ -155,15 +154,13 @@ def parity_letters(folder: Path) -> dict[str, ComposedLetter]:
     """The three letters: the reference letter, a club's, and one of three pages."""
     union = copy_example(folder / "union")
     ws = load(union)
-    reference = compose(ws, ws.letters[LETTER])[0]
-    club_ws = club_view(ws, "bergen")
-    club = compose(club_ws, club_ws.letters[LETTER])[0]
+    reference = resolve(ws, LETTER).letters[0]
+    club = resolve(ws, LETTER, club="bergen").letters[0]
     long_root = copy_example(folder / "long")
     position = next((long_root / "positions").glob("*.md"))
     front, _, body = position.read_text(encoding="utf-8").partition("\n---\n")
     position.write_text(front + "\n---\n" + body + "\n" + body, encoding="utf-8")
-    long_ws = load(long_root)
-    long = compose(long_ws, long_ws.letters[LETTER])[0]
+    long = resolve(load(long_root), LETTER).letters[0]
     return {"reference": reference, "club": club, "three-pages": long}
 
 

@@ -135,9 +135,9 @@ def test_numbers_are_tied_to_their_words_in_the_body(typed, tied):
 
 
 def test_the_email_signs_off_with_the_letters_closing(tmp_path):
-    ws = load(minimal(tmp_path))
-    letter = compose(ws, ws.letters["brev"])[0]
     from lettersmith.compose.markdown import plain_text
+
+    letter = resolve(load(minimal(tmp_path)), "brev").letters[0]
 
     assert f"{letter.closing}\n" in plain_text(letter.cover_note)
     assert "Med vennlig hilsen" not in plain_text(letter.cover_note)
