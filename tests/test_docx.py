@@ -471,9 +471,9 @@ def test_the_docx_embeds_the_house_fonts_it_names(letter):
 def test_an_organisation_font_replaces_the_house_fonts_in_both_files(tmp_path, letter):
     from lettersmith.render.style import FONT_DIR
 
-    own = tmp_path / "assets" / "own.woff2"
+    own = tmp_path / "assets" / "own.ttf"
     own.parent.mkdir(exist_ok=True)
-    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.woff2", own)
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", own)
     letter = dataclasses.replace(letter, sender=dataclasses.replace(letter.sender, font=own))
     assert set(embedded_fonts(render_docx(letter))) == {("IBM Plex Sans", "embedRegular")}
     pdf = pikepdf.open(io.BytesIO(render_pdf(letter)))

@@ -41,17 +41,17 @@ class Family:
 SERIF = Family(
     "IBM Plex Serif",
     (
-        Face(FONT_DIR / "IBMPlexSerif-Regular.woff2"),
-        Face(FONT_DIR / "IBMPlexSerif-Bold.woff2", bold=True),
-        Face(FONT_DIR / "IBMPlexSerif-Italic.woff2", italic=True),
-        Face(FONT_DIR / "IBMPlexSerif-BoldItalic.woff2", bold=True, italic=True),
+        Face(FONT_DIR / "IBMPlexSerif-Regular.ttf"),
+        Face(FONT_DIR / "IBMPlexSerif-Bold.ttf", bold=True),
+        Face(FONT_DIR / "IBMPlexSerif-Italic.ttf", italic=True),
+        Face(FONT_DIR / "IBMPlexSerif-BoldItalic.ttf", bold=True, italic=True),
     ),
 )
 SANS = Family(
     "IBM Plex Sans",
     (
-        Face(FONT_DIR / "IBMPlexSans-Regular.woff2"),
-        Face(FONT_DIR / "IBMPlexSans-Bold.woff2", bold=True),
+        Face(FONT_DIR / "IBMPlexSans-Regular.ttf"),
+        Face(FONT_DIR / "IBMPlexSans-Bold.ttf", bold=True),
     ),
 )
 
