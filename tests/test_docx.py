@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import io
 import shutil
-import subprocess
 from pathlib import Path
 
 import docx
@@ -17,6 +16,7 @@ from docx.shared import Mm
 from PIL import Image
 from pypdf import PdfReader
 
+import parity
 from factories import BODY_LINES, make_letter, para
 from lettersmith.errors import RenderError
 from lettersmith.model import Addressee, ListBlock, Sender, Signature, Span
@@ -324,15 +324,7 @@ needs_soffice = pytest.mark.skipif(
 
 
 def soffice_pdf(data: bytes, folder: Path) -> PdfReader:
-    source = folder / "letter.docx"
-    source.write_bytes(data)
-    profile = (folder / "lo-profile").as_uri()  # a private profile: runs never share a lock
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(folder), str(source)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    return PdfReader(folder / "letter.pdf")
+    return PdfReader(io.BytesIO(parity.soffice_pdf(data, folder)))
 
 
 def placed_lines(reader: PdfReader) -> list[tuple[int, float, float, str]]:

@@ -590,13 +590,7 @@ def read_signing(
     The password is never read from a file. A club's settings may not make lettersmith reach
     the network, so a club signs without a time stamp.
     """
-    if isinstance(node, Map) and "password" in node.entries:
-        checker.problem(
-            node.key_line("password"),
-            "signing.password: never write the password in a file; remove it and set the "
-            "environment variable LETTERSMITH_SIGN_PASSWORD when you build",
-        )
-        node = Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)
+    node = without_password(node, checker, "signing", "LETTERSMITH_SIGN_PASSWORD", "build")
     signing = checker.mapping(node, "signing", SIGNING_FIELDS, ("certificate",), line=line)
     if signing is None:
         return None
@@ -626,3 +620,15 @@ def read_approval(node: Node | None, checker: Checker) -> bool | None:
     """``approval: required`` is True, ``optional`` False, absent None."""
     value = checker.choice(node, "approval", APPROVAL_CHOICES)
     return None if value is None else value == "required"
+
+
+def without_password(node: Node, checker: Checker, section: str, variable: str, when: str) -> Node:
+    """``node`` without a ``password:`` field, which is refused: secrets live in the environment."""
+    if not (isinstance(node, Map) and "password" in node.entries):
+        return node
+    checker.problem(
+        node.key_line("password"),
+        f"{section}.password: never write the password in a file; remove it and set the "
+        f"environment variable {variable} when you {when}",
+    )
+    return Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)

@@ -20,7 +20,6 @@ from lettersmith.load.entries import (
 )
 from lettersmith.load.yamlfile import (
     Checker,
-    Map,
     Node,
     Scalar,
     did_you_mean,
@@ -214,13 +213,7 @@ def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
 
 
 def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
-    if isinstance(node, Map) and "password" in node.entries:
-        checker.problem(
-            node.key_line("password"),
-            "mail.smtp.password: never write the password in a file; remove it and set "
-            "the environment variable LETTERSMITH_SMTP_PASSWORD when you send",
-        )
-        node = Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)
+    node = records.without_password(node, checker, "mail.smtp", "LETTERSMITH_SMTP_PASSWORD", "send")
     smtp = checker.mapping(node, "mail.smtp", SMTP_FIELDS, ("host",), line=line)
     if smtp is None:
         return None
