@@ -354,3 +354,27 @@ def test_stamped_letters_are_signed_and_verify(tmp_path: Path, monkeypatch) -> N
         assert checked.exit_code == 0, checked.output
         assert "; intact; trusted; PDF/A-3b" in checked.output
         assert letter.addressees[0].lines[0] in pypdf.PdfReader(path).pages[0].extract_text()
+
+
+def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_path: Path) -> None:
+    """The fast path reads the statement back like the per-letter path: a workspace template
+    that hides a paragraph fails every letter of the group, and no file appears."""
+    extra = "".join(
+        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
+        "  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    template = (
+        '{% extends "builtin/letter.html.j2" %}\n'
+        "{% block style %}{{ super() }} .body p:first-child { display: none }{% endblock %}\n"
+    )
+    letters(tmp_path, 2, extra, **{"templates/letter.html.j2": template})
+    ws = workspace.load(tmp_path)
+    jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
+            if job.fmt == "pdf"]  # fmt: skip
+    assert any(chunk.group for chunk in build._chunks(jobs))  # the fast path is taken
+    outcomes = build.build(jobs, workers=1)
+    assert outcomes and all(not outcome.built for outcome in outcomes)
+    assert all("does not show the adopted title and body word for word" in (o.error or "")
+               for o in outcomes)  # fmt: skip
+    assert not any(job.path.exists() for job in jobs)
