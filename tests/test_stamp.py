@@ -276,8 +276,7 @@ def test_build_stamps_a_group_and_its_files_match_the_per_letter_path(tmp_path: 
     group = letters(tmp_path, 2, extra)
     ws = workspace.load(tmp_path)
     jobs = build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
-    chunks = build._chunks(jobs)
-    assert any(chunk.group for chunk in chunks)  # the fast path is taken
+    assert build._groups(jobs)[0]  # the fast path is taken
     outcomes = build.build(jobs, workers=1)
     assert all(outcome.built and not outcome.error for outcome in outcomes)
     for letter in group:
@@ -344,7 +343,7 @@ def test_stamped_letters_are_signed_and_verify(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
     ws = workspace.load(root)
     jobs = build.plan([resolve(ws, "brev")], formats=("pdf",))
-    assert any(chunk.group for chunk in build._chunks(jobs))  # the fast path is taken
+    assert build._groups(jobs)[0]  # the fast path is taken
     runner = CliRunner()
     result = runner.invoke(main, ["-w", str(root), "build", "--format", "pdf", "--jobs", "2"])
     assert result.exit_code == 0, result.output
@@ -372,7 +371,7 @@ def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_p
     ws = workspace.load(tmp_path)
     jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
             if job.fmt == "pdf"]  # fmt: skip
-    assert any(chunk.group for chunk in build._chunks(jobs))  # the fast path is taken
+    assert build._groups(jobs)[0]  # the fast path is taken
     outcomes = build.build(jobs, workers=1)
     assert outcomes and all(not outcome.built for outcome in outcomes)
     assert all("does not show the adopted title and body word for word" in (o.error or "")

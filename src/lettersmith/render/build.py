@@ -11,6 +11,7 @@ import functools
 import gc
 import hashlib
 import os
+import secrets
 import signal
 import stat
 import threading
@@ -140,12 +141,16 @@ def build(
         else:
             done(Outcome(job.path, built=False))
     _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
-    workers = workers or os.cpu_count() or 1
-    chunks = _chunks(todo, workers)
-    workers = max(1, min(workers, len(chunks)))
+    groups, singles = _groups(todo)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(groups) * 2 + len(singles)))
     if workers == 1:
-        for chunk in chunks:
-            for outcome in run_chunk(chunk):
+        for group in groups:
+            results = [task(*args) for task, *args in group.base_tasks()]
+            for chunk in group.chunks(group.base(results), workers):
+                for outcome in run_chunk(chunk):
+                    done(outcome)
+        for job in singles:
+            for outcome in run_chunk(Chunk((job,))):
                 done(outcome)
         return outcomes
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
@@ -154,10 +159,33 @@ def build(
         _frozen_heap(),
         ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
     ):
-        pending = {pool.submit(run_chunk, chunk) for chunk in chunks}
-        while pending and not interrupted.is_set():
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        # First the groups' bases (a PDF's two layouts side by side), then the single letters;
+        # a group's chunks go out as soon as its base is back.
+        bases: dict[Future, tuple[Group, int]] = {}
+        results: dict[int, list[Any]] = {}
+        chunks: set[Future] = set()
+        for group in groups:
+            tasks = group.base_tasks()
+            results[id(group)] = [None] * len(tasks)
+            for index, (task, *args) in enumerate(tasks):
+                bases[pool.submit(task, *args)] = (group, index)
+            if not tasks:
+                chunks.update(pool.submit(run_chunk, c) for c in group.chunks(None, workers))
+        chunks.update(pool.submit(run_chunk, Chunk((job,))) for job in singles)
+        while (bases or chunks) and not interrupted.is_set():
+            finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
+                if future in bases:
+                    group, index = bases.pop(future)
+                    made = results[id(group)]
+                    made[index] = future.result()
+                    if not any(group is other for other, _ in bases.values()):
+                        base = group.base(made)
+                        chunks.update(
+                            pool.submit(run_chunk, chunk) for chunk in group.chunks(base, workers)
+                        )
+                    continue
+                chunks.discard(future)
                 for outcome in future.result():
                     done(outcome)
         if interrupted.is_set():
@@ -180,27 +208,87 @@ class Chunk:
 
     jobs: tuple[Job, ...]
     group: str | None = None  # the group's key when its letters are stamped into one base
-    chars: tuple[str, str] = ("", "")  # every character the group's fields need
+    base: Any = None  # the group's stamp.PdfBase or stamp.DocxBase
+    token: str = ""  # names the base: a worker makes its stamper once
 
 
-def _chunks(todo: Sequence[Job], workers: int = 1) -> list[Chunk]:
-    """The jobs in chunks: a group's letters together (each worker lays its base out once),
-    small enough that every worker has some and that Ctrl-C stops soon."""
+@dataclass(frozen=True)
+class Group:
+    """Files of letters that differ only in the address field: laid out once, then stamped."""
+
+    key: str
+    jobs: tuple[Job, ...]
+    chars: tuple[str, str]  # every character the group's fields need
+
+    def base_tasks(self) -> list[tuple[Callable[..., Any], ...]]:
+        """What makes the base, as (function, arguments...): run here or in workers.
+
+        A PDF's base is laid out twice, with a full and a one-line field, to prove that the
+        field does not move the rest: two tasks that two workers do at once."""
+        from lettersmith.render import stamp
+
+        job = self.jobs[0]
+        if job.fmt == "docx":
+            return [(_base_task, stamp.docx_base, job.letter)]
+        markers = stamp.pdf_markers(job.letter, self.chars)
+        if markers is None:
+            return []
+        lines, salutation = markers
+        return [
+            (_base_task, stamp.layout_marker, job.letter, lines, salutation, job.pdf_variant),
+            (_base_task, stamp.layout_marker, job.letter, lines[:1], salutation, job.pdf_variant),
+        ]
+
+    def base(self, results: Sequence[Any]) -> Any:
+        """The base the tasks' results make, or None: then each letter goes the ordinary way."""
+        from lettersmith.render import stamp
+
+        if not results or any(result is None for result in results):
+            return None
+        if self.jobs[0].fmt == "docx":
+            return results[0]
+        lines, salutation = stamp.pdf_markers(self.jobs[0].letter, self.chars) or ((), None)
+        return stamp.pdf_base(results[0], results[1], lines, salutation)
+
+    def chunks(self, base: Any, workers: int) -> list[Chunk]:
+        """The group's jobs in chunks small enough that every worker has some and that Ctrl-C
+        stops soon; without a base, in smaller ones (each letter is a whole layout)."""
+        if base is None:
+            size = max(1, min(4, len(self.jobs) // (4 * workers)))
+            return [Chunk(self.jobs[at : at + size]) for at in range(0, len(self.jobs), size)]
+        size = max(1, min(CHUNK_SIZE, len(self.jobs) // (4 * workers)))
+        token = secrets.token_hex(8)  # a new base each build, though the letters be the same
+        return [
+            Chunk(self.jobs[at : at + size], self.key, base, token)
+            for at in range(0, len(self.jobs), size)
+        ]
+
+
+def _base_task(make: Callable[..., Any], *args: Any) -> Any:
+    """A part of a group's base, or None when it cannot be made (each letter then goes the
+    ordinary way, which reports the problem)."""
+    try:
+        return make(*args)
+    except LettersmithError:
+        return None
+
+
+def _groups(todo: Sequence[Job]) -> tuple[list[Group], list[Job]]:
+    """The jobs whose letters can be stamped, by group (those of at least MIN_GROUP letters),
+    and the rest."""
     from lettersmith.render import stamp
 
-    groups: dict[str | None, list[Job]] = {}
+    by_key: dict[str | None, list[Job]] = {}
     for job in todo:
-        groups.setdefault(stamp.group_key(job.letter, job.fmt, job.pdf_variant), []).append(job)
-    chunks = []
-    for key, jobs in groups.items():
+        by_key.setdefault(stamp.group_key(job.letter, job.fmt, job.pdf_variant), []).append(job)
+    groups, singles = [], []
+    for key, jobs in by_key.items():
         if key is None or len(jobs) < MIN_GROUP:
-            chunks += [Chunk((job,)) for job in jobs]
-            continue
-        chars = stamp.coverage(job.letter for job in jobs)
-        size = max(1, min(CHUNK_SIZE, len(jobs) // (4 * workers)))
-        for start in range(0, len(jobs), size):
-            chunks.append(Chunk(tuple(jobs[start : start + size]), key, chars))
-    return chunks
+            singles += jobs
+        else:
+            chars = stamp.coverage(job.letter for job in jobs)
+            groups.append(Group(key, tuple(jobs), chars))
+    return groups, singles
 
 
 def run_chunk(chunk: Chunk) -> list[Outcome]:
@@ -228,30 +316,19 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     return [item if isinstance(item, Outcome) else item.result() for item in pending]
 
 
-# A worker keeps the bases of the last few groups it made (a build has one per letter,
+# A worker keeps the stampers of the last few groups it made (a build has one per letter,
 # language and salutation shape); each holds one letter's PDF or DOCX.
-_stampers: dict[tuple[str, tuple[str, str]], Any] = {}
+_stampers: dict[str, Any] = {}
 MAX_STAMPERS = 4
 
 
 def _stamper(chunk: Chunk) -> Any:
     """The chunk's group's PdfStamper or DocxStamper, or None: made once per worker."""
-    from lettersmith.render import stamp
-
-    key = (chunk.group or "", chunk.chars)
+    key = chunk.token
     if key not in _stampers:
         if len(_stampers) >= MAX_STAMPERS:
             _stampers.clear()
-        job = chunk.jobs[0]
-        found: stamp.PdfStamper | stamp.DocxStamper | None
-        try:
-            if job.fmt == "pdf":
-                found = stamp.PdfStamper.for_group(job.letter, chunk.chars, job.pdf_variant)
-            else:
-                found = stamp.DocxStamper.for_group(job.letter)
-        except LettersmithError:
-            found = None  # each letter goes the ordinary way, which reports the problem
-        _stampers[key] = found
+        _stampers[key] = chunk.base.stamper() if chunk.base is not None else None
     return _stampers[key]
 
 

@@ -160,27 +160,29 @@ class PdfStamper:
     def for_group(
         cls, letter: ComposedLetter, chars: tuple[str, str], variant: str | None
     ) -> PdfStamper | None:
-        """The group's stamper, or None when the fast path would not give the same letter."""
-        address_chars, salutation_chars = chars
-        lines = marker_lines(address_chars)
-        if lines is None or not _usable(address_chars + salutation_chars):
+        """The group's stamper, or None when the fast path would not give the same letter.
+
+        Both layouts in this process; a parallel build makes them in two workers at once
+        (``pdf_markers``, ``layout_marker``, ``pdf_base``)."""
+        markers = pdf_markers(letter, chars)
+        if markers is None:
             return None
-        salutation = _marker_text(salutation_chars) if letter.salutation else None
-        if salutation == lines[0]:
-            salutation += " " + PAD
-        full = _layout(marker_letter(letter, lines, salutation), variant)
-        short = _layout(marker_letter(letter, lines[:1], salutation), variant)
-        if full is None or short is None:
-            return None
-        found = _find(full, lines, salutation)
-        if found is None or _find(short, lines[:1], salutation) is None:
+        lines, salutation = markers
+        full = layout_marker(letter, lines, salutation, variant)
+        short = layout_marker(letter, lines[:1], salutation, variant)
+        base = pdf_base(full, short, lines, salutation)
+        return base.stamper() if base is not None else None
+
+    @classmethod
+    def from_base(cls, base: PdfBase) -> PdfStamper | None:
+        import pikepdf
+
+        pdf = pikepdf.open(io.BytesIO(base.pdf))
+        found = _find((pdf, base.boxes), base.lines, base.salutation)
+        if found is None:
             return None
         page, instructions, spans, salutation_span = found
-        if _without_markers(full, lines, salutation) != _without_markers(
-            short, lines[:1], salutation
-        ):
-            return None  # the template's layout depends on the address: not a fixed field
-        return cls(full[0], page, instructions, spans, salutation_span)
+        return cls(pdf, page, instructions, spans, salutation_span)
 
     def stamp(self, letter: ComposedLetter) -> bytes | None:
         """The letter's PDF, or None if a line does not fit as the base's lines do."""
@@ -259,15 +261,70 @@ def _text_ops(span: _Span, text: str, x: float, y: float) -> list | None:
     ]
 
 
-def _layout(letter: ComposedLetter, variant: str | None):
-    """(PDF bytes, {line text: (line box x, width, style ok)}) of the letter, or None."""
+Layout = tuple[bytes, dict[str, tuple[float, float, bool]]]
+
+
+@dataclass(frozen=True)
+class PdfBase:
+    """A group's base PDF, checked, as a worker receives it: the bytes of its layout with the
+    marker lines, and the line boxes that say how much room each line has."""
+
+    pdf: bytes
+    boxes: dict[str, tuple[float, float, bool]]
+    lines: tuple[str, ...]
+    salutation: str | None
+
+    def stamper(self) -> PdfStamper | None:
+        return PdfStamper.from_base(self)
+
+
+def pdf_markers(
+    letter: ComposedLetter, chars: tuple[str, str]
+) -> tuple[tuple[str, ...], str | None] | None:
+    """The marker lines and salutation a group's base is laid out with, or None when the
+    group's characters cannot be stamped."""
+    address_chars, salutation_chars = chars
+    lines = marker_lines(address_chars)
+    if lines is None or not _usable(address_chars + salutation_chars):
+        return None
+    salutation = _marker_text(salutation_chars) if letter.salutation else None
+    if salutation == lines[0]:
+        salutation += " " + PAD
+    return lines, salutation
+
+
+def pdf_base(
+    full: Layout, short: Layout, lines: Sequence[str], salutation: str | None
+) -> PdfBase | None:
+    """The base, if the layout with every marker line (``full``) and with one (``short``)
+    are the same letter but for the field: else None (the template's layout depends on the
+    address, so the field is not fixed)."""
     import pikepdf
+
+    full_pdf = (pikepdf.open(io.BytesIO(full[0])), full[1])
+    short_pdf = (pikepdf.open(io.BytesIO(short[0])), short[1])
+    if _find(full_pdf, lines, salutation) is None:
+        return None
+    if _find(short_pdf, lines[:1], salutation) is None:
+        return None
+    if _without_markers(full_pdf, lines, salutation) != _without_markers(
+        short_pdf, lines[:1], salutation
+    ):
+        return None
+    return PdfBase(full[0], full[1], tuple(lines), salutation)
+
+
+def layout_marker(
+    letter: ComposedLetter, lines: Sequence[str], salutation: str | None, variant: str | None
+) -> Layout:
+    """The letter laid out with the marker in its field: the PDF's bytes and, for every line
+    of text, its line box's x, the room it has and whether it is set plainly."""
     from weasyprint.formatting_structure import boxes
 
     from lettersmith.render.pdf import render_document
 
-    document, pdf = render_document(letter, variant)
-    lines: dict[str, tuple[float, float, bool]] = {}
+    document, pdf = render_document(marker_letter(letter, lines, salutation), variant)
+    found: dict[str, tuple[float, float, bool]] = {}
 
     def visit(box) -> None:
         for child in getattr(box, "children", ()):
@@ -284,13 +341,13 @@ def _layout(letter: ComposedLetter, variant: str | None):
                     and style["text_transform"] == "none"
                 )
                 # The room a line has is its block's content width, not the line's own.
-                lines.setdefault(text, (child.position_x, box.width, plain))
+                found.setdefault(text, (child.position_x, box.width, plain))
             else:
                 visit(child)
 
     for page in document.pages:
         visit(page._page_box)
-    return pikepdf.open(io.BytesIO(pdf)), lines
+    return pdf, found
 
 
 def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str, dict]]]]:
@@ -480,12 +537,14 @@ class DocxStamper:
 
     @classmethod
     def for_group(cls, letter: ComposedLetter) -> DocxStamper | None:
-        from lettersmith.render.docx import render_docx
+        return docx_base(letter).stamper()
 
+    @classmethod
+    def from_base(cls, base: DocxBase) -> DocxStamper | None:
+        """The stamper, or None when the markers are not where a recipient's lines can go."""
         lines = [DOCX_MARK.format("LINE", n) for n in range(2)]
         salutation = DOCX_MARK.format("SALUTATION", 0)
-        data = render_docx(marker_letter(letter, lines, salutation))
-        with zipfile.ZipFile(io.BytesIO(data)) as source:
+        with zipfile.ZipFile(io.BytesIO(base.docx)) as source:
             entries = [(info, source.read(info.filename)) for info in source.infolist()]
         names = [info.filename for info, _ in entries]
         if "word/document.xml" not in names:
@@ -496,7 +555,7 @@ class DocxStamper:
             if other_name.filename != "word/document.xml" and b"LETTERSMITH-MARK" in raw:
                 return None
         spans = []
-        for marker in [*lines, *([salutation] if letter.salutation else [])]:
+        for marker in [*lines, *([salutation] if base.salutation else [])]:
             found = _paragraph(text, marker)
             if found is None:
                 return None
@@ -507,7 +566,7 @@ class DocxStamper:
         line_xml = text[first[0] : first[1]]
         if line_xml.count(lines[0]) != 1:
             return None
-        salutation_at = spans[2] if letter.salutation else None
+        salutation_at = spans[2] if base.salutation else None
         return cls(entries, text, first, line_xml, [second], salutation_at)
 
     def stamp(self, letter: ComposedLetter) -> bytes:
@@ -535,6 +594,27 @@ class DocxStamper:
             (info, _Deflated.of(document) if info.filename == "word/document.xml" else deflated)
             for info, deflated in self.deflated
         )
+
+
+@dataclass(frozen=True)
+class DocxBase:
+    """A group's base DOCX, as a worker receives it: the letter with marker paragraphs."""
+
+    docx: bytes
+    salutation: bool  # whether the letter has a salutation (and the base its marker)
+
+    def stamper(self) -> DocxStamper | None:
+        return DocxStamper.from_base(self)
+
+
+def docx_base(letter: ComposedLetter) -> DocxBase:
+    """The group's letter as a DOCX with a marker in each place a recipient's text goes."""
+    from lettersmith.render.docx import render_docx
+
+    lines = [DOCX_MARK.format("LINE", n) for n in range(2)]
+    salutation = DOCX_MARK.format("SALUTATION", 0)
+    data = render_docx(marker_letter(letter, lines, salutation))
+    return DocxBase(data, bool(letter.salutation))
 
 
 @dataclass(frozen=True)
