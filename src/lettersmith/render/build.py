@@ -145,8 +145,8 @@ def build(
     workers = max(1, min(workers or os.cpu_count() or 1, len(groups) * 2 + len(singles)))
     if workers == 1:
         for group in groups:
-            results = [task(*args) for task, *args in group.base_tasks()]
-            for chunk in group.chunks(group.base(results), workers):
+            parts = [task(*args) for task, *args in group.base_tasks()]
+            for chunk in group.chunks(group.base(parts), workers):
                 for outcome in run_chunk(chunk):
                     done(outcome)
         for job in singles:
@@ -220,7 +220,7 @@ class Group:
     jobs: tuple[Job, ...]
     chars: tuple[str, str]  # every character the group's fields need
 
-    def base_tasks(self) -> list[tuple[Callable[..., Any], ...]]:
+    def base_tasks(self) -> list[tuple[Any, ...]]:
         """What makes the base, as (function, arguments...): run here or in workers.
 
         A PDF's base is laid out twice, with a full and a one-line field, to prove that the

@@ -101,7 +101,9 @@ def font_program(path: Path) -> bytes:
         subset = hb.subset(face, wanted)
         data = subset.blob.data if subset is not None else b""
     except (OSError, RuntimeError) as err:
-        raise RenderError(f"{path}: cannot read this font ({err}); use a .ttf or .otf file") from err
+        raise RenderError(
+            f"{path}: cannot read this font ({err}); use a .ttf or .otf file"
+        ) from err
     if not data:
         raise RenderError(f"{path}: cannot read this font; use a .ttf or .otf file")
     return bytes(data)
