@@ -183,6 +183,42 @@ def test_ctrl_c_stops_a_parallel_build_without_building_the_rest(tmp_path):
     assert not list(folder.glob("*.part")), "no half-written file"
 
 
+def test_what_a_stopped_build_made_is_not_made_again(tmp_path):
+    """The records of what each file was made from survive a Ctrl-C: the next build makes
+    only what is missing, and a file deleted by hand is made again."""
+    root = minimal(tmp_path)
+    jobs = building.plan([resolve(workspace.load(root), "brev")])
+    assert len(jobs) == 6
+    made = []
+
+    def stop_after_two(outcome):
+        made.append(outcome.path)
+        if len(made) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        building.build(jobs, workers=1, on_done=stop_after_two)
+    again = run(root, "build", "--jobs", "1")
+    assert "4 written, 2 up to date." in again.output
+    assert all(f"wrote out/brev/{path.name}" not in again.output for path in made)
+    made[0].unlink()
+    once_more = run(root, "build", "--jobs", "1")
+    assert f"wrote out/brev/{made[0].name}" in once_more.output
+    assert "1 written, 5 up to date." in once_more.output
+
+
+def test_a_damaged_record_of_fingerprints_only_makes_the_files_again(tmp_path):
+    root = minimal(tmp_path)
+    assert run(root, "build", "--jobs", "1").exit_code == 0
+    records = root / "out" / "brev" / building.FINGERPRINTS
+    assert records.is_file()
+    records.write_text("{not json", encoding="utf-8")
+    result = run(root, "build", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "6 written, 0 up to date." in result.output
+    assert "0 written, 6 up to date." in run(root, "build", "--jobs", "1").output
+
+
 def test_to_never_readdresses_a_joint_letter(tmp_path):
     root = copy_example(tmp_path)
     result = run(root, "build", "menneskehandel-2024", "--format", "pdf", "--to", "hod")

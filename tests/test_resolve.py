@@ -248,3 +248,21 @@ def test_renaming_a_recipient_id_keeps_every_revision(tmp_path):
     after = resolve(load(root), "brev", sent_date=lambda *_: None)
     assert after.revision == before.revision
     assert after.revision_for("casa") == before.revision_for("c")
+
+
+def test_the_revision_is_the_hash_of_the_letter_written_out_as_json(tmp_path):
+    """A mailing's shared body is written out once for all its letters; the hash must stay
+    the one a journal recorded before (the whole letter as one JSON text, keys sorted)."""
+    import dataclasses
+    import hashlib
+    import json
+
+    root = write_files(tmp_path, MINIMAL)
+    mailing = resolve(load(root), "brev", sent_date=lambda *_: None)
+    letter = mailing.letters[0]
+    body = [{"kind": type(b).__name__, **dataclasses.asdict(b)} for b in letter.body]
+    data = {"mode": "each", "body": body, "title": letter.title, "none": None}
+    plain = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    shortcut = dict(data, body=resolving._blocks(letter.body))
+    for _ in range(2):  # the second time from what was written out the first
+        assert resolving._digest(shortcut) == hashlib.sha256(plain.encode()).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel.dates import format_date
 
@@ -55,6 +56,7 @@ def phrases(language: Language) -> Phrases:
     return PHRASES[language]
 
 
+@functools.lru_cache(maxsize=256)  # a mailing's letters share a date: formatted once
 def date_line(place: str | None, date: dt.date, language: Language) -> str:
     """The place and date line: "Halden, 10.12.2024" (nb, nn) or "Halden, 10 December 2024" (en)."""
     if language == "en":
@@ -64,6 +66,7 @@ def date_line(place: str | None, date: dt.date, language: Language) -> str:
     return f"{place}, {text}" if place else text
 
 
+@functools.lru_cache(maxsize=256)
 def long_date(date: dt.date, language: Language) -> str:
     """A date in running text: "14. september 2024" (nb, nn) or "14 September 2024" (en)."""
     pattern = "d MMMM y" if language == "en" else "d. MMMM y"

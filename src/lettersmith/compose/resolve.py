@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -203,8 +204,9 @@ def resolve(
     attachments = spec.attachments
     template_files = tuple(_template_files(view))
     asset_files = tuple(_asset_files(view, letters))
+    seen: dict[Path, list[str] | None] = {}
     letter_revisions = {
-        letter.stem: letter_revision(letter, spec.mode, template_files, view.root)
+        letter.stem: letter_revision(letter, spec.mode, template_files, view.root, seen)
         for letter in letters
     }
     origins = {name: setting.level for name, setting in settled.items() if setting is not None}
@@ -349,12 +351,23 @@ def letter_revision(
     mode: str,
     template_files: Iterable[tuple[str, str]],
     root: Path,
+    seen: dict[Path, list[str] | None] | None = None,
 ) -> str:
     """A hash of what the reader of ``letter`` sees and what lettersmith was asked to do.
 
     Files count by their contents and their place under the workspace, never by an absolute
-    path, a modification time or the version of the software that renders them.
+    path, a modification time or the version of the software that renders them. ``seen``:
+    the files already looked at (a mailing's letters share a logo and a signature).
     """
+    known = {} if seen is None else seen
+
+    def identity(path: Path | None) -> list[str] | None:
+        if path is None:
+            return None
+        if path not in known:
+            known[path] = file_identity(path, root)
+        return known[path]
+
     return _digest(
         {
             # Ids and file names are left out: the reader sees neither, and a recipient id
@@ -366,7 +379,7 @@ def letter_revision(
                 list(letter.sender.address),
                 letter.sender.email,
                 letter.sender.website,
-                file_identity(letter.sender.logo, root),
+                identity(letter.sender.logo),
             ],
             "addressees": [[list(a.lines), a.email, a.display_name] for a in letter.addressees],
             "return_address": letter.return_address,
@@ -383,11 +396,11 @@ def letter_revision(
             "signature": [
                 letter.signature.name,
                 letter.signature.title,
-                file_identity(letter.signature.image, root),
+                identity(letter.signature.image),
             ],
             "about": letter.about,
             "cover_note": _blocks(letter.cover_note),
-            "attachments": [file_identity(path, root) for path in letter.attachments],
+            "attachments": [identity(path) for path in letter.attachments],
             "templates": sorted(template_files),
         }
     )
@@ -402,10 +415,17 @@ def file_identity(path: Path | None, root: Path) -> list[str] | None:
     except ValueError:
         shown = path.name
     try:
-        content = hashlib.sha256(path.read_bytes()).hexdigest()
+        info = path.stat()
+        content = _content_hash(path, info.st_mtime_ns, info.st_size)
     except OSError:
         content = "missing"
     return [shown, content]
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
+    """A file's hash, read once per version of it (1,000 letters show the same logo)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _template_files(ws: Workspace) -> Iterable[tuple[str, str]]:
@@ -429,11 +449,37 @@ def _asset_files(ws: Workspace, letters: Sequence[ComposedLetter]) -> Iterable[t
         yield identity[0], identity[1]
 
 
-def _blocks(blocks: Sequence[Block]) -> list[object]:
-    """Blocks as plain data: their dataclass fields, nested, in order."""
-    return [{"kind": type(block).__name__, **dataclasses.asdict(block)} for block in blocks]
+class _Json(str):
+    """A value already written as JSON (as ``_json`` writes it)."""
 
 
-def _digest(data: object) -> str:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _blocks(blocks: Sequence[Block]) -> _Json:
+    """Blocks as JSON: their dataclass fields, nested, in order.
+
+    A mailing's letters share one body: it is written out once, not once per letter.
+    """
+    seen = _blocks_seen.get(id(blocks))
+    if seen is not None and seen[0] is blocks:
+        return seen[1]
+    data = [{"kind": type(block).__name__, **dataclasses.asdict(block)} for block in blocks]
+    encoded = _Json(_json(data))
+    if len(_blocks_seen) >= 64:
+        _blocks_seen.clear()
+    _blocks_seen[id(blocks)] = (blocks, encoded)  # the blocks kept, so their id stays theirs
+    return encoded
+
+
+_blocks_seen: dict[int, tuple[Sequence[Block], _Json]] = {}
+
+
+def _digest(data: dict[str, object]) -> str:
+    """The hash of ``data`` as JSON, keys sorted (parts already JSON as they are)."""
+    parts = [
+        f"{_json(key)}:{value if isinstance(value, _Json) else _json(value)}"
+        for key, value in sorted(data.items())
+    ]
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("utf-8")).hexdigest()
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

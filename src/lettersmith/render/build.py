@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import json
 import os
 import secrets
 import signal
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -23,7 +25,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,6 +47,7 @@ MIN_GROUP = 6
 CHUNK_SIZE = 25
 WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+FINGERPRINTS = ".fingerprints.json"  # in each folder of out/: what its files were made from
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,63 @@ class Job:
     pdf_variant: str | None
     signing: SigningSettings | None = None  # PDFs are signed after rendering when set
 
-    @property
-    def stamp(self) -> Path:
-        return self.path.with_name(f".{self.path.name}.fingerprint")
-
     def up_to_date(self) -> bool:
-        try:
-            return self.path.exists() and self.stamp.read_text() == self.fingerprint
-        except OSError:
-            return False
+        return Records().up_to_date(self)
+
+
+class Records:
+    """What each file in out/ was made from: ``out/<letter>/.fingerprints.json``, one per
+    folder (read once per build, not a file per letter), and which files are there.
+
+    A file is recorded after it is on disk; the records are written every few seconds and
+    at the end, so a crash loses at most the last few records, and those files are only
+    made again by the next build.
+    """
+
+    SAVE_EVERY = 2.0  # seconds
+
+    def __init__(self) -> None:
+        self._made: dict[Path, dict[str, str]] = {}
+        self._present: dict[Path, set[str]] = {}
+        self._changed: set[Path] = set()
+        self._saved = time.monotonic()
+
+    def _folder(self, folder: Path) -> dict[str, str]:
+        if folder not in self._made:
+            try:
+                with os.scandir(folder) as entries:
+                    self._present[folder] = {entry.name for entry in entries}
+                made = json.loads((folder / FINGERPRINTS).read_text(encoding="utf-8"))
+                if not isinstance(made, dict):
+                    made = {}
+            except (OSError, ValueError):
+                made = {}
+            self._made[folder] = {k: v for k, v in made.items() if isinstance(v, str)}
+            self._present.setdefault(folder, set())
+        return self._made[folder]
+
+    def up_to_date(self, job: Job) -> bool:
+        made = self._folder(job.path.parent)
+        name = job.path.name
+        return name in self._present[job.path.parent] and made.get(name) == job.fingerprint
+
+    def record(self, job: Job) -> None:
+        """The job's file is on disk, made from its fingerprint."""
+        folder = job.path.parent
+        self._folder(folder)[job.path.name] = job.fingerprint
+        self._present[folder].add(job.path.name)
+        self._changed.add(folder)
+        if time.monotonic() - self._saved > self.SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        for folder in sorted(self._changed):
+            made = json.dumps(self._made[folder], indent=0, sort_keys=True)
+            # Records lost only make the next build redo those files.
+            with suppress(OSError):
+                atomic_write(folder / FINGERPRINTS, made, durable=False)
+        self._changed.clear()
+        self._saved = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -95,10 +146,13 @@ def plan(
     and count it twice.
     """
     jobs: dict[Path, Job] = {}
+    folders = _FolderHashes()  # each template folder looked through once, not per letter
     for mailing in mailings:
         for letter in mailing.selected_letters:
             for fmt in formats:
-                job = job_for(mailing.workspace, letter, fmt, pdf_variant=pdf_variant)
+                job = job_for(
+                    mailing.workspace, letter, fmt, pdf_variant=pdf_variant, folders=folders
+                )
                 jobs.setdefault(job.path, job)
     return list(jobs.values())
 
@@ -109,11 +163,13 @@ def job_for(
     fmt: str,
     *,
     pdf_variant: str | None = DEFAULT_PDF_VARIANT,
+    folders: _FolderHashes | None = None,
 ) -> Job:
     variant = pdf_variant if fmt == "pdf" else None
     signing = ws.signing if fmt == "pdf" else None  # the DOCX is the editable copy
     path = letter_dir(ws, letter.letter_id) / f"{letter.stem}.{fmt}"
-    return Job(letter, fmt, path, fingerprint(letter, fmt, variant, signing), variant, signing)
+    made = fingerprint(letter, fmt, variant, signing, folders)
+    return Job(letter, fmt, path, made, variant, signing)
 
 
 def build(
@@ -127,16 +183,34 @@ def build(
 
     A letter that fails to render is reported in its Outcome; the others are still built.
     """
+    records = Records()
+    try:
+        return _build(jobs, records, force=force, workers=workers, on_done=on_done)
+    finally:
+        records.save()  # also when stopped: what was made is not made again
+
+
+def _build(
+    jobs: Sequence[Job],
+    records: Records,
+    *,
+    force: bool,
+    workers: int | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
     outcomes: list[Outcome] = []
+    by_path = {job.path: job for job in jobs}
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)
+        if outcome.built:
+            records.record(by_path[outcome.path])
         if on_done:
             on_done(outcome)
 
     todo = []
     for job in jobs:
-        if force or not job.up_to_date():
+        if force or not records.up_to_date(job):
             todo.append(job)
         else:
             done(Outcome(job.path, built=False))
@@ -301,6 +375,7 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
         pending: list[Outcome | Future[Outcome]] = []
         checked = False
+        confined: set[Path] = set()
         for job in chunk.jobs:
             stamped = stamper.stamp(job.letter) if stamper is not None else None
             try:
@@ -308,7 +383,7 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
                     # A group's letters share one layout of the statement: read back once.
                     check_statement(stamped, job.letter, job.fmt)
                     checked = True
-                data = make(job, stamped)
+                data = make(job, stamped, confined)
             except LettersmithError as error:
                 pending.append(Outcome(job.path, built=False, error=str(error)))
                 continue
@@ -391,9 +466,14 @@ def ensure_pdf(ws: Workspace, letter: ComposedLetter) -> Path:
     return ensure_pdfs(ws, [letter], workers=1)[0]
 
 
-def make(job: Job, stamped: bytes | None = None) -> bytes:
-    """The file's bytes: rendered (unless ``stamped`` gives them), a PDF signed when set."""
-    inside_out(job.path, job.letter.root)
+def make(job: Job, stamped: bytes | None = None, confined: set[Path] | None = None) -> bytes:
+    """The file's bytes: rendered (unless ``stamped`` gives them), a PDF signed when set.
+
+    ``confined``: folders already found inside out/ (a chunk's letters share one)."""
+    if confined is None or job.path.parent not in confined:
+        inside_out(job.path, job.letter.root)
+        if confined is not None:
+            confined.add(job.path.parent)
     data = stamped if stamped is not None else render(job.letter, job.fmt, job.pdf_variant)
     if job.signing is not None:
         from lettersmith.render.sign import sign_pdf
@@ -402,21 +482,10 @@ def make(job: Job, stamped: bytes | None = None) -> bytes:
     return data
 
 
-def run(job: Job) -> Outcome:
-    """Render one file and put it in place."""
-    try:
-        data = make(job)
-    except LettersmithError as error:
-        return Outcome(job.path, built=False, error=str(error))
-    return put(job, data)
-
-
 def put(job: Job, data: bytes) -> Outcome:
-    """Write a file's bytes into place, then its fingerprint beside it."""
+    """Write a file's bytes into place (its fingerprint is recorded by the caller)."""
     try:
         atomic_write(job.path, data)
-        # The file is on disk first; a stamp lost in a crash only makes the next build redo it.
-        atomic_write(job.stamp, job.fingerprint, durable=False)
     except OSError as error:
         return Outcome(job.path, built=False, error=_write_error(job, error))
     return Outcome(job.path, built=True)
@@ -481,6 +550,7 @@ def fingerprint(
     fmt: str,
     pdf_variant: str | None,
     signing: SigningSettings | None = None,
+    folders: _FolderHashes | None = None,
 ) -> str:
     """A hash of everything a file is made from; equal hashes mean an equal file.
 
@@ -491,7 +561,7 @@ def fingerprint(
     """
     signed = (signing.certificate, signing.timestamp_url, signing.reason) if signing else None
     digest = hashlib.sha256(f"{fmt}\0{pdf_variant}\0{signed!r}\0".encode())
-    digest.update(_letter_hash(letter).encode())
+    digest.update(_letter_hash(letter, folders or _FolderHashes()).encode())
     if signing is not None:
         digest.update(_file_hash(signing.certificate).encode())
     return digest.hexdigest()
@@ -500,22 +570,39 @@ def fingerprint(
 _last_letter: list = [None, ""]  # the letter hashed last and its hash: a letter's formats
 
 
-def _letter_hash(letter: ComposedLetter) -> str:
+def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     """The letter, the files it shows and lettersmith's code; once for all of a letter's formats."""
     if _last_letter[0] is letter:
         return _last_letter[1]
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(_code_hash().encode())
-    files = [letter.sender.logo, letter.signature.image]
-    for folder in letter.template_dirs:
-        files.extend(sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()))
-    for path in files:
+    digest.update(folders.digest(letter.template_dirs).encode())
+    for path in (letter.sender.logo, letter.signature.image):
         if path is not None:
             digest.update(f"{path}\0".encode())
             digest.update(_file_hash(path).encode())
     _last_letter[:] = [letter, digest.hexdigest()]
     return _last_letter[1]
+
+
+class _FolderHashes:
+    """The hash of every file in some template folders, each set of folders looked through
+    once (a plan of 1,000 letters would otherwise list the same folders 1,000 times)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Path, ...], str] = {}
+
+    def digest(self, folders: Sequence[Path]) -> str:
+        key = tuple(folders)
+        if key not in self._known:
+            digest = hashlib.sha256()
+            for folder in key:
+                for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+                    digest.update(f"{path}\0".encode())
+                    digest.update(_file_hash(path).encode())
+            self._known[key] = digest.hexdigest()
+        return self._known[key]
 
 
 def _file_hash(path: Path) -> str:

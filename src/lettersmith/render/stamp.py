@@ -30,6 +30,7 @@ kerning the layout engine applies; each line starts where it would and stays in 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import re
 import struct
@@ -62,15 +63,25 @@ def group_key(letter: ComposedLetter, fmt: str, variant: str | None) -> str | No
         return None
     if len(letter.addressees) != 1 or not address_field_fits(letter.addressees):
         return None
-    shared = dataclasses.replace(
-        letter,
-        stem="",
-        addressees=(),
-        salutation="" if letter.salutation else None,
-        cover_note=(),
-        attachments=(),
-    )
-    return f"{fmt}\0{variant}\0{shared!r}"
+    return f"{fmt}\0{variant}\0{_shared(letter)}"
+
+
+_last_shared: list = [None, ""]  # the letter seen last and what it shares: a letter's formats
+
+
+def _shared(letter: ComposedLetter) -> str:
+    """A hash of the letter without what a recipient's letter may change."""
+    if _last_shared[0] is not letter:
+        shared = dataclasses.replace(
+            letter,
+            stem="",
+            addressees=(),
+            salutation="" if letter.salutation else None,
+            cover_note=(),
+            attachments=(),
+        )
+        _last_shared[:] = [letter, hashlib.sha256(repr(shared).encode()).hexdigest()]
+    return _last_shared[1]
 
 
 def coverage(letters: Iterable[ComposedLetter]) -> tuple[str, str]:
