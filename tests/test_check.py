@@ -7,6 +7,7 @@ import pytest
 
 from lettersmith.errors import WorkspaceError
 from lettersmith.load import workspace
+from lettersmith.load.root import find_root
 from lettersmith.model import Rate
 from workspaces import REPO, minimal
 
@@ -311,9 +312,9 @@ def test_a_missing_workspace_file_is_named(tmp_path):
 def test_find_root_walks_up_and_says_how_to_start(tmp_path):
     minimal(tmp_path)
     (tmp_path / "letters" / "deep").mkdir()
-    assert workspace.find_root(tmp_path / "letters" / "deep") == tmp_path.resolve()
+    assert find_root(tmp_path / "letters" / "deep") == tmp_path.resolve()
     with pytest.raises(WorkspaceError, match=r"lettersmith init DIR.*-w DIR"):
-        workspace.find_root(Path("/"))
+        find_root(Path("/"))
 
 
 def test_select_recipients_keeps_order_and_drops_duplicates(tmp_path):

@@ -36,12 +36,17 @@ class Context:
     workspace_dir: Path | None
     debug: bool
     _loaded: dict[str | None, Workspace] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # every warning shown so far
+
+    def warn(self, line: str) -> None:
+        self.warnings.append(line)
+        err.print(line, markup=False, soft_wrap=True)
 
     def root(self) -> Path:
         """The workspace folder: -w, or found by walking up from the current folder."""
-        from lettersmith.load import workspace
+        from lettersmith.load.root import find_root
 
-        return workspace.find_root(self.workspace_dir or Path.cwd())
+        return find_root(self.workspace_dir or Path.cwd())
 
     def workspace(self, club: str | None = None) -> Workspace:
         """The loaded, validated workspace, or a club's view of it."""
@@ -50,11 +55,7 @@ class Context:
 
             if None not in self._loaded:
                 # A broken club stops only a command about that club: the others go on.
-                self._loaded[None] = workspace.load(
-                    self.root(),
-                    club=club,
-                    warn=lambda line: err.print(line, markup=False, soft_wrap=True),
-                )
+                self._loaded[None] = workspace.load(self.root(), club=club, warn=self.warn)
             if club is not None:
                 self._loaded[club] = clubs.club_view(self._loaded[None], club)
         return self._loaded[club]
@@ -350,6 +351,7 @@ def build(
       lettersmith build menneskehandel-2024 --club bergen
     """
     from lettersmith.render import build as building
+    from lettersmith.render import memo
 
     wanted = [part.strip() for part in formats.split(",") if part.strip()]
     unknown = [part for part in wanted if part not in building.FORMATS]
@@ -357,6 +359,20 @@ def build(
         raise click.BadParameter(
             f"{formats!r}: choose pdf, docx or pdf,docx", param_hint="--format"
         )
+    # Nothing changed since a build of the same command: done without reading the workspace.
+    root = obj.root()
+    command = {
+        "build": letters, "club": club, "formats": wanted, "to": selectors, "date": date,
+        "place": place, "signatory": signatory, "language": language, "variant": pdf_variant,
+    }  # fmt: skip
+    key = None if force else memo.inputs_key(root, command, building.code_hash())
+    remembered = memo.recall(root / "out", key) if key else None
+    if remembered is not None:
+        count, warnings = remembered
+        for line in warnings:
+            err.print(line, markup=False, soft_wrap=True)
+        out.print(f"0 written, {count} up to date.", markup=False)
+        return
     ws = obj.workspace(club)
     overrides = overrides_from(date, place, signatory, language)
     mailings = [
@@ -383,6 +399,8 @@ def build(
     out.print(summary, markup=False, soft_wrap=True)
     if failed:
         raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
+    if key:
+        memo.remember(root / "out", key, [outcome.path for outcome in outcomes], obj.warnings)
 
 
 @main.command()

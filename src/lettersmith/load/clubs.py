@@ -20,6 +20,7 @@ from lettersmith.confine import (
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import entries as records
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
+from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import Checker, Map, Node, did_you_mean
 from lettersmith.model import LANGUAGES, Club, Workspace
 
@@ -152,7 +153,7 @@ def club_letter_problems(
         view = club_view(ws, club_id)
         club_file = f"clubs/{club_id}.yaml"
         unsure = records.unsure_references(
-            known, (RECIPIENTS_FILE, club_file), (records.WORKSPACE_FILE, club_file)
+            known, (RECIPIENTS_FILE, club_file), (WORKSPACE_FILE, club_file)
         )
         for letter in view.letters.values():
             lines = override_lines[club_id].get(letter.id, {})

@@ -48,7 +48,6 @@ from lettersmith.model import (
     Workspace,
 )
 
-WORKSPACE_FILE = "lettersmith.yaml"
 RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = ("name", "title", "signature")
 RECIPIENT_FIELDS = (

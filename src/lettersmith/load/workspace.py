@@ -14,10 +14,10 @@ from lettersmith.load import entries as records
 from lettersmith.load.entries import (
     LETTER_FIELDS,
     RECIPIENTS_FILE,
-    WORKSPACE_FILE,
     read_text,
     read_yaml,
 )
+from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import (
     Checker,
     Node,
@@ -49,22 +49,6 @@ SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 POSITION_FIELDS = ("title", "adopted_by", "adopted_on", "language")
 LETTER_REQUIRED = ("position", "to", "signatory")
-
-
-def find_root(start: Path) -> Path:
-    """The folder holding lettersmith.yaml: ``start`` or the nearest parent."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / WORKSPACE_FILE).is_file():
-            return folder
-    raise WorkspaceError(
-        Problem(
-            str(start),
-            None,
-            f"no {WORKSPACE_FILE} here or in any parent folder; make a workspace with "
-            "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`",
-        )
-    )
 
 
 def load(

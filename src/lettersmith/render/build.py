@@ -576,7 +576,7 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
         return _last_letter[1]
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{letter!r}\0".encode())
-    digest.update(_code_hash().encode())
+    digest.update(code_hash().encode())
     digest.update(folders.digest(letter.template_dirs).encode())
     for path in (letter.sender.logo, letter.signature.image):
         if path is not None:
@@ -629,7 +629,7 @@ def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
 
 
 @cache
-def _code_hash() -> str:
+def code_hash() -> str:
     """lettersmith's own code and built-in templates: a change to either rebuilds everything."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):

@@ -1,0 +1,25 @@
+"""Finding the workspace: light enough for a command that may not need to read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lettersmith.errors import Problem, WorkspaceError
+
+WORKSPACE_FILE = "lettersmith.yaml"
+
+
+def find_root(start: Path) -> Path:
+    """The folder holding lettersmith.yaml: ``start`` or the nearest parent."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    raise WorkspaceError(
+        Problem(
+            str(start),
+            None,
+            f"no {WORKSPACE_FILE} here or in any parent folder; make a workspace with "
+            "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`",
+        )
+    )
