@@ -189,7 +189,17 @@ def _to_unicode(font) -> dict[bytes, str]:
     }
 
 
+def assert_sound(pdf: bytes) -> None:
+    """The file reads without repair: its cross-reference table points at every object,
+    and no two letters share an identifier."""
+    with pikepdf.open(io.BytesIO(pdf), attempt_recovery=False) as document:
+        assert document.check_pdf_syntax() == []
+        assert len(document.trailer.ID) == 2
+    pypdf.PdfReader(io.BytesIO(pdf), strict=True).pages[0].extract_text()
+
+
 def assert_same_pdf(fast: bytes, slow: bytes, letter) -> None:
+    assert_sound(fast)
     assert_same_lines(fast, slow)
     assert archive_markers(fast) == archive_markers(slow)
     assert archive_markers(fast)["part"] == "3"
@@ -205,9 +215,12 @@ def assert_same_pdf(fast: bytes, slow: bytes, letter) -> None:
 @pytest.mark.parametrize("paragraphs, pages", [(1, 1), (6, 2), (14, 3)])
 def test_fast_pdf_equals_per_letter_pdf(tmp_path: Path, paragraphs: int, pages: int) -> None:
     group = letters(tmp_path, paragraphs)
-    for (fast, slow), letter in zip(stamped(group), group, strict=True):
+    pairs = stamped(group)
+    for (fast, slow), letter in zip(pairs, group, strict=True):
         assert len(pypdf.PdfReader(io.BytesIO(slow)).pages) == pages
         assert_same_pdf(fast, slow, letter)
+    identifiers = {pikepdf.open(io.BytesIO(fast)).trailer.ID[1] for fast, _ in pairs}
+    assert len(identifiers) == len(pairs)  # each letter a file of its own
 
 
 def test_long_address_is_stamped_and_too_wide_a_line_is_not(tmp_path: Path) -> None:

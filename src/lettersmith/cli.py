@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -373,18 +374,21 @@ def build(
             err.print(line, markup=False, soft_wrap=True)
         out.print(f"0 written, {count} up to date.", markup=False)
         return
-    ws = obj.workspace(club)
-    overrides = overrides_from(date, place, signatory, language)
-    mailings = [
-        obj.mailing(name, club, selectors, overrides) for name in letters or list(ws.letters)
-    ]
-    variant = None if pdf_variant == "plain" else pdf_variant
-    jobs_list = building.plan(mailings, formats=wanted, pdf_variant=variant)
-    with progress_bar() as bar:
-        task = bar.add_task("Building", total=len(jobs_list))
-        outcomes = building.build(
-            jobs_list, force=force, workers=jobs, on_done=lambda _: bar.advance(task)
-        )
+    # Something changed, so there is likely work: the workers load the renderers meanwhile.
+    count = jobs or os.cpu_count() or 1
+    with building.Workers(count, wanted) if count > 1 else nullcontext(1) as workers:
+        ws = obj.workspace(club)
+        overrides = overrides_from(date, place, signatory, language)
+        mailings = [
+            obj.mailing(name, club, selectors, overrides) for name in letters or list(ws.letters)
+        ]
+        variant = None if pdf_variant == "plain" else pdf_variant
+        jobs_list = building.plan(mailings, formats=wanted, pdf_variant=variant)
+        with progress_bar() as bar:
+            task = bar.add_task("Building", total=len(jobs_list))
+            outcomes = building.build(
+                jobs_list, force=force, workers=workers, on_done=lambda _: bar.advance(task)
+            )
     failed = [outcome for outcome in outcomes if outcome.error]
     built = sum(outcome.built for outcome in outcomes)
     written = sorted(outcome.path for outcome in outcomes if outcome.built)

@@ -176,10 +176,11 @@ def build(
     jobs: Sequence[Job],
     *,
     force: bool = False,
-    workers: int | None = None,
+    workers: int | Workers | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Make the jobs' files (those out of date, or all with ``force``), ``workers`` at a time.
+    """Make the jobs' files (those out of date, or all with ``force``), ``workers`` at a time
+    (a number, or worker processes started earlier with ``Workers``).
 
     A letter that fails to render is reported in its Outcome; the others are still built.
     """
@@ -190,12 +191,41 @@ def build(
         records.save()  # also when stopped: what was made is not made again
 
 
+class Workers:
+    """Worker processes, started before the work is known.
+
+    ``build`` starts them only once it knows there is work, after reading the workspace and
+    the records: about a second in which they would have nothing to do. The command line
+    starts them first, so that they load the renderers (a second of imports, WeasyPrint's
+    mostly) while it reads the workspace; the letters then travel to them in chunks.
+    """
+
+    def __init__(self, count: int, formats: Sequence[str]) -> None:
+        self.count = count
+        self.pool = ProcessPoolExecutor(
+            max_workers=count, initializer=_start_worker, initargs=(tuple(formats),)
+        )
+        for _ in range(count):  # a pool starts its processes when given work
+            self.pool.submit(int)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *failed: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(formats: tuple[str, ...]) -> None:
+    _ignore_interrupts()
+    _import_renderers(set(formats))
+
+
 def _build(
     jobs: Sequence[Job],
     records: Records,
     *,
     force: bool,
-    workers: int | None,
+    workers: int | Workers | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
@@ -214,13 +244,18 @@ def _build(
             todo.append(job)
         else:
             done(Outcome(job.path, built=False))
-    _load_keys(todo)  # once here, before the workers fork: a wrong password stops it all
+    _load_keys(todo)  # once here, before any render: a wrong password stops it all
     groups, singles = _groups(todo)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(groups) * 2 + len(singles)))
-    if workers == 1:
+    if not todo:
+        return outcomes
+    if isinstance(workers, Workers):
+        _run_in(workers, groups, singles, done)
+        return outcomes
+    count = max(1, min(workers or os.cpu_count() or 1, len(groups) * 2 + len(singles)))
+    if count == 1:
         for group in groups:
             parts = [task(*args) for task, *args in group.base_tasks()]
-            for chunk in group.chunks(group.base(parts), workers):
+            for chunk in group.chunks(group.base(parts), count):
                 for outcome in run_chunk(chunk):
                     done(outcome)
         for job in singles:
@@ -228,13 +263,24 @@ def _build(
                 done(outcome)
         return outcomes
     _import_renderers({job.fmt for job in todo})  # once here, not once in every worker
-    with (
-        _interrupt_flag() as interrupted,
-        _frozen_heap(),
-        ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool,
-    ):
-        # First the groups' bases (a PDF's two layouts side by side), then the single letters;
-        # a group's chunks go out as soon as its base is back.
+    with _frozen_heap(), Workers(count, ()) as started:
+        _run_in(started, groups, singles, done)
+    return outcomes
+
+
+def _run_in(
+    workers: Workers,
+    groups: Sequence[Group],
+    singles: Sequence[Job],
+    done: Callable[[Outcome], None],
+) -> None:
+    """Make the groups and the single letters in the worker processes.
+
+    First the groups' bases (a PDF's two layouts side by side), then the single letters; a
+    group's chunks go out as soon as its base is back.
+    """
+    pool, count = workers.pool, workers.count
+    with _interrupt_flag() as interrupted:
         bases: dict[Future, tuple[Group, int]] = {}
         results: dict[int, list[Any]] = {}
         chunks: set[Future] = set()
@@ -244,7 +290,7 @@ def _build(
             for index, (task, *args) in enumerate(tasks):
                 bases[pool.submit(task, *args)] = (group, index)
             if not tasks:
-                chunks.update(pool.submit(run_chunk, c) for c in group.chunks(None, workers))
+                chunks.update(pool.submit(run_chunk, c) for c in group.chunks(None, count))
         chunks.update(pool.submit(run_chunk, Chunk((job,))) for job in singles)
         while (bases or chunks) and not interrupted.is_set():
             finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -256,7 +302,7 @@ def _build(
                     if not any(group is other for other, _ in bases.values()):
                         base = group.base(made)
                         chunks.update(
-                            pool.submit(run_chunk, chunk) for chunk in group.chunks(base, workers)
+                            pool.submit(run_chunk, chunk) for chunk in group.chunks(base, count)
                         )
                     continue
                 chunks.discard(future)
@@ -266,7 +312,6 @@ def _build(
             # Drop the chunks not started; the files being written finish whole.
             pool.shutdown(cancel_futures=True)
             raise KeyboardInterrupt
-    return outcomes
 
 
 def _load_keys(jobs: Sequence[Job]) -> None:
@@ -539,7 +584,14 @@ def check_statement(data: bytes, letter: ComposedLetter, fmt: str) -> None:
 
 
 def _import_renderers(formats: set[str]) -> None:
+    """What making the files needs, loaded once (before the workers fork, or in each)."""
+    import lettersmith.render.locked
+    import lettersmith.render.stamp  # noqa: F401
+
     if "pdf" in formats:
+        import pikepdf  # noqa: F401
+        import pypdfium2  # noqa: F401
+
         import lettersmith.render.pdf  # noqa: F401
     if "docx" in formats:
         import lettersmith.render.docx  # noqa: F401

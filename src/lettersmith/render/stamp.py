@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import io
 import re
+import secrets
 import struct
 import unicodedata
 import zipfile
@@ -154,18 +155,40 @@ class _Span:
 
 
 class PdfStamper:
-    """A group's base PDF and where its marker lines are; ``stamp`` makes one letter."""
+    """A group's base PDF, cut where its marker lines are; ``stamp`` makes one letter.
+
+    The base is written out once, with a placeholder for the page that holds the field; a
+    letter is the base's bytes with that page's content stream put in (the page's other
+    instructions written out once too, the recipient's lines set between them) and the
+    cross-reference table moved to match: no PDF library runs per letter.
+    """
 
     def __init__(self, base, page: int, instructions: list, address: list[_Span],
                  salutation: _Span | None):  # fmt: skip
-        self.pdf = base  # a pikepdf.Pdf: the instructions point into it
-        # One stream, rewritten for each letter: a new one each time would pile up in the Pdf.
-        self.contents = base.make_stream(b"")
-        base.pages[page].obj.Contents = self.contents
-        self.page = page
-        self.instructions = instructions
+        import pikepdf
+
         self.address = address
         self.salutation = salutation
+        spans = sorted([*address, *([salutation] if salutation else [])], key=_text_start)
+        self.pieces: list[bytes] = []  # the instructions before, between and after the spans
+        at = 0
+        for span in spans:
+            self.pieces.append(pikepdf.unparse_content_stream(instructions[at : span.text_start]))
+            at = span.text_end + 1
+        self.pieces.append(pikepdf.unparse_content_stream(instructions[at:]))
+        self.order = [id(span) for span in spans]
+        token = b"%LETTERSMITH-CONTENTS-" + secrets.token_hex(8).encode()
+        base.pages[page].obj.Contents = base.make_stream(token)
+        buffer = io.BytesIO()
+        base.save(
+            buffer,
+            static_id=True,  # a placeholder, replaced per letter
+            fix_metadata_version=False,  # the metadata as the renderer wrote it
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,  # the streams as they are
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,  # a plain xref table
+            compress_streams=False,  # the placeholder stays findable; compressed per letter
+        )
+        self.file = _PdfFile.of(buffer.getvalue(), token)
 
     @classmethod
     def for_group(
@@ -197,12 +220,10 @@ class PdfStamper:
 
     def stamp(self, letter: ComposedLetter) -> bytes | None:
         """The letter's PDF, or None if a line does not fit as the base's lines do."""
-        import pikepdf
-
         lines = letter.addressees[0].lines
-        if not lines or not self.address:
+        if not lines or not self.address or self.file is None:
             return None
-        replaced: dict[int, list] = {}
+        replaced: dict[int, list[bytes]] = {}
         groups: list[list[str]] = [[line] for line in lines[: len(self.address) - 1]]
         groups.append(list(lines[len(self.address) - 1 :]))
         first = self.address[0]
@@ -216,9 +237,9 @@ class PdfStamper:
                 text = _text_ops(first, line, first.x, first.y + row * (pitch or 0))
                 if text is None:
                     return None
-                ops.extend(text)
+                ops.append(text)
                 row += 1
-            replaced[span.text_start] = ops
+            replaced[id(span)] = ops
         if self.salutation is not None:
             if not letter.salutation:
                 return None
@@ -226,50 +247,101 @@ class PdfStamper:
             text = _text_ops(span, letter.salutation, span.x, span.y)
             if text is None:
                 return None
-            replaced[span.text_start] = text
-        skip: set[int] = set()
-        for span in [*self.address, *([self.salutation] if self.salutation else [])]:
-            skip.update(range(span.text_start + 1, span.text_end + 1))
-        out = []
-        for index, instruction in enumerate(self.instructions):
-            if index in replaced:
-                out.extend(replaced[index])
-            elif index not in skip:
-                out.append(instruction)
-        self.contents.write(pikepdf.unparse_content_stream(out))
-        buffer = io.BytesIO()
-        # The base's streams as they are (not decoded and compressed again), its metadata
-        # untouched: only the page written here changes.
-        self.pdf.save(
-            buffer,
-            deterministic_id=True,
-            fix_metadata_version=False,
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            replaced[id(span)] = [text]
+        parts = [self.pieces[0]]
+        for key, piece in zip(self.order, self.pieces[1:], strict=True):
+            parts += [*replaced[key], piece]
+        return self.file.with_contents(b"\n".join(part for part in parts if part))
+
+
+def _text_start(span: _Span) -> int:
+    return span.text_start
+
+
+@dataclass(frozen=True)
+class _PdfFile:
+    """A PDF written with a plain cross-reference table, cut around one stream object whose
+    data is a placeholder: ``with_contents`` puts other data in its place."""
+
+    head: bytes  # up to the object
+    number: int  # the object's number
+    old_length: int  # the object's length in the base
+    after: bytes  # from the object to the cross-reference table
+    at: int  # where the object starts
+    entries: tuple[tuple[int, bytes], ...]  # (offset, the rest of the entry's line)
+    trailer: tuple[bytes, bytes]  # the trailer before and after the second /ID string
+    xref: int  # where the table starts in the base
+
+    STATIC_ID = b"31415926535897932384626433832795"  # what qpdf writes with static_id
+
+    @classmethod
+    def of(cls, data: bytes, token: bytes) -> _PdfFile | None:
+        """The file cut, or None when it is not laid out as expected."""
+        try:
+            at_token = data.index(token)
+            header = data.rindex(b" 0 obj", 0, at_token)
+            start = data.rindex(b"\n", 0, header) + 1
+            number = int(data[start:header])
+            end = data.index(b"endobj\n", at_token) + len(b"endobj\n")
+            tail = data.rindex(b"startxref\n")
+            xref = int(data[tail + len(b"startxref\n") :].split()[0])
+            head, rows, rest = data[xref:tail].split(b"\n", 2)
+            first, count = (int(value) for value in rows.split())
+            if head != b"xref" or first != 0 or not rest.startswith(b"0000000000 65535 f"):
+                return None
+            size = 20 * count  # each entry is 20 bytes: "oooooooooo ggggg n \n"
+            entries = tuple(
+                (int(rest[i : i + 10]), rest[i + 10 : i + 20]) for i in range(0, size, 20)
+            )
+            trailer = rest[size:]
+            if not trailer.startswith(b"trailer") or trailer.count(cls.STATIC_ID) != 1:
+                return None
+            before, after_id = trailer.split(cls.STATIC_ID)
+        except ValueError:
+            return None
+        if xref <= end:
+            return None
+        return cls(data[:start], number, end - start, data[end:xref], start, entries,
+                   (before, after_id), xref)  # fmt: skip
+
+    def with_contents(self, contents: bytes) -> bytes:
+        stream = zlib.compress(contents)
+        obj = b"%d 0 obj\n<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+        obj %= (self.number, len(stream), stream)
+        shift = len(obj) - self.old_length
+        table = b"".join(
+            b"%010d%s" % (offset + shift if offset > self.at else offset, rest)
+            for offset, rest in self.entries
         )
-        return buffer.getvalue()
+        # The file's second identifier names this version of it: the letter's own.
+        ident = hashlib.md5(contents, usedforsecurity=False).hexdigest().encode()
+        end = b"startxref\n%d\n%%%%EOF\n" % (self.xref + shift)
+        return b"".join((self.head, obj, self.after, b"xref\n0 %d\n" % len(self.entries), table,
+                         self.trailer[0], ident, self.trailer[1], end))  # fmt: skip
 
 
-def _text_ops(span: _Span, text: str, x: float, y: float) -> list | None:
-    import pikepdf
-
+def _text_ops(span: _Span, text: str, x: float, y: float) -> bytes | None:
+    """A text object setting ``text`` at (x, y) as the span's text is set, or None when a
+    character has no glyph in the base or the line would not fit."""
     if any(char not in span.codes for char in text):
         return None
     width = sum(span.widths[char] for char in text) * span.size / 1000
     if width > span.width * FIT_MARGIN:
         return None
-    codes = b"".join(span.codes[char] for char in text)
-    matrix = pikepdf.Array([1, 0, 0, -1, x, y])
-    return [
-        pikepdf.ContentStreamInstruction([], pikepdf.Operator("BT")),
-        pikepdf.ContentStreamInstruction(list(matrix), pikepdf.Operator("Tm")),
-        pikepdf.ContentStreamInstruction(
-            [pikepdf.Name(span.font), span.size], pikepdf.Operator("Tf")
-        ),
-        pikepdf.ContentStreamInstruction(
-            [pikepdf.Array([pikepdf.String(codes)])], pikepdf.Operator("TJ")
-        ),
-        pikepdf.ContentStreamInstruction([], pikepdf.Operator("ET")),
-    ]
+    codes = b"".join(span.codes[char] for char in text).hex().encode()
+    return b"BT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n[<%s>] TJ\nET" % (
+        _number(x),
+        _number(y),
+        span.font.encode(),
+        _number(span.size),
+        codes,
+    )
+
+
+def _number(value: float) -> bytes:
+    """A number as PDF writes it: no exponent, at most six decimals."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return (text if text not in ("-0", "") else "0").encode()
 
 
 Layout = tuple[bytes, dict[str, tuple[float, float, bool]]]
