@@ -7,10 +7,12 @@ For each N, in one invocation and on one generated workspace (the example letter
 recipients): the naive loop (per recipient a Jinja2 HTML string through WeasyPrint's
 ``HTML(string=...).write_pdf()`` and a python-docx ``Document`` built paragraph by paragraph,
 in one process) and ``lettersmith build`` (PDF/A-3b tagged + DOCX) as a subprocess, then
-``lettersmith build`` again with nothing changed. Each runs in its own process; its peak memory
-is shown as "all/largest": the largest sum of the memory (PSS: shared pages counted once) of
-it and its children, and the largest single process, sampled every 50 ms.
-``--memory`` runs only ``lettersmith build`` (the naive loop at 10,000 letters takes hours).
+``lettersmith build`` again with nothing changed. Each runs in its own process. Peak memory
+is shown as "all/largest": for lettersmith, the largest sum of the memory (PSS: shared pages
+counted once) of it and its workers, and the largest single process, sampled every 50 ms in
+runs of their own (sampling takes CPU, so the times come from runs without it); for the naive
+loop, one process, its peak resident size. ``--memory`` runs only ``lettersmith build`` (the
+naive loop at 10,000 letters takes hours).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -143,10 +146,14 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
-    """Run ``command``; its wall time in seconds (and the CPU seconds of it and its worker
-    processes, which do not depend on how busy the machine is), peak RSS (all its processes
-    together / the largest one) in MB, and its output."""
+def timed(command: list[str], cwd: Path, *, sample: bool = False) -> tuple[float, str, str]:
+    """Run ``command``; its wall time in seconds, the CPU seconds of it and its worker
+    processes (which do not depend on how busy the machine is), and its output; with
+    ``sample``, also its peak memory (all its processes together / the largest one) in MB.
+
+    Sampling reads /proc every 50 ms, which takes CPU from a two-core machine: the times
+    the benchmark reports come from runs without it.
+    """
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -155,23 +162,26 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str, str]:
     peak = largest = 0
     stop = threading.Event()
 
-    def sample() -> None:
+    def sampling() -> None:
         nonlocal peak, largest
         while not stop.wait(0.05):
             total, one = _tree_rss_kb(process.pid)
             peak, largest = max(peak, total), max(largest, one)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=sampling, daemon=True)
+    if sample:
+        sampler.start()
     output, _ = process.communicate()
     seconds = time.perf_counter() - start
     stop.set()
-    sampler.join()
+    if sample:
+        sampler.join()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
-    return seconds, f"{peak // 1024}/{largest // 1024} MB, cpu {cpu:.1f} s", output
+    memory = f"{peak // 1024}/{largest // 1024} MB, " if sample else ""
+    return seconds, f"{memory}cpu {cpu:.1f} s", output
 
 
 def build_command(jobs: int, *extra: str) -> list[str]:
@@ -185,17 +195,23 @@ def count_files(folder: Path, suffix: str) -> int:
 def compare(n: int, jobs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = many_recipients(Path(folder), n)
-        naive_s, naive_mb, _ = timed([sys.executable, __file__, "--naive", str(root)], root)
+        naive = [sys.executable, __file__, "--naive", str(root)]
+        naive_s, naive_cpu, naive_out = timed(naive, root)
         assert count_files(root / "naive", "pdf") == n and count_files(root / "naive", "docx") == n
-        fast_s, fast_mb, output = timed(build_command(jobs), root)
+        fast_s, fast_cpu, output = timed(build_command(jobs), root)
         built = root / "out" / LETTER
         assert count_files(built, "pdf") == n and count_files(built, "docx") == n, output
-        again_s, again_mb, _ = timed(build_command(jobs), root)
+        again_s, again_cpu, _ = timed(build_command(jobs), root)
+        # Memory, in runs of their own: the same build from scratch, and the rebuild.
+        shutil.rmtree(root / "out")
+        _, fast_mb, _ = timed(build_command(jobs), root, sample=True)
+        _, again_mb, _ = timed(build_command(jobs), root, sample=True)
+    naive_mb = naive_out.strip().splitlines()[-1]
     print(
         f"N={n:>6}  naive loop {naive_s:7.1f} s {naive_s / n * 1000:6.1f} ms/letter"
-        f" {naive_mb} | lettersmith build {fast_s:6.1f} s"
-        f" {fast_s / n * 1000:6.1f} ms/letter {fast_mb} | ratio {naive_s / fast_s:5.1f}x"
-        f" | rebuild, nothing changed {again_s:5.2f} s {again_mb}",
+        f" ({naive_mb}, {naive_cpu}) | lettersmith build {fast_s:6.1f} s"
+        f" {fast_s / n * 1000:6.1f} ms/letter ({fast_mb}) | ratio {naive_s / fast_s:5.1f}x"
+        f" | rebuild, nothing changed {again_s:5.2f} s ({again_mb})",
         flush=True,
     )
     print(f"          last line of build: {output.strip().splitlines()[-1]}", flush=True)
@@ -204,7 +220,7 @@ def compare(n: int, jobs: int) -> None:
 def memory(n: int, jobs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = many_recipients(Path(folder), n)
-        seconds, peak_mb, output = timed(build_command(jobs), root)
+        seconds, peak_mb, output = timed(build_command(jobs), root, sample=True)
         lines = len(output.strip().splitlines())
     print(
         f"N={n:>6}  lettersmith build {seconds:7.1f} s {seconds / n * 1000:6.1f} ms/letter"
@@ -222,6 +238,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.naive:
         naive_loop(Path(args.naive))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+        print(f"{peak // 1024}/{peak // 1024} MB")
         return
     counts = args.n or ([100, 1000, 10000] if args.memory else [200, 1000])
     print(f"{os.cpu_count()} cores, build --jobs {args.jobs}; python {sys.version.split()[0]}")

@@ -17,6 +17,7 @@ import signal
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -194,30 +195,79 @@ def build(
 class Workers:
     """Worker processes, started before the work is known.
 
-    ``build`` starts them only once it knows there is work, after reading the workspace and
-    the records: about a second in which they would have nothing to do. The command line
-    starts them first, so that they load the renderers (a second of imports, WeasyPrint's
-    mostly) while it reads the workspace; the letters then travel to them in chunks.
+    One of them lays out the groups' bases and so loads WeasyPrint (a second of imports)
+    as soon as it starts; the others stamp, make DOCX files and write, which needs none of
+    it (they load it only if given a letter to lay out whole). ``build`` starts them once
+    it knows there is work; the command line starts them first, so that they load what
+    they need while it reads the workspace. The letters travel to them in chunks.
     """
 
     def __init__(self, count: int, formats: Sequence[str]) -> None:
-        self.count = count
-        self.pool = ProcessPoolExecutor(
-            max_workers=count, initializer=_start_worker, initargs=(tuple(formats),)
+        self.layout = ProcessPoolExecutor(
+            max_workers=1, initializer=_start_worker, initargs=(tuple(formats), True)
         )
-        for _ in range(count):  # a pool starts its processes when given work
-            self.pool.submit(int)
+        self.pools = [self.layout]
+        if count > 1:
+            self.pools.append(
+                ProcessPoolExecutor(
+                    max_workers=count - 1,
+                    initializer=_start_worker,
+                    initargs=(tuple(formats), False),
+                )
+            )
+        self.sizes = {id(self.layout): 1, id(self.pools[-1]): max(1, count - 1)}
+        for pool in self.pools:
+            for _ in range(self.sizes[id(pool)]):  # a pool starts its processes when given work
+                pool.submit(int)
+        self.pending: dict[int, int] = {id(pool): 0 for pool in self.pools}
+
+    def free(self) -> ProcessPoolExecutor | None:
+        """A pool with a process that has nothing to do next, the layout worker's first."""
+        for pool in self.pools:
+            if self.pending[id(pool)] < self.sizes[id(pool)]:
+                return pool
+        return None
+
+    def submit(
+        self, task: Callable[..., Any], *args: Any, pool: ProcessPoolExecutor | None = None
+    ) -> Future:
+        """Run ``task`` in ``pool`` (by default the layout worker's)."""
+        pool = pool or self.layout
+        self.pending[id(pool)] += 1
+        future = pool.submit(task, *args)
+        future.add_done_callback(lambda _: self._done(pool))
+        return future
+
+    def _done(self, pool: ProcessPoolExecutor) -> None:
+        self.pending[id(pool)] -= 1
+
+    def shutdown(self) -> None:
+        """Drop the work not started and wait for what is under way (files finish whole)."""
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *failed: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.shutdown()
 
 
-def _start_worker(formats: tuple[str, ...]) -> None:
+def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
     _ignore_interrupts()
-    _import_renderers(set(formats))
+    if layout:
+        # The first base waits for this worker: WeasyPrint first, the rest when needed.
+        if "pdf" in formats:
+            import lettersmith.render.pdf  # noqa: F401
+            import lettersmith.render.stamp  # noqa: F401
+        return
+    if hasattr(os, "nice"):
+        # At first every process wants the CPU: the main process reading the workspace,
+        # this one loading its libraries, the layout worker loading WeasyPrint. The last
+        # is what the build waits for; this one's work can wait a little.
+        with suppress(OSError):
+            os.nice(5)
+    _import_renderers(set(formats), layout=False)
 
 
 def _build(
@@ -254,8 +304,8 @@ def _build(
     count = max(1, min(workers or os.cpu_count() or 1, len(groups) * 2 + len(singles)))
     if count == 1:
         for group in groups:
-            parts = [task(*args) for task, *args in group.base_tasks()]
-            for chunk in group.chunks(group.base(parts), count):
+            task, *args = group.base_task()
+            for chunk in group.chunks(task(*args), count):
                 for outcome in run_chunk(chunk):
                     done(outcome)
         for job in singles:
@@ -276,41 +326,38 @@ def _run_in(
 ) -> None:
     """Make the groups and the single letters in the worker processes.
 
-    First the groups' bases (a PDF's two layouts side by side), then the single letters; a
-    group's chunks go out as soon as its base is back.
+    The groups' bases go first, a PDF's to the layout worker; the single letters and a
+    group's chunks (once its base is back) wait here and go to whichever worker is free, so
+    that none waits behind another's long task.
     """
-    pool, count = workers.pool, workers.count
+    count = sum(workers.sizes.values())
     with _interrupt_flag() as interrupted:
-        bases: dict[Future, tuple[Group, int]] = {}
-        results: dict[int, list[Any]] = {}
+        bases: dict[Future, Group] = {}
         chunks: set[Future] = set()
+        waiting: deque[Chunk] = deque(Chunk((job,)) for job in singles)
         for group in groups:
-            tasks = group.base_tasks()
-            results[id(group)] = [None] * len(tasks)
-            for index, (task, *args) in enumerate(tasks):
-                bases[pool.submit(task, *args)] = (group, index)
-            if not tasks:
-                chunks.update(pool.submit(run_chunk, c) for c in group.chunks(None, count))
-        chunks.update(pool.submit(run_chunk, Chunk((job,))) for job in singles)
-        while (bases or chunks) and not interrupted.is_set():
+            task, *args = group.base_task()
+            pool = workers.layout if group.jobs[0].fmt == "pdf" else workers.pools[-1]
+            bases[workers.submit(task, *args, pool=pool)] = group
+
+        def feed() -> None:
+            while waiting and (pool := workers.free()) is not None:
+                chunks.add(workers.submit(run_chunk, waiting.popleft(), pool=pool))
+
+        feed()
+        while (bases or chunks or waiting) and not interrupted.is_set():
             finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in bases:
-                    group, index = bases.pop(future)
-                    made = results[id(group)]
-                    made[index] = future.result()
-                    if not any(group is other for other, _ in bases.values()):
-                        base = group.base(made)
-                        chunks.update(
-                            pool.submit(run_chunk, chunk) for chunk in group.chunks(base, count)
-                        )
-                    continue
-                chunks.discard(future)
-                for outcome in future.result():
-                    done(outcome)
+                    waiting.extend(bases.pop(future).chunks(future.result(), count))
+                else:
+                    chunks.discard(future)
+                    for outcome in future.result():
+                        done(outcome)
+            feed()
         if interrupted.is_set():
             # Drop the chunks not started; the files being written finish whole.
-            pool.shutdown(cancel_futures=True)
+            workers.shutdown()
             raise KeyboardInterrupt
 
 
@@ -339,35 +386,15 @@ class Group:
     jobs: tuple[Job, ...]
     chars: tuple[str, str]  # every character the group's fields need
 
-    def base_tasks(self) -> list[tuple[Any, ...]]:
-        """What makes the base, as (function, arguments...): run here or in workers.
-
-        A PDF's base is laid out twice, with a full and a one-line field, to prove that the
-        field does not move the rest: two tasks that two workers do at once."""
+    def base_task(self) -> tuple[Any, ...]:
+        """What makes the base, as (function, arguments...): run here or in a worker."""
         from lettersmith.render import stamp
 
         job = self.jobs[0]
         if job.fmt == "docx":
-            return [(_base_task, stamp.docx_base, job.letter)]
-        markers = stamp.pdf_markers(job.letter, self.chars)
-        if markers is None:
-            return []
-        lines, salutation = markers
-        return [
-            (_base_task, stamp.layout_marker, job.letter, lines, salutation, job.pdf_variant),
-            (_base_task, stamp.layout_marker, job.letter, lines[:1], salutation, job.pdf_variant),
-        ]
-
-    def base(self, results: Sequence[Any]) -> Any:
-        """The base the tasks' results make, or None: then each letter goes the ordinary way."""
-        from lettersmith.render import stamp
-
-        if not results or any(result is None for result in results):
-            return None
-        if self.jobs[0].fmt == "docx":
-            return results[0]
-        lines, salutation = stamp.pdf_markers(self.jobs[0].letter, self.chars) or ((), None)
-        return stamp.pdf_base(results[0], results[1], lines, salutation)
+            return (_base_task, stamp.docx_base, job.letter)
+        prove = not stamp.builtin_template(job.letter)
+        return (_base_task, stamp.pdf_base, job.letter, self.chars, job.pdf_variant, prove)
 
     def chunks(self, base: Any, workers: int) -> list[Chunk]:
         """The group's jobs in chunks small enough that every worker has some and that Ctrl-C
@@ -583,8 +610,9 @@ def check_statement(data: bytes, letter: ComposedLetter, fmt: str) -> None:
         locked.check_docx(data, letter, reference_shown(letter))
 
 
-def _import_renderers(formats: set[str]) -> None:
-    """What making the files needs, loaded once (before the workers fork, or in each)."""
+def _import_renderers(formats: set[str], *, layout: bool = True) -> None:
+    """What making the files needs, loaded once (before the workers fork, or in each);
+    WeasyPrint only with ``layout``."""
     import lettersmith.render.locked
     import lettersmith.render.stamp  # noqa: F401
 
@@ -592,7 +620,10 @@ def _import_renderers(formats: set[str]) -> None:
         import pikepdf  # noqa: F401
         import pypdfium2  # noqa: F401
 
-        import lettersmith.render.pdf  # noqa: F401
+        import lettersmith.render.html  # noqa: F401
+
+        if layout:
+            import lettersmith.render.pdf  # noqa: F401
     if "docx" in formats:
         import lettersmith.render.docx  # noqa: F401
 

@@ -157,10 +157,11 @@ class _Span:
 class PdfStamper:
     """A group's base PDF, cut where its marker lines are; ``stamp`` makes one letter.
 
-    The base is written out once, with a placeholder for the page that holds the field; a
-    letter is the base's bytes with that page's content stream put in (the page's other
-    instructions written out once too, the recipient's lines set between them) and the
-    cross-reference table moved to match: no PDF library runs per letter.
+    The page with the field gets two content streams: the instructions up to the last
+    marker line, with the lines cut out, and the rest of the page, compressed once. The base
+    is written out once with a placeholder for the first, in a slot of fixed size; a letter
+    is the base's bytes with the first stream (its lines set in) in that slot. Nothing else
+    moves, so the cross-reference table is the base's: no PDF library runs per letter.
     """
 
     def __init__(self, base, page: int, instructions: list, address: list[_Span],
@@ -170,15 +171,19 @@ class PdfStamper:
         self.address = address
         self.salutation = salutation
         spans = sorted([*address, *([salutation] if salutation else [])], key=_text_start)
-        self.pieces: list[bytes] = []  # the instructions before, between and after the spans
+        self.pieces: list[bytes] = []  # the instructions before and between the spans' text
         at = 0
         for span in spans:
             self.pieces.append(pikepdf.unparse_content_stream(instructions[at : span.text_start]))
             at = span.text_end + 1
-        self.pieces.append(pikepdf.unparse_content_stream(instructions[at:]))
+        # The rest of the last span (its EMC): the first stream ends outside marked content.
+        self.pieces.append(pikepdf.unparse_content_stream(instructions[at : spans[-1].end + 1]))
         self.order = [id(span) for span in spans]
+        tail = pikepdf.Stream(base, b"")
+        rest = pikepdf.unparse_content_stream(instructions[spans[-1].end + 1 :])
+        tail.write(zlib.compress(rest), filter=pikepdf.Name.FlateDecode)
         token = b"%LETTERSMITH-CONTENTS-" + secrets.token_hex(8).encode()
-        base.pages[page].obj.Contents = base.make_stream(token)
+        base.pages[page].obj.Contents = pikepdf.Array([base.make_stream(token), tail])
         buffer = io.BytesIO()
         base.save(
             buffer,
@@ -188,23 +193,17 @@ class PdfStamper:
             object_stream_mode=pikepdf.ObjectStreamMode.disable,  # a plain xref table
             compress_streams=False,  # the placeholder stays findable; compressed per letter
         )
-        self.file = _PdfFile.of(buffer.getvalue(), token)
+        # Room for the first stream: its fixed part compressed, and 4 kB for the lines (a
+        # full field takes about 1.5); a letter that needs more goes the per-letter way.
+        room = len(zlib.compress(b"\n".join(self.pieces))) + 4096
+        self.file = _PdfFile.of(buffer.getvalue(), token, room)
 
     @classmethod
     def for_group(
         cls, letter: ComposedLetter, chars: tuple[str, str], variant: str | None
     ) -> PdfStamper | None:
-        """The group's stamper, or None when the fast path would not give the same letter.
-
-        Both layouts in this process; a parallel build makes them in two workers at once
-        (``pdf_markers``, ``layout_marker``, ``pdf_base``)."""
-        markers = pdf_markers(letter, chars)
-        if markers is None:
-            return None
-        lines, salutation = markers
-        full = layout_marker(letter, lines, salutation, variant)
-        short = layout_marker(letter, lines[:1], salutation, variant)
-        base = pdf_base(full, short, lines, salutation)
+        """The group's stamper, or None when the fast path would not give the same letter."""
+        base = pdf_base(letter, chars, variant)
         return base.stamper() if base is not None else None
 
     @classmethod
@@ -261,21 +260,19 @@ def _text_start(span: _Span) -> int:
 @dataclass(frozen=True)
 class _PdfFile:
     """A PDF written with a plain cross-reference table, cut around one stream object whose
-    data is a placeholder: ``with_contents`` puts other data in its place."""
+    data is a placeholder, the object given a slot of fixed size: ``with_contents`` puts a
+    stream in the slot, and every other byte of the file stays where it was."""
 
     head: bytes  # up to the object
     number: int  # the object's number
-    old_length: int  # the object's length in the base
-    after: bytes  # from the object to the cross-reference table
-    at: int  # where the object starts
-    entries: tuple[tuple[int, bytes], ...]  # (offset, the rest of the entry's line)
-    trailer: tuple[bytes, bytes]  # the trailer before and after the second /ID string
-    xref: int  # where the table starts in the base
+    room: int  # the slot's size
+    tail: bytes  # from the slot to the /ID the letter gets, the xref table moved for the slot
+    last: bytes  # from the /ID to the end of the file
 
     STATIC_ID = b"31415926535897932384626433832795"  # what qpdf writes with static_id
 
     @classmethod
-    def of(cls, data: bytes, token: bytes) -> _PdfFile | None:
+    def of(cls, data: bytes, token: bytes, room: int) -> _PdfFile | None:
         """The file cut, or None when it is not laid out as expected."""
         try:
             at_token = data.index(token)
@@ -290,34 +287,37 @@ class _PdfFile:
             if head != b"xref" or first != 0 or not rest.startswith(b"0000000000 65535 f"):
                 return None
             size = 20 * count  # each entry is 20 bytes: "oooooooooo ggggg n \n"
-            entries = tuple(
-                (int(rest[i : i + 10]), rest[i + 10 : i + 20]) for i in range(0, size, 20)
-            )
+            entries = [(int(rest[i : i + 10]), rest[i + 10 : i + 20]) for i in range(0, size, 20)]
             trailer = rest[size:]
             if not trailer.startswith(b"trailer") or trailer.count(cls.STATIC_ID) != 1:
                 return None
-            before, after_id = trailer.split(cls.STATIC_ID)
+            before, after = trailer.split(cls.STATIC_ID)
         except ValueError:
             return None
         if xref <= end:
             return None
-        return cls(data[:start], number, end - start, data[end:xref], start, entries,
-                   (before, after_id), xref)  # fmt: skip
+        shift = room - (end - start)
+        table = b"".join(
+            b"%010d%s" % (offset + shift if offset > start else offset, line)
+            for offset, line in entries
+        )
+        moved = b"xref\n0 %d\n%s%s" % (count, table, before)
+        last = after + b"startxref\n%d\n%%%%EOF\n" % (xref + shift)
+        return cls(data[:start], number, room, data[end:xref] + moved, last)
 
-    def with_contents(self, contents: bytes) -> bytes:
+    def with_contents(self, contents: bytes) -> bytes | None:
+        """The file with ``contents`` as the stream, or None if it does not fit the slot."""
         stream = zlib.compress(contents)
         obj = b"%d 0 obj\n<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n"
         obj %= (self.number, len(stream), stream)
-        shift = len(obj) - self.old_length
-        table = b"".join(
-            b"%010d%s" % (offset + shift if offset > self.at else offset, rest)
-            for offset, rest in self.entries
-        )
+        spare = self.room - len(obj)
+        if spare < 2:
+            return None
+        # The rest of the slot is a comment line, which a reader skips between objects.
+        pad = b"%" + b" " * (spare - 2) + b"\n"
         # The file's second identifier names this version of it: the letter's own.
         ident = hashlib.md5(contents, usedforsecurity=False).hexdigest().encode()
-        end = b"startxref\n%d\n%%%%EOF\n" % (self.xref + shift)
-        return b"".join((self.head, obj, self.after, b"xref\n0 %d\n" % len(self.entries), table,
-                         self.trailer[0], ident, self.trailer[1], end))  # fmt: skip
+        return b"".join((self.head, obj, pad, self.tail, ident, self.last))
 
 
 def _text_ops(span: _Span, text: str, x: float, y: float) -> bytes | None:
@@ -377,24 +377,41 @@ def pdf_markers(
 
 
 def pdf_base(
-    full: Layout, short: Layout, lines: Sequence[str], salutation: str | None
+    letter: ComposedLetter, chars: tuple[str, str], variant: str | None, prove: bool = True
 ) -> PdfBase | None:
-    """The base, if the layout with every marker line (``full``) and with one (``short``)
-    are the same letter but for the field: else None (the template's layout depends on the
-    address, so the field is not fixed)."""
+    """The group's base: the letter laid out with marker lines in its field, or None when the
+    fast path would not give the same letters.
+
+    ``prove``: lay it out again with a one-line field and require the same letter but for the
+    field, so that a template whose layout follows the address is never stamped. Only the
+    built-in template may skip it: its field has a fixed size by design, and the tests make
+    this proof for it.
+    """
     import pikepdf
 
+    markers = pdf_markers(letter, chars)
+    if markers is None:
+        return None
+    lines, salutation = markers
+    full = layout_marker(letter, lines, salutation, variant)
     full_pdf = (pikepdf.open(io.BytesIO(full[0])), full[1])
-    short_pdf = (pikepdf.open(io.BytesIO(short[0])), short[1])
     if _find(full_pdf, lines, salutation) is None:
         return None
-    if _find(short_pdf, lines[:1], salutation) is None:
-        return None
-    if _without_markers(full_pdf, lines, salutation) != _without_markers(
-        short_pdf, lines[:1], salutation
-    ):
-        return None
+    if prove:
+        short = layout_marker(letter, lines[:1], salutation, variant)
+        short_pdf = (pikepdf.open(io.BytesIO(short[0])), short[1])
+        if _find(short_pdf, lines[:1], salutation) is None:
+            return None
+        if _without_markers(full_pdf, lines, salutation) != _without_markers(
+            short_pdf, lines[:1], salutation
+        ):
+            return None  # the template's layout depends on the address: not a fixed field
     return PdfBase(full[0], full[1], tuple(lines), salutation)
+
+
+def builtin_template(letter: ComposedLetter) -> bool:
+    """Whether the letter is laid out by lettersmith's own template alone."""
+    return not any(path.is_file() for folder in letter.template_dirs for path in folder.rglob("*"))
 
 
 def layout_marker(
