@@ -71,3 +71,30 @@ def test_any_file_content_loads_or_is_reported(name, content):
 def test_the_workspace_fuzzed_is_valid_as_written(tmp_path):
     ws = workspace.load(minimal(tmp_path, {"clubs/bergen.yaml": CLUB}))
     assert ws.clubs["bergen"].letters["brev"] == {"to": ("a",), "append": "Lokalt."}
+
+
+# Text that YAML reads in ways worth comparing: duplicate keys, keys that are lists or maps or
+# hold a control character, nesting, several documents, flow style, comments, block scalars.
+PIECES = st.sampled_from([
+    "a: 1\n", "a: 2\n", "b:\n  - x\n  - y\n", "c: {d: 1, d: 2}\n", "? [k]\n: v\n",
+    "? {k: 1}\n: v\n", '"e\\x07": 1\n', "f: |\n  line\n  line\n", "- item\n", "g: [1, [2, 3]]\n",
+    "# a comment\n", "---\n", "h: \n", "i: 'quoted: yes'\n", "j:\n  k:\n    l: deep\n", "a:\n",
+    "  - nested\n", "m: x\n  bad indent\n", "n: &x 1\n", "o: *x\n", "...\n", "\t\n",
+])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=8).map("".join) | DOCUMENTS.map(yaml.safe_dump))
+def test_the_fast_reading_gives_what_the_python_loader_gives(text):
+    from lettersmith.load import yamlfile
+
+    fast: list = []
+    try:
+        got = yamlfile._fast_nodes(text, "f.yaml", fast, 0)
+    except yamlfile._NotPlain:
+        return  # read by the Python loader itself
+    slow: list = []
+    root = yaml.compose(text, Loader=yamlfile._StrictLoader)
+    expected = None if root is None else yamlfile._convert(root, "f.yaml", slow, 0)
+    assert got == expected
+    assert fast == slow
