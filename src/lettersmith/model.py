@@ -21,7 +21,7 @@ DEFAULT_PDF_VARIANT = "pdf/a-3b"
 # --------------------------------------------------------------------------- workspace
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where something was written, for error messages: ``recipients.yaml:14``."""
 
@@ -32,7 +32,7 @@ class Source:
         return self.file if self.line is None else f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organisation:
     name: str
     about: str | None = None
@@ -44,7 +44,7 @@ class Organisation:
     font: Path | None = None  # a font file in assets/ that replaces the house fonts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signatory:
     id: str
     name: str
@@ -53,7 +53,7 @@ class Signatory:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     id: str
     email: str
@@ -70,7 +70,7 @@ class Recipient:
     verified: dt.date | None = None  # when its name was last checked against a source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SmtpSettings:
     host: str
     port: int
@@ -78,7 +78,7 @@ class SmtpSettings:
     username: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rate:
     """At most ``count`` messages per ``seconds``."""
 
@@ -86,7 +86,7 @@ class Rate:
     seconds: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailSettings:
     sender: str  # the ``from:`` field, one mailbox, display name allowed
     reply_to: str | None = None
@@ -96,7 +96,7 @@ class MailSettings:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SigningSettings:
     """``signing:``: sign every PDF with this PKCS#12 key (password from the environment)."""
 
@@ -106,7 +106,7 @@ class SigningSettings:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Position:
     id: str
     title: str
@@ -121,7 +121,7 @@ class Position:
     organisation: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LetterSpec:
     """A mailing as written in ``letters/<id>.yaml``, with a club's overrides applied."""
 
@@ -141,7 +141,7 @@ class LetterSpec:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Club:
     id: str
     path: Path
@@ -156,7 +156,7 @@ class Club:
     approval_required: bool = False  # a club may ask for approval, never turn it off
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workspace:
     """A loaded, validated workspace; under a club, the club's effective view of it."""
 
@@ -188,7 +188,7 @@ class Workspace:
 # --------------------------------------------------------------------------- composed letter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A run of text with one style. A ``"\\n"`` text is a hard line break."""
 
@@ -199,18 +199,18 @@ class Span:
     href: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     spans: tuple[Span, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     level: int  # 1 is the highest level inside a letter body
     spans: tuple[Span, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListBlock:
     ordered: bool
     items: tuple[tuple[Block, ...], ...]  # each item holds paragraphs and nested lists
@@ -220,7 +220,7 @@ class ListBlock:
 Block = Paragraph | Heading | ListBlock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Addressee:
     id: str
     lines: tuple[str, ...]  # as printed in the address field
@@ -228,7 +228,7 @@ class Addressee:
     display_name: str  # for the To: header
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sender:
     name: str
     address: tuple[str, ...] = ()
@@ -239,14 +239,14 @@ class Sender:
     font: Path | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signature:
     name: str
     title: str | None = None
     image: Path | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Phrases:
     """Fixed words in the letter's language."""
 
@@ -257,7 +257,7 @@ class Phrases:
     attachments: str  # "Vedlegg"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComposedLetter:
     letter_id: str
     club_id: str | None

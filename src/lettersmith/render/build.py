@@ -51,7 +51,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FINGERPRINTS = ".fingerprints.json"  # in each folder of out/: what its files were made from
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One file to make."""
 
@@ -121,7 +121,7 @@ class Records:
         self._saved = time.monotonic()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     path: Path
     built: bool  # False when the file was already up to date
