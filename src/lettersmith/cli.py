@@ -306,7 +306,8 @@ def check(obj: Context) -> None:
     metavar="N",
     type=click.IntRange(min=1),
     default=None,
-    help="Letters rendered at once. Default: the number of cores.",
+    help="Worker processes (one lays letters out, the others stamp and write). "
+    "Default: the number of cores; 1 builds in this process.",
 )
 @click.option("--force", is_flag=True, help="Rebuild even the files that are up to date.")
 @with_overrides
