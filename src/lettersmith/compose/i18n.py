@@ -73,12 +73,14 @@ def long_date(date: dt.date, language: Language) -> str:
     return tie(format_date(date, format=pattern, locale=_BABEL_LOCALE[language]))
 
 
+@functools.lru_cache(maxsize=256)  # the same line for every letter of a mailing: one string
 def intro_line(organisation: str, adopted_by: str, adopted_on: dt.date, language: Language) -> str:
     return _INTRO[language].format(
         organisation=organisation, adopted_by=adopted_by, date=long_date(adopted_on, language)
     )
 
 
+@functools.lru_cache(maxsize=256)
 def default_cover_note(organisation: str, title: str, signatory: str, language: Language) -> str:
     """The email's body when the letter gives none (Markdown)."""
     return _COVER_NOTE[language].format(

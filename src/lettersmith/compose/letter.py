@@ -7,6 +7,7 @@ the renderers only lay it out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from lettersmith.compose import i18n, markdown
@@ -130,7 +131,8 @@ def _letter(
 RETURN_ADDRESS_CHARS = 68
 
 
-def return_address(name: str, address: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=256)  # one string for all of a mailing's letters
+def return_address(name: str, address: tuple[str, ...]) -> str:
     """ "Name, Postboks 1, 1751 Halden", shortened to fit the line above the window.
 
     The middle lines go first: the name and the postcode and town matter most to a postman.

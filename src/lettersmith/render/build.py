@@ -12,9 +12,11 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import secrets
 import signal
 import stat
+import tempfile
 import threading
 import time
 from collections import deque
@@ -331,7 +333,10 @@ def _run_in(
     that none waits behind another's long task.
     """
     count = sum(workers.sizes.values())
-    with _interrupt_flag() as interrupted:
+    with (
+        _interrupt_flag() as interrupted,
+        tempfile.TemporaryDirectory(prefix="lettersmith-") as stored,
+    ):
         bases: dict[Future, Group] = {}
         chunks: set[Future] = set()
         waiting: deque[Chunk] = deque(Chunk((job,)) for job in singles)
@@ -349,7 +354,10 @@ def _run_in(
             finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in bases:
-                    waiting.extend(bases.pop(future).chunks(future.result(), count))
+                    base = future.result()
+                    if base is not None:
+                        base = StoredBase.store(base, Path(stored))
+                    waiting.extend(bases.pop(future).chunks(base, count))
                 else:
                     chunks.discard(future)
                     for outcome in future.result():
@@ -374,8 +382,25 @@ class Chunk:
 
     jobs: tuple[Job, ...]
     group: str | None = None  # the group's key when its letters are stamped into one base
-    base: Any = None  # the group's stamp.PdfBase or stamp.DocxBase
+    base: Any = None  # the group's stamp.PdfBase or stamp.DocxBase, or a StoredBase
     token: str = ""  # names the base: a worker makes its stamper once
+
+
+@dataclass(frozen=True)
+class StoredBase:
+    """A base in a file of the build's own, read once by each worker: sent with every chunk,
+    a DOCX base (fonts and all, 600 kB) would be copied to the workers hundreds of times."""
+
+    path: Path
+
+    @classmethod
+    def store(cls, base: Any, folder: Path) -> StoredBase:
+        path = folder / f"{secrets.token_hex(8)}.base"
+        path.write_bytes(pickle.dumps(base))
+        return cls(path)
+
+    def load(self) -> Any:
+        return pickle.loads(self.path.read_bytes())  # noqa: S301 -- written by this build
 
 
 @dataclass(frozen=True)
@@ -475,7 +500,8 @@ def _stamper(chunk: Chunk) -> Any:
     if key not in _stampers:
         if len(_stampers) >= MAX_STAMPERS:
             _stampers.clear()
-        _stampers[key] = chunk.base.stamper() if chunk.base is not None else None
+        base = chunk.base.load() if isinstance(chunk.base, StoredBase) else chunk.base
+        _stampers[key] = base.stamper() if base is not None else None
     return _stampers[key]
 
 
