@@ -125,35 +125,31 @@ def _event_node(event, events, file: str, problems: list[Problem], offset: int) 
         if isinstance(key_event, yaml.MappingEndEvent):
             return Map(entries, line)
         key_line = key_event.start_mark.line + 1 + offset
-        if not isinstance(key_event, yaml.ScalarEvent):
-            _event_node(key_event, events, file, [], offset)  # read past the key and its value
-            _event_node(next(events), events, file, [], offset)
-            problems.append(
-                Problem(file, key_line, "a key must be a plain name, not a list or map")
-            )
-            continue
-        key = key_event.value
+        plain = isinstance(key_event, yaml.ScalarEvent)
+        if not plain:
+            _event_node(key_event, events, file, [], offset)  # read past the key
         value = next(events)
-        if bad := _control_characters(key, multiline=False):
-            _event_node(value, events, file, [], offset)
-            problems.append(
-                Problem(file, key_line, f"a key contains {_describe(bad[0])}; remove it")
-            )
+        wrong = _key_problem(key_event.value if plain else None, entries)
+        if wrong:
+            _event_node(value, events, file, [], offset)  # read past its value
+            problems.append(Problem(file, key_line, wrong))
             continue
-        if key in entries:
-            _event_node(value, events, file, [], offset)
-            first = entries[key][0]
-            problems.append(
-                Problem(
-                    file,
-                    key_line,
-                    f"duplicate key '{key}' (first on line {first}); "
-                    "each key may appear only once: rename or remove one of them",
-                )
-            )
-            continue
-        entries[key] = (key_line, _event_node(value, events, file, problems, offset))
+        entries[key_event.value] = (key_line, _event_node(value, events, file, problems, offset))
     raise _NotPlain
+
+
+def _key_problem(key: str | None, entries: dict[str, tuple[int, Node]]) -> str | None:
+    """Why a mapping's key (None: a list or map) cannot be taken, or None."""
+    if key is None:
+        return "a key must be a plain name, not a list or map"
+    if bad := _control_characters(key, multiline=False):
+        return f"a key contains {_describe(bad[0])}; remove it"
+    if key in entries:
+        return (
+            f"duplicate key '{key}' (first on line {entries[key][0]}); "
+            "each key may appear only once: rename or remove one of them"
+        )
+    return None
 
 
 def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 1) -> Node | None:
@@ -212,29 +208,11 @@ def _convert(node: yaml.Node, file: str, problems: list[Problem], offset: int) -
     entries: dict[str, tuple[int, Node]] = {}
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1 + offset
-        if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(
-                Problem(file, key_line, "a key must be a plain name, not a list or map")
-            )
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if wrong := _key_problem(key, entries):
+            problems.append(Problem(file, key_line, wrong))
             continue
-        key = key_node.value
-        if bad := _control_characters(key, multiline=False):
-            problems.append(
-                Problem(file, key_line, f"a key contains {_describe(bad[0])}; remove it")
-            )
-            continue
-        if key in entries:
-            first = entries[key][0]
-            problems.append(
-                Problem(
-                    file,
-                    key_line,
-                    f"duplicate key '{key}' (first on line {first}); "
-                    "each key may appear only once: rename or remove one of them",
-                )
-            )
-            continue
-        entries[key] = (key_line, _convert(value_node, file, problems, offset))
+        entries[key_node.value] = (key_line, _convert(value_node, file, problems, offset))
     return Map(entries, line)
 
 
