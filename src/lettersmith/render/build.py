@@ -221,12 +221,14 @@ class Workers:
         for pool in self.pools:
             for _ in range(self.sizes[id(pool)]):  # a pool starts its processes when given work
                 pool.submit(int)
-        self.pending: dict[int, int] = {id(pool): 0 for pool in self.pools}
+        self.given: dict[int, set[Future]] = {id(pool): set() for pool in self.pools}
 
     def free(self) -> ProcessPoolExecutor | None:
         """A pool with a process that has nothing to do next, the layout worker's first."""
         for pool in self.pools:
-            if self.pending[id(pool)] < self.sizes[id(pool)]:
+            given = self.given[id(pool)]
+            given -= {future for future in given if future.done()}
+            if len(given) < self.sizes[id(pool)]:
                 return pool
         return None
 
@@ -235,13 +237,9 @@ class Workers:
     ) -> Future:
         """Run ``task`` in ``pool`` (by default the layout worker's)."""
         pool = pool or self.layout
-        self.pending[id(pool)] += 1
         future = pool.submit(task, *args)
-        future.add_done_callback(lambda _: self._done(pool))
+        self.given[id(pool)].add(future)
         return future
-
-    def _done(self, pool: ProcessPoolExecutor) -> None:
-        self.pending[id(pool)] -= 1
 
     def shutdown(self) -> None:
         """Drop the work not started and wait for what is under way (files finish whole)."""
