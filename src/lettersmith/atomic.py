@@ -1,7 +1,9 @@
-"""Files that appear whole or not at all."""
+"""Files that appear whole or not at all, and files' contents hashed once per version."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -40,3 +42,14 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> Path
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def content_hash(path: Path, info: os.stat_result) -> str:
+    """The sha256 of a file's contents, read once per version of it (its size and time in
+    ``info``): a build of 1,000 letters shows the same logo 1,000 times. Raises OSError."""
+    return _content_hash(path, info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

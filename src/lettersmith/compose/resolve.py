@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, cast
 
+from lettersmith.atomic import content_hash
 from lettersmith.compose import letter as composing
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load.clubs import club_view
@@ -416,16 +416,10 @@ def file_identity(path: Path | None, root: Path) -> list[str] | None:
         shown = path.name
     try:
         info = path.stat()
-        content = _content_hash(path, info.st_mtime_ns, info.st_size)
+        content = content_hash(path, info)
     except OSError:
         content = "missing"
     return [shown, content]
-
-
-@functools.lru_cache(maxsize=1024)
-def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
-    """A file's hash, read once per version of it (1,000 letters show the same logo)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _template_files(ws: Workspace) -> Iterable[tuple[str, str]]:

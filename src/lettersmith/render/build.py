@@ -7,7 +7,6 @@ beside its target and renamed, so out/ never holds half a file.
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import json
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettersmith import __version__
-from lettersmith.atomic import atomic_write
+from lettersmith.atomic import atomic_write, content_hash
 from lettersmith.confine import MAX_ASSET, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
@@ -63,9 +62,6 @@ class Job:
     fingerprint: str
     pdf_variant: str | None
     signing: SigningSettings | None = None  # PDFs are signed after rendering when set
-
-    def up_to_date(self) -> bool:
-        return Records().up_to_date(self)
 
 
 class Records:
@@ -721,16 +717,7 @@ def _file_hash(path: Path) -> str:
             return f"link:{os.readlink(path)}"
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ASSET:
             return f"size:{info.st_size}:{info.st_mtime_ns}"
-        return _content_hash(path, info.st_mtime_ns, info.st_size)
-    except OSError:
-        return "missing"
-
-
-@functools.lru_cache(maxsize=4096)
-def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
-    """A file's hash, read once per version of it (a build checks the same logo 2,000 times)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return content_hash(path, info)
     except OSError:
         return "missing"
 
