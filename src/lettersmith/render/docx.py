@@ -14,6 +14,7 @@ import functools
 import io
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
@@ -39,6 +40,11 @@ from lettersmith.render.docx_package import (
 )
 from lettersmith.render.html import address_field_fits
 from lettersmith.render.style import HouseStyle, house_style
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from docx.styles.style import ParagraphStyle
+    from docx.text.paragraph import Paragraph
 
 DEFAULT_FONT_SIZE = Pt(11)
 # What follows <w:framePr> inside <w:pPr>, in the order the schema fixes.
@@ -122,7 +128,9 @@ def _builtin_reference(style: HouseStyle) -> bytes:
     return out.getvalue()
 
 
-def _open_reference(letter: ComposedLetter, style: HouseStyle):
+def _open_reference(
+    letter: ComposedLetter, style: HouseStyle
+) -> tuple[DocumentObject, Path | None]:
     source = reference_path(letter)
     try:
         data = _read_reference(source, letter) if source else _builtin_reference(style)
@@ -148,7 +156,9 @@ def _shown(source: Path | None, letter: ComposedLetter) -> str:
     return relative(source, letter.root) if source else str(ref.BUILTIN_REFERENCE)
 
 
-def _check_styles(doc, source: Path | None, letter: ComposedLetter, address_fits: bool):
+def _check_styles(
+    doc: DocumentObject, source: Path | None, letter: ComposedLetter, address_fits: bool
+) -> None:
     needed = {ref.SENDER_LINE, ref.ADDRESS, ref.DATE, ref.INTRO, ref.TITLE, ref.CLOSING}
     needed |= styles_used(letter.body + letter.appended)
     if letter.salutation:
@@ -168,17 +178,19 @@ def _check_styles(doc, source: Path | None, letter: ComposedLetter, address_fits
         )
 
 
-def _style(doc, name: str):
+def _style(doc: DocumentObject, name: str) -> ParagraphStyle | None:
     """The style named ``name``, or None: a secretary's reference may lack one."""
     try:
-        return doc.styles[name]
+        return cast("ParagraphStyle", doc.styles[name])  # python-docx's lookup is untyped
     except KeyError:
         return None
 
 
-def _style_line_height(doc, name: str) -> Length:
+def _style_line_height(doc: DocumentObject, name: str) -> Length:
     """The height of one line in a paragraph style, following ``basedOn`` for what it omits."""
-    size = rule = spacing = None
+    size: Length | None = None
+    rule: WD_LINE_SPACING | None = None
+    spacing: Length | float | None = None  # a float: a multiple of single spacing
     style = _style(doc, name)
     while style is not None:
         form = style.paragraph_format
@@ -188,6 +200,7 @@ def _style_line_height(doc, name: str) -> Length:
         style = style.base_style
     size = size or DEFAULT_FONT_SIZE
     if rule in (WD_LINE_SPACING.EXACTLY, WD_LINE_SPACING.AT_LEAST):
+        assert isinstance(spacing, Length)  # python-docx gives these rules' spacing as a length
         return Length(max(spacing, size) if rule == WD_LINE_SPACING.AT_LEAST else spacing)
     return Length(int(size * 1.2 * (spacing or 1.0)))
 
@@ -195,7 +208,7 @@ def _style_line_height(doc, name: str) -> Length:
 # --------------------------------------------------------------------------- address and date
 
 
-def _frame(paragraph, **attributes: Length | str) -> None:
+def _frame(paragraph: Paragraph, **attributes: Length | str) -> None:
     """Give ``paragraph`` a Word frame; neighbours with the same frame share it."""
     frame = OxmlElement("w:framePr")
     for key, value in attributes.items():
@@ -203,7 +216,7 @@ def _frame(paragraph, **attributes: Length | str) -> None:
     paragraph._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAME)
 
 
-def _window_frame(paragraph, style: HouseStyle) -> None:
+def _window_frame(paragraph: Paragraph, style: HouseStyle) -> None:
     """The window field, return line at its top, as one Word frame on the body's left edge:
     the return line's exact height puts the first address line right below it. "atLeast":
     with a larger font in a secretary's reference the frame grows below the window rather
@@ -216,7 +229,7 @@ def _window_frame(paragraph, style: HouseStyle) -> None:
     )  # fmt: skip
 
 
-def _write_address_field(doc, letter: ComposedLetter, fits: bool, style: HouseStyle) -> None:
+def _write_address_field(doc: DocumentObject, letter: ComposedLetter, fits: bool, style: HouseStyle) -> None:
     _window_frame(add_paragraph(doc, ref.SENDER_LINE, letter.return_address), style)
     if not fits:
         _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list), style)
@@ -229,7 +242,7 @@ def _write_address_field(doc, letter: ComposedLetter, fits: bool, style: HouseSt
             _window_frame(paragraph, style)
 
 
-def _write_date_line(doc, letter: ComposedLetter, style: HouseStyle) -> None:
+def _write_date_line(doc: DocumentObject, letter: ComposedLetter, style: HouseStyle) -> None:
     """The date line on the right, level with the last line of the address field."""
     height = _style_line_height(doc, ref.DATE)
     _frame(
@@ -239,7 +252,7 @@ def _write_date_line(doc, letter: ComposedLetter, style: HouseStyle) -> None:
     )  # fmt: skip
 
 
-def _write_address_list(doc, letter: ComposedLetter) -> None:
+def _write_address_list(doc: DocumentObject, letter: ComposedLetter) -> None:
     add_paragraph(doc, ref.ADDRESS_LIST_HEADING, letter.phrases.list_heading)
     for addressee in letter.addressees:
         add_paragraph(doc, ref.ADDRESS_LIST, "\n".join(addressee.lines))
@@ -248,7 +261,7 @@ def _write_address_list(doc, letter: ComposedLetter) -> None:
 # --------------------------------------------------------------------------- signature
 
 
-def _write_signature(doc, letter: ComposedLetter, style: HouseStyle) -> None:
+def _write_signature(doc: DocumentObject, letter: ComposedLetter, style: HouseStyle) -> None:
     """Closing, room to sign (with the signature image, if any), name, title, organisation:
     kept together on one page. The room is as high as the PDF's, image or not."""
     add_paragraph(doc, ref.CLOSING, letter.closing)

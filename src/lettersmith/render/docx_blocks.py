@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
@@ -14,6 +15,12 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from lettersmith.compose.markdown import link_allowed  # the PDF's rule: no javascript:, file:
 from lettersmith.model import Block, Heading, ListBlock, Paragraph, Span
 from lettersmith.render import docx_reference as ref
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from docx.oxml.styles import CT_Styles
+    from docx.oxml.xmlchemy import BaseOxmlElement
+    from docx.text.run import Run
 
 MAX_LIST_DEPTH = 3  # Word's built-in list styles go three levels deep
 MAX_HEADING_LEVEL = 3  # the reference styles Heading 1-3 for letters
@@ -60,7 +67,7 @@ def _all_spans(blocks: Iterable[Block]) -> Iterable[Span]:
 
 
 @functools.lru_cache(maxsize=8)
-def _style_ids(styles_element) -> dict[str, str]:
+def _style_ids(styles_element: CT_Styles) -> dict[str, str]:
     # Word stores some built-in names in lowercase ("heading 1"); BabelFish gives the UI name.
     return {
         BabelFish.internal2ui(style.name_val): style.styleId
@@ -69,12 +76,12 @@ def _style_ids(styles_element) -> dict[str, str]:
     }
 
 
-def has_style(doc, name: str) -> bool:
+def has_style(doc: DocumentObject, name: str) -> bool:
     """Whether ``add_paragraph`` finds the style; ``name in doc.styles`` alone scans every style."""
     return name in _style_ids(doc.styles.element) or name in doc.styles
 
 
-def add_paragraph(doc, style: str, text: str = "") -> DocxParagraph:
+def add_paragraph(doc: DocumentObject, style: str, text: str = "") -> DocxParagraph:
     """``doc.add_paragraph`` with the style set by its id: python-docx's lookup by name scans
     every style for each paragraph, which took a third of a letter's time."""
     paragraph = doc.add_paragraph(text)
@@ -86,7 +93,7 @@ def add_paragraph(doc, style: str, text: str = "") -> DocxParagraph:
     return paragraph
 
 
-def write_blocks(doc, blocks: Iterable[Block]) -> list[DocxParagraph]:
+def write_blocks(doc: DocumentObject, blocks: Iterable[Block]) -> list[DocxParagraph]:
     """Append ``blocks`` to the document body; return the paragraphs written, in order."""
     written: list[DocxParagraph] = []
     previous: DocxParagraph | None = None
@@ -104,7 +111,7 @@ def write_blocks(doc, blocks: Iterable[Block]) -> list[DocxParagraph]:
     return written
 
 
-def _write_list(doc, block: ListBlock, depth: int) -> list[DocxParagraph]:
+def _write_list(doc: DocumentObject, block: ListBlock, depth: int) -> list[DocxParagraph]:
     style = list_style("List Number" if block.ordered else "List Bullet", depth)
     # Each numbered list restarts at its own start, instead of continuing the previous one.
     num_id = _restarted_numbering(doc, style, block.start) if block.ordered else None
@@ -128,7 +135,7 @@ def _write_list(doc, block: ListBlock, depth: int) -> list[DocxParagraph]:
     return written
 
 
-def _style_numbering(doc, style_name: str) -> tuple[str, str] | None:
+def _style_numbering(doc: DocumentObject, style_name: str) -> tuple[str, str] | None:
     """The (numId, ilvl) a list style numbers with, following its ``basedOn`` chain."""
     style = doc.styles[style_name]
     while style is not None:
@@ -142,7 +149,7 @@ def _style_numbering(doc, style_name: str) -> tuple[str, str] | None:
     return None
 
 
-def _restarted_numbering(doc, style_name: str, start: int) -> tuple[int, str] | None:
+def _restarted_numbering(doc: DocumentObject, style_name: str, start: int) -> tuple[int, str] | None:
     found = _style_numbering(doc, style_name)
     if found is None:
         return None
@@ -172,7 +179,7 @@ def add_spans(paragraph: DocxParagraph, spans: Iterable[Span]) -> None:
             _add_run(paragraph, span)
 
 
-def _add_run(paragraph: DocxParagraph, span: Span, parent=None):
+def _add_run(paragraph: DocxParagraph, span: Span, parent: BaseOxmlElement | None = None) -> Run:
     run = paragraph.add_run()
     if parent is not None:  # move the run into a hyperlink
         parent.append(run._r)
@@ -189,6 +196,7 @@ def _add_run(paragraph: DocxParagraph, span: Span, parent=None):
 
 
 def _add_hyperlink(paragraph: DocxParagraph, span: Span) -> None:
+    assert span.href is not None  # add_spans links only spans that have one
     rel_id = paragraph.part.relate_to(span.href, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     hyperlink = OxmlElement("w:hyperlink")
     hyperlink.set(qn("r:id"), rel_id)

@@ -13,8 +13,10 @@ The page headers hold placeholders that the renderer fills for each letter: ``{l
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -22,9 +24,15 @@ from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor
 
 from lettersmith.render.style import HouseStyle
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from docx.oxml.text.parfmt import CT_PPr
+    from docx.styles.style import CharacterStyle, ParagraphStyle
+    from docx.table import Table
 
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
@@ -56,7 +64,7 @@ def build_reference(out: Path, style: HouseStyle | None = None) -> None:
     reference_document(style or HouseStyle()).save(str(out))
 
 
-def reference_document(style: HouseStyle):
+def reference_document(style: HouseStyle) -> DocumentObject:
     """The built-in reference document as a python-docx Document, in ``style``."""
     doc = Document()
     _page_setup(doc, style)
@@ -77,7 +85,7 @@ def reference_document(style: HouseStyle):
     return doc
 
 
-def _page_setup(doc, style: HouseStyle) -> None:
+def _page_setup(doc: DocumentObject, style: HouseStyle) -> None:
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin, section.right_margin = Mm(style.margin_left), Mm(style.margin_right)
@@ -90,7 +98,14 @@ def _rgb(colour: str) -> RGBColor:
     return RGBColor.from_string(colour.lstrip("#").upper())
 
 
-def _paragraph_style(doc, name, base="Normal", size=None, bold=False, italic=False):
+def _paragraph_style(
+    doc: DocumentObject,
+    name: str,
+    base: str = "Normal",
+    size: float | None = None,
+    bold: bool = False,
+    italic: bool = False,
+) -> ParagraphStyle:
     styles = doc.styles
     style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = styles[base] if base else None
@@ -99,10 +114,17 @@ def _paragraph_style(doc, name, base="Normal", size=None, bold=False, italic=Fal
         style.font.size = Pt(size)
     style.font.bold = bold or None
     style.font.italic = italic or None
-    return style
+    return cast("ParagraphStyle", style)  # python-docx's Styles lookups are untyped
 
 
-def _lines(style, height: float, *, before: float = 0, after: float = 0, unit=Pt) -> None:
+def _lines(
+    style: ParagraphStyle,
+    height: float,
+    *,
+    before: float = 0,
+    after: float = 0,
+    unit: Callable[[float], Length] = Pt,
+) -> None:
     """Exact line height (points) and space before and after (millimetres): measures that
     Word, LibreOffice and the PDF all apply the same way."""
     form = style.paragraph_format
@@ -112,14 +134,14 @@ def _lines(style, height: float, *, before: float = 0, after: float = 0, unit=Pt
     form.space_after = Mm(after)
 
 
-def _font(style, name: str) -> None:
+def _font(style: CharacterStyle, name: str) -> None:
     style.font.name = name
     fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
     fonts.set(qn("w:cs"), name)
     fonts.set(qn("w:eastAsia"), name)
 
 
-def _styles(doc, house: HouseStyle) -> None:
+def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     styles = doc.styles
     text, display = house.text_font.name, house.display_font.name
     normal = styles["Normal"]
@@ -165,8 +187,8 @@ def _styles(doc, house: HouseStyle) -> None:
         _lines(heading, house.heading_line, before=house.heading_before, after=house.heading_after)
         heading.paragraph_format.keep_with_next = True
     for name in ("List Bullet", "List Number", "List Continue"):
-        for level in ("", " 2", " 3"):
-            _lines(styles[name + level], house.text_line, after=1)
+        for suffix in ("", " 2", " 3"):
+            _lines(styles[name + suffix], house.text_line, after=1)
 
     closing = _paragraph_style(doc, CLOSING)
     _lines(closing, house.text_line, before=house.closing_before)
@@ -207,7 +229,7 @@ def _styles(doc, house: HouseStyle) -> None:
     styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = house.mono_font
 
 
-def _bottom_rule(ppr, colour: str) -> None:
+def _bottom_rule(ppr: CT_PPr, colour: str) -> None:
     """A thin rule under the paragraph, as the PDF draws under the page header."""
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -219,7 +241,7 @@ def _bottom_rule(ppr, colour: str) -> None:
     )
 
 
-def _no_cell_margins(table) -> None:
+def _no_cell_margins(table: Table) -> None:
     """Cells without inner margins: the logo and the text start on the page's margins."""
     margins = OxmlElement("w:tblCellMar")
     for side in ("top", "left", "bottom", "right"):
@@ -230,9 +252,11 @@ def _no_cell_margins(table) -> None:
     table._tbl.tblPr.append(margins)
 
 
-def _headers(doc, house: HouseStyle) -> None:
+def _headers(doc: DocumentObject, house: HouseStyle) -> None:
     section = doc.sections[0]
-    text_width = section.page_width - section.left_margin - section.right_margin
+    page, left, right = section.page_width, section.left_margin, section.right_margin
+    assert page is not None and left is not None and right is not None  # set by _page_setup
+    text_width = Length(page - left - right)
 
     # Page 1: the letterhead, from the header's top to the window's. Its row has an exact
     # height so that the letter's text on page 1 starts below it whatever the logo's size.
@@ -246,7 +270,7 @@ def _headers(doc, house: HouseStyle) -> None:
     row.height, row.height_rule = Mm(height), WD_ROW_HEIGHT_RULE.EXACTLY
     logo_cell, name_cell = row.cells
     logo_cell.width = table.columns[0].width = Mm(house.logo_width)
-    name_cell.width = table.columns[1].width = text_width - Mm(house.logo_width)
+    name_cell.width = table.columns[1].width = Length(text_width - Mm(house.logo_width))
     logo_cell.paragraphs[0].text = "{logo}"
     logo_cell.paragraphs[0].style = doc.styles[HEADER]
     logo_cell.paragraphs[0].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
