@@ -229,7 +229,9 @@ def _window_frame(paragraph: Paragraph, style: HouseStyle) -> None:
     )  # fmt: skip
 
 
-def _write_address_field(doc: DocumentObject, letter: ComposedLetter, fits: bool, style: HouseStyle) -> None:
+def _write_address_field(
+    doc: DocumentObject, letter: ComposedLetter, fits: bool, style: HouseStyle
+) -> None:
     _window_frame(add_paragraph(doc, ref.SENDER_LINE, letter.return_address), style)
     if not fits:
         _window_frame(add_paragraph(doc, ref.ADDRESS, letter.phrases.see_list), style)

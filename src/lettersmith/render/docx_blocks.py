@@ -149,7 +149,9 @@ def _style_numbering(doc: DocumentObject, style_name: str) -> tuple[str, str] | 
     return None
 
 
-def _restarted_numbering(doc: DocumentObject, style_name: str, start: int) -> tuple[int, str] | None:
+def _restarted_numbering(
+    doc: DocumentObject, style_name: str, start: int
+) -> tuple[int, str] | None:
     found = _style_numbering(doc, style_name)
     if found is None:
         return None
