@@ -13,12 +13,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
 from lettersmith.confine import MAX_REFERENCE_UNPACKED
 from lettersmith.errors import RenderError
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
 
 MAX_PARTS = 1000
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -53,7 +57,7 @@ def check_package(data: bytes, shown: str) -> None:
         )
 
 
-def clean(doc) -> None:
+def clean(doc: DocumentObject) -> None:
     """Remove from ``doc`` (a python-docx Document) everything that fetches or runs."""
     for part in list(doc.part.package.iter_parts()):
         dropped = set()
@@ -75,7 +79,7 @@ def clean(doc) -> None:
                 part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _clean_xml(root, dropped: set[str]) -> bool:
+def _clean_xml(root: etree._Element, dropped: set[str]) -> bool:
     changed = False
     for node in list(root.iter()):
         if not isinstance(node.tag, str):
@@ -94,7 +98,7 @@ def _clean_xml(root, dropped: set[str]) -> bool:
     return changed
 
 
-def _remove(node) -> None:
+def _remove(node: etree._Element) -> None:
     parent = node.getparent()
     if parent is not None:
         parent.remove(node)

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -23,6 +24,10 @@ from lxml import etree
 
 from lettersmith.errors import RenderError
 from lettersmith.render.style import Face, HouseStyle
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from docx.oxml.xmlchemy import BaseOxmlElement
 
 OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
 # Basic Latin, Latin-1, Latin Extended A and B (Sámi's ŋ ŧ đ ǩ ǥ ǯ), IPA's ʒ, spacing modifiers,
@@ -41,7 +46,7 @@ _SETTINGS_BEFORE = (
 )  # fmt: skip
 
 
-def embed_fonts(doc, style: HouseStyle) -> None:
+def embed_fonts(doc: DocumentObject, style: HouseStyle) -> None:
     """Embed every face of the style's fonts and name them in the font table."""
     table_part = _font_table_part(doc)
     table = etree.fromstring(table_part.blob)
@@ -121,10 +126,10 @@ def _embed_tag(face: Face) -> str:
     )
 
 
-def _font_table_part(doc) -> Part:
+def _font_table_part(doc: DocumentObject) -> Part:
     for rel in doc.part.rels.values():
         if rel.reltype == RT.FONT_TABLE and not rel.is_external:
-            return rel.target_part
+            return cast(Part, rel.target_part)  # python-docx's Part.rels is untyped
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     blob = f'<w:fonts xmlns:w="{w}"/>'.encode()
     part = Part(
@@ -137,7 +142,7 @@ def _font_table_part(doc) -> Part:
     return part
 
 
-def _font_entry(table, name: str):
+def _font_entry(table: etree._Element, name: str) -> etree._Element:
     """The table's ``w:font`` for ``name``, with any earlier embedding removed."""
     for font in table.findall(qn("w:font")):
         if font.get(qn("w:name")) == name:
@@ -152,7 +157,7 @@ def _font_entry(table, name: str):
     return font
 
 
-def _set_embedding(settings) -> None:
+def _set_embedding(settings: BaseOxmlElement) -> None:
     """``w:embedTrueTypeFonts``: Word keeps the fonts when the secretary saves the letter."""
     for tag in ("w:embedTrueTypeFonts", "w:saveSubsetFonts"):
         old = settings.find(qn(tag))

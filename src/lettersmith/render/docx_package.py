@@ -7,8 +7,10 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from copy import deepcopy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx.image.exceptions import UnrecognizedImageError
 from docx.oxml import OxmlElement
@@ -29,6 +31,10 @@ from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.style import house_style
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject
+    from lxml import etree
 
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
 LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
@@ -64,7 +70,7 @@ def image_file(path: Path, letter: ComposedLetter, *, what: str) -> Path | None:
 
 
 def add_picture(
-    run, path: Path, letter: ComposedLetter, *, what: str, width: Length, height: Length
+    run: Run, path: Path, letter: ComposedLetter, *, what: str, width: Length, height: Length
 ) -> None:
     """Put the image in ``run``, scaled to fit within ``width`` x ``height``."""
     try:
@@ -84,7 +90,7 @@ def add_picture(
             node.set("cy", str(cy))
 
 
-def fill_headers(doc, letter: ComposedLetter) -> None:
+def fill_headers(doc: DocumentObject, letter: ComposedLetter) -> None:
     """Replace the placeholders in every page header and footer with this letter's values."""
     for section in doc.sections:
         parts = (
@@ -99,7 +105,9 @@ def fill_headers(doc, letter: ComposedLetter) -> None:
                 _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation)
 
 
-def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool):
+def _fill_paragraph(
+    paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool
+) -> None:
     runs = paragraph._p.xpath("./w:r")
     text = "".join(Run(run, paragraph).text for run in runs)  # keeps tabs and breaks
     if not _PLACEHOLDER.search(text):
@@ -110,7 +118,7 @@ def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organ
     for run in runs:
         paragraph._p.remove(run)
 
-    def new_run(text: str = ""):
+    def new_run(text: str = "") -> Run:
         run = paragraph.add_run(text)
         if run_properties is not None:
             run._r.insert(0, deepcopy(run_properties))
@@ -142,7 +150,7 @@ def _fill_paragraph(paragraph: DocxParagraph, letter: ComposedLetter, uses_organ
                 new_run(letter.sender.name)
 
 
-def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run) -> None:
+def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run: Callable[[str], Run]) -> None:
     """ "Side {page} av {pages}" with live PAGE and NUMPAGES fields for the numbers."""
     for index, piece in enumerate(_PAGE_FIELDS.split(phrase)):
         if index % 2 == 0:
@@ -156,7 +164,7 @@ def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run) -> None:
         paragraph._p.append(field)
 
 
-def set_properties(doc, letter: ComposedLetter) -> None:
+def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     """Core properties and the language that spell checkers and screen readers use."""
     tag = LANGUAGE_TAGS[letter.language]
     created = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
@@ -177,7 +185,7 @@ def set_properties(doc, letter: ComposedLetter) -> None:
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
 
 
-def _child(parent, tag: str):
+def _child(parent: etree._Element, tag: str) -> etree._Element:
     found = parent.find(qn(tag))
     if found is None:
         found = OxmlElement(tag)
@@ -185,7 +193,7 @@ def _child(parent, tag: str):
     return found
 
 
-def stable_bytes(doc, date: dt.date) -> bytes:
+def stable_bytes(doc: DocumentObject, date: dt.date) -> bytes:
     """The saved document with every zip entry dated ``date``: same letter, same bytes."""
     saved = io.BytesIO()
     doc.save(saved)
