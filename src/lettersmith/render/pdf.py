@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -29,15 +29,18 @@ from lettersmith.errors import RenderError
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
 from lettersmith.render.html import letter_html
 
+if TYPE_CHECKING:
+    from weasyprint.document import Document
+
 # WeasyPrint reports unsupported CSS and similar at WARNING; a refused URL is our error instead.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
-class _Refused(FatalURLFetchingError):
+class _Refused(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint is untyped
     """Raised inside WeasyPrint; a BaseException, so that WeasyPrint does not swallow it."""
 
 
-class WorkspaceFetcher(URLFetcher):
+class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
     """Serves ``file:`` URLs under the allowed folders (and inline ``data:``); refuses the rest."""
 
     def __init__(self, allowed: tuple[Path, ...], root: Path | None = None):
@@ -46,7 +49,7 @@ class WorkspaceFetcher(URLFetcher):
         self.root = (root or self.allowed[0]).resolve()
         self.refused: list[str] = []  # kept too, for refusals that WeasyPrint catches (in SVG)
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "data":  # inline, reads nothing
@@ -79,7 +82,9 @@ def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARI
     return render_document(letter, variant)[1]
 
 
-def render_document(letter: ComposedLetter, variant: str | None = DEFAULT_PDF_VARIANT):
+def render_document(
+    letter: ComposedLetter, variant: str | None = DEFAULT_PDF_VARIANT
+) -> tuple[Document, bytes]:
     """The laid-out WeasyPrint document and its PDF bytes (see ``render_pdf``)."""
     html = letter_html(letter)
     root = letter.root.resolve()

@@ -121,7 +121,7 @@ def sign_pdf(pdf: bytes, settings: SigningSettings, root: Path) -> bytes:
     stamper = _stamper(settings.timestamp_url) if settings.timestamp_url else None
     writer = _KeepMetadataWriter(BytesIO(pdf))
     try:
-        signed = signers.sign_pdf(
+        signed: BytesIO = signers.sign_pdf(  # output=None: a new BytesIO
             writer,
             metadata,
             signer=loaded.signer,
@@ -166,7 +166,7 @@ class UrlTimeStamper(TimeStamper):
     """An RFC 3161 client over the standard library's HTTP (pyHanko's own needs aiohttp)."""
 
     def __init__(self, url: str):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
         self.url = url
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
@@ -180,7 +180,7 @@ class UrlTimeStamper(TimeStamper):
         try:
             with urllib.request.urlopen(request, timeout=TIMESTAMP_TIMEOUT) as response:
                 kind = response.headers.get("Content-Type", "")
-                body = response.read()
+                body: bytes = response.read()
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise TimeStampError(
