@@ -102,7 +102,7 @@ class Session:
         self._connect()
         return self
 
-    def __exit__(self, exc_type, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.close()
         else:  # maybe in the middle of DATA: a QUIT now could end up inside the message
@@ -153,6 +153,7 @@ class Session:
         if self._conn is None:
             self._connect()
         conn = self._conn
+        assert conn is not None  # _connect sets it or raises
         try:
             self._expect_success(conn.mail(out.mail_from), conn)
             self._expect_success(conn.rcpt(out.rcpt_to[0]), conn)
@@ -210,7 +211,7 @@ class Session:
         context = self._tls or ssl.create_default_context()
         try:
             if smtp.security == "ssl":
-                conn = smtplib.SMTP_SSL(
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
                     smtp.host, smtp.port, timeout=self._timeout, context=context
                 )
             else:
