@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
@@ -21,6 +22,9 @@ from lettersmith.errors import TemplateError
 from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
 from lettersmith.render.style import house_style
 from lettersmith.render.templates import environment, render, statement_marker
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 LETTER_TEMPLATE = "letter.html.j2"
 
@@ -95,7 +99,7 @@ def page_phrase(phrase: str) -> Markup:
     )
 
 
-def letter_context(letter: ComposedLetter) -> dict:
+def letter_context(letter: ComposedLetter) -> dict[str, Any]:
     """What the letter template sees, as plain values (see the module docstring)."""
     sender = letter.sender
     signature = letter.signature
@@ -178,7 +182,7 @@ def _in_comment(html: str, marker: str) -> bool:
     return before.rfind("<!--") > before.rfind("-->")
 
 
-def _template_shown(env) -> str:
+def _template_shown(env: SandboxedEnvironment) -> str:
     from lettersmith.render.templates import template_file
 
     return template_file(env, LETTER_TEMPLATE)

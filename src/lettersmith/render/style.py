@@ -17,6 +17,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lettersmith.errors import RenderError
 from lettersmith.model import ComposedLetter
@@ -130,7 +131,7 @@ class HouseStyle:
     def window_bottom(self) -> float:
         return self.window_top + self.window_height
 
-    def css(self) -> dict:
+    def css(self) -> dict[str, Any]:
         """The plain values ``letter.css`` sees as ``letter.style``: numbers and strings only."""
         values = {
             field.name: getattr(self, field.name)
