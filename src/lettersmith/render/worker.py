@@ -19,11 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from lettersmith import confine
 from lettersmith.errors import LettersmithError, RenderError
 from lettersmith.model import ComposedLetter
+
+T = TypeVar("T")
 
 try:
     import resource
@@ -42,7 +44,7 @@ class Limits:
         return cls(confine.RENDER_SECONDS, confine.RENDER_MEMORY)
 
 
-def run_limited(letter: ComposedLetter, what: str, function: Callable[..., Any], *args: Any) -> Any:
+def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` for a club's letter, in a worker process under ``Limits.current()``.
 
     ``what`` names the kind of file ("PDF", "DOCX", "template") in the message. A letter of the
@@ -75,7 +77,7 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., Any],
             process.kill()
         process.join(5)
     if kind == "ok":
-        return value
+        return cast(T, value)  # what ``function`` returned in the child
     if kind == "time":
         raise RenderError(
             f"{club_files(letter, what)}: stopped: rendering the {what} of {letter.stem} took "
