@@ -354,3 +354,23 @@ def test_trusted_clubs_must_name_clubs(tmp_path):
     assert problems(tmp_path) == [
         "lettersmith.yaml:10: trusted_clubs: expected a list of club ids, such as [bergen]"
     ]
+
+
+def test_the_club_scaffolds_letterhead_block_loads_when_uncommented(tmp_path):
+    from lettersmith.scaffold import add_club, new_workspace
+
+    root = tmp_path / "ws"
+    new_workspace(root)
+    path = add_club(root, "nord")
+    lines, block = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        block = line.startswith("# organisation:") or (block and line.startswith("#   "))
+        if (block or line.startswith("# place:")) and "font:" not in line:
+            line = line[2:]
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    view = club_view(workspace.load(root), "nord")
+    assert view.organisation.tagline == "Ein klubb i ..."
+    assert view.organisation.colour == "#7a1f3d" and view.organisation.website is None
+    assert view.organisation.logo == root.resolve() / "assets" / "logo.svg"
+    assert view.template_dirs == (root.resolve() / "templates",)  # the workspace's only
