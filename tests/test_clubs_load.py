@@ -309,6 +309,16 @@ def test_an_untrusted_clubs_templates_are_refused(tmp_path):
     ]
 
 
+def test_an_untrusted_clubs_templates_folder_that_is_a_link_is_refused(tmp_path):
+    club_workspace(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "letter.html.j2").write_text("{# the union's #}\n")
+    (tmp_path / "clubs" / "bergen" / "templates").symlink_to(tmp_path / "templates")
+    assert problems(tmp_path) == [
+        "clubs/bergen/templates: " + UNTRUSTED.split(": ", 1)[1],
+    ]
+
+
 def test_an_untrusted_club_with_templates_is_left_out_of_other_commands(tmp_path):
     club_workspace(tmp_path)
     club_templates(tmp_path, "letter.html.j2")

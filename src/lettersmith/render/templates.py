@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
 from lettersmith.confine import MAX_TEMPLATE, TooLargeError, read_limited
@@ -175,7 +176,9 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         super().__init__(folder)
         self.folder = Path(os.path.realpath(folder))
 
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple:
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
         pieces = jinja2.loaders.split_template_path(template)
         path = Path(self.folder, *pieces)
         if not path.is_file():
@@ -239,7 +242,7 @@ def template_file(env: SandboxedEnvironment, name: str) -> str:
 def render(
     env: SandboxedEnvironment,
     name: str,
-    context: dict,
+    context: dict[str, Any],
     *,
     time_limit: float = DEFAULT_TIME_LIMIT,
     max_chars: int = DEFAULT_MAX_CHARS,
