@@ -297,3 +297,15 @@ def test_a_trusted_clubs_letter_docx_is_used(tmp_path):
     assert result.exit_code == 0, result.output
     data = (root / CLUB_OUT / f"{LETTER}.docx").read_bytes()
     assert docx.Document(io.BytesIO(data)).styles["Normal"].font.name == "Georgia"
+
+
+def test_a_changed_tagline_is_a_new_revision_and_shows_in_the_diff(tmp_path):
+    """What the board approved covers the letterhead the club declares."""
+    root = copy_example(tmp_path)
+    before = resolve(load(root), LETTER, club="bergen").revision
+    club = root / "clubs" / "bergen.yaml"
+    club.write_text(club.read_text().replace(TAGLINE, "Ein klubb på Vestlandet"))
+    after = resolve(load(root), LETTER, club="bergen")
+    assert after.revision != before
+    result = run(root, "diff", LETTER, "--club", "bergen")
+    assert "tagline: {+Ein klubb på Vestlandet+}" in result.output.splitlines()
