@@ -70,6 +70,8 @@ def test_init_club_adds_a_club_file_that_checks(tmp_path):
 
 def test_check_tries_every_template_under_every_club(tmp_path):
     root = minimal(tmp_path, {"clubs/nord.yaml": "name: Nordklubben\n"})
+    with (root / "lettersmith.yaml").open("a") as profile:
+        profile.write("trusted_clubs: [nord]\n")  # only a trusted club's templates are used
     templates = root / "clubs" / "nord" / "templates"
     templates.mkdir(parents=True)
     (templates / "letter.html.j2").write_text(
@@ -84,6 +86,8 @@ def test_check_tries_every_template_under_every_club(tmp_path):
 
 def test_check_opens_a_clubs_own_word_document(tmp_path):
     root = minimal(tmp_path, {"clubs/nord.yaml": "name: Nordklubben\n"})
+    with (root / "lettersmith.yaml").open("a") as profile:
+        profile.write("trusted_clubs: [nord]\n")  # only a trusted club's templates are used
     templates = root / "clubs" / "nord" / "templates"
     templates.mkdir(parents=True)
     (templates / "letter.docx").write_text("saved as text by mistake")

@@ -1,7 +1,11 @@
 """Local clubs: the union's statement under a club's own name, the adopted text untouched."""
 
+import io
+import shutil
 from pathlib import Path
 
+import docx
+import pikepdf
 import pytest
 from click.testing import CliRunner
 
@@ -164,3 +168,144 @@ def test_diff_compares_every_letter_of_a_club_that_writes_one_each(tmp_path):
     lines = result.output.splitlines()
     assert "mode: [-joint-]{+each+}" in lines
     assert "language: [-nb (Vennlig hilsen)-]{+en (Kind regards) / nn (Venleg helsing)+}" in lines
+
+
+# --------------------------------------------------------------------------- declarations
+
+TAGLINE = "Ein klubb i Soroptimist International Norgesunionen"
+CLUB_OUT = Path("out") / "clubs" / "bergen" / LETTER
+
+
+def pdf_colours(path: Path) -> set[tuple[float, ...]]:
+    """Every fill colour (rg) set on the PDF's first page, rounded to two decimals."""
+    with pikepdf.open(path) as pdf:
+        return {
+            tuple(round(float(value), 2) for value in operands)
+            for operands, operator in pikepdf.parse_content_stream(pdf.pages[0])
+            if str(operator) == "rg"
+        }
+
+
+def rgb(colour: str) -> tuple[float, ...]:
+    return tuple(round(int(colour[i : i + 2], 16) / 255, 2) for i in (1, 3, 5))
+
+
+def test_the_clubs_declared_letterhead_reaches_pdf_and_docx(built):
+    """Bergen's tagline and colour come from clubs/bergen.yaml, not from a template."""
+    pdf = built / CLUB_OUT / f"{LETTER}.pdf"
+    document = built / CLUB_OUT / f"{LETTER}.docx"
+    letterhead = ["Soroptimist International Bergen", TAGLINE, "Postboks 123", "5804 Bergen"]
+    assert in_order(pdf_text(pdf), letterhead) == []
+    assert in_order(docx_text(document, headers=True), letterhead) == []
+    assert rgb("#7a1f3d") in pdf_colours(pdf)
+    styles = docx.Document(str(document)).styles
+    assert str(styles["Letterhead"].font.color.rgb) == "7A1F3D"
+
+
+def test_the_unions_letter_has_no_tagline_unless_it_declares_one(tmp_path):
+    root = copy_example(tmp_path)
+    assert run(root, "build", LETTER).exit_code == 0
+    out = root / "out" / LETTER
+    assert TAGLINE not in pdf_text(out / f"{LETTER}.pdf")
+    assert rgb("#7a1f3d") not in pdf_colours(out / f"{LETTER}.pdf")
+    profile = root / "lettersmith.yaml"
+    profile.write_text(
+        profile.read_text().replace("  address:", "  tagline: Stiftet 1930\n  address:", 1)
+    )
+    assert run(root, "build", LETTER).exit_code == 0
+    assert "Soroptimist International Norgesunionen Stiftet 1930" in pdf_text(out / f"{LETTER}.pdf")
+    assert "Stiftet 1930" in docx_text(out / f"{LETTER}.docx", headers=True)
+
+
+def test_a_clubs_declared_font_and_logo_reach_pdf_and_docx(tmp_path):
+    from lettersmith.render.style import FONT_DIR
+
+    root = copy_example(tmp_path)
+    assets = root / "clubs" / "bergen" / "assets"
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", assets / "eigen.ttf")
+    (assets / "eigen.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="0" y="30" '
+        'font-size="20">KLUBBMERKE</text></svg>'
+    )
+    png = (assets / "logo.png").read_bytes()
+    shutil.copyfile(assets / "logo.png", assets / "eigen.png")
+    club = root / "clubs" / "bergen.yaml"
+    club.write_text(
+        club.read_text().replace(
+            "organisation:\n", "organisation:\n  font: assets/eigen.ttf\n  logo: assets/eigen.svg\n"
+        )
+    )
+    result = run(root, "build", LETTER, "--club", "bergen")
+    assert result.exit_code == 0, result.output
+    pdf_path = root / CLUB_OUT / f"{LETTER}.pdf"
+    assert pdf_text(pdf_path).startswith("KLUBBMERKE")
+    with pikepdf.open(pdf_path) as pdf:
+        fonts = {str(f.BaseFont) for page in pdf.pages for f in page.Resources.Font.values()}
+    # the club's font sets the letter; DejaVu is only the logo's own words
+    assert any("IBMPlexSans" in name.replace("-", "") for name in fonts), fonts
+    assert not any("Serif" in name for name in fonts), fonts
+    document = docx.Document(str(root / CLUB_OUT / f"{LETTER}.docx"))
+    assert document.styles["Normal"].font.name == "IBM Plex Sans"
+    pictures = [part.blob for part in document.part.package.parts if "image" in part.content_type]
+    assert png in pictures
+
+
+# --------------------------------------------------------------------------- trusted clubs
+
+
+def untrust(root: Path) -> None:
+    profile = root / "lettersmith.yaml"
+    lines = profile.read_text().splitlines(keepends=True)
+    profile.write_text("".join(line for line in lines if not line.startswith("trusted_clubs:")))
+
+
+@pytest.mark.parametrize("name", ["letter.html.j2", "letter.css", "letter.docx"])
+def test_an_untrusted_clubs_templates_are_refused_at_check_and_build(tmp_path, name):
+    root = copy_example(tmp_path)
+    untrust(root)
+    templates = root / "clubs" / "bergen" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / name).write_text('{% extends "builtin/letter.html.j2" %}\n')
+    refused = (
+        f"clubs/bergen/templates/{name}: only a club the union trusts may use its own "
+        "templates; add bergen to trusted_clubs: in lettersmith.yaml, or remove the folder and "
+        "use organisation: fields (colour, font, logo, tagline)"
+    )
+    for command in (["check"], ["build", LETTER, "--club", "bergen"]):
+        result = run(root, *command)
+        assert result.exit_code == 1, result.output
+        assert refused in result.output
+        assert "Traceback" not in result.output
+    assert not (root / "out" / "clubs").exists()
+    union = run(root, "build", LETTER, "--format", "pdf")
+    assert union.exit_code == 0, union.output
+    assert "club 'bergen' is left out" in union.output
+    (templates / name).unlink()
+    assert run(root, "check").exit_code == 0
+
+
+def test_a_trusted_clubs_letter_docx_is_used(tmp_path):
+    from lettersmith.render import docx_reference
+
+    root = copy_example(tmp_path)
+    reference = docx.Document(str(docx_reference.BUILTIN_REFERENCE))
+    reference.styles["Normal"].font.name = "Georgia"
+    templates = root / "clubs" / "bergen" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    reference.save(str(templates / "letter.docx"))
+    result = run(root, "build", LETTER, "--club", "bergen", "--format", "docx")
+    assert result.exit_code == 0, result.output
+    data = (root / CLUB_OUT / f"{LETTER}.docx").read_bytes()
+    assert docx.Document(io.BytesIO(data)).styles["Normal"].font.name == "Georgia"
+
+
+def test_a_changed_tagline_is_a_new_revision_and_shows_in_the_diff(tmp_path):
+    """What the board approved covers the letterhead the club declares."""
+    root = copy_example(tmp_path)
+    before = resolve(load(root), LETTER, club="bergen").revision
+    club = root / "clubs" / "bergen.yaml"
+    club.write_text(club.read_text().replace(TAGLINE, "Ein klubb på Vestlandet"))
+    after = resolve(load(root), LETTER, club="bergen")
+    assert after.revision != before
+    result = run(root, "diff", LETTER, "--club", "bergen")
+    assert "tagline: {+Ein klubb på Vestlandet+}" in result.output.splitlines()

@@ -103,7 +103,7 @@ def test_a_club_overrides_what_it_names_and_inherits_the_rest(tmp_path):
 
 
 def test_club_templates_and_assets_win_over_the_workspaces(tmp_path):
-    club_workspace(tmp_path)
+    club_workspace(tmp_path, **{"lettersmith.yaml": PROFILE + "trusted_clubs: [bergen]\n"})
     for name in ("clubs/bergen/assets/logo.svg", "clubs/bergen/assets/vedlegg.pdf"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"club")
@@ -231,3 +231,156 @@ def test_an_empty_club_file_inherits_everything(tmp_path):
     view = club_view(ws, "bergen")
     assert view.organisation == ws.organisation and view.letters == ws.letters
     assert view.out_dir == tmp_path.resolve() / "out" / "clubs" / "bergen"
+
+
+# --------------------------------------------------------------------------- declarations
+
+SHIPPED_FONT = Path(__file__).resolve().parents[1] / "src/lettersmith/data/fonts"
+
+
+def test_a_club_declares_its_letterhead(tmp_path):
+    club = CLUB.replace(
+        "  about: Ein lokal klubb.\n",
+        "  tagline: Ein klubb i Testforeningen\n"
+        '  colour: "#7a1f3d"\n'
+        "  font: assets/eigen.ttf\n"
+        "  logo: assets/klubb.png\n"
+        "  website:\n",
+    )
+    profile = PROFILE.replace("  logo:", "  website: https://test.example\n  logo:")
+    club_workspace(tmp_path, club, **{"lettersmith.yaml": profile})
+    assets = tmp_path / "clubs" / "bergen" / "assets"
+    (assets / "eigen.ttf").write_bytes((SHIPPED_FONT / "IBMPlexSans-Regular.ttf").read_bytes())
+    (assets / "klubb.png").write_bytes(b"club")
+    ws = workspace.load(tmp_path)
+    organisation = club_view(ws, "bergen").organisation
+    root = tmp_path.resolve()
+    assert organisation.tagline == "Ein klubb i Testforeningen"
+    assert organisation.colour == "#7a1f3d"
+    assert organisation.font == root / "clubs" / "bergen" / "assets" / "eigen.ttf"
+    assert organisation.logo == root / "clubs" / "bergen" / "assets" / "klubb.png"
+    # a field written empty prints none of the union's
+    assert ws.organisation.website == "https://test.example" and organisation.website is None
+    assert ws.organisation.tagline is None
+
+
+def test_the_union_may_have_a_tagline_too(tmp_path):
+    profile = PROFILE.replace("  logo:", "  tagline: Stiftet 1930\n  logo:")
+    ws = workspace.load(club_workspace(tmp_path, "", **{"lettersmith.yaml": profile}))
+    assert ws.organisation.tagline == "Stiftet 1930"
+    assert club_view(ws, "bergen").organisation.tagline == "Stiftet 1930"
+
+
+def test_a_club_may_give_its_name_under_organisation_but_only_once(tmp_path):
+    club = "organisation:\n  name: Testklubben Nord\n"
+    view = club_view(workspace.load(club_workspace(tmp_path, club)), "bergen")
+    assert view.organisation.name == "Testklubben Nord"
+    club = "name: Testklubben Bergen\norganisation:\n  name: Testklubben Nord\n"
+    assert problems(club_workspace(tmp_path, club)) == [
+        "clubs/bergen.yaml:3: organisation.name: the club's name is given twice, here and in "
+        "name: at line 1; keep one"
+    ]
+
+
+# --------------------------------------------------------------------------- trusted clubs
+
+UNTRUSTED = (
+    "clubs/bergen/templates/{}: only a club the union trusts may use its own templates; "
+    "add bergen to trusted_clubs: in lettersmith.yaml, or remove the folder and use "
+    "organisation: fields (colour, font, logo, tagline)"
+)
+
+
+def club_templates(root: Path, *names: str) -> Path:
+    folder = root / "clubs" / "bergen" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text("{# the club's own #}\n")
+    return folder
+
+
+def test_an_untrusted_clubs_templates_are_refused(tmp_path):
+    club_workspace(tmp_path)
+    club_templates(tmp_path, "letter.html.j2", "letter.css", "letter.docx", "README.txt")
+    assert problems(tmp_path) == [
+        UNTRUSTED.format("letter.css"),
+        UNTRUSTED.format("letter.docx"),
+        UNTRUSTED.format("letter.html.j2"),
+    ]
+
+
+def test_an_untrusted_clubs_templates_folder_that_is_a_link_is_refused(tmp_path):
+    club_workspace(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "letter.html.j2").write_text("{# the union's #}\n")
+    (tmp_path / "clubs" / "bergen" / "templates").symlink_to(tmp_path / "templates")
+    assert problems(tmp_path) == [
+        "clubs/bergen/templates: " + UNTRUSTED.split(": ", 1)[1],
+    ]
+
+
+def test_an_untrusted_club_with_templates_is_left_out_of_other_commands(tmp_path):
+    club_workspace(tmp_path)
+    club_templates(tmp_path, "letter.html.j2")
+    warnings: list[str] = []
+    ws = workspace.load(tmp_path, warn=warnings.append)
+    assert "bergen" not in ws.clubs
+    assert warnings == [
+        "warning: clubs/bergen.yaml has problems, so club 'bergen' is left out; "
+        "`lettersmith check` shows them"
+    ]
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.load(tmp_path, warn=warnings.append, club="bergen")
+    assert str(caught.value) == UNTRUSTED.format("letter.html.j2")
+
+
+def test_a_trusted_clubs_templates_are_used(tmp_path):
+    profile = PROFILE + "trusted_clubs: [bergen]\n"
+    club_workspace(tmp_path, **{"lettersmith.yaml": profile})
+    folder = club_templates(tmp_path, "letter.html.j2")
+    ws = workspace.load(tmp_path)
+    assert ws.trusted_clubs == ("bergen",)
+    assert club_view(ws, "bergen").template_dirs == (folder.resolve(),)
+
+
+def test_an_empty_templates_folder_of_an_untrusted_club_is_not_searched(tmp_path):
+    club_workspace(tmp_path)
+    club_templates(tmp_path, "README.txt", ".DS_Store")
+    assert club_view(workspace.load(tmp_path), "bergen").template_dirs == ()
+
+
+def test_trusted_clubs_must_name_clubs(tmp_path):
+    profile = PROFILE + "trusted_clubs: [bergen, bregen, Oslo]\n"
+    club_workspace(tmp_path, **{"lettersmith.yaml": profile})
+    assert problems(tmp_path) == [
+        "lettersmith.yaml:10: trusted_clubs: no club 'bregen' (no clubs/bregen.yaml); did you "
+        "mean 'bergen'? Clubs: bergen",
+        "lettersmith.yaml:10: trusted_clubs[2]: 'Oslo' is not a valid id; use lowercase "
+        "letters, digits and '-', starting with a letter or digit",
+    ]
+    club_workspace(tmp_path, **{"lettersmith.yaml": PROFILE + "trusted_clubs: bergen\n"})
+    assert workspace.load(tmp_path).trusted_clubs == ("bergen",)  # one, as for other lists
+    club_workspace(tmp_path, **{"lettersmith.yaml": PROFILE + "trusted_clubs: {bergen: 1}\n"})
+    assert problems(tmp_path) == [
+        "lettersmith.yaml:10: trusted_clubs: expected a list of club ids, such as [bergen]"
+    ]
+
+
+def test_the_club_scaffolds_letterhead_block_loads_when_uncommented(tmp_path):
+    from lettersmith.scaffold import add_club, new_workspace
+
+    root = tmp_path / "ws"
+    new_workspace(root)
+    path = add_club(root, "nord")
+    lines, block = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        block = line.startswith("# organisation:") or (block and line.startswith("#   "))
+        if (block or line.startswith("# place:")) and "font:" not in line:
+            line = line[2:]
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    view = club_view(workspace.load(root), "nord")
+    assert view.organisation.tagline == "Ein klubb i ..."
+    assert view.organisation.colour == "#7a1f3d" and view.organisation.website is None
+    assert view.organisation.logo == root.resolve() / "assets" / "logo.svg"
+    assert view.template_dirs == (root.resolve() / "templates",)  # the workspace's only

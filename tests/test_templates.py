@@ -44,6 +44,17 @@ def test_search_path_order_club_then_workspace_then_builtin(tmp_path: Path) -> N
     assert "<main>" in render(env, "builtin/letter.html.j2", {"letter": _letter_stub()})
 
 
+def test_the_built_in_letterhead_prints_the_tagline_under_the_name() -> None:
+    letter = _letter_stub()
+    letter["sender"] |= {"tagline": "Ein klubb i Org", "address": ["Gata 1"]}
+    html = render(environment([]), "builtin/letter.html.j2", {"letter": letter})
+    name, tagline, address = (html.index(text) for text in (">Org<", "Ein klubb i Org", "Gata 1"))
+    assert name < tagline < address
+    assert "letterhead-tagline" not in render(
+        environment([]), "builtin/letter.html.j2", {"letter": _letter_stub()}
+    )
+
+
 def test_override_extends_builtin_of_the_same_name(club_templates: Path) -> None:
     write(
         club_templates,
@@ -153,7 +164,14 @@ def _letter_stub() -> dict:
         "about": None,
         "addressees": [{"id": "a", "lines": ["A"]}],
         "address_field_fits": True,
-        "sender": {"name": "Org", "address": [], "email": None, "website": None, "logo": None},
+        "sender": {
+            "name": "Org",
+            "tagline": None,
+            "address": [],
+            "email": None,
+            "website": None,
+            "logo": None,
+        },
         "return_address": "Org",
         "signature": {"name": "N", "title": None, "image": None},
         "phrases": {"page": "Side", "see_list": "Se", "list_heading": "Liste"},

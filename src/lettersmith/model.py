@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
@@ -36,6 +36,7 @@ class Source:
 class Organisation:
     name: str
     about: str | None = None
+    tagline: str | None = None  # printed under the name: "Ein klubb i ... Norgesunionen"
     address: tuple[str, ...] = ()
     email: str | None = None
     website: str | None = None
@@ -148,10 +149,12 @@ class Club:
     name: str | None = None
     place: str | None = None
     language: Language | None = None
-    organisation: dict = field(default_factory=dict)  # overrides of Organisation fields
+    organisation: dict[str, Any] = field(default_factory=dict)  # overrides of Organisation fields
     signatories: dict[str, Signatory] = field(default_factory=dict)
     recipients: dict[str, Recipient] = field(default_factory=dict)
-    letters: dict[str, dict] = field(default_factory=dict)  # letter id -> validated overrides
+    letters: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # letter id -> validated overrides
     signing: SigningSettings | None = None  # the club's own key; never the union's
     approval_required: bool = False  # a club may ask for approval, never turn it off
 
@@ -174,6 +177,7 @@ class Workspace:
     approval_required: bool = False  # ``approval: required``: send needs an approval
     club: str | None = None  # set in a club's view
     template_dirs: tuple[Path, ...] = ()  # searched first to last, before the built-in ones
+    trusted_clubs: tuple[str, ...] = ()  # clubs whose own templates and letter.docx are used
 
     @property
     def out_dir(self) -> Path:
@@ -231,6 +235,7 @@ class Addressee:
 @dataclass(frozen=True, slots=True)
 class Sender:
     name: str
+    tagline: str | None = None
     address: tuple[str, ...] = ()
     email: str | None = None
     website: str | None = None

@@ -103,6 +103,7 @@ def _cover_note(letter: ComposedLetter) -> str:
 # What a reader of both letters would compare, in the order the letter shows it.
 _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
     ("organisation", lambda letter: letter.sender.name),
+    ("tagline", lambda letter: letter.sender.tagline or ""),
     ("signatory", _signatory),
     ("place and date", lambda letter: letter.date_line),
     ("language", _language),

@@ -93,6 +93,7 @@ def _letter(
         language=language,
         sender=Sender(
             name=organisation.name,
+            tagline=organisation.tagline,
             address=organisation.address,
             email=organisation.email,
             website=organisation.website,

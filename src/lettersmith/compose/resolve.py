@@ -376,6 +376,7 @@ def letter_revision(
             "language": letter.language,
             "sender": [
                 letter.sender.name,
+                letter.sender.tagline,
                 list(letter.sender.address),
                 letter.sender.email,
                 letter.sender.website,

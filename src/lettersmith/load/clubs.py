@@ -8,7 +8,9 @@ paragraphs after it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
+from typing import Any, cast
 
 from lettersmith.confine import (
     MAX_CLUB_YAML,
@@ -21,14 +23,25 @@ from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import entries as records
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
 from lettersmith.load.root import WORKSPACE_FILE
-from lettersmith.load.yamlfile import Checker, Map, Node, did_you_mean
-from lettersmith.model import LANGUAGES, Club, Workspace
+from lettersmith.load.yamlfile import Checker, Map, Node, Scalar, did_you_mean, is_empty
+from lettersmith.model import LANGUAGES, Club, Language, Recipient, Workspace
 
 CLUB_FIELDS = (
     "name", "place", "language", "organisation", "signatories", "recipients", "letters",
     "approval", "signing",
 )  # fmt: skip
-CLUB_ORGANISATION_FIELDS = ("about", "address", "email", "website", "logo", "colour", "font")
+CLUB_ORGANISATION_FIELDS = (
+    "name", "tagline", "about", "address", "email", "website", "logo", "colour", "font",
+)  # fmt: skip
+# A club may print none of the union's: ``website:`` left empty. The name is always printed.
+CLEARABLE_FIELDS = {
+    "tagline": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
+}  # fmt: skip
+UNTRUSTED_MESSAGE = (
+    "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
+    "lettersmith.yaml, or remove the folder and use organisation: fields (colour, font, logo, "
+    "tagline)"
+)
 OVERRIDE_FIELDS = (*LETTER_FIELDS, "append")
 LOCKED_FIELDS = ("title", "body", "adopted_by", "adopted_on", "positions")
 LOCKED_MESSAGE = (
@@ -56,9 +69,9 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
     # A club folder that is a link out of clubs/ counts as missing: nothing is read from it.
     club_dir = club_folder(ws.root, club_id) or ws.root / "clubs" / ".missing" / club_id
 
-    def prefer_club(path: Path | None) -> Path | None:
+    def prefer_club(path: Path) -> Path:
         """The club's copy of a workspace asset (clubs/<club>/assets/x for assets/x), if any."""
-        if path is None or not path.is_relative_to(ws.root / "assets"):
+        if not path.is_relative_to(ws.root / "assets"):
             return path
         # Only a file really in the club's folder: a link there may not reach the union's files.
         candidate = confined(club_dir / path.relative_to(ws.root), (club_dir,), ws.root)
@@ -68,14 +81,18 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         ws.organisation, name=club.name or ws.organisation.name, **club.organisation
     )
     organisation = dataclasses.replace(
-        organisation, logo=prefer_club(organisation.logo), font=prefer_club(organisation.font)
+        organisation,
+        logo=organisation.logo and prefer_club(organisation.logo),
+        font=organisation.font and prefer_club(organisation.font),
     )
     if club.language not in (None, ws.language) and "about" not in club.organisation:
         # The union's about paragraph is in the union's language: a nynorsk letter ending in
         # bokmål reads as a mistake. The club's own about, or none.
         organisation = dataclasses.replace(organisation, about=None)
     signatories = {
-        sid: dataclasses.replace(signatory, signature=prefer_club(signatory.signature))
+        sid: dataclasses.replace(
+            signatory, signature=signatory.signature and prefer_club(signatory.signature)
+        )
         for sid, signatory in {**ws.signatories, **club.signatories}.items()
     }
     letters = {}
@@ -95,25 +112,66 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         club=club_id,
         signing=club.signing,  # the club's own key or none: never the union's
         approval_required=ws.approval_required or club.approval_required,
-        template_dirs=tuple(
-            folder
-            for folder, parent in (
-                (club_dir / "templates", club_dir),
-                (ws.root / "templates", None),
+        template_dirs=_template_dirs(ws, club_id, club_dir),
+    )
+
+
+def _template_dirs(ws: Workspace, club_id: str, club_dir: Path) -> tuple[Path, ...]:
+    """A trusted club's templates/ (unless a link out of its folder), then the workspace's.
+
+    Any other club's templates are never searched, not even for an include: loading refused
+    the club already if it has any (``untrusted_templates``).
+    """
+    club_templates, templates = club_dir / "templates", ws.root / "templates"
+    trusted = club_id in ws.trusted_clubs and real_subfolder(club_templates, club_dir)
+    return (club_templates,) * trusted + (templates,) * templates.is_dir()
+
+
+def read_trusted_clubs(node: Node | None, checker: Checker, root: Path) -> tuple[str, ...]:
+    """``trusted_clubs: [bergen]`` in lettersmith.yaml: each id must have a clubs/<id>.yaml."""
+    if node is None:
+        return ()
+    if isinstance(node, Map):
+        checker.problem(node.line, "trusted_clubs: expected a list of club ids, such as [bergen]")
+        return ()
+    items = (node,) if isinstance(node, Scalar) else node.items
+    known = sorted(path.stem for path in (root / "clubs").glob("*.yaml"))
+    trusted = []
+    for index, item in enumerate(items):
+        club_id = checker.ident(item, f"trusted_clubs[{index}]")
+        if club_id is None:
+            continue
+        if not (root / "clubs" / f"{club_id}.yaml").is_file():
+            checker.problem(
+                item.line,
+                f"trusted_clubs: no club '{club_id}' (no clubs/{club_id}.yaml)"
+                f"{did_you_mean(club_id, known) or '.'} Clubs: {', '.join(known) or 'none yet'}",
             )
-            if folder.is_dir() and (parent is None or real_subfolder(folder, parent))
-        ),
-    )
+            continue
+        trusted.append(club_id)
+    return tuple(trusted)
 
 
-def _template_dirs(root: Path, club_dir: Path) -> tuple[Path, ...]:
-    """The club's templates/ (unless a link out of its folder), then the workspace's."""
-    club_templates, templates = club_dir / "templates", root / "templates"
-    return tuple(
-        folder
-        for folder in (club_templates, templates)
-        if folder.is_dir() and (folder is templates or real_subfolder(folder, club_dir))
-    )
+def untrusted_templates(root: Path, club_id: str) -> list[Problem]:
+    """Each template file of a club the union does not trust, refused with how to fix it.
+
+    Links are listed, not followed; hidden files (a Mac's .DS_Store) and READMEs are no
+    templates.
+    """
+    folder = root / "clubs" / club_id / "templates"
+    if folder.is_symlink():
+        found = [folder]
+    elif folder.is_dir():
+        found = [
+            Path(parent, name)
+            for parent, folders, files in os.walk(folder)
+            for name in (*files, *(f for f in folders if Path(parent, f).is_symlink()))
+            if not name.startswith(".") and not name.upper().startswith("README")
+        ]
+    else:
+        return []
+    message = UNTRUSTED_MESSAGE.format(club=club_id)
+    return [Problem(path.relative_to(root).as_posix(), None, message) for path in sorted(found)]
 
 
 def unfinished_clubs(ws: Workspace) -> list[str]:
@@ -158,7 +216,12 @@ def club_letter_problems(
         for letter in view.letters.values():
             lines = override_lines[club_id].get(letter.id, {})
 
-            def blame(field, lines=lines, club_file=club_file, letter_id=letter.id):
+            def blame(
+                field: str,
+                lines: dict[str, int] = lines,
+                club_file: str = club_file,
+                letter_id: str = letter.id,
+            ) -> tuple[str, int | None, str] | None:
                 if field not in lines:
                     return None
                 return club_file, lines[field], f"letters.{letter_id}.{field}"
@@ -177,6 +240,8 @@ def _read_club(
             Problem(rel, None, "is a link to a file outside clubs/; put the file itself there")
         )
         return None, {}
+    if club_id not in ws.trusted_clubs:
+        problems.extend(untrusted_templates(ws.root, club_id))
     # A path in a club's file is looked up in the club's folder first: assets/x is
     # clubs/<club>/assets/x when the club has it, else the workspace's assets/x.
     bases = (ws.root / "clubs" / club_id, ws.root)
@@ -188,7 +253,8 @@ def _read_club(
     top = checker.mapping(_without_locked(node, checker, ""), "", CLUB_FIELDS, line=1)
     if top is None:
         return None, {}
-    organisation = {}
+    name = checker.text(top.get("name"), "name")
+    organisation: dict[str, Any] = {}
     if top.get("organisation") is not None:
         org = checker.mapping(
             top.get("organisation"),
@@ -197,14 +263,17 @@ def _read_club(
             line=top.key_line("organisation"),
         )
         if org is not None:
-            organisation = records.organisation_fields(
-                org, checker, "organisation", ws.root, bases, allowed
-            )
+            organisation = _club_organisation(org, checker, ws.root, bases, allowed)
+            if "name" in org.entries and top.get("name") is not None:
+                checker.problem(
+                    org.key_line("name"),
+                    "organisation.name: the club's name is given twice, here and in name: at "
+                    f"line {top.key_line('name')}; keep one",
+                )
+            name = name or checker.text(org.get("name"), "organisation.name")
     signatories = {}
-    if top.get("signatories") is not None:
-        signatories = records.read_signatories(
-            top.get("signatories"), checker, "signatories", bases, allowed
-        )
+    if (people := top.get("signatories")) is not None:
+        signatories = records.read_signatories(people, checker, "signatories", bases, allowed)
     letters, lines = _read_overrides(ws, top, checker, bases)
     approval = records.read_approval(top.get("approval"), checker)
     if approval is False and ws.approval_required:
@@ -214,17 +283,18 @@ def _read_club(
             "cannot turn it off; remove this line",
         )
     signing = None
-    if top.get("signing") is not None:
-        signing = records.read_signing(
-            top.get("signing"), checker, top.key_line("signing"), bases[0], club=True
-        )
+    if (key := top.get("signing")) is not None:
+        signing = records.read_signing(key, checker, top.key_line("signing"), bases[0], club=True)
     return (
         Club(
             id=club_id,
             path=path,
-            name=checker.text(top.get("name"), "name"),
+            name=name,
             place=checker.text(top.get("place"), "place"),
-            language=checker.choice(top.get("language"), "language", LANGUAGES),
+            # choice() gives one of LANGUAGES or None
+            language=cast(
+                "Language | None", checker.choice(top.get("language"), "language", LANGUAGES)
+            ),
             organisation=organisation,
             signatories=signatories,
             recipients=_read_club_recipients(ws, top, checker, club_id),
@@ -236,12 +306,28 @@ def _read_club(
     )
 
 
-def _read_club_recipients(ws: Workspace, top: Map, checker: Checker, club_id: str) -> dict:
+def _club_organisation(
+    org: Map, checker: Checker, root: Path, bases: tuple[Path, ...], allowed: tuple[Path, ...]
+) -> dict[str, Any]:
+    """The letterhead fields a club declares; one left empty prints none of the union's."""
+    fields: dict[str, Any] = records.organisation_fields(
+        org, checker, "organisation", root, bases, allowed
+    )
+    for key, none in CLEARABLE_FIELDS.items():
+        if key in org.entries and is_empty(org.get(key)):
+            fields[key] = none
+    return fields
+
+
+def _read_club_recipients(
+    ws: Workspace, top: Map, checker: Checker, club_id: str
+) -> dict[str, Recipient]:
     node = top.get("recipients")
     if node is None:
         return {}
     recipients = records.read_recipients(node, checker, "recipients", club=club_id)
     for rid in [rid for rid in recipients if rid in ws.recipients]:
+        assert isinstance(node, Map)  # read_recipients returns none from anything else
         checker.problem(
             node.key_line(rid),
             f"recipients.{rid}: the id '{rid}' is already in the register at "
@@ -254,7 +340,7 @@ def _read_club_recipients(ws: Workspace, top: Map, checker: Checker, club_id: st
 
 def _read_overrides(
     ws: Workspace, top: Map, checker: Checker, bases: tuple[Path, ...]
-) -> tuple[dict[str, dict], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """The club's per-letter overrides: letter id -> {field: value}, and their lines."""
     node = top.get("letters")
     if node is None:
@@ -262,7 +348,8 @@ def _read_overrides(
     if not isinstance(node, Map):
         checker.problem(node.line, "letters: expected a mapping from letter id to overrides")
         return {}, {}
-    overrides, lines = {}, {}
+    overrides: dict[str, dict[str, Any]] = {}
+    lines: dict[str, dict[str, int]] = {}
     for letter_id, (line, value) in node.entries.items():
         field = f"letters.{letter_id}"
         if letter_id not in ws.letters:
@@ -285,9 +372,9 @@ def _read_overrides(
         values, lines[letter_id] = records.letter_fields(
             entry, checker, f"{field}.", ws.root, (club_dir,), (own,) if own else ()
         )
-        if entry.get("append") is not None:
-            lines[letter_id]["append"] = entry.get("append").line
-            append = checker.text(entry.get("append"), f"{field}.append", multiline=True)
+        if (append_node := entry.get("append")) is not None:
+            lines[letter_id]["append"] = append_node.line
+            append = checker.text(append_node, f"{field}.append", multiline=True)
             if append is not None:
                 values["append"] = append
         overrides[letter_id] = values

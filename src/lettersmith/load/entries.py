@@ -259,6 +259,7 @@ def organisation_fields(
     """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
     readers: dict[str, Callable[[Node, str], object]] = {
         "about": lambda node, name: checker.text(node, name, multiline=True),
+        "tagline": checker.text,
         "address": checker.text_list,
         "email": checker.email,
         "website": checker.text,

@@ -41,8 +41,11 @@ from lettersmith.model import (
 
 PROFILE_FIELDS = (
     "organisation", "language", "place", "signatories", "mail", "approval", "signing",
+    "trusted_clubs",
 )  # fmt: skip
-ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo", "colour", "font")
+ORGANISATION_FIELDS = (
+    "name", "tagline", "about", "address", "email", "website", "logo", "colour", "font",
+)  # fmt: skip
 MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
 SMTP_FIELDS = ("host", "port", "security", "username")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -176,6 +179,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
         mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,
         signing=signing,
         approval_required=bool(records.read_approval(top.get("approval"), checker)),
+        trusted_clubs=clubs.read_trusted_clubs(top.get("trusted_clubs"), checker, root),
     )
 
 

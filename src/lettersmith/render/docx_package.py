@@ -133,7 +133,8 @@ def _fill_paragraph(
         elif piece == "date":
             new_run(letter.date_line)  # place and date, as the PDF's page header
         elif piece == "sender_details":
-            details = [*letter.sender.address, letter.sender.email, letter.sender.website]
+            sender = letter.sender  # the tagline first, under the name, as in the PDF
+            details = [sender.tagline, *sender.address, sender.email, sender.website]
             for number, line in enumerate(line for line in details if line):
                 run = new_run(line)
                 if number:

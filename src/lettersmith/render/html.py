@@ -111,6 +111,7 @@ def letter_context(letter: ComposedLetter) -> dict[str, Any]:
             "language": letter.language,
             "sender": {
                 "name": sender.name,
+                "tagline": sender.tagline,
                 "address": list(sender.address),
                 "email": sender.email,
                 "website": sender.website,
