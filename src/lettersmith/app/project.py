@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from lettersmith.app.events import OnEvent, Progress, Warning, ignore
@@ -242,10 +241,9 @@ class Project:
         adopted. ``jobs`` is the number of worker processes (default: the cores; 1 builds in
         this process).
         """
+        from lettersmith.compose.resolve import Overrides
         from lettersmith.render import build as building
         from lettersmith.render import memo
-
-        from lettersmith.compose.resolve import Overrides
 
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
@@ -333,7 +331,12 @@ class Project:
         return tuple(written)
 
     def review(
-        self, letter: str, *, club: str | None = None, pack: bool = False, on_event: OnEvent = ignore
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        pack: bool = False,
+        on_event: OnEvent = ignore,
     ) -> tuple[Path, ...]:
         """The board's review page (out/LETTER/review/index.html), and with ``pack`` a zip."""
         from lettersmith.app.review import write_review
@@ -561,4 +564,3 @@ class _Counter:
         with self.lock:
             self.done += 1
             self.on_event(Progress(self.stage, self.done, self.total))
-

@@ -29,7 +29,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -47,7 +47,7 @@ JOURNAL = ("journal.sqlite", "journal.sqlite-wal")
 NAMED_PATH = re.compile(r"[\w.~/\\-]+\.[A-Za-z0-9]{1,8}\b")
 
 
-def inputs_key(root: Path, command: dict[str, object], code: str) -> str:
+def inputs_key(root: Path, command: Mapping[str, object], code: str) -> str:
     """A hash of everything a build of ``command`` depends on.
 
     ``command`` is what decides the outputs (letters, club, formats, --to, overrides, PDF
