@@ -246,3 +246,51 @@ def test_a_broken_club_is_reported_with_its_problems_not_as_missing(
     with pytest.raises(WorkspaceError) as raised:
         Project.open(root).diff(LETTER, club="bergen")
     assert "no club" not in str(raised.value) and "clubs/bergen.yaml:" in str(raised.value)
+
+
+def test_one_open_project_sees_a_font_replaced_under_the_same_name(tmp_path: Path) -> None:
+    """No cache keyed by a file's path alone: the new font's family is what the DOCX names."""
+    import shutil
+    import zipfile
+
+    from lettersmith.render.style import FONT_DIR
+
+    settings = "organisation:\n  name: Testforeningen\n  font: assets/MinFont.ttf\n"
+    root = minimal(tmp_path)
+    text = (root / "lettersmith.yaml").read_text()
+    (root / "lettersmith.yaml").write_text(
+        text.replace("organisation:\n  name: Testforeningen\n", settings)
+    )
+    font = root / "assets" / "MinFont.ttf"
+    font.parent.mkdir()
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", font)
+    project = Project.open(root)
+    docx = root / "out" / "brev" / "a.docx"
+
+    def families() -> set[str]:
+        styles = zipfile.ZipFile(docx).read("word/styles.xml").decode()
+        return {name for name in ("IBM Plex Sans", "IBM Plex Serif") if name in styles}
+
+    project.build(formats="docx", jobs=1)
+    assert families() == {"IBM Plex Sans"}
+    shutil.copyfile(FONT_DIR / "IBMPlexSerif-Regular.ttf", font)
+    project.build(formats="docx", jobs=1, force=True)
+    assert families() == {"IBM Plex Serif"}
+
+
+def test_one_open_project_sees_a_template_added_beside_others(tmp_path: Path) -> None:
+    """A workspace template that appears while the project is open is used from then on."""
+    root = minimal(tmp_path, {"templates/notes.txt": "the board's notes on the letterhead\n"})
+    project = Project.open(root)
+    pdf = root / "out" / "brev" / "a.pdf"
+    project.build(formats="pdf", jobs=1)
+    assert "Vår nye brevmal" not in pdf_text(pdf)
+    write_files(
+        root,
+        {
+            "templates/letter.html.j2": '{% extends "builtin/letter.html.j2" %}'
+            "{% block letterhead %}{{ super() }}<p>Vår nye brevmal</p>{% endblock %}"
+        },
+    )
+    project.build(formats="pdf", jobs=1)
+    assert "Vår nye brevmal" in pdf_text(pdf)
