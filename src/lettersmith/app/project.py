@@ -248,6 +248,8 @@ class Project:
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
             raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+        if jobs is not None and jobs < 1:
+            raise BadArgument("--jobs", f"{jobs}: give 1 or more")
         overrides = overrides or Overrides()
         # Only what decides the outputs: a --force or --jobs build leaves a usable record.
         command = {
@@ -271,8 +273,6 @@ class Project:
             on_event(event)
 
         count = jobs or os.cpu_count() or 1
-        if count < 1:
-            raise BadArgument("--jobs", f"{count}: give 1 or more")
         # Started first: the workers load the renderers while the workspace is read.
         starting: AbstractContextManager[building.Workers | int] = (
             building.Workers(count, wanted) if count > 1 else nullcontext(1)
