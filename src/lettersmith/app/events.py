@@ -21,7 +21,7 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class Warning:  # noqa: A001 -- the name a caller expects; the built-in is never needed here
+class Warning:  # shadows the built-in only inside this module, which never needs it
     """Something the user should know that does not stop the work (``FILE: warning: ...``)."""
 
     text: str
