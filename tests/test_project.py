@@ -294,3 +294,18 @@ def test_one_open_project_sees_a_template_added_beside_others(tmp_path: Path) ->
     )
     project.build(formats="pdf", jobs=1)
     assert "Vår nye brevmal" in pdf_text(pdf)
+
+
+def test_the_register_in_and_out_through_one_open_project(tmp_path: Path) -> None:
+    root = minimal(tmp_path / "ws")
+    project = Project.open(root)
+    sheet = tmp_path / "styret.csv"
+    sheet.write_text("Navn;Tittel;E-post;Tagger\nKari Ødegård;Styreleder;kari@example.org;styret\n")
+    planned = project.import_recipients(sheet, dry_run=True)
+    assert [entry.text("name") for entry in planned.added] == ["Kari Ødegård"]
+    assert "kari@example.org" not in (root / "recipients.yaml").read_text()
+    project.import_recipients(sheet)
+    board = project.recipients("tag:styret")
+    assert [(r.name, r.email) for r in board] == [("Kari Ødegård", "kari@example.org")]
+    assert project.export_recipients(tmp_path / "ut.csv") == 4
+    assert "kari@example.org" in (tmp_path / "ut.csv").read_text(encoding="utf-8-sig")
