@@ -21,17 +21,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettersmith.app.events import OnEvent, Progress, Warning, ignore
-from lettersmith.errors import LettersmithError
+from lettersmith.app.results import (
+    BadArgument,
+    BuildResult,
+    CheckResult,
+    OfficeSearch,
+    SendPlan,
+    SendResult,
+    StatusResult,
+)
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.compose.diff import DiffLine
     from lettersmith.compose.resolve import Mailing, Overrides
-    from lettersmith.deliver.approval import Approval, Standing
-    from lettersmith.deliver.journal import Entry
+    from lettersmith.deliver.approval import Approval
     from lettersmith.deliver.rebuild import Rebuilt
-    from lettersmith.deliver.send import Planned, Report
-    from lettersmith.load.offices import Office
     from lettersmith.load.spreadsheet import ImportPlan
     from lettersmith.render.verify import Verdict
 
@@ -48,87 +53,6 @@ __all__ = [
 
 FORMATS = ("pdf", "docx")
 PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "plain")
-
-
-class BadArgument(LettersmithError):
-    """A value given to a method (an option on the command line) that it cannot use."""
-
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(message)
-        self.option = option  # the command line's name for it, e.g. "--format"
-        self.message = message
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    root: Path
-    positions: int
-    letters: int
-    recipients: int
-    clubs: int
-    letters_composed: int
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """What a build did. ``failed`` holds one message per letter that could not be made;
-    the other files were made all the same."""
-
-    root: Path
-    written: tuple[Path, ...]  # sorted
-    up_to_date: int
-    failed: tuple[str, ...] = ()
-    remembered: bool = False  # known from the memo, without reading the workspace
-    warnings: tuple[str, ...] = ()
-
-    def raise_failures(self) -> None:
-        if self.failed:
-            raise LettersmithError("\n".join(self.failed))
-
-
-@dataclass(frozen=True)
-class SendPlan:
-    """Who would get what, decided from the journal under the send lock."""
-
-    letter_id: str
-    club: str | None
-    items: tuple[Planned, ...]
-    bcc: str | None  # the archive copy every message also goes to
-
-    @property
-    def todo(self) -> int:
-        return sum(item.send for item in self.items)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    plan: SendPlan
-    dry_run: bool
-    written: tuple[Path, ...] = ()  # a dry run's .eml files
-    confirmed: bool = True  # False when ``confirm`` said no: nothing was sent
-    report: Report | None = None  # a real run's outcome
-
-    @property
-    def undelivered(self) -> bool:
-        return self.report is not None and self.report.undelivered
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    letter_id: str
-    club: str | None
-    rows: tuple[tuple[str, str, Entry | None], ...]  # recipient id, address, journal row
-    approval: Standing
-
-
-@dataclass(frozen=True)
-class OfficeSearch:
-    found: tuple[Office, ...]
-    oldest_verification: dt.date | None
 
 
 # --------------------------------------------------------------------------- the project
