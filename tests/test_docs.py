@@ -159,3 +159,13 @@ def test_the_readmes_python_api_example_runs(tmp_path):
     assert "hod postmottak@hod.dep.no not sent" in lines
     assert any(line.endswith(": approved.") for line in lines), lines
     assert len(list((root / "out" / "menneskehandel-2024" / "mail").glob("*.eml"))) == 3
+
+
+def test_every_verb_of_the_python_api_is_in_the_readme():
+    from lettersmith import Project
+
+    section = README.split("## The Python API", 1)[1].split("\n## ", 1)[0]
+    verbs = [name for name in vars(Project) if not name.startswith("_")]
+    assert "build" in verbs and "send" in verbs
+    missing = [name for name in verbs if f"`{name}(" not in section and f".{name}(" not in section]
+    assert missing == []
