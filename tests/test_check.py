@@ -362,8 +362,8 @@ def test_an_unreadable_folder_is_named_not_a_traceback(tmp_path, monkeypatch):
 
 
 def check_messages(root: Path) -> list[str]:
+    from lettersmith.app.check import check
     from lettersmith.errors import LettersmithError
-    from lettersmith.load.check import check
 
     try:
         check(root)

@@ -115,3 +115,19 @@ def test_answering_no_at_the_send_prompt_sends_nothing_and_exits_0(tmp_path, mon
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith("Nothing sent.")
     assert "Aborted" not in result.output
+
+
+def test_the_command_line_starts_without_loading_the_engine():
+    """`lettersmith --version` and `--help` stay quick: the Project loads the stages on use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lettersmith.cli\n"
+        "from lettersmith import Project\n"
+        "loaded = [m for m in sys.modules if m.split('.')[1:2] in "
+        "(['load'], ['compose'], ['render'], ['deliver'])]\n"
+        "print(Project.__name__, loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "Project []", result.stderr

@@ -136,3 +136,36 @@ def test_the_starter_is_safe_to_send_and_its_logo_text_fits(tmp_path):
         advance = sum(advances[cmap[ord(c)]][0] for c in text.text) * scale * size
         left = float(text.get("x")) - (advance / 2 if text.get("text-anchor") == "middle" else 0)
         assert left >= 0 and left + advance * 1.1 <= width, (text.text, left, advance, width)
+
+
+def test_the_readmes_python_api_example_runs(tmp_path):
+    """The worked example of "The Python API", run as written in a copy of the example."""
+    section = README.split("## The Python API", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL).group(1)
+    import lettersmith
+
+    root = copy_example(tmp_path / "ws")
+    source = str(Path(lettersmith.__file__).resolve().parents[1])  # this lettersmith, not another
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "1 letter(s), 3 recipient(s)" in lines
+    assert lines.index("build: 0/1") < lines.index("build: 1/1")
+    assert "wrote out/menneskehandel-2024/menneskehandel-2024.pdf" in lines
+    assert "smk postmottak@smk.dep.no new" in lines
+    assert "hod postmottak@hod.dep.no not sent" in lines
+    assert any(line.endswith(": approved.") for line in lines), lines
+    assert len(list((root / "out" / "menneskehandel-2024" / "mail").glob("*.eml"))) == 3
+
+
+def test_every_verb_of_the_python_api_is_in_the_readme():
+    from lettersmith import Project
+
+    section = README.split("## The Python API", 1)[1].split("\n## ", 1)[0]
+    verbs = [name for name in vars(Project) if not name.startswith("_")]
+    assert "build" in verbs and "send" in verbs
+    missing = [name for name in verbs if f"`{name}(" not in section and f".{name}(" not in section]
+    assert missing == []

@@ -121,3 +121,37 @@ def test_a_build_that_failed_is_not_remembered(tmp_path, loads):
         result = CliRunner().invoke(main, ["-w", str(root), "build", "--jobs", "1"])
         assert result.exit_code == 1
     assert len(loads) == 2
+
+
+def test_after_a_forced_build_nothing_changed_is_known_at_once(tmp_path, loads):
+    root = minimal(tmp_path)
+    run(root)
+    assert "6 written" in run(root, "--force")
+    assert len(loads) == 2
+    # How the last build ran (--force, --jobs, -v) does not decide what the files are.
+    assert "0 written, 6 up to date." in run(root, "-v")
+    assert "0 written, 6 up to date." in run(root, "--jobs", "2")
+    assert len(loads) == 2, "a build after --force read the workspace again"
+
+
+def test_files_that_are_no_input_are_not_looked_at(tmp_path, loads):
+    root = minimal(tmp_path)
+    venv = root / ".venv" / "lib"
+    venv.mkdir(parents=True)
+    for number in range(20_001):  # past the old limit, past which the memo switched itself off
+        (venv / f"m{number}.py").touch()
+    run(root)
+    (root / "notes.txt").write_text("the board meets on Monday")
+    (venv / "m0.py").write_text("changed")
+    assert "0 written, 6 up to date." in run(root)
+    assert len(loads) == 1, "a workspace with a large .venv was read again"
+
+
+def test_a_file_named_outside_the_input_folders_is_watched(tmp_path, loads):
+    letter = "position: sak\nto: [tag:dep, c]\nmode: each\ndate: 2025-03-10\nsignatory: leder\n"
+    root = minimal(tmp_path, {"letters/brev.yaml": letter + "attachments: [docs/vedlegg.pdf]\n"})
+    write_files(root, {"docs/vedlegg.pdf": "%PDF-1.4 first\n"})
+    run(root, "--format", "pdf")
+    (root / "docs" / "vedlegg.pdf").write_text("%PDF-1.4 second, longer\n")
+    run(root, "--format", "pdf")
+    assert len(loads) == 2, "a changed attachment in docs/ was not noticed"

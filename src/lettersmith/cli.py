@@ -1,7 +1,8 @@
-"""The command line: parse options, call one core function, print the result.
+"""The command line: parse options, call ``lettersmith.Project``, print what it returns.
 
-Every LettersmithError becomes a message on stderr and exit status 1, here and only here;
-tracebacks only under --debug.
+Every rule lives behind the Project (the approval gate, the send lock, the club's view, the
+build memo); this module only translates. Every LettersmithError becomes a message on stderr
+and exit status 1, here and only here; tracebacks only under --debug.
 """
 
 from __future__ import annotations
@@ -9,71 +10,80 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from lettersmith import __version__
+from lettersmith.app import events
+from lettersmith.app.project import BadArgument, Project
 from lettersmith.errors import LettersmithError
-from lettersmith.model import DEFAULT_PDF_VARIANT, Workspace
+from lettersmith.model import DEFAULT_PDF_VARIANT
 
 if TYPE_CHECKING:
-    from lettersmith.compose.resolve import Mailing, Overrides
+    from lettersmith.app.project import SendPlan
+    from lettersmith.compose.resolve import Overrides
+    from lettersmith.model import Language
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
 class Context:
     workspace_dir: Path | None
     debug: bool
-    _loaded: dict[str | None, Workspace] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # every warning shown so far
 
-    def warn(self, line: str) -> None:
-        self.warnings.append(line)
-        err.print(line, markup=False, soft_wrap=True)
+    def project(self) -> Project:
+        """The workspace: -w, or found by walking up from the current folder."""
+        return Project.open(self.workspace_dir or Path.cwd())
 
-    def root(self) -> Path:
-        """The workspace folder: -w, or found by walking up from the current folder."""
-        from lettersmith.load.root import find_root
 
-        return find_root(self.workspace_dir or Path.cwd())
+def warn(event: events.Event) -> None:
+    """The listener for a command without a progress bar: warnings on stderr."""
+    if isinstance(event, events.Warning):
+        err.print(event.text, markup=False, soft_wrap=True)
 
-    def workspace(self, club: str | None = None) -> Workspace:
-        """The loaded, validated workspace, or a club's view of it."""
-        if club not in self._loaded:
-            from lettersmith.load import clubs, workspace
 
-            if None not in self._loaded:
-                # A broken club stops only a command about that club: the others go on.
-                self._loaded[None] = workspace.load(self.root(), club=club, warn=self.warn)
-            if club is not None:
-                self._loaded[club] = clubs.club_view(self._loaded[None], club)
-        return self._loaded[club]
+@contextmanager
+def showing_progress(description: str) -> Iterator[events.OnEvent]:
+    """A listener that prints warnings and draws each stage's progress as a bar, from the
+    stage's first event on (a prompt before it, as send's, is not drawn over)."""
+    bar = progress_bar()
+    tasks: dict[str, TaskID] = {}
 
-    def mailing(
-        self,
-        letter: str,
-        club: str | None = None,
-        selectors: tuple[str, ...] = (),
-        overrides: Overrides | None = None,
-    ) -> Mailing:
-        """LETTER resolved for CLUB and the command line: what every command works on."""
-        from lettersmith.compose.resolve import resolve
+    def show(event: events.Event) -> None:
+        if isinstance(event, events.Warning):
+            warn(event)
+            return
+        if not tasks:
+            bar.start()
+        if event.stage not in tasks:
+            tasks[event.stage] = bar.add_task(description, total=event.total)
+        bar.update(tasks[event.stage], completed=event.done, total=event.total)
 
-        return resolve(
-            self.workspace(), letter, club=club, overrides=overrides, selectors=selectors
-        )
+    try:
+        yield show
+    finally:
+        if tasks:
+            bar.stop()
 
 
 class LettersmithGroup(click.Group):
@@ -84,9 +94,11 @@ class LettersmithGroup(click.Group):
             args = global_options_first(args)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BadArgument as error:  # a value the Project cannot use: wrong usage, exit 2
+            raise click.BadParameter(error.message, param_hint=error.option) from None
         except LettersmithError as error:
             if ctx.obj is not None and ctx.obj.debug:
                 raise
@@ -151,7 +163,7 @@ def report_error(error: LettersmithError) -> None:
         err.print(f"{len(problems)} problems found.", markup=False)
 
 
-def with_club(function: Callable) -> Callable:
+def with_club(function: F) -> F:
     return click.option(
         "--club",
         metavar="CLUB",
@@ -160,7 +172,7 @@ def with_club(function: Callable) -> Callable:
     )(function)
 
 
-def with_to(function: Callable) -> Callable:
+def with_to(function: F) -> F:
     return click.option(
         "--to",
         "selectors",
@@ -171,7 +183,7 @@ def with_to(function: Callable) -> Callable:
     )(function)
 
 
-def _date(ctx: click.Context, param: click.Parameter, value: str | None):
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
@@ -180,7 +192,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
 
 
-def with_overrides(function: Callable) -> Callable:
+def with_overrides(function: F) -> F:
     """--date, --place, --signatory, --language: the top of the override order."""
     options = [
         click.option(
@@ -202,10 +214,17 @@ def with_overrides(function: Callable) -> Callable:
     return function
 
 
-def overrides_from(date, place, signatory, language) -> Overrides:
+def overrides_from(
+    date: dt.date | None, place: str | None, signatory: str | None, language: str | None
+) -> Overrides | None:
+    """The command line's level of the override order; None when it sets nothing (and then the
+    compose stage is not even imported, for build's quick answer)."""
+    if date is None and place is None and signatory is None and language is None:
+        return None
     from lettersmith.compose.resolve import Overrides
 
-    return Overrides(date=date, place=place, signatory=signatory, language=language)
+    chosen = cast("Language | None", language)  # click.Choice let only these through
+    return Overrides(date=date, place=place, signatory=signatory, language=chosen)
 
 
 @click.group(cls=LettersmithGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -251,16 +270,16 @@ def init(obj: Context, directory: Path | None, club: str | None) -> None:
       lettersmith init forening           a new workspace in ./forening
       lettersmith init --club bergen      add clubs/bergen.yaml to this workspace
     """
-    from lettersmith import scaffold
+    from lettersmith.app.project import new_workspace
 
     if club:
-        ws = obj.workspace()
-        path = scaffold.add_club(ws.root, club)
-        out.print(f"Wrote {path.relative_to(ws.root)}. Edit it, then: lettersmith check")
+        project = obj.project()
+        path = project.add_club(club, on_event=warn)
+        out.print(f"Wrote {path.relative_to(project.root)}. Edit it, then: lettersmith check")
         return
     if directory is None:
         raise click.UsageError("give the folder for the new workspace: lettersmith init DIR")
-    written = scaffold.new_workspace(directory)
+    written = new_workspace(directory)
     out.print(f"Made a workspace in {directory} ({len(written)} files). Next:")
     out.print(f"  cd {directory} && lettersmith check && lettersmith build", markup=False)
 
@@ -276,15 +295,10 @@ def check(obj: Context) -> None:
     Each letter is also composed and its template tried, under the workspace and under every
     club, so a broken template override shows up here too.
     """
-    from lettersmith.load.check import check as check_workspace
-
-    summary = check_workspace(obj.root())
-    ws = summary.workspace
-    for warning in summary.warnings:
-        err.print(warning, markup=False, soft_wrap=True)
+    result = obj.project().check(on_event=warn)
     out.print(
-        f"{ws.root}: ok: {len(ws.positions)} positions, {len(ws.letters)} letters, "
-        f"{len(ws.recipients)} recipients, {len(ws.clubs)} clubs.",
+        f"{result.root}: ok: {result.positions} positions, {result.letters} letters, "
+        f"{result.recipients} recipients, {result.clubs} clubs.",
         markup=False,
     )
 
@@ -323,19 +337,19 @@ def check(obj: Context) -> None:
 )
 @click.pass_obj
 def build(
-    obj,
-    letters,
-    club,
-    formats,
-    selectors,
-    jobs,
-    force,
-    date,
-    place,
-    signatory,
-    language,
-    verbose,
-    pdf_variant,
+    obj: Context,
+    letters: tuple[str, ...],
+    club: str | None,
+    formats: str,
+    selectors: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    date: dt.date | None,
+    place: str | None,
+    signatory: str | None,
+    language: str | None,
+    verbose: bool,
+    pdf_variant: str,
 ) -> None:
     """Render letters (default: all) as PDF and DOCX into out/.
 
@@ -352,60 +366,31 @@ def build(
       lettersmith build menneskehandel-2024 --format pdf --to tag:regjeringen
       lettersmith build menneskehandel-2024 --club bergen
     """
-    from lettersmith.render import build as building
-    from lettersmith.render import memo
-
-    wanted = [part.strip() for part in formats.split(",") if part.strip()]
-    unknown = [part for part in wanted if part not in building.FORMATS]
-    if unknown or not wanted:
-        raise click.BadParameter(
-            f"{formats!r}: choose pdf, docx or pdf,docx", param_hint="--format"
+    project = obj.project()
+    with showing_progress("Building") as show:
+        result = project.build(
+            letters,
+            club=club,
+            formats=formats,
+            selectors=selectors,
+            overrides=overrides_from(date, place, signatory, language),
+            pdf_variant=pdf_variant,
+            force=force,
+            jobs=jobs,
+            on_event=show,
         )
-    # Nothing changed since a build of the same command: done without reading the workspace.
-    root = obj.root()
-    command = {
-        "build": letters, "club": club, "formats": wanted, "to": selectors, "date": date,
-        "place": place, "signatory": signatory, "language": language, "variant": pdf_variant,
-    }  # fmt: skip
-    key = None if force else memo.inputs_key(root, command, building.code_hash())
-    remembered = memo.recall(root / "out", key) if key else None
-    if remembered is not None:
-        count, warnings = remembered
-        for line in warnings:
-            err.print(line, markup=False, soft_wrap=True)
-        out.print(f"0 written, {count} up to date.", markup=False)
-        return
-    # Something changed, so there is likely work: the workers load the renderers meanwhile.
-    count = jobs or os.cpu_count() or 1
-    with building.Workers(count, wanted) if count > 1 else nullcontext(1) as workers:
-        ws = obj.workspace(club)
-        overrides = overrides_from(date, place, signatory, language)
-        mailings = [
-            obj.mailing(name, club, selectors, overrides) for name in letters or list(ws.letters)
-        ]
-        variant = None if pdf_variant == "plain" else pdf_variant
-        jobs_list = building.plan(mailings, formats=wanted, pdf_variant=variant)
-        with progress_bar() as bar:
-            task = bar.add_task("Building", total=len(jobs_list))
-            outcomes = building.build(
-                jobs_list, force=force, workers=workers, on_done=lambda _: bar.advance(task)
-            )
-    failed = [outcome for outcome in outcomes if outcome.error]
-    built = sum(outcome.built for outcome in outcomes)
-    written = sorted(outcome.path for outcome in outcomes if outcome.built)
+    root = result.root
+    written = result.written
     if verbose or len(written) <= LIST_WRITTEN:
         for path in written:
-            out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
-    summary = f"{built} written, {len(outcomes) - built - len(failed)} up to date."
+            out.print(f"wrote {path.relative_to(root)}", markup=False)
+    summary = f"{len(written)} written, {result.up_to_date} up to date."
     if len(written) > LIST_WRITTEN and not verbose:
-        folders = sorted({f"{path.parent.relative_to(ws.root)}/" for path in written})
+        folders = sorted({f"{path.parent.relative_to(root)}/" for path in written})
         shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
         summary += f" The files are in {shown} (-v lists them)."
     out.print(summary, markup=False, soft_wrap=True)
-    if failed:
-        raise LettersmithError("\n".join(outcome.error or "" for outcome in failed))
-    if key:
-        memo.remember(root / "out", key, [outcome.path for outcome in outcomes], obj.warnings)
+    result.raise_failures()
 
 
 @main.command()
@@ -418,7 +403,17 @@ def build(
 @with_overrides
 @click.pass_obj
 def send(
-    obj, letter, club, selectors, dry_run, yes, resend, date, place, signatory, language
+    obj: Context,
+    letter: str,
+    club: str | None,
+    selectors: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    resend: bool,
+    date: dt.date | None,
+    place: str | None,
+    signatory: str | None,
+    language: str | None,
 ) -> None:
     """Email the letter to its recipients, one message each, with the PDF attached.
 
@@ -436,34 +431,42 @@ def send(
     from lettersmith.deliver import send as sending
     from lettersmith.deliver import tables
 
-    ws = obj.workspace(club)
-    if not dry_run:
-        sending.smtp_settings(ws)  # refuse unusable settings before building anything
-    with sending.open_journal(ws, sending=not dry_run, planning=True) as journal:
-        mailing = obj.mailing(
-            letter, club, selectors, overrides_from(date, place, signatory, language)
-        )
-        if not dry_run:
-            from lettersmith.deliver import approval
+    project = obj.project()
 
-            approval.require(mailing, f"{letter} --club {club}" if club else letter)
-        planned = sending.plan(mailing, journal, resend=resend)
-        out.print(tables.plan_table(planned, ws.mail.bcc if ws.mail else None))
-        todo = sum(item.send for item in planned)
-        if dry_run:
-            for path in sending.write_dry_run(ws, planned):
-                out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
-            out.print(f"Dry run: {todo} message(s) written, nothing sent.", markup=False)
-            return
-        if todo and not yes and not click.confirm(f"Send {todo} message(s) by email now?"):
+    def confirm(plan: SendPlan) -> bool:
+        out.print(tables.plan_table(plan.items, plan.bcc))
+        if (
+            plan.todo
+            and not yes
+            and not click.confirm(f"Send {plan.todo} message(s) by email now?")
+        ):
             out.print("Nothing sent.", markup=False)
-            return
-        with progress_bar() as bar:
-            task = bar.add_task("Sending", total=todo)
-            report = sending.send_planned(ws, planned, journal, lambda _: bar.advance(task))
+            return False
+        return True
+
+    with showing_progress("Sending") as show:
+        result = project.send(
+            letter,
+            club=club,
+            selectors=selectors,
+            overrides=overrides_from(date, place, signatory, language),
+            dry_run=dry_run,
+            resend=resend,
+            confirm=confirm,
+            on_event=show,
+        )
+    if dry_run:
+        out.print(tables.plan_table(result.plan.items, result.plan.bcc))
+        for path in result.written:
+            out.print(f"wrote {path.relative_to(project.root)}", markup=False)
+        out.print(f"Dry run: {result.plan.todo} message(s) written, nothing sent.", markup=False)
+        return
+    report = result.report
+    if report is None:  # the answer was no
+        return
     if report.results:
         out.print(tables.summary_table(report.results))
-    elif not todo:
+    elif not result.plan.todo:
         out.print("Nothing to send.", markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
     status_command = sending.command_line(obj.workspace_dir, letter, club, verb="status")
@@ -487,7 +490,13 @@ def send(
 )
 @with_to
 @click.pass_obj
-def status(obj, letter, club, arrived, selectors) -> None:
+def status(
+    obj: Context,
+    letter: str,
+    club: str | None,
+    arrived: tuple[str, ...],
+    selectors: tuple[str, ...],
+) -> None:
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
@@ -499,19 +508,13 @@ def status(obj, letter, club, arrived, selectors) -> None:
       lettersmith status menneskehandel-2024
       lettersmith status menneskehandel-2024 --mark-arrived hod
     """
-    from lettersmith.deliver import send as sending
     from lettersmith.deliver import tables
 
-    ws = obj.workspace(club)
-    with sending.open_journal(ws, sending=False, planning=True, readonly=not arrived) as journal:
-        if arrived:
-            sending.mark_arrived(ws, obj.mailing(letter, club).spec, journal, arrived)
-        mailing = obj.mailing(letter, club, selectors)
-        rows = sending.status(mailing, journal)
-    out.print(tables.status_table(mailing.letter_id, ws.club, rows))
-    from lettersmith.deliver import approval
-
-    for line in approval.standing(mailing).lines():
+    result = obj.project().status(
+        letter, club=club, selectors=selectors, mark_arrived=arrived, on_event=warn
+    )
+    out.print(tables.status_table(result.letter_id, result.club, result.rows))
+    for line in result.approval.lines():
         out.print(line, markup=False, soft_wrap=True)
 
 
@@ -554,15 +557,9 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
     SELECTOR narrows the list: a recipient id or tag:NAME. `lettersmith recipients` alone
     does the same.
     """
-    import datetime as dt
+    from lettersmith.load.offices import STALE_AFTER_DAYS
 
-    from lettersmith.load import offices, workspace
-
-    ws = obj.workspace(club)
-    chosen = workspace.select_recipients(ws, [selector]) if selector else ws.recipients.values()
-    today = dt.date.today()
-    if stale:
-        chosen = [r for r in chosen if r.name and offices.is_stale(r.verified, today)]
+    chosen = obj.project().recipients(selector, club=club, stale=stale, on_event=warn)
     rows = [
         (
             r.id,
@@ -586,7 +583,7 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
     out.print(table)
     if stale:
         out.print(
-            f"{len(rows)} name(s) verified more than {offices.STALE_AFTER_DAYS} days ago. Check "
+            f"{len(rows)} name(s) verified more than {STALE_AFTER_DAYS} days ago. Check "
             "each on the ministry's page, then set verified: to the day you checked.",
             markup=False,
         )
@@ -616,10 +613,7 @@ def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_ru
       lettersmith recipients import styret.csv --dry-run
       lettersmith recipients import styret.xlsx --map Stilling=title
     """
-    from lettersmith.load import spreadsheet
-
-    root = obj.root()
-    plan = spreadsheet.plan_import(root, file, mapping)
+    plan = obj.project().import_recipients(file, mapping, dry_run=dry_run)
     for note in plan.skipped:
         err.print(note, markup=False, soft_wrap=True)
     if not plan.added:
@@ -638,7 +632,6 @@ def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_ru
     if dry_run:
         out.print(f"Dry run: {len(plan.added)} recipient(s) would be added.", markup=False)
         return
-    spreadsheet.write_import(root, plan)
     out.print(f"Added {len(plan.added)} recipient(s) to recipients.yaml.", markup=False)
 
 
@@ -654,10 +647,7 @@ def export_recipients(obj: Context, file: Path, club: str | None) -> None:
       lettersmith recipients export mottakere.xlsx
       lettersmith recipients export mottakere.csv --club bergen
     """
-    from lettersmith.load import spreadsheet
-
-    ws = obj.workspace(club)
-    count = spreadsheet.export(ws, file)
+    count = obj.project().export_recipients(file, club=club, on_event=warn)
     out.print(f"Wrote {count} recipient(s) to {file}.", markup=False)
 
 
@@ -675,11 +665,10 @@ def offices(text: str | None) -> None:
       lettersmith offices hod
       lettersmith offices Vestre
     """
-    import datetime as dt
+    from lettersmith.app.project import search_offices
 
-    from lettersmith.load import offices as register
-
-    found = register.search(text)
+    search = search_offices(text)
+    found = search.found
     if not found:
         raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
     if text:
@@ -715,7 +704,7 @@ def offices(text: str | None) -> None:
                 str(office.verified or ""),
             )
         out.print(table)
-    oldest = register.oldest_verification()
+    oldest = search.oldest_verification
     if oldest is not None:
         age = (dt.date.today() - oldest).days
         out.print(
@@ -741,9 +730,7 @@ def diff(obj: Context, letter: str, club: str) -> None:
     Example:
       lettersmith diff menneskehandel-2024 --club bergen
     """
-    from lettersmith.compose import diff as diffing
-
-    lines = diffing.letter_diff(obj.mailing(letter), obj.mailing(letter, club))
+    lines = obj.project().diff(letter, club=club, on_event=warn)
     color = out.is_terminal and "NO_COLOR" not in os.environ
     for line in lines:
         out.print(line.render(color=color), markup=False, highlight=False, soft_wrap=True)
@@ -762,22 +749,29 @@ def diff(obj: Context, letter: str, club: str) -> None:
 )
 @with_overrides
 @click.pass_obj
-def preview(obj, letter, club, selectors, dpi, date, place, signatory, language) -> None:
+def preview(
+    obj: Context,
+    letter: str,
+    club: str | None,
+    selectors: tuple[str, ...],
+    dpi: int,
+    date: dt.date | None,
+    place: str | None,
+    signatory: str | None,
+    language: str | None,
+) -> None:
     """PNG images of the letter's pages, in out/LETTER/preview/.
 
     A club's go to out/clubs/CLUB/LETTER/preview/. Builds the PDF first if it is missing or
     out of date.
     """
-    from lettersmith.render import build as building
-    from lettersmith.render import preview as previewing
-
-    mailing = obj.mailing(letter, club, selectors, overrides_from(date, place, signatory, language))
-    ws = mailing.workspace
-    target = building.letter_dir(ws, mailing.letter_id) / "preview"
-    for composed in mailing.selected_letters:
-        pdf = building.ensure_pdf(ws, composed)
-        for png in previewing.render_pngs(pdf, target, dpi=dpi, root=ws.root):
-            out.print(f"wrote {png.relative_to(ws.root)}", markup=False)
+    project = obj.project()
+    overrides = overrides_from(date, place, signatory, language)
+    pngs = project.preview(
+        letter, club=club, selectors=selectors, overrides=overrides, dpi=dpi, on_event=warn
+    )
+    for png in pngs:
+        out.print(f"wrote {png.relative_to(project.root)}", markup=False)
 
 
 @main.group()
@@ -799,10 +793,7 @@ def journal_rebuild(obj: Context) -> None:
     Example:
       lettersmith journal rebuild
     """
-    from lettersmith.deliver import rebuild
-
-    root = obj.root()
-    result = rebuild.rebuild(root / ".lettersmith")
+    result = obj.project().journal_rebuild()
     if result.moved_aside is not None:
         out.print(f"The damaged journal was kept as {result.moved_aside}.", markup=False)
     for entry in result.restored:
@@ -844,12 +835,9 @@ def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
       lettersmith review menneskehandel-2024
       lettersmith review menneskehandel-2024 --club bergen --zip
     """
-    from lettersmith.render import review as reviewing
-
-    mailing = obj.mailing(letter, club)
-    union = obj.mailing(letter) if club else None
-    for path in reviewing.write_review(mailing, union, pack=pack):
-        out.print(f"wrote {path.relative_to(mailing.workspace.root)}", markup=False)
+    project = obj.project()
+    for path in project.review(letter, club=club, pack=pack, on_event=warn):
+        out.print(f"wrote {path.relative_to(project.root)}", markup=False)
 
 
 @main.command()
@@ -870,11 +858,8 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
       lettersmith approve menneskehandel-2024 --club bergen --by "Kari" --note "Styremøte"
     """
-    from lettersmith.deliver import approval
-
-    mailing = obj.mailing(letter, club)
-    recorded = approval.approve(mailing, by, note)
-    out.print(f"{mailing.letter_id}: {recorded.describe()}.", markup=False, soft_wrap=True)
+    recorded = obj.project().approve(letter, by=by, note=note, club=club, on_event=warn)
+    out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
 
 
 # build lists the files it wrote when there are at most this many (all of them with -v).
@@ -917,12 +902,11 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
       lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf --trust certs/ca.pem
       lettersmith verify out/*/*.pdf
     """
-    from lettersmith.render import verify as verifying
+    from lettersmith.app.project import verify_files
 
-    context = verifying.trust_context(list(trust))
-    problems = []
-    for path in files:
-        verdict = verifying.verify(path, context)
+    problems: list[str] = []
+    for verdict in verify_files(files, trust):
+        path = verdict.path
         problems.extend(verdict.problems)
         if verdict.signer is None:
             continue

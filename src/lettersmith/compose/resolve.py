@@ -143,7 +143,8 @@ def resolve(
 
     ``ws`` is the loaded workspace (not a club's view). ``selectors`` (``--to``) choose among
     the mailing's recipients and never change the letter. ``sent_date`` gives the date the
-    journal fixed at the first real send; by default the workspace's journal is read.
+    journal fixed at the first real send (``deliver.journal.first_sent_date``); without it,
+    the letter is taken as never sent.
     """
     overrides = overrides or Overrides()
     if ws.club is not None:
@@ -284,11 +285,8 @@ def _date(
     if setting is not None:
         assert isinstance(setting.value, dt.date)
         return setting.value, "set"
-    if sent_date is None:
-        from lettersmith.deliver.journal import first_sent_date
-
-        sent_date = first_sent_date
-    first = sent_date(ws, letter_id, club)
+    # The journal is a later floor: the caller (lettersmith.Project) passes its reading in.
+    first = sent_date(ws, letter_id, club) if sent_date is not None else None
     if first is not None:
         return first, "first send"
     return today or dt.date.today(), "today"

@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
 
+from lettersmith.atomic import content_hash
 from lettersmith.errors import RenderError
 from lettersmith.render.style import Face, HouseStyle
 
@@ -80,8 +81,14 @@ def obfuscate(data: bytes, key: str) -> bytes:
     return head + data[32:]
 
 
-@functools.cache
 def font_program(path: Path) -> bytes:
+    """The face as a plain TrueType/OpenType file; see ``_font_program``."""
+    # Keyed by the contents too: a long-lived process sees a font replaced under its name.
+    return _font_program(path, content_hash(path, path.stat()))
+
+
+@functools.lru_cache(maxsize=32)
+def _font_program(path: Path, _contents: str) -> bytes:
     """The face as a plain TrueType/OpenType file, cut down to ``KEPT_CHARACTERS``.
 
     HarfBuzz's subsetter does it in a millisecond, where fontTools took most of a second per

@@ -8,9 +8,11 @@ it saw:
 - the command (letters, club, formats, --to, the overrides, the PDF variant),
 - today's date (a letter without a date is dated today),
 - lettersmith's version and code,
-- every file in the workspace outside out/ -- its name, size, times (the change time too,
-  which no program can set back) and inode, and where a link points -- and the send journal
-  (a sent letter keeps the date of its first send),
+- every input of the workspace -- lettersmith.yaml, recipients.yaml, positions/, letters/,
+  clubs/, templates/, assets/ and every file the settings name by path (a certificate in
+  certs/, an attachment kept elsewhere) -- by name, size, times (the change time too, which
+  no program can set back) and inode, and where a link points; and the send journal (a sent
+  letter keeps the date of its first send),
 - and every file the build made or found up to date, by size and modification time.
 
 When all of that is as it was, the build is done: each file it lists is still there,
@@ -25,8 +27,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -35,39 +38,71 @@ from lettersmith.atomic import atomic_write
 
 MEMO = ".build-memo.json"
 KEPT = 8  # the last few different commands are remembered
-MAX_FILES = 20_000  # a workspace with more files than this is simply built the whole way
-SKIPPED = frozenset({"out", ".git", ".lettersmith"})
+# What a build reads; nothing else in the workspace (a .venv, .git, notes) is looked at.
+INPUT_FILES = ("lettersmith.yaml", "recipients.yaml")
+INPUT_FOLDERS = ("positions", "letters", "clubs", "templates", "assets")
 # In .lettersmith/, only the journal says anything about a letter (the date of a first send).
 JOURNAL = ("journal.sqlite", "journal.sqlite-wal")
+# A path written in a settings file: `certificate: certs/union.p12`, `- docs/vedlegg.pdf`.
+NAMED_PATH = re.compile(r"[\w.~/\\-]+\.[A-Za-z0-9]{1,8}\b")
 
 
-def inputs_key(root: Path, command: dict[str, object], code: str) -> str | None:
-    """A hash of everything a build of ``command`` depends on, or None when the workspace is
-    too large to look through quickly."""
+def inputs_key(root: Path, command: Mapping[str, object], code: str) -> str:
+    """A hash of everything a build of ``command`` depends on.
+
+    ``command`` is what decides the outputs (letters, club, formats, --to, overrides, PDF
+    variant): not how the build runs (--force, --jobs, -v), so that any of those builds leaves
+    a record the next one can use.
+    """
     digest = hashlib.sha256()
     head = {"version": __version__, "code": code, "today": dt.date.today().isoformat()}
     digest.update(json.dumps([head, command], sort_keys=True, default=str).encode())
-    for count, line in enumerate(_files(root)):
-        if count >= MAX_FILES:
-            return None
+    for line in _files(root):
         digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
 def _files(root: Path) -> Iterable[str]:
-    """A line per file and folder under ``root`` (out/ and the state folder left out)."""
-    for folder, dirs, files in os.walk(root):
-        if Path(folder) == root:
-            dirs[:] = [d for d in dirs if d not in SKIPPED]
-        dirs.sort()
-        for name in sorted(files) + dirs:
-            yield _identity(Path(folder, name), root)
+    """A line per input file and folder (see the module's docstring)."""
+    named: set[Path] = set()
+    for name in INPUT_FILES:
+        yield _identity(root / name, root)
+    for top in INPUT_FOLDERS:
+        yield _identity(root / top, root)
+        for folder, dirs, files in os.walk(root / top):
+            dirs.sort()
+            for name in sorted(files) + dirs:
+                path = Path(folder, name)
+                yield _identity(path, root)
+                if name.endswith((".yaml", ".yml")) and top in ("letters", "clubs"):
+                    named.update(_named_paths(path, root))
+    named.update(_named_paths(root / "lettersmith.yaml", root))
+    for path in sorted(named):
+        yield "named\0" + _identity(path, root)
     for name in JOURNAL:
         yield _identity(root / ".lettersmith" / name, root)
 
 
+def _named_paths(settings: Path, root: Path) -> set[Path]:
+    """Every file a settings file may name by path, relative to the workspace or to a club's
+    folder; a word that only looks like a path (an email's domain) names a missing file, which
+    costs nothing."""
+    try:
+        text = settings.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    bases = (root, root / "clubs" / settings.stem) if settings.parent.name == "clubs" else (root,)
+    found = set()
+    for word in NAMED_PATH.findall(text):
+        for base in bases:
+            path = Path(os.path.normpath(base / word))
+            if not path.is_relative_to(root / "out"):
+                found.add(path)
+    return found
+
+
 def _identity(path: Path, root: Path) -> str:
-    name = path.relative_to(root).as_posix()
+    name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         info = path.lstat()
     except OSError:

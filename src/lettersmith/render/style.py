@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lettersmith.atomic import content_hash
 from lettersmith.errors import RenderError
 from lettersmith.model import ComposedLetter
 
@@ -160,11 +161,13 @@ class HouseStyle:
 
 def house_style(letter: ComposedLetter) -> HouseStyle:
     """The house style with the sender's colour and font."""
-    return _style(letter.sender.colour, letter.sender.font)
+    font = letter.sender.font
+    # Keyed by the font's contents too: a file replaced under the same name is read again.
+    return _style(letter.sender.colour, font, content_hash(font, font.stat()) if font else None)
 
 
-@functools.cache
-def _style(colour: str | None, font: Path | None) -> HouseStyle:
+@functools.lru_cache(maxsize=64)
+def _style(colour: str | None, font: Path | None, _contents: str | None) -> HouseStyle:
     style = HouseStyle()
     if colour:
         style = dataclasses.replace(style, colour=colour)

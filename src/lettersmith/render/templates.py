@@ -11,6 +11,7 @@ numbers is stopped with a ``TemplateError`` that names the template file and lin
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import operator
@@ -72,7 +73,8 @@ class _Limits:
 
 
 _limits: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("limits", default=None)
-_environments: dict[tuple[tuple[Path, ...], Path | None], SandboxedEnvironment] = {}
+_environments: dict[tuple[object, ...], SandboxedEnvironment] = {}
+MAX_ENVIRONMENTS = 32
 _environments_lock = threading.Lock()
 
 
@@ -152,12 +154,29 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
     ``root`` is the workspace root, used only to show template paths in error messages.
     Environments are cached, so templates are compiled once per process.
     """
-    key = (tuple(Path(d) for d in template_dirs), root)
+    dirs = tuple(Path(d) for d in template_dirs)
+    # Keyed by the folders' files too: Jinja would keep using a built-in template after a
+    # workspace's override of it appeared, in a process that stays open (the web app).
+    key = (dirs, root, _listing(dirs))
     with _environments_lock:
         env = _environments.get(key)
         if env is None:
-            env = _environments[key] = _make_environment(key[0], root)
+            if len(_environments) >= MAX_ENVIRONMENTS:
+                _environments.clear()
+            env = _environments[key] = _make_environment(dirs, root)
         return env
+
+
+def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Every file in the template folders, by name, time and size."""
+    found = []
+    for folder in dirs:
+        for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
+            for name in sorted(files):
+                with contextlib.suppress(OSError):
+                    info = os.stat(os.path.join(parent, name))
+                    found.append((os.path.join(parent, name), info.st_mtime_ns, info.st_size))
+    return tuple(sorted(found))
 
 
 class RefusedTemplate(TemplateError):

@@ -10,20 +10,18 @@ now rather than halfway through a batch.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lettersmith.addresses import mailbox_key
+from lettersmith.compose.resolve import Mailing, resolve
+from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
 from lettersmith.load.clubs import club_view, unfinished_clubs
 from lettersmith.load.images import image_problems
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
-
-if TYPE_CHECKING:
-    from lettersmith.compose.resolve import Mailing
 from lettersmith.render.html import letter_html
 from lettersmith.render.worker import run_limited
 
@@ -32,13 +30,11 @@ from lettersmith.render.worker import run_limited
 class Summary:
     workspace: Workspace
     letters_composed: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
 
 def check(root: Path, today: dt.date | None = None) -> Summary:
     """Load ``root`` and try every letter's composition and template; raise every problem."""
-    from lettersmith.compose.resolve import resolve
-
     ws = load(root)
     views = [ws, *(club_view(ws, club) for club in ws.clubs)]
     problems: list[str] = [*unfinished_clubs(ws), *image_problems(views)]
@@ -49,7 +45,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     for club in (None, *ws.clubs):
         for letter_id in ws.letters:
             try:
-                mailing = resolve(ws, letter_id, club=club, today=today)
+                mailing = resolve(ws, letter_id, club=club, today=today, sent_date=first_sent_date)
                 letters = mailing.letters
                 # A club's template runs in a worker held to the render limits.
                 run_limited(letters[0], "template", letter_html, letters[0])
@@ -66,7 +62,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
                         warnings.append(warning)
     if problems:
         raise LettersmithError("\n".join(problems))
-    return Summary(ws, composed, warnings)
+    return Summary(ws, composed, tuple(warnings))
 
 
 def shared_mailboxes(mailing: Mailing) -> list[str]:

@@ -1,0 +1,491 @@
+"""``lettersmith.Project``: the one door to the engine.
+
+Every rule that protects the user lives here, not in a face that calls it: the approval
+gate, the send lock and the journal, the club's view of the workspace, the build memo, the
+statement check. The command line (``cli.py``) and any program that uses lettersmith as a
+library call these methods and show what they return.
+
+A ``Project`` remembers only where its workspace is. Every call reads the files afresh, so a
+program that keeps one open (a web app) sees every change made since it opened it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lettersmith.app.events import OnEvent, Progress, Warning, ignore
+from lettersmith.app.results import (
+    BadArgument,
+    BuildResult,
+    CheckResult,
+    OfficeSearch,
+    SendPlan,
+    SendResult,
+    StatusResult,
+)
+from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
+
+if TYPE_CHECKING:  # the command line starts without loading the engine
+    from lettersmith.compose.diff import DiffLine
+    from lettersmith.compose.resolve import Mailing, Overrides
+    from lettersmith.deliver.approval import Approval
+    from lettersmith.deliver.rebuild import Rebuilt
+    from lettersmith.load.spreadsheet import ImportPlan
+    from lettersmith.render.verify import Verdict
+
+__all__ = [
+    "BadArgument",
+    "BuildResult",
+    "CheckResult",
+    "OfficeSearch",
+    "Project",
+    "SendPlan",
+    "SendResult",
+    "StatusResult",
+]
+
+FORMATS = ("pdf", "docx")
+PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "plain")
+
+
+# --------------------------------------------------------------------------- the project
+
+
+@dataclass(frozen=True)
+class Project:
+    """A workspace (the folder holding lettersmith.yaml) and what can be done with it."""
+
+    root: Path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".") -> Project:
+        """The workspace at ``path`` or in the nearest folder above it that holds one."""
+        from lettersmith.load.root import find_root
+
+        return cls(find_root(Path(path)))
+
+    # ----------------------------------------------------------------------- reading
+
+    def workspace(self, club: str | None = None, *, on_event: OnEvent = ignore) -> Workspace:
+        """The workspace as read now, or the club's view of it.
+
+        A club whose files have problems is left out with a warning, unless it is ``club``:
+        then its problems are the error.
+        """
+        ws = self._load(club, on_event)
+        return self._view(ws, club)
+
+    def mailing(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        selectors: Sequence[str] = (),
+        overrides: Overrides | None = None,
+        on_event: OnEvent = ignore,
+    ) -> Mailing:
+        """LETTER (an id or a path) resolved for CLUB and the overrides: what every verb uses."""
+        return self._mailing(self._load(club, on_event), letter, club, selectors, overrides)
+
+    def _load(self, club: str | None, on_event: OnEvent) -> Workspace:
+        from lettersmith.load import workspace
+
+        return workspace.load(self.root, club=club, warn=lambda text: on_event(Warning(text)))
+
+    @staticmethod
+    def _view(ws: Workspace, club: str | None) -> Workspace:
+        from lettersmith.load.clubs import club_view
+
+        return club_view(ws, club) if club else ws
+
+    @staticmethod
+    def _mailing(
+        ws: Workspace,
+        letter: str,
+        club: str | None,
+        selectors: Sequence[str] = (),
+        overrides: Overrides | None = None,
+    ) -> Mailing:
+        from lettersmith.compose.resolve import resolve
+        from lettersmith.deliver.journal import first_sent_date
+
+        return resolve(
+            ws,
+            letter,
+            club=club,
+            overrides=overrides,
+            selectors=selectors,
+            sent_date=first_sent_date,  # a sent letter keeps the date it went out with
+        )
+
+    # ----------------------------------------------------------------------- verbs
+
+    def check(self, *, on_event: OnEvent = ignore) -> CheckResult:
+        """Every problem in the workspace and its clubs, raised at once (LettersmithError);
+        else counts and warnings."""
+        from lettersmith.app.check import check
+
+        summary = check(self.root)
+        for text in summary.warnings:
+            on_event(Warning(text))
+        ws = summary.workspace
+        return CheckResult(
+            ws.root,
+            len(ws.positions),
+            len(ws.letters),
+            len(ws.recipients),
+            len(ws.clubs),
+            summary.letters_composed,
+            summary.warnings,
+        )
+
+    def build(
+        self,
+        letters: Sequence[str] = (),
+        *,
+        club: str | None = None,
+        formats: str | Sequence[str] = FORMATS,
+        selectors: Sequence[str] = (),
+        overrides: Overrides | None = None,
+        pdf_variant: str = DEFAULT_PDF_VARIANT,
+        force: bool = False,
+        jobs: int | None = None,
+        on_event: OnEvent = ignore,
+    ) -> BuildResult:
+        """Render ``letters`` (default: all) into out/; files up to date are left alone.
+
+        Every file is checked before it is written: the statement must read word for word as
+        adopted. ``jobs`` is the number of worker processes (default: the cores; 1 builds in
+        this process).
+        """
+        from lettersmith.render import build as building
+        from lettersmith.render import memo
+
+        wanted = parse_formats(formats)
+        if pdf_variant not in PDF_VARIANTS:
+            raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+        if jobs is not None and jobs < 1:
+            raise BadArgument("--jobs", f"{jobs}: give 1 or more")
+        # Only what decides the outputs: a --force or --jobs build leaves a usable record.
+        # (The memo's way is kept free of the compose stage's imports: it answers in a blink.)
+        given = overrides
+        command = {
+            "build": list(letters), "club": club, "formats": wanted, "to": list(selectors),
+            "date": given and given.date, "place": given and given.place,
+            "signatory": given and given.signatory, "language": given and given.language,
+            "variant": pdf_variant,
+        }  # fmt: skip
+        key = memo.inputs_key(self.root, command, building.code_hash())
+        out = self.root / "out"
+        remembered = None if force else memo.recall(out, key)
+        if remembered is not None:  # nothing changed: done without reading the workspace
+            count, warnings = remembered
+            for text in warnings:
+                on_event(Warning(text))
+            return BuildResult(self.root, (), count, remembered=True, warnings=tuple(warnings))
+        warned: list[str] = []
+
+        def listen(event: Warning | Progress) -> None:
+            if isinstance(event, Warning):
+                warned.append(event.text)
+            on_event(event)
+
+        count = jobs or os.cpu_count() or 1
+        # Started first: the workers load the renderers while the workspace is read.
+        starting: AbstractContextManager[building.Workers | int] = (
+            building.Workers(count, wanted) if count > 1 else nullcontext(1)
+        )
+        with starting as workers:
+            ws = self._load(club, listen)
+            mailings = [
+                self._mailing(ws, name, club, selectors, overrides)
+                for name in letters or list(ws.letters)
+            ]
+            variant = None if pdf_variant == "plain" else pdf_variant
+            todo = building.plan(mailings, formats=wanted, pdf_variant=variant)
+            done = _Counter("build", len(todo), on_event)
+            outcomes = building.build(
+                todo, force=force, workers=workers, on_done=lambda _: done.advance()
+            )
+        failed = tuple(outcome.error for outcome in outcomes if outcome.error)
+        built = sum(outcome.built for outcome in outcomes)
+        result = BuildResult(
+            self.root,
+            tuple(sorted(outcome.path for outcome in outcomes if outcome.built)),
+            len(outcomes) - built - len(failed),
+            failed,
+            warnings=tuple(warned),
+        )
+        if not failed:
+            memo.remember(out, key, [outcome.path for outcome in outcomes], warned)
+        return result
+
+    def preview(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        selectors: Sequence[str] = (),
+        overrides: Overrides | None = None,
+        dpi: int = 110,
+        on_event: OnEvent = ignore,
+    ) -> tuple[Path, ...]:
+        """PNG pictures of the letter's pages in out/LETTER/preview/ (the PDF built first if
+        it is missing or out of date)."""
+        from lettersmith.render import build as building
+        from lettersmith.render import preview as previewing
+
+        if not 30 <= dpi <= 600:
+            raise BadArgument("--dpi", f"{dpi}: give a resolution from 30 to 600")
+        mailing = self.mailing(
+            letter, club=club, selectors=selectors, overrides=overrides, on_event=on_event
+        )
+        ws = mailing.workspace
+        target = building.letter_dir(ws, mailing.letter_id) / "preview"
+        written: list[Path] = []
+        for composed in mailing.selected_letters:
+            pdf = building.ensure_pdf(ws, composed)
+            written += previewing.render_pngs(pdf, target, dpi=dpi, root=ws.root)
+        return tuple(written)
+
+    def review(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        pack: bool = False,
+        on_event: OnEvent = ignore,
+    ) -> tuple[Path, ...]:
+        """The board's review page (out/LETTER/review/index.html), and with ``pack`` a zip."""
+        from lettersmith.app.review import write_review
+
+        ws = self._load(club, on_event)
+        mailing = self._mailing(ws, letter, club)
+        union = self._mailing(ws, letter, None) if club else None
+        return tuple(write_review(mailing, union, pack=pack))
+
+    def diff(self, letter: str, *, club: str, on_event: OnEvent = ignore) -> list[DiffLine]:
+        """What the club's version of LETTER changes against the union's."""
+        from lettersmith.compose.diff import letter_diff
+
+        ws = self._load(club, on_event)  # a broken club: its own problems, not "no club"
+        return letter_diff(self._mailing(ws, letter, None), self._mailing(ws, letter, club))
+
+    def approve(
+        self,
+        letter: str,
+        *,
+        by: str,
+        note: str | None = None,
+        club: str | None = None,
+        on_event: OnEvent = ignore,
+    ) -> Approval:
+        """Record that ``by`` approved LETTER as it is now (its current revision)."""
+        from lettersmith.deliver import approval
+        from lettersmith.deliver.journal import Journal
+
+        mailing = self.mailing(letter, club=club, on_event=on_event)
+        # The journal made whole first: a journal holding only approvals reads as empty.
+        Journal.open(mailing.workspace.state_dir).close()
+        return approval.approve(mailing, by, note)
+
+    def send(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        selectors: Sequence[str] = (),
+        overrides: Overrides | None = None,
+        dry_run: bool = False,
+        resend: bool = False,
+        confirm: Callable[[SendPlan], bool] | None = None,
+        on_event: OnEvent = ignore,
+    ) -> SendResult:
+        """Email LETTER to its recipients, each once; or with ``dry_run`` write the messages
+        as out/LETTER/mail/RECIPIENT.eml and send nothing.
+
+        A real send holds the workspace's send lock from planning to the last message (a
+        second send meanwhile is refused), refuses under ``approval: required`` a revision no
+        one approved, and skips whoever the journal says has the letter (``resend`` to send
+        a changed letter again). ``confirm`` is shown the plan before anything goes out;
+        when it returns False nothing is sent.
+        """
+        from lettersmith.deliver import approval
+        from lettersmith.deliver import send as sending
+
+        ws = self._load(club, on_event)
+        view = self._view(ws, club)
+        if not dry_run:
+            sending.smtp_settings(view)  # refuse unusable settings before building anything
+        with sending.open_journal(view, sending=not dry_run, planning=True) as journal:
+            # Resolved under the lock: the date a first send fixed cannot change meanwhile.
+            mailing = self._mailing(ws, letter, club, selectors, overrides)
+            if not dry_run:
+                approval.require(mailing, f"{letter} --club {club}" if club else letter)
+            planned = sending.plan(mailing, journal, resend=resend)
+            plan = SendPlan(
+                mailing.letter_id, club, tuple(planned), view.mail.bcc if view.mail else None
+            )
+            if dry_run:
+                written = sending.write_dry_run(view, planned)
+                return SendResult(plan, dry_run=True, written=tuple(written), confirmed=False)
+            if confirm is not None and not confirm(plan):
+                return SendResult(plan, dry_run=False, confirmed=False)
+            done = _Counter("send", plan.todo, on_event)
+            report = sending.send_planned(view, planned, journal, lambda _: done.advance())
+        return SendResult(plan, dry_run=False, report=report)
+
+    def status(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        selectors: Sequence[str] = (),
+        mark_arrived: Sequence[str] = (),
+        on_event: OnEvent = ignore,
+    ) -> StatusResult:
+        """Who has been sent LETTER, and when, from the journal; and its approvals.
+
+        ``mark_arrived``: recipients whose ``unknown`` message a person found did arrive,
+        recorded as sent (under the send lock).
+        """
+        from lettersmith.deliver import approval
+        from lettersmith.deliver import send as sending
+
+        ws = self._load(club, on_event)
+        view = self._view(ws, club)
+        readonly = not mark_arrived
+        with sending.open_journal(view, sending=False, planning=True, readonly=readonly) as journal:
+            if mark_arrived:
+                spec = self._mailing(ws, letter, club).spec
+                sending.mark_arrived(view, spec, journal, mark_arrived)
+            mailing = self._mailing(ws, letter, club, selectors)
+            rows = sending.status(mailing, journal)
+        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
+
+    def recipients(
+        self,
+        selector: str | None = None,
+        *,
+        club: str | None = None,
+        stale: bool = False,
+        today: dt.date | None = None,
+        on_event: OnEvent = ignore,
+    ) -> tuple[Recipient, ...]:
+        """The register (with a club's own recipients), narrowed by a selector (id or
+        tag:NAME); with ``stale`` only named people verified more than 180 days ago."""
+        from lettersmith.load import offices, workspace
+
+        ws = self.workspace(club, on_event=on_event)
+        chosen = workspace.select_recipients(ws, [selector]) if selector else ws.recipients.values()
+        when = today or dt.date.today()
+        return tuple(
+            r for r in chosen if not stale or (r.name and offices.is_stale(r.verified, when))
+        )
+
+    def plan_import(self, file: str | os.PathLike[str], mapping: Sequence[str] = ()) -> ImportPlan:
+        """What importing the spreadsheet would add (``mapping``: ``COLUMN=FIELD`` texts)."""
+        from lettersmith.load import spreadsheet
+
+        return spreadsheet.plan_import(self.root, Path(file), mapping)
+
+    def import_recipients(
+        self, file: str | os.PathLike[str], mapping: Sequence[str] = (), *, dry_run: bool = False
+    ) -> ImportPlan:
+        """Add the people in a .csv or .xlsx to recipients.yaml (all rows checked first)."""
+        from lettersmith.load import spreadsheet
+
+        plan = self.plan_import(file, mapping)
+        if plan.added and not dry_run:
+            spreadsheet.write_import(self.root, plan)
+        return plan
+
+    def export_recipients(
+        self, file: str | os.PathLike[str], *, club: str | None = None, on_event: OnEvent = ignore
+    ) -> int:
+        """Write the register to FILE.csv or FILE.xlsx; the number of recipients written."""
+        from lettersmith.load import spreadsheet
+
+        return spreadsheet.export(self.workspace(club, on_event=on_event), Path(file))
+
+    def verify(
+        self, files: Sequence[str | os.PathLike[str]], trust: Sequence[str | os.PathLike[str]] = ()
+    ) -> tuple[Verdict, ...]:
+        """Every signature of each PDF; see ``verify_files``."""
+        return verify_files(files, trust)
+
+    def journal_rebuild(self) -> Rebuilt:
+        """Restore the journal's rows from the copies in .lettersmith/sent/."""
+        from lettersmith.deliver import rebuild
+
+        return rebuild.rebuild(self.root / ".lettersmith")
+
+    def add_club(self, club: str, *, on_event: OnEvent = ignore) -> Path:
+        """Write clubs/CLUB.yaml, a commented club profile to fill in."""
+        from lettersmith import scaffold
+
+        ws = self._load(None, on_event)
+        return scaffold.add_club(ws.root, club)
+
+
+# --------------------------------------------------------------------------- no workspace
+
+
+def new_workspace(directory: str | os.PathLike[str]) -> list[Path]:
+    """A new workspace with a working example letter; the files written."""
+    from lettersmith import scaffold
+
+    return scaffold.new_workspace(Path(directory))
+
+
+def verify_files(
+    files: Sequence[str | os.PathLike[str]], trust: Sequence[str | os.PathLike[str]] = ()
+) -> tuple[Verdict, ...]:
+    """The signatures of signed PDFs, checked against ``trust`` (CA certificates) or the
+    system's roots. Nothing is fetched from the network."""
+    from lettersmith.render import verify as verifying
+
+    context = verifying.trust_context([Path(path) for path in trust])
+    return tuple(verifying.verify(Path(path), context) for path in files)
+
+
+def search_offices(text: str | None = None) -> OfficeSearch:
+    """The built-in register of offices matching TEXT (all without it)."""
+    from lettersmith.load import offices
+
+    return OfficeSearch(tuple(offices.search(text)), offices.oldest_verification())
+
+
+def parse_formats(formats: str | Sequence[str]) -> list[str]:
+    """``"pdf,docx"`` or ``["pdf"]`` as a list of known formats; anything else refused."""
+    text = formats if isinstance(formats, str) else ",".join(formats)
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    if not wanted or any(part not in FORMATS for part in wanted):
+        raise BadArgument("--format", f"{text!r}: choose pdf, docx or pdf,docx")
+    return wanted
+
+
+@dataclass
+class _Counter:
+    """Progress events for ``total`` items; ``advance`` may be called from any thread."""
+
+    stage: str
+    total: int
+    on_event: OnEvent
+    done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.on_event(Progress(self.stage, 0, self.total))
+
+    def advance(self) -> None:
+        with self.lock:
+            self.done += 1
+            self.on_event(Progress(self.stage, self.done, self.total))

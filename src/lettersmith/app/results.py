@@ -1,0 +1,94 @@
+"""What the verbs of ``Project`` return: frozen values, for a face to show as it likes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lettersmith.errors import LettersmithError
+
+if TYPE_CHECKING:
+    from lettersmith.deliver.approval import Standing
+    from lettersmith.deliver.journal import Entry
+    from lettersmith.deliver.send import Planned, Report
+    from lettersmith.load.offices import Office
+
+
+class BadArgument(LettersmithError):
+    """A value given to a method (an option on the command line) that it cannot use."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option  # the command line's name for it, e.g. "--format"
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    root: Path
+    positions: int
+    letters: int
+    recipients: int
+    clubs: int
+    letters_composed: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did. ``failed`` holds one message per letter that could not be made;
+    the other files were made all the same."""
+
+    root: Path
+    written: tuple[Path, ...]  # sorted
+    up_to_date: int
+    failed: tuple[str, ...] = ()
+    remembered: bool = False  # known from the memo, without reading the workspace
+    warnings: tuple[str, ...] = ()
+
+    def raise_failures(self) -> None:
+        if self.failed:
+            raise LettersmithError("\n".join(self.failed))
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """Who would get what, decided from the journal under the send lock."""
+
+    letter_id: str
+    club: str | None
+    items: tuple[Planned, ...]
+    bcc: str | None  # the archive copy every message also goes to
+
+    @property
+    def todo(self) -> int:
+        return sum(item.send for item in self.items)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    plan: SendPlan
+    dry_run: bool
+    written: tuple[Path, ...] = ()  # a dry run's .eml files
+    confirmed: bool = True  # False when ``confirm`` said no: nothing was sent
+    report: Report | None = None  # a real run's outcome
+
+    @property
+    def undelivered(self) -> bool:
+        return self.report is not None and self.report.undelivered
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    letter_id: str
+    club: str | None
+    rows: tuple[tuple[str, str, Entry | None], ...]  # recipient id, address, journal row
+    approval: Standing
+
+
+@dataclass(frozen=True)
+class OfficeSearch:
+    found: tuple[Office, ...]
+    oldest_verification: dt.date | None
