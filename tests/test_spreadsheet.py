@@ -427,7 +427,12 @@ def test_a_sheet_with_too_many_columns_is_refused(ws, tmp_path):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cut=st.integers(min_value=0), flips=st.lists(st.tuples(st.integers(0), st.integers(0, 255)), max_size=6), noise=st.binary(max_size=200), kind=st.sampled_from(["cut", "flip", "noise"]))  # fmt: skip
+@given(
+    cut=st.integers(min_value=0),
+    flips=st.lists(st.tuples(st.integers(0), st.integers(0, 255)), max_size=6),
+    noise=st.binary(max_size=200),
+    kind=st.sampled_from(["cut", "flip", "noise"]),
+)
 def test_any_damaged_xlsx_is_read_or_refused_with_a_message(
     tmp_path_factory, cut, flips, noise, kind
 ):
