@@ -84,7 +84,9 @@ def _fast_nodes(text: str, file: str, problems: list[Problem], offset: int) -> N
     took 44 MB, and reading through the Python loader ten times as long). Raises _NotPlain
     for anything else: the Python loader's checks and messages are the ones users see."""
     fast = getattr(yaml, "CBaseLoader", None)
-    plain = "&" not in text and "*" not in text  # so no anchor and no alias
+    # No anchor and no alias; and no tab, which libyaml takes as a space after a colon or a
+    # value where the Python loader refuses it: that loader alone decides about tabs.
+    plain = "&" not in text and "*" not in text and "\t" not in text
     if fast is None or not plain or yaml.reader.Reader.NON_PRINTABLE.search(text):
         raise _NotPlain
     found: list[Problem] = []
@@ -168,7 +170,7 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
-        message = err.problem if isinstance(err, _AnchorRefused) else _yaml_message(err)
+        message = err.problem if isinstance(err, _AnchorRefused) else _yaml_message(err, text)
         problems.append(Problem(file, line, message))
         return None
     except yaml.reader.ReaderError as err:
@@ -185,10 +187,18 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
         return None
 
 
-def _yaml_message(err: yaml.MarkedYAMLError) -> str:
+def _yaml_message(err: yaml.MarkedYAMLError, text: str) -> str:
     """PyYAML's complaint in a secretary's words, for the mistakes people make most."""
     problem = err.problem or ""
     if "'\\t'" in problem:  # "found character '\t' that cannot start any token"
+        mark = err.problem_mark
+        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        before = line[: mark.column].strip() if mark else ""
+        if before:
+            return (
+                f"a tab after '{before[-30:]}'; YAML needs a space there: "
+                "replace the tab with a space"
+            )
         return "a tab character; indent with spaces, not tabs"
     if "mapping values are not allowed here" in problem:
         return (
