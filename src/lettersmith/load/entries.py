@@ -24,6 +24,7 @@ from lettersmith.confine import (
     read_limited,
 )
 from lettersmith.errors import Problem, relative
+from lettersmith.headers import header_problem
 from lettersmith.load import offices
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
@@ -32,7 +33,6 @@ from lettersmith.load.yamlfile import (
     Node,
     Seq,
     did_you_mean,
-    header_problem,
     invalid_id,
     is_empty,
     is_id,
