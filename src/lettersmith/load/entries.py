@@ -26,6 +26,7 @@ from lettersmith.confine import (
 from lettersmith.errors import Problem, relative
 from lettersmith.headers import header_problem
 from lettersmith.load import offices
+from lettersmith.load.fields import RECIPIENT_FILE_FIELDS
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
     Checker,
@@ -50,10 +51,7 @@ from lettersmith.model import (
 
 RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = ("name", "title", "signature")
-RECIPIENT_FIELDS = (
-    "title", "name", "organisation", "email", "address", "tags", "language", "salutation",
-    "office", "verified",
-)  # fmt: skip
+RECIPIENT_FIELDS = RECIPIENT_FILE_FIELDS  # declared in load/fields.py
 LETTER_FIELDS = (
     "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
     "attachments",

@@ -34,7 +34,7 @@ class Field:
     help: str  # plain English, one sentence or two
     example: str  # as written in recipients.yaml
     columns: tuple[str, ...] = ()  # other spreadsheet header names, as people write them
-    default: str = "none"  # what an entry without the field gets, in words
+    default: str = "nothing"  # what an entry without the field gets, in words
     in_file: bool = True  # False: a spreadsheet column only, not a recipients.yaml field
 
 
@@ -42,7 +42,7 @@ RECIPIENT: tuple[Field, ...] = (
     Field(
         "id", "id",
         "The entry's key in recipients.yaml, used by `to:`; an import makes one from the name.",
-        "smk:", ("ID",), "made from the name", in_file=False,
+        "smk:", (), "made from the name", in_file=False,
     ),
     Field(
         "title", "text",
@@ -90,7 +90,7 @@ RECIPIENT: tuple[Field, ...] = (
     Field(
         "language", "language",
         "This recipient's language in `each` mode.",
-        "language: nb", ("Språk", "Mål"), "the letter's language",
+        "language: nb", ("Språk", "Mål", "Maal"), "the letter's language",
     ),
     Field(
         "salutation", "text",
