@@ -15,6 +15,7 @@ from typing import Literal
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
 Mode = Literal["joint", "each"]
+Security = Literal["starttls", "ssl", "none"]
 # Archival PDF, as the Noark archives of Norwegian ministries take it.
 DEFAULT_PDF_VARIANT = "pdf/a-3b"
 
@@ -74,7 +75,7 @@ class Recipient:
 class SmtpSettings:
     host: str
     port: int
-    security: Literal["starttls", "ssl", "none"] = "starttls"
+    security: Security = "starttls"
     username: str | None = None
 
 

@@ -37,6 +37,7 @@ from lettersmith.load.yamlfile import (
     invalid_id,
     is_empty,
     is_id,
+    line_of,
     parse_yaml,
 )
 from lettersmith.model import (
@@ -152,28 +153,28 @@ def asset(
                 continue
             resolved = confined(candidate, folders, root)
             if resolved is None:
-                checker.problem(node.line, f"{field}: '{value}' {_outside(folders, root)}")
+                checker.problem(line_of(node), f"{field}: '{value}' {_outside(folders, root)}")
                 return None
             if resolved.is_file():
                 if not os.access(resolved, os.R_OK):
                     checker.problem(
-                        node.line,
+                        line_of(node),
                         f"{field}: '{value}' cannot be read (permission denied); "
                         "give yourself read access to the file",
                     )
                     return None
                 check_size(resolved, max_size, f"{field}: '{value}'", "file")
                 if attachment and (problem := _file_name_problem(resolved.name)):
-                    checker.problem(node.line, f"{field}: the file name {problem}; rename it")
+                    checker.problem(line_of(node), f"{field}: the file name {problem}; rename it")
                     return None
                 return resolved
         except TooLargeError as error:
-            checker.problem(node.line, str(error))
+            checker.problem(line_of(node), str(error))
             return None
         except (OSError, RuntimeError, ValueError):
             continue
     places = " or ".join(relative(c, root) for c in candidates)
-    checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
+    checker.problem(line_of(node), f"{field}: no file {places}; {_path_hint(value)}")
     return None
 
 
@@ -253,9 +254,9 @@ def organisation_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
-    readers: dict[str, Callable[[Node, str], object]] = {
+    readers: dict[str, Callable[[Node | None, str], object]] = {
         "about": lambda node, name: checker.text(node, name, multiline=True),
         "address": checker.text_list,
         "email": checker.email,
@@ -264,9 +265,10 @@ def organisation_fields(
         "colour": lambda node, name: colour(checker, node, name),
         "font": lambda node, name: font_file(checker, node, name, root, bases, allowed),
     }
-    values = {}
+    values: dict[str, Any] = {}
     for key, read in readers.items():
-        if key in org.entries and (value := read(org.get(key), f"{field}.{key}")) not in (None, ()):
+        value = read(org.get(key), f"{field}.{key}") if key in org.entries else None
+        if value is not None and value != ():
             values[key] = value
     return values
 
@@ -349,7 +351,7 @@ def read_recipients(
         tags = checker.text_list(entry.get("tags"), f"{name}.tags")
         for tag in tags:
             if not is_id(tag):
-                checker.problem(entry.get("tags").line, f"{name}.tags: {invalid_id(tag)}")
+                checker.problem(line_of(entry.get("tags")), f"{name}.tags: {invalid_id(tag)}")
         email = given("email", checker.email)
         written = "email" in entry.entries
         if is_empty(entry.get("email")) and (written or not inherited.get("email")):
@@ -372,7 +374,7 @@ def read_recipients(
             organisation=organisation,
             address=given("address", checker.text_list) or (),
             tags=tags,
-            language=checker.choice(entry.get("language"), f"{name}.language", LANGUAGES),
+            language=checker.language(entry.get("language"), f"{name}.language"),
             salutation=checker.text(entry.get("salutation"), f"{name}.salutation"),
             club=club,
             source=Source(checker.file, line),
@@ -394,7 +396,11 @@ def _office(checker: Checker, entry: Map, name: str) -> Office | None:
 
 
 def _given(
-    entry: Map, inherited: dict, name: str, key: str, read: Callable[[Node | None, str], object]
+    entry: Map,
+    inherited: dict[str, object],
+    name: str,
+    key: str,
+    read: Callable[[Node | None, str], object],
 ) -> Any:
     """The entry's own value of ``key`` when it gives one (even empty), else the office's."""
     if key in entry.entries:
@@ -456,7 +462,7 @@ def letter_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
-) -> tuple[dict, dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, int]]:
     """The letter fields ``mapping`` sets, converted, and the line of each.
 
     Attachments come from the ``allowed`` folders only (a club's: its own folder).
@@ -475,10 +481,11 @@ def letter_fields(
             checker, node, name, root, bases, allowed
         ),
     }
-    values, lines = {}, {}
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     for key, read in readers.items():
         if key in mapping.entries:
-            node = mapping.get(key)
+            node = mapping.entries[key][1]
             lines[key] = node.line
             value = read(node, f"{field}{key}")
             if value is not None:

@@ -549,7 +549,7 @@ def _flow_end(text: str) -> int | None:
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
             if depth == 0:
-                return int(event.start_mark.index)
+                return event.start_mark.index if event.start_mark else None
     return None
 
 
