@@ -317,17 +317,23 @@ def test_every_awkward_cell_reads_back_as_written(tmp_path, layout):
 @settings(max_examples=300, deadline=None)
 @given(value=st.text(), other=st.text())
 def test_the_quoting_rule_gives_back_any_text(value, other):
+    from unittest import mock
+
+    import yaml
+
     from lettersmith.errors import Problem
-    from lettersmith.load.spreadsheet import yaml_scalar
     from lettersmith.load.yamlfile import Map, Scalar, Seq, parse_yaml
+    from lettersmith.load.yamltext import yaml_scalar
 
     text = f"k: {yaml_scalar(value)}\nl: [{yaml_scalar(value)}, {yaml_scalar(other)}]\n"
-    problems: list[Problem] = []
-    root = parse_yaml(text, "f.yaml", problems)
-    assert not problems
-    assert isinstance(root, Map)
-    assert root.get("k") == Scalar(value, 1)
-    assert root.get("l") == Seq((Scalar(value, 2), Scalar(other, 2)), 2)
+    for fast in (True, False):  # libyaml's reading, and the Python loader's
+        problems: list[Problem] = []
+        with mock.patch.object(yaml, "CBaseLoader", yaml.CBaseLoader if fast else None):
+            root = parse_yaml(text, "f.yaml", problems)
+        assert not problems
+        assert isinstance(root, Map)
+        assert root.get("k") == Scalar(value, 1)
+        assert root.get("l") == Seq((Scalar(value, 2), Scalar(other, 2)), 2)
 
 
 def test_a_file_name_with_a_line_break_cannot_add_fields(ws, tmp_path):
@@ -340,12 +346,12 @@ def test_a_file_name_with_a_line_break_cannot_add_fields(ws, tmp_path):
 
 def test_a_text_that_would_not_read_back_is_never_written(ws, tmp_path, monkeypatch):
     from lettersmith.errors import LettersmithError
-    from lettersmith.load import spreadsheet
+    from lettersmith.load import spreadsheet, yamltext
 
     path = tmp_path / "ny.csv"
     path.write_text("navn,e-post\n: x,ny@example.org\n", encoding="utf-8")
     plan = spreadsheet.plan_import(ws, path)
-    monkeypatch.setattr(spreadsheet, "yaml_scalar", lambda value: value)  # a broken rule
+    monkeypatch.setattr(yamltext, "yaml_scalar", lambda value: value)  # a broken rule
     with pytest.raises(LettersmithError, match="nothing was written"):
         spreadsheet.write_import(ws, plan)
     assert (ws / "recipients.yaml").read_text(encoding="utf-8") == REGISTER
@@ -437,7 +443,7 @@ def test_any_damaged_xlsx_is_read_or_refused_with_a_message(
     tmp_path_factory, cut, flips, noise, kind
 ):
     from lettersmith.errors import LettersmithError
-    from lettersmith.load import spreadsheet
+    from lettersmith.load import tables
 
     folder = tmp_path_factory.mktemp("fuzz")
     data = bytearray(good_xlsx(folder / "good.xlsx").read_bytes())
@@ -451,7 +457,7 @@ def test_any_damaged_xlsx_is_read_or_refused_with_a_message(
     path = folder / "fuzz.xlsx"
     path.write_bytes(bytes(data))
     try:
-        spreadsheet.read_table(path)
+        tables.read_table(path)
     except LettersmithError as error:
         assert str(error).startswith(f"{path}: "), str(error)
 

@@ -1,27 +1,19 @@
 """Spreadsheets in and out of ``recipients.yaml``: the board's list in .csv or .xlsx.
 
-Import reads every row first and reports every problem as ``FILE:ROW: message``; only a file
-without problems is written. The new entries are written as text after the file's own (its
-comments, order and layout stay byte for byte), every value through one quoting rule
-(:func:`yaml_scalar`), and the whole new text is read back as ``lettersmith check`` reads it
-and compared with what was meant before it replaces the file.
-
-A spreadsheet is untrusted input: an .xlsx is a zip archive that may unpack to gigabytes or be
-damaged in any way, so its size is checked before it is opened, reading it has a time limit,
-and anything broken is one message. An export never writes a cell that a spreadsheet program
-would run as a formula.
+Import reads every row first (the file itself through :mod:`tables`, which treats it as
+untrusted) and reports every problem as ``FILE:ROW: message``; only a file without problems
+is written. The new entries are written as text after the file's own (its comments, order and
+layout stay byte for byte), every value through one quoting rule
+(:func:`yamltext.yaml_scalar`), and the whole new text is read back as ``lettersmith check``
+reads it and compared with what was meant before it replaces the file.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import time
 import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,11 +21,10 @@ import yaml
 
 from lettersmith.atomic import atomic_write
 from lettersmith.errors import LettersmithError, Problem, WorkspaceError
-from lettersmith.load import offices
+from lettersmith.load import offices, tables, yamltext
 from lettersmith.load.entries import RECIPIENTS_FILE, read_recipients
 from lettersmith.load.fields import COLUMN_FIELDS, EXPORT_COLUMNS, HEADERS, RECIPIENT, header_key
 from lettersmith.load.yamlfile import (
-    DATE_PATTERN,
     Checker,
     Map,
     Node,
@@ -49,20 +40,6 @@ from lettersmith.model import LANGUAGES, Workspace
 
 FIELDS = COLUMN_FIELDS  # the fields a column can fill (postcode and town join the address)
 KINDS = {f.name: f.kind for f in RECIPIENT}
-MAX_ROWS = 10_000
-MAX_COLUMNS = 200
-# A register of 10,000 people is a few MB of XML; an archive that unpacks to more, or packs
-# its XML far tighter than real text packs, is a zip bomb.
-MAX_UNPACKED = 32 * 2**20
-MAX_RATIO = 100
-MAX_MEMBERS = 1_000
-MAX_CSV = 32 * 2**20
-MAX_SECONDS = 20.0
-# A cell starting with one of these is run as a formula by Excel and LibreOffice (OWASP, "CSV
-# injection"); an export writes it after a ' and an import takes that ' away again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-Rows = list[tuple[int, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -86,143 +63,6 @@ class ImportPlan:
     source: Path
     added: list[NewEntry]
     skipped: list[str]  # rows left out, and columns not used: for the user to read
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_table(path: Path) -> tuple[list[str], Rows]:
-    """The header and the rows (with their row numbers) of a .csv or .xlsx file."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".xlsx":
-            return _read_xlsx(path)
-        if suffix in (".csv", ".txt"):
-            return _read_csv(path)
-    except OSError as err:
-        raise LettersmithError(f"{path}: cannot be read: {err.strerror}") from None
-    raise LettersmithError(f"{path}: not a spreadsheet lettersmith reads; save it as .csv or .xlsx")
-
-
-def unreadable(path: Path, reason: str) -> LettersmithError:
-    reason = " ".join(reason.split())[:300]  # one line, whatever a library said
-    return LettersmithError(
-        f"{path}: cannot read this spreadsheet: {reason}; save it again as .xlsx or .csv"
-    )
-
-
-def decode(data: bytes) -> str:
-    """Text as Excel may have saved it: UTF-8 with or without a BOM, else Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _read_csv(path: Path) -> tuple[list[str], Rows]:
-    if path.stat().st_size > MAX_CSV:
-        raise unreadable(path, f"it is larger than {MAX_CSV // 2**20} MB")
-    text = decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        return _rows(path, reader, time.monotonic() + MAX_SECONDS)
-    except csv.Error as err:
-        raise LettersmithError(f"{path}:{reader.line_num}: cannot be read as CSV: {err}") from None
-
-
-def _rows(path: Path, lines: Iterable[Sequence[object]], deadline: float) -> tuple[list[str], Rows]:
-    """The header and the non-empty rows, numbered as a spreadsheet shows them."""
-    header: list[str] | None = None
-    rows: Rows = []
-    for number, values in enumerate(lines, start=1):
-        if time.monotonic() > deadline:
-            raise unreadable(path, f"reading it took longer than {MAX_SECONDS:.0f} seconds")
-        cells = [_cell(value) for value in values]
-        if len(cells) > MAX_COLUMNS and any(cells[MAX_COLUMNS:]):
-            raise unreadable(path, f"row {number} has more than {MAX_COLUMNS} columns")
-        if header is None:
-            header = cells
-        elif any(cells):
-            rows.append((number, cells))
-            if len(rows) > MAX_ROWS:
-                raise LettersmithError(f"{path}: more than {MAX_ROWS} rows; split the file")
-    return header or [], rows
-
-
-def _delimiter(text: str) -> str:
-    """The separator the header row uses most: ; (Excel in Norway), comma, tab or |.
-
-    The header alone decides: csv.Sniffer guesses wrong on rows with quoted line breaks.
-    """
-    header = text.split("\n", 1)[0]
-    counts = {candidate: header.count(candidate) for candidate in ";,\t|"}
-    best = max(counts, key=lambda candidate: counts[candidate])
-    return best if counts[best] else ","
-
-
-def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
-    import openpyxl
-
-    _check_archive(path)
-    deadline = time.monotonic() + MAX_SECONDS
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            return _rows(path, sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), deadline)
-        finally:
-            book.close()
-    except LettersmithError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a damaged file can fail anywhere in openpyxl
-        raise unreadable(path, _why(err)) from None
-
-
-def _check_archive(path: Path) -> None:
-    """Refuse an archive that is not a zip, or unpacks to far more than a register, before
-    openpyxl reads it. The sizes are the ones the archive declares, which zipfile enforces."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
-        raise unreadable(path, _why(err)) from None
-    if len(members) > MAX_MEMBERS:
-        raise unreadable(path, f"the archive holds more than {MAX_MEMBERS} parts")
-    total = sum(member.file_size for member in members)
-    if total > MAX_UNPACKED:
-        raise unreadable(
-            path, f"it unpacks to more than {MAX_UNPACKED // 2**20} MB ({total // 2**20} MB)"
-        )
-    for member in members:
-        if member.file_size > 2**20 and member.file_size > MAX_RATIO * member.compress_size:
-            raise unreadable(
-                path,
-                f"it unpacks to more than {MAX_RATIO} times its size ({member.filename}), "
-                "as a zip bomb does",
-            )
-
-
-def _why(err: Exception) -> str:
-    """A damaged workbook's fault in words."""
-    if isinstance(err, zipfile.BadZipFile):
-        return f"it is not a whole .xlsx file ({err})"
-    if isinstance(err, KeyError):
-        return f"a part of the workbook is missing ({err.args[0] if err.args else err})"
-    return f"the workbook is damaged ({type(err).__name__}: {err})"
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def column_fields(
@@ -274,7 +114,7 @@ def column_fields(
 
 def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPlan:
     """What importing ``path`` into ``root``'s recipients.yaml would add; every problem raised."""
-    header, rows = read_table(path)
+    header, rows = tables.read_table(path)
     columns, notes = column_fields(path, header, mapping)
     existing = _existing(root)
     taken_ids = set(existing.ids)
@@ -283,7 +123,7 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
     added: list[NewEntry] = []
     for number, cells in rows:
         values = {
-            target: unneutralised(cells[index].strip())
+            target: tables.unneutralised(cells[index].strip())
             for index, target in columns.items()
             if index < len(cells) and cells[index].strip()
         }
@@ -453,63 +293,13 @@ def _existing(root: Path) -> _Existing:
 
 # --------------------------------------------------------------------------- writing
 
-# Written as they are: words of letters and digits with the punctuation of names and
-# addresses, none of which YAML reads as anything but text, in a block or in [a, b].
-_PLAIN = re.compile(r"[^\W_](?:[\w'()/@&+.-]| (?! ))*")
-# Text that YAML 1.1 or 1.2 tools read as true/false/null or a number: quoted, so that no
-# other program reads it as anything else either. Dates stay plain, as people write them.
-_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf"})
-_NUMBER = re.compile(r"[0-9][0-9a-zA-Z_.+-]*")
-# Kept as they are inside "...": printable, no line break, no tab, no BOM, no quote, no \.
-_UNSAFE = re.compile(
-    r'[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|["\\]'
-)
-
-
-def yaml_scalar(value: str) -> str:
-    """``value`` as a YAML scalar that every YAML reading gives back exactly: the one rule
-    every value an import writes goes through (keys, fields, list items)."""
-    plain = _PLAIN.fullmatch(value) and not value.endswith(" ")
-    if (
-        plain
-        and value.casefold() not in _WORDS
-        and not (_NUMBER.fullmatch(value) and not DATE_PATTERN.fullmatch(value))
-    ):
-        return value
-    return '"' + _UNSAFE.sub(_escape, value) + '"'
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in '"\\':
-        return "\\" + char
-    code = ord(char)
-    return (
-        f"\\x{code:02x}"
-        if code < 0x100
-        else f"\\u{code:04x}"
-        if code < 0x10000
-        else f"\\U{code:08x}"
-    )
-
-
-def _comment(text: str) -> str:
-    """Text for a YAML comment: one line, whatever a file name holds."""
-    return "".join("?" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
-
-
-def _value_text(value: str | list[str]) -> str:
-    if isinstance(value, str):
-        return yaml_scalar(value)
-    return "[" + ", ".join(yaml_scalar(item) for item in value) + "]"
-
 
 def _block_entries(plan: ImportPlan) -> str:
     parts = []
     for entry in plan.added:
-        lines = [f"# imported from {_comment(plan.source.name)}, row {entry.row}"]
-        lines.append(f"{yaml_scalar(entry.id)}:")
-        lines += [f"  {key}: {_value_text(value)}" for key, value in entry.fields.items()]
+        lines = [f"# imported from {yamltext.comment(plan.source.name)}, row {entry.row}"]
+        lines.append(f"{yamltext.yaml_scalar(entry.id)}:")
+        lines += [f"  {key}: {yamltext.value_text(value)}" for key, value in entry.fields.items()]
         parts.append("\n" + "\n".join(lines) + "\n")
     return "".join(parts)
 
@@ -517,11 +307,13 @@ def _block_entries(plan: ImportPlan) -> str:
 def _flow_entries(plan: ImportPlan, first: bool) -> str:
     parts = []
     for index, entry in enumerate(plan.added):
-        fields = ", ".join(f"{key}: {_value_text(value)}" for key, value in entry.fields.items())
+        fields = ", ".join(
+            f"{key}: {yamltext.value_text(value)}" for key, value in entry.fields.items()
+        )
         comma = "" if first and index == 0 else ","
         parts.append(
-            f"{comma}\n  # imported from {_comment(plan.source.name)}, row {entry.row}\n"
-            f"  {yaml_scalar(entry.id)}: {{{fields}}}"
+            f"{comma}\n  # imported from {yamltext.comment(plan.source.name)}, row {entry.row}\n"
+            f"  {yamltext.yaml_scalar(entry.id)}: {{{fields}}}"
         )
     return "".join(parts) + "\n"
 
@@ -551,12 +343,6 @@ def _flow_end(text: str) -> int | None:
             if depth == 0:
                 return event.start_mark.index if event.start_mark else None
     return None
-
-
-def _meant(value: str | list[str], line: int) -> Node:
-    if isinstance(value, str):
-        return Scalar(value, line)
-    return Seq(tuple(Scalar(item, line) for item in value), line)
 
 
 def _reads_back(existing: _Existing, plan: ImportPlan, text: str) -> str | None:
@@ -612,19 +398,6 @@ def write_import(root: Path, plan: ImportPlan) -> Path:
 # --------------------------------------------------------------------------- export
 
 
-def neutralised(cell: str) -> str:
-    """``cell`` with a ' before it when a spreadsheet would run it as a formula (or when it
-    already starts with the ' an import takes away)."""
-    if cell.startswith(FORMULA_START) or (cell[:1] == "'" and cell[1:].startswith(FORMULA_START)):
-        return "'" + cell
-    return cell
-
-
-def unneutralised(cell: str) -> str:
-    """A cell as it was before :func:`neutralised`."""
-    return cell[1:] if cell[:1] == "'" and cell[1:].startswith(FORMULA_START) else cell
-
-
 def _export_cell(value: object, kind: str) -> str:
     if value is None:
         return ""
@@ -636,49 +409,14 @@ def _export_cell(value: object, kind: str) -> str:
 
 
 def export_rows(ws: Workspace) -> Iterator[list[str]]:
-    """The header and one row per recipient, every cell safe from formula injection."""
+    """The header and one row per recipient (cells as they are: tables neutralises them)."""
     yield list(EXPORT_COLUMNS)
     for recipient in ws.recipients.values():
-        yield [
-            neutralised(_export_cell(getattr(recipient, name), KINDS[name]))
-            for name in EXPORT_COLUMNS
-        ]
+        yield [_export_cell(getattr(recipient, name), KINDS[name]) for name in EXPORT_COLUMNS]
 
 
 def export(ws: Workspace, path: Path) -> int:
-    """Write the register to ``path`` (.csv: UTF-8 with BOM and ';', as Excel opens it in
-    Norway; .xlsx); the number of recipients written."""
+    """Write the register to ``path`` (.csv or .xlsx); the number of recipients written."""
     rows = list(export_rows(ws))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        buffer = io.StringIO(newline="")
-        csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    elif suffix == ".xlsx":
-        data = _xlsx(rows)
-    else:
-        raise LettersmithError(f"{path}: write to a .csv or .xlsx file")
-    try:
-        atomic_write(path, data)
-    except OSError as err:
-        raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
+    tables.write_table(path, rows)
     return len(rows) - 1
-
-
-def _xlsx(rows: list[list[str]]) -> bytes:
-    import openpyxl
-    from openpyxl.styles import Font
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "recipients"
-    for number, row in enumerate(rows, start=1):
-        for column, value in enumerate(row, start=1):
-            if value:
-                cell = sheet.cell(row=number, column=column, value=value)
-                cell.data_type = "s"  # text, never a formula, whatever it starts with
-                if number == 1:
-                    cell.font = Font(bold=True)
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
