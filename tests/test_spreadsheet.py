@@ -314,8 +314,13 @@ def test_every_awkward_cell_reads_back_as_written(tmp_path, layout):
     assert cli(root, "check").exit_code == 0
 
 
-@settings(max_examples=300, deadline=None)
-@given(value=st.text(), other=st.text())
+# Characters that mean something to YAML somewhere, line breaks of every kind among them.
+YAML_CHARS = list(":?-#'\"@%!&*|>~ \t\n\r,[]{}`=+0123456789exyYnNoO.\\\x85\u2028\u2029\ufeff\x00é/")
+TEXTS = st.text() | st.text(alphabet=YAML_CHARS, max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=TEXTS, other=TEXTS)
 def test_the_quoting_rule_gives_back_any_text(value, other):
     from unittest import mock
 

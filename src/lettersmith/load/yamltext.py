@@ -22,7 +22,7 @@ _WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null",
 _NUMBER = re.compile(r"[0-9][0-9a-zA-Z_.+-]*")
 # Kept as they are inside "...": printable, no line break, no tab, no BOM, no quote, no \.
 _UNSAFE = re.compile(
-    r'[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|["\\]'
+    r'[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029"\\]'
 )
 
 
