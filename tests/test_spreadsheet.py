@@ -287,13 +287,19 @@ FLOW_REGISTER = (
 )
 
 
-@pytest.mark.parametrize("layout", ["block", "flow", "empty"])
+@pytest.mark.parametrize("layout", ["block", "flow", "flow-comma", "document", "empty"])
 def test_every_awkward_cell_reads_back_as_written(tmp_path, layout):
     from lettersmith.load import spreadsheet
 
     root = minimal(tmp_path / "ws")
-    if layout == "flow":
-        (root / "recipients.yaml").write_text(FLOW_REGISTER, encoding="utf-8")
+    if layout.startswith("flow"):
+        text = FLOW_REGISTER.replace(
+            "}}\n", "},  # last\n}\n" if layout == "flow-comma" else "}}\n"
+        )
+        (root / "recipients.yaml").write_text(text, encoding="utf-8")
+    elif layout == "document":
+        text = (root / "recipients.yaml").read_text(encoding="utf-8")
+        (root / "recipients.yaml").write_text(f"---\n{text}...\n", encoding="utf-8")
     elif layout == "empty":
         (root / "recipients.yaml").write_text("# nobody yet\n", encoding="utf-8")
         (root / "letters/brev.yaml").unlink()

@@ -319,30 +319,43 @@ def _flow_entries(plan: ImportPlan, first: bool) -> str:
 
 
 def _new_text(existing: _Existing, plan: ImportPlan) -> str:
-    """The whole new recipients.yaml: the file's own text, then the new entries."""
+    """The whole new recipients.yaml: the file's own text with the new entries added."""
     text = existing.text or ""
     if existing.root is None:  # no file, or only comments
         text = text if not text or text.endswith("\n") else text + "\n"
         return text + _block_entries(plan).removeprefix("\n" if not text else "")
-    end = _flow_end(text)
-    if end is None:
-        return (text if text.endswith("\n") else text + "\n") + _block_entries(plan)
-    return text[:end] + _flow_entries(plan, first=not existing.root.entries) + text[end:]
+    flow, at = _insertion(text)
+    if flow:
+        added = _flow_entries(plan, first=not existing.root.entries)
+        if text[at:].lstrip(" ").startswith(","):  # the file's own trailing comma follows
+            added = added.rstrip("\n")
+        return text[:at] + added + text[at:]
+    before = text[:at] if text[:at].endswith("\n") else text[:at] + "\n"
+    return before + _block_entries(plan) + text[at:]
 
 
-def _flow_end(text: str) -> int | None:
-    """Where the closing } of a file written as one {...} mapping is; None for a block one."""
-    depth = 0
+def _insertion(text: str) -> tuple[bool, int]:
+    """Whether the file is one {...} mapping, and where new entries go: after the last
+    entry's value (before any trailing comma or comment) in a {...} mapping, or before the
+    end of the document (a closing ``...``) in a block one."""
+    depth, last, flow = 0, len(text), False
     for event in yaml.parse(text, Loader=yaml.BaseLoader):
+        start = event.start_mark.index if event.start_mark else len(text)
+        end = event.end_mark.index if event.end_mark else len(text)
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if depth == 0 and not event.flow_style:
-                return None
+            flow = flow or (depth == 0 and bool(event.flow_style))
+            if depth == 0 and flow:
+                last = end  # just after the {, for a mapping with no entries yet
             depth += 1
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
-            if depth == 0:
-                return event.start_mark.index if event.start_mark else None
-    return None
+            if depth == 1:
+                last = end
+        elif isinstance(event, yaml.ScalarEvent) and depth == 1:
+            last = end
+        elif isinstance(event, yaml.DocumentEndEvent):
+            return flow, (last if flow else start if event.explicit else len(text))
+    return flow, last if flow else len(text)
 
 
 def _reads_back(existing: _Existing, plan: ImportPlan, text: str) -> str | None:
