@@ -25,8 +25,8 @@ from lettersmith.confine import (
 )
 from lettersmith.errors import Problem, relative
 from lettersmith.headers import header_problem
+from lettersmith.load import fields as declared
 from lettersmith.load import offices
-from lettersmith.load.fields import RECIPIENT_FILE_FIELDS
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
     Checker,
@@ -51,8 +51,8 @@ from lettersmith.model import (
 )
 
 RECIPIENTS_FILE = "recipients.yaml"
-SIGNATORY_FIELDS = ("name", "title", "signature")
-RECIPIENT_FIELDS = RECIPIENT_FILE_FIELDS  # declared in load/fields.py
+SIGNATORY_FIELDS = declared.children("signatories.ID")
+RECIPIENT_FIELDS = declared.RECIPIENT_FILE_FIELDS
 LETTER_FIELDS = (
     "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
     "attachments",
@@ -319,7 +319,7 @@ def read_signatories(
             source=Source(checker.file, line),
         )
         for sid, line, name, entry in _entries_by_id(
-            node, checker, field, "signatory", SIGNATORY_FIELDS, ("name",)
+            node, checker, field, "signatory", SIGNATORY_FIELDS, declared.required("signatories.ID")
         )
     }
 
@@ -582,7 +582,7 @@ def letter_reference_problems(
 
 # --------------------------------------------------------------------------- signing, approval
 
-SIGNING_FIELDS = ("certificate", "timestamp_url", "reason")
+SIGNING_FIELDS = declared.children("signing")
 APPROVAL_CHOICES = ("required", "optional")
 
 
@@ -595,7 +595,9 @@ def read_signing(
     the network, so a club signs without a time stamp.
     """
     node = without_password(node, checker, "signing", "LETTERSMITH_SIGN_PASSWORD", "build")
-    signing = checker.mapping(node, "signing", SIGNING_FIELDS, ("certificate",), line=line)
+    signing = checker.mapping(
+        node, "signing", SIGNING_FIELDS, declared.required("signing"), line=line
+    )
     if signing is None:
         return None
     certificate = asset(checker, signing.get("certificate"), "signing.certificate", root, (root,))

@@ -1,9 +1,10 @@
-"""The fields of ``recipients.yaml``, declared once.
+"""The fields of ``recipients.yaml`` and ``lettersmith.yaml``, declared once.
 
-The loader's list of known fields, the spreadsheet's column names (English and Norwegian), the
-columns of an export and the README's field reference all read :data:`RECIPIENT`; the README's
-table is generated here (``python -m lettersmith.load.fields --markdown``) and a test keeps it
-equal to this declaration.
+The loader's lists of known and required fields, the spreadsheet's column names (English and
+Norwegian), the columns of an export and the README's field reference all read
+:data:`RECIPIENT` and :data:`SETTINGS`; the README's tables are generated here
+(``python -m lettersmith.load.fields --markdown``) and a test keeps them equal to this
+declaration.
 """
 
 from __future__ import annotations
@@ -14,8 +15,25 @@ from dataclasses import dataclass
 from typing import Literal
 
 # How a value is written in recipients.yaml and in one spreadsheet cell.
-Kind = Literal["text", "email", "lines", "tags", "language", "office", "date", "id"]
+Kind = Literal[
+    "text", "email", "lines", "tags", "language", "office", "date", "id", "fields", "paragraph",
+    "mailbox", "file", "image", "font", "colour", "url", "number", "rate", "security", "approval",
+    "signatories",
+]  # fmt: skip
 KIND_WORDS: dict[str, str] = {
+    "fields": "fields below",
+    "paragraph": "text, may span lines",
+    "mailbox": "email address, a name allowed",
+    "file": "path of a file",
+    "image": "path of an SVG, PNG or JPEG file",
+    "font": "path of a .ttf, .otf or .woff2 file",
+    "colour": '"#RRGGBB" in quotes',
+    "url": "web address",
+    "number": "whole number",
+    "rate": "NUMBER/second, /minute or /hour",
+    "security": "starttls, ssl or none",
+    "approval": "required or optional",
+    "signatories": "a signatory id, then fields below",
     "text": "text",
     "email": "email address",
     "lines": "list of lines",
@@ -110,6 +128,87 @@ RECIPIENT: tuple[Field, ...] = (
     ),
 )  # fmt: skip
 
+SETTINGS: tuple[Field, ...] = (
+    Field("organisation", "fields", "Who writes the letters.", "organisation:", default="required"),
+    Field("organisation.name", "text", "The organisation's name, in the letterhead.",
+          "name: Soroptimist International Norgesunionen", default="required"),
+    Field("organisation.about", "paragraph", "A closing paragraph about you.",
+          "about: Soroptimist International er ..."),
+    Field("organisation.address", "lines", "Your postal address, in the letterhead.",
+          "address: [Postboks 1, 1751 Halden]"),
+    Field("organisation.email", "email", "Your email address, in the letterhead.",
+          "email: post@example.org"),
+    Field("organisation.website", "text", "Your website, in the letterhead.",
+          "website: https://example.org"),
+    Field("organisation.logo", "image", "Your logo, in the letterhead; the DOCX uses a PNG of "
+          "the same name beside an SVG.", "logo: assets/logo.svg", default="your name only"),
+    Field("organisation.colour", "colour", "The colour of your name and the rule in the "
+          "letterhead.", 'colour: "#0a4f9c"', default="dark grey"),
+    Field("organisation.font", "font", "Your own font for the whole letter; its licence must "
+          "allow embedding.", "font: assets/MinFont.ttf", default="IBM Plex"),
+    Field("language", "language", "The letters' language.", "language: nb", default="nb"),
+    Field("place", "text", "The place on the date line.", "place: Halden"),
+    Field("signatories", "signatories", "Who signs; letters name one by its id.",
+          "signatories: {president: ...}"),
+    Field("signatories.ID.name", "text", "The signatory's name.",
+          "name: Karin Dahlberg Pettersen", default="required"),
+    Field("signatories.ID.title", "text", "The signatory's title, under the name.",
+          "title: Unionspresident"),
+    Field("signatories.ID.signature", "image", "An image of the handwritten signature.",
+          "signature: assets/signature.png"),
+    Field("mail", "fields", "How `lettersmith send` sends; only needed for sending.", "mail:"),
+    Field("mail.from", "mailbox", "The sender of every message.",
+          'from: "SI Norge <post@example.org>"', default="required"),
+    Field("mail.reply_to", "mailbox", "Where replies go.", "reply_to: post@example.org",
+          default="the sender"),
+    Field("mail.bcc", "mailbox", "A copy of every message, for your archive.",
+          "bcc: arkiv@example.org"),
+    Field("mail.smtp", "fields", "Your mail server.", "smtp:"),
+    Field("mail.smtp.host", "text", "The mail server's name.", "host: smtp.example.org",
+          default="required"),
+    Field("mail.smtp.port", "number", "The mail server's port.", "port: 587",
+          default="587, 465 for ssl, 25 for none"),
+    Field("mail.smtp.security", "security", "How the connection is encrypted; none only to this "
+          "computer (localhost).", "security: starttls", default="starttls"),
+    Field("mail.smtp.username", "text", "Your login at the mail server; the password comes from "
+          "LETTERSMITH_SMTP_PASSWORD, never from a file.", "username: post@example.org"),
+    Field("mail.rate", "rate", "At most this many messages in that time.", "rate: 30/minute",
+          default="no limit"),
+    Field("approval", "approval", "`required`: send refuses a letter no one has approved.",
+          "approval: required", default="optional"),
+    Field("signing", "fields", "Sign every PDF digitally (see Signing).", "signing:"),
+    Field("signing.certificate", "file", "Your certificate with its key, a .p12 or .pfx file; "
+          "the password comes from LETTERSMITH_SIGN_PASSWORD.",
+          "certificate: certs/union.p12", default="required"),
+    Field("signing.timestamp_url", "url", "A time-stamp server (RFC 3161).",
+          "timestamp_url: https://tsa.example/"),
+    Field("signing.reason", "text", "Shown as the reason for signing.",
+          "reason: Vedtatt av styret"),
+)  # fmt: skip
+
+
+def children(prefix: str, fields: tuple[Field, ...] = SETTINGS) -> tuple[str, ...]:
+    """The names of the fields directly under ``prefix`` ("" for the top level)."""
+    depth = prefix.count(".") + 1 if prefix else 0
+    start = f"{prefix}." if prefix else ""
+    return tuple(
+        f.name[len(start) :]
+        for f in fields
+        if f.name.startswith(start) and f.name.count(".") == depth
+    )
+
+
+def required(prefix: str, fields: tuple[Field, ...] = SETTINGS) -> tuple[str, ...]:
+    """The names of the required fields directly under ``prefix``."""
+    known = set(children(prefix, fields))
+    start = f"{prefix}." if prefix else ""
+    return tuple(
+        f.name[len(start) :]
+        for f in fields
+        if f.default == "required" and f.name[len(start) :] in known and f.name.startswith(start)
+    )
+
+
 RECIPIENT_FILE_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT if f.in_file)
 COLUMN_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT)
 # An export's columns: the id and every recipients.yaml field, so that import reads it back.
@@ -138,25 +237,33 @@ HEADERS: dict[str, str] = _headers()
 
 def markdown(fields: tuple[Field, ...] = RECIPIENT) -> str:
     """The README's field reference: one row per field."""
+    spreadsheet = fields is RECIPIENT
     rows = [
-        "| field | value | if left out | what it is | spreadsheet columns |",
-        "| --- | --- | --- | --- | --- |",
+        "| field | value | if left out | what it is |" + (" spreadsheet columns |" * spreadsheet),
+        "| --- | --- | --- | --- |" + (" --- |" * spreadsheet),
     ]
     for field in fields:
         name = f"`{field.name}`" if field.in_file else f"`{field.name}` (spreadsheet only)"
-        columns = ", ".join(f"`{column}`" for column in (field.name, *field.columns))
-        rows.append(
+        row = (
             f"| {name} | {KIND_WORDS[field.kind]} | {field.default} | {field.help} "
-            f"Example: `{field.example}` | {columns} |"
+            f"Example: `{field.example}` |"
         )
+        if spreadsheet:
+            row += " " + ", ".join(f"`{column}`" for column in (field.name, *field.columns)) + " |"
+        rows.append(row)
     return "\n".join(rows) + "\n"
 
 
+TABLES = {"recipients": RECIPIENT, "settings": SETTINGS}
+
+
 def main(argv: list[str]) -> int:
-    if argv != ["--markdown"]:
-        print("usage: python -m lettersmith.load.fields --markdown", file=sys.stderr)
+    """``--markdown [recipients|settings]``: print the README's table (both when not named)."""
+    if not argv or argv[0] != "--markdown" or not set(argv[1:]) <= set(TABLES):
+        print("usage: python -m lettersmith.load.fields --markdown [recipients|settings]")
         return 2
-    sys.stdout.write(markdown())
+    for name in argv[1:] or list(TABLES):
+        sys.stdout.write(markdown(TABLES[name]))
     return 0
 
 

@@ -12,6 +12,7 @@ from lettersmith.addresses import is_loopback
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import clubs
 from lettersmith.load import entries as records
+from lettersmith.load import fields as declared
 from lettersmith.load.entries import (
     LETTER_FIELDS,
     RECIPIENTS_FILE,
@@ -42,12 +43,11 @@ from lettersmith.model import (
     Workspace,
 )
 
-PROFILE_FIELDS = (
-    "organisation", "language", "place", "signatories", "mail", "approval", "signing",
-)  # fmt: skip
-ORGANISATION_FIELDS = ("name", "about", "address", "email", "website", "logo", "colour", "font")
-MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
-SMTP_FIELDS = ("host", "port", "security", "username")
+# Declared in load/fields.py, with their types, defaults and help (the README table).
+PROFILE_FIELDS = declared.children("")
+ORGANISATION_FIELDS = declared.children("organisation")
+MAIL_FIELDS = declared.children("mail")
+SMTP_FIELDS = declared.children("mail.smtp")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 SECURITIES: dict[str, Security] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
 RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
@@ -150,7 +150,7 @@ def _load_own_files(
 def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     checker = Checker(WORKSPACE_FILE, problems)
     node = read_yaml(root, WORKSPACE_FILE, problems)
-    top = checker.mapping(node, "", PROFILE_FIELDS, ("organisation",), line=1) if node else None
+    top = checker.mapping(node, "", PROFILE_FIELDS, declared.required(""), line=1) if node else None
     if top is None:
         return Workspace(root=root, organisation=Organisation(name=""))
     organisation = Organisation(name="")
@@ -160,7 +160,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
             top.get("organisation"),
             "organisation",
             ORGANISATION_FIELDS,
-            ("name",),
+            declared.required("organisation"),
             line=top.key_line("organisation"),
         )
     if org is not None:
@@ -189,7 +189,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
 
 
 def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
-    mail = checker.mapping(node, "mail", MAIL_FIELDS, ("from",), line=line)
+    mail = checker.mapping(node, "mail", MAIL_FIELDS, declared.required("mail"), line=line)
     if mail is None:
         return None
     smtp = None
@@ -207,7 +207,9 @@ def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
 
 def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     node = records.without_password(node, checker, "mail.smtp", "LETTERSMITH_SMTP_PASSWORD", "send")
-    smtp = checker.mapping(node, "mail.smtp", SMTP_FIELDS, ("host",), line=line)
+    smtp = checker.mapping(
+        node, "mail.smtp", SMTP_FIELDS, declared.required("mail.smtp"), line=line
+    )
     if smtp is None:
         return None
     host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
