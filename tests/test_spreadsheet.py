@@ -443,6 +443,19 @@ def test_a_sheet_with_too_many_columns_is_refused(ws, tmp_path):
     assert "more than 200 columns" in result.output
 
 
+def test_reading_a_spreadsheet_stops_at_its_time_limit(ws, tmp_path, monkeypatch):
+    from lettersmith.load import tables
+
+    monkeypatch.setattr(tables, "MAX_SECONDS", -1.0)  # every file is past its time
+    for path in (good_xlsx(tmp_path / "slow.xlsx"), tmp_path / "slow.csv"):
+        path.with_suffix(".csv").write_text("navn;e-post\nKari;k@example.org\n", encoding="utf-8")
+        result = cli(ws, "recipients", "import", str(path))
+        assert result.exit_code == 1
+        assert result.output.startswith(f"{path}: {BROKEN}reading it took longer than"), (
+            result.output
+        )
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cut=st.integers(min_value=0),

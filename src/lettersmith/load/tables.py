@@ -84,7 +84,9 @@ def _rows(path: Path, lines: Iterable[Sequence[object]], deadline: float) -> tup
         if time.monotonic() > deadline:
             raise unreadable(path, f"reading it took longer than {MAX_SECONDS:.0f} seconds")
         cells = [_cell(value) for value in values]
-        if len(cells) > MAX_COLUMNS and any(cells[MAX_COLUMNS:]):
+        while cells and not cells[-1]:  # an .xlsx row comes padded to the widest one read
+            cells.pop()
+        if len(cells) > MAX_COLUMNS:
             raise unreadable(path, f"row {number} has more than {MAX_COLUMNS} columns")
         if header is None:
             header = cells
