@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
@@ -149,10 +149,10 @@ class Club:
     name: str | None = None
     place: str | None = None
     language: Language | None = None
-    organisation: dict = field(default_factory=dict)  # overrides of Organisation fields
+    organisation: dict[str, Any] = field(default_factory=dict)  # overrides of Organisation fields
     signatories: dict[str, Signatory] = field(default_factory=dict)
     recipients: dict[str, Recipient] = field(default_factory=dict)
-    letters: dict[str, dict] = field(default_factory=dict)  # letter id -> validated overrides
+    letters: dict[str, dict[str, Any]] = field(default_factory=dict)  # letter id -> overrides
     signing: SigningSettings | None = None  # the club's own key; never the union's
     approval_required: bool = False  # a club may ask for approval, never turn it off
 
