@@ -538,3 +538,14 @@ def test_export_neutralises_cells_that_start_a_formula_and_import_gives_them_bac
 
 def yaml_quoted(value):
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_a_register_with_windows_line_endings_and_a_bom_keeps_them(ws, tmp_path):
+    (ws / "recipients.yaml").write_bytes(REGISTER.replace("\n", "\r\n").encode("utf-8-sig"))
+    path = tmp_path / "ny.csv"
+    path.write_text("navn,e-post\nNy Person,ny@example.org\n", encoding="utf-8")
+    assert cli(ws, "recipients", "import", str(path)).exit_code == 0
+    data = (ws / "recipients.yaml").read_bytes()
+    assert data.startswith(("\ufeff" + REGISTER.replace("\n", "\r\n")).encode("utf-8"))
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert list(imported(ws)) == ["ny-person"]

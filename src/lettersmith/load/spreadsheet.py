@@ -254,6 +254,7 @@ def make_id(text: str) -> str:
 @dataclass
 class _Existing:
     text: str | None = None  # the file as it is, None when there is none
+    bom: bool = False  # the file starts with a UTF-8 byte order mark, which is kept
     root: Map | None = None
     ids: set[str] = field(default_factory=set)
     emails: dict[str, str] = field(default_factory=dict)  # mailbox (any case) -> id
@@ -265,7 +266,8 @@ def _existing(root: Path) -> _Existing:
     if not path.is_file():
         return _Existing()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise LettersmithError(
             f"{RECIPIENTS_FILE}: cannot be read ({err}); run `lettersmith check` and fix it first"
@@ -278,7 +280,7 @@ def _existing(root: Path) -> _Existing:
         )
     if node is not None and not isinstance(node, Map):
         raise LettersmithError(f"{RECIPIENTS_FILE}: expected a mapping from recipient id to fields")
-    existing = _Existing(text=text, root=node)
+    existing = _Existing(text=text, bom=data.startswith(b"\xef\xbb\xbf"), root=node)
     for rid, (_, entry) in (node.entries if node else {}).items():
         existing.ids.add(rid)
         email = entry.get("email") if isinstance(entry, Map) else None
@@ -319,19 +321,22 @@ def _flow_entries(plan: ImportPlan, first: bool) -> str:
 
 
 def _new_text(existing: _Existing, plan: ImportPlan) -> str:
-    """The whole new recipients.yaml: the file's own text with the new entries added."""
+    """The whole new recipients.yaml: the file's own text with the new entries added, in the
+    file's own line endings."""
     text = existing.text or ""
+    newline = "\r\n" if "\r\n" in text else "\n"
     if existing.root is None:  # no file, or only comments
-        text = text if not text or text.endswith("\n") else text + "\n"
-        return text + _block_entries(plan).removeprefix("\n" if not text else "")
+        text = text if not text or text.endswith("\n") else text + newline
+        added = _block_entries(plan).removeprefix("\n" if not text else "")
+        return text + added.replace("\n", newline)
     flow, at = _insertion(text)
     if flow:
         added = _flow_entries(plan, first=not existing.root.entries)
         if text[at:].lstrip(" ").startswith(","):  # the file's own trailing comma follows
             added = added.rstrip("\n")
-        return text[:at] + added + text[at:]
-    before = text[:at] if text[:at].endswith("\n") else text[:at] + "\n"
-    return before + _block_entries(plan) + text[at:]
+        return text[:at] + added.replace("\n", newline) + text[at:]
+    before = text[:at] if text[:at].endswith("\n") else text[:at] + newline
+    return before + _block_entries(plan).replace("\n", newline) + text[at:]
 
 
 def _insertion(text: str) -> tuple[bool, int]:
@@ -403,7 +408,7 @@ def write_import(root: Path, plan: ImportPlan) -> Path:
             "nothing was written. Add them by hand, or report this as a bug"
         )
     try:
-        return atomic_write(path, text)
+        return atomic_write(path, ("\ufeff" if existing.bom else "") + text)
     except OSError as err:
         raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
 
