@@ -53,14 +53,15 @@ class Field:
     example: str  # as written in recipients.yaml
     columns: tuple[str, ...] = ()  # other spreadsheet header names, as people write them
     default: str = "nothing"  # what an entry without the field gets, in words
-    in_file: bool = True  # False: a spreadsheet column only, not a recipients.yaml field
+    in_file: bool = True  # False: not a field inside an entry (a spreadsheet column, the key)
+    note: str = ""  # said after the name in the README's table
 
 
 RECIPIENT: tuple[Field, ...] = (
     Field(
         "id", "id",
         "The entry's key in recipients.yaml, used by `to:`; an import makes one from the name.",
-        "smk:", (), "made from the name", in_file=False,
+        "smk:", (), "made from the name", in_file=False, note="the entry's key",
     ),
     Field(
         "title", "text",
@@ -93,12 +94,12 @@ RECIPIENT: tuple[Field, ...] = (
     Field(
         "postcode", "text",
         "Joined with the town into the address's last line (`0030 Oslo`).",
-        "0030", ("Postnummer", "Postnr", "Zip"), in_file=False,
+        "0030", ("Postnummer", "Postnr", "Zip"), in_file=False, note="spreadsheet only",
     ),
     Field(
         "town", "text",
         "Joined with the postcode into the address's last line.",
-        "Oslo", ("Poststed", "Sted", "City"), in_file=False,
+        "Oslo", ("Poststed", "Sted", "City"), in_file=False, note="spreadsheet only",
     ),
     Field(
         "tags", "tags",
@@ -124,7 +125,7 @@ RECIPIENT: tuple[Field, ...] = (
     Field(
         "verified", "date",
         "The day someone last checked the name against the ministry's page.",
-        "verified: 2026-11-02", ("Verifisert", "Sjekket"), "the register's date with office:",
+        "verified: 2026-11-02", ("Verifisert", "Sjekket"), "the office's date, with office:",
     ),
 )  # fmt: skip
 
@@ -243,7 +244,7 @@ def markdown(fields: tuple[Field, ...] = RECIPIENT) -> str:
         "| --- | --- | --- | --- |" + (" --- |" * spreadsheet),
     ]
     for field in fields:
-        name = f"`{field.name}`" if field.in_file else f"`{field.name}` (spreadsheet only)"
+        name = f"`{field.name}` ({field.note})" if field.note else f"`{field.name}`"
         row = (
             f"| {name} | {KIND_WORDS[field.kind]} | {field.default} | {field.help} "
             f"Example: `{field.example}` |"
