@@ -452,6 +452,18 @@ def test_a_tab_in_yaml_says_indent_with_spaces(tmp_path):
     assert message == "recipients.yaml:2: a tab character; indent with spaces, not tabs"
 
 
+def test_a_tab_after_a_colon_is_refused_whatever_else_the_file_holds(tmp_path):
+    # The fast reading took `title:<TAB>X` and the careful one refused it; an `&` elsewhere in
+    # the file chose which one ran.
+    for other in ("Casa kommune", "Casa & co"):
+        text = f"a:\n  title:\tMinister\n  email: a@example.org\nc:\n  organisation: {other}\n"
+        [message] = problems(minimal(tmp_path / other, {"recipients.yaml": text}))
+        assert message == (
+            "recipients.yaml:2: a tab after 'title:'; YAML needs a space there: "
+            "replace the tab with a space"
+        )
+
+
 def test_a_colon_in_a_value_says_put_it_in_quotes(tmp_path):
     position = (
         "---\ntitle: NOU 2024: 4 er ute\nadopted_by: Styret\nadopted_on: 2024-01-01\n---\nTekst\n"

@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import time
+import zipfile
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lettersmith.cli import main
 from lettersmith.load import workspace as loading
@@ -265,3 +269,283 @@ def test_the_files_own_layout_is_kept_byte_for_byte(ws, tmp_path):
         "\n\n# imported from ny.csv, row 2\nny-person:\n  name: Ny Person\n"
         "  email: ny@example.org\n  tags: [styret]\n"
     )
+
+
+# --------------------------------------------------------------------------- what is written
+
+# Cells that mean something else to YAML when written as they are: indicators, comments,
+# quotes, words other tools read as true/false/null, numbers, dates, flow punctuation.
+AWKWARD = [
+    ": x", "? q", "- a", "# c", "'q", '"q', "a: b", "@x", "%x", "!x", "&x", "*x", "|", ">",
+    "  padded  ", "yes", "no", "null", "~", "1e3", "0x10", "2024-01-01", "x #y", "{a}", "[a]",
+    "`x", ",x", "x:", "a, b", "-", "?", ":", "\ufeffx", "x\u00a0y", "back\\slash", "=1+2",
+]  # fmt: skip
+FLOW_REGISTER = (
+    "{a: {title: Kunnskapsminister, name: Anne Alfa, email: postmottak@a.example.no, "
+    "tags: [dep]}, b: {name: B, email: b@example.org, tags: [dep]},  # a comment\n"
+    " c: {organisation: Casa kommune, email: post@c.example.no}}\n"
+)
+
+
+@pytest.mark.parametrize("layout", ["block", "flow", "flow-comma", "document", "empty"])
+def test_every_awkward_cell_reads_back_as_written(tmp_path, layout):
+    from lettersmith.load import spreadsheet
+
+    root = minimal(tmp_path / "ws")
+    if layout.startswith("flow"):
+        text = FLOW_REGISTER.replace(
+            "}}\n", "},  # last\n}\n" if layout == "flow-comma" else "}}\n"
+        )
+        (root / "recipients.yaml").write_text(text, encoding="utf-8")
+    elif layout == "document":
+        text = (root / "recipients.yaml").read_text(encoding="utf-8")
+        (root / "recipients.yaml").write_text(f"---\n{text}...\n", encoding="utf-8")
+    elif layout == "empty":
+        (root / "recipients.yaml").write_text("# nobody yet\n", encoding="utf-8")
+        (root / "letters/brev.yaml").unlink()
+    path = tmp_path / "liste.csv"
+    rows = [
+        [value, f"p{number}@example.org", f"{value}\n{value}", value, value, value]
+        for number, value in enumerate(AWKWARD)
+    ]
+    header = ["navn", "e-post", "adresse", "hilsen", "poststed", "tittel"]
+    path.write_text(csv_text(header, rows, ";"), encoding="utf-8")
+    spreadsheet.write_import(root, spreadsheet.plan_import(root, path))
+    loaded = {r.email: r for r in loading.load(root).recipients.values()}
+    for number, value in enumerate(AWKWARD):
+        person = loaded[f"p{number}@example.org"]
+        meant = value.strip()
+        assert (person.name, person.title, person.salutation) == (meant, meant, meant)
+        assert person.address == (meant, meant, meant)
+    assert cli(root, "check").exit_code == 0
+
+
+# Characters that mean something to YAML somewhere, line breaks of every kind among them.
+YAML_CHARS = list(":?-#'\"@%!&*|>~ \t\n\r,[]{}`=+0123456789exyYnNoO.\\\x85\u2028\u2029\ufeff\x00é/")
+TEXTS = st.text() | st.text(alphabet=YAML_CHARS, max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=TEXTS, other=TEXTS)
+def test_the_quoting_rule_gives_back_any_text(value, other):
+    from unittest import mock
+
+    import yaml
+
+    from lettersmith.errors import Problem
+    from lettersmith.load.yamlfile import Map, Scalar, Seq, parse_yaml
+    from lettersmith.load.yamltext import yaml_scalar
+
+    text = f"k: {yaml_scalar(value)}\nl: [{yaml_scalar(value)}, {yaml_scalar(other)}]\n"
+    for fast in (True, False):  # libyaml's reading, and the Python loader's
+        problems: list[Problem] = []
+        with mock.patch.object(yaml, "CBaseLoader", yaml.CBaseLoader if fast else None):
+            root = parse_yaml(text, "f.yaml", problems)
+        assert not problems
+        assert isinstance(root, Map)
+        assert root.get("k") == Scalar(value, 1)
+        assert root.get("l") == Seq((Scalar(value, 2), Scalar(other, 2)), 2)
+
+
+def test_a_file_name_with_a_line_break_cannot_add_fields(ws, tmp_path):
+    path = tmp_path / "x\nevil: {email: e@evil.example}\n.csv"
+    path.write_text("navn,e-post\nNy Person,ny@example.org\n", encoding="utf-8")
+    assert cli(ws, "recipients", "import", str(path)).exit_code == 0
+    assert list(imported(ws)) == ["ny-person"]
+    assert cli(ws, "check").exit_code == 0
+
+
+def test_a_text_that_would_not_read_back_is_never_written(ws, tmp_path, monkeypatch):
+    from lettersmith.errors import LettersmithError
+    from lettersmith.load import spreadsheet, yamltext
+
+    path = tmp_path / "ny.csv"
+    path.write_text("navn,e-post\n: x,ny@example.org\n", encoding="utf-8")
+    plan = spreadsheet.plan_import(ws, path)
+    monkeypatch.setattr(yamltext, "yaml_scalar", lambda value: value)  # a broken rule
+    with pytest.raises(LettersmithError, match="nothing was written"):
+        spreadsheet.write_import(ws, plan)
+    assert (ws / "recipients.yaml").read_text(encoding="utf-8") == REGISTER
+
+
+# --------------------------------------------------------------------------- broken and huge files
+
+BROKEN = "cannot read this spreadsheet: "
+AGAIN = "; save it again as .xlsx or .csv"
+
+
+def good_xlsx(path):
+    return write_xlsx(path, HEADER_NB, PEOPLE)
+
+
+def rezip(source, target, change):
+    """``source``'s members, each passed through ``change(name, data)`` (None drops it)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = change(info.filename, old.read(info))
+            if data is not None:
+                new.writestr(info.filename, data, zipfile.ZIP_DEFLATED)
+    return target
+
+
+def broken_files(folder):
+    good = good_xlsx(folder / "good.xlsx")
+    data = good.read_bytes()
+    (folder / "text.xlsx").write_text("navn;e-post\n", encoding="utf-8")
+    (folder / "cut.xlsx").write_bytes(data[: len(data) // 2])
+    (folder / "empty.xlsx").write_bytes(b"")
+    yield folder / "text.xlsx"
+    yield folder / "cut.xlsx"
+    yield folder / "empty.xlsx"
+    yield rezip(good, folder / "noworkbook.xlsx", lambda n, d: None if "workbook" in n else d)
+    yield rezip(good, folder / "types.xlsx", lambda n, d: b"<x/>" if "Content_Types" in n else d)
+    yield rezip(good, folder / "sheet.xlsx", lambda n, d: d[:40] if "worksheets/" in n else d)
+
+
+def test_a_broken_xlsx_is_one_clear_message(ws, tmp_path):
+    for path in broken_files(tmp_path):
+        result = cli(ws, "recipients", "import", str(path))
+        assert result.exit_code == 1, (path, result.output)
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith(f"{path}: {BROKEN}") and line.endswith(AGAIN), line
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "reason"),
+    [(160, "it unpacks to more than 32 MB"), (8, "it unpacks to more than 100 times its size")],
+)
+def test_an_xlsx_that_unpacks_to_gigabytes_is_refused_at_once(ws, tmp_path, megabytes, reason):
+    good = good_xlsx(tmp_path / "good.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as old, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if "sharedStrings" not in info.filename:
+                new.writestr(info.filename, old.read(info))
+        with new.open("xl/sharedStrings.xml", "w", force_zip64=True) as handle:
+            handle.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                         b'main"><si><t>')  # fmt: skip
+            chunk = b"A" * (1 << 20)
+            for _ in range(megabytes):  # MBs of one string, kBs packed
+                handle.write(chunk)
+            handle.write(b"</t></si></sst>")
+    assert bomb.stat().st_size < 1_000_000
+    started = time.monotonic()
+    result = cli(ws, "recipients", "import", str(bomb))
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{bomb}: {BROKEN}{reason}"), result.output
+
+
+def test_a_sheet_with_too_many_columns_is_refused(ws, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["navn", "e-post", *[f"x{n}" for n in range(300)]])
+    book.active.append(["Kari", "kari@example.org"])
+    book.save(tmp_path / "wide.xlsx")
+    result = cli(ws, "recipients", "import", str(tmp_path / "wide.xlsx"))
+    assert result.exit_code == 1
+    assert "more than 200 columns" in result.output
+
+
+def test_reading_a_spreadsheet_stops_at_its_time_limit(ws, tmp_path, monkeypatch):
+    from lettersmith.load import tables
+
+    monkeypatch.setattr(tables, "MAX_SECONDS", -1.0)  # every file is past its time
+    for path in (good_xlsx(tmp_path / "slow.xlsx"), tmp_path / "slow.csv"):
+        path.with_suffix(".csv").write_text("navn;e-post\nKari;k@example.org\n", encoding="utf-8")
+        result = cli(ws, "recipients", "import", str(path))
+        assert result.exit_code == 1
+        assert result.output.startswith(f"{path}: {BROKEN}reading it took longer than"), (
+            result.output
+        )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cut=st.integers(min_value=0),
+    flips=st.lists(st.tuples(st.integers(0), st.integers(0, 255)), max_size=6),
+    noise=st.binary(max_size=200),
+    kind=st.sampled_from(["cut", "flip", "noise"]),
+)
+def test_any_damaged_xlsx_is_read_or_refused_with_a_message(
+    tmp_path_factory, cut, flips, noise, kind
+):
+    from lettersmith.errors import LettersmithError
+    from lettersmith.load import tables
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    data = bytearray(good_xlsx(folder / "good.xlsx").read_bytes())
+    if kind == "cut":
+        data = data[: cut % len(data)]
+    elif kind == "flip":
+        for where, byte in flips:
+            data[where % len(data)] = byte
+    else:
+        data = bytearray(noise)
+    path = folder / "fuzz.xlsx"
+    path.write_bytes(bytes(data))
+    try:
+        tables.read_table(path)
+    except LettersmithError as error:
+        assert str(error).startswith(f"{path}: "), str(error)
+
+
+# --------------------------------------------------------------------------- formulas in exports
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example","Klikk")',
+    "title": "+47 22 00 00 00",
+    "organisation": "@SUM(A1)",
+    "salutation": "-1+1",
+}
+
+
+def test_export_neutralises_cells_that_start_a_formula_and_import_gives_them_back(ws, tmp_path):
+    fields = "".join(f"  {key}: {yaml_quoted(value)}\n" for key, value in FORMULAS.items())
+    (ws / "recipients.yaml").write_text(
+        REGISTER + "f:\n" + fields + "  email: f@example.org\n"
+        '  address: ["=1+1", "\'=already quoted"]\n',
+        encoding="utf-8",
+    )
+    original = {
+        rid: dataclasses.replace(r, source=None) for rid, r in loading.load(ws).recipients.items()
+    }
+    out = tmp_path / "ut.csv"
+    assert cli(ws, "recipients", "export", str(out)).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + FORMULAS["name"] in cells and "'+47 22 00 00 00" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    xlsx = tmp_path / "ut.xlsx"
+    assert cli(ws, "recipients", "export", str(xlsx)).exit_code == 0
+    sheet = openpyxl.load_workbook(xlsx).active
+    stored = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert all(cell.data_type == "s" for cell in stored)
+    assert "'@SUM(A1)" in [cell.value for cell in stored]
+    for name in ("ut.csv", "ut.xlsx"):
+        root = minimal(tmp_path / f"back-{name}")
+        (root / "recipients.yaml").write_text("", encoding="utf-8")
+        (root / "letters/brev.yaml").unlink()
+        result = cli(root, "recipients", "import", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        back = {
+            rid: dataclasses.replace(r, source=None)
+            for rid, r in loading.load(root).recipients.items()
+        }
+        assert back == original
+    assert original["f"].address == ("=1+1", "'=already quoted")
+
+
+def yaml_quoted(value):
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_a_register_with_windows_line_endings_and_a_bom_keeps_them(ws, tmp_path):
+    (ws / "recipients.yaml").write_bytes(REGISTER.replace("\n", "\r\n").encode("utf-8-sig"))
+    path = tmp_path / "ny.csv"
+    path.write_text("navn,e-post\nNy Person,ny@example.org\n", encoding="utf-8")
+    assert cli(ws, "recipients", "import", str(path)).exit_code == 0
+    data = (ws / "recipients.yaml").read_bytes()
+    assert data.startswith(("\ufeff" + REGISTER.replace("\n", "\r\n")).encode("utf-8"))
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert list(imported(ws)) == ["ny-person"]

@@ -98,3 +98,36 @@ def test_the_fast_reading_gives_what_the_python_loader_gives(text):
     expected = None if root is None else yamlfile._convert(root, "f.yaml", slow, 0)
     assert got == expected
     assert fast == slow
+
+
+# Tabs where YAML allows only spaces, and where it allows them: after a colon, after a value,
+# in a flow list, inside quotes, in indentation.
+TABBED = st.sampled_from([
+    "a:\tb\n", "a: \tb\n", "a:\t\n  - x\n", "b: x\t\n", "c\t: d\n", "e: [f,\tg]\n",
+    "h: 'x\ty'\n", "i:\t# note\n", "j:\t|\n  line\n", "\tk: l\n", "- m:\tn\n", "o: p\tq\n",
+])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES | TABBED, max_size=8).map("".join))
+def test_the_fast_and_the_careful_reading_agree_on_tabs(text):
+    from unittest import mock
+
+    from lettersmith.load import yamlfile
+
+    fast: list = []
+    got = yamlfile.parse_yaml(text, "f.yaml", fast)
+    careful: list = []
+    with mock.patch.object(yaml, "CBaseLoader", None):  # no libyaml: the Python loader alone
+        expected = yamlfile.parse_yaml(text, "f.yaml", careful)
+    assert (got, fast) == (expected, careful)
+
+
+def test_a_tab_after_a_colon_is_named_with_its_fix():
+    from lettersmith.load import yamlfile
+
+    problems: list = []
+    assert yamlfile.parse_yaml("a: 1\ntitle:\tStatsminister\n", "r.yaml", problems) is None
+    assert [str(p) for p in problems] == [
+        "r.yaml:2: a tab after 'title:'; YAML needs a space there: replace the tab with a space"
+    ]

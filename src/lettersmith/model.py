@@ -15,6 +15,7 @@ from typing import Any, Literal
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en")
 Mode = Literal["joint", "each"]
+Security = Literal["starttls", "ssl", "none"]
 # Archival PDF, as the Noark archives of Norwegian ministries take it.
 DEFAULT_PDF_VARIANT = "pdf/a-3b"
 
@@ -75,7 +76,7 @@ class Recipient:
 class SmtpSettings:
     host: str
     port: int
-    security: Literal["starttls", "ssl", "none"] = "starttls"
+    security: Security = "starttls"
     username: str | None = None
 
 
@@ -152,9 +153,7 @@ class Club:
     organisation: dict[str, Any] = field(default_factory=dict)  # overrides of Organisation fields
     signatories: dict[str, Signatory] = field(default_factory=dict)
     recipients: dict[str, Recipient] = field(default_factory=dict)
-    letters: dict[str, dict[str, Any]] = field(
-        default_factory=dict
-    )  # letter id -> validated overrides
+    letters: dict[str, dict[str, Any]] = field(default_factory=dict)  # letter id -> overrides
     signing: SigningSettings | None = None  # the club's own key; never the union's
     approval_required: bool = False  # a club may ask for approval, never turn it off
 

@@ -23,7 +23,7 @@ from markupsafe import escape
 from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
 from lettersmith.compose import markdown
 from lettersmith.errors import DeliveryError
-from lettersmith.load.yamlfile import header_problem
+from lettersmith.headers import header_problem
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html
 

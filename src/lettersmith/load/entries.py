@@ -24,6 +24,8 @@ from lettersmith.confine import (
     read_limited,
 )
 from lettersmith.errors import Problem, relative
+from lettersmith.headers import header_problem
+from lettersmith.load import fields as declared
 from lettersmith.load import offices
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
@@ -32,10 +34,10 @@ from lettersmith.load.yamlfile import (
     Node,
     Seq,
     did_you_mean,
-    header_problem,
     invalid_id,
     is_empty,
     is_id,
+    line_of,
     parse_yaml,
 )
 from lettersmith.model import (
@@ -49,11 +51,8 @@ from lettersmith.model import (
 )
 
 RECIPIENTS_FILE = "recipients.yaml"
-SIGNATORY_FIELDS = ("name", "title", "signature")
-RECIPIENT_FIELDS = (
-    "title", "name", "organisation", "email", "address", "tags", "language", "salutation",
-    "office", "verified",
-)  # fmt: skip
+SIGNATORY_FIELDS = declared.children("signatories.ID")
+RECIPIENT_FIELDS = declared.RECIPIENT_FILE_FIELDS
 LETTER_FIELDS = (
     "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
     "attachments",
@@ -154,28 +153,28 @@ def asset(
                 continue
             resolved = confined(candidate, folders, root)
             if resolved is None:
-                checker.problem(node.line, f"{field}: '{value}' {_outside(folders, root)}")
+                checker.problem(line_of(node), f"{field}: '{value}' {_outside(folders, root)}")
                 return None
             if resolved.is_file():
                 if not os.access(resolved, os.R_OK):
                     checker.problem(
-                        node.line,
+                        line_of(node),
                         f"{field}: '{value}' cannot be read (permission denied); "
                         "give yourself read access to the file",
                     )
                     return None
                 check_size(resolved, max_size, f"{field}: '{value}'", "file")
                 if attachment and (problem := _file_name_problem(resolved.name)):
-                    checker.problem(node.line, f"{field}: the file name {problem}; rename it")
+                    checker.problem(line_of(node), f"{field}: the file name {problem}; rename it")
                     return None
                 return resolved
         except TooLargeError as error:
-            checker.problem(node.line, str(error))
+            checker.problem(line_of(node), str(error))
             return None
         except (OSError, RuntimeError, ValueError):
             continue
     places = " or ".join(relative(c, root) for c in candidates)
-    checker.problem(node.line, f"{field}: no file {places}; {_path_hint(value)}")
+    checker.problem(line_of(node), f"{field}: no file {places}; {_path_hint(value)}")
     return None
 
 
@@ -255,9 +254,9 @@ def organisation_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
-    readers: dict[str, Callable[[Node, str], object]] = {
+    readers: dict[str, Callable[[Node | None, str], object]] = {
         "about": lambda node, name: checker.text(node, name, multiline=True),
         "tagline": checker.text,
         "address": checker.text_list,
@@ -267,9 +266,10 @@ def organisation_fields(
         "colour": lambda node, name: colour(checker, node, name),
         "font": lambda node, name: font_file(checker, node, name, root, bases, allowed),
     }
-    values = {}
+    values: dict[str, Any] = {}
     for key, read in readers.items():
-        if key in org.entries and (value := read(org.get(key), f"{field}.{key}")) not in (None, ()):
+        value = read(org.get(key), f"{field}.{key}") if key in org.entries else None
+        if value is not None and value != ():
             values[key] = value
     return values
 
@@ -320,7 +320,7 @@ def read_signatories(
             source=Source(checker.file, line),
         )
         for sid, line, name, entry in _entries_by_id(
-            node, checker, field, "signatory", SIGNATORY_FIELDS, ("name",)
+            node, checker, field, "signatory", SIGNATORY_FIELDS, declared.required("signatories.ID")
         )
     }
 
@@ -352,7 +352,7 @@ def read_recipients(
         tags = checker.text_list(entry.get("tags"), f"{name}.tags")
         for tag in tags:
             if not is_id(tag):
-                checker.problem(entry.get("tags").line, f"{name}.tags: {invalid_id(tag)}")
+                checker.problem(line_of(entry.get("tags")), f"{name}.tags: {invalid_id(tag)}")
         email = given("email", checker.email)
         written = "email" in entry.entries
         if is_empty(entry.get("email")) and (written or not inherited.get("email")):
@@ -375,7 +375,7 @@ def read_recipients(
             organisation=organisation,
             address=given("address", checker.text_list) or (),
             tags=tags,
-            language=checker.choice(entry.get("language"), f"{name}.language", LANGUAGES),
+            language=checker.language(entry.get("language"), f"{name}.language"),
             salutation=checker.text(entry.get("salutation"), f"{name}.salutation"),
             club=club,
             source=Source(checker.file, line),
@@ -397,7 +397,11 @@ def _office(checker: Checker, entry: Map, name: str) -> Office | None:
 
 
 def _given(
-    entry: Map, inherited: dict, name: str, key: str, read: Callable[[Node | None, str], object]
+    entry: Map,
+    inherited: dict[str, object],
+    name: str,
+    key: str,
+    read: Callable[[Node | None, str], object],
 ) -> Any:
     """The entry's own value of ``key`` when it gives one (even empty), else the office's."""
     if key in entry.entries:
@@ -459,7 +463,7 @@ def letter_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
-) -> tuple[dict, dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, int]]:
     """The letter fields ``mapping`` sets, converted, and the line of each.
 
     Attachments come from the ``allowed`` folders only (a club's: its own folder).
@@ -478,10 +482,11 @@ def letter_fields(
             checker, node, name, root, bases, allowed
         ),
     }
-    values, lines = {}, {}
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     for key, read in readers.items():
         if key in mapping.entries:
-            node = mapping.get(key)
+            node = mapping.entries[key][1]
             lines[key] = node.line
             value = read(node, f"{field}{key}")
             if value is not None:
@@ -578,7 +583,7 @@ def letter_reference_problems(
 
 # --------------------------------------------------------------------------- signing, approval
 
-SIGNING_FIELDS = ("certificate", "timestamp_url", "reason")
+SIGNING_FIELDS = declared.children("signing")
 APPROVAL_CHOICES = ("required", "optional")
 
 
@@ -591,7 +596,9 @@ def read_signing(
     the network, so a club signs without a time stamp.
     """
     node = without_password(node, checker, "signing", "LETTERSMITH_SIGN_PASSWORD", "build")
-    signing = checker.mapping(node, "signing", SIGNING_FIELDS, ("certificate",), line=line)
+    signing = checker.mapping(
+        node, "signing", SIGNING_FIELDS, declared.required("signing"), line=line
+    )
     if signing is None:
         return None
     certificate = asset(checker, signing.get("certificate"), "signing.certificate", root, (root,))

@@ -1,27 +1,35 @@
 """Spreadsheets in and out of ``recipients.yaml``: the board's list in .csv or .xlsx.
 
-Import reads every row first and reports every problem as ``FILE:ROW: message``; only a file
-without problems is written, and then through a round-trip YAML library (ruamel.yaml), so the
-comments, order and layout of ``recipients.yaml`` stay as the secretary wrote them.
+Import reads every row first (the file itself through :mod:`tables`, which treats it as
+untrusted) and reports every problem as ``FILE:ROW: message``; only a file without problems
+is written. The new entries are written as text after the file's own (its comments, order and
+layout stay byte for byte), every value through one quoting rule
+(:func:`yamltext.yaml_scalar`), and the whole new text is read back as ``lettersmith check``
+reads it and compared with what was meant before it replaces the file.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from lettersmith.atomic import atomic_write
 from lettersmith.errors import LettersmithError, Problem, WorkspaceError
-from lettersmith.load import offices
-from lettersmith.load.entries import RECIPIENTS_FILE
+from lettersmith.load import offices, tables, yamltext
+from lettersmith.load.entries import RECIPIENTS_FILE, read_recipients
+from lettersmith.load.fields import COLUMN_FIELDS, EXPORT_COLUMNS, HEADERS, RECIPIENT, header_key
 from lettersmith.load.yamlfile import (
+    Checker,
     Map,
+    Node,
+    Scalar,
+    Seq,
     did_you_mean,
     email_problem,
     invalid_id,
@@ -30,48 +38,24 @@ from lettersmith.load.yamlfile import (
 )
 from lettersmith.model import LANGUAGES, Workspace
 
-# The fields a column can fill; postcode and town are joined into the address's last line.
-FIELDS = (
-    "id", "title", "name", "organisation", "email", "address", "postcode", "town", "tags",
-    "language", "salutation", "office", "verified",
-)  # fmt: skip
-# Header names as a secretary may write them (compared without case, spaces or punctuation).
-HEADERS = {
-    "id": "id",
-    "navn": "name", "name": "name", "fulltnavn": "name", "fullname": "name",
-    "tittel": "title", "title": "title", "stilling": "title", "verv": "title",
-    "epost": "email", "epostadresse": "email", "email": "email", "emailaddress": "email",
-    "mail": "email", "epostmottak": "email",
-    "organisasjon": "organisation", "organisation": "organisation",
-    "organization": "organisation", "virksomhet": "organisation",
-    "adresse": "address", "address": "address", "postadresse": "address",
-    "postnummer": "postcode", "postnr": "postcode", "postcode": "postcode", "zip": "postcode",
-    "poststed": "town", "sted": "town", "town": "town", "city": "town",
-    "tagger": "tags", "tags": "tags", "tag": "tags", "grupper": "tags",
-    "sprak": "language", "maal": "language", "language": "language",
-    "hilsen": "salutation", "salutation": "salutation",
-    "kontor": "office", "office": "office", "embete": "office",
-    "verifisert": "verified", "verified": "verified", "sjekket": "verified",
-}  # fmt: skip
-MAX_ROWS = 10_000
-EXPORT_COLUMNS = (
-    "id", "title", "name", "organisation", "email", "address", "tags", "language",
-    "salutation", "office", "verified",
-)  # fmt: skip
+FIELDS = COLUMN_FIELDS  # the fields a column can fill (postcode and town join the address)
+KINDS = {f.name: f.kind for f in RECIPIENT}
 
 
 @dataclass(frozen=True)
 class NewEntry:
     id: str
     row: int
-    fields: dict[str, object] = field(default_factory=dict)  # in recipients.yaml's order
+    fields: dict[str, str | list[str]] = field(default_factory=dict)  # in the file's order
 
     def text(self, key: str) -> str:
-        return str(self.fields.get(key, ""))
+        value = self.fields.get(key, "")
+        return value if isinstance(value, str) else ", ".join(value)
 
     @property
     def tags(self) -> list[str]:
-        return list(self.fields.get("tags", []))  # type: ignore[call-overload]
+        value = self.fields.get("tags", [])
+        return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
@@ -79,102 +63,6 @@ class ImportPlan:
     source: Path
     added: list[NewEntry]
     skipped: list[str]  # rows left out, and columns not used: for the user to read
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the rows (with their row numbers) of a .csv or .xlsx file."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".xlsx":
-            return _read_xlsx(path)
-        if suffix in (".csv", ".txt"):
-            return _read_csv(path)
-    except OSError as err:
-        raise LettersmithError(f"{path}: cannot be read: {err.strerror}") from None
-    raise LettersmithError(f"{path}: not a spreadsheet lettersmith reads; save it as .csv or .xlsx")
-
-
-def decode(data: bytes) -> str:
-    """Text as Excel may have saved it: UTF-8 with or without a BOM, else Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    text = decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    try:
-        for cells in reader:
-            if header is None:
-                header = cells
-                continue
-            rows.append((len(rows) + 2, cells))  # the row as a spreadsheet shows it
-            if len(rows) > MAX_ROWS:
-                raise LettersmithError(f"{path}: more than {MAX_ROWS} rows; split the file")
-    except csv.Error as err:
-        raise LettersmithError(f"{path}:{reader.line_num}: cannot be read as CSV: {err}") from None
-    return header or [], rows
-
-
-def _delimiter(text: str) -> str:
-    """The separator the header row uses most: ; (Excel in Norway), comma, tab or |.
-
-    The header alone decides: csv.Sniffer guesses wrong on rows with quoted line breaks.
-    """
-    header = text.split("\n", 1)[0]
-    counts = {candidate: header.count(candidate) for candidate in ";,\t|"}
-    best = max(counts, key=lambda candidate: counts[candidate])
-    return best if counts[best] else ","
-
-
-def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    import zipfile
-
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise LettersmithError(f"{path}: cannot be read as an Excel workbook ({err})") from None
-    try:
-        sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        header = [_cell(value) for value in next(lines, ())]
-        rows = []
-        for number, values in enumerate(lines, start=2):
-            rows.append((number, [_cell(value) for value in values]))
-            if len(rows) > MAX_ROWS:
-                raise LettersmithError(f"{path}: more than {MAX_ROWS} rows; split the file")
-    finally:
-        book.close()
-    return header, rows
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _header_key(name: str) -> str:
-    """ "E-post", "e_post ", "E-POST" -> "epost"; æøå kept apart from their look-alikes."""
-    name = name.strip().casefold().replace("å", "a").replace("ø", "o").replace("æ", "ae")
-    return re.sub(r"[^a-z0-9]", "", name)
 
 
 def column_fields(
@@ -185,17 +73,17 @@ def column_fields(
     chosen: dict[str, str] = {}
     for item in mapping:
         column, sep, written = item.partition("=")
-        target = HEADERS.get(_header_key(written), written.strip())  # tittel is title
+        target = HEADERS.get(header_key(written), written.strip())  # tittel is title
         if not sep or target not in FIELDS:
             raise LettersmithError(
                 f"--map {item}: write COLUMN=FIELD, FIELD one of {', '.join(FIELDS)}"
                 f"{did_you_mean(target, FIELDS)}"
             )
-        chosen[_header_key(column)] = target
+        chosen[header_key(column)] = target
     columns: dict[int, str] = {}
     notes: list[str] = []
     for index, name in enumerate(header):
-        key = _header_key(name)
+        key = header_key(name)
         field_name = chosen.pop(key, None) or HEADERS.get(key)
         if field_name is None:
             if name.strip():
@@ -226,7 +114,7 @@ def column_fields(
 
 def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPlan:
     """What importing ``path`` into ``root``'s recipients.yaml would add; every problem raised."""
-    header, rows = read_table(path)
+    header, rows = tables.read_table(path)
     columns, notes = column_fields(path, header, mapping)
     existing = _existing(root)
     taken_ids = set(existing.ids)
@@ -235,7 +123,7 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
     added: list[NewEntry] = []
     for number, cells in rows:
         values = {
-            target: cells[index].strip()
+            target: tables.unneutralised(cells[index].strip())
             for index, target in columns.items()
             if index < len(cells) and cells[index].strip()
         }
@@ -244,20 +132,21 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
         where = str(path)
         found: list[str] = []
         entry = _entry(values, found)
-        email = str(entry.get("email", "")).casefold()
-        if email and email in existing.emails:
+        email = entry.get("email", "")
+        folded = email.casefold() if isinstance(email, str) else ""
+        if folded and folded in existing.emails:
             notes.append(
-                f"{where}:{number}: {entry['email']} is already in {RECIPIENTS_FILE} "
-                f"(as '{existing.emails[email]}'); row left out"
+                f"{where}:{number}: {email} is already in {RECIPIENTS_FILE} "
+                f"(as '{existing.emails[folded]}'); row left out"
             )
             continue
-        if email and email in mailboxes:
+        if folded and folded in mailboxes:
             found.append(
-                f"email: {entry['email']} is also on row {mailboxes[email]}; "
+                f"email: {email} is also on row {mailboxes[folded]}; "
                 "each mailbox goes in once: remove one of the rows"
             )
-        elif email:
-            mailboxes[email] = number
+        elif folded:
+            mailboxes[folded] = number
         rid = _entry_id(values, entry, taken_ids, found)
         problems += [Problem(where, number, message) for message in found]
         if not found:
@@ -268,7 +157,7 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
     return ImportPlan(source=path, added=added, skipped=notes)
 
 
-def _entry(values: dict[str, str], found: list[str]) -> dict[str, object]:
+def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str]]:
     """The recipients.yaml fields of one row, in the file's usual order; problems to ``found``."""
     for key, value in values.items():
         allowed = "\n" if key == "address" else ""  # an address cell may hold several lines
@@ -278,7 +167,7 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, object]:
             if char not in allowed
         ):
             found.append(f"{key}: contains a line break or control character; remove it")
-    entry: dict[str, object] = {}
+    entry: dict[str, str | list[str]] = {}
     office_id = values.get("office")
     if office_id is not None:
         if office_id in offices.register():
@@ -337,7 +226,7 @@ def _date(text: str) -> dt.date | None:
 
 
 def _entry_id(
-    values: dict[str, str], entry: dict[str, object], taken: set[str], found: list[str]
+    values: dict[str, str], entry: dict[str, str | list[str]], taken: set[str], found: list[str]
 ) -> str:
     if "id" in values:
         rid = values["id"]
@@ -364,149 +253,188 @@ def make_id(text: str) -> str:
 
 @dataclass
 class _Existing:
+    text: str | None = None  # the file as it is, None when there is none
+    bom: bool = False  # the file starts with a UTF-8 byte order mark, which is kept
+    root: Map | None = None
     ids: set[str] = field(default_factory=set)
     emails: dict[str, str] = field(default_factory=dict)  # mailbox (any case) -> id
 
 
 def _existing(root: Path) -> _Existing:
-    data = _load_round_trip(root / RECIPIENTS_FILE)
-    existing = _Existing()
-    for rid, entry in (data or {}).items():
-        existing.ids.add(str(rid))
-        email = entry.get("email") if hasattr(entry, "get") else None
-        if not email and hasattr(entry, "get") and entry.get("office") in offices.register():
-            email = offices.register()[entry["office"]].email
-        if email:
-            existing.emails[str(email).casefold()] = str(rid)
-    return existing
-
-
-def _yaml():
-    from ruamel.yaml import YAML
-
-    yaml = YAML()  # round-trip: comments, order and quoting survive
-    yaml.preserve_quotes = True
-    yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
-def _load_round_trip(path: Path):
-    from ruamel.yaml.error import YAMLError
-
+    """recipients.yaml as lettersmith reads it; a file that cannot be read stops the import."""
+    path = root / RECIPIENTS_FILE
     if not path.is_file():
-        return None
+        return _Existing()
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8-sig"))
-    except (YAMLError, UnicodeDecodeError) as err:
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
         raise LettersmithError(
             f"{RECIPIENTS_FILE}: cannot be read ({err}); run `lettersmith check` and fix it first"
         ) from None
-    if data is not None and not hasattr(data, "items"):
+    problems: list[Problem] = []
+    node = parse_yaml(text, RECIPIENTS_FILE, problems)
+    if problems:
+        raise LettersmithError(
+            f"{problems[0]}; run `lettersmith check` and fix {RECIPIENTS_FILE} first"
+        )
+    if node is not None and not isinstance(node, Map):
         raise LettersmithError(f"{RECIPIENTS_FILE}: expected a mapping from recipient id to fields")
-    return data
+    existing = _Existing(text=text, bom=data.startswith(b"\xef\xbb\xbf"), root=node)
+    for rid, (_, entry) in (node.entries if node else {}).items():
+        existing.ids.add(rid)
+        email = entry.get("email") if isinstance(entry, Map) else None
+        office = entry.get("office") if isinstance(entry, Map) else None
+        mailbox = email.value if isinstance(email, Scalar) else None
+        if not mailbox and isinstance(office, Scalar) and office.value in offices.register():
+            mailbox = offices.register()[office.value].email
+        if mailbox:
+            existing.emails[mailbox.casefold()] = rid
+    return existing
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _block_entries(plan: ImportPlan) -> str:
+    parts = []
+    for entry in plan.added:
+        lines = [f"# imported from {yamltext.comment(plan.source.name)}, row {entry.row}"]
+        lines.append(f"{yamltext.yaml_scalar(entry.id)}:")
+        lines += [f"  {key}: {yamltext.value_text(value)}" for key, value in entry.fields.items()]
+        parts.append("\n" + "\n".join(lines) + "\n")
+    return "".join(parts)
+
+
+def _flow_entries(plan: ImportPlan, first: bool) -> str:
+    parts = []
+    for index, entry in enumerate(plan.added):
+        fields = ", ".join(
+            f"{key}: {yamltext.value_text(value)}" for key, value in entry.fields.items()
+        )
+        comma = "" if first and index == 0 else ","
+        parts.append(
+            f"{comma}\n  # imported from {yamltext.comment(plan.source.name)}, row {entry.row}\n"
+            f"  {yamltext.yaml_scalar(entry.id)}: {{{fields}}}"
+        )
+    return "".join(parts) + "\n"
+
+
+def _new_text(existing: _Existing, plan: ImportPlan) -> str:
+    """The whole new recipients.yaml: the file's own text with the new entries added, in the
+    file's own line endings."""
+    text = existing.text or ""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if existing.root is None:  # no file, or only comments
+        text = text if not text or text.endswith("\n") else text + newline
+        added = _block_entries(plan).removeprefix("\n" if not text else "")
+        return text + added.replace("\n", newline)
+    flow, at = _insertion(text)
+    if flow:
+        added = _flow_entries(plan, first=not existing.root.entries)
+        if text[at:].lstrip(" ").startswith(","):  # the file's own trailing comma follows
+            added = added.rstrip("\n")
+        return text[:at] + added.replace("\n", newline) + text[at:]
+    before = text[:at] if text[:at].endswith("\n") else text[:at] + newline
+    return before + _block_entries(plan).replace("\n", newline) + text[at:]
+
+
+def _insertion(text: str) -> tuple[bool, int]:
+    """Whether the file is one {...} mapping, and where new entries go: after the last
+    entry's value (before any trailing comma or comment) in a {...} mapping, or before the
+    end of the document (a closing ``...``) in a block one."""
+    depth, last, flow = 0, len(text), False
+    for event in yaml.parse(text, Loader=yaml.BaseLoader):
+        start = event.start_mark.index if event.start_mark else len(text)
+        end = event.end_mark.index if event.end_mark else len(text)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            flow = flow or (depth == 0 and bool(event.flow_style))
+            if depth == 0 and flow:
+                last = end  # just after the {, for a mapping with no entries yet
+            depth += 1
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+            if depth == 1:
+                last = end
+        elif isinstance(event, yaml.ScalarEvent) and depth == 1:
+            last = end
+        elif isinstance(event, yaml.DocumentEndEvent):
+            return flow, (last if flow else start if event.explicit else len(text))
+    return flow, last if flow else len(text)
+
+
+def _reads_back(existing: _Existing, plan: ImportPlan, text: str) -> str | None:
+    """Why ``text`` does not read back as the file's entries plus the plan's, or None."""
+    problems: list[Problem] = []
+    node = parse_yaml(text, RECIPIENTS_FILE, problems)
+    if problems or not isinstance(node, Map):
+        return str(problems[0]) if problems else "it is not a mapping of recipients"
+    before = existing.root.entries if existing.root else {}
+    if list(node.entries) != [*before, *(entry.id for entry in plan.added)]:
+        return "the ids read back differ"
+    if any(node.entries[rid] != entry for rid, entry in before.items()):
+        return "an entry already in the file reads differently"
+    for entry in plan.added:
+        got = node.get(entry.id)
+        fields = got.entries if isinstance(got, Map) else {}
+        read = {key: _plain(value) for key, (_, value) in fields.items()}
+        if read != entry.fields:
+            return f"'{entry.id}' reads back as {read}, not {entry.fields}"
+    new = Map({e.id: node.entries[e.id] for e in plan.added}, node.line)
+    read_recipients(new, Checker(RECIPIENTS_FILE, problems), "")  # as check reads it
+    return str(problems[0]) if problems else None
+
+
+def _plain(node: Node) -> str | list[str] | None:
+    if isinstance(node, Scalar):
+        return node.value
+    if isinstance(node, Seq) and all(isinstance(item, Scalar) for item in node.items):
+        return [item.value for item in node.items if isinstance(item, Scalar)]
+    return None
 
 
 def write_import(root: Path, plan: ImportPlan) -> Path:
-    """Add the plan's entries at the end of recipients.yaml, keeping its comments and order.
+    """Add the plan's entries at the end of recipients.yaml, keeping its text byte for byte.
 
-    The file's own text is kept byte for byte and the new entries, written by ruamel.yaml, go
-    after it; only a file whose top level is not a block mapping (``{a: ...}``) is rewritten
-    whole by ruamel.yaml's round trip, which keeps its comments and order but may re-indent.
+    The new text must read back, as ``lettersmith check`` reads it, as the file's entries
+    unchanged plus exactly the plan's; otherwise nothing is written.
     """
-    from ruamel.yaml.comments import CommentedMap
-
     path = root / RECIPIENTS_FILE
-    data = _load_round_trip(path)
-    new = _new_entries(plan)
-    if data is None:
-        return atomic_write(path, _dump(new).lstrip("\n"))
-    original = path.read_text(encoding="utf-8-sig")
-    if isinstance(data, CommentedMap) and not data.fa.flow_style() and data:
-        text = original if original.endswith("\n") else original + "\n"
-        combined = text + _dump(new)
-        problems: list[Problem] = []
-        reread = parse_yaml(combined, RECIPIENTS_FILE, problems)  # read as check will read it
-        if not problems and isinstance(reread, Map) and list(reread.entries) == [*data, *new]:
-            return atomic_write(path, combined)
-    for key, value in new.items():  # a flow mapping or an odd file: let ruamel rewrite it
-        data[key] = value
-        data.ca.items.pop(key, None)
-    return atomic_write(path, _dump(data))
-
-
-def _new_entries(plan: ImportPlan):
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    entries = CommentedMap()
-    for entry in plan.added:
-        fields = CommentedMap()
-        for key, value in entry.fields.items():
-            if isinstance(value, list):  # tags: [a, b], address: [line, line], as people write
-                value = CommentedSeq(value)
-                value.fa.set_flow_style()
-            fields[key] = value
-        entries[entry.id] = fields
-        entries.yaml_set_comment_before_after_key(
-            entry.id, before=f"\nimported from {plan.source.name}, row {entry.row}"
+    existing = _existing(root)
+    text = _new_text(existing, plan)
+    if reason := _reads_back(existing, plan, text):
+        raise LettersmithError(
+            f"{RECIPIENTS_FILE}: the new entries would not read back as imported ({reason}); "
+            "nothing was written. Add them by hand, or report this as a bug"
         )
-    return entries
-
-
-def _dump(data) -> str:
-    buffer = io.StringIO()
-    _yaml().dump(data, buffer)
-    return buffer.getvalue()
+    try:
+        return atomic_write(path, ("\ufeff" if existing.bom else "") + text)
+    except OSError as err:
+        raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
 
 
 # --------------------------------------------------------------------------- export
 
 
+def _export_cell(value: object, kind: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):  # an address's lines, one cell; tags as people type them
+        return ("\n" if kind == "lines" else ", ").join(str(item) for item in value)
+    return str(value)
+
+
 def export_rows(ws: Workspace) -> Iterator[list[str]]:
+    """The header and one row per recipient (cells as they are: tables neutralises them)."""
     yield list(EXPORT_COLUMNS)
     for recipient in ws.recipients.values():
-        yield [
-            recipient.id,
-            recipient.title or "",
-            recipient.name or "",
-            recipient.organisation or "",
-            recipient.email,
-            "\n".join(recipient.address),
-            ", ".join(recipient.tags),
-            recipient.language or "",
-            recipient.salutation or "",
-            recipient.office or "",
-            recipient.verified.isoformat() if recipient.verified else "",
-        ]
+        yield [_export_cell(getattr(recipient, name), KINDS[name]) for name in EXPORT_COLUMNS]
 
 
 def export(ws: Workspace, path: Path) -> int:
-    """Write the register to ``path`` (.csv: UTF-8 with BOM and ';', as Excel opens it in
-    Norway; .xlsx); the number of recipients written."""
+    """Write the register to ``path`` (.csv or .xlsx); the number of recipients written."""
     rows = list(export_rows(ws))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        buffer = io.StringIO(newline="")
-        csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    elif suffix == ".xlsx":
-        import openpyxl
-        from openpyxl.styles import Font
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = "recipients"
-        for row in rows:
-            sheet.append(row)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        output = io.BytesIO()
-        book.save(output)
-        data = output.getvalue()
-    else:
-        raise LettersmithError(f"{path}: write to a .csv or .xlsx file")
-    try:
-        atomic_write(path, data)
-    except OSError as err:
-        raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
+    tables.write_table(path, rows)
     return len(rows) - 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from lettersmith.addresses import is_loopback
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import clubs
 from lettersmith.load import entries as records
+from lettersmith.load import fields as declared
 from lettersmith.load.entries import (
     LETTER_FIELDS,
     RECIPIENTS_FILE,
@@ -24,31 +26,30 @@ from lettersmith.load.yamlfile import (
     Scalar,
     did_you_mean,
     is_empty,
+    line_of,
     parse_yaml,
 )
 from lettersmith.model import (
-    LANGUAGES,
+    Language,
     LetterSpec,
     MailSettings,
     Organisation,
     Position,
     Rate,
     Recipient,
+    Security,
     SmtpSettings,
     Source,
     Workspace,
 )
 
-PROFILE_FIELDS = (
-    "organisation", "language", "place", "signatories", "mail", "approval", "signing",
-    "trusted_clubs",
-)  # fmt: skip
-ORGANISATION_FIELDS = (
-    "name", "tagline", "about", "address", "email", "website", "logo", "colour", "font",
-)  # fmt: skip
-MAIL_FIELDS = ("from", "reply_to", "bcc", "smtp", "rate")
-SMTP_FIELDS = ("host", "port", "security", "username")
+# Declared in load/fields.py, with their types, defaults and help (the README table).
+PROFILE_FIELDS = declared.children("")
+ORGANISATION_FIELDS = declared.children("organisation")
+MAIL_FIELDS = declared.children("mail")
+SMTP_FIELDS = declared.children("mail.smtp")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+SECURITIES: dict[str, Security] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
 RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 POSITION_FIELDS = ("title", "adopted_by", "adopted_on", "language")
 LETTER_REQUIRED = ("position", "to", "signatory")
@@ -74,7 +75,7 @@ def load(
         problems += records.letter_reference_problems(
             letter,
             workspace,
-            lambda field, f=letter.source.file, ls=lines: (f, ls[field], field),
+            functools.partial(_blame, letter.source.file if letter.source else "", lines),
             unsure,
         )
     problems += clubs.club_letter_problems(workspace, override_lines, problems)
@@ -93,6 +94,10 @@ def load(
     return workspace
 
 
+def _blame(file: str, lines: dict[str, int], field: str) -> tuple[str, int | None, str]:
+    return file, lines[field], field
+
+
 _CLUB_FILE = re.compile(r"clubs/([^/]+?)(?:\.ya?ml|/.*)$")
 
 
@@ -102,7 +107,9 @@ def _club_of(file: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dict]:
+def _load_own_files(
+    root: Path, problems: list[Problem]
+) -> tuple[Workspace, dict[str, dict[str, int]]]:
     if not (root / WORKSPACE_FILE).is_file():
         problems.append(
             Problem(WORKSPACE_FILE, None, f"missing in {root}; make one with `lettersmith init`")
@@ -143,7 +150,7 @@ def _load_own_files(root: Path, problems: list[Problem]) -> tuple[Workspace, dic
 def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     checker = Checker(WORKSPACE_FILE, problems)
     node = read_yaml(root, WORKSPACE_FILE, problems)
-    top = checker.mapping(node, "", PROFILE_FIELDS, ("organisation",), line=1) if node else None
+    top = checker.mapping(node, "", PROFILE_FIELDS, declared.required(""), line=1) if node else None
     if top is None:
         return Workspace(root=root, organisation=Organisation(name=""))
     organisation = Organisation(name="")
@@ -153,7 +160,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
             top.get("organisation"),
             "organisation",
             ORGANISATION_FIELDS,
-            ("name",),
+            declared.required("organisation"),
             line=top.key_line("organisation"),
         )
     if org is not None:
@@ -162,18 +169,17 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
             **records.organisation_fields(org, checker, "organisation", root, (root,)),
         )
     signatories = {}
-    if top.get("signatories") is not None:
-        signatories = records.read_signatories(
-            top.get("signatories"), checker, "signatories", (root,)
-        )
+    if (signatories_node := top.get("signatories")) is not None:
+        signatories = records.read_signatories(signatories_node, checker, "signatories", (root,))
     mail = top.get("mail")
-    signing = top.get("signing")
-    if signing is not None:
-        signing = records.read_signing(signing, checker, top.key_line("signing"), root)
+    signing_node = top.get("signing")
+    signing = None
+    if signing_node is not None:
+        signing = records.read_signing(signing_node, checker, top.key_line("signing"), root)
     return Workspace(
         root=root,
         organisation=organisation,
-        language=checker.choice(top.get("language"), "language", LANGUAGES) or "nb",
+        language=checker.language(top.get("language"), "language") or "nb",
         place=checker.text(top.get("place"), "place"),
         signatories=signatories,
         mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,
@@ -184,12 +190,12 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
 
 
 def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
-    mail = checker.mapping(node, "mail", MAIL_FIELDS, ("from",), line=line)
+    mail = checker.mapping(node, "mail", MAIL_FIELDS, declared.required("mail"), line=line)
     if mail is None:
         return None
     smtp = None
-    if mail.get("smtp") is not None:
-        smtp = _read_smtp(mail.get("smtp"), checker, mail.key_line("smtp"))
+    if (smtp_node := mail.get("smtp")) is not None:
+        smtp = _read_smtp(smtp_node, checker, mail.key_line("smtp"))
     return MailSettings(
         sender=checker.mailbox(mail.get("from"), "mail.from") or "",
         reply_to=checker.mailbox(mail.get("reply_to"), "mail.reply_to"),
@@ -202,15 +208,17 @@ def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
 
 def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     node = records.without_password(node, checker, "mail.smtp", "LETTERSMITH_SMTP_PASSWORD", "send")
-    smtp = checker.mapping(node, "mail.smtp", SMTP_FIELDS, ("host",), line=line)
+    smtp = checker.mapping(
+        node, "mail.smtp", SMTP_FIELDS, declared.required("mail.smtp"), line=line
+    )
     if smtp is None:
         return None
     host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
-    security = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
-    security = security or "starttls"
+    chosen = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
+    security = SECURITIES.get(chosen or "starttls", "starttls")
     if security == "none" and host and not is_loopback(host):
         checker.problem(
-            smtp.get("security").line,
+            line_of(smtp.get("security")),
             f"mail.smtp.security: 'none' sends the password unencrypted, so it is allowed only "
             f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
         )
@@ -230,7 +238,7 @@ def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
     match = re.fullmatch(r"(\d+)\s*/\s*(second|minute|hour)", value)
     if match is None or int(match[1]) == 0:
         checker.problem(
-            node.line,
+            line_of(node),
             f"mail.rate: '{value}' is not a rate; write a number of messages per second, "
             "minute or hour, such as 30/minute",
         )
@@ -262,7 +270,7 @@ def select_recipients(ws: Workspace, selectors: Sequence[str]) -> list[Recipient
 
 
 def _read_position(
-    root: Path, path: Path, default_language: str, problems: list[Problem]
+    root: Path, path: Path, default_language: Language, problems: list[Problem]
 ) -> Position | None:
     rel = f"positions/{path.name}"
     text = read_text(root, rel, problems)
@@ -298,7 +306,7 @@ def _read_position(
     title = checker.text(front.get("title"), "title")
     adopted_by = checker.text(front.get("adopted_by"), "adopted_by")
     adopted_on = checker.date(front.get("adopted_on"), "adopted_on")
-    language = checker.choice(front.get("language"), "language", LANGUAGES) or default_language
+    language = checker.language(front.get("language"), "language") or default_language
     if not (title and adopted_by and adopted_on and body):
         return None
     return Position(
@@ -316,7 +324,9 @@ def _read_position(
 # --------------------------------------------------------------------------- letters
 
 
-def _read_letter(root: Path, path: Path, problems: list[Problem]) -> tuple[LetterSpec | None, dict]:
+def _read_letter(
+    root: Path, path: Path, problems: list[Problem]
+) -> tuple[LetterSpec | None, dict[str, int]]:
     rel = f"letters/{path.name}"
     checker = Checker(rel, problems)
     node = read_yaml(root, rel, problems)

@@ -13,18 +13,21 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import email_validator
 import yaml
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, NodeEvent
 
 from lettersmith.addresses import NON_ASCII_LOCAL_PART, MailboxError, parse_mailbox
 from lettersmith.errors import Problem
+from lettersmith.headers import bidi_problem, header_problem
+from lettersmith.model import LANGUAGES, Language
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+LANGUAGE_CODES: dict[str, Language] = {"nb": "nb", "nn": "nn", "en": "en"}  # typed, checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +58,25 @@ class Map:
 Node = Scalar | Seq | Map
 
 
-class _AnchorRefused(yaml.composer.ComposerError):
-    pass
+ANCHOR_REFUSED = "anchors and aliases (&name, *name) are not allowed; write the value out in full"
+
+
+class _AnchorRefused(yaml.YAMLError):
+    def __init__(self, line: int):
+        self.line = line  # counted from 0, as PyYAML counts
+        super().__init__(ANCHOR_REFUSED)
 
 
 class _StrictLoader(yaml.BaseLoader):
     """BaseLoader (every scalar a string) that refuses anchors and aliases."""
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, AliasEvent) or event.anchor is not None:
-            raise _AnchorRefused(
-                None,
-                None,
-                "anchors and aliases (&name, *name) are not allowed; write the value out in full",
-                event.start_mark,
-            )
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        peek: Callable[[], yaml.Event] = self.peek_event  # untyped in types-PyYAML
+        event = peek()
+        if isinstance(event, AliasEvent) or (
+            isinstance(event, NodeEvent) and event.anchor is not None
+        ):
+            raise _AnchorRefused(event.start_mark.line if event.start_mark else 0)
         return super().compose_node(parent, index)
 
 
@@ -84,7 +90,9 @@ def _fast_nodes(text: str, file: str, problems: list[Problem], offset: int) -> N
     took 44 MB, and reading through the Python loader ten times as long). Raises _NotPlain
     for anything else: the Python loader's checks and messages are the ones users see."""
     fast = getattr(yaml, "CBaseLoader", None)
-    plain = "&" not in text and "*" not in text  # so no anchor and no alias
+    # No anchor and no alias; and no tab, which libyaml takes as a space after a colon or a
+    # value where the Python loader refuses it: that loader alone decides about tabs.
+    plain = "&" not in text and "*" not in text and "\t" not in text
     if fast is None or not plain or yaml.reader.Reader.NON_PRINTABLE.search(text):
         raise _NotPlain
     found: list[Problem] = []
@@ -106,10 +114,12 @@ def _fast_nodes(text: str, file: str, problems: list[Problem], offset: int) -> N
     return root
 
 
-def _event_node(event, events, file: str, problems: list[Problem], offset: int) -> Node:
+def _event_node(
+    event: yaml.Event, events: Iterator[yaml.Event], file: str, problems: list[Problem], offset: int
+) -> Node:
     """The node that starts with ``event``, its events read from ``events``; the same
     nodes and problems as ``_convert`` makes from PyYAML's tree."""
-    line = event.start_mark.line + 1 + offset
+    line = (event.start_mark.line if event.start_mark else 0) + 1 + offset
     if isinstance(event, yaml.ScalarEvent):
         return Scalar(event.value, line)
     if isinstance(event, yaml.SequenceStartEvent):
@@ -124,17 +134,17 @@ def _event_node(event, events, file: str, problems: list[Problem], offset: int) 
     for key_event in events:
         if isinstance(key_event, yaml.MappingEndEvent):
             return Map(entries, line)
-        key_line = key_event.start_mark.line + 1 + offset
-        plain = isinstance(key_event, yaml.ScalarEvent)
-        if not plain:
+        key_line = (key_event.start_mark.line if key_event.start_mark else 0) + 1 + offset
+        key = key_event.value if isinstance(key_event, yaml.ScalarEvent) else None
+        if key is None:
             _event_node(key_event, events, file, [], offset)  # read past the key
         value = next(events)
-        wrong = _key_problem(key_event.value if plain else None, entries)
-        if wrong:
+        wrong = _key_problem(key, entries)
+        if wrong or key is None:
             _event_node(value, events, file, [], offset)  # read past its value
-            problems.append(Problem(file, key_line, wrong))
+            problems.append(Problem(file, key_line, wrong or ""))
             continue
-        entries[key_event.value] = (key_line, _event_node(value, events, file, problems, offset))
+        entries[key] = (key_line, _event_node(value, events, file, problems, offset))
     raise _NotPlain
 
 
@@ -165,11 +175,13 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
         return None if root is None else _convert(root, file, problems, offset)
+    except _AnchorRefused as err:
+        problems.append(Problem(file, err.line + 1 + offset, ANCHOR_REFUSED))
+        return None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
-        message = err.problem if isinstance(err, _AnchorRefused) else _yaml_message(err)
-        problems.append(Problem(file, line, message))
+        problems.append(Problem(file, line, _yaml_message(err, text)))
         return None
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1 + offset
@@ -185,10 +197,18 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
         return None
 
 
-def _yaml_message(err: yaml.MarkedYAMLError) -> str:
+def _yaml_message(err: yaml.MarkedYAMLError, text: str) -> str:
     """PyYAML's complaint in a secretary's words, for the mistakes people make most."""
     problem = err.problem or ""
     if "'\\t'" in problem:  # "found character '\t' that cannot start any token"
+        mark = err.problem_mark
+        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        before = line[: mark.column].strip() if mark else ""
+        if before:
+            return (
+                f"a tab after '{before[-30:]}'; YAML needs a space there: "
+                "replace the tab with a space"
+            )
         return "a tab character; indent with spaces, not tabs"
     if "mapping values are not allowed here" in problem:
         return (
@@ -311,7 +331,7 @@ class Checker:
     def ident(self, node: Node | None, field: str) -> str | None:
         value = self.text(node, field)
         if value is not None and not is_id(value):
-            self.problem(node.line, f"{field}: {invalid_id(value)}")
+            self.problem(line_of(node), f"{field}: {invalid_id(value)}")
             return None
         return value
 
@@ -319,12 +339,16 @@ class Checker:
         value = self.text(node, field)
         if value is not None and value not in choices:
             self.problem(
-                node.line,
+                line_of(node),
                 f"{field}: '{value}' is not one of {', '.join(choices)}"
                 f"{did_you_mean(value, choices)}",
             )
             return None
         return value
+
+    def language(self, node: Node | None, field: str) -> Language | None:
+        value = self.choice(node, field, LANGUAGES)
+        return None if value is None else LANGUAGE_CODES[value]
 
     def date(self, node: Node | None, field: str) -> dt.date | None:
         value = self.text(node, field)
@@ -334,9 +358,11 @@ class Checker:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                self.problem(node.line, f"{field}: '{value}' is not a date: {_impossible(value)}")
+                self.problem(
+                    line_of(node), f"{field}: '{value}' is not a date: {_impossible(value)}"
+                )
                 return None
-        self.problem(node.line, f"{field}: '{value}' is not a date; write it as YYYY-MM-DD")
+        self.problem(line_of(node), f"{field}: '{value}' is not a date; write it as YYYY-MM-DD")
         return None
 
     def integer(self, node: Node | None, field: str, low: int, high: int) -> int | None:
@@ -345,13 +371,17 @@ class Checker:
             return None
         if value.isascii() and value.isdigit() and low <= int(value) <= high:
             return int(value)
-        self.problem(node.line, f"{field}: '{value}' must be a whole number from {low} to {high}")
+        self.problem(
+            line_of(node), f"{field}: '{value}' must be a whole number from {low} to {high}"
+        )
         return None
 
     def email(self, node: Node | None, field: str) -> str | None:
         value = self.text(node, field)
         if value is not None and (reason := email_problem(value)):
-            self.problem(node.line, f"{field}: '{value}' is not a valid email address: {reason}")
+            self.problem(
+                line_of(node), f"{field}: '{value}' is not a valid email address: {reason}"
+            )
             return None
         return value
 
@@ -360,7 +390,7 @@ class Checker:
         value = self.text(node, field)
         if value is not None and (reason := mailbox_problem(value)):
             self.problem(
-                node.line,
+                line_of(node),
                 f"{field}: '{value}' {reason}; write one address, "
                 'such as post@example.org or "Name" <post@example.org>',
             )
@@ -389,37 +419,17 @@ def email_problem(value: str) -> str | None:
     return None
 
 
-# Encoded words (RFC 2047: =?charset?q?...?=) would be decoded by a mail reader, and by some
-# Python versions while writing the header, into line breaks and headers of the attacker's.
-_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?]*\?=|=\?.*\?=")
-# Characters that reorder what is shown (RLO and friends): a name or file name that reads
-# differently from what it is.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def header_problem(value: str) -> str | None:
-    """Why ``value`` may not go into a mail header or a file name, or None."""
-    if _ENCODED_WORD.search(value):
-        return "contains '=?...?=', which mail programs read as encoded text; remove it"
-    return bidi_problem(value)
-
-
-def bidi_problem(value: str) -> str | None:
-    bidi = sorted({f"U+{ord(char):04X}" for char in value if char in BIDI_CONTROLS})
-    if bidi:
-        return (
-            f"contains the direction control character {', '.join(bidi)}, which makes text "
-            "show in another order than it is written; remove it"
-        )
-    return None
-
-
 def mailbox_problem(value: str) -> str | None:
     try:
         parse_mailbox(value)
     except MailboxError as err:
         return str(err)
     return None
+
+
+def line_of(node: Node | None) -> int | None:
+    """The line of ``node``, None when there is no node (the field is not written)."""
+    return None if node is None else node.line
 
 
 def is_empty(node: Node | None) -> bool:
