@@ -933,6 +933,7 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
             "intact" if verdict.intact else "MODIFIED",
             "trusted" if verdict.trusted else "NOT TRUSTED",
             verdict.pdfa or "not PDF/A",
+            f"{len(verdict.signatures)} signature{'' if len(verdict.signatures) == 1 else 's'}",
         ]
         out.print(f"{path}: " + "; ".join(parts), markup=False, soft_wrap=True)
     if problems:
