@@ -412,3 +412,18 @@ def test_a_second_signature_by_an_untrusted_key_is_named(built, ca, tmp_path):
     result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
     assert result.exit_code == 1, result.output
     assert "Common Name: Mallory does not chain to a trusted root" in result.output
+
+
+def test_a_club_certificate_hard_linked_to_the_unions_is_refused(signed, ca):
+    import os
+
+    certs = signed / "clubs" / "bergen" / "certs"
+    certs.mkdir()
+    os.link(signed / "certs" / "union.p12", certs / "bergen.p12")
+    with (signed / "clubs" / "bergen.yaml").open("a", encoding="utf-8") as file:
+        file.write("\nsigning:\n  certificate: certs/bergen.p12\n")
+    result = run(signed, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 1, result.output
+    assert "clubs/bergen/certs/bergen.p12: refused" in result.output
+    assert "hard link" in result.output
+    assert not pdf_of(signed, "bergen").exists()
