@@ -253,3 +253,42 @@ def test_a_backup_older_than_a_resend_is_refused_and_rebuilt_to_the_resent_versi
     nothing = cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk")
     assert "Nothing to send." in nothing.output, nothing.output
     assert len(smtp_server.handler.to("postmottak@smk.dep.no")) == 2
+
+
+def test_the_servers_answer_kept_beside_the_copy_outlives_a_crash_before_the_journal_heard(
+    tmp_path,
+):
+    """The run died after the server's 250 was written beside the copy, before the row said so."""
+    from lettersmith.deliver.journal import read_outcome, write_outcome
+
+    with Journal.open(tmp_path) as journal:
+        record(journal)
+        record(journal, recipient="hod")
+        copy = journal.get(LETTER, None, "smk").copy
+        write_outcome(tmp_path, copy, "sent", "250 2.0.0 Queued")
+    with Journal.open(tmp_path) as journal:
+        journal.lock()
+        journal.recover()
+        smk, hod = journal.get(LETTER, None, "smk"), journal.get(LETTER, None, "hod")
+        assert (smk.state, smk.reply) == ("sent", "250 2.0.0 Queued")
+        assert (hod.state, hod.reply) == ("unknown", INTERRUPTED)
+        journal.record_sending(outgoing("jd"))
+        journal.record_outcome(outgoing("jd"), "failed", "554 Rejected")
+        assert read_outcome(tmp_path, journal.get(LETTER, None, "jd").copy) == (
+            "failed",
+            "554 Rejected",
+        )
+
+
+def test_a_message_marked_arrived_is_rebuilt_as_sent(mail_workspace, smtp_server):
+    smtp_server.handler.drop_on.add(2)
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 1
+    marked = cli(mail_workspace, "status", LETTER, "--mark-arrived", "hod")
+    assert marked.exit_code == 0, marked.output
+    lose_journal(mail_workspace)
+    assert cli(mail_workspace, "journal", "rebuild").exit_code == 0
+    assert {rid: row.state for rid, row in journal_rows(mail_workspace).items()} == {
+        "smk": "sent",
+        "hod": "sent",
+        "jd": "sent",
+    }
