@@ -187,43 +187,44 @@ class OutDir:
         """A handle on ``folder`` reached from out/ without following a link; -1 when it is
         missing and not to be made."""
         parts = self._parts(folder)
-        if create:
-            with suppress(FileExistsError):
-                os.mkdir(self.path)
+        reached = self.path
+        fd = self._step(None, str(self.path), reached, create)
         try:
-            fd = os.open(self.path, _FOLDER_FLAGS)
-        except FileNotFoundError:
-            if create:
-                raise
-            yield -1
-            return
-        except OSError as error:
-            raise self._link(self.path, error) from None
-        try:
-            reached = self.path
             for part in parts:
+                if fd < 0:
+                    break
                 reached = reached / part
-                try:
-                    child = os.open(part, _FOLDER_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        os.close(fd)
-                        fd = -1
-                        break
-                    with suppress(FileExistsError):
-                        os.mkdir(part, 0o777, dir_fd=fd)
-                    try:
-                        child = os.open(part, _FOLDER_FLAGS, dir_fd=fd)
-                    except OSError as error:
-                        raise self._link(reached, error) from None
-                except OSError as error:
-                    raise self._link(reached, error) from None
+                child = self._step(fd, part, reached, create)
                 os.close(fd)
                 fd = child
             yield fd
         finally:
             if fd >= 0:
                 os.close(fd)
+
+    def _step(self, parent: int | None, name: str, reached: Path, create: bool) -> int:
+        """The handle of the folder ``name`` in the folder ``parent`` (None: out/ itself), made
+        when missing and ``create``; -1 when it is missing (or not a folder) and not made."""
+        for _ in range(2):
+            try:
+                return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+            except FileNotFoundError:
+                if not create:
+                    return -1
+                with suppress(FileExistsError):
+                    os.mkdir(name, 0o777, dir_fd=parent)
+            except OSError as error:
+                if error.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise
+                if reached.is_symlink():
+                    raise self._link(reached) from None
+                if not create:
+                    return -1
+                # A file where the folder goes: what making the folder would have said.
+                raise FileExistsError(
+                    errno.EEXIST, os.strerror(errno.EEXIST), str(reached)
+                ) from None
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(reached))
 
     def _parts(self, folder: Path) -> tuple[str, ...]:
         try:
@@ -240,22 +241,15 @@ class OutDir:
         self._parts(path.parent)
         inside_out(path, self.root)
 
-    def _link(self, folder: Path, error: OSError) -> Exception:
-        """A folder that could not be opened: a link (or a file) where a folder should be."""
+    def _link(self, folder: Path) -> Exception:
+        """A link met where a folder of out/ should be, named as the user would type it."""
         from lettersmith.confine import OutsideError
 
-        if error.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-            return error
         shown = folder.relative_to(self.root) if folder.is_relative_to(self.root) else folder
-        if folder.is_symlink():
-            return OutsideError(
-                f"{shown}: is a link to {os.path.realpath(folder)}, outside the workspace's "
-                "out/ folder; lettersmith writes and deletes only inside out/: remove the link "
-                "(out/ is remade by build)"
-            )
         return OutsideError(
-            f"{shown}: is not a folder; lettersmith keeps its files for this letter there: "
-            "move it away (out/ is remade by build)"
+            f"{shown}: is a link to {os.path.realpath(folder)}, outside the workspace's "
+            "out/ folder; lettersmith writes and deletes only inside out/: remove the link "
+            "(out/ is remade by build)"
         )
 
     def _outside(self, path: Path) -> Exception:
