@@ -790,10 +790,11 @@ def journal() -> None:
 def journal_rebuild(obj: Context) -> None:
     """Restore the journal's rows from the copies in .lettersmith/sent/.
 
-    Use it when the journal (.lettersmith/journal.sqlite) was deleted, emptied or damaged:
-    `send` refuses to run then, because it could send letters a second time. Rows the
-    journal still has are kept; a damaged journal is renamed, not deleted. Restored
-    messages count as sent.
+    Use it when the journal (.lettersmith/journal.sqlite) was deleted, emptied, damaged or
+    put back from an older backup: `send` refuses to run then, because it could send letters
+    a second time. Rows as new as the copies are kept; a damaged journal is renamed, not
+    deleted. A restored message counts as sent when the server had accepted it, and as
+    unknown when nothing says it had.
 
     \b
     Example:
