@@ -156,9 +156,13 @@ def test_the_build_memo_is_not_written_through_a_linked_out(ws, tmp_path):
     untouched(elsewhere)
 
 
-def test_writes_in_out_go_through_folder_handles(tmp_path):
+@pytest.mark.parametrize("handles", [True, False], ids=["linux-macos", "by-path"])
+def test_writes_in_out_go_through_folder_handles(tmp_path, monkeypatch, handles):
+    from lettersmith import atomic
     from lettersmith.atomic import OutDir
     from lettersmith.confine import OutsideError
+
+    monkeypatch.setattr(atomic, "HANDLES", handles and atomic.HANDLES)
 
     root = tmp_path / "ws"
     root.mkdir()
@@ -175,4 +179,6 @@ def test_writes_in_out_go_through_folder_handles(tmp_path):
         out.write(root / "out" / "a" / "c" / "x.txt", b"two")
     with pytest.raises(OutsideError):
         out.write(root / "elsewhere.txt", b"two")
+    out.remove_tree(root / "out" / "a")
+    assert out.names(root / "out") == []
     assert list(elsewhere.iterdir()) == []

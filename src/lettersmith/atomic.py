@@ -77,7 +77,11 @@ HANDLES = {
     os.unlink,
     os.rmdir,
     os.stat,
-} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+} <= os.supports_dir_fd and bool(
+    hasattr(os, "O_NOFOLLOW")
+    and os.listdir in os.supports_fd
+    and shutil.rmtree.avoids_symlink_attacks  # it deletes by folder handles too
+)
 
 
 class OutDir:
