@@ -202,6 +202,81 @@ def test_the_build_fingerprint_does_not_read_through_a_link(ws: Path) -> None:
     assert _file_hash(link) == f"link:{ws.parent / 'outside' / 'secret.txt'}"
 
 
+# --------------------------------------------------------------------------- 1b. hard links
+
+
+def hard_link(target: Path, link: Path) -> None:
+    """``link`` made another name of ``target``: no symlink to see, one file with two names."""
+    link.unlink(missing_ok=True)
+    os.link(target, link)
+
+
+def test_a_club_attachment_hard_linked_to_the_unions_settings_is_refused(ws: Path) -> None:
+    hard_link(ws / "lettersmith.yaml", ws / "clubs" / "bergen" / "assets" / "vedlegg.pdf")
+    club_letter(ws, "    attachments: [assets/vedlegg.pdf]\n")
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        assert_fails(run(ws, *command), "assets/vedlegg.pdf", "hard link", "copy the file instead")
+    assert not list((ws / CLUB_OUT / "mail").glob("*.eml"))
+
+
+def test_a_club_attachment_linked_at_check_is_refused_when_read(ws: Path) -> None:
+    """Linked after ``check`` passed, just before the message is made: the read refuses it."""
+    from lettersmith.deliver import message
+
+    attached = ws / "clubs" / "bergen" / "assets" / "vedlegg.pdf"
+    attached.write_bytes(b"%PDF-1.4 the club's own attachment\n")
+    club_letter(ws, "    attachments: [assets/vedlegg.pdf]\n")
+    original = message.read_attachment
+
+    def swapped(path, letter):
+        hard_link(ws / "lettersmith.yaml", attached)
+        return original(path, letter)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(message, "read_attachment", swapped):
+        assert_fails(run(ws, "send", LETTER, "--club", "bergen", "--dry-run"), "hard link")
+    assert not list((ws / CLUB_OUT / "mail").glob("*.eml"))
+
+
+def test_a_club_template_hard_linked_to_the_unions_settings_is_refused(ws: Path) -> None:
+    hard_link(ws / "lettersmith.yaml", ws / "clubs" / "bergen" / "templates" / "env.txt")
+    club_template(ws, '{% extends "builtin/letter.html.j2" %}'
+                  '{% block letterhead %}{% include "env.txt" %}{% endblock %}')  # fmt: skip
+    assert_fails(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf"),
+        "clubs/bergen/templates/env.txt: refused",
+        "hard link",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
+
+
+@pytest.mark.parametrize("name, form", [("logo.svg", "pdf"), ("logo.png", "docx")])
+def test_a_club_logo_hard_linked_to_a_file_outside_is_refused(ws: Path, name, form) -> None:
+    logo = ws / "clubs" / "bergen" / "assets" / name
+    outside = ws.parent / "outside" / name  # someone's picture, not the club's to show
+    outside.write_bytes(logo.read_bytes())
+    hard_link(outside, logo)
+    assert_fails(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", form),
+        f"clubs/bergen/assets/{name}",
+        "hard link",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.{form}").exists()
+
+
+def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
+    """Only a club's files are held to one link: the union's are its own to arrange."""
+    (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")
+    hard_link(ws / "assets" / "vedlegg.pdf", ws.parent / "outside" / "vedlegg.pdf")
+    path = ws / "letters" / f"{LETTER}.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "attachments: [assets/vedlegg.pdf]\n", encoding="utf-8"
+    )
+    result = run(ws, "send", LETTER, "--dry-run")
+    assert result.exit_code == 0, result.output
+
+
 # --------------------------------------------------------------------------- 2. headers
 
 ENCODED = "Uttalelse =?utf-8?q?=0D=0AReply-To:_x@evil.example=0D=0A=0D=0ATrukket_tilbake?="

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -102,3 +106,189 @@ def test_a_damaged_journal_is_a_clear_error_not_a_traceback(tmp_path):
         assert "the send journal cannot be used (file is not a database)" in result.output
         assert "do not delete it" in result.output
     assert damaged.read_bytes().startswith(b"not a database")  # left for the user to restore
+
+
+# ------------------------------------------------------------------ never wrong by omission
+
+MINISTRIES = ("smk", "hod", "jd")
+
+
+def cli(root, *args):
+    return CliRunner().invoke(main, ["-w", str(root), *args], env={"COLUMNS": "250"})
+
+
+def journal_rows(root):
+    with Journal.open(root / ".lettersmith") as journal:
+        return {entry.recipient: entry for entry in journal.entries(LETTER, None)}
+
+
+def lose_journal(root):
+    for name in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"):
+        (root / ".lettersmith" / name).unlink(missing_ok=True)
+
+
+def backup_journal(root, to):
+    """A copy of the journal as a backup program would take it (the log folded in)."""
+    with sqlite3.connect(root / ".lettersmith" / "journal.sqlite") as source:
+        target = sqlite3.connect(to)
+        source.backup(target)
+        target.close()
+
+
+def restore_journal(root, backup):
+    lose_journal(root)
+    (root / ".lettersmith" / "journal.sqlite").write_bytes(backup.read_bytes())
+
+
+def assert_rebuilt_hod_unknown_and_never_resent(root, smtp_server):
+    rebuilt = cli(root, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    rows = journal_rows(root)
+    assert rows["smk"].state == "sent"
+    assert rows["hod"].state == "unknown", "its copy was written, the server never said 250"
+    assert "check whether it arrived" in rows["hod"].reply
+    status = cli(root, "status", LETTER)
+    assert status.exit_code == 0, status.output
+    hod_line = next(line for line in status.output.splitlines() if " hod " in line)
+    assert " unknown " in hod_line
+    received = len(smtp_server.handler.to("postmottak@hod.dep.no"))
+    again = cli(root, "send", LETTER, "--yes")
+    assert again.exit_code == 1, again.output
+    assert "hod: unknown whether it arrived" in again.output
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == received
+    for rid in ("smk", "jd"):
+        assert len(smtp_server.handler.to(f"postmottak@{rid}.dep.no")) == 1
+
+
+def test_a_rebuilt_row_whose_acceptance_is_unrecorded_is_unknown(mail_workspace, smtp_server):
+    """The server dropped the connection after hod's data, before its 250: fate unknown."""
+    smtp_server.handler.drop_on.add(2)
+    first = cli(mail_workspace, "send", LETTER, "--yes")
+    assert first.exit_code == 1, first.output
+    assert journal_rows(mail_workspace)["hod"].state == "unknown"
+    lose_journal(mail_workspace)
+    smtp_server.handler.healthy()
+    assert_rebuilt_hod_unknown_and_never_resent(mail_workspace, smtp_server)
+
+
+def test_a_send_killed_mid_message_then_a_lost_journal_rebuilds_it_unknown(
+    mail_workspace, smtp_server
+):
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(mail_workspace), "send", LETTER, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        release.set()  # the server keeps hod's message: it may well have arrived
+    smtp_server.handler.healthy()
+    assert list((mail_workspace / ".lettersmith" / "sent").rglob("hod-*.eml"))
+    lose_journal(mail_workspace)
+    assert_rebuilt_hod_unknown_and_never_resent(mail_workspace, smtp_server)
+
+
+def test_a_journal_restored_from_an_older_backup_is_refused_until_rebuilt(
+    mail_workspace, smtp_server, tmp_path
+):
+    assert cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk").exit_code == 0
+    backup = tmp_path / "backup.sqlite"
+    backup_journal(mail_workspace, backup)
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 3
+    restore_journal(mail_workspace, backup)
+
+    for command in (["send", LETTER, "--yes"], ["send", LETTER, "--dry-run"], ["status", LETTER]):
+        refused = cli(mail_workspace, *command)
+        assert refused.exit_code == 1, (command, refused.output)
+        assert "lettersmith journal rebuild" in refused.output, refused.output
+        assert "2 copies" in refused.output, refused.output
+    assert len(smtp_server.handler.received) == 3
+
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "2 row(s) restored, 1 already in the journal." in rebuilt.output
+    assert {rid: row.state for rid, row in journal_rows(mail_workspace).items()} == {
+        "smk": "sent",
+        "hod": "sent",
+        "jd": "sent",
+    }
+    nothing = cli(mail_workspace, "send", LETTER, "--yes")
+    assert nothing.exit_code == 0, nothing.output
+    assert "Nothing to send." in nothing.output
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_backup_older_than_a_resend_is_refused_and_rebuilt_to_the_resent_version(
+    mail_workspace, smtp_server, tmp_path
+):
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    backup = tmp_path / "backup.sqlite"
+    backup_journal(mail_workspace, backup)
+    letter = mail_workspace / "letters" / f"{LETTER}.yaml"
+    letter.write_text(
+        letter.read_text(encoding="utf-8").replace("date: 2024-12-10", "date: 2024-12-11"),
+        encoding="utf-8",
+    )
+    resent = cli(mail_workspace, "send", LETTER, "--yes", "--resend", "--to", "smk")
+    assert resent.exit_code == 0, resent.output
+    assert len(smtp_server.handler.to("postmottak@smk.dep.no")) == 2
+    new_revision = journal_rows(mail_workspace)["smk"].revision
+    restore_journal(mail_workspace, backup)
+    assert journal_rows(mail_workspace)["smk"].revision != new_revision
+
+    refused = cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk")
+    assert refused.exit_code == 1, refused.output
+    assert "lettersmith journal rebuild" in refused.output
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "1 row(s) restored, 2 already in the journal." in rebuilt.output
+    smk = journal_rows(mail_workspace)["smk"]
+    assert (smk.state, smk.revision, smk.letter_date) == ("sent", new_revision, "2024-12-11")
+    nothing = cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk")
+    assert "Nothing to send." in nothing.output, nothing.output
+    assert len(smtp_server.handler.to("postmottak@smk.dep.no")) == 2
+
+
+def test_the_servers_answer_kept_beside_the_copy_outlives_a_crash_before_the_journal_heard(
+    tmp_path,
+):
+    """The run died after the server's 250 was written beside the copy, before the row said so."""
+    from lettersmith.deliver.journal import read_outcome, write_outcome
+
+    with Journal.open(tmp_path) as journal:
+        record(journal)
+        record(journal, recipient="hod")
+        copy = journal.get(LETTER, None, "smk").copy
+        write_outcome(tmp_path, copy, "sent", "250 2.0.0 Queued")
+    with Journal.open(tmp_path) as journal:
+        journal.lock()
+        journal.recover()
+        smk, hod = journal.get(LETTER, None, "smk"), journal.get(LETTER, None, "hod")
+        assert (smk.state, smk.reply) == ("sent", "250 2.0.0 Queued")
+        assert (hod.state, hod.reply) == ("unknown", INTERRUPTED)
+        journal.record_sending(outgoing("jd"))
+        journal.record_outcome(outgoing("jd"), "failed", "554 Rejected")
+        assert read_outcome(tmp_path, journal.get(LETTER, None, "jd").copy) == (
+            "failed",
+            "554 Rejected",
+        )
+
+
+def test_a_message_marked_arrived_is_rebuilt_as_sent(mail_workspace, smtp_server):
+    smtp_server.handler.drop_on.add(2)
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 1
+    marked = cli(mail_workspace, "status", LETTER, "--mark-arrived", "hod")
+    assert marked.exit_code == 0, marked.output
+    lose_journal(mail_workspace)
+    assert cli(mail_workspace, "journal", "rebuild").exit_code == 0
+    assert {rid: row.state for rid, row in journal_rows(mail_workspace).items()} == {
+        "smk": "sent",
+        "hod": "sent",
+        "jd": "sent",
+    }

@@ -312,3 +312,118 @@ def test_the_key_is_loaded_once_for_a_batch(signed, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "3 written" in result.output
     assert opened == ["certs/union.p12"]
+
+
+# --------------------------------------------------------------------------- every signature
+
+
+def _sign_again(pdf: Path, p12: Path, field: str) -> None:
+    """Another signature on the file as it is, appended the way any PDF tool would."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    signer = signers.SimpleSigner.load_pkcs12(p12, passphrase=PASSWORD.encode())
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    signed = signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name=field), signer=signer)
+    pdf.write_bytes(signed.getvalue())
+
+
+def _change_the_text(pdf: Path, words: str) -> None:
+    """New words on the first page, as an incremental update after the union's signature."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    font = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Font"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+        }
+    )
+    content = f"BT /Endret 14 Tf 72 60 Td ({words}) Tj ET".encode()
+    stream = writer.add_object(generic.StreamObject(stream_data=content))
+    resources = generic.DictionaryObject(
+        {
+            generic.NameObject("/Font"): generic.DictionaryObject(
+                {generic.NameObject("/Endret"): writer.add_object(font)}
+            )
+        }
+    )
+    writer.add_stream_to_page(0, stream, resources=resources)
+    out = BytesIO()
+    writer.write(out)
+    pdf.write_bytes(out.getvalue())
+
+
+@pytest.fixture
+def second_key(ca, tmp_path) -> Path:
+    """A key of someone else whom the same authority vouches for (so --trust covers it)."""
+    return write_p12(tmp_path / "other.p12", issue(ca[0], "Ola Nordmann"), ca[0])
+
+
+def test_a_changed_letter_signed_again_by_another_trusted_key_is_a_problem(built, ca, second_key):
+    _change_the_text(built, "Vi trekker uttalelsen")
+    _sign_again(built, second_key, "Ola")
+    assert "Vi trekker uttalelsen" in pdf_text(built)  # what a reader now sees
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1, result.output
+    assert f"{built}: modified after " in result.output
+    assert (
+        "Karin Dahlberg Pettersen signed it: the file was changed after that signature (its "
+        "content was changed, not only signatures added)" in result.output
+    )
+    assert "2 signatures" in result.output
+
+    from lettersmith.render import verify as verifying
+
+    verdict = verifying.verify(built, verifying.trust_context([ca[1]]))
+    assert not verdict.ok and not verdict.intact
+    union, other = verdict.signatures
+    assert "Karin Dahlberg Pettersen" in union.signer and not union.covers_file
+    assert union.intact and union.trusted  # its own bytes still match: the file grew after it
+    assert "Ola Nordmann" in other.signer and other.covers_file and other.trusted
+
+
+def test_a_second_signature_without_a_change_keeps_the_letter_intact(built, ca, second_key):
+    _sign_again(built, second_key, "Ola")
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    assert "signed by" in result.output and "Karin Dahlberg Pettersen" in result.output
+    assert "; intact; trusted; PDF/A-3b; 2 signatures" in result.output
+
+    from lettersmith.render import verify as verifying
+
+    verdict = verifying.verify(built, verifying.trust_context([ca[1]]))
+    assert verdict.ok
+    assert [s.covers_file for s in verdict.signatures] == [True, True]
+    assert ["Karin" in s.signer for s in verdict.signatures] == [True, False]
+    assert all(s.intact and s.trusted and s.signed_at for s in verdict.signatures)
+
+
+def test_a_second_signature_by_an_untrusted_key_is_named(built, ca, tmp_path):
+    stranger = make_ca("Someone Else")
+    p12 = write_p12(tmp_path / "stranger.p12", issue(stranger, "Mallory"), stranger)
+    _sign_again(built, p12, "Mallory")
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1, result.output
+    assert "Common Name: Mallory does not chain to a trusted root" in result.output
+
+
+def test_a_club_certificate_hard_linked_to_the_unions_is_refused(signed, ca):
+    import os
+
+    certs = signed / "clubs" / "bergen" / "certs"
+    certs.mkdir()
+    os.link(signed / "certs" / "union.p12", certs / "bergen.p12")
+    with (signed / "clubs" / "bergen.yaml").open("a", encoding="utf-8") as file:
+        file.write("\nsigning:\n  certificate: certs/bergen.p12\n")
+    result = run(signed, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 1, result.output
+    assert "clubs/bergen/certs/bergen.p12: refused" in result.output
+    assert "hard link" in result.output
+    assert not pdf_of(signed, "bergen").exists()

@@ -784,10 +784,11 @@ def journal() -> None:
 def journal_rebuild(obj: Context) -> None:
     """Restore the journal's rows from the copies in .lettersmith/sent/.
 
-    Use it when the journal (.lettersmith/journal.sqlite) was deleted, emptied or damaged:
-    `send` refuses to run then, because it could send letters a second time. Rows the
-    journal still has are kept; a damaged journal is renamed, not deleted. Restored
-    messages count as sent.
+    Use it when the journal (.lettersmith/journal.sqlite) was deleted, emptied, damaged or
+    put back from an older backup: `send` refuses to run then, because it could send letters
+    a second time. Rows as new as the copies are kept; a damaged journal is renamed, not
+    deleted. A restored message counts as sent when the server had accepted it, and as
+    unknown when nothing says it had.
 
     \b
     Example:
@@ -917,6 +918,7 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
             "intact" if verdict.intact else "MODIFIED",
             "trusted" if verdict.trusted else "NOT TRUSTED",
             verdict.pdfa or "not PDF/A",
+            f"{len(verdict.signatures)} signature{'' if len(verdict.signatures) == 1 else 's'}",
         ]
         out.print(f"{path}: " + "; ".join(parts), markup=False, soft_wrap=True)
     if problems:

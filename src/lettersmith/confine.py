@@ -4,11 +4,17 @@ A club's files are written by people the organisation does not control. Every fi
 club's behalf (a template, an include, an image, a stylesheet, the reference DOCX, an
 attachment) is resolved to its real path -- symlinks followed -- and read only when that path
 lies inside one of the folders the club may use, and only when it is no larger than its limit.
+
+A hard link has no real path elsewhere to resolve: ``clubs/bergen/assets/x.pdf`` may be a
+second name of the union's settings or of any file on the disk. So a file under ``clubs/``
+with more than one name is refused, judged on the file actually opened (``fstat`` of the
+open descriptor, opened without following a last-moment symlink), never on a look before.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -36,8 +42,16 @@ class OutsideError(LettersmithError):
     """A file that resolves outside the folders it may come from."""
 
 
-class TooLargeError(LettersmithError):
+class RefusedFileError(LettersmithError):
+    """A file refused before it is read."""
+
+
+class TooLargeError(RefusedFileError):
     """A file past its size limit, refused before it is read."""
+
+
+class LinkedFileError(RefusedFileError):
+    """A club's file with more than one name (a hard link), or not a plain file."""
 
 
 def club_folders(root: Path, club: str | None) -> tuple[Path, ...]:
@@ -93,9 +107,19 @@ def confined(path: Path, folders: Iterable[Path], root: Path) -> Path | None:
     return None
 
 
-def check_size(path: Path, limit: int, shown: str, what: str) -> int:
-    """The size of ``path``; a ``TooLargeError`` naming ``shown`` when it passes ``limit``."""
-    size = path.stat().st_size
+def check_size(path: Path, limit: int, shown: str, what: str, *, root: Path | None = None) -> int:
+    """The size of ``path``; a ``TooLargeError`` naming ``shown`` when it passes ``limit``.
+
+    With the workspace ``root``: a club's file (under ``clubs/``) that is a hard link is a
+    ``LinkedFileError`` (told early here, for ``check``; ``read_limited`` decides when reading).
+    """
+    info = path.stat()
+    if root is not None:
+        _refuse_linked(info, Path(os.path.realpath(path)), root, shown, what)
+    return _check_size(info.st_size, limit, shown, what)
+
+
+def _check_size(size: int, limit: int, shown: str, what: str) -> int:
     if size > limit:
         measured = _mb(size) if _mb(size) != _mb(limit) else f"{size:,} bytes"
         raise TooLargeError(
@@ -105,20 +129,61 @@ def check_size(path: Path, limit: int, shown: str, what: str) -> int:
     return size
 
 
-def read_limited(path: Path, limit: int, shown: str, what: str) -> bytes:
+# Open the very file checked: no symlink swapped in last (O_NOFOLLOW), no hanging on a pipe.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def read_limited(
+    path: Path, limit: int, shown: str, what: str, *, root: Path | None = None
+) -> bytes:
     """The bytes of ``path``, read only when it is no larger than ``limit``.
 
-    Read in one go up to ``limit + 1`` bytes, so a file that grows after the size check (or a
-    device such as /proc/self/environ that reports no size) is still refused.
+    Links the caller has allowed are resolved once, and the real file is opened without
+    following a link, so what is checked below is the file read. Read in one go up to
+    ``limit + 1`` bytes, so a file that grows after the size check (or a device such as
+    /proc/self/environ that reports no size) is still refused. With the workspace ``root``, a
+    club's file (under ``clubs/``) is refused when it has more than one name (a hard link).
     """
-    check_size(path, limit, shown, what)
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+    real = Path(os.path.realpath(path))
+    fd = os.open(real, _OPEN_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if root is not None:
+            _refuse_linked(info, real, root, shown, what)
+        _check_size(info.st_size, limit, shown, what)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise TooLargeError(
             f"{shown}: the {what} is more than the limit of {_mb(limit)}; make it smaller"
         )
     return data
+
+
+def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, what: str) -> None:
+    """A club's file that is not one plain file of its own, as ``LinkedFileError``."""
+    clubs = Path(os.path.realpath(root)) / "clubs"
+    if not real.is_relative_to(clubs):
+        return  # the union's own files and lettersmith's: theirs to arrange
+    if not stat.S_ISREG(info.st_mode):
+        raise LinkedFileError(
+            f"{shown}: refused: the {what} is not a plain file (a pipe or a device); "
+            "put the file itself there"
+        )
+    if info.st_nlink > 1:
+        raise LinkedFileError(
+            f"{shown}: refused: the {what} is a hard link (one file with {info.st_nlink} names), "
+            "so it may be a file outside the club's folder, such as the union's settings; "
+            "copy the file instead of linking it (cp, not ln)"
+        )
 
 
 def shown_path(path: Path, root: Path) -> str:

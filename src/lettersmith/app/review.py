@@ -13,10 +13,10 @@ import email
 import email.policy
 import io
 import os
-import shutil
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from lettersmith.atomic import atomic_write
+from lettersmith.atomic import OutDir
 from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
 from lettersmith.confine import inside_out
@@ -83,19 +83,20 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     ws = mailing.workspace
     target = build.letter_dir(ws, mailing.letter_id) / "review"
     inside_out(target / "index.html", ws.root)  # a link out of out/ is refused, not followed
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".review-"))
+    out = OutDir(ws.root)  # through folder handles: a folder swapped for a link is not followed
+    staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
         context = _context(mailing, union, staging)
         page = _environment().get_template("index.html.j2").render(**context)
-        (staging / "index.html").write_text(page, encoding="utf-8")
-        _swap(staging, target)
+        out.write(staging / "index.html", page)
+        _swap(out, staging, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        out.remove_tree(staging)
         raise
     written = [target / "index.html"]
     if pack:
-        written.append(_zip(target, target.parent / f"{mailing.letter_id}-review.zip"))
+        zipped = target.parent / f"{mailing.letter_id}-review.zip"
+        written.append(out.write(zipped, _zip(target)))
     return written
 
 
@@ -113,10 +114,10 @@ def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str,
         pdf = build.letter_dir(ws, mailing.letter_id) / f"{letter.stem}.pdf"
         docx = pdf.with_suffix(".docx")
         files = folder / "files"
-        files.mkdir(exist_ok=True)
-        shutil.copy2(pdf, files / pdf.name)
-        shutil.copy2(docx, files / docx.name)
-        pages = render_pngs(pdf, folder / "pages", dpi=DPI)
+        out = OutDir(ws.root)
+        out.write(files / pdf.name, pdf.read_bytes())
+        out.write(files / docx.name, docx.read_bytes())
+        pages = render_pngs(pdf, folder / "pages", dpi=DPI, root=ws.root)
         shown.append(
             Shown(
                 letter.stem,
@@ -223,29 +224,20 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _swap(staging: Path, target: Path) -> None:
+def _swap(out: OutDir, staging: Path, target: Path) -> None:
     """Put the new folder in place of the old one; a reader sees one or the other, whole."""
-    os.chmod(staging, 0o755 & ~_umask())
-    old = None
-    if target.exists():
-        old = target.with_name(f".review-old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    old = target.with_name(f".review-old-{os.getpid()}")
+    out.remove_tree(old)
+    with suppress(FileNotFoundError):  # none before the first review of this letter
+        out.rename(target, old)
+    out.rename(staging, target)
+    out.remove_tree(old)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _zip(folder: Path, path: Path) -> Path:
+def _zip(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in sorted(folder.rglob("*")):
             if file.is_file():
                 archive.write(file, Path("review") / file.relative_to(folder))
-    return atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()

@@ -4,11 +4,17 @@ One row per (letter, club, recipient). A row is committed as ``sending`` before 
 message data goes to the server and as ``sent`` once the server accepts it, so a crash
 in between leaves ``sending`` behind: the next run turns it into ``unknown`` and never
 sends it again on its own, because the ministry may well have it already.
+
+The copy of each message in ``sent/`` is the journal's backup. Beside it, once the server has
+answered the data, goes ``<copy>.outcome`` with that answer, so a journal rebuilt from the
+copies knows which messages were accepted: a copy without one rebuilds as ``unknown``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -28,6 +34,9 @@ from lettersmith.model import Workspace
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
 INTERRUPTED = "interrupted while the message was being transmitted: check whether it arrived"
 MARKED_ARRIVED = "outcome was unknown; a person confirmed it arrived (status --mark-arrived)"
+OUTCOME_SUFFIX = ".outcome"
+# Outcomes that are the server's final word on a message's data, kept beside its copy.
+ANSWERED = ("sent", "deferred", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -84,6 +93,8 @@ class Journal:
         self.readonly = readonly
         self._db = connection
         self._lock: filelock.BaseFileLock | None = None
+        # The copy written for each message whose data is out now, until its outcome is known.
+        self._in_flight: dict[tuple[str, str, str], str] = {}
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
@@ -140,7 +151,7 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ----------------------------------------------------------------- one sender at a time
@@ -166,18 +177,7 @@ class Journal:
 
     def sending_elsewhere(self) -> bool:
         """Whether a ``send`` holds this workspace now; asked without writing anything."""
-        path = self.state_dir / "send.lock"
-        if not path.exists():
-            return False
-        lock = filelock.FileLock(path, timeout=0, is_singleton=False)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            return True
-        except OSError:  # cannot open it (a read-only copy): no send can be running there
-            return False
-        lock.release()
-        return False
+        return self._lock is None and send_running(self.state_dir)
 
     def try_lock(self) -> bool:
         try:
@@ -196,11 +196,15 @@ class Journal:
         assert self._lock is not None, "recover() needs the send lock"
         stale = self._select("state = 'sending'", ())
         with self._transaction():
-            self._db.execute(
-                "UPDATE deliveries SET state = 'unknown', reply = ?, updated_at = ? "
-                "WHERE state = 'sending'",
-                (INTERRUPTED, _now()),
-            )
+            for entry in stale:
+                # The server answered but the run died before the journal heard: its note says.
+                answer = read_outcome(self.state_dir, entry.copy) if entry.copy else None
+                state, reply = answer or ("unknown", INTERRUPTED)
+                self._db.execute(
+                    "UPDATE deliveries SET state = ?, reply = ?, updated_at = ? "
+                    "WHERE letter = ? AND club = ? AND recipient = ? AND state = 'sending'",
+                    (state, reply, _now(), entry.letter, entry.club or "", entry.recipient),
+                )
         return stale
 
     # ----------------------------------------------------------------- reading
@@ -232,7 +236,8 @@ class Journal:
     def record_sending(self, out: Outgoing) -> None:
         """Keep a copy of the message, then commit its row as ``sending`` (durably)."""
         now = _now()
-        stamp = now.replace(":", "").replace("-", "")
+        # To the microsecond: a resend in the same second must not overwrite the first copy.
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%f+0000")
         folder = Path("sent") / (f"clubs/{out.club_id}" if out.club_id else "") / out.letter_id
         copy = folder / f"{out.recipient_id}-{stamp}.eml"
         try:
@@ -243,11 +248,31 @@ class Journal:
                 f"message to {out.address} was not sent. Free some space or fix the permission, "
                 "then run the same command again"
             ) from None
-        self._upsert(out, "sending", None, str(copy), now)
+        self._upsert(out, "sending", None, copy.as_posix(), now)
+        self._in_flight[_key(out)] = copy.as_posix()
 
     def record_outcome(self, out: Outgoing, state: State, reply: str) -> None:
-        """The server's answer; a recipient refused before DATA gets its row here."""
+        """The server's answer; a recipient refused before DATA gets its row here.
+
+        The answer to a message's data is first written beside its copy (durably), so the
+        copies alone can tell later what the server accepted.
+        """
+        copy = self._in_flight.pop(_key(out), None)
+        failure = None
+        if copy is not None and state in ANSWERED:
+            try:
+                write_outcome(self.state_dir, copy, state, reply)
+            except OSError as error:
+                failure = error
         self._upsert(out, state, reply, None, _now())
+        if failure is not None:  # the row is right; its backup is not: stop the batch here
+            path = self.state_dir / (copy or "")
+            raise LocalWriteError(
+                f"{path.with_name(path.name + OUTCOME_SUFFIX)}: cannot be written: "
+                f"{failure.strerror or failure}; the message to {out.address} was sent and "
+                "recorded. Free some space or fix the permission, then run the same command "
+                "again"
+            )
 
     def mark_arrived(self, letter: str, club: str | None, recipient: str) -> bool:
         """A person confirmed an ``unknown`` message arrived: record it ``sent``.
@@ -260,6 +285,11 @@ class Journal:
                 "WHERE letter = ? AND club = ? AND recipient = ? AND state = 'unknown'",
                 (MARKED_ARRIVED, _now(), letter, club or "", recipient),
             )
+        entry = self.get(letter, club, recipient)
+        if cursor.rowcount == 1 and entry is not None and entry.copy:
+            # So that a rebuilt journal remembers it too; without the note: `unknown` again.
+            with contextlib.suppress(OSError):
+                write_outcome(self.state_dir, entry.copy, "sent", MARKED_ARRIVED)
         return cursor.rowcount == 1
 
     def _upsert(
@@ -298,10 +328,22 @@ class Journal:
             )
 
     def restore(self, entry: Entry) -> bool:
-        """Put back a row rebuilt from a copy, unless the journal has one for that key."""
+        """Put back a row rebuilt from a copy, unless the journal has one for that key as new
+        as the copy (a journal restored from an older backup has an older one)."""
         with self._transaction():
+            row = self._db.execute(
+                "SELECT copy FROM deliveries WHERE letter = ? AND club = ? AND recipient = ?",
+                (entry.letter, entry.club or "", entry.recipient),
+            ).fetchone()
+            if row is not None:
+                if copy_stamp(row["copy"]) >= copy_stamp(entry.copy):
+                    return False
+                self._db.execute(
+                    "DELETE FROM deliveries WHERE letter = ? AND club = ? AND recipient = ?",
+                    (entry.letter, entry.club or "", entry.recipient),
+                )
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO deliveries (letter, club, recipient, address, message_id, "
+                "INSERT INTO deliveries (letter, club, recipient, address, message_id, "
                 "attachment_hash, state, attempted_at, updated_at, reply, copy, revision, "
                 "mailbox, letter_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -325,7 +367,7 @@ class Journal:
 
     # ----------------------------------------------------------------- helpers
 
-    def _select(self, where: str, args: tuple) -> list[Entry]:
+    def _select(self, where: str, args: tuple[str, ...]) -> list[Entry]:
         with _usable(self.state_dir / "journal.sqlite"):
             rows = self._db.execute(f"SELECT * FROM deliveries WHERE {where}", args).fetchall()
         return [Entry(**{**dict(row), "club": row["club"] or None}) for row in rows]
@@ -340,6 +382,58 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+
+def send_running(state_dir: Path) -> bool:
+    """Whether a ``send`` holds the workspace of ``state_dir`` now; asked writing nothing."""
+    path = state_dir / "send.lock"
+    if not path.exists():
+        return False
+    lock = filelock.FileLock(path, timeout=0, is_singleton=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return True
+    except OSError:  # cannot open it (a read-only copy): no send can be running there
+        return False
+    lock.release()
+    return False
+
+
+def copy_stamp(copy: str | None) -> str:
+    """The time in a copy's name (``sent/<letter>/<recipient>-<stamp>.eml``); '' for none.
+
+    Written in UTC, so later copies compare greater as text (older versions of lettersmith
+    wrote whole seconds, ``20241210T140300+0000``, which sorts before any fraction of it).
+    """
+    if not copy:
+        return ""
+    name = copy.rsplit("/", 1)[-1].removesuffix(".eml")
+    return name.rsplit("-", 1)[-1] if "-" in name else ""
+
+
+def write_outcome(state_dir: Path, copy: str, state: State, reply: str) -> None:
+    """Keep the server's answer to a message beside its copy; raises OSError."""
+    note = {"state": state, "reply": reply, "at": _now()}
+    # Not flushed to the disk at once (the next message waits for nothing): a note lost with
+    # the power only makes a rebuilt row `unknown`, never wrong; a crashed process loses none.
+    text = json.dumps(note, ensure_ascii=False)
+    atomic_write(state_dir / (copy + OUTCOME_SUFFIX), text, durable=False)
+
+
+def read_outcome(state_dir: Path, copy: str) -> tuple[State, str] | None:
+    """The answer kept beside a copy, or None when none is (or it cannot be read)."""
+    try:
+        note = json.loads((state_dir / (copy + OUTCOME_SUFFIX)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("state") not in ANSWERED:
+        return None
+    return note["state"], str(note.get("reply", ""))
+
+
+def _key(out: Outgoing) -> tuple[str, str, str]:
+    return (out.letter_id, out.club_id or "", out.recipient_id)
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:

@@ -231,12 +231,12 @@ def build_message(
 
 def read_attachment(path: Path, letter: ComposedLetter) -> bytes:
     """An attachment's bytes, refused when past the size limit (checked before reading)."""
-    from lettersmith.confine import MAX_ATTACHMENT, TooLargeError, read_limited, shown_path
+    from lettersmith.confine import MAX_ATTACHMENT, RefusedFileError, read_limited, shown_path
 
     shown = shown_path(path, letter.root)
     try:
-        return read_limited(path, MAX_ATTACHMENT, shown, "attachment")
-    except TooLargeError as error:
+        return read_limited(path, MAX_ATTACHMENT, shown, "attachment", root=letter.root)
+    except RefusedFileError as error:
         raise DeliveryError(str(error)) from None
 
 

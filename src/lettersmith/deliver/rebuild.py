@@ -1,9 +1,12 @@
 """The journal's backup: the copies of sent messages in .lettersmith/sent/.
 
 The journal is the truth about who has a letter; the copies are its backup. A journal that
-is missing, empty or unreadable while copies exist is never taken as "nothing sent":
-``send`` refuses, and ``lettersmith journal rebuild`` restores the rows from the copies'
-own headers (``X-Lettersmith-*``, written by ``deliver.message``).
+is missing, empty or unreadable while copies exist is never taken as "nothing sent", nor is
+one that lacks a copy's message (a journal put back from an older backup): ``send``,
+a dry run and ``status`` refuse, and ``lettersmith journal rebuild`` restores the rows from
+the copies' own headers (``X-Lettersmith-*``, written by ``deliver.message``) and the
+server's answer kept beside each copy (``<copy>.outcome``). A copy without an answer is a
+message whose fate is unknown: its row is ``unknown``, never ``sent``.
 """
 
 from __future__ import annotations
@@ -18,13 +21,26 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
-from lettersmith.deliver.journal import Entry, Journal, connect_readonly
+from lettersmith.deliver.journal import (
+    Entry,
+    Journal,
+    State,
+    connect_readonly,
+    copy_stamp,
+    read_outcome,
+    send_running,
+)
 from lettersmith.deliver.message import TRACE_HEADERS
 from lettersmith.errors import DeliveryError
 
 JOURNAL_FILE = "journal.sqlite"
 REBUILD_COMMAND = "lettersmith journal rebuild"
 RESTORED = "restored by `lettersmith journal rebuild` from the copy of the message"
+UNCONFIRMED = (
+    f"{RESTORED}; nothing records that the server accepted it (a crash or a lost connection "
+    "while it was transmitted): check whether it arrived"
+)
+Key = tuple[str, str, str]  # (letter, club or '', recipient), as the journal keys its rows
 
 
 @dataclass(frozen=True)
@@ -44,20 +60,77 @@ def copies(state_dir: Path) -> list[Path]:
 
 
 def refuse_lost_journal(state_dir: Path) -> None:
-    """Stop when copies exist but the journal does not know them (missing, empty, damaged)."""
-    found = copies(state_dir)
-    if not found:
+    """Stop when copies exist that the journal does not know (missing, empty, damaged, or put
+    back from an older backup).
+
+    Runs before every send, dry run and status, so it reads no copy: the newest copy of each
+    recipient is known by its name alone, and the journal answers in one query.
+    """
+    count, newest = _copies_by_key(state_dir)
+    if not count:
         return
     path = state_dir / JOURNAL_FILE
     problem = "is missing" if not path.is_file() else _unreadable(path)
     if problem is None:
-        return
+        if send_running(state_dir):  # its message in flight may have no row yet; it checked
+            return
+        unknown = _unrecorded(path, newest)
+        if not unknown:
+            return
+        sent = state_dir / "sent"
+        raise DeliveryError(
+            f"{path}: the send journal lacks {len(unknown)} "
+            f"cop{'y' if len(unknown) == 1 else 'ies'} of messages in {sent}/ (such as "
+            f"{sent.parent / unknown[0]}); it may have been put back from an older backup. "
+            "Sending now could send those letters a second time, so nothing was sent. "
+            f"Bring the journal up to date from the copies with `{REBUILD_COMMAND}`, then run "
+            "this command again"
+        )
     raise DeliveryError(
         f"{path}: the send journal {problem}, but {state_dir / 'sent'}/ holds "
-        f"{len(found)} cop{'y' if len(found) == 1 else 'ies'} of messages already sent. "
+        f"{count} cop{'y' if count == 1 else 'ies'} of messages already sent. "
         "Sending now could send those letters a second time, so nothing was sent. "
         f"Restore the journal from the copies with `{REBUILD_COMMAND}`, then run this "
         "command again"
+    )
+
+
+def _copies_by_key(state_dir: Path) -> tuple[int, dict[Key, str]]:
+    """How many copies there are, and the newest copy of each recipient (relative to
+    ``state_dir``), known from where ``Journal.record_sending`` puts them:
+    ``sent/<letter>/<recipient>-<time>.eml`` or ``sent/clubs/<club>/<letter>/...``."""
+    count = 0
+    newest: dict[Key, str] = {}
+    for folder, _, files in os.walk(state_dir / "sent"):
+        parts = Path(folder).relative_to(state_dir).parts[1:]
+        where: tuple[str, str] | None = None  # (letter, club or '')
+        if len(parts) == 1:
+            where = (parts[0], "")
+        elif len(parts) == 3 and parts[0] == "clubs":
+            where = (parts[2], parts[1])
+        for name in files:
+            if not name.endswith(".eml"):
+                continue
+            count += 1
+            if where is None or "-" not in name:
+                continue  # not where lettersmith writes: read by a rebuild, not compared
+            key = (*where, name.rsplit("-", 1)[0])
+            copy = "/".join(("sent", *parts, name))
+            if copy_stamp(copy) > copy_stamp(newest.get(key)):
+                newest[key] = copy
+    return count, newest
+
+
+def _unrecorded(path: Path, newest: dict[Key, str]) -> list[str]:
+    """The copies newer than what the journal records of their recipient."""
+    db = connect_readonly(path)
+    try:
+        rows = db.execute("SELECT letter, club, recipient, copy FROM deliveries").fetchall()
+    finally:
+        db.close()
+    recorded = {(letter, club, recipient): copy for letter, club, recipient, copy in rows}
+    return sorted(
+        copy for key, copy in newest.items() if copy_stamp(recorded.get(key)) < copy_stamp(copy)
     )
 
 
@@ -79,12 +152,14 @@ def _unreadable(path: Path) -> str | None:
 
 
 def rebuild(state_dir: Path) -> Rebuilt:
-    """Put back the journal rows of every copy the journal lacks; keep every row it has.
+    """Put back the journal row of every recipient whose newest copy the journal lacks; keep
+    every row that is as new as the copies.
 
     A journal that cannot be opened is renamed ``journal.sqlite.damaged-<time>`` first (it
-    is kept, not deleted). A restored row is ``sent``: the copy was made just before its
-    message went to the server, and a ministry's second copy costs more than a missing
-    one, which ``status`` and the recipient can still tell.
+    is kept, not deleted). A restored row takes the server's answer kept beside the copy
+    (``sent``, or ``deferred``/``failed``: sent again by the next run). A copy without one
+    was written before its message went out, and nothing says the server took it: its row
+    is ``unknown``, which ``send`` never sends again on its own and ``status`` shows.
     """
     moved = None
     path = state_dir / JOURNAL_FILE
@@ -113,8 +188,9 @@ def rebuild(state_dir: Path) -> Rebuilt:
 
 
 def _entries(state_dir: Path) -> Iterator[Entry | str]:
-    """A journal row for each copy, the newest copy of a recipient first; or why not."""
+    """A journal row for the newest copy of each recipient; or why a copy cannot give one."""
     newest_first = sorted(copies(state_dir), key=lambda p: p.name.rsplit("-", 1)[-1], reverse=True)
+    seen: set[Key] = set()
     for copy in newest_first:
         shown = copy.relative_to(state_dir)
         try:
@@ -137,6 +213,13 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
         except (TypeError, ValueError):
             sent_at = dt.datetime.fromtimestamp(copy.stat().st_mtime, dt.UTC)
         when = sent_at.astimezone(dt.UTC).isoformat(timespec="seconds")
+        key = (trace["letter"], trace["club"], trace["recipient"])
+        if key in seen:
+            continue  # an earlier attempt; the newest one decides
+        seen.add(key)
+        answer = read_outcome(state_dir, shown.as_posix())
+        state: State = answer[0] if answer else "unknown"
+        reply = f"{RESTORED}; the server had answered: {answer[1]}" if answer else UNCONFIRMED
         yield Entry(
             letter=trace["letter"],
             club=trace["club"] or None,
@@ -144,11 +227,11 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
             address=address,
             message_id=message_id,
             attachment_hash="",
-            state="sent",
+            state=state,
             attempted_at=when,
             updated_at=when,
-            reply=RESTORED,
-            copy=str(shown),
+            reply=reply,
+            copy=shown.as_posix(),
             revision=trace["revision"],
             mailbox=mailbox_key(address),
             letter_date=trace["letter_date"],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
-from lettersmith.atomic import atomic_write
+from lettersmith.atomic import OutDir
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
@@ -161,11 +161,13 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
     folders = {build.letter_dir(ws, item.out.letter_id) / "mail" for item in planned}
     for folder in folders:  # all checked before anything is deleted
         inside_out(folder / "x.eml", ws.root)
+    out = OutDir(ws.root)  # through folder handles: a folder swapped for a link is not followed
     for folder in folders:
-        for stale in folder.glob("*.eml"):
-            stale.unlink()
+        for name in out.names(folder):
+            if name.endswith(".eml"):
+                out.remove(folder / name)
     return [
-        atomic_write(
+        out.write(
             build.letter_dir(ws, item.out.letter_id) / "mail" / f"{item.out.recipient_id}.eml",
             item.out.data,
         )

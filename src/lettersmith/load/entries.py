@@ -17,7 +17,7 @@ from typing import Any
 from lettersmith.confine import (
     MAX_ASSET,
     MAX_ATTACHMENT,
-    TooLargeError,
+    RefusedFileError,
     check_size,
     confined,
     names,
@@ -72,8 +72,8 @@ def read_text(
         if max_size is None:
             data = (root / rel).read_bytes()
         else:
-            data = read_limited(root / rel, max_size, rel, "file")
-    except TooLargeError as err:
+            data = read_limited(root / rel, max_size, rel, "file", root=root)
+    except RefusedFileError as err:
         problems.append(Problem(rel, None, str(err).removeprefix(f"{rel}: ")))
         return None
     except OSError as err:
@@ -163,12 +163,12 @@ def asset(
                         "give yourself read access to the file",
                     )
                     return None
-                check_size(resolved, max_size, f"{field}: '{value}'", "file")
+                check_size(resolved, max_size, f"{field}: '{value}'", "file", root=root)
                 if attachment and (problem := _file_name_problem(resolved.name)):
                     checker.problem(line_of(node), f"{field}: the file name {problem}; rename it")
                     return None
                 return resolved
-        except TooLargeError as error:
+        except RefusedFileError as error:
             checker.problem(line_of(node), str(error))
             return None
         except (OSError, RuntimeError, ValueError):

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from lettersmith import __version__
-from lettersmith.atomic import atomic_write, content_hash
-from lettersmith.confine import MAX_ASSET, inside_out
+from lettersmith.atomic import OutDir, content_hash
+from lettersmith.confine import MAX_ASSET, OutsideError, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
 
@@ -79,6 +79,7 @@ class Records:
         self._made: dict[Path, dict[str, str]] = {}
         self._present: dict[Path, set[str]] = {}
         self._changed: set[Path] = set()
+        self._roots: dict[Path, Path] = {}  # folder -> its workspace, whose out/ holds it
         self._saved = time.monotonic()
 
     def _folder(self, folder: Path) -> dict[str, str]:
@@ -106,6 +107,7 @@ class Records:
         self._folder(folder)[job.path.name] = job.fingerprint
         self._present[folder].add(job.path.name)
         self._changed.add(folder)
+        self._roots[folder] = job.letter.root
         if time.monotonic() - self._saved > self.SAVE_EVERY:
             self.save()
 
@@ -113,8 +115,8 @@ class Records:
         for folder in sorted(self._changed):
             made = json.dumps(self._made[folder], indent=0, sort_keys=True)
             # Records lost only make the next build redo those files.
-            with suppress(OSError):
-                atomic_write(folder / FINGERPRINTS, made, durable=False)
+            with suppress(OSError, OutsideError):
+                OutDir(self._roots[folder]).write(folder / FINGERPRINTS, made, durable=False)
         self._changed.clear()
         self._saved = time.monotonic()
 
@@ -577,7 +579,9 @@ def make(job: Job, stamped: bytes | None = None, confined: set[Path] | None = No
 def put(job: Job, data: bytes) -> Outcome:
     """Write a file's bytes into place (its fingerprint is recorded by the caller)."""
     try:
-        atomic_write(job.path, data)
+        OutDir(job.letter.root).write(job.path, data)
+    except OutsideError as error:  # a folder swapped for a link since it was checked
+        return Outcome(job.path, built=False, error=str(error))
     except OSError as error:
         return Outcome(job.path, built=False, error=_write_error(job, error))
     return Outcome(job.path, built=True)

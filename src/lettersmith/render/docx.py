@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 from lxml import etree
 
-from lettersmith.confine import MAX_REFERENCE_DOCX, TooLargeError, confined, read_limited
+from lettersmith.confine import MAX_REFERENCE_DOCX, RefusedFileError, confined, read_limited
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
@@ -113,8 +113,10 @@ def _read_reference(source: Path, letter: ComposedLetter) -> bytes:
             "put the document itself there"
         )
     try:
-        data = read_limited(source.resolve(), MAX_REFERENCE_DOCX, shown, "Word document")
-    except TooLargeError as error:
+        data = read_limited(
+            source.resolve(), MAX_REFERENCE_DOCX, shown, "Word document", root=letter.root
+        )
+    except RefusedFileError as error:
         raise RenderError(str(error)) from None
     check_package(data, shown)
     return data

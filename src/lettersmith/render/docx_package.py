@@ -21,11 +21,12 @@ from docx.text.run import Run
 
 from lettersmith.confine import (
     MAX_ASSET,
-    TooLargeError,
+    RefusedFileError,
     check_size,
     club_folders,
     confined,
     names,
+    read_limited,
 )
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
@@ -58,8 +59,8 @@ def image_file(path: Path, letter: ComposedLetter, *, what: str) -> Path | None:
     if not path.is_file():
         raise RenderError(f"{relative(path, letter.root)}: the {what} is missing")
     try:
-        check_size(path, MAX_ASSET, relative(path, letter.root), what)
-    except TooLargeError as error:
+        check_size(path, MAX_ASSET, relative(path, letter.root), what, root=letter.root)
+    except RefusedFileError as error:
         raise RenderError(str(error)) from None
     if path.suffix.lower() not in EMBEDDABLE:
         raise RenderError(
@@ -73,8 +74,11 @@ def add_picture(
     run: Run, path: Path, letter: ComposedLetter, *, what: str, width: Length, height: Length
 ) -> None:
     """Put the image in ``run``, scaled to fit within ``width`` x ``height``."""
-    try:
-        run.add_picture(str(path), height=height)
+    try:  # the bytes of the file checked, not whatever the name leads to by now
+        data = read_limited(path, MAX_ASSET, relative(path, letter.root), what, root=letter.root)
+        run.add_picture(io.BytesIO(data), height=height)
+    except RefusedFileError as error:
+        raise RenderError(str(error)) from None
     except (UnrecognizedImageError, OSError, ValueError) as err:
         raise RenderError(
             f"{relative(path, letter.root)}: cannot read the {what} ({err}); "

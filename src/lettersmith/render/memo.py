@@ -34,7 +34,8 @@ from contextlib import suppress
 from pathlib import Path
 
 from lettersmith import __version__
-from lettersmith.atomic import atomic_write
+from lettersmith.atomic import OutDir
+from lettersmith.errors import LettersmithError
 
 MEMO = ".build-memo.json"
 KEPT = 8  # the last few different commands are remembered
@@ -151,13 +152,13 @@ def remember(out: Path, key: str, made: Sequence[Path], warnings: Sequence[str])
     memo = {k: v for k, v in _load(out).items() if k != key}
     memo[key] = {"files": files, "warnings": list(warnings)}
     kept = dict(list(memo.items())[-KEPT:])
-    with suppress(OSError):
-        atomic_write(out / MEMO, json.dumps(kept), durable=False)
+    with suppress(OSError, LettersmithError):  # out/ made a link: no memo, never written there
+        OutDir(out.parent).write(out / MEMO, json.dumps(kept), durable=False)
 
 
 def forget(out: Path) -> None:
-    with suppress(OSError):
-        (out / MEMO).unlink(missing_ok=True)
+    with suppress(OSError, LettersmithError):
+        OutDir(out.parent).remove(out / MEMO)
 
 
 def _load(out: Path) -> dict[str, object]:

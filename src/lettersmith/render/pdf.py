@@ -20,7 +20,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from lettersmith.confine import (
     MAX_ASSET,
     MAX_PAGES,
-    TooLargeError,
+    RefusedFileError,
     club_folders,
     confined,
     read_limited,
@@ -63,8 +63,8 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
         if not path.is_file():
             self._refuse(url, "no such file")
         try:
-            data = read_limited(path, MAX_ASSET, str(url), "file")
-        except TooLargeError as error:
+            data = read_limited(path, MAX_ASSET, str(url), "file", root=self.root)
+        except RefusedFileError as error:
             self._refuse(url, str(error).removeprefix(f"{url}: "))
         except OSError as error:
             self._refuse(url, f"cannot be read: {error.strerror}")

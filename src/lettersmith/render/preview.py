@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from lettersmith.atomic import atomic_write
+from lettersmith.atomic import OutDir, atomic_write
 from lettersmith.confine import inside_out
 from lettersmith.errors import RenderError
 
@@ -21,10 +21,13 @@ def render_pngs(
     """Write ``<pdf stem>-1.png``, ``-2.png``, ... into ``out_dir``, one per page; return them.
 
     Pictures of pages an earlier, longer version had are removed, so the folder shows this one.
-    With the workspace ``root``, ``out_dir`` must really be inside its out/ folder.
+    With the workspace ``root``, ``out_dir`` must really be inside its out/ folder, and it is
+    written and cleaned through folder handles (``OutDir``): a folder swapped for a link while
+    the pages are drawn is refused, not followed.
     """
+    out = OutDir(root) if root is not None else None
     if root is not None:
-        inside_out(out_dir / "x.png", root)
+        inside_out(out_dir / "x.png", root)  # the common case, told before any work
     try:
         document = pdfium.PdfDocument(pdf_path)
     except pdfium.PdfiumError as error:
@@ -37,7 +40,10 @@ def render_pngs(
             image.save(buffer, format="PNG", optimize=True)
             target = out_dir / f"{pdf_path.stem}-{number}.png"
             try:
-                written.append(atomic_write(target, buffer.getvalue()))
+                if out is not None:
+                    written.append(out.write(target, buffer.getvalue()))
+                else:
+                    written.append(atomic_write(target, buffer.getvalue()))
             except OSError as error:
                 raise RenderError(
                     f"{target}: cannot be written: {error.strerror or error}; check that you "
@@ -46,8 +52,13 @@ def render_pngs(
             page.close()
     finally:
         document.close()
-    own_page = re.compile(rf"{re.escape(pdf_path.stem)}-\d+")  # not recipient "a-1" of "a"
-    for stale in out_dir.glob(f"{pdf_path.stem}-*.png"):  # pages the letter no longer has
-        if stale not in written and own_page.fullmatch(stale.stem):
-            stale.unlink()
+    own_page = re.compile(rf"{re.escape(pdf_path.stem)}-\d+\.png")  # not recipient "a-1" of "a"
+    names = out.names(out_dir) if out is not None else [p.name for p in out_dir.iterdir()]
+    for name in names:  # pages the letter no longer has
+        stale = out_dir / name
+        if stale not in written and own_page.fullmatch(name):
+            if out is not None:
+                out.remove(stale)
+            else:
+                stale.unlink()
     return written

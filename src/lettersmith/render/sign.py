@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import TimeStamper
 
+from lettersmith.confine import MAX_ASSET, RefusedFileError, read_limited
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import SigningSettings
 
@@ -53,8 +54,12 @@ _loaded: dict[tuple[Path, bytes], LoadedKey] = {}
 def load_key(settings: SigningSettings, root: Path) -> LoadedKey:
     """The signer for ``settings``, read once per process; a SigningError names the file."""
     shown = relative(settings.certificate, root)
-    try:
-        data = settings.certificate.read_bytes()
+    try:  # a club's certificate hard-linked to the union's would sign with the union's key
+        data = read_limited(
+            settings.certificate, MAX_ASSET, shown, "signing certificate", root=root
+        )
+    except RefusedFileError as error:
+        raise SigningError(str(error)) from None
     except OSError as error:
         raise SigningError(
             f"{shown}: the signing certificate cannot be read: {error.strerror}; "

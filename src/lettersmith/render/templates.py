@@ -32,7 +32,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
-from lettersmith.confine import MAX_TEMPLATE, TooLargeError, read_limited
+from lettersmith.confine import MAX_TEMPLATE, RefusedFileError, read_limited
 from lettersmith.errors import TemplateError
 
 try:  # not on Windows: there the memory check is left to the operating system
@@ -191,9 +191,10 @@ class ConfinedLoader(jinja2.FileSystemLoader):
     ``MAX_TEMPLATE`` bytes, before reading it.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, root: Path | None = None):
         super().__init__(folder)
         self.folder = Path(os.path.realpath(folder))
+        self.root = root  # the workspace: a club's template there must have one name
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -210,8 +211,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             )
         shown = _display(environment, str(path))
         try:
-            data = read_limited(real, MAX_TEMPLATE, shown, "template")
-        except TooLargeError as error:
+            data = read_limited(real, MAX_TEMPLATE, shown, "template", root=self.root)
+        except RefusedFileError as error:
             raise RefusedTemplate(str(error)) from None
         except OSError as error:
             raise RefusedTemplate(f"{shown}: cannot be read: {error.strerror}") from None
@@ -228,7 +229,7 @@ def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> San
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}),
-            *(ConfinedLoader(d) for d in template_dirs),
+            *(ConfinedLoader(d, root) for d in template_dirs),
             builtin,
         ]
     )

@@ -1,8 +1,9 @@
 """``lettersmith verify``: who signed a PDF, when, and whether it is intact, trusted and PDF/A.
 
-What a ministry's archive would check on receipt: the signature covers the whole file (nothing
-was changed or added after signing), the certificate chains to a trusted root (given with
-``--trust`` or the system's), and the file still says it is PDF/A.
+What a ministry's archive would check on receipt, for every signature in the file: it covers
+the whole file (nothing was changed after signing; only further signatures or validation data
+were added), its certificate chains to a trusted root (given with ``--trust`` or the system's),
+and the file still says it is PDF/A.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from lettersmith.errors import LettersmithError
@@ -33,9 +35,33 @@ KEY_USAGE = KeyUsageConstraints(
 )
 
 
+# What may follow a signature without changing what it signed: document time stamps and
+# validation data (LTA), and further signatures (form filling, as PDF readers call it).
+PERMITTED_AFTER = (
+    ModificationLevel.NONE,
+    ModificationLevel.LTA_UPDATES,
+    ModificationLevel.FORM_FILLING,
+)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature in a file, as ``verify`` found it."""
+
+    field: str  # the signature field's name
+    signer: str | None
+    signed_at: dt.datetime | None
+    time_stamped: bool
+    intact: bool  # the bytes it signed still match it
+    trusted: bool  # its certificate chains to a trusted root
+    covers_file: bool  # what follows it in the file only adds signatures or validation data
+    coverage: str  # in words: "the whole file", "...then only signatures added", or why not
+
+
 @dataclass
 class Verdict:
-    """What ``verify`` found in one file."""
+    """What ``verify`` found in one file: the first (the organisation's) signature's signer and
+    time, whether every signature is intact and covers the file, and whether all are trusted."""
 
     path: Path
     signer: str | None = None
@@ -45,6 +71,7 @@ class Verdict:
     trusted: bool = False
     pdfa: str | None = None  # "PDF/A-3B", or None
     problems: list[str] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)  # in the order they were made
 
     @property
     def ok(self) -> bool:
@@ -56,7 +83,7 @@ def trust_context(trust: list[Path]) -> ValidationContext:
     roots = []
     for path in trust:
         try:
-            roots.extend(load_certs_from_pemder([str(path)]))
+            roots.extend(load_certs_from_pemder([str(path)]))  # type: ignore[no-untyped-call]
         except (OSError, ValueError) as error:
             raise LettersmithError(
                 f"{path}: cannot be read as a CA certificate (PEM or DER): {error}"
@@ -89,41 +116,92 @@ def verify(path: Path, context: ValidationContext) -> Verdict:
 
 
 def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict: Verdict) -> None:
+    """Every signature, oldest first: each must be intact and trusted, and nothing but further
+    signatures may follow it. Checking only the last would pass a letter changed after the
+    organisation signed it and then signed by anyone else that ``--trust`` covers."""
     path = verdict.path
-    signatures = reader.embedded_signatures
-    if not signatures:
+    embedded = reader.embedded_signatures
+    if not embedded:
         verdict.problems.append(f"{path}: is not signed")
         return
-    signature = signatures[-1]
-    try:
-        status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
-    except (SignatureValidationError, ValueError) as error:
-        verdict.problems.append(f"{path}: modified: the signature cannot be checked ({error})")
-        return
-    verdict.signer = status.signing_cert.subject.human_friendly
+    for number, signature in enumerate(embedded, start=1):
+        try:
+            status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
+        except (SignatureValidationError, ValueError) as error:
+            which = f"signature {number} of {len(embedded)}" if len(embedded) > 1 else "signature"
+            verdict.problems.append(f"{path}: modified: the {which} cannot be checked ({error})")
+            verdict.signatures.append(
+                Signature(signature.field_name, None, None, False, False, False, False, str(error))
+            )
+            continue
+        verdict.signatures.append(_signature(path, signature.field_name, status, verdict.problems))
+    first = verdict.signatures[0]
+    verdict.signer, verdict.signed_at = first.signer, first.signed_at
+    verdict.time_stamped = first.time_stamped
+    verdict.intact = all(s.intact and s.covers_file for s in verdict.signatures)
+    verdict.trusted = all(s.trusted for s in verdict.signatures)
+    if first.signer is None:
+        verdict.signer = next((s.signer for s in verdict.signatures if s.signer), None)
+
+
+def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list[str]) -> Signature:
+    """One signature's findings; what is wrong with it goes to ``problems``."""
+    signer = status.signing_cert.subject.human_friendly
     stamp = status.timestamp_validity
-    verdict.time_stamped = stamp is not None
-    verdict.signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    verdict.intact = bool(status.intact and status.valid and whole)
-    verdict.trusted = bool(status.trusted)
-    if not (status.intact and status.valid):
-        verdict.problems.append(
-            f"{path}: modified after signing: the signed content does not match the "
+    signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
+    intact = bool(status.intact and status.valid)
+    level = status.modification_level
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        covers, coverage = True, "the whole file"
+    elif (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and level in PERMITTED_AFTER
+        and status.docmdp_ok is not False
+    ):
+        covers, coverage = True, "the whole file, then only signatures or validation data added"
+    else:
+        covers, coverage = False, _what_followed(status)
+    if not intact:
+        problems.append(
+            f"{path}: modified after signing: the content {signer} signed does not match the "
             "signature; ask the sender for a new copy"
         )
-    elif not whole:
-        verdict.problems.append(
+    elif not covers and status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
+        problems.append(
+            f"{path}: modified after {signer} signed it: the file was changed after that "
+            f"signature ({coverage}); that signature covers only the file as it was before. Ask "
+            "the sender for a new copy"
+        )
+    elif not covers:
+        problems.append(
             f"{path}: modified after signing: something was added to the file after the "
-            "signature; the signed version is the file up to the signature"
+            f"signature of {signer}; the signed version is the file up to that signature"
         )
     if not status.trusted:
-        verdict.problems.append(
-            f"{path}: untrusted: the certificate of {verdict.signer} does not chain to a "
+        problems.append(
+            f"{path}: untrusted: the certificate of {signer} does not chain to a "
             "trusted root; give the issuer's CA certificate with --trust CA.pem"
         )
     elif stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
-        verdict.problems.append(f"{path}: the time stamp is not valid or not trusted")
+        problems.append(f"{path}: the time stamp of {signer}'s signature is not valid or trusted")
+    return Signature(
+        field=name,
+        signer=signer,
+        signed_at=signed_at,
+        time_stamped=stamp is not None,
+        intact=intact,
+        trusted=bool(status.trusted),
+        covers_file=covers,
+        coverage=coverage,
+    )
+
+
+def _what_followed(status: PdfSignatureStatus) -> str:
+    """What pyHanko's comparison of the signed version with the file found, in a few words
+    (its own account names PDF objects by number: of no use to a reader)."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
+        return "its content was changed, not only signatures added"
+    return "it signed only part of the file"
 
 
 def _pdfa(reader: PdfFileReader) -> str | None:
