@@ -114,3 +114,68 @@ def test_approve_needs_a_name(required):
     result = run(required, "approve", LETTER, "--by", "   ")
     assert result.exit_code == 1
     assert "approve: --by needs the name of the person who approves" in result.output
+
+
+# --------------------------------------------------------------------------- what leaves
+
+FONTS = Path(__file__).parents[1] / "src" / "lettersmith" / "data" / "fonts"
+
+
+def _replace(root: Path, name: str, old: str, new: str) -> None:
+    path = root / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _attach(root: Path) -> None:
+    (root / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nfirst\n%%EOF\n")
+    with (root / "letters" / f"{LETTER}.yaml").open("a", encoding="utf-8") as file:
+        file.write("attachments: [assets/vedlegg.pdf]\n")
+
+
+def _club_css(root: Path) -> None:
+    folder = root / "clubs" / "bergen" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "letter.css").write_text(".letterhead { color: #222 }\n", encoding="utf-8")
+
+
+def _with_font(root: Path) -> None:
+    (root / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSans-Regular.ttf").read_bytes())
+    _replace(root, "lettersmith.yaml", '  colour: "#0a4f9c"', '  colour: "#0a4f9c"\n  font: assets/font.ttf')
+
+
+# (what, prepared before the approval, the change after it, the club)
+EVERYTHING_THAT_LEAVES = [
+    ("a new bcc", None, lambda r: _replace(r, "lettersmith.yaml", "bcc: arkiv@example.org", "bcc: kopi@example.net"), None),
+    ("a bcc where there was none", lambda r: _replace(r, "lettersmith.yaml", "  bcc: arkiv@example.org\n", ""), lambda r: _replace(r, "lettersmith.yaml", "  reply_to:", "  bcc: kopi@example.net\n  reply_to:"), None),
+    ("another sender", None, lambda r: _replace(r, "lettersmith.yaml", "SI Norge <post@example.org>", "SI Norge <styret@example.net>"), None),
+    ("another reply_to", None, lambda r: _replace(r, "lettersmith.yaml", "reply_to: post@example.org", "reply_to: svar@example.net"), None),
+    ("another colour", None, lambda r: _replace(r, "lettersmith.yaml", '"#0a4f9c"', '"#9c0a0a"'), None),
+    ("a font", None, _with_font, None),
+    ("another font file", _with_font, lambda r: (r / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSerif-Regular.ttf").read_bytes()), None),
+    ("the DOCX's PNG logo", None, lambda r: (r / "assets" / "logo.png").write_bytes((r / "assets" / "signature.png").read_bytes()), None),
+    ("an attachment's bytes", _attach, lambda r: (r / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nsecond\n%%EOF\n"), None),
+    ("the signature image", None, lambda r: (r / "assets" / "signature.png").write_bytes((r / "assets" / "logo.png").read_bytes()), None),
+    ("a club's template", _club_css, lambda r: (r / "clubs" / "bergen" / "templates" / "letter.css").write_text(".letterhead { color: #fff }\n", encoding="utf-8"), "bergen"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "prepare", "change", "club"),
+    EVERYTHING_THAT_LEAVES,
+    ids=[case[0] for case in EVERYTHING_THAT_LEAVES],
+)
+def test_approval_covers_everything_that_leaves(required, smtp_server, what, prepare, change, club):
+    """Whatever a reader or the envelope gets, changed after the approval, needs a new one."""
+    where = ["--club", club] if club else []
+    if prepare:
+        prepare(required)
+    assert run(required, "approve", LETTER, *where, "--by", "Styret").exit_code == 0
+    change(required)
+    refused = run(required, "send", LETTER, *where, "--yes")
+    assert refused.exit_code == 1, (what, refused.output)
+    assert "the letter has changed since it was approved" in refused.output, what
+    assert smtp_server.handler.received == []
+    status = run(required, "status", LETTER, *where)
+    assert "NOT approved." in status.output, (what, status.output)
