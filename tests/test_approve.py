@@ -142,31 +142,38 @@ def _club_css(root: Path) -> None:
 
 def _with_font(root: Path) -> None:
     (root / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSans-Regular.ttf").read_bytes())
-    _replace(root, "lettersmith.yaml", '  colour: "#0a4f9c"', '  colour: "#0a4f9c"\n  font: assets/font.ttf')
+    _replace(
+        root,
+        "lettersmith.yaml",
+        '  colour: "#0a4f9c"',
+        '  colour: "#0a4f9c"\n  font: assets/font.ttf',
+    )
 
 
-# (what, prepared before the approval, the change after it, the club)
+# (what, prepared before the approval, the change after it, the club, how status says it)
 EVERYTHING_THAT_LEAVES = [
-    ("a new bcc", None, lambda r: _replace(r, "lettersmith.yaml", "bcc: arkiv@example.org", "bcc: kopi@example.net"), None),
-    ("a bcc where there was none", lambda r: _replace(r, "lettersmith.yaml", "  bcc: arkiv@example.org\n", ""), lambda r: _replace(r, "lettersmith.yaml", "  reply_to:", "  bcc: kopi@example.net\n  reply_to:"), None),
-    ("another sender", None, lambda r: _replace(r, "lettersmith.yaml", "SI Norge <post@example.org>", "SI Norge <styret@example.net>"), None),
-    ("another reply_to", None, lambda r: _replace(r, "lettersmith.yaml", "reply_to: post@example.org", "reply_to: svar@example.net"), None),
-    ("another colour", None, lambda r: _replace(r, "lettersmith.yaml", '"#0a4f9c"', '"#9c0a0a"'), None),
-    ("a font", None, _with_font, None),
-    ("another font file", _with_font, lambda r: (r / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSerif-Regular.ttf").read_bytes()), None),
-    ("the DOCX's PNG logo", None, lambda r: (r / "assets" / "logo.png").write_bytes((r / "assets" / "signature.png").read_bytes()), None),
-    ("an attachment's bytes", _attach, lambda r: (r / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nsecond\n%%EOF\n"), None),
-    ("the signature image", None, lambda r: (r / "assets" / "signature.png").write_bytes((r / "assets" / "logo.png").read_bytes()), None),
-    ("a club's template", _club_css, lambda r: (r / "clubs" / "bergen" / "templates" / "letter.css").write_text(".letterhead { color: #fff }\n", encoding="utf-8"), "bergen"),
+    ("a new bcc", None, lambda r: _replace(r, "lettersmith.yaml", "bcc: arkiv@example.org", "bcc: kopi@example.net"), None, 'another Bcc: arkiv@example.org → kopi@example.net'),
+    ("a bcc where there was none", lambda r: _replace(r, "lettersmith.yaml", "  bcc: arkiv@example.org\n", ""), lambda r: _replace(r, "lettersmith.yaml", "  reply_to:", "  bcc: kopi@example.net\n  reply_to:"), None, 'Bcc added: kopi@example.net'),
+    ("another sender", None, lambda r: _replace(r, "lettersmith.yaml", "SI Norge <post@example.org>", "SI Norge <styret@example.net>"), None, 'another sender: SI Norge <post@example.org> → SI Norge <styret@example.net>'),
+    ("another reply_to", None, lambda r: _replace(r, "lettersmith.yaml", "reply_to: post@example.org", "reply_to: svar@example.net"), None, 'another Reply-To: post@example.org → svar@example.net'),
+    ("another colour", None, lambda r: _replace(r, "lettersmith.yaml", '"#0a4f9c"', '"#9c0a0a"'), None, 'colour #0a4f9c → #9c0a0a'),
+    ("a font", None, _with_font, None, 'font added: assets/font.ttf'),
+    ("another font file", _with_font, lambda r: (r / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSerif-Regular.ttf").read_bytes()), None, 'font assets/font.ttf changed (sha256 '),
+    ("the DOCX's PNG logo", None, lambda r: (r / "assets" / "logo.png").write_bytes((r / "assets" / "signature.png").read_bytes()), None, "the DOCX's logo assets/logo.png changed (sha256 "),
+    ("an attachment's bytes", _attach, lambda r: (r / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nsecond\n%%EOF\n"), None, 'attachment vedlegg.pdf changed (sha256 '),
+    ("the signature image", None, lambda r: (r / "assets" / "signature.png").write_bytes((r / "assets" / "logo.png").read_bytes()), None, 'signature image assets/signature.png changed (sha256 '),
+    ("a club's template", _club_css, lambda r: (r / "clubs" / "bergen" / "templates" / "letter.css").write_text(".letterhead { color: #fff }\n", encoding="utf-8"), "bergen", 'template clubs/bergen/templates/letter.css changed (sha256 '),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("what", "prepare", "change", "club"),
+    ("what", "prepare", "change", "club", "words"),
     EVERYTHING_THAT_LEAVES,
     ids=[case[0] for case in EVERYTHING_THAT_LEAVES],
 )
-def test_approval_covers_everything_that_leaves(required, smtp_server, what, prepare, change, club):
+def test_approval_covers_everything_that_leaves(
+    required, smtp_server, what, prepare, change, club, words
+):
     """Whatever a reader or the envelope gets, changed after the approval, needs a new one."""
     where = ["--club", club] if club else []
     if prepare:
@@ -176,6 +183,8 @@ def test_approval_covers_everything_that_leaves(required, smtp_server, what, pre
     refused = run(required, "send", LETTER, *where, "--yes")
     assert refused.exit_code == 1, (what, refused.output)
     assert "the letter has changed since it was approved" in refused.output, what
+    assert f"  {words}" in refused.output, refused.output
     assert smtp_server.handler.received == []
     status = run(required, "status", LETTER, *where)
     assert "NOT approved." in status.output, (what, status.output)
+    assert f"    {words}" in status.output, status.output
