@@ -150,19 +150,52 @@ def _with_font(root: Path) -> None:
     )
 
 
+def _config(old: str, new: str):
+    return lambda root: _replace(root, "lettersmith.yaml", old, new)
+
+
+def _bytes(name: str, source: Path | str):
+    def write(root: Path) -> None:
+        data = (root / source if isinstance(source, str) else source).read_bytes()
+        (root / name).write_bytes(data)
+
+    return write
+
+
+def _new_attachment(root: Path) -> None:
+    (root / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nsecond\n%%EOF\n")
+
+
+def _new_club_css(root: Path) -> None:
+    css = root / "clubs" / "bergen" / "templates" / "letter.css"
+    css.write_text(".letterhead { color: #fff }\n", encoding="utf-8")
+
+
+NO_BCC = _config("  bcc: arkiv@example.org\n", "")
+ADD_BCC = _config("  reply_to:", "  bcc: kopi@example.net\n  reply_to:")
+SERIF = FONTS / "IBMPlexSerif-Regular.ttf"
+
 # (what, prepared before the approval, the change after it, the club, how status says it)
 EVERYTHING_THAT_LEAVES = [
-    ("a new bcc", None, lambda r: _replace(r, "lettersmith.yaml", "bcc: arkiv@example.org", "bcc: kopi@example.net"), None, 'another Bcc: arkiv@example.org → kopi@example.net'),
-    ("a bcc where there was none", lambda r: _replace(r, "lettersmith.yaml", "  bcc: arkiv@example.org\n", ""), lambda r: _replace(r, "lettersmith.yaml", "  reply_to:", "  bcc: kopi@example.net\n  reply_to:"), None, 'Bcc added: kopi@example.net'),
-    ("another sender", None, lambda r: _replace(r, "lettersmith.yaml", "SI Norge <post@example.org>", "SI Norge <styret@example.net>"), None, 'another sender: SI Norge <post@example.org> → SI Norge <styret@example.net>'),
-    ("another reply_to", None, lambda r: _replace(r, "lettersmith.yaml", "reply_to: post@example.org", "reply_to: svar@example.net"), None, 'another Reply-To: post@example.org → svar@example.net'),
-    ("another colour", None, lambda r: _replace(r, "lettersmith.yaml", '"#0a4f9c"', '"#9c0a0a"'), None, 'colour #0a4f9c → #9c0a0a'),
-    ("a font", None, _with_font, None, 'font added: assets/font.ttf'),
-    ("another font file", _with_font, lambda r: (r / "assets" / "font.ttf").write_bytes((FONTS / "IBMPlexSerif-Regular.ttf").read_bytes()), None, 'font assets/font.ttf changed (sha256 '),
-    ("the DOCX's PNG logo", None, lambda r: (r / "assets" / "logo.png").write_bytes((r / "assets" / "signature.png").read_bytes()), None, "the DOCX's logo assets/logo.png changed (sha256 "),
-    ("an attachment's bytes", _attach, lambda r: (r / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nsecond\n%%EOF\n"), None, 'attachment vedlegg.pdf changed (sha256 '),
-    ("the signature image", None, lambda r: (r / "assets" / "signature.png").write_bytes((r / "assets" / "logo.png").read_bytes()), None, 'signature image assets/signature.png changed (sha256 '),
-    ("a club's template", _club_css, lambda r: (r / "clubs" / "bergen" / "templates" / "letter.css").write_text(".letterhead { color: #fff }\n", encoding="utf-8"), "bergen", 'template clubs/bergen/templates/letter.css changed (sha256 '),
+    ("a new bcc", None, _config("arkiv@example.org", "kopi@example.net"), None,
+     "another Bcc: arkiv@example.org → kopi@example.net"),
+    ("a bcc where there was none", NO_BCC, ADD_BCC, None, "Bcc added: kopi@example.net"),
+    ("another sender", None, _config("<post@example.org>", "<styret@example.net>"), None,
+     "another sender: SI Norge <post@example.org> → SI Norge <styret@example.net>"),
+    ("another reply_to", None, _config("reply_to: post@", "reply_to: svar@"), None,
+     "another Reply-To: post@example.org → svar@example.org"),
+    ("another colour", None, _config('"#0a4f9c"', '"#9c0a0a"'), None, "colour #0a4f9c → #9c0a0a"),
+    ("a font", None, _with_font, None, "font added: assets/font.ttf"),
+    ("another font file", _with_font, _bytes("assets/font.ttf", SERIF), None,
+     "font assets/font.ttf changed (sha256 "),
+    ("the DOCX's PNG logo", None, _bytes("assets/logo.png", "assets/signature.png"), None,
+     "the DOCX's logo assets/logo.png changed (sha256 "),
+    ("an attachment's bytes", _attach, _new_attachment, None,
+     "attachment vedlegg.pdf changed (sha256 "),
+    ("the signature image", None, _bytes("assets/signature.png", "assets/logo.png"), None,
+     "signature image assets/signature.png changed (sha256 "),
+    ("a club's template", _club_css, _new_club_css, "bergen",
+     "template clubs/bergen/templates/letter.css changed (sha256 "),
 ]  # fmt: skip
 
 

@@ -7,8 +7,9 @@ Two things are decided only here:
 - **The override order** (``OVERRIDE_ORDER``): a field takes the value of the highest level
   that sets it. The README's table is this declaration, written out.
 - **The revision**: a hash of what leaves (``compose.revision.what_leaves``: what a reader
-  sees and the envelope carries). It leaves out lettersmith's version, the renderer, the machine and absolute paths, so
-  "changed since sent" means the letter changed, not the software.
+  sees and the envelope carries). It leaves out lettersmith's version, the renderer, the
+  machine and absolute paths, so "changed since sent" means the letter changed, not the
+  software.
 """
 
 from __future__ import annotations
