@@ -696,3 +696,103 @@ def test_status_of_a_letter_never_sent_lists_each_recipient_and_address(mail_wor
     for rid, address in EXAMPLE_RECIPIENTS.items():
         row = next(line for line in result.output.splitlines() if f" {rid} " in line)
         assert address in row and "not sent" in row
+
+
+# --------------------------------------------------------------------------- what is attached
+
+
+def _attached_pdfs(server) -> list[bytes]:
+    return [
+        part.get_content()
+        for received in server.handler.received
+        for part in received.message.iter_attachments()
+        if part.get_filename() == f"{LETTER}.pdf"
+    ]
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "attached.pdf"
+    path.write_bytes(data)
+    return pdf_text(path)
+
+
+def test_a_pdf_changed_in_out_after_the_build_is_not_attached(
+    mail_workspace, smtp_server, tmp_path
+):
+    """Its size and time put back, the build's records say it is up to date: send must not
+    believe them, since what it attaches is what the board approved."""
+    assert cli(mail_workspace, "build", LETTER, "--format", "pdf").exit_code == 0
+    pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+    built, info = pdf.read_bytes(), pdf.stat()
+    tampered = built[:200] + b"X" * 16 + built[216:]
+    assert len(tampered) == len(built) and tampered != built
+    pdf.write_bytes(tampered)
+    os.utime(pdf, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+    result = cli(mail_workspace, "send", LETTER, "--yes")
+    assert result.exit_code == 0, result.output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and all(data != tampered for data in attached)
+    assert len(set(attached)) == 1
+    assert "10.12.2024" in _pdf_text(attached[0], tmp_path)
+
+
+def _send_in_background(root):
+    return subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(root), "send", LETTER, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def test_a_preview_with_another_date_during_a_send_changes_nothing_it_sends(
+    mail_workspace, smtp_server, tmp_path
+):
+    """A send that waits (a rate limit, a slow server) while someone previews the letter with
+    another date: the recipients still to come get the letter that was planned."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release  # the first is sent, the third waits
+    process = _send_in_background(mail_workspace)
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        preview = cli(mail_workspace, "preview", LETTER, "--date", "2025-01-15")
+        assert preview.exit_code == 0, preview.output
+        pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+        assert "15.01.2025" in pdf_text(pdf)  # the preview did rewrite out/
+    finally:
+        release.set()
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 0, output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and len(set(attached)) == 1, "every recipient gets the same letter"
+    text = _pdf_text(attached[-1], tmp_path)
+    assert "10.12.2024" in text and "15.01.2025" not in text
+    assert {row.state for row in journal_rows(mail_workspace).values()} == {"sent"}
+
+
+def test_an_attachment_that_changes_during_the_send_stops_the_batch(mail_workspace, smtp_server):
+    """The bytes the send planned are checked as each message is made: a copy changed under
+    the send (its size and time put back) stops it before the next recipient, who stays not
+    sent, and the message says what to do."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 1)] = release
+    process = _send_in_background(mail_workspace)
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        # What the send took for attaching: wherever it keeps it, change every copy of the PDF.
+        built = (mail_workspace / "out" / LETTER / f"{LETTER}.pdf").read_bytes()
+        for path in mail_workspace.rglob("*"):
+            if path.is_file() and path.read_bytes() == built:
+                info = path.stat()
+                path.write_bytes(built[:200] + b"X" * 16 + built[216:])
+                os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    finally:
+        release.set()
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 1, output
+    assert f"{LETTER}.pdf changed since the send was planned (sha256 " in output
+    assert "run the send again" in " ".join(output.split())
+    assert len(smtp_server.handler.received) == 1
+    rows = journal_rows(mail_workspace)
+    assert rows["smk"].state == "sent" and "hod" not in rows and "jd" not in rows
