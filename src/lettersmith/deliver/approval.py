@@ -46,7 +46,7 @@ class Approval:
     by: str
     note: str | None
     at: str  # ISO 8601, UTC
-    snapshot: dict
+    snapshot: dict[str, object]
 
     @property
     def short(self) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import shlex
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
 from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.deliver.smtp import Outcome, Session, check_settings
-from lettersmith.errors import DeliveryError
+from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.render import build
 
@@ -134,12 +136,16 @@ def plan(
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
-    for letter, pdf in zip(letters, build.ensure_pdfs(ws, letters), strict=True):
+    outbox = Outbox(ws, mailing)
+    for letter, pdf in zip(letters, _made_afresh(ws, letters), strict=True):
+        attached = outbox.take(letter, pdf)
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
             revision = mailing.revision_for(addressee.id)
-            out = mail.build_message(letter, addressee, envelope, pdf, revision=revision, now=now)
+            out = mail.build_message(
+                letter, addressee, envelope, pdf, revision=revision, now=now, attached=attached
+            )
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
             if (twin := first_with.get(out.mailbox)) is not None:
                 planned.append(
@@ -153,6 +159,71 @@ def plan(
     return planned
 
 
+def _made_afresh(ws: Workspace, letters: Sequence[ComposedLetter]) -> list[Path]:
+    """The letters' PDFs, made now from the letters the board approved. A file already in
+    out/ is not trusted: changed after its build, with its size and time put back, the
+    build's records would take it for up to date."""
+    jobs = [build.job_for(ws, letter, "pdf") for letter in letters]
+    errors = [outcome.error for outcome in build.build(jobs, force=True) if outcome.error]
+    if errors:
+        raise LettersmithError("\n".join(errors))
+    return [job.path for job in jobs]
+
+
+class Outbox:
+    """The send's own copies of what it attaches, in .lettersmith/outbox/, named by the sha256
+    of their bytes: a build or a preview that rewrites out/ while a (rate-limited) send runs
+    changes nothing that send attaches, and each copy is checked against its hash as each
+    message is made."""
+
+    KEEP = dt.timedelta(days=30)  # a copy left by a run that stopped, removed after this
+
+    def __init__(self, ws: Workspace, mailing: Mailing) -> None:
+        self.root = ws.root
+        self.folder = ws.state_dir / "outbox"
+        # The attachments as the revision (and so the approval) saw them.
+        self.approved = dict(mailing.asset_files)
+        self._taken: dict[Path, mail.Attached] = {}
+        self._forget_old()
+
+    def take(self, letter: ComposedLetter, pdf: Path) -> list[mail.Attached]:
+        files = [(f"{letter.letter_id}.pdf", pdf, True)]
+        files += [(path.name, path, False) for path in letter.attachments]
+        return [self._take(name, path, letter, made) for name, path, made in files]
+
+    def _take(self, name: str, path: Path, letter: ComposedLetter, made: bool) -> mail.Attached:
+        if path not in self._taken:
+            shown = mail.shown_name(path, self.root)
+            data = path.read_bytes() if made else mail.read_attachment(path, letter)
+            sha = hashlib.sha256(data).hexdigest()
+            approved = self.approved.get(shown)
+            if not made and approved != sha:
+                raise DeliveryError(
+                    f"{shown} changed since the letter was read (sha256 {str(approved)[:12]} "
+                    f"then, {sha[:12]} now); nothing was sent; run the send again"
+                )
+            copy = atomic_write(self.folder / sha, data, durable=False)
+            self._taken[path] = mail.Attached(name, copy, shown, sha)
+        return dataclasses.replace(self._taken[path], name=name)
+
+    def _forget_old(self) -> None:
+        cutoff = (dt.datetime.now() - self.KEEP).timestamp()
+        with suppress(OSError):
+            for copy in self.folder.iterdir():
+                with suppress(OSError):
+                    if copy.stat().st_mtime < cutoff:
+                        copy.unlink()
+
+
+def _forget_copies(ws: Workspace, planned: Sequence[Planned]) -> None:
+    """The outbox copies of a finished run: the next run plans (and copies) afresh."""
+    outbox = ws.state_dir / "outbox"
+    for item in planned:
+        for file in item.out.files:
+            if file.path.parent == outbox:
+                file.path.unlink(missing_ok=True)
+
+
 def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
     """The messages a real run would send, as out/<letter>/mail/<recipient>.eml.
 
@@ -164,7 +235,7 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
     for folder in folders:
         for stale in folder.glob("*.eml"):
             stale.unlink()
-    return [
+    written = [
         atomic_write(
             build.letter_dir(ws, item.out.letter_id) / "mail" / f"{item.out.recipient_id}.eml",
             item.out.data,
@@ -172,6 +243,8 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
         for item in planned
         if item.send
     ]
+    _forget_copies(ws, planned)
+    return written
 
 
 def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> Iterator[Delivered]:
@@ -186,7 +259,7 @@ def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> I
         out = item.out.made()  # its bytes only now, and only until the next message
         transmitting: list[Outgoing] = []  # this message's row is `sending`
 
-        def before_data(out: Outgoing = out, transmitting: list = transmitting) -> None:
+        def before_data(out: Outgoing = out, transmitting: list[Outgoing] = transmitting) -> None:
             journal.record_sending(out)
             transmitting.append(out)
 
@@ -230,6 +303,8 @@ def send_planned(
         report.stopped = error
     except KeyboardInterrupt:
         report.stopped = DeliveryError("Interrupted.")
+    finally:
+        _forget_copies(ws, planned)
     return report
 
 
@@ -329,7 +404,9 @@ def _as_unknown(entry: Entry) -> Entry:
     return dataclasses.replace(entry, state="unknown", reply=INTERRUPTED)
 
 
-def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):
+def mark_arrived(
+    ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]
+) -> None:
     """Record ``unknown`` messages that a person found did arrive as ``sent``.
 
     Needs the send lock, so it never races a running ``send``.
