@@ -189,7 +189,7 @@ EVERYTHING_THAT_LEAVES = [
     ("another font file", _with_font, _bytes("assets/font.ttf", SERIF), None,
      "font assets/font.ttf changed (sha256 "),
     ("the DOCX's PNG logo", None, _bytes("assets/logo.png", "assets/signature.png"), None,
-     "the DOCX's logo assets/logo.png changed (sha256 "),
+     "DOCX logo assets/logo.png changed (sha256 "),
     ("an attachment's bytes", _attach, _new_attachment, None,
      "attachment vedlegg.pdf changed (sha256 "),
     ("the signature image", None, _bytes("assets/signature.png", "assets/logo.png"), None,

@@ -340,7 +340,7 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
     for key, words in (
         ("font", "font"),
         ("logo", "logo"),
-        ("docx_logo", "the DOCX's logo"),
+        ("docx_logo", "DOCX logo"),
         ("signature_image", "signature image"),
         ("templates", "template"),
     ):
@@ -366,8 +366,8 @@ def _pairs(value: object) -> dict[str, str]:
 
 def _files(words: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
     lines = []
-    if words == "font" and len(old) == len(new) == 1 and set(old) != set(new):
-        return [f"another font: {Path(*old).name} → {Path(*new).name}"]
+    if words != "attachment" and len(old) == len(new) == 1 and set(old) != set(new):
+        return [f"another {words}: {next(iter(old))} → {next(iter(new))}"]
     for name in sorted(old.keys() | new.keys()):
         shown = Path(name).name if words == "attachment" else name
         if name not in new:

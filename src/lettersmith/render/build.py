@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from lettersmith import __version__
 from lettersmith.atomic import atomic_write, content_hash
+from lettersmith.compose import revision as revisions
 from lettersmith.confine import MAX_ASSET, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
@@ -681,10 +682,9 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(code_hash().encode())
     digest.update(folders.digest(letter.template_dirs).encode())
-    for path in (letter.sender.logo, letter.signature.image):
-        if path is not None:
-            digest.update(f"{path}\0".encode())
-            digest.update(_file_hash(path).encode())
+    # What leaves, by content: the text and the look (font, logos, signature, templates).
+    leaving = revisions.what_leaves(letter, "", files=folders.files(letter.root))
+    digest.update(leaving.revision.encode())
     _last_letter[:] = [letter, digest.hexdigest()]
     return _last_letter[1]
 
@@ -695,6 +695,11 @@ class _FolderHashes:
 
     def __init__(self) -> None:
         self._known: dict[tuple[Path, ...], str] = {}
+        self._files: dict[Path, revisions.Files] = {}
+
+    def files(self, root: Path) -> revisions.Files:
+        """The letters' files looked up once per plan (what_leaves' cache)."""
+        return self._files.setdefault(root, revisions.Files(root))
 
     def digest(self, folders: Sequence[Path]) -> str:
         key = tuple(folders)
