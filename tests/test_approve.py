@@ -221,3 +221,12 @@ def test_approval_covers_everything_that_leaves(
     status = run(required, "status", LETTER, *where)
     assert "NOT approved." in status.output, (what, status.output)
     assert f"    {words}" in status.output, status.output
+
+
+def test_status_shows_an_approval_before_the_first_send(required):
+    assert run(required, "approve", LETTER, "--by", "Styret").exit_code == 0
+    status = run(required, "status", LETTER)
+    assert status.exit_code == 0, status.output
+    assert "approved." in status.output and "NOT approved" not in status.output
+    assert "not approved" not in status.output
+    assert "approved by Styret on " in status.output
