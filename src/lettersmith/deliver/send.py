@@ -293,6 +293,7 @@ def send_planned(
     """Connect and deliver; whatever stops the batch (even Ctrl-C) ends up in the report."""
     report = Report(list(planned), [])
     if not any(item.send for item in planned):
+        _forget_copies(ws, planned)
         return report
     try:
         with open_session(ws) as session:
