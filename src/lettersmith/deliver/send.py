@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import atomic_write
+from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
@@ -123,8 +124,10 @@ def plan(
 ) -> list[Planned]:
     """Every selected recipient's message, checked and built (PDFs too), and whether to send it.
 
-    Every bad address or header is reported at once, before any PDF is built or any
-    connection is opened. A mailbox gets the mailing once: a second id with the same
+    What is attached is fixed here: the PDFs made afresh, every file hashed and copied into
+    the send's outbox, and what leaves checked against the mailing's revision (the one the
+    board approved). Every bad address or header is reported at once, before any PDF is
+    built or any connection is opened. A mailbox gets the mailing once: a second id with the same
     mailbox rides along with the first, and an id renamed since the mailing reached its
     mailbox counts as already sent.
     """
@@ -137,7 +140,9 @@ def plan(
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
     outbox = Outbox(ws, mailing)
-    for letter, pdf in zip(letters, _made_afresh(ws, letters), strict=True):
+    pdfs = _made_afresh(ws, letters)
+    _same_as_resolved(mailing, letters)
+    for letter, pdf in zip(letters, pdfs, strict=True):
         attached = outbox.take(letter, pdf)
         for addressee in letter.addressees:
             if addressee.id not in chosen:
@@ -168,6 +173,19 @@ def _made_afresh(ws: Workspace, letters: Sequence[ComposedLetter]) -> list[Path]
     if errors:
         raise LettersmithError("\n".join(errors))
     return [job.path for job in jobs]
+
+
+def _same_as_resolved(mailing: Mailing, letters: Sequence[ComposedLetter]) -> None:
+    """What leaves, looked at again once the PDFs are made: a logo, font or template changed
+    while they were being made would go out under a revision (an approval) it is not in."""
+    files = revisions.Files(mailing.workspace.root)
+    for letter in letters:
+        now = revisions.what_leaves(letter, mailing.mode, mailing.workspace.mail, files=files)
+        if now.revision != mailing.letter_revisions[letter.stem]:
+            raise DeliveryError(
+                f"{mailing.letter_id}: the letter's files changed while the send was being "
+                "planned; nothing was sent; run the send again"
+            )
 
 
 class Outbox:
