@@ -114,6 +114,8 @@ class Files:
         self.root = root
         self._files: dict[Path, FileId] = {}
         self._folders: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
+        self._docx: dict[Path, FileId | None] = {}
+        self._looks: dict[tuple[object, ...], Look] = {}
 
     def file(self, path: Path | None) -> FileId | None:
         if path is None:
@@ -121,6 +123,30 @@ class Files:
         if path not in self._files:
             self._files[path] = file_id(path, self.root)
         return self._files[path]
+
+    def look(self, letter: ComposedLetter) -> Look:
+        """The letter's look, its files by content (the letters of a mailing share one)."""
+        sender, signature = letter.sender, letter.signature
+        key = (sender.colour, sender.font, sender.logo, signature.image, letter.template_dirs)
+        if key not in self._looks:
+            self._looks[key] = Look(
+                colour=sender.colour,
+                font=self.file(sender.font),
+                logo=self.file(sender.logo),
+                docx_logo=self.docx_image(sender.logo),
+                signature_image=self.file(signature.image),
+                docx_signature_image=self.docx_image(signature.image),
+                templates=self.templates(letter.template_dirs),
+            )
+        return self._looks[key]
+
+    def docx_image(self, path: Path | None) -> FileId | None:
+        """The PNG the DOCX shows for an SVG image (see ``docx_image``)."""
+        if path is None or path.suffix.lower() != ".svg":
+            return None
+        if path not in self._docx:
+            self._docx[path] = self.file(docx_image(path))
+        return self._docx[path]
 
     def templates(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
         key = tuple(folders)
@@ -169,15 +195,7 @@ def what_leaves(
         "about": letter.about,
         "cover_note": blocks_json(letter.cover_note),
     }
-    look = Look(
-        colour=sender.colour,
-        font=files.file(sender.font),
-        logo=files.file(sender.logo),
-        docx_logo=files.file(docx_image(sender.logo)),
-        signature_image=files.file(signature.image),
-        docx_signature_image=files.file(docx_image(signature.image)),
-        templates=files.templates(letter.template_dirs),
-    )
+    look = files.look(letter)
     envelope = EnvelopeFields(
         mail.sender if mail else None,
         mail.reply_to if mail else None,
@@ -249,7 +267,12 @@ def digest(data: Mapping[str, object]) -> str:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+# One encoder for every value: json.dumps with options makes a new one per call, and a plan of
+# 1,000 letters writes some 40,000 values.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------- the approval's view

@@ -682,9 +682,8 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(code_hash().encode())
     digest.update(folders.digest(letter.template_dirs).encode())
-    # What leaves, by content: the text and the look (font, logos, signature, templates).
-    leaving = revisions.what_leaves(letter, "", files=folders.files(letter.root))
-    digest.update(leaving.revision.encode())
+    # The text is in the letter; the look of what leaves by content (font, logos, signature).
+    digest.update(repr(folders.files(letter.root).look(letter)).encode())
     _last_letter[:] = [letter, digest.hexdigest()]
     return _last_letter[1]
 
@@ -699,7 +698,9 @@ class _FolderHashes:
 
     def files(self, root: Path) -> revisions.Files:
         """The letters' files looked up once per plan (what_leaves' cache)."""
-        return self._files.setdefault(root, revisions.Files(root))
+        if root not in self._files:
+            self._files[root] = revisions.Files(root)
+        return self._files[root]
 
     def digest(self, folders: Sequence[Path]) -> str:
         key = tuple(folders)
