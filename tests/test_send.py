@@ -769,6 +769,8 @@ def test_a_preview_with_another_date_during_a_send_changes_nothing_it_sends(
     text = _pdf_text(attached[-1], tmp_path)
     assert "10.12.2024" in text and "15.01.2025" not in text
     assert {row.state for row in journal_rows(mail_workspace).values()} == {"sent"}
+    outbox = mail_workspace / ".lettersmith" / "outbox"
+    assert [path for path in outbox.rglob("*") if path.is_file()] == [], "its copies are gone"
 
 
 def test_an_attachment_that_changes_during_the_send_stops_the_batch(mail_workspace, smtp_server):

@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
+import secrets
 import shlex
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -198,7 +201,9 @@ class Outbox:
 
     def __init__(self, ws: Workspace, mailing: Mailing) -> None:
         self.root = ws.root
-        self.folder = ws.state_dir / "outbox"
+        self.outbox = ws.state_dir / "outbox"
+        # A folder of this run's own: a dry run that ends while a send runs removes only its own.
+        self.folder = self.outbox / f"{os.getpid()}-{secrets.token_hex(4)}"
         # The attachments as the revision (and so the approval) saw them.
         self.approved = dict(mailing.asset_files)
         self._taken: dict[Path, mail.Attached] = {}
@@ -227,19 +232,24 @@ class Outbox:
     def _forget_old(self) -> None:
         cutoff = (dt.datetime.now() - self.KEEP).timestamp()
         with suppress(OSError):
-            for copy in self.folder.iterdir():
+            for run in self.outbox.iterdir():
                 with suppress(OSError):
-                    if copy.stat().st_mtime < cutoff:
-                        copy.unlink()
+                    if run.lstat().st_mtime < cutoff and run.is_dir() and not run.is_symlink():
+                        shutil.rmtree(run)
 
 
 def _forget_copies(ws: Workspace, planned: Sequence[Planned]) -> None:
     """The outbox copies of a finished run: the next run plans (and copies) afresh."""
     outbox = ws.state_dir / "outbox"
+    folders = set()
     for item in planned:
         for file in item.out.files:
-            if file.path.parent == outbox:
+            if file.path.parent.parent == outbox:
                 file.path.unlink(missing_ok=True)
+                folders.add(file.path.parent)
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()
 
 
 def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
