@@ -798,3 +798,26 @@ def test_an_attachment_that_changes_during_the_send_stops_the_batch(mail_workspa
     assert len(smtp_server.handler.received) == 1
     rows = journal_rows(mail_workspace)
     assert rows["smk"].state == "sent" and "hod" not in rows and "jd" not in rows
+
+
+def test_a_letter_sent_before_the_envelope_counted_is_not_changed(mail_workspace, smtp_server):
+    """A journal row written when the revision did not yet cover the look and the envelope
+    holds the letter's revision of then: the same letter is not reported as changed."""
+    import sqlite3
+
+    from lettersmith.compose import revision
+    from lettersmith.compose.resolve import resolve
+    from lettersmith.load.workspace import load
+
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    mailing = resolve(load(mail_workspace), LETTER)
+    (letter,) = mailing.letters
+    then = revision.what_leaves(letter, mailing.mode, mailing.workspace.mail).legacy_revision
+    assert then != mailing.revision_for("smk")
+    with sqlite3.connect(mail_workspace / ".lettersmith" / "journal.sqlite") as db:
+        db.execute("UPDATE deliveries SET revision = ?", (then,))
+
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0, again.output
+    assert again.output.count("skip: already sent") == 3, again.output
+    assert len(smtp_server.handler.received) == 3

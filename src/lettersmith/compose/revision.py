@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
@@ -76,18 +76,25 @@ class WhatLeaves:
     envelope: EnvelopeFields
     attachments: tuple[FileId, ...]
 
-    def data(self) -> dict[str, object]:
+    def data(self, *, legacy: bool = False) -> dict[str, object]:
         """As plain data. The keys of before the look and envelope counted keep their form,
-        and a part that is not set is left out, so an unchanged letter keeps its revision."""
+        and a part that is not set is left out, so an unchanged letter keeps its revision.
+        ``legacy``: only those keys, as lettersmith hashed a letter before."""
         text, look = dict(self.text), self.look
+        sender, signature = (
+            cast(list[object], text["sender"]),
+            cast(list[object], text["signature"]),
+        )
         data: dict[str, object] = {
             **text,
             "mode": self.mode,
-            "sender": [*text["sender"], _id(look.logo)],  # type: ignore[misc]
-            "signature": [*text["signature"], _id(look.signature_image)],  # type: ignore[misc]
+            "sender": [*sender, _id(look.logo)],
+            "signature": [*signature, _id(look.signature_image)],
             "attachments": [file.data() for file in self.attachments],
             "templates": [file.data() for file in look.templates],
         }
+        if legacy:
+            return data
         added = {
             "colour": look.colour,
             "font": _id(look.font),
@@ -104,6 +111,12 @@ class WhatLeaves:
     def revision(self) -> str:
         """The hex sha256 of what leaves: equal exactly when the letter and envelope are."""
         return digest(self.data())
+
+    @property
+    def legacy_revision(self) -> str:
+        """The revision as lettersmith hashed this letter before the look and the envelope
+        counted: a journal row of then with this revision was this very letter."""
+        return digest(self.data(legacy=True))
 
 
 class Files:

@@ -145,8 +145,12 @@ def plan(
     outbox = Outbox(ws, mailing)
     pdfs = _made_afresh(ws, letters)
     _same_as_resolved(mailing, letters)
+    files = revisions.Files(ws.root)
     for letter, pdf in zip(letters, pdfs, strict=True):
         attached = outbox.take(letter, pdf)
+        # A row journalled before the look and the envelope counted carries the old revision.
+        leaving = revisions.what_leaves(letter, mailing.mode, ws.mail, files=files)
+        legacy = (leaving.legacy_revision,)
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
@@ -163,7 +167,7 @@ def plan(
             first_with[out.mailbox] = out.recipient_id
             if previous is None or previous.state not in REACHED:
                 previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
-            planned.append(decide(out, previous, resend))
+            planned.append(decide(out, previous, resend, legacy=legacy))
     return planned
 
 
@@ -458,7 +462,11 @@ def mark_arrived(
 # --------------------------------------------------------------------------- decisions
 
 
-def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
+def decide(
+    out: Outgoing, previous: Entry | None, resend: bool, *, legacy: Sequence[str] = ()
+) -> Planned:
+    """What to do with one recipient's message. ``legacy``: revisions an older lettersmith
+    gave this very letter (a row of then with one of them is not a changed letter)."""
     rid = out.recipient_id
     if previous is None:
         return Planned(out, None, True, "new")
@@ -466,7 +474,7 @@ def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
     if previous.recipient != rid:
         when = f"{when} as {previous.recipient}"  # the id was renamed, the mailbox is the same
     if previous.revision:
-        changed = previous.revision != out.revision
+        changed = previous.revision != out.revision and previous.revision not in legacy
     else:  # a row from before revisions: compare what was attached, as it was then
         changed = previous.attachment_hash != out.attachment_hash
     if state in ("deferred", "failed"):
