@@ -230,3 +230,19 @@ def test_status_shows_an_approval_before_the_first_send(required):
     assert "approved." in status.output and "NOT approved" not in status.output
     assert "not approved" not in status.output
     assert "approved by Styret on " in status.output
+
+
+def test_an_approval_of_before_the_envelope_counted_asks_again_and_says_why(required):
+    """An approval recorded when the revision did not cover the envelope and the look (its
+    snapshot has no sender) does not cover them: send asks for a new one, and says why."""
+    import json
+    import sqlite3
+
+    assert run(required, "approve", LETTER, "--by", "Styret").exit_code == 0
+    with sqlite3.connect(required / ".lettersmith" / "journal.sqlite") as db:
+        (snapshot,) = db.execute("SELECT snapshot FROM approvals").fetchone()
+        old = {k: v for k, v in json.loads(snapshot).items() if k not in ("from", "bcc")}
+        db.execute("UPDATE approvals SET revision = ?, snapshot = ?", ("0" * 64, json.dumps(old)))
+    refused = run(required, "send", LETTER, "--yes")
+    assert refused.exit_code == 1
+    assert "what an approval covers: now also the envelope and the look" in refused.output

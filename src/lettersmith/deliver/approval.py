@@ -182,7 +182,13 @@ def standing(mailing: Mailing) -> Standing:
     approvals = history(mailing)
     changed = []
     if approvals and approvals[-1].revision != mailing.revision:
-        changed = revisions.changes(approvals[-1].snapshot, revisions.snapshot(mailing))
+        before = approvals[-1].snapshot
+        changed = revisions.changes(before, revisions.snapshot(mailing))
+        if not changed and "from" not in before:  # approved by a lettersmith of before
+            changed = [
+                "what an approval covers: now also the envelope and the look (sender, "
+                "Reply-To, Bcc, colour, font, logos); look at it again and approve it"
+            ]
         changed = changed or ["how lettersmith reads the files (the words are the same)"]
     return Standing(mailing.revision, approvals, changed)
 
