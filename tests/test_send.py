@@ -821,3 +821,27 @@ def test_a_letter_sent_before_the_envelope_counted_is_not_changed(mail_workspace
     assert again.exit_code == 0, again.output
     assert again.output.count("skip: already sent") == 3, again.output
     assert len(smtp_server.handler.received) == 3
+
+
+def test_a_pdf_rewritten_in_out_while_the_send_makes_it_is_not_attached(
+    mail_workspace, smtp_server, monkeypatch, tmp_path
+):
+    """Between making the PDF and reading it for the outbox, another command (a preview with
+    another date) writes out/: the send reads only what it made itself."""
+    from lettersmith.render import build as building
+
+    made = building.build
+    pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+
+    def build_then_someone_writes(*args, **kwargs):
+        outcomes = made(*args, **kwargs)
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        pdf.write_bytes(b"%PDF-1.7\nsomeone else's letter\n%%EOF\n")
+        return outcomes
+
+    monkeypatch.setattr(building, "build", build_then_someone_writes)
+    result = cli(mail_workspace, "send", LETTER, "--yes")
+    assert result.exit_code == 0, result.output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and b"someone else's letter" not in attached[0]
+    assert "10.12.2024" in _pdf_text(attached[0], tmp_path)

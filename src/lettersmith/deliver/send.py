@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import os
-import secrets
 import shlex
-import shutil
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +23,10 @@ from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
+from lettersmith.deliver.outbox import Outbox, forget_copies
 from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.deliver.smtp import Outcome, Session, check_settings
-from lettersmith.errors import DeliveryError, LettersmithError
+from lettersmith.errors import DeliveryError
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.render import build
 
@@ -142,9 +138,8 @@ def plan(
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
-    outbox = Outbox(ws, mailing)
-    pdfs = _made_afresh(ws, letters)
-    _same_as_resolved(mailing, letters)
+    outbox = Outbox(mailing)
+    pdfs = outbox.make_pdfs(letters)
     files = revisions.Files(ws.root)
     for letter, pdf in zip(letters, pdfs, strict=True):
         attached = outbox.take(letter, pdf)
@@ -171,91 +166,6 @@ def plan(
     return planned
 
 
-def _made_afresh(ws: Workspace, letters: Sequence[ComposedLetter]) -> list[Path]:
-    """The letters' PDFs, made now from the letters the board approved. A file already in
-    out/ is not trusted: changed after its build, with its size and time put back, the
-    build's records would take it for up to date."""
-    jobs = [build.job_for(ws, letter, "pdf") for letter in letters]
-    errors = [outcome.error for outcome in build.build(jobs, force=True) if outcome.error]
-    if errors:
-        raise LettersmithError("\n".join(errors))
-    return [job.path for job in jobs]
-
-
-def _same_as_resolved(mailing: Mailing, letters: Sequence[ComposedLetter]) -> None:
-    """What leaves, looked at again once the PDFs are made: a logo, font or template changed
-    while they were being made would go out under a revision (an approval) it is not in."""
-    files = revisions.Files(mailing.workspace.root)
-    for letter in letters:
-        now = revisions.what_leaves(letter, mailing.mode, mailing.workspace.mail, files=files)
-        if now.revision != mailing.letter_revisions[letter.stem]:
-            raise DeliveryError(
-                f"{mailing.letter_id}: the letter's files changed while the send was being "
-                "planned; nothing was sent; run the send again"
-            )
-
-
-class Outbox:
-    """The send's own copies of what it attaches, in .lettersmith/outbox/, named by the sha256
-    of their bytes: a build or a preview that rewrites out/ while a (rate-limited) send runs
-    changes nothing that send attaches, and each copy is checked against its hash as each
-    message is made."""
-
-    KEEP = dt.timedelta(days=30)  # a copy left by a run that stopped, removed after this
-
-    def __init__(self, ws: Workspace, mailing: Mailing) -> None:
-        self.root = ws.root
-        self.outbox = ws.state_dir / "outbox"
-        # A folder of this run's own: a dry run that ends while a send runs removes only its own.
-        self.folder = self.outbox / f"{os.getpid()}-{secrets.token_hex(4)}"
-        # The attachments as the revision (and so the approval) saw them.
-        self.approved = dict(mailing.asset_files)
-        self._taken: dict[Path, mail.Attached] = {}
-        self._forget_old()
-
-    def take(self, letter: ComposedLetter, pdf: Path) -> list[mail.Attached]:
-        files = [(f"{letter.letter_id}.pdf", pdf, True)]
-        files += [(path.name, path, False) for path in letter.attachments]
-        return [self._take(name, path, letter, made) for name, path, made in files]
-
-    def _take(self, name: str, path: Path, letter: ComposedLetter, made: bool) -> mail.Attached:
-        if path not in self._taken:
-            shown = mail.shown_name(path, self.root)
-            data = path.read_bytes() if made else mail.read_attachment(path, letter)
-            sha = hashlib.sha256(data).hexdigest()
-            approved = self.approved.get(shown)
-            if not made and approved != sha:
-                raise DeliveryError(
-                    f"{shown} changed since the letter was read (sha256 {str(approved)[:12]} "
-                    f"then, {sha[:12]} now); nothing was sent; run the send again"
-                )
-            copy = atomic_write(self.folder / sha, data, durable=False)
-            self._taken[path] = mail.Attached(name, copy, shown, sha)
-        return dataclasses.replace(self._taken[path], name=name)
-
-    def _forget_old(self) -> None:
-        cutoff = (dt.datetime.now() - self.KEEP).timestamp()
-        with suppress(OSError):
-            for run in self.outbox.iterdir():
-                with suppress(OSError):
-                    if run.lstat().st_mtime < cutoff and run.is_dir() and not run.is_symlink():
-                        shutil.rmtree(run)
-
-
-def _forget_copies(ws: Workspace, planned: Sequence[Planned]) -> None:
-    """The outbox copies of a finished run: the next run plans (and copies) afresh."""
-    outbox = ws.state_dir / "outbox"
-    folders = set()
-    for item in planned:
-        for file in item.out.files:
-            if file.path.parent.parent == outbox:
-                file.path.unlink(missing_ok=True)
-                folders.add(file.path.parent)
-    for folder in folders:
-        with suppress(OSError):
-            folder.rmdir()
-
-
 def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
     """The messages a real run would send, as out/<letter>/mail/<recipient>.eml.
 
@@ -275,7 +185,7 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
         for item in planned
         if item.send
     ]
-    _forget_copies(ws, planned)
+    forget_copies(ws, planned)
     return written
 
 
@@ -325,7 +235,7 @@ def send_planned(
     """Connect and deliver; whatever stops the batch (even Ctrl-C) ends up in the report."""
     report = Report(list(planned), [])
     if not any(item.send for item in planned):
-        _forget_copies(ws, planned)
+        forget_copies(ws, planned)
         return report
     try:
         with open_session(ws) as session:
@@ -337,7 +247,7 @@ def send_planned(
     except KeyboardInterrupt:
         report.stopped = DeliveryError("Interrupted.")
     finally:
-        _forget_copies(ws, planned)
+        forget_copies(ws, planned)
     return report
 
 
