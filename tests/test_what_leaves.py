@@ -78,9 +78,12 @@ def test_the_build_fingerprint_sees_the_font_and_the_docx_logo(tmp_path):
 
 def test_the_club_diff_says_the_look_in_words(tmp_path):
     root = copy_example(tmp_path)
+    templates = root / "clubs" / "bergen" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "letter.css").write_text(".letterhead { color: #222 }\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["-w", str(root), "diff", LETTER, "--club", "bergen"])
     lines = result.output.splitlines()
     assert "look: colour #0a4f9c → #7a1f3d" in lines, result.output
     assert "look: another logo: assets/logo.svg → clubs/bergen/assets/logo.svg" in lines
-    assert "look: template added: clubs/bergen/templates/letter.html.j2" in lines
+    assert "look: template added: clubs/bergen/templates/letter.css" in lines
     assert "look: signature image removed: assets/signature.png" in lines

@@ -208,6 +208,8 @@ def what_leaves(
         "about": letter.about,
         "cover_note": blocks_json(letter.cover_note),
     }
+    if tagline := _tagline(letter):  # only when there is one: other letters keep their revision
+        text["tagline"] = tagline
     look = files.look(letter)
     envelope = EnvelopeFields(
         mail.sender if mail else None,
@@ -216,6 +218,12 @@ def what_leaves(
     )
     attachments = tuple(f for f in map(files.file, letter.attachments) if f is not None)
     return WhatLeaves(mode, text, look, envelope, attachments)
+
+
+def _tagline(letter: ComposedLetter) -> str | None:
+    # Read by name: ``Sender.tagline`` comes with the clubs' declared letterhead.
+    tagline = getattr(letter.sender, "tagline", None)
+    return tagline if isinstance(tagline, str) else None
 
 
 def docx_image(path: Path | None) -> Path | None:
@@ -297,6 +305,7 @@ PARTS: dict[str, str] = {
     "subject": "the subject",
     "text": "the letter's text",
     "signatory": "the signatory",
+    "tagline": "the line under the organisation's name",
     "cover_note": "the email's cover note",
 }
 
@@ -325,6 +334,7 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
             for letter in letters
         ),
         "cover_note": _each(markdown.plain_text(letter.cover_note) for letter in letters),
+        "tagline": _each(_tagline(letter) or "" for letter in letters),
         "from": first.envelope.sender,
         "reply_to": first.envelope.reply_to,
         "bcc": first.envelope.bcc,
