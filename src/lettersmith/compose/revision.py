@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
@@ -217,7 +218,7 @@ def what_leaves(
         mail.bcc if mail else None,
     )
     attachments = tuple(f for f in map(files.file, letter.attachments) if f is not None)
-    return WhatLeaves(mode, text, look, envelope, attachments)
+    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments)
 
 
 def _tagline(letter: ComposedLetter) -> str | None:
