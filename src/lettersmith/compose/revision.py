@@ -130,6 +130,7 @@ class Files:
         self._folders: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
         self._docx: dict[Path, FileId | None] = {}
         self._looks: dict[tuple[object, ...], Look] = {}
+        self._look_hashes: dict[Look, str] = {}
 
     def file(self, path: Path | None) -> FileId | None:
         if path is None:
@@ -153,6 +154,13 @@ class Files:
                 templates=self.templates(letter.template_dirs),
             )
         return self._looks[key]
+
+    def look_hash(self, letter: ComposedLetter) -> str:
+        """The hash of the letter's look, once per look (a build fingerprints every letter)."""
+        look = self.look(letter)
+        if look not in self._look_hashes:
+            self._look_hashes[look] = hashlib.sha256(repr(look).encode()).hexdigest()
+        return self._look_hashes[look]
 
     def docx_image(self, path: Path | None) -> FileId | None:
         """The PNG the DOCX shows for an SVG image (see ``docx_image``)."""

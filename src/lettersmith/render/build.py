@@ -683,7 +683,7 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     digest.update(code_hash().encode())
     digest.update(folders.digest(letter.template_dirs).encode())
     # The text is in the letter; the look of what leaves by content (font, logos, signature).
-    digest.update(repr(folders.files(letter.root).look(letter)).encode())
+    digest.update(folders.files(letter.root).look_hash(letter).encode())
     _last_letter[:] = [letter, digest.hexdigest()]
     return _last_letter[1]
 
