@@ -845,3 +845,15 @@ def test_a_pdf_rewritten_in_out_while_the_send_makes_it_is_not_attached(
     attached = _attached_pdfs(smtp_server)
     assert len(attached) == 3 and b"someone else's letter" not in attached[0]
     assert "10.12.2024" in _pdf_text(attached[0], tmp_path)
+
+
+def test_copies_of_a_plan_that_was_only_looked_at_are_removed_by_the_next(mail_workspace):
+    """The review page plans a send to show it: its copies go once its process has ended."""
+    outbox = mail_workspace / ".lettersmith" / "outbox"
+    gone = outbox / "999999999-0000"  # a process that is not running
+    gone.mkdir(parents=True)
+    (gone / "abc").write_bytes(b"a copy")
+    dry = cli(mail_workspace, "send", LETTER, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert not gone.exists()
+    assert [path for path in outbox.rglob("*") if path.is_file()] == []

@@ -132,9 +132,26 @@ def forget_copies(ws: Workspace, planned: Sequence[Planned]) -> None:
 
 
 def _forget_old(outbox: Path) -> None:
+    """Runs that ended without removing their copies (a crash, a plan only looked at, as the
+    review page does): those of a process no longer running, and any past ``KEEP``."""
     cutoff = (dt.datetime.now() - KEEP).timestamp()
     with suppress(OSError):
         for run in outbox.iterdir():
-            with suppress(OSError):
-                if run.lstat().st_mtime < cutoff and run.is_dir() and not run.is_symlink():
+            with suppress(OSError, ValueError):
+                if not run.is_dir() or run.is_symlink():
+                    continue
+                pid = int(run.name.split("-", 1)[0])
+                if not _running(pid) or run.lstat().st_mtime < cutoff:
                     shutil.rmtree(run)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows, os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: running
+    return True
