@@ -140,6 +140,9 @@ def test_diff_shows_exactly_the_clubs_changes(tmp_path):
 def test_diff_of_a_club_that_changes_nothing_says_so(tmp_path):
     root = copy_example(tmp_path)
     (root / "clubs" / "bergen.yaml").write_text("name: Soroptimist International Norgesunionen\n")
+    import shutil
+
+    shutil.rmtree(root / "clubs" / "bergen")  # its own logo and template are changes too
     ws = load(root)
     lines = letter_diff(resolve(ws, LETTER), resolve(ws, LETTER, club="bergen"))
     assert [line.render(color=False) for line in lines] == [

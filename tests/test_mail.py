@@ -137,3 +137,23 @@ def test_refusals_name_the_field(tmp_path, pdf):
         build(two, pdf)
     with pytest.raises(RefusedHeader, match=r"^mail.bcc: "):
         Envelope.from_settings(dataclasses.replace(SETTINGS, bcc="a@x.no, b@y.no"))
+
+
+@pytest.mark.parametrize("which", ["the pdf", "an attachment"])
+def test_a_file_changed_after_the_message_was_planned_is_never_sent(tmp_path, pdf, which):
+    """Same size, same time: the bytes are checked against the hash fixed when planned."""
+    import os
+
+    from lettersmith.errors import DeliveryError
+
+    extra = tmp_path / "assets" / "vedlegg.pdf"
+    extra.parent.mkdir()
+    extra.write_bytes(b"%PDF-1.7\nextra\n")
+    out = build(make_letter(tmp_path, attachments=(extra,)), pdf)
+    path = pdf if which == "the pdf" else extra
+    info = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data[:-6] + b"XXXXXX")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    with pytest.raises(DeliveryError, match=r"changed since the send was planned \(sha256 "):
+        out.made()

@@ -696,3 +696,164 @@ def test_status_of_a_letter_never_sent_lists_each_recipient_and_address(mail_wor
     for rid, address in EXAMPLE_RECIPIENTS.items():
         row = next(line for line in result.output.splitlines() if f" {rid} " in line)
         assert address in row and "not sent" in row
+
+
+# --------------------------------------------------------------------------- what is attached
+
+
+def _attached_pdfs(server) -> list[bytes]:
+    return [
+        part.get_content()
+        for received in server.handler.received
+        for part in received.message.iter_attachments()
+        if part.get_filename() == f"{LETTER}.pdf"
+    ]
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "attached.pdf"
+    path.write_bytes(data)
+    return pdf_text(path)
+
+
+def test_a_pdf_changed_in_out_after_the_build_is_not_attached(
+    mail_workspace, smtp_server, tmp_path
+):
+    """Its size and time put back, the build's records say it is up to date: send must not
+    believe them, since what it attaches is what the board approved."""
+    assert cli(mail_workspace, "build", LETTER, "--format", "pdf").exit_code == 0
+    pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+    built, info = pdf.read_bytes(), pdf.stat()
+    tampered = built[:200] + b"X" * 16 + built[216:]
+    assert len(tampered) == len(built) and tampered != built
+    pdf.write_bytes(tampered)
+    os.utime(pdf, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+    result = cli(mail_workspace, "send", LETTER, "--yes")
+    assert result.exit_code == 0, result.output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and all(data != tampered for data in attached)
+    assert len(set(attached)) == 1
+    assert "10.12.2024" in _pdf_text(attached[0], tmp_path)
+
+
+def _send_in_background(root):
+    return subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(root), "send", LETTER, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def test_a_preview_with_another_date_during_a_send_changes_nothing_it_sends(
+    mail_workspace, smtp_server, tmp_path
+):
+    """A send that waits (a rate limit, a slow server) while someone previews the letter with
+    another date: the recipients still to come get the letter that was planned."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release  # the first is sent, the third waits
+    process = _send_in_background(mail_workspace)
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        preview = cli(mail_workspace, "preview", LETTER, "--date", "2025-01-15")
+        assert preview.exit_code == 0, preview.output
+        pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+        assert "15.01.2025" in pdf_text(pdf)  # the preview did rewrite out/
+    finally:
+        release.set()
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 0, output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and len(set(attached)) == 1, "every recipient gets the same letter"
+    text = _pdf_text(attached[-1], tmp_path)
+    assert "10.12.2024" in text and "15.01.2025" not in text
+    assert {row.state for row in journal_rows(mail_workspace).values()} == {"sent"}
+    outbox = mail_workspace / ".lettersmith" / "outbox"
+    assert [path for path in outbox.rglob("*") if path.is_file()] == [], "its copies are gone"
+
+
+def test_an_attachment_that_changes_during_the_send_stops_the_batch(mail_workspace, smtp_server):
+    """The bytes the send planned are checked as each message is made: a copy changed under
+    the send (its size and time put back) stops it before the next recipient, who stays not
+    sent, and the message says what to do."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 1)] = release
+    process = _send_in_background(mail_workspace)
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
+        # What the send took for attaching: wherever it keeps it, change every copy of the PDF.
+        built = (mail_workspace / "out" / LETTER / f"{LETTER}.pdf").read_bytes()
+        for path in mail_workspace.rglob("*"):
+            if path.is_file() and path.read_bytes() == built:
+                info = path.stat()
+                path.write_bytes(built[:200] + b"X" * 16 + built[216:])
+                os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    finally:
+        release.set()
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 1, output
+    assert f"{LETTER}.pdf changed since the send was planned (sha256 " in output
+    assert "run the send again" in " ".join(output.split())
+    assert len(smtp_server.handler.received) == 1
+    rows = journal_rows(mail_workspace)
+    assert rows["smk"].state == "sent" and "hod" not in rows and "jd" not in rows
+
+
+def test_a_letter_sent_before_the_envelope_counted_is_not_changed(mail_workspace, smtp_server):
+    """A journal row written when the revision did not yet cover the look and the envelope
+    holds the letter's revision of then: the same letter is not reported as changed."""
+    import sqlite3
+
+    from lettersmith.compose import revision
+    from lettersmith.compose.resolve import resolve
+    from lettersmith.load.workspace import load
+
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    mailing = resolve(load(mail_workspace), LETTER)
+    (letter,) = mailing.letters
+    then = revision.what_leaves(letter, mailing.mode, mailing.workspace.mail).legacy_revision
+    assert then != mailing.revision_for("smk")
+    with sqlite3.connect(mail_workspace / ".lettersmith" / "journal.sqlite") as db:
+        db.execute("UPDATE deliveries SET revision = ?", (then,))
+
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0, again.output
+    assert again.output.count("skip: already sent") == 3, again.output
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_pdf_rewritten_in_out_while_the_send_makes_it_is_not_attached(
+    mail_workspace, smtp_server, monkeypatch, tmp_path
+):
+    """Between making the PDF and reading it for the outbox, another command (a preview with
+    another date) writes out/: the send reads only what it made itself."""
+    from lettersmith.render import build as building
+
+    made = building.build
+    pdf = mail_workspace / "out" / LETTER / f"{LETTER}.pdf"
+
+    def build_then_someone_writes(*args, **kwargs):
+        outcomes = made(*args, **kwargs)
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        pdf.write_bytes(b"%PDF-1.7\nsomeone else's letter\n%%EOF\n")
+        return outcomes
+
+    monkeypatch.setattr(building, "build", build_then_someone_writes)
+    result = cli(mail_workspace, "send", LETTER, "--yes")
+    assert result.exit_code == 0, result.output
+    attached = _attached_pdfs(smtp_server)
+    assert len(attached) == 3 and b"someone else's letter" not in attached[0]
+    assert "10.12.2024" in _pdf_text(attached[0], tmp_path)
+
+
+def test_copies_of_a_plan_that_was_only_looked_at_are_removed_by_the_next(mail_workspace):
+    """The review page plans a send to show it: its copies go once its process has ended."""
+    outbox = mail_workspace / ".lettersmith" / "outbox"
+    gone = outbox / "999999999-0000"  # a process that is not running
+    gone.mkdir(parents=True)
+    (gone / "abc").write_bytes(b"a copy")
+    dry = cli(mail_workspace, "send", LETTER, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert not gone.exists()
+    assert [path for path in outbox.rglob("*") if path.is_file()] == []

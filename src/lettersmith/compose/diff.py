@@ -1,7 +1,9 @@
 """``lettersmith diff``: what a club's version of a letter changes against the union's.
 
 Compares the two composed letters field by field; changed text is shown word by word, as
-``[-removed-]{+added+}`` when plain and in colour in a terminal.
+``[-removed-]{+added+}`` when plain and in colour in a terminal. The look, the envelope and
+the files are compared as ``compose.revision.what_leaves`` sees them, in the words an
+approval's refusal uses ("colour #0a4f9c → #7a1f3d", "Bcc added: arkiv@x").
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lettersmith.compose import markdown
+from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.model import ComposedLetter
 
@@ -58,6 +61,9 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
     for key, text in after.items():
         if key not in before:
             result.append(DiffLine("addressee added", (("ins", text),)))
+    # The look and the envelope, in the words an approval's refusal uses.
+    for line in revisions.envelope_and_look(revisions.snapshot(union), revisions.snapshot(club)):
+        result.append(DiffLine(_kind(line), (("same", line),)))
     for note in club.shadowed:
         result.append(DiffLine("not used", (("same", note),)))
     for block in theirs[0].appended:
@@ -68,6 +74,13 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
             DiffLine("no changes", (("same", "the club sends the union's letter as it is"),))
         )
     return result
+
+
+def _kind(line: str) -> str:
+    envelope = ("sender", "Reply-To", "Bcc", "another sender", "another Reply-To", "another Bcc")
+    if line.startswith(envelope):
+        return "envelope"
+    return "attachments" if line.startswith("attachment") else "look"
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:

@@ -6,33 +6,31 @@ Two things are decided only here:
 
 - **The override order** (``OVERRIDE_ORDER``): a field takes the value of the highest level
   that sets it. The README's table is this declaration, written out.
-- **The revision**: a hash of what a reader sees and what lettersmith was asked to do. It
-  leaves out lettersmith's version, the renderer, the machine and absolute paths, so
-  "changed since sent" means the letter changed, not the software.
+- **The revision**: a hash of what leaves (``compose.revision.what_leaves``: what a reader
+  sees and the envelope carries). It leaves out lettersmith's version, the renderer, the
+  machine and absolute paths, so "changed since sent" means the letter changed, not the
+  software.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, cast
 
-from lettersmith.atomic import content_hash
 from lettersmith.compose import letter as composing
+from lettersmith.compose import revision as revisions
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load.clubs import club_view
 from lettersmith.load.workspace import find_letter, select_recipients
 from lettersmith.model import (
     LANGUAGES,
-    Block,
     ComposedLetter,
     Language,
     LetterSpec,
+    MailSettings,
     Position,
     Recipient,
     Signatory,
@@ -203,12 +201,11 @@ def resolve(
         )
     )
     attachments = spec.attachments
-    template_files = tuple(_template_files(view))
-    asset_files = tuple(_asset_files(view, letters))
-    seen: dict[Path, list[str] | None] = {}
+    files = revisions.Files(view.root)  # a mailing's letters share a logo and templates
+    template_files = tuple(_template_files(view, files))
+    asset_files = tuple(_asset_files(letters, files))
     letter_revisions = {
-        letter.stem: letter_revision(letter, spec.mode, template_files, view.root, seen)
-        for letter in letters
+        letter.stem: letter_revision(letter, spec.mode, view.mail, files) for letter in letters
     }
     origins = {name: setting.level for name, setting in settled.items() if setting is not None}
     shadowed = tuple(_shadowed(levels, settled, spec.id, club))
@@ -347,132 +344,38 @@ def _letter_file(spec: LetterSpec) -> str:
 def letter_revision(
     letter: ComposedLetter,
     mode: str,
-    template_files: Iterable[tuple[str, str]],
-    root: Path,
-    seen: dict[Path, list[str] | None] | None = None,
+    mail: MailSettings | None = None,
+    files: revisions.Files | None = None,
 ) -> str:
-    """A hash of what the reader of ``letter`` sees and what lettersmith was asked to do.
-
-    Files count by their contents and their place under the workspace, never by an absolute
-    path, a modification time or the version of the software that renders them. ``seen``:
-    the files already looked at (a mailing's letters share a logo and a signature).
-    """
-    known = {} if seen is None else seen
-
-    def identity(path: Path | None) -> list[str] | None:
-        if path is None:
-            return None
-        if path not in known:
-            known[path] = file_identity(path, root)
-        return known[path]
-
-    return _digest(
-        {
-            # Ids and file names are left out: the reader sees neither, and a recipient id
-            # renamed after sending must not make the letter look new.
-            "mode": mode,
-            "language": letter.language,
-            "sender": [
-                letter.sender.name,
-                letter.sender.tagline,
-                list(letter.sender.address),
-                letter.sender.email,
-                letter.sender.website,
-                identity(letter.sender.logo),
-            ],
-            "addressees": [[list(a.lines), a.email, a.display_name] for a in letter.addressees],
-            "return_address": letter.return_address,
-            "place": letter.place,
-            "date": letter.date.isoformat(),
-            "date_line": letter.date_line,
-            "intro": letter.intro,
-            "title": letter.title,
-            "subject": letter.subject,
-            "salutation": letter.salutation,
-            "body": _blocks(letter.body),
-            "appended": _blocks(letter.appended),
-            "closing": letter.closing,
-            "signature": [
-                letter.signature.name,
-                letter.signature.title,
-                identity(letter.signature.image),
-            ],
-            "about": letter.about,
-            "cover_note": _blocks(letter.cover_note),
-            "attachments": [identity(path) for path in letter.attachments],
-            "templates": sorted(template_files),
-        }
-    )
+    """The revision of what leaves with ``letter`` (``compose.revision.what_leaves``)."""
+    return revisions.what_leaves(letter, mode, mail, files=files).revision
 
 
 def file_identity(path: Path | None, root: Path) -> list[str] | None:
     """A file as the revision sees it: its name under the workspace and its contents' hash."""
-    if path is None:
-        return None
-    try:
-        shown = path.relative_to(root).as_posix()
-    except ValueError:
-        shown = path.name
-    try:
-        info = path.stat()
-        content = content_hash(path, info)
-    except OSError:
-        content = "missing"
-    return [shown, content]
+    return None if path is None else revisions.file_id(path, root).data()
 
 
-def _template_files(ws: Workspace) -> Iterable[tuple[str, str]]:
+def _template_files(ws: Workspace, files: revisions.Files) -> Iterable[tuple[str, str]]:
     """The workspace's and club's own templates (the built-in ones come with lettersmith)."""
-    for folder in ws.template_dirs:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            identity = file_identity(path, ws.root)
-            assert identity is not None
-            yield identity[0], identity[1]
+    return [(file.name, file.sha256) for file in files.templates(ws.template_dirs)]
 
 
-def _asset_files(ws: Workspace, letters: Sequence[ComposedLetter]) -> Iterable[tuple[str, str]]:
+def _asset_files(
+    letters: Sequence[ComposedLetter], files: revisions.Files
+) -> Iterable[tuple[str, str]]:
     paths: dict[Path, None] = {}
     for letter in letters:
         for path in (letter.sender.logo, letter.signature.image, *letter.attachments):
             if path is not None:
                 paths[path] = None
     for path in paths:
-        identity = file_identity(path, ws.root)
+        identity = files.file(path)
         assert identity is not None
-        yield identity[0], identity[1]
+        yield identity.name, identity.sha256
 
 
-class _Json(str):
-    """A value already written as JSON (as ``_json`` writes it)."""
-
-
-def _blocks(blocks: Sequence[Block]) -> _Json:
-    """Blocks as JSON: their dataclass fields, nested, in order.
-
-    A mailing's letters share one body: it is written out once, not once per letter.
-    """
-    seen = _blocks_seen.get(id(blocks))
-    if seen is not None and seen[0] is blocks:
-        return seen[1]
-    data = [{"kind": type(block).__name__, **dataclasses.asdict(block)} for block in blocks]
-    encoded = _Json(_json(data))
-    if len(_blocks_seen) >= 64:
-        _blocks_seen.clear()
-    _blocks_seen[id(blocks)] = (blocks, encoded)  # the blocks kept, so their id stays theirs
-    return encoded
-
-
-_blocks_seen: dict[int, tuple[Sequence[Block], _Json]] = {}
-
-
-def _digest(data: dict[str, object]) -> str:
-    """The hash of ``data`` as JSON, keys sorted (parts already JSON as they are)."""
-    parts = [
-        f"{_json(key)}:{value if isinstance(value, _Json) else _json(value)}"
-        for key, value in sorted(data.items())
-    ]
-    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("utf-8")).hexdigest()
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# The canonical JSON of what leaves lives in compose.revision; these names stay for callers.
+_Json = revisions.Json
+_blocks = revisions.blocks_json
+_digest = revisions.digest

@@ -1,23 +1,311 @@
-"""What a mailing's revision is made of, as plain data: to say what changed since an approval.
+"""What leaves: the one definition of what a letter's reader and its envelope get.
 
-The revision itself is ``Mailing.revision`` (compose.resolve decides it, once). An approval
-keeps this snapshot beside the revision it approved, so that ``send`` can say, when it
-refuses, which words, recipients or files changed since.
+``what_leaves`` says it for one composed letter: the text, the look (colour, font, logo and
+the PNG the DOCX shows instead of an SVG, signature image, the workspace's and club's
+templates), the envelope (From, Reply-To, Bcc beside the addressees, subject and cover note)
+and the attachments, every file by its name under the workspace and the sha256 of its bytes.
+Everything that asks "is it the same letter?" derives from it:
+
+- the revision (``WhatLeaves.revision``, kept in ``Mailing.letter_revisions``), which the
+  journal and the Message-ID use and the board approves;
+- the approval's snapshot (``snapshot``) and the words that say what changed (``changes``);
+- the build's fingerprint (``render.build``), which adds lettersmith's code and the format;
+- the club diff (``compose.diff``), which shows the look and the envelope in the same words.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, cast
 
+from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
-from lettersmith.model import ComposedLetter
+from lettersmith.model import Block, ComposedLetter, MailSettings
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 SHORT = 10  # characters of the revision shown to people
+MISSING = "missing"  # the content hash of a file that cannot be read
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FileId:
+    """A file as what leaves sees it: its name under the workspace and its bytes' sha256."""
+
+    name: str
+    sha256: str
+
+    def data(self) -> list[str]:
+        return [self.name, self.sha256]  # a list, as JSON reads it back
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    colour: str | None
+    font: FileId | None
+    logo: FileId | None  # as the PDF shows it (SVG or PNG)
+    docx_logo: FileId | None  # the PNG beside an SVG logo, which only the DOCX shows
+    signature_image: FileId | None
+    docx_signature_image: FileId | None
+    templates: tuple[FileId, ...]  # the club's and workspace's templates and stylesheets
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeFields:
+    """The message's own fields; the addressees, subject and cover note are in the text."""
+
+    sender: str | None  # mail.from as written, display name included
+    reply_to: str | None
+    bcc: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WhatLeaves:
+    """Everything one letter's reader and its envelope get, frozen and canonical."""
+
+    mode: str
+    text: Mapping[str, object]  # JSON values; bodies already written as JSON
+    look: Look
+    envelope: EnvelopeFields
+    attachments: tuple[FileId, ...]
+
+    def data(self, *, legacy: bool = False) -> dict[str, object]:
+        """As plain data. The keys of before the look and envelope counted keep their form,
+        and a part that is not set is left out, so an unchanged letter keeps its revision.
+        ``legacy``: only those keys, as lettersmith hashed a letter before."""
+        text, look = dict(self.text), self.look
+        sender, signature = (
+            cast(list[object], text["sender"]),
+            cast(list[object], text["signature"]),
+        )
+        data: dict[str, object] = {
+            **text,
+            "mode": self.mode,
+            "sender": [*sender, _id(look.logo)],
+            "signature": [*signature, _id(look.signature_image)],
+            "attachments": [file.data() for file in self.attachments],
+            "templates": [file.data() for file in look.templates],
+        }
+        if legacy:
+            return data
+        added = {
+            "colour": look.colour,
+            "font": _id(look.font),
+            "docx_logo": _id(look.docx_logo),
+            "docx_signature_image": _id(look.docx_signature_image),
+            "from": self.envelope.sender,
+            "reply_to": self.envelope.reply_to,
+            "bcc": self.envelope.bcc,
+        }
+        data.update((key, value) for key, value in added.items() if value is not None)
+        return data
+
+    @property
+    def revision(self) -> str:
+        """The hex sha256 of what leaves: equal exactly when the letter and envelope are."""
+        return digest(self.data())
+
+    @property
+    def legacy_revision(self) -> str:
+        """The revision as lettersmith hashed this letter before the look and the envelope
+        counted: a journal row of then with this revision was this very letter."""
+        return digest(self.data(legacy=True))
+
+
+class Files:
+    """File identities looked up once per plan: a mailing's letters share a logo, a
+    signature and template folders."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[Path, FileId] = {}
+        self._folders: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
+        self._docx: dict[Path, FileId | None] = {}
+        self._looks: dict[tuple[object, ...], Look] = {}
+        self._look_hashes: dict[Look, str] = {}
+
+    def file(self, path: Path | None) -> FileId | None:
+        if path is None:
+            return None
+        if path not in self._files:
+            self._files[path] = file_id(path, self.root)
+        return self._files[path]
+
+    def look(self, letter: ComposedLetter) -> Look:
+        """The letter's look, its files by content (the letters of a mailing share one)."""
+        sender, signature = letter.sender, letter.signature
+        key = (sender.colour, sender.font, sender.logo, signature.image, letter.template_dirs)
+        if key not in self._looks:
+            self._looks[key] = Look(
+                colour=sender.colour,
+                font=self.file(sender.font),
+                logo=self.file(sender.logo),
+                docx_logo=self.docx_image(sender.logo),
+                signature_image=self.file(signature.image),
+                docx_signature_image=self.docx_image(signature.image),
+                templates=self.templates(letter.template_dirs),
+            )
+        return self._looks[key]
+
+    def look_hash(self, letter: ComposedLetter) -> str:
+        """The hash of the letter's look, once per look (a build fingerprints every letter)."""
+        look = self.look(letter)
+        if look not in self._look_hashes:
+            self._look_hashes[look] = hashlib.sha256(repr(look).encode()).hexdigest()
+        return self._look_hashes[look]
+
+    def docx_image(self, path: Path | None) -> FileId | None:
+        """The PNG the DOCX shows for an SVG image (see ``docx_image``)."""
+        if path is None or path.suffix.lower() != ".svg":
+            return None
+        if path not in self._docx:
+            self._docx[path] = self.file(docx_image(path))
+        return self._docx[path]
+
+    def templates(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
+        key = tuple(folders)
+        if key not in self._folders:
+            found = [
+                self.file(path)
+                for folder in key
+                for path in sorted(p for p in folder.rglob("*") if p.is_file())
+            ]
+            self._folders[key] = tuple(sorted(f for f in found if f is not None))
+        return self._folders[key]
+
+
+def what_leaves(
+    letter: ComposedLetter,
+    mode: str,
+    mail: MailSettings | None = None,
+    *,
+    files: Files | None = None,
+) -> WhatLeaves:
+    """What the reader of ``letter`` and its envelope get (``mail``: the view's mail settings).
+
+    Ids and file names under out/ are left out: the reader sees neither, and a recipient id
+    renamed after sending must not make the letter look new. Files count by their contents
+    and their place under the workspace, never by an absolute path, a modification time or
+    the version of the software that renders them.
+    """
+    files = files or Files(letter.root)
+    sender, signature = letter.sender, letter.signature
+    text: dict[str, object] = {
+        "language": letter.language,
+        "sender": [sender.name, list(sender.address), sender.email, sender.website],
+        "addressees": [[list(a.lines), a.email, a.display_name] for a in letter.addressees],
+        "return_address": letter.return_address,
+        "place": letter.place,
+        "date": letter.date.isoformat(),
+        "date_line": letter.date_line,
+        "intro": letter.intro,
+        "title": letter.title,
+        "subject": letter.subject,
+        "salutation": letter.salutation,
+        "body": blocks_json(letter.body),
+        "appended": blocks_json(letter.appended),
+        "closing": letter.closing,
+        "signature": [signature.name, signature.title],
+        "about": letter.about,
+        "cover_note": blocks_json(letter.cover_note),
+    }
+    if tagline := _tagline(letter):  # only when there is one: other letters keep their revision
+        text["tagline"] = tagline
+    look = files.look(letter)
+    envelope = EnvelopeFields(
+        mail.sender if mail else None,
+        mail.reply_to if mail else None,
+        mail.bcc if mail else None,
+    )
+    attachments = tuple(f for f in map(files.file, letter.attachments) if f is not None)
+    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments)
+
+
+def _tagline(letter: ComposedLetter) -> str | None:
+    # Read by name: ``Sender.tagline`` comes with the clubs' declared letterhead.
+    tagline = getattr(letter.sender, "tagline", None)
+    return tagline if isinstance(tagline, str) else None
+
+
+def docx_image(path: Path | None) -> Path | None:
+    """The PNG the DOCX shows for an SVG image (python-docx cannot embed SVG), if there is one;
+    ``render.docx_package.image_file`` makes the same choice."""
+    if path is None or path.suffix.lower() != ".svg":
+        return None
+    png = path.with_suffix(".png")
+    return png if png.is_file() else None
+
+
+def file_id(path: Path, root: Path) -> FileId:
+    """A file by its name under the workspace and its contents' hash (``missing`` if unread)."""
+    try:
+        shown = path.relative_to(root).as_posix()
+    except ValueError:
+        shown = path.name
+    try:
+        content = content_hash(path, path.stat())
+    except OSError:
+        content = MISSING
+    return FileId(shown, content)
+
+
+def _id(file: FileId | None) -> list[str] | None:
+    return None if file is None else file.data()
+
+
+# --------------------------------------------------------------------------- canonical JSON
+
+
+class Json(str):
+    """A value already written as JSON (as ``_json`` writes it)."""
+
+
+def blocks_json(blocks: Sequence[Block]) -> Json:
+    """Blocks as JSON: their dataclass fields, nested, in order.
+
+    A mailing's letters share one body: it is written out once, not once per letter.
+    """
+    seen = _blocks_seen.get(id(blocks))
+    if seen is not None and seen[0] is blocks:
+        return seen[1]
+    data = [{"kind": type(block).__name__, **dataclasses.asdict(block)} for block in blocks]
+    encoded = Json(_json(data))
+    if len(_blocks_seen) >= 64:
+        _blocks_seen.clear()
+    _blocks_seen[id(blocks)] = (blocks, encoded)  # the blocks kept, so their id stays theirs
+    return encoded
+
+
+_blocks_seen: dict[int, tuple[Sequence[Block], Json]] = {}
+
+
+def digest(data: Mapping[str, object]) -> str:
+    """The hash of ``data`` as JSON, keys sorted (parts already JSON as they are)."""
+    parts = [
+        f"{_json(key)}:{value if isinstance(value, Json) else _json(value)}"
+        for key, value in sorted(data.items())
+    ]
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("utf-8")).hexdigest()
+
+
+def _json(value: object) -> str:
+    return _ENCODER.encode(value)
+
+
+# One encoder for every value: json.dumps with options makes a new one per call, and a plan of
+# 1,000 letters writes some 40,000 values.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- the approval's view
 
 # The parts of a snapshot, in the order a reader meets them, with the words used for them.
 PARTS: dict[str, str] = {
@@ -26,18 +314,24 @@ PARTS: dict[str, str] = {
     "subject": "the subject",
     "text": "the letter's text",
     "signatory": "the signatory",
+    "tagline": "the line under the organisation's name",
     "cover_note": "the email's cover note",
-    "attachments": "the attachments",
-    "design": "the letterhead, logo, signature image or templates",
 }
 
 
 def snapshot(mailing: Mailing) -> dict[str, object]:
-    """What a reader of the mailing sees, as plain data (files by name and content hash)."""
+    """What the readers of the mailing and its envelopes get, as plain data for the approval
+    record (files by name and content hash), made from ``what_leaves`` of each letter."""
+    files = Files(mailing.workspace.root)
+    mail = mailing.workspace.mail
     letters = mailing.letters
-    files = dict(mailing.asset_files)
-    attachments = {name: files.get(name, "") for name in _attachment_names(mailing)}
-    design = [*mailing.template_files, *(f for f in files.items() if f[0] not in attachments)]
+    leaving = [what_leaves(letter, mailing.mode, mail, files=files) for letter in letters]
+    first = leaving[0]
+
+    def each_file(pick: str) -> list[list[str]]:
+        found = {getattr(w.look, pick) for w in leaving} - {None}
+        return [file.data() for file in sorted(found)]
+
     return {
         "mode": mailing.mode,
         "addressees": [[a.id, *a.lines, a.email] for letter in letters for a in letter.addressees],
@@ -49,24 +343,24 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
             for letter in letters
         ),
         "cover_note": _each(markdown.plain_text(letter.cover_note) for letter in letters),
-        "attachments": attachments,
-        "design": [list(file) for file in sorted(design)],  # lists, as JSON reads back
+        "tagline": _each(_tagline(letter) or "" for letter in letters),
+        "from": first.envelope.sender,
+        "reply_to": first.envelope.reply_to,
+        "bcc": first.envelope.bcc,
+        "colour": _each(w.look.colour or "" for w in leaving) or None,
+        "font": each_file("font"),
+        "logo": each_file("logo"),
+        "docx_logo": each_file("docx_logo"),
+        "signature_image": each_file("signature_image") + each_file("docx_signature_image"),
+        "templates": [file.data() for file in first.look.templates],
+        "attachments": {f.name: f.sha256 for w in leaving for f in w.attachments},
     }
 
 
-def _attachment_names(mailing: Mailing) -> list[str]:
-    root = mailing.workspace.root.resolve()
-    names = []
-    for path in mailing.attachments:
-        try:
-            names.append(path.resolve().relative_to(root).as_posix())
-        except ValueError:
-            names.append(path.name)
-    return names
-
-
-def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
-    """What changed between two snapshots, one line each, text shown word by word."""
+def changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """What changed between two snapshots, one line each, in words: text word by word, the
+    envelope and the look by what they were and are. A part an older snapshot did not keep
+    is not compared (the revision says that something changed)."""
     lines = []
     for part, words in PARTS.items():
         old, new = before.get(part), after.get(part)
@@ -76,8 +370,67 @@ def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
             lines.append(f"{words}: {_word_changes(old, new)}")
         else:
             lines.append(f"{words} changed")
+    lines += envelope_and_look(before, after)
     if before.get("mode") != after.get("mode"):
         lines.append(f"the mode: {before.get('mode')} -> {after.get('mode')}")
+    return lines
+
+
+def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """The envelope, the look and the files that changed, each in a few words."""
+    lines: list[str] = []
+    for key, words in (("from", "sender"), ("reply_to", "Reply-To"), ("bcc", "Bcc")):
+        if key not in before or before.get(key) == after.get(key):
+            continue
+        old, new = before.get(key), after.get(key)
+        if old is None:
+            lines.append(f"{words} added: {new}")
+        elif new is None:
+            lines.append(f"{words} removed: {old}")
+        else:
+            lines.append(f"another {words}: {old} → {new}")
+    if "colour" in before and before.get("colour") != after.get("colour"):
+        house = "the house colour"
+        lines.append(f"colour {before.get('colour') or house} → {after.get('colour') or house}")
+    for key, words in (
+        ("font", "font"),
+        ("logo", "logo"),
+        ("docx_logo", "DOCX logo"),
+        ("signature_image", "signature image"),
+        ("templates", "template"),
+    ):
+        if key in before and before.get(key) != after.get(key):
+            lines += _files(words, _pairs(before.get(key)), _pairs(after.get(key)))
+    if "attachments" in before and before.get("attachments") != after.get("attachments"):
+        old_files = before.get("attachments")
+        new_files = after.get("attachments")
+        lines += _files(
+            "attachment",
+            old_files if isinstance(old_files, dict) else {},
+            new_files if isinstance(new_files, dict) else {},
+        )
+    return lines
+
+
+def _pairs(value: object) -> dict[str, str]:
+    """Files kept as ``[[name, sha256], ...]`` (JSON), as a mapping."""
+    if not isinstance(value, list):
+        return {}
+    return {str(item[0]): str(item[1]) for item in value if isinstance(item, list | tuple)}
+
+
+def _files(words: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    lines = []
+    if words != "attachment" and len(old) == len(new) == 1 and set(old) != set(new):
+        return [f"another {words}: {next(iter(old))} → {next(iter(new))}"]
+    for name in sorted(old.keys() | new.keys()):
+        shown = Path(name).name if words == "attachment" else name
+        if name not in new:
+            lines.append(f"{words} removed: {shown}")
+        elif name not in old:
+            lines.append(f"{words} added: {shown}")
+        elif old[name] != new[name]:
+            lines.append(f"{words} {shown} changed (sha256 {old[name][:12]} → {new[name][:12]})")
     return lines
 
 

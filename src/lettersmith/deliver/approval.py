@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettersmith.compose import revision as revisions
@@ -46,7 +47,7 @@ class Approval:
     by: str
     note: str | None
     at: str  # ISO 8601, UTC
-    snapshot: dict
+    snapshot: dict[str, object]
 
     @property
     def short(self) -> str:
@@ -118,7 +119,7 @@ def history(mailing: Mailing) -> list[Approval]:
         return []
     # Read only (status, send's check): a read-only copy of a workspace works, nothing changes.
     try:
-        with closing(connect_readonly(path)) as db:
+        with closing(_readonly(path)) as db:
             db.execute(_SCHEMA)  # in the read-only copy's memory, when it has no approvals yet
             rows = db.execute(
                 "SELECT revision, approved_by, note, approved_at, snapshot FROM approvals "
@@ -135,6 +136,22 @@ def history(mailing: Mailing) -> list[Approval]:
         Approval(mailing.letter_id, mailing.club_id, rev, by, note, at, json.loads(snap))
         for rev, by, note, at, snap in rows
     ]
+
+
+def _readonly(path: Path) -> sqlite3.Connection:
+    """The database opened for reading the approvals. Approving comes before the first send, so
+    the journal's own tables may not exist yet (the journal's reader would take the database
+    for empty); only where SQLite cannot open it in place is the journal's reader used."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.OperationalError:
+        return connect_readonly(path)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        return connect_readonly(path)
+    return db
 
 
 @dataclass(frozen=True)
@@ -165,7 +182,13 @@ def standing(mailing: Mailing) -> Standing:
     approvals = history(mailing)
     changed = []
     if approvals and approvals[-1].revision != mailing.revision:
-        changed = revisions.changes(approvals[-1].snapshot, revisions.snapshot(mailing))
+        before = approvals[-1].snapshot
+        changed = revisions.changes(before, revisions.snapshot(mailing))
+        if not changed and "from" not in before:  # approved by a lettersmith of before
+            changed = [
+                "what an approval covers: now also the envelope and the look (sender, "
+                "Reply-To, Bcc, colour, font, logos); look at it again and approve it"
+            ]
         changed = changed or ["how lettersmith reads the files (the words are the same)"]
     return Standing(mailing.revision, approvals, changed)
 

@@ -76,6 +76,7 @@ class Outgoing:
     revision: str = ""  # compose.resolve's hash of what this recipient receives
     mailbox: str = ""  # the address in its comparable form (addresses.mailbox_key)
     letter_date: str = ""  # the date printed on the letter, ISO
+    files: tuple[Attached, ...] = field(default=(), repr=False, compare=False)  # attached
 
     @property
     def data(self) -> bytes:
@@ -143,6 +144,60 @@ def message_id(letter: ComposedLetter, recipient_id: str, hashed: str, domain: s
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file the message carries, with the hash of its bytes fixed when the send was planned.
+
+    ``path`` is where its bytes are read as each message is made (the send's own copy);
+    ``shown`` names the file for people (``out/x/x.pdf``).
+    """
+
+    name: str  # the file name in the message
+    path: Path
+    shown: str
+    sha256: str
+
+    def read(self) -> bytes:
+        """The planned bytes, read once and checked: anything else stops the send."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as error:
+            raise DeliveryError(
+                f"{self.shown}: cannot be read any more ({error.strerror or error}); "
+                "nothing more was sent; run the send again"
+            ) from None
+        found = hashlib.sha256(data).hexdigest()
+        if found != self.sha256:
+            raise DeliveryError(
+                f"{self.shown} changed since the send was planned (sha256 {self.sha256[:12]} "
+                f"planned, {found[:12]} now); nothing more was sent; run the send again"
+            )
+        return data
+
+
+def attached_now(letter: ComposedLetter, pdf: Path) -> list[Attached]:
+    """The letter's PDF and extra attachments as they are now, their hashes fixed now."""
+    files = [(f"{letter.letter_id}.pdf", pdf), *((path.name, path) for path in letter.attachments)]
+    return [
+        Attached(
+            name,
+            path,
+            shown_name(path, letter.root),
+            hashlib.sha256(
+                pdf.read_bytes() if path == pdf else read_attachment(path, letter)
+            ).hexdigest(),
+        )
+        for name, path in files
+    ]
+
+
+def shown_name(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def build_message(
     letter: ComposedLetter,
     addressee: Addressee,
@@ -151,23 +206,22 @@ def build_message(
     *,
     revision: str = "",
     now: dt.datetime | None = None,
+    attached: Sequence[Attached] | None = None,
 ) -> Outgoing:
-    """The message carrying ``letter`` (its PDF and extra attachments) to one addressee."""
+    """The message carrying ``letter`` (its PDF and extra attachments) to one addressee.
+
+    ``attached``: the files as the send planned them (their hashes fixed); without it, the
+    PDF and the letter's attachments as they are now.
+    """
     check_header(letter.subject, "subject")
     to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
     # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
     for path in letter.attachments:
         check_header(path.name, f"attachment {path.name!r}")
-    sources = [
-        (f"{letter.letter_id}.pdf", pdf),
-        *((path.name, path) for path in letter.attachments),
-    ]
+    sources = list(attached) if attached is not None else attached_now(letter, pdf)
 
-    def content(path: Path) -> bytes:
-        # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
-        return pdf.read_bytes() if path == pdf else read_attachment(path, letter)
-
-    hashed = attachment_hash([(name, content(path)) for name, path in sources])
+    # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
+    hashed = attachment_hash([(file.name, file.read()) for file in sources])
     domain = envelope.sender.domain
     now = now or dt.datetime.now(dt.UTC)
     # By revision, not by the PDF's bytes: a new renderer makes other bytes of the same letter.
@@ -196,9 +250,9 @@ def build_message(
         note = letter.cover_note  # compose gives a default in the letter's language
         msg.set_content(markdown.plain_text(note) + "\n")
         msg.add_alternative(_html_document(note, letter.language), subtype="html")
-        for name, path in sources:
-            maintype, subtype = _content_type(name)
-            msg.add_attachment(content(path), maintype, subtype, filename=name)
+        for file in sources:
+            maintype, subtype = _content_type(file.name)
+            msg.add_attachment(file.read(), maintype, subtype, filename=file.name)
         # Only now: setting the body clears every Content-* header set before it.
         msg["Content-Language"] = letter.language
         # Boundaries from the message's identity, not random: the same message, the same bytes.
@@ -209,7 +263,7 @@ def build_message(
     data = make()  # once now, for its size and to refuse what cannot be encoded
     # The same bytes every time (fixed boundaries), so one check holds for every later make().
     traced = {TRACE_HEADERS[key].lower() for key, value in trace.items() if value}
-    _verify(data, letter, to, envelope, [name for name, _ in sources], traced)
+    _verify(data, letter, to, envelope, [file.name for file in sources], traced)
     rcpt_to = (to.addr_spec,) + ((envelope.bcc.addr_spec,) if envelope.bcc else ())
     return Outgoing(
         letter_id=letter.letter_id,
@@ -218,7 +272,7 @@ def build_message(
         address=to.addr_spec,
         message_id=identifier,
         attachment_hash=hashed,
-        attachments=", ".join(name for name, _ in sources),
+        attachments=", ".join(file.name for file in sources),
         size=len(data),
         mail_from=envelope.sender.addr_spec,
         rcpt_to=rcpt_to,
@@ -226,6 +280,7 @@ def build_message(
         revision=revision,
         mailbox=checked_key(to.addr_spec),
         letter_date=letter.date.isoformat(),
+        files=tuple(sources),
     )
 
 

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import OutDir
+from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
+from lettersmith.deliver.outbox import Outbox, forget_copies
 from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
@@ -121,8 +123,10 @@ def plan(
 ) -> list[Planned]:
     """Every selected recipient's message, checked and built (PDFs too), and whether to send it.
 
-    Every bad address or header is reported at once, before any PDF is built or any
-    connection is opened. A mailbox gets the mailing once: a second id with the same
+    What is attached is fixed here: the PDFs made afresh, every file hashed and copied into
+    the send's outbox, and what leaves checked against the mailing's revision (the one the
+    board approved). Every bad address or header is reported at once, before any PDF is
+    built or any connection is opened. A mailbox gets the mailing once: a second id with the same
     mailbox rides along with the first, and an id renamed since the mailing reached its
     mailbox counts as already sent.
     """
@@ -134,12 +138,21 @@ def plan(
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
-    for letter, pdf in zip(letters, build.ensure_pdfs(ws, letters), strict=True):
+    outbox = Outbox(mailing)
+    pdfs = outbox.make_pdfs(letters)
+    files = revisions.Files(ws.root)
+    for letter, pdf in zip(letters, pdfs, strict=True):
+        attached = outbox.take(letter, pdf)
+        # A row journalled before the look and the envelope counted carries the old revision.
+        leaving = revisions.what_leaves(letter, mailing.mode, ws.mail, files=files)
+        legacy = (leaving.legacy_revision,)
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
             revision = mailing.revision_for(addressee.id)
-            out = mail.build_message(letter, addressee, envelope, pdf, revision=revision, now=now)
+            out = mail.build_message(
+                letter, addressee, envelope, pdf, revision=revision, now=now, attached=attached
+            )
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
             if (twin := first_with.get(out.mailbox)) is not None:
                 planned.append(
@@ -149,7 +162,7 @@ def plan(
             first_with[out.mailbox] = out.recipient_id
             if previous is None or previous.state not in REACHED:
                 previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
-            planned.append(decide(out, previous, resend))
+            planned.append(decide(out, previous, resend, legacy=legacy))
     return planned
 
 
@@ -166,7 +179,7 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
         for name in out.names(folder):
             if name.endswith(".eml"):
                 out.remove(folder / name)
-    return [
+    written = [
         out.write(
             build.letter_dir(ws, item.out.letter_id) / "mail" / f"{item.out.recipient_id}.eml",
             item.out.data,
@@ -174,6 +187,8 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
         for item in planned
         if item.send
     ]
+    forget_copies(ws, planned)
+    return written
 
 
 def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> Iterator[Delivered]:
@@ -188,7 +203,7 @@ def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> I
         out = item.out.made()  # its bytes only now, and only until the next message
         transmitting: list[Outgoing] = []  # this message's row is `sending`
 
-        def before_data(out: Outgoing = out, transmitting: list = transmitting) -> None:
+        def before_data(out: Outgoing = out, transmitting: list[Outgoing] = transmitting) -> None:
             journal.record_sending(out)
             transmitting.append(out)
 
@@ -222,6 +237,7 @@ def send_planned(
     """Connect and deliver; whatever stops the batch (even Ctrl-C) ends up in the report."""
     report = Report(list(planned), [])
     if not any(item.send for item in planned):
+        forget_copies(ws, planned)
         return report
     try:
         with open_session(ws) as session:
@@ -232,6 +248,8 @@ def send_planned(
         report.stopped = error
     except KeyboardInterrupt:
         report.stopped = DeliveryError("Interrupted.")
+    finally:
+        forget_copies(ws, planned)
     return report
 
 
@@ -331,7 +349,9 @@ def _as_unknown(entry: Entry) -> Entry:
     return dataclasses.replace(entry, state="unknown", reply=INTERRUPTED)
 
 
-def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]):
+def mark_arrived(
+    ws: Workspace, spec: LetterSpec, journal: Journal, recipients: Sequence[str]
+) -> None:
     """Record ``unknown`` messages that a person found did arrive as ``sent``.
 
     Needs the send lock, so it never races a running ``send``.
@@ -354,7 +374,11 @@ def mark_arrived(ws: Workspace, spec: LetterSpec, journal: Journal, recipients: 
 # --------------------------------------------------------------------------- decisions
 
 
-def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
+def decide(
+    out: Outgoing, previous: Entry | None, resend: bool, *, legacy: Sequence[str] = ()
+) -> Planned:
+    """What to do with one recipient's message. ``legacy``: revisions an older lettersmith
+    gave this very letter (a row of then with one of them is not a changed letter)."""
     rid = out.recipient_id
     if previous is None:
         return Planned(out, None, True, "new")
@@ -362,7 +386,7 @@ def decide(out: Outgoing, previous: Entry | None, resend: bool) -> Planned:
     if previous.recipient != rid:
         when = f"{when} as {previous.recipient}"  # the id was renamed, the mailbox is the same
     if previous.revision:
-        changed = previous.revision != out.revision
+        changed = previous.revision != out.revision and previous.revision not in legacy
     else:  # a row from before revisions: compare what was attached, as it was then
         changed = previous.attachment_hash != out.attachment_hash
     if state in ("deferred", "failed"):

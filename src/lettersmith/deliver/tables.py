@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from lettersmith.deliver.journal import Entry
 from lettersmith.deliver.send import Delivered, Planned, short_time
 
 
@@ -36,7 +37,9 @@ def summary_table(results: Sequence[Delivered]) -> Table:
     return table
 
 
-def status_table(letter_id: str, club: str | None, rows) -> Table:
+def status_table(
+    letter_id: str, club: str | None, rows: Sequence[tuple[str, str, Entry | None]]
+) -> Table:
     title = letter_id + (f" (club {club})" if club else "")
     table = _table(title, "State", "Time (UTC)", "Message-ID", "Server reply")
     for rid, address, entry in rows:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lettersmith import __version__
 from lettersmith.atomic import OutDir, content_hash
+from lettersmith.compose import revision as revisions
 from lettersmith.confine import MAX_ASSET, OutsideError, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
@@ -685,10 +686,8 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(code_hash().encode())
     digest.update(folders.digest(letter.template_dirs).encode())
-    for path in (letter.sender.logo, letter.signature.image):
-        if path is not None:
-            digest.update(f"{path}\0".encode())
-            digest.update(_file_hash(path).encode())
+    # The text is in the letter; the look of what leaves by content (font, logos, signature).
+    digest.update(folders.files(letter.root).look_hash(letter).encode())
     _last_letter[:] = [letter, digest.hexdigest()]
     return cast(str, _last_letter[1])
 
@@ -699,6 +698,13 @@ class _FolderHashes:
 
     def __init__(self) -> None:
         self._known: dict[tuple[Path, ...], str] = {}
+        self._files: dict[Path, revisions.Files] = {}
+
+    def files(self, root: Path) -> revisions.Files:
+        """The letters' files looked up once per plan (what_leaves' cache)."""
+        if root not in self._files:
+            self._files[root] = revisions.Files(root)
+        return self._files[root]
 
     def digest(self, folders: Sequence[Path]) -> str:
         key = tuple(folders)
