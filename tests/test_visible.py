@@ -46,8 +46,8 @@ def with_css(css: str, blocks: str = "") -> str:
 
 
 def laid_over(html: str) -> str:
-    """A template that puts ``html`` after the signature (where a club may add its own)."""
-    return EXTENDS + "{% block after_signature %}{{ super() }}" + html + "{% endblock %}"
+    """A template that adds ``html`` to the letterhead, on page 1 (a club may change it)."""
+    return EXTENDS + "{% block letterhead %}{{ super() }}" + html + "{% endblock %}"
 
 
 def assert_refused(result, *parts: str) -> str:
@@ -281,8 +281,8 @@ def text_box_over_body(doc) -> None:
 
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
-    (near_white_normal, "Body Text", "contrast"),
-    (white_defaults, "contrast", "page 1"),
+    (near_white_normal, "'Normal' (which", "contrast"),
+    (white_defaults, "default text settings", "contrast"),
     (tiny_intro, "Letter Intro", "8 pt"),
     (theme_white_title, "Letter Title", "contrast"),
     (dark_shading, "Body Text", "contrast"),

@@ -1,0 +1,455 @@
+"""The statement in a built DOCX, checked as Word would show it.
+
+Word has no layout to read back, so the check reads what decides it: the statement's words come
+in order in the body with nothing between them (a numbering label made of words counts as
+words), and the formatting of each of its runs, resolved as Word does (the document's defaults,
+the paragraph style and those it is based on, the character style, the run's own), must not
+hide it (``vanish``, ``specVanish``, ``webHidden``), make it smaller than ``MIN_SIZE``, squeeze
+it, or give it a colour without ``MIN_CONTRAST`` against its highlight, its shading or the page;
+no style may put it in a frame. Every header and footer is read for text boxes, frames, shapes
+and floating tables: one that lies over the page's body, where the statement is, is refused.
+A message names the style or the part to change.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from lettersmith.model import ComposedLetter
+from lettersmith.render.locked import Statement, find_statement, words
+from lettersmith.render.style import house_style
+from lettersmith.render.visible_pdf import MIN_CONTRAST, MIN_SIZE, colour_name, contrast
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W = f"{{{W}}}"
+_NS = {
+    "w": W,
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "v": "urn:schemas-microsoft-com:vml",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
+DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
+_HIDDEN = ("vanish", "specVanish", "webHidden")
+_HIGHLIGHTS = {
+    "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
+    "magenta": "FF00FF", "red": "FF0000", "yellow": "FFFF00", "white": "FFFFFF",
+    "darkBlue": "000080", "darkCyan": "008080", "darkGreen": "008000", "darkMagenta": "800080",
+    "darkRed": "800000", "darkYellow": "808000", "darkGray": "808080", "lightGray": "C0C0C0",
+}  # fmt: skip
+_THEME_NAMES = {"text1": "dk1", "background1": "lt1", "text2": "dk2", "background2": "lt2",
+                "dark1": "dk1", "light1": "lt1", "dark2": "dk2", "light2": "lt2"}  # fmt: skip
+EMU_PER_TWIP = 635
+
+
+@dataclass(slots=True)
+class Looks:
+    """A run's resolved formatting, each setting with the style that gave it."""
+
+    settings: dict[str, tuple[etree._Element, str]] = field(default_factory=dict)
+
+    def take(self, rpr: etree._Element | None, source: str) -> None:
+        if rpr is None:
+            return
+        for child in rpr:
+            if isinstance(child.tag, str) and child.tag.startswith(_W):
+                self.settings[child.tag[len(_W) :]] = (child, source)
+
+
+class Package:
+    """The parts of a DOCX the check reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        self.document = self.xml("word/document.xml")
+        styles = self.xml("word/styles.xml")
+        self.styles = {s.get(f"{_W}styleId"): s for s in styles.iterfind("w:style", _NS)}
+        self.defaults = styles.find("w:docDefaults/w:rPrDefault/w:rPr", _NS)
+        self.default_paragraph = next(
+            (s.get(f"{_W}styleId") for s in self.styles.values()
+             if s.get(f"{_W}type") == "paragraph" and s.get(f"{_W}default") in ("1", "true")),
+            None,
+        )  # fmt: skip
+        self.theme = self._theme()
+        self.numbering = self.xml("word/numbering.xml") if self.has("word/numbering.xml") else None
+
+    def has(self, name: str) -> bool:
+        return name in self.zip.namelist()
+
+    def xml(self, name: str) -> etree._Element:
+        return etree.fromstring(self.zip.read(name))
+
+    def name(self, style_id: str | None) -> str:
+        style = self.styles.get(style_id or "")
+        node = style.find("w:name", _NS) if style is not None else None
+        return (node.get(f"{_W}val") if node is not None else None) or style_id or "Normal"
+
+    def chain(self, style_id: str | None) -> list[etree._Element]:
+        """The style and those it is based on, the base first."""
+        found: list[etree._Element] = []
+        while style_id and style_id in self.styles and len(found) < 20:
+            style = self.styles[style_id]
+            found.insert(0, style)
+            based = style.find("w:basedOn", _NS)
+            style_id = based.get(f"{_W}val") if based is not None else None
+        return found
+
+    def parts(self, kinds: Sequence[str]) -> Iterator[tuple[str, str, etree._Element]]:
+        """(its kind, its part name, its XML) for each header or footer of the document."""
+        rels = self.xml("word/_rels/document.xml.rels")
+        for rel in rels.iter(_REL):
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            if kind in kinds and rel.get("TargetMode") != "External":
+                name = "word/" + rel.get("Target", "").lstrip("/").removeprefix("word/")
+                if self.has(name):
+                    yield kind, name, self.xml(name)
+
+    def _theme(self) -> dict[str, str]:
+        names = [n for n in self.zip.namelist() if n.startswith("word/theme/")]
+        if not names:
+            return {}
+        scheme = self.xml(names[0]).find(".//a:clrScheme", _NS)
+        colours: dict[str, str] = {}
+        for slot in scheme if scheme is not None else []:
+            value = slot.find("a:srgbClr", _NS)
+            system = slot.find("a:sysClr", _NS)
+            if value is not None:
+                colours[etree.QName(slot).localname] = value.get("val", "000000")
+            elif system is not None:
+                colours[etree.QName(slot).localname] = system.get("lastClr", "000000")
+        return colours
+
+
+def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> list[str]:
+    """What a reader of the DOCX would not see of the statement as adopted; empty if all."""
+    package = Package(data)
+    body = package.document.find("w:body", _NS)
+    if body is None:
+        return ["the DOCX has no body"]
+    paragraphs = list(body.iter(f"{_W}p"))
+    found: list[str] = []
+    owner: list[int] = []
+    labels: dict[str, str] = {}  # a style whose numbering is words: its words
+    for number, paragraph in enumerate(paragraphs):
+        label, source = _label(package, paragraph)
+        if label.strip():
+            labels.setdefault(source, label.strip())
+        for word in words([label + _text(paragraph)]):
+            found.append(word)
+            owner.append(number)
+    placed, problems = find_statement(found, [0] * len(found), wanted, f"the DOCX of {letter.stem}")
+    if problems or not placed:
+        return problems + [
+            f"{source} numbers paragraphs with the words '{label}'; number them with digits "
+            "or signs only"
+            for source, label in labels.items()
+        ]
+    shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
+    return _formatting(package, shown) + _containers(package, letter)
+
+
+def _text(paragraph: etree._Element) -> str:
+    pieces = []
+    for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br"):
+        pieces.append(node.text or "" if node.tag == f"{_W}t" else " ")
+    return "".join(pieces) + " "
+
+
+def _paragraph_setting(
+    package: Package, paragraph: etree._Element, name: str
+) -> tuple[etree._Element | None, str]:
+    """A paragraph property (``framePr``, ``shd``, ``numPr``) and the style that sets it."""
+    ppr = paragraph.find("w:pPr", _NS)
+    if ppr is not None and ppr.find(f"w:{name}", _NS) is not None:
+        return ppr.find(f"w:{name}", _NS), "the paragraph"
+    for style in reversed(package.chain(_style_id(package, paragraph))):
+        node = style.find(f"w:pPr/w:{name}", _NS)
+        if node is not None:
+            return node, f"the style '{package.name(style.get(f'{_W}styleId'))}'"
+    return None, ""
+
+
+def _style_id(package: Package, paragraph: etree._Element) -> str | None:
+    node = paragraph.find("w:pPr/w:pStyle", _NS)
+    return node.get(f"{_W}val") if node is not None else package.default_paragraph
+
+
+def _label(package: Package, paragraph: etree._Element) -> tuple[str, str]:
+    """The words a numbering puts before the paragraph ("1.", "•", or words), and the style
+    or paragraph that numbers it."""
+    numbering, source = _paragraph_setting(package, paragraph, "numPr")
+    if numbering is None or package.numbering is None:
+        return "", ""
+    num = numbering.find("w:numId", _NS)
+    level = numbering.find("w:ilvl", _NS)
+    num_id = num.get(f"{_W}val") if num is not None else None
+    ilvl = level.get(f"{_W}val", "0") if level is not None else "0"
+    instance = package.numbering.find(f"w:num[@w:numId='{num_id}']", _NS)
+    abstract = instance.find("w:abstractNumId", _NS) if instance is not None else None
+    if abstract is None:
+        return "", ""
+    definition = package.numbering.find(
+        f"w:abstractNum[@w:abstractNumId='{abstract.get(f'{_W}val')}']", _NS
+    )
+    path = f"w:lvl[@w:ilvl='{ilvl}']/w:lvlText"
+    text = definition.find(path, _NS) if definition is not None else None
+    label = re.sub(r"%\d", "1", text.get(f"{_W}val", "") if text is not None else "")
+    # A bullet may be any sign (Word's own is a Symbol-font letter); only words count.
+    return " ".join(word for word in label.split() if any(c.isalpha() for c in word)) + " ", source
+
+
+def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[str]:
+    problems: dict[str, str] = {}
+    page = _page_colour(package)
+    for paragraph in paragraphs:
+        frame, source = _paragraph_setting(package, paragraph, "framePr")
+        if frame is not None:
+            problems.setdefault("frame", f"{source} puts the statement in a frame, where it "
+                                "can be moved or covered; remove the frame")  # fmt: skip
+        shading, shading_source = _paragraph_setting(package, paragraph, "shd")
+        fill = _fill(shading)
+        paragraph_fill = (fill, shading_source + " (its shading)") if fill else page
+        style_id = _style_id(package, paragraph)
+        for run in paragraph.iter(f"{_W}r"):
+            if not "".join(t.text or "" for t in run.iterfind("w:t", _NS)).strip():
+                continue
+            looks = _looks(package, style_id, run)
+            _judge(package, looks, paragraph_fill, problems)
+    return list(problems.values())
+
+
+def _looks(package: Package, style_id: str | None, run: etree._Element) -> Looks:
+    looks = Looks()
+    looks.take(package.defaults, "the document's default text settings")
+    paragraph_style = package.name(style_id)
+    for style in package.chain(style_id):
+        name = package.name(style.get(f"{_W}styleId"))
+        source = f"the style '{name}'"
+        if name != paragraph_style:
+            source += f" (which '{paragraph_style}' is based on)"
+        looks.take(style.find("w:rPr", _NS), source)
+    rpr = run.find("w:rPr", _NS)
+    character = rpr.find("w:rStyle", _NS) if rpr is not None else None
+    if character is not None:
+        for style in package.chain(character.get(f"{_W}val")):
+            name = package.name(style.get(f"{_W}styleId"))
+            looks.take(style.find("w:rPr", _NS), f"the style '{name}'")
+    looks.take(rpr, "the run")
+    return looks
+
+
+def _judge(
+    package: Package, looks: Looks, behind_at: tuple[str, str], problems: dict[str, str]
+) -> None:
+    """Judge one run's resolved formatting; ``behind_at``: the paragraph's background colour
+    and what gives it."""
+    behind, behind_source = behind_at
+    settings = looks.settings
+    for name in _HIDDEN:
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("hidden", f"{settings[name][1]} hides the statement ({name})")
+    size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
+    size = int(size_node.get(f"{_W}val", DEFAULT_SIZE)) if size_node is not None else DEFAULT_SIZE
+    if size < MIN_SIZE * 2:
+        problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
+                            f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
+    if "w" in settings and int(settings["w"][0].get(f"{_W}val", "100") or 100) < MIN_WIDTH:
+        problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+    highlight = settings.get("highlight", (None, ""))
+    shading = settings.get("shd", (None, ""))
+    if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
+        behind = _HIGHLIGHTS[highlight[0].get(f"{_W}val", "")]
+        behind_source = highlight[1] + " (its highlight)"
+    elif _fill(shading[0]):
+        behind, behind_source = _fill(shading[0]) or behind, shading[1] + " (its shading)"
+    colour_node, colour_source = settings.get("color", (None, ""))
+    colour = _colour(package, colour_node) if colour_node is not None else None
+    if colour is None:
+        return  # "auto": Word picks black or white against what is behind
+    ratio = contrast(_rgb(colour), _rgb(behind))
+    if ratio < MIN_CONTRAST:
+        problems.setdefault(
+            "contrast",
+            f"{colour_source} draws the statement in {colour_name(_rgb(colour))} on "
+            f"{colour_name(_rgb(behind))}{', from ' + behind_source if behind_source else ''}: "
+            f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
+            f"{MIN_CONTRAST:.0f} to 1",
+        )
+
+
+def _on(node: etree._Element) -> bool:
+    return node.get(f"{_W}val", "true") not in ("0", "false", "off")
+
+
+def _colour(package: Package, node: etree._Element) -> str | None:
+    theme = node.get(f"{_W}themeColor")
+    value = node.get(f"{_W}val", "auto")
+    if theme:
+        value = package.theme.get(_THEME_NAMES.get(theme, theme), value)
+        tint, shade = node.get(f"{_W}themeTint"), node.get(f"{_W}themeShade")
+        if value != "auto" and (tint or shade):
+            value = _tinted(value, tint, shade)
+    return None if value == "auto" else value
+
+
+def _tinted(value: str, tint: str | None, shade: str | None) -> str:
+    r, g, b = _rgb(value)
+    if shade:
+        factor = int(shade, 16) / 255
+        r, g, b = (round(c * factor) for c in (r, g, b))
+    if tint:
+        factor = int(tint, 16) / 255
+        r, g, b = (round(c * factor + 255 * (1 - factor)) for c in (r, g, b))
+    return f"{r:02X}{g:02X}{b:02X}"
+
+
+def _fill(shading: etree._Element | None) -> str | None:
+    if shading is None:
+        return None
+    fill = shading.get(f"{_W}fill", "auto")
+    return None if fill == "auto" else fill
+
+
+def _rgb(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    try:
+        return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+    except ValueError:
+        return (0, 0, 0)
+
+
+def _page_colour(package: Package) -> tuple[str, str]:
+    colour = _fill_colour(package.document.find("w:background", _NS))
+    return (colour, "the page's colour") if colour else ("FFFFFF", "")
+
+
+def _fill_colour(node: etree._Element | None) -> str | None:
+    if node is None:
+        return None
+    value = node.get(f"{_W}color", "auto")
+    return None if value == "auto" else value
+
+
+# --------------------------------------------------------------------------- headers, footers
+
+
+def _containers(package: Package, letter: ComposedLetter) -> list[str]:
+    """A text box, frame, shape or floating table in a header or footer that lies over the
+    page's body, where the statement is."""
+    section = package.document.find("w:body/w:sectPr", _NS)
+    size = section.find("w:pgSz", _NS) if section is not None else None
+    margins = section.find("w:pgMar", _NS) if section is not None else None
+    height = _twips(size, "h", 16838)
+    width = _twips(size, "w", 11906)
+    top, bottom = _twips(margins, "top", 1440), _twips(margins, "bottom", 1440)
+    left, right = _twips(margins, "left", 1440), _twips(margins, "right", 1440)
+    header_top = _twips(margins, "header", 720)
+    style = house_style(letter)
+    first_top = max(top, round((style.window_top + style.window_height) / 25.4 * 1440))
+    types = {}
+    for reference in section.iterfind("w:headerReference", _NS) if section is not None else []:
+        types[reference.get(f"{{{_NS['r']}}}id")] = reference.get(f"{_W}type", "default")
+    rels = {rel.get("Id"): rel.get("Target", "") for rel in package.xml(
+        "word/_rels/document.xml.rels").iter(_REL)}  # fmt: skip
+    first_parts = {"word/" + rels.get(rid, "").removeprefix("word/")
+                   for rid, kind in types.items() if kind == "first"}  # fmt: skip
+    problems: list[str] = []
+    for kind, name, root in package.parts(("header", "footer")):
+        area_top = first_top if name in first_parts else top
+        body = (left, area_top, width - right, height - bottom)
+        for what, box, text in _floating(root, (width, height, top, left, header_top)):
+            if box is None or _crosses(box, body):
+                words_ = f" ('{text}')" if text else ""
+                problems.append(
+                    f"the {kind} ({name.removeprefix('word/')}) holds {what}{words_} that lies "
+                    "over the statement, where the page's body is; keep it in the "
+                    f"{kind}'s own space"
+                )
+    return problems[:3]
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in twips from the page's top
+
+
+def _crosses(box: Box, body: Box) -> bool:
+    return box[0] < body[2] and box[2] > body[0] and box[1] < body[3] and box[3] > body[1]
+
+
+def _floating(
+    root: etree._Element, page: tuple[int, int, int, int, int]
+) -> Iterator[tuple[str, Box | None, str]]:
+    """Each floating thing in a part: what it is, its box (None if it cannot be told), its text."""
+    width, height, top, left, header_top = page
+    for anchor in root.iter(f"{{{_NS['wp']}}}anchor"):
+        if (
+            anchor.get("behindDoc") in ("1", "true")
+            and anchor.find(".//w:txbxContent", _NS) is None
+        ):
+            continue  # a picture behind the text hides nothing
+        extent = anchor.find("wp:extent", _NS)
+        cx = int(extent.get("cx", "0")) / EMU_PER_TWIP if extent is not None else 0
+        cy = int(extent.get("cy", "0")) / EMU_PER_TWIP if extent is not None else 0
+        x = _anchor_offset(anchor.find("wp:positionH", _NS), width, left, header_top)
+        y = _anchor_offset(anchor.find("wp:positionV", _NS), height, top, header_top)
+        box = (x, y, x + cx, y + cy) if x is not None and y is not None else None
+        yield "a text box or shape", box, _plain(anchor)
+    for paragraph in root.iter(f"{_W}p"):
+        frame = paragraph.find("w:pPr/w:framePr", _NS)
+        if frame is None:
+            continue
+        anchor = frame.get(f"{_W}vAnchor")
+        y = _twips(frame, "y", 0) + (
+            0 if anchor == "page" else top if anchor == "margin" else header_top
+        )
+        x = _twips(frame, "x", 0) + (0 if frame.get(f"{_W}hAnchor") == "page" else left)
+        h = _twips(frame, "h", 0) or 300
+        w = _twips(frame, "w", 0) or width
+        yield "a frame", (x, y, x + w, y + h), _plain(paragraph)
+    for table in root.iter(f"{_W}tblpPr"):
+        yield "a floating table", None, _plain(table.getparent().getparent())
+    for shape in root.iter(f"{{{_NS['v']}}}shape", f"{{{_NS['v']}}}rect"):
+        fallback = any(etree.QName(up).localname == "Fallback" for up in shape.iterancestors())
+        if "absolute" in (shape.get("style") or "") and not fallback:
+            yield "a shape", None, _plain(shape)  # VML: Word's older drawings; where, untold
+
+
+def _anchor_offset(
+    position: etree._Element | None, extent: int, margin: int, header_top: int
+) -> float | None:
+    if position is None:
+        return None
+    offset = position.find("wp:posOffset", _NS)
+    if offset is None or not (offset.text or "").strip().lstrip("-").isdigit():
+        return None  # aligned ("center"): it could be anywhere
+    value = int(offset.text or "0") / EMU_PER_TWIP
+    relative = position.get("relativeFrom", "")
+    if relative == "page" or relative == "topMargin" or relative == "leftMargin":
+        return value
+    if relative in ("margin", "column", "character", "insideMargin"):
+        return margin + value
+    if relative in ("paragraph", "line"):
+        return header_top + value
+    return None
+
+
+def _twips(node: etree._Element | None, name: str, default: int) -> int:
+    if node is None:
+        return default
+    value = node.get(f"{_W}{name}")
+    try:
+        return int(float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _plain(node: etree._Element) -> str:
+    text = " ".join("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in node.iter(f"{_W}p"))
+    return " ".join(text.split())[:60]
