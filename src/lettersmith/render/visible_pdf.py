@@ -102,9 +102,16 @@ def pdf_problems(
         # How the part found looks is told too: words laid over the statement at a page's
         # end come between its words in the text, and "covered" says what a reader sees.
         first, last = words.index(found[placed[0]]), words.index(found[placed[-1]])
-        mine = {i for word in words[first : last + 1] for i in word.chars if not problems}
-        mine |= {i for index in placed for i in found[index].chars}
-        return _looks(chars, mine, pages, objects) + problems
+        shown = {id(found[index]) for index in placed}
+        mine = {
+            i
+            for word in words[first : last + 1]
+            if id(word) in shown or is_marker(word.text) or not problems
+            for i in word.chars
+        }
+        # A list's bullets and numbers are drawn apart from the text (after it, in WeasyPrint).
+        markers = {i for word in words if is_marker(word.text) for i in word.chars}
+        return problems + _looks(chars, mine, markers, pages, objects)
     finally:
         pdf.close()
 
@@ -251,6 +258,7 @@ def _words(chars: Sequence[Char]) -> list[Word]:
 def _looks(
     chars: Sequence[Char],
     mine: set[int],
+    markers: set[int],
     pages: Sequence[Any],
     objects: Sequence[list[tuple[Any, Drawn]]],
 ) -> list[str]:
@@ -311,7 +319,7 @@ def _looks(
         else:
             problem("covered-text", index, f"words of the statement are covered by other words "
                     f"('{_context(chars, other)}')")  # fmt: skip
-    for index in _among(chars, mine):
+    for index in _among(chars, mine, markers):
         problem("among", index, "other words are drawn among the lines of the statement")
     return list(problems.values())
 
@@ -412,8 +420,8 @@ def _overlap(a: Box, b: Box) -> bool:
     return _common(a, b) >= OVERLAP * min(_area(a), _area(b))
 
 
-def _among(chars: Sequence[Char], mine: set[int]) -> Iterator[int]:
-    """Characters of other words drawn inside the statement's lines on a page."""
+def _among(chars: Sequence[Char], mine: set[int], markers: set[int]) -> Iterator[int]:
+    """Characters of other words (not a list's bullets) drawn inside the statement's lines."""
     regions: dict[int, list[float]] = {}
     for index in mine:
         char = chars[index]
@@ -424,7 +432,7 @@ def _among(chars: Sequence[Char], mine: set[int]) -> Iterator[int]:
         region[:] = [min(region[0], x), min(region[1], y), max(region[2], x), max(region[3], y)]
     for index, char in enumerate(chars):
         region = regions.get(char.page)
-        if index in mine or region is None or char.drawn is None or not char.text.strip():
+        if index in mine or index in markers or region is None or not char.text.strip():
             continue
         x, y = (char.box[0] + char.box[2]) / 2, (char.box[1] + char.box[3]) / 2
         if region[0] <= x <= region[2] and region[1] <= y <= region[3]:
