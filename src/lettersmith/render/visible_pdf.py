@@ -20,6 +20,7 @@ text made invisible.
 from __future__ import annotations
 
 import ctypes
+import functools
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -134,7 +135,7 @@ def _walk(page: Any) -> Iterator[tuple[Any, Drawn]]:
                 inner = _times(_matrix(obj), matrix)
                 yield from walk(
                     pdfium_c.FPDFFormObj_CountObjects(obj),
-                    lambda i, form=obj: pdfium_c.FPDFFormObj_GetObject(form, i),
+                    functools.partial(pdfium_c.FPDFFormObj_GetObject, obj),
                     inner,
                     alpha * own_alpha,
                 )
@@ -269,7 +270,8 @@ def _looks(
             problems[kind] = f"{what} (page {chars[index].page}, at '{_context(chars, index)}')"
 
     seen: set[int] = set()  # the text objects already judged
-    looks: dict[tuple[int, int, int], float] = {}  # the contrast of a colour on another
+    # The contrast of a text object's colour on a colour behind it, and the colour blended.
+    looks: dict[tuple[int, tuple[int, int, int]], tuple[float, tuple[int, int, int]]] = {}
     number = 0
     for index in sorted(mine):
         char = chars[index]
@@ -298,15 +300,16 @@ def _looks(
             problem("outside", index, "words of the statement are drawn outside the page")
             continue
         behind = background[int(x * _SCALE), int((height - y) * _SCALE)]
-        colour = _blend(drawn.colour, drawn.alpha, behind)
-        key = (*colour, *behind)
+        key = (id(drawn), behind)
         if key not in looks:
-            looks[key] = contrast(colour, behind)
-        if looks[key] < MIN_CONTRAST:
+            colour = _blend(drawn.colour, drawn.alpha, behind)
+            looks[key] = (contrast(colour, behind), colour)
+        ratio, colour = looks[key]
+        if ratio < MIN_CONTRAST:
             problem(
                 "contrast", index,
                 f"words of the statement are drawn in {colour_name(colour)} on "
-                f"{colour_name(behind)}: a contrast of {looks[key]:.1f} to 1, where a reader "
+                f"{colour_name(behind)}: a contrast of {ratio:.1f} to 1, where a reader "
                 f"needs at least {MIN_CONTRAST:.0f} to 1",
             )  # fmt: skip
         if any(shape.order > drawn.order and _share(char.box, shape.box) >= COVERED
@@ -415,8 +418,8 @@ def _overlaps(chars: Sequence[Char], mine: set[int]) -> Iterator[tuple[int, int]
 
 
 def _overlap(a: Box, b: Box) -> bool:
-    if a == b:  # one glyph for two letters: a ligature such as "fl"
-        return False
+    if a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1] or a == b:
+        return False  # apart (most neighbours), or one glyph for two letters: a ligature
     return _common(a, b) >= OVERLAP * min(_area(a), _area(b))
 
 
@@ -431,11 +434,11 @@ def _among(chars: Sequence[Char], mine: set[int], markers: set[int]) -> Iterator
         region = regions.setdefault(char.page, [x, y, x, y])
         region[:] = [min(region[0], x), min(region[1], y), max(region[2], x), max(region[3], y)]
     for index, char in enumerate(chars):
-        region = regions.get(char.page)
-        if index in mine or index in markers or region is None or not char.text.strip():
+        found = regions.get(char.page)
+        if index in mine or index in markers or found is None or not char.text.strip():
             continue
         x, y = (char.box[0] + char.box[2]) / 2, (char.box[1] + char.box[3]) / 2
-        if region[0] <= x <= region[2] and region[1] <= y <= region[3]:
+        if found[0] <= x <= found[2] and found[1] <= y <= found[3]:
             yield index
 
 
