@@ -27,7 +27,8 @@ CLUB_OUT = Path("out/clubs/bergen") / LETTER
 UNION_OUT = Path("out") / LETTER
 EXTENDS = '{% extends "builtin/letter.html.j2" %}'
 READABLE = "the statement must be readable as adopted"
-W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W = f'xmlns:w="{NS}"'
 
 
 def run(root: Path, *args: str):
@@ -103,6 +104,12 @@ PDF_ATTACKS = [
     ),
     ("words after the introduction", with_css('.intro::after { content: " Men nei." }'), "Men"),
     ("words before the title", with_css('.title::before { content: "Ikke: " }'), "'Ikke:'"),
+    ("transparent colour", with_css(".body p:nth-child(2) { color: transparent }"), "not painted"),
+    (
+        "a paragraph pulled over the one before",
+        with_css(".body p:nth-child(3) { margin-top: -12mm }"),
+        "drawn over each other",
+    ),
 ]
 
 
@@ -279,6 +286,22 @@ def text_box_over_body(doc) -> None:
     header.append(parse_xml(TEXT_BOX.format(ns=W, y=40 * 36000, text="Vi er uenige.")))
 
 
+def exact_one_point_lines(doc) -> None:
+    ppr = doc.styles["Body Text"].element.get_or_add_pPr()
+    ppr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}spacing").attrib.update(
+        {f"{{{NS}}}line": "20", f"{{{NS}}}lineRule": "exact"}
+    )
+
+
+def letters_pushed_together(doc) -> None:
+    _rpr(doc.styles["Body Text"], "spacing", 'w:val="-200"')
+
+
+def indented_off_the_page(doc) -> None:
+    ppr = doc.styles["Letter Title"].element.get_or_add_pPr()
+    ppr.append(parse_xml(f'<w:ind {W} w:left="-20000"/>'))
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -291,6 +314,9 @@ DOCX_ATTACKS = [
     (numbered_words, "Body Text", "'IKKE'"),
     (frame_in_header, "header", "over the statement"),
     (text_box_over_body, "header", "over the statement"),
+    (exact_one_point_lines, "Body Text", "over each other"),
+    (letters_pushed_together, "Body Text", "into each other"),
+    (indented_off_the_page, "Letter Title", "off the page"),
 ]
 
 

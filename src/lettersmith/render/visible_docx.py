@@ -37,6 +37,9 @@ _NS = {
 }
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
+MIN_LINE = 0.8  # an exact line height below this share of the font size overlaps the lines
+MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the page
+MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
 _HIGHLIGHTS = {
@@ -214,6 +217,7 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
         if frame is not None:
             problems.setdefault("frame", f"{source} puts the statement in a frame, where it "
                                 "can be moved or covered; remove the frame")  # fmt: skip
+        _placed(package, paragraph, problems)
         shading, shading_source = _paragraph_setting(package, paragraph, "shd")
         fill = _fill(shading)
         paragraph_fill = (fill, shading_source + " (its shading)") if fill else page
@@ -223,7 +227,58 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
                 continue
             looks = _looks(package, style_id, run)
             _judge(package, looks, paragraph_fill, problems)
+            _lines(package, paragraph, looks, problems)
     return list(problems.values())
+
+
+# What may not be inside the statement's paragraphs: lettersmith writes only text, breaks,
+# tabs and links there, so anything else came from somewhere it should not.
+_FOREIGN = {
+    "txbxContent": "a text box", "drawing": "a drawing", "pict": "a shape", "object": "an object",
+    "footnoteReference": "a footnote", "endnoteReference": "an endnote",
+    "commentReference": "a comment", "fldSimple": "a field", "fldChar": "a field",
+    "altChunk": "another document", "subDoc": "another document",
+}  # fmt: skip
+
+
+def _placed(package: Package, paragraph: etree._Element, problems: dict[str, str]) -> None:
+    """The paragraph holds only its words, and its indents keep them on the page."""
+    for node in paragraph.iter():
+        what = _FOREIGN.get(etree.QName(node).localname) if isinstance(node.tag, str) else None
+        if what:
+            problems.setdefault("foreign", f"the statement's paragraphs hold {what}")
+    indent, source = _paragraph_setting(package, paragraph, "ind")
+    if indent is None:
+        return
+    for side in ("left", "start", "right", "end", "firstLine", "hanging"):
+        value = _twips(indent, side, 0)
+        if value < -MAX_OUTDENT or value > MAX_INDENT:
+            problems.setdefault(
+                "indent", f"{source} indents the statement {value / 567:.0f} cm ({side}), "
+                "pushing its words off the page or into a narrow strip",
+            )  # fmt: skip
+
+
+def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[str, str]) -> None:
+    """Lines no lower than the letters (an exact 1 pt line draws them over each other),
+    letters not pushed into each other nor lifted off their line."""
+    settings = looks.settings
+    size_node = settings.get("sz", (None, ""))[0]
+    size = int(size_node.get(f"{_W}val", DEFAULT_SIZE)) if size_node is not None else DEFAULT_SIZE
+    spacing, source = _paragraph_setting(package, paragraph, "spacing")
+    exact = spacing is not None and spacing.get(f"{_W}lineRule") == "exact"
+    line = _twips(spacing, "line", 240)
+    if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
+        p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
+                     "lower than its letters, so that they are drawn over each other")  # fmt: skip
+    if "spacing" in settings and _twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
+        p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
+                     "into each other (character spacing)")  # fmt: skip
+    if "position" in settings:
+        raised = abs(int(settings["position"][0].get(f"{_W}val", "0") or 0))
+        if raised > size:  # both in half-points
+            p.setdefault("position", f"{settings['position'][1]} lifts or lowers the "
+                         "statement's letters off their line")  # fmt: skip
 
 
 def _looks(package: Package, style_id: str | None, run: etree._Element) -> Looks:
