@@ -173,6 +173,30 @@ def test_a_template_that_only_changes_what_is_around_the_statement_builds(ws: Pa
     assert "Soroptimist International Norgesunionen vedtok" in text
 
 
+def test_a_running_footer_with_the_clubs_address_builds(ws: Path) -> None:
+    """The statement breaks across pages 1 and 2: a footer of the club's own details may
+    come between its words, as lettersmith's own running header does."""
+    (ws / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(
+        with_css('@page { @bottom-center { content: "Postboks 123 · 5804 Bergen" } }'),
+        encoding="utf-8",
+    )
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    assert "5804 Bergen" in pdf_text(ws / CLUB_OUT / f"{LETTER}.pdf")
+
+
+def test_a_running_footer_with_other_words_fails(ws: Path) -> None:
+    (ws / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(
+        with_css('@page { @bottom-center { content: "Styret er uenig" } }'),
+        encoding="utf-8",
+    )
+    assert_refused(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf"),
+        f"{READABLE}: the PDF of {LETTER} does not show the adopted title and body word for "
+        "word: the words 'Styret er uenig' come between them (page 1",
+    )
+
+
 # --------------------------------------------------------------------------- the DOCX
 
 

@@ -28,6 +28,7 @@ READABLE = "the statement must be readable as adopted"
 QUOTED = 6
 # A word a reader skips: a list's bullet or number, drawn by the layout rather than adopted.
 _MARKER = re.compile(r"^(?:[\u2022\u25e6\u25aa\u2013\-\u00b7*]|\d+[.)]|[a-z][.)])$")
+_SIGNS = ".,;:!?()[]|/\u00b7\u2022\u2013\u2014-"
 _DROPPED = str.maketrans("", "", "\u00ad\ufffe\x02")  # soft hyphens, as pdfium reports them
 
 
@@ -99,14 +100,20 @@ def _first(folders: Sequence[Path], name: str) -> Path | None:
 
 
 def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
-    """The words of the running header on page ``number`` of ``count`` (none on page 1): the
-    only words that may come between two words of the statement, where a page breaks."""
+    """The words a page's running header or footer may show on page ``number`` of ``count``:
+    the only words that may come between two words of the statement, where a page breaks.
+
+    lettersmith's own header shows the organisation, the place and date and "Side 2 av 3"
+    from page 2; a template's footer may show the organisation's address, email and website
+    on any page. Each may come once on a page."""
+    sender = letter.sender
+    footer = _bare(words([sender.name, *sender.address, sender.email or "", sender.website or ""]))
 
     def header(number: int, count: int) -> Counter[str]:
-        if number <= 1:
-            return Counter()
         page = letter.phrases.page.replace("{page}", str(number)).replace("{pages}", str(count))
-        return Counter(words([letter.sender.name, letter.date_line, page]))
+        if number <= 1:
+            return footer
+        return footer + _bare(words([sender.name, letter.date_line, page]))
 
     return header
 
@@ -144,7 +151,7 @@ def find_statement(
             after = _next(found, pages, want[index], position, page + 1)
             between = found[position:after] if after is not None else []
             allowed = header(page, count) + header(page + 1, count) if header else Counter()
-            if after is not None and not Counter(between) - allowed:
+            if after is not None and not _bare(between) - allowed:
                 placed.append(after)
                 position = after + 1
                 continue
@@ -190,10 +197,20 @@ def _what_differs(
     differs = f"{name} does not show the adopted title and body word for word"
     for end in range(position, min(position + 40, len(found))):
         if found[end] == want[index]:
-            inserted = [word for word in found[position:end] if not allowed[word]]
+            inserted = [word for word in found[position:end] if not allowed[_bare_word(word)]]
             return f"{differs}: the words '{' '.join(inserted)}' come between them ({where})"
     expected = " ".join(want[index : index + QUOTED])
     return f"{differs}: '{expected}' is missing or changed ({where})"
+
+
+def _bare(found: Iterable[str]) -> Counter[str]:
+    """Words as a page's header or footer is compared: without the signs around them, signs
+    alone left out ("Postboks 123 · 5804 Bergen" shows the address)."""
+    return Counter(word for word in map(_bare_word, found) if word)
+
+
+def _bare_word(word: str) -> str:
+    return word.strip(_SIGNS)
 
 
 def words(texts: Iterable[str]) -> list[str]:
