@@ -13,6 +13,7 @@ A message names the style or the part to change.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -88,7 +89,10 @@ class Package:
         return name in self.zip.namelist()
 
     def xml(self, name: str) -> etree._Element:
-        return etree.fromstring(self.zip.read(name))
+        """A part's XML, only read: the styles, theme and numbering of a reference come back
+        the same for each of its letters, and are parsed once."""
+        data = self.zip.read(name)
+        return _parsed(data) if name != "word/document.xml" else etree.fromstring(data)
 
     def name(self, style_id: str | None) -> str:
         style = self.styles.get(style_id or "")
@@ -129,6 +133,11 @@ class Package:
             elif system is not None:
                 colours[etree.QName(slot).localname] = system.get("lastClr", "000000")
         return colours
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(data: bytes) -> etree._Element:
+    return etree.fromstring(data)
 
 
 def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> list[str]:
