@@ -326,6 +326,19 @@ def indented_off_the_page(doc) -> None:
     ppr.append(parse_xml(f'<w:ind {W} w:left="-20000"/>'))
 
 
+def transparent_letters(doc) -> None:
+    doc.styles["Body Text"].element.get_or_add_rPr().append(
+        parse_xml(
+            '<w14:textFill xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">'
+            "<w14:noFill/></w14:textFill>"
+        )
+    )
+
+
+def engraved_letters(doc) -> None:
+    _rpr(doc.styles["Body Text"], "imprint", "")
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -341,6 +354,8 @@ DOCX_ATTACKS = [
     (exact_one_point_lines, "Body Text", "over each other"),
     (letters_pushed_together, "Body Text", "into each other"),
     (indented_off_the_page, "Letter Title", "off the page"),
+    (transparent_letters, "Body Text", "with nothing"),
+    (engraved_letters, "Body Text", "engraved"),
 ]
 
 

@@ -29,6 +29,7 @@ from lettersmith.render.visible_pdf import MIN_CONTRAST, MIN_SIZE, colour_name, 
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 _NS = {
     "w": W,
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
@@ -43,6 +44,8 @@ MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the
 MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
+_HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
+MAX_ALPHA = 50000  # Word's text fill transparency, in thousandths of a per cent: half
 _HIGHLIGHTS = {
     "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
     "magenta": "FF00FF", "red": "FF0000", "yellow": "FFFF00", "white": "FFFFFF",
@@ -66,6 +69,8 @@ class Looks:
         for child in rpr:
             if isinstance(child.tag, str) and child.tag.startswith(_W):
                 self.settings[child.tag[len(_W) :]] = (child, source)
+            elif isinstance(child.tag, str) and etree.QName(child).localname == "textFill":
+                self.settings["textFill"] = (child, source)  # Word 2010's fill of the letters
 
 
 class Package:
@@ -320,6 +325,13 @@ def _judge(
     for name in _HIDDEN:
         if name in settings and _on(settings[name][0]):
             problems.setdefault("hidden", f"{settings[name][1]} hides the statement ({name})")
+    for name, how in _HOLLOW.items():
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("hollow", f"{settings[name][1]} draws the statement's letters "
+                                f"{how}, hard to read")  # fmt: skip
+    if "textFill" in settings and _unfilled(settings["textFill"][0]):
+        problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
+                            "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
     size = int(size_node.get(f"{_W}val", DEFAULT_SIZE)) if size_node is not None else DEFAULT_SIZE
     if size < MIN_SIZE * 2:
@@ -347,6 +359,17 @@ def _judge(
             f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
             f"{MIN_CONTRAST:.0f} to 1",
         )
+
+
+def _unfilled(fill: etree._Element) -> bool:
+    """Whether a ``w14:textFill`` leaves the letters empty or mostly transparent."""
+    for node in fill.iter():
+        name = etree.QName(node).localname if isinstance(node.tag, str) else ""
+        if name == "noFill":
+            return True
+        if name == "alpha" and int(node.get(f"{{{W14}}}val", "0") or 0) >= MAX_ALPHA:
+            return True
+    return False
 
 
 def _on(node: etree._Element) -> bool:
