@@ -339,6 +339,20 @@ def engraved_letters(doc) -> None:
     _rpr(doc.styles["Body Text"], "imprint", "")
 
 
+def table_over_body(doc) -> None:
+    """A table in the first page's header, floated down to 150 mm."""
+    header = doc.sections[0].first_page_header._element
+    header.insert(
+        0,
+        parse_xml(
+            f'<w:tbl {W}><w:tblPr><w:tblpPr w:vertAnchor="page" w:horzAnchor="page" '
+            'w:tblpX="1400" w:tblpY="8500"/><w:tblW w:w="9000" w:type="dxa"/></w:tblPr>'
+            '<w:tblGrid><w:gridCol w:w="9000"/></w:tblGrid><w:tr><w:tc><w:p><w:r>'
+            "<w:t>Ikke vedtatt.</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        ),
+    )
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -356,6 +370,7 @@ DOCX_ATTACKS = [
     (indented_off_the_page, "Letter Title", "off the page"),
     (transparent_letters, "Body Text", "with nothing"),
     (engraved_letters, "Body Text", "engraved"),
+    (table_over_body, "header", "'Ikke vedtatt.'"),
 ]
 
 

@@ -500,8 +500,17 @@ def _floating(
         h = _twips(frame, "h", 0) or 300
         w = _twips(frame, "w", 0) or width
         yield "a frame", (x, y, x + w, y + h), _plain(paragraph)
-    for table in root.iter(f"{_W}tblpPr"):
-        yield "a floating table", None, _plain(table.getparent().getparent())
+    for place in root.iter(f"{_W}tblpPr"):
+        table = place.getparent().getparent()
+        anchor = place.get(f"{_W}vertAnchor")
+        y = _twips(place, "tblpY", 0) + (
+            0 if anchor == "page" else top if anchor == "margin" else header_top
+        )
+        x = _twips(place, "tblpX", 0) + (0 if place.get(f"{_W}horzAnchor") == "page" else left)
+        rows = table.findall("w:tr", _NS)
+        h = sum(_twips(row.find("w:trPr/w:trHeight", _NS), "val", 300) for row in rows)
+        w = sum(_twips(column, "w", 0) for column in table.iterfind("w:tblGrid/w:gridCol", _NS))
+        yield "a floating table", (x, y, x + (w or width), y + h), _plain(table)
     for shape in root.iter(f"{{{_NS['v']}}}shape", f"{{{_NS['v']}}}rect"):
         fallback = any(etree.QName(up).localname == "Fallback" for up in shape.iterancestors())
         if "absolute" in (shape.get("style") or "") and not fallback:
