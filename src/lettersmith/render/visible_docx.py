@@ -209,18 +209,26 @@ def _label(package: Package, paragraph: etree._Element) -> tuple[str, str]:
     level = numbering.find("w:ilvl", _NS)
     num_id = num.get(f"{_W}val") if num is not None else None
     ilvl = level.get(f"{_W}val", "0") if level is not None else "0"
-    instance = package.numbering.find(f"w:num[@w:numId='{num_id}']", _NS)
+    # Looked up by comparing values, never by an XPath made of the document's own text.
+    instance = _with(package.numbering.iterfind("w:num", _NS), "numId", num_id)
     abstract = instance.find("w:abstractNumId", _NS) if instance is not None else None
     if abstract is None:
         return "", ""
-    definition = package.numbering.find(
-        f"w:abstractNum[@w:abstractNumId='{abstract.get(f'{_W}val')}']", _NS
+    abstracts = package.numbering.iterfind("w:abstractNum", _NS)
+    definition = _with(abstracts, "abstractNumId", abstract.get(f"{_W}val"))
+    level_node = (
+        _with(definition.iterfind("w:lvl", _NS), "ilvl", ilvl) if definition is not None else None
     )
-    path = f"w:lvl[@w:ilvl='{ilvl}']/w:lvlText"
-    text = definition.find(path, _NS) if definition is not None else None
+    text = level_node.find("w:lvlText", _NS) if level_node is not None else None
     label = re.sub(r"%\d", "1", text.get(f"{_W}val", "") if text is not None else "")
     # A bullet may be any sign (Word's own is a Symbol-font letter); only words count.
     return " ".join(word for word in label.split() if any(c.isalpha() for c in word)) + " ", source
+
+
+def _with(
+    nodes: Iterator[etree._Element], attribute: str, value: str | None
+) -> etree._Element | None:
+    return next((node for node in nodes if node.get(f"{_W}{attribute}") == value), None)
 
 
 def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[str]:
@@ -278,7 +286,7 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
     letters not pushed into each other nor lifted off their line."""
     settings = looks.settings
     size_node = settings.get("sz", (None, ""))[0]
-    size = int(size_node.get(f"{_W}val", DEFAULT_SIZE)) if size_node is not None else DEFAULT_SIZE
+    size = _number(size_node, "val", DEFAULT_SIZE)
     spacing, source = _paragraph_setting(package, paragraph, "spacing")
     exact = spacing is not None and spacing.get(f"{_W}lineRule") == "exact"
     line = _twips(spacing, "line", 240)
@@ -289,7 +297,7 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
         p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
                      "into each other (character spacing)")  # fmt: skip
     if "position" in settings:
-        raised = abs(int(settings["position"][0].get(f"{_W}val", "0") or 0))
+        raised = abs(_number(settings["position"][0], "val", 0))
         if raised > size:  # both in half-points
             p.setdefault("position", f"{settings['position'][1]} lifts or lowers the "
                          "statement's letters off their line")  # fmt: skip
@@ -333,11 +341,11 @@ def _judge(
         problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
                             "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
-    size = int(size_node.get(f"{_W}val", DEFAULT_SIZE)) if size_node is not None else DEFAULT_SIZE
+    size = _number(size_node, "val", DEFAULT_SIZE)
     if size < MIN_SIZE * 2:
         problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
                             f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
-    if "w" in settings and int(settings["w"][0].get(f"{_W}val", "100") or 100) < MIN_WIDTH:
+    if "w" in settings and _number(settings["w"][0], "val", 100) < MIN_WIDTH:
         problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
     highlight = settings.get("highlight", (None, ""))
     shading = settings.get("shd", (None, ""))
@@ -367,7 +375,7 @@ def _unfilled(fill: etree._Element) -> bool:
         name = etree.QName(node).localname if isinstance(node.tag, str) else ""
         if name == "noFill":
             return True
-        if name == "alpha" and int(node.get(f"{{{W14}}}val", "0") or 0) >= MAX_ALPHA:
+        if name == "alpha" and _number(node, "val", 0, W14) >= MAX_ALPHA:
             return True
     return False
 
@@ -390,12 +398,19 @@ def _colour(package: Package, node: etree._Element) -> str | None:
 def _tinted(value: str, tint: str | None, shade: str | None) -> str:
     r, g, b = _rgb(value)
     if shade:
-        factor = int(shade, 16) / 255
+        factor = _hex(shade) / 255
         r, g, b = (round(c * factor) for c in (r, g, b))
     if tint:
-        factor = int(tint, 16) / 255
+        factor = _hex(tint) / 255
         r, g, b = (round(c * factor + 255 * (1 - factor)) for c in (r, g, b))
     return f"{r:02X}{g:02X}{b:02X}"
+
+
+def _hex(value: str) -> int:
+    try:
+        return min(int(value, 16), 255)
+    except ValueError:
+        return 255
 
 
 def _fill(shading: etree._Element | None) -> str | None:
@@ -410,7 +425,7 @@ def _rgb(value: str) -> tuple[int, int, int]:
     try:
         return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
     except ValueError:
-        return (0, 0, 0)
+        return (0, 0, 0)  # not a colour Word shows either: it falls back to black
 
 
 def _page_colour(package: Package) -> tuple[str, str]:
@@ -482,8 +497,8 @@ def _floating(
         ):
             continue  # a picture behind the text hides nothing
         extent = anchor.find("wp:extent", _NS)
-        cx = int(extent.get("cx", "0")) / EMU_PER_TWIP if extent is not None else 0
-        cy = int(extent.get("cy", "0")) / EMU_PER_TWIP if extent is not None else 0
+        cx = _number(extent, "cx", 0, "") / EMU_PER_TWIP
+        cy = _number(extent, "cy", 0, "") / EMU_PER_TWIP
         x = _anchor_offset(anchor.find("wp:positionH", _NS), width, left, header_top)
         y = _anchor_offset(anchor.find("wp:positionV", _NS), height, top, header_top)
         box = (x, y, x + cx, y + cy) if x is not None and y is not None else None
@@ -537,11 +552,14 @@ def _anchor_offset(
 
 
 def _twips(node: etree._Element | None, name: str, default: int) -> int:
-    if node is None:
-        return default
-    value = node.get(f"{_W}{name}")
+    return _number(node, name, default)
+
+
+def _number(node: etree._Element | None, name: str, default: int, namespace: str = W) -> int:
+    """An attribute's whole number ("23", "50%", "1.5"); ``default`` if none can be read."""
+    value = node.get(f"{{{namespace}}}{name}" if namespace else name) if node is not None else None
     try:
-        return int(float(value)) if value is not None else default
+        return int(float((value or "").rstrip("%"))) if value else default
     except ValueError:
         return default
 
