@@ -299,7 +299,9 @@ def _looks(
         if not (0 <= x <= width and 0 <= y <= height):
             problem("outside", index, "words of the statement are drawn outside the page")
             continue
-        behind = background[int(x * _SCALE), int((height - y) * _SCALE)]
+        column = min(int(x * _SCALE), int(width * _SCALE) - 1)
+        row = min(int((height - y) * _SCALE), int(height * _SCALE) - 1)
+        behind = background[column, row]
         key = (id(drawn), behind)
         if key not in looks:
             colour = _blend(drawn.colour, drawn.alpha, behind)
