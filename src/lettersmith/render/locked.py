@@ -127,13 +127,17 @@ def find_statement(
     wanted: Statement,
     name: str,
     header: Callable[[int, int], Counter[str]] | None = None,
+    heights: Sequence[tuple[float, float]] | None = None,
 ) -> tuple[list[int], list[str]]:
     """Where each word of the statement is among ``found`` (the file's words, each on page
     ``pages[i]``, 0 when the file has no pages), and what is wrong if it is not there in order
     with nothing between. ``name`` is the file as a message names it: "the PDF of brev".
 
     Between the last word on a page and the first on the next, that page's and the next one's
-    running header may come (where a layout draws it), and nothing else.
+    running header may come (where a layout draws it), and what is drawn on the statement's
+    first page wholly above its first word (``heights``: each word's bottom and top, up the
+    page), such as the words
+    of a logo that the layout draws last: a reader sees them before the statement.
     """
     count = max(pages, default=1)
     best: tuple[int, list[int], str] = (-1, [], "")
@@ -149,13 +153,14 @@ def find_statement(
                 continue
             page = pages[placed[-1]]
             after = _next(found, pages, want[index], position, page + 1)
-            between = found[position:after] if after is not None else []
+            above = _above(pages, heights, start)
+            between = [found[i] for i in range(position, after or position) if i not in above]
             allowed = header(page, count) + header(page + 1, count) if header else Counter()
             if after is not None and not _bare(between) - allowed:
                 placed.append(after)
                 position = after + 1
                 continue
-            problem = _what_differs(found, pages, want, index, position, allowed, name)
+            problem = _what_differs(found, pages, want, index, position, allowed, above, name)
             break
         if len(placed) == len(want):
             return placed, []
@@ -168,6 +173,16 @@ def find_statement(
         return best[1], [f"{name} does not show the introduction line ('{intro}') as written, "
                          "right before the title"]  # fmt: skip
     return best[1], [best[2]]
+
+
+def _above(
+    pages: Sequence[int], heights: Sequence[tuple[float, float]] | None, start: int
+) -> set[int]:
+    """The words drawn on the statement's first page wholly above its first word."""
+    if heights is None:
+        return set()
+    top = heights[start][1]
+    return {i for i, page in enumerate(pages) if page == pages[start] and heights[i][0] > top}
 
 
 def _next(
@@ -189,6 +204,7 @@ def _what_differs(
     index: int,
     position: int,
     allowed: Counter[str],
+    above: set[int],
     name: str,
 ) -> str:
     before = " ".join(want[max(0, index - QUOTED) : index])
@@ -197,7 +213,11 @@ def _what_differs(
     differs = f"{name} does not show the adopted title and body word for word"
     for end in range(position, min(position + 40, len(found))):
         if found[end] == want[index]:
-            inserted = [word for word in found[position:end] if not allowed[_bare_word(word)]]
+            inserted = [
+                found[i]
+                for i in range(position, end)
+                if i not in above and not allowed[_bare_word(found[i])]
+            ]
             return f"{differs}: the words '{' '.join(inserted)}' come between them ({where})"
     expected = " ".join(want[index : index + QUOTED])
     return f"{differs}: '{expected}' is missing or changed ({where})"

@@ -94,22 +94,20 @@ def pdf_problems(
             chars.extend(_chars(page, index + 1, {_address(obj): d for obj, d in drawn}))
         words = _words(chars)
         found = [w for w in words if not is_marker(w.text)]
+        heights = [
+            (min(chars[i].box[1] for i in w.chars), max(chars[i].box[3] for i in w.chars))
+            for w in found
+        ]
         placed, problems = find_statement(
             [w.text for w in found], [w.page for w in found], wanted,
-            f"the PDF of {letter.stem}", header,
+            f"the PDF of {letter.stem}", header, heights,
         )  # fmt: skip
         if not placed:
             return problems
         # How the part found looks is told too: words laid over the statement at a page's
         # end come between its words in the text, and "covered" says what a reader sees.
-        first, last = words.index(found[placed[0]]), words.index(found[placed[-1]])
-        shown = {id(found[index]) for index in placed}
-        mine = {
-            i
-            for word in words[first : last + 1]
-            if id(word) in shown or is_marker(word.text) or not problems
-            for i in word.chars
-        }
+        # Its characters are its words' (not a page header's between them).
+        mine = {i for index in placed for i in found[index].chars}
         # A list's bullets and numbers are drawn apart from the text (after it, in WeasyPrint).
         markers = {i for word in words if is_marker(word.text) for i in word.chars}
         return problems + _looks(chars, mine, markers, pages, objects)
