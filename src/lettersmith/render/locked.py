@@ -24,6 +24,8 @@ from lettersmith.errors import RenderError, relative
 from lettersmith.model import Block, ComposedLetter, Heading, ListBlock, Paragraph
 
 READABLE = "the statement must be readable as adopted"
+MIN_SIZE = 8.0  # points: below it, a letter's reader may not read the words
+MIN_CONTRAST = 3.0  # WCAG 2's least ratio for large text and for what must be seen
 # How many words of the statement a message quotes around the place where it goes wrong.
 QUOTED = 6
 # A word a reader skips: a list's bullet or number, drawn by the layout rather than adopted.
@@ -45,11 +47,6 @@ def statement(letter: ComposedLetter) -> Statement:
     intro = words([letter.intro])
     rest = words([letter.title, letter.salutation or "", *_block_texts(letter.body)])
     return Statement(tuple(intro + rest), len(intro))
-
-
-def statement_words(letter: ComposedLetter) -> list[str]:
-    """The words of the adopted title and body, as a reader sees them."""
-    return words([letter.title, *_block_texts(letter.body)])
 
 
 def check_statement(data: bytes, letter: ComposedLetter, fmt: str) -> None:
@@ -231,6 +228,29 @@ def _bare(found: Iterable[str]) -> Counter[str]:
 
 def _bare_word(word: str) -> str:
     return word.strip(_SIGNS)
+
+
+Colour = tuple[int, int, int]
+
+
+def luminance(colour: Colour) -> float:
+    """WCAG 2's relative luminance of an sRGB colour."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in colour]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: Colour, second: Colour) -> float:
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def colour_name(colour: Colour) -> str:
+    hex_ = "#{:02x}{:02x}{:02x}".format(*colour)
+    if min(colour) >= 240:
+        return f"white ({hex_})"
+    if max(colour) <= 24:
+        return f"black ({hex_})"
+    return hex_
 
 
 def words(texts: Iterable[str]) -> list[str]:

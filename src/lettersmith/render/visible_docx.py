@@ -7,8 +7,8 @@ the paragraph style and those it is based on, the character style, the run's own
 hide it (``vanish``, ``specVanish``, ``webHidden``), make it smaller than ``MIN_SIZE``, squeeze
 it, or give it a colour without ``MIN_CONTRAST`` against its highlight, its shading or the page;
 no style may put it in a frame. Every header and footer is read for text boxes, frames, shapes
-and floating tables: one that lies over the page's body, where the statement is, is refused.
-A message names the style or the part to change.
+and floating tables that lie over the statement (``visible_docx_boxes``). A message names the
+style or the part to change.
 """
 
 from __future__ import annotations
@@ -23,21 +23,27 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from lettersmith.model import ComposedLetter
-from lettersmith.render.locked import Statement, find_statement, words
-from lettersmith.render.style import house_style
-from lettersmith.render.visible_pdf import MIN_CONTRAST, MIN_SIZE, colour_name, contrast
+from lettersmith.render.locked import (
+    MIN_CONTRAST,
+    MIN_SIZE,
+    Statement,
+    colour_name,
+    contrast,
+    find_statement,
+    words,
+)
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-_NS = {
+NS = {
     "w": W,
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "v": "urn:schemas-microsoft-com:vml",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
-_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
 MIN_LINE = 0.8  # an exact line height below this share of the font size overlaps the lines
 MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the page
@@ -54,7 +60,6 @@ _HIGHLIGHTS = {
 }  # fmt: skip
 _THEME_NAMES = {"text1": "dk1", "background1": "lt1", "text2": "dk2", "background2": "lt2",
                 "dark1": "dk1", "light1": "lt1", "dark2": "dk2", "light2": "lt2"}  # fmt: skip
-EMU_PER_TWIP = 635
 
 
 @dataclass(slots=True)
@@ -80,8 +85,8 @@ class Package:
         self.zip = zipfile.ZipFile(io.BytesIO(data))
         self.document = self.xml("word/document.xml")
         styles = self.xml("word/styles.xml")
-        self.styles = {s.get(f"{_W}styleId"): s for s in styles.iterfind("w:style", _NS)}
-        self.defaults = styles.find("w:docDefaults/w:rPrDefault/w:rPr", _NS)
+        self.styles = {s.get(f"{_W}styleId"): s for s in styles.iterfind("w:style", NS)}
+        self.defaults = styles.find("w:docDefaults/w:rPrDefault/w:rPr", NS)
         self.default_paragraph = next(
             (s.get(f"{_W}styleId") for s in self.styles.values()
              if s.get(f"{_W}type") == "paragraph" and s.get(f"{_W}default") in ("1", "true")),
@@ -101,7 +106,7 @@ class Package:
 
     def name(self, style_id: str | None) -> str:
         style = self.styles.get(style_id or "")
-        node = style.find("w:name", _NS) if style is not None else None
+        node = style.find("w:name", NS) if style is not None else None
         return (node.get(f"{_W}val") if node is not None else None) or style_id or "Normal"
 
     def chain(self, style_id: str | None) -> list[etree._Element]:
@@ -110,14 +115,14 @@ class Package:
         while style_id and style_id in self.styles and len(found) < 20:
             style = self.styles[style_id]
             found.insert(0, style)
-            based = style.find("w:basedOn", _NS)
+            based = style.find("w:basedOn", NS)
             style_id = based.get(f"{_W}val") if based is not None else None
         return found
 
     def parts(self, kinds: Sequence[str]) -> Iterator[tuple[str, str, etree._Element]]:
         """(its kind, its part name, its XML) for each header or footer of the document."""
         rels = self.xml("word/_rels/document.xml.rels")
-        for rel in rels.iter(_REL):
+        for rel in rels.iter(REL):
             kind = rel.get("Type", "").rsplit("/", 1)[-1]
             if kind in kinds and rel.get("TargetMode") != "External":
                 name = "word/" + rel.get("Target", "").lstrip("/").removeprefix("word/")
@@ -128,11 +133,11 @@ class Package:
         names = [n for n in self.zip.namelist() if n.startswith("word/theme/")]
         if not names:
             return {}
-        scheme = self.xml(names[0]).find(".//a:clrScheme", _NS)
+        scheme = self.xml(names[0]).find(".//a:clrScheme", NS)
         colours: dict[str, str] = {}
         for slot in scheme if scheme is not None else []:
-            value = slot.find("a:srgbClr", _NS)
-            system = slot.find("a:sysClr", _NS)
+            value = slot.find("a:srgbClr", NS)
+            system = slot.find("a:sysClr", NS)
             if value is not None:
                 colours[etree.QName(slot).localname] = value.get("val", "000000")
             elif system is not None:
@@ -148,7 +153,7 @@ def _parsed(data: bytes) -> etree._Element:
 def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> list[str]:
     """What a reader of the DOCX would not see of the statement as adopted; empty if all."""
     package = Package(data)
-    body = package.document.find("w:body", _NS)
+    body = package.document.find("w:body", NS)
     if body is None:
         return ["the DOCX has no body"]
     paragraphs = list(body.iter(f"{_W}p"))
@@ -170,7 +175,9 @@ def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> lis
             for source, label in labels.items()
         ]
     shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
-    return _formatting(package, shown) + _containers(package, letter)
+    from lettersmith.render.visible_docx_boxes import floating_over_body
+
+    return _formatting(package, shown) + floating_over_body(package, letter)
 
 
 def _text(paragraph: etree._Element) -> str:
@@ -184,18 +191,18 @@ def _paragraph_setting(
     package: Package, paragraph: etree._Element, name: str
 ) -> tuple[etree._Element | None, str]:
     """A paragraph property (``framePr``, ``shd``, ``numPr``) and the style that sets it."""
-    ppr = paragraph.find("w:pPr", _NS)
-    if ppr is not None and ppr.find(f"w:{name}", _NS) is not None:
-        return ppr.find(f"w:{name}", _NS), "the paragraph"
+    ppr = paragraph.find("w:pPr", NS)
+    if ppr is not None and ppr.find(f"w:{name}", NS) is not None:
+        return ppr.find(f"w:{name}", NS), "the paragraph"
     for style in reversed(package.chain(_style_id(package, paragraph))):
-        node = style.find(f"w:pPr/w:{name}", _NS)
+        node = style.find(f"w:pPr/w:{name}", NS)
         if node is not None:
             return node, f"the style '{package.name(style.get(f'{_W}styleId'))}'"
     return None, ""
 
 
 def _style_id(package: Package, paragraph: etree._Element) -> str | None:
-    node = paragraph.find("w:pPr/w:pStyle", _NS)
+    node = paragraph.find("w:pPr/w:pStyle", NS)
     return node.get(f"{_W}val") if node is not None else package.default_paragraph
 
 
@@ -205,21 +212,21 @@ def _label(package: Package, paragraph: etree._Element) -> tuple[str, str]:
     numbering, source = _paragraph_setting(package, paragraph, "numPr")
     if numbering is None or package.numbering is None:
         return "", ""
-    num = numbering.find("w:numId", _NS)
-    level = numbering.find("w:ilvl", _NS)
+    num = numbering.find("w:numId", NS)
+    level = numbering.find("w:ilvl", NS)
     num_id = num.get(f"{_W}val") if num is not None else None
     ilvl = level.get(f"{_W}val", "0") if level is not None else "0"
     # Looked up by comparing values, never by an XPath made of the document's own text.
-    instance = _with(package.numbering.iterfind("w:num", _NS), "numId", num_id)
-    abstract = instance.find("w:abstractNumId", _NS) if instance is not None else None
+    instance = _with(package.numbering.iterfind("w:num", NS), "numId", num_id)
+    abstract = instance.find("w:abstractNumId", NS) if instance is not None else None
     if abstract is None:
         return "", ""
-    abstracts = package.numbering.iterfind("w:abstractNum", _NS)
+    abstracts = package.numbering.iterfind("w:abstractNum", NS)
     definition = _with(abstracts, "abstractNumId", abstract.get(f"{_W}val"))
     level_node = (
-        _with(definition.iterfind("w:lvl", _NS), "ilvl", ilvl) if definition is not None else None
+        _with(definition.iterfind("w:lvl", NS), "ilvl", ilvl) if definition is not None else None
     )
-    text = level_node.find("w:lvlText", _NS) if level_node is not None else None
+    text = level_node.find("w:lvlText", NS) if level_node is not None else None
     label = re.sub(r"%\d", "1", text.get(f"{_W}val", "") if text is not None else "")
     # A bullet may be any sign (Word's own is a Symbol-font letter); only words count.
     return " ".join(word for word in label.split() if any(c.isalpha() for c in word)) + " ", source
@@ -245,7 +252,7 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
         paragraph_fill = (fill, shading_source + " (its shading)") if fill else page
         style_id = _style_id(package, paragraph)
         for run in paragraph.iter(f"{_W}r"):
-            if not "".join(t.text or "" for t in run.iterfind("w:t", _NS)).strip():
+            if not "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip():
                 continue
             looks = _looks(package, style_id, run)
             _judge(package, looks, paragraph_fill, problems)
@@ -273,7 +280,7 @@ def _placed(package: Package, paragraph: etree._Element, problems: dict[str, str
     if indent is None:
         return
     for side in ("left", "start", "right", "end", "firstLine", "hanging"):
-        value = _twips(indent, side, 0)
+        value = twips(indent, side, 0)
         if value < -MAX_OUTDENT or value > MAX_INDENT:
             problems.setdefault(
                 "indent", f"{source} indents the statement {value / 567:.0f} cm ({side}), "
@@ -286,18 +293,18 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
     letters not pushed into each other nor lifted off their line."""
     settings = looks.settings
     size_node = settings.get("sz", (None, ""))[0]
-    size = _number(size_node, "val", DEFAULT_SIZE)
+    size = number(size_node, "val", DEFAULT_SIZE)
     spacing, source = _paragraph_setting(package, paragraph, "spacing")
     exact = spacing is not None and spacing.get(f"{_W}lineRule") == "exact"
-    line = _twips(spacing, "line", 240)
+    line = twips(spacing, "line", 240)
     if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
         p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
                      "lower than its letters, so that they are drawn over each other")  # fmt: skip
-    if "spacing" in settings and _twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
+    if "spacing" in settings and twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
         p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
                      "into each other (character spacing)")  # fmt: skip
     if "position" in settings:
-        raised = abs(_number(settings["position"][0], "val", 0))
+        raised = abs(number(settings["position"][0], "val", 0))
         if raised > size:  # both in half-points
             p.setdefault("position", f"{settings['position'][1]} lifts or lowers the "
                          "statement's letters off their line")  # fmt: skip
@@ -312,13 +319,13 @@ def _looks(package: Package, style_id: str | None, run: etree._Element) -> Looks
         source = f"the style '{name}'"
         if name != paragraph_style:
             source += f" (which '{paragraph_style}' is based on)"
-        looks.take(style.find("w:rPr", _NS), source)
-    rpr = run.find("w:rPr", _NS)
-    character = rpr.find("w:rStyle", _NS) if rpr is not None else None
+        looks.take(style.find("w:rPr", NS), source)
+    rpr = run.find("w:rPr", NS)
+    character = rpr.find("w:rStyle", NS) if rpr is not None else None
     if character is not None:
         for style in package.chain(character.get(f"{_W}val")):
             name = package.name(style.get(f"{_W}styleId"))
-            looks.take(style.find("w:rPr", _NS), f"the style '{name}'")
+            looks.take(style.find("w:rPr", NS), f"the style '{name}'")
     looks.take(rpr, "the run")
     return looks
 
@@ -341,11 +348,11 @@ def _judge(
         problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
                             "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
-    size = _number(size_node, "val", DEFAULT_SIZE)
+    size = number(size_node, "val", DEFAULT_SIZE)
     if size < MIN_SIZE * 2:
         problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
                             f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
-    if "w" in settings and _number(settings["w"][0], "val", 100) < MIN_WIDTH:
+    if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
         problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
     highlight = settings.get("highlight", (None, ""))
     shading = settings.get("shd", (None, ""))
@@ -375,7 +382,7 @@ def _unfilled(fill: etree._Element) -> bool:
         name = etree.QName(node).localname if isinstance(node.tag, str) else ""
         if name == "noFill":
             return True
-        if name == "alpha" and _number(node, "val", 0, W14) >= MAX_ALPHA:
+        if name == "alpha" and number(node, "val", 0, W14) >= MAX_ALPHA:
             return True
     return False
 
@@ -429,7 +436,7 @@ def _rgb(value: str) -> tuple[int, int, int]:
 
 
 def _page_colour(package: Package) -> tuple[str, str]:
-    colour = _fill_colour(package.document.find("w:background", _NS))
+    colour = _fill_colour(package.document.find("w:background", NS))
     return (colour, "the page's colour") if colour else ("FFFFFF", "")
 
 
@@ -440,122 +447,11 @@ def _fill_colour(node: etree._Element | None) -> str | None:
     return None if value == "auto" else value
 
 
-# --------------------------------------------------------------------------- headers, footers
+def twips(node: etree._Element | None, name: str, default: int) -> int:
+    return number(node, name, default)
 
 
-def _containers(package: Package, letter: ComposedLetter) -> list[str]:
-    """A text box, frame, shape or floating table in a header or footer that lies over the
-    page's body, where the statement is."""
-    section = package.document.find("w:body/w:sectPr", _NS)
-    size = section.find("w:pgSz", _NS) if section is not None else None
-    margins = section.find("w:pgMar", _NS) if section is not None else None
-    height = _twips(size, "h", 16838)
-    width = _twips(size, "w", 11906)
-    top, bottom = _twips(margins, "top", 1440), _twips(margins, "bottom", 1440)
-    left, right = _twips(margins, "left", 1440), _twips(margins, "right", 1440)
-    header_top = _twips(margins, "header", 720)
-    style = house_style(letter)
-    first_top = max(top, round((style.window_top + style.window_height) / 25.4 * 1440))
-    types = {}
-    for reference in section.iterfind("w:headerReference", _NS) if section is not None else []:
-        types[reference.get(f"{{{_NS['r']}}}id")] = reference.get(f"{_W}type", "default")
-    rels = {rel.get("Id"): rel.get("Target", "") for rel in package.xml(
-        "word/_rels/document.xml.rels").iter(_REL)}  # fmt: skip
-    first_parts = {"word/" + rels.get(rid, "").removeprefix("word/")
-                   for rid, kind in types.items() if kind == "first"}  # fmt: skip
-    problems: list[str] = []
-    for kind, name, root in package.parts(("header", "footer")):
-        area_top = first_top if name in first_parts else top
-        body = (left, area_top, width - right, height - bottom)
-        for what, box, text in _floating(root, (width, height, top, left, header_top)):
-            if box is None or _crosses(box, body):
-                words_ = f" ('{text}')" if text else ""
-                problems.append(
-                    f"the {kind} ({name.removeprefix('word/')}) holds {what}{words_} that lies "
-                    "over the statement, where the page's body is; keep it in the "
-                    f"{kind}'s own space"
-                )
-    return problems[:3]
-
-
-Box = tuple[float, float, float, float]  # left, top, right, bottom, in twips from the page's top
-
-
-def _crosses(box: Box, body: Box) -> bool:
-    return box[0] < body[2] and box[2] > body[0] and box[1] < body[3] and box[3] > body[1]
-
-
-def _floating(
-    root: etree._Element, page: tuple[int, int, int, int, int]
-) -> Iterator[tuple[str, Box | None, str]]:
-    """Each floating thing in a part: what it is, its box (None if it cannot be told), its text."""
-    width, height, top, left, header_top = page
-    for anchor in root.iter(f"{{{_NS['wp']}}}anchor"):
-        if (
-            anchor.get("behindDoc") in ("1", "true")
-            and anchor.find(".//w:txbxContent", _NS) is None
-        ):
-            continue  # a picture behind the text hides nothing
-        extent = anchor.find("wp:extent", _NS)
-        cx = _number(extent, "cx", 0, "") / EMU_PER_TWIP
-        cy = _number(extent, "cy", 0, "") / EMU_PER_TWIP
-        x = _anchor_offset(anchor.find("wp:positionH", _NS), width, left, header_top)
-        y = _anchor_offset(anchor.find("wp:positionV", _NS), height, top, header_top)
-        box = (x, y, x + cx, y + cy) if x is not None and y is not None else None
-        yield "a text box or shape", box, _plain(anchor)
-    for paragraph in root.iter(f"{_W}p"):
-        frame = paragraph.find("w:pPr/w:framePr", _NS)
-        if frame is None:
-            continue
-        anchor = frame.get(f"{_W}vAnchor")
-        y = _twips(frame, "y", 0) + (
-            0 if anchor == "page" else top if anchor == "margin" else header_top
-        )
-        x = _twips(frame, "x", 0) + (0 if frame.get(f"{_W}hAnchor") == "page" else left)
-        h = _twips(frame, "h", 0) or 300
-        w = _twips(frame, "w", 0) or width
-        yield "a frame", (x, y, x + w, y + h), _plain(paragraph)
-    for place in root.iter(f"{_W}tblpPr"):
-        table = place.getparent().getparent()
-        anchor = place.get(f"{_W}vertAnchor")
-        y = _twips(place, "tblpY", 0) + (
-            0 if anchor == "page" else top if anchor == "margin" else header_top
-        )
-        x = _twips(place, "tblpX", 0) + (0 if place.get(f"{_W}horzAnchor") == "page" else left)
-        rows = table.findall("w:tr", _NS)
-        h = sum(_twips(row.find("w:trPr/w:trHeight", _NS), "val", 300) for row in rows)
-        w = sum(_twips(column, "w", 0) for column in table.iterfind("w:tblGrid/w:gridCol", _NS))
-        yield "a floating table", (x, y, x + (w or width), y + h), _plain(table)
-    for shape in root.iter(f"{{{_NS['v']}}}shape", f"{{{_NS['v']}}}rect"):
-        fallback = any(etree.QName(up).localname == "Fallback" for up in shape.iterancestors())
-        if "absolute" in (shape.get("style") or "") and not fallback:
-            yield "a shape", None, _plain(shape)  # VML: Word's older drawings; where, untold
-
-
-def _anchor_offset(
-    position: etree._Element | None, extent: int, margin: int, header_top: int
-) -> float | None:
-    if position is None:
-        return None
-    offset = position.find("wp:posOffset", _NS)
-    if offset is None or not (offset.text or "").strip().lstrip("-").isdigit():
-        return None  # aligned ("center"): it could be anywhere
-    value = int(offset.text or "0") / EMU_PER_TWIP
-    relative = position.get("relativeFrom", "")
-    if relative == "page" or relative == "topMargin" or relative == "leftMargin":
-        return value
-    if relative in ("margin", "column", "character", "insideMargin"):
-        return margin + value
-    if relative in ("paragraph", "line"):
-        return header_top + value
-    return None
-
-
-def _twips(node: etree._Element | None, name: str, default: int) -> int:
-    return _number(node, name, default)
-
-
-def _number(node: etree._Element | None, name: str, default: int, namespace: str = W) -> int:
+def number(node: etree._Element | None, name: str, default: int, namespace: str = W) -> int:
     """An attribute's whole number ("23", "50%", "1.5"); ``default`` if none can be read."""
     value = node.get(f"{{{namespace}}}{name}" if namespace else name) if node is not None else None
     try:
@@ -564,6 +460,6 @@ def _number(node: etree._Element | None, name: str, default: int, namespace: str
         return default
 
 
-def _plain(node: etree._Element) -> str:
+def plain(node: etree._Element) -> str:
     text = " ".join("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in node.iter(f"{_W}p"))
     return " ".join(text.split())[:60]

@@ -31,10 +31,16 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from lettersmith.model import ComposedLetter
-from lettersmith.render.locked import Statement, find_statement, is_marker
+from lettersmith.render.locked import (
+    MIN_CONTRAST,
+    MIN_SIZE,
+    Statement,
+    colour_name,
+    contrast,
+    find_statement,
+    is_marker,
+)
 
-MIN_SIZE = 8.0  # points: below it, a letter's reader may not read the words
-MIN_CONTRAST = 3.0  # WCAG 2's least ratio for large text and for what must be seen
 COVERED = 0.3  # the share of a character's box that a later shape may cover
 OVERLAP = 0.5  # the share of the smaller of two characters' boxes that the other may cover
 BACKGROUND_DPI = 36
@@ -341,26 +347,6 @@ def _blend(
 ) -> tuple[int, int, int]:
     r, g, b = (round(alpha * c + (1 - alpha) * d) for c, d in zip(colour, behind, strict=True))
     return (r, g, b)
-
-
-def luminance(colour: tuple[int, int, int]) -> float:
-    """WCAG 2's relative luminance of an sRGB colour."""
-    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in colour]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
-    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def colour_name(colour: tuple[int, int, int]) -> str:
-    hex_ = "#{:02x}{:02x}{:02x}".format(*colour)
-    if min(colour) >= 240:
-        return f"white ({hex_})"
-    if max(colour) <= 24:
-        return f"black ({hex_})"
-    return hex_
 
 
 def _may_cover(shape: Drawn) -> bool:
