@@ -1,0 +1,465 @@
+"""The statement in a built DOCX, checked as Word would show it.
+
+Word has no layout to read back, so the check reads what decides it: the statement's words come
+in order in the body with nothing between them (a numbering label made of words counts as
+words), and the formatting of each of its runs, resolved as Word does (the document's defaults,
+the paragraph style and those it is based on, the character style, the run's own), must not
+hide it (``vanish``, ``specVanish``, ``webHidden``), make it smaller than ``MIN_SIZE``, squeeze
+it, or give it a colour without ``MIN_CONTRAST`` against its highlight, its shading or the page;
+no style may put it in a frame. Every header and footer is read for text boxes, frames, shapes
+and floating tables that lie over the statement (``visible_docx_boxes``). A message names the
+style or the part to change.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from lettersmith.model import ComposedLetter
+from lettersmith.render.locked import (
+    MIN_CONTRAST,
+    MIN_SIZE,
+    Statement,
+    colour_name,
+    contrast,
+    find_statement,
+    words,
+)
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W = f"{{{W}}}"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+NS = {
+    "w": W,
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "v": "urn:schemas-microsoft-com:vml",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
+MIN_LINE = 0.8  # an exact line height below this share of the font size overlaps the lines
+MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the page
+MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
+DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
+_HIDDEN = ("vanish", "specVanish", "webHidden")
+_HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
+MAX_ALPHA = 50000  # Word's text fill transparency, in thousandths of a per cent: half
+_HIGHLIGHTS = {
+    "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
+    "magenta": "FF00FF", "red": "FF0000", "yellow": "FFFF00", "white": "FFFFFF",
+    "darkBlue": "000080", "darkCyan": "008080", "darkGreen": "008000", "darkMagenta": "800080",
+    "darkRed": "800000", "darkYellow": "808000", "darkGray": "808080", "lightGray": "C0C0C0",
+}  # fmt: skip
+_THEME_NAMES = {"text1": "dk1", "background1": "lt1", "text2": "dk2", "background2": "lt2",
+                "dark1": "dk1", "light1": "lt1", "dark2": "dk2", "light2": "lt2"}  # fmt: skip
+
+
+@dataclass(slots=True)
+class Looks:
+    """A run's resolved formatting, each setting with the style that gave it."""
+
+    settings: dict[str, tuple[etree._Element, str]] = field(default_factory=dict)
+
+    def take(self, rpr: etree._Element | None, source: str) -> None:
+        if rpr is None:
+            return
+        for child in rpr:
+            if isinstance(child.tag, str) and child.tag.startswith(_W):
+                self.settings[child.tag[len(_W) :]] = (child, source)
+            elif isinstance(child.tag, str) and etree.QName(child).localname == "textFill":
+                self.settings["textFill"] = (child, source)  # Word 2010's fill of the letters
+
+
+class Package:
+    """The parts of a DOCX the check reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        self.document = self.xml("word/document.xml")
+        styles = self.xml("word/styles.xml")
+        self.styles = {s.get(f"{_W}styleId"): s for s in styles.iterfind("w:style", NS)}
+        self.defaults = styles.find("w:docDefaults/w:rPrDefault/w:rPr", NS)
+        self.default_paragraph = next(
+            (s.get(f"{_W}styleId") for s in self.styles.values()
+             if s.get(f"{_W}type") == "paragraph" and s.get(f"{_W}default") in ("1", "true")),
+            None,
+        )  # fmt: skip
+        self.theme = self._theme()
+        self.numbering = self.xml("word/numbering.xml") if self.has("word/numbering.xml") else None
+
+    def has(self, name: str) -> bool:
+        return name in self.zip.namelist()
+
+    def xml(self, name: str) -> etree._Element:
+        """A part's XML, only read: the styles, theme and numbering of a reference come back
+        the same for each of its letters, and are parsed once."""
+        data = self.zip.read(name)
+        return _parsed(data) if name != "word/document.xml" else etree.fromstring(data)
+
+    def name(self, style_id: str | None) -> str:
+        style = self.styles.get(style_id or "")
+        node = style.find("w:name", NS) if style is not None else None
+        return (node.get(f"{_W}val") if node is not None else None) or style_id or "Normal"
+
+    def chain(self, style_id: str | None) -> list[etree._Element]:
+        """The style and those it is based on, the base first."""
+        found: list[etree._Element] = []
+        while style_id and style_id in self.styles and len(found) < 20:
+            style = self.styles[style_id]
+            found.insert(0, style)
+            based = style.find("w:basedOn", NS)
+            style_id = based.get(f"{_W}val") if based is not None else None
+        return found
+
+    def parts(self, kinds: Sequence[str]) -> Iterator[tuple[str, str, etree._Element]]:
+        """(its kind, its part name, its XML) for each header or footer of the document."""
+        rels = self.xml("word/_rels/document.xml.rels")
+        for rel in rels.iter(REL):
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            if kind in kinds and rel.get("TargetMode") != "External":
+                name = "word/" + rel.get("Target", "").lstrip("/").removeprefix("word/")
+                if self.has(name):
+                    yield kind, name, self.xml(name)
+
+    def _theme(self) -> dict[str, str]:
+        names = [n for n in self.zip.namelist() if n.startswith("word/theme/")]
+        if not names:
+            return {}
+        scheme = self.xml(names[0]).find(".//a:clrScheme", NS)
+        colours: dict[str, str] = {}
+        for slot in scheme if scheme is not None else []:
+            value = slot.find("a:srgbClr", NS)
+            system = slot.find("a:sysClr", NS)
+            if value is not None:
+                colours[etree.QName(slot).localname] = value.get("val", "000000")
+            elif system is not None:
+                colours[etree.QName(slot).localname] = system.get("lastClr", "000000")
+        return colours
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(data: bytes) -> etree._Element:
+    return etree.fromstring(data)
+
+
+def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> list[str]:
+    """What a reader of the DOCX would not see of the statement as adopted; empty if all."""
+    package = Package(data)
+    body = package.document.find("w:body", NS)
+    if body is None:
+        return ["the DOCX has no body"]
+    paragraphs = list(body.iter(f"{_W}p"))
+    found: list[str] = []
+    owner: list[int] = []
+    labels: dict[str, str] = {}  # a style whose numbering is words: its words
+    for number, paragraph in enumerate(paragraphs):
+        label, source = _label(package, paragraph)
+        if label.strip():
+            labels.setdefault(source, label.strip())
+        for word in words([label + _text(paragraph)]):
+            found.append(word)
+            owner.append(number)
+    placed, problems = find_statement(found, [0] * len(found), wanted, f"the DOCX of {letter.stem}")
+    if problems or not placed:
+        return problems + [
+            f"{source} numbers paragraphs with the words '{label}'; number them with digits "
+            "or signs only"
+            for source, label in labels.items()
+        ]
+    shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
+    from lettersmith.render.visible_docx_boxes import floating_over_body
+
+    return _formatting(package, shown) + floating_over_body(package, letter)
+
+
+def _text(paragraph: etree._Element) -> str:
+    pieces = []
+    for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br"):
+        pieces.append(node.text or "" if node.tag == f"{_W}t" else " ")
+    return "".join(pieces) + " "
+
+
+def _paragraph_setting(
+    package: Package, paragraph: etree._Element, name: str
+) -> tuple[etree._Element | None, str]:
+    """A paragraph property (``framePr``, ``shd``, ``numPr``) and the style that sets it."""
+    ppr = paragraph.find("w:pPr", NS)
+    if ppr is not None and ppr.find(f"w:{name}", NS) is not None:
+        return ppr.find(f"w:{name}", NS), "the paragraph"
+    for style in reversed(package.chain(_style_id(package, paragraph))):
+        node = style.find(f"w:pPr/w:{name}", NS)
+        if node is not None:
+            return node, f"the style '{package.name(style.get(f'{_W}styleId'))}'"
+    return None, ""
+
+
+def _style_id(package: Package, paragraph: etree._Element) -> str | None:
+    node = paragraph.find("w:pPr/w:pStyle", NS)
+    return node.get(f"{_W}val") if node is not None else package.default_paragraph
+
+
+def _label(package: Package, paragraph: etree._Element) -> tuple[str, str]:
+    """The words a numbering puts before the paragraph ("1.", "•", or words), and the style
+    or paragraph that numbers it."""
+    numbering, source = _paragraph_setting(package, paragraph, "numPr")
+    if numbering is None or package.numbering is None:
+        return "", ""
+    num = numbering.find("w:numId", NS)
+    level = numbering.find("w:ilvl", NS)
+    num_id = num.get(f"{_W}val") if num is not None else None
+    ilvl = level.get(f"{_W}val", "0") if level is not None else "0"
+    # Looked up by comparing values, never by an XPath made of the document's own text.
+    instance = _with(package.numbering.iterfind("w:num", NS), "numId", num_id)
+    abstract = instance.find("w:abstractNumId", NS) if instance is not None else None
+    if abstract is None:
+        return "", ""
+    abstracts = package.numbering.iterfind("w:abstractNum", NS)
+    definition = _with(abstracts, "abstractNumId", abstract.get(f"{_W}val"))
+    level_node = (
+        _with(definition.iterfind("w:lvl", NS), "ilvl", ilvl) if definition is not None else None
+    )
+    text = level_node.find("w:lvlText", NS) if level_node is not None else None
+    label = re.sub(r"%\d", "1", text.get(f"{_W}val", "") if text is not None else "")
+    # A bullet may be any sign (Word's own is a Symbol-font letter); only words count.
+    return " ".join(word for word in label.split() if any(c.isalpha() for c in word)) + " ", source
+
+
+def _with(
+    nodes: Iterator[etree._Element], attribute: str, value: str | None
+) -> etree._Element | None:
+    return next((node for node in nodes if node.get(f"{_W}{attribute}") == value), None)
+
+
+def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[str]:
+    problems: dict[str, str] = {}
+    page = _page_colour(package)
+    for paragraph in paragraphs:
+        frame, source = _paragraph_setting(package, paragraph, "framePr")
+        if frame is not None:
+            problems.setdefault("frame", f"{source} puts the statement in a frame, where it "
+                                "can be moved or covered; remove the frame")  # fmt: skip
+        _placed(package, paragraph, problems)
+        shading, shading_source = _paragraph_setting(package, paragraph, "shd")
+        fill = _fill(shading)
+        paragraph_fill = (fill, shading_source + " (its shading)") if fill else page
+        style_id = _style_id(package, paragraph)
+        for run in paragraph.iter(f"{_W}r"):
+            if not "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip():
+                continue
+            looks = _looks(package, style_id, run)
+            _judge(package, looks, paragraph_fill, problems)
+            _lines(package, paragraph, looks, problems)
+    return list(problems.values())
+
+
+# What may not be inside the statement's paragraphs: lettersmith writes only text, breaks,
+# tabs and links there, so anything else came from somewhere it should not.
+_FOREIGN = {
+    "txbxContent": "a text box", "drawing": "a drawing", "pict": "a shape", "object": "an object",
+    "footnoteReference": "a footnote", "endnoteReference": "an endnote",
+    "commentReference": "a comment", "fldSimple": "a field", "fldChar": "a field",
+    "altChunk": "another document", "subDoc": "another document",
+}  # fmt: skip
+
+
+def _placed(package: Package, paragraph: etree._Element, problems: dict[str, str]) -> None:
+    """The paragraph holds only its words, and its indents keep them on the page."""
+    for node in paragraph.iter():
+        what = _FOREIGN.get(etree.QName(node).localname) if isinstance(node.tag, str) else None
+        if what:
+            problems.setdefault("foreign", f"the statement's paragraphs hold {what}")
+    indent, source = _paragraph_setting(package, paragraph, "ind")
+    if indent is None:
+        return
+    for side in ("left", "start", "right", "end", "firstLine", "hanging"):
+        value = twips(indent, side, 0)
+        if value < -MAX_OUTDENT or value > MAX_INDENT:
+            problems.setdefault(
+                "indent", f"{source} indents the statement {value / 567:.0f} cm ({side}), "
+                "pushing its words off the page or into a narrow strip",
+            )  # fmt: skip
+
+
+def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[str, str]) -> None:
+    """Lines no lower than the letters (an exact 1 pt line draws them over each other),
+    letters not pushed into each other nor lifted off their line."""
+    settings = looks.settings
+    size_node = settings.get("sz", (None, ""))[0]
+    size = number(size_node, "val", DEFAULT_SIZE)
+    spacing, source = _paragraph_setting(package, paragraph, "spacing")
+    exact = spacing is not None and spacing.get(f"{_W}lineRule") == "exact"
+    line = twips(spacing, "line", 240)
+    if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
+        p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
+                     "lower than its letters, so that they are drawn over each other")  # fmt: skip
+    if "spacing" in settings and twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
+        p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
+                     "into each other (character spacing)")  # fmt: skip
+    if "position" in settings:
+        raised = abs(number(settings["position"][0], "val", 0))
+        if raised > size:  # both in half-points
+            p.setdefault("position", f"{settings['position'][1]} lifts or lowers the "
+                         "statement's letters off their line")  # fmt: skip
+
+
+def _looks(package: Package, style_id: str | None, run: etree._Element) -> Looks:
+    looks = Looks()
+    looks.take(package.defaults, "the document's default text settings")
+    paragraph_style = package.name(style_id)
+    for style in package.chain(style_id):
+        name = package.name(style.get(f"{_W}styleId"))
+        source = f"the style '{name}'"
+        if name != paragraph_style:
+            source += f" (which '{paragraph_style}' is based on)"
+        looks.take(style.find("w:rPr", NS), source)
+    rpr = run.find("w:rPr", NS)
+    character = rpr.find("w:rStyle", NS) if rpr is not None else None
+    if character is not None:
+        for style in package.chain(character.get(f"{_W}val")):
+            name = package.name(style.get(f"{_W}styleId"))
+            looks.take(style.find("w:rPr", NS), f"the style '{name}'")
+    looks.take(rpr, "the run")
+    return looks
+
+
+def _judge(
+    package: Package, looks: Looks, behind_at: tuple[str, str], problems: dict[str, str]
+) -> None:
+    """Judge one run's resolved formatting; ``behind_at``: the paragraph's background colour
+    and what gives it."""
+    behind, behind_source = behind_at
+    settings = looks.settings
+    for name in _HIDDEN:
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("hidden", f"{settings[name][1]} hides the statement ({name})")
+    for name, how in _HOLLOW.items():
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("hollow", f"{settings[name][1]} draws the statement's letters "
+                                f"{how}, hard to read")  # fmt: skip
+    if "textFill" in settings and _unfilled(settings["textFill"][0]):
+        problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
+                            "with nothing or almost transparent colour")  # fmt: skip
+    size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
+    size = number(size_node, "val", DEFAULT_SIZE)
+    if size < MIN_SIZE * 2:
+        problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
+                            f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
+    if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
+        problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+    highlight = settings.get("highlight", (None, ""))
+    shading = settings.get("shd", (None, ""))
+    if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
+        behind = _HIGHLIGHTS[highlight[0].get(f"{_W}val", "")]
+        behind_source = highlight[1] + " (its highlight)"
+    elif _fill(shading[0]):
+        behind, behind_source = _fill(shading[0]) or behind, shading[1] + " (its shading)"
+    colour_node, colour_source = settings.get("color", (None, ""))
+    colour = _colour(package, colour_node) if colour_node is not None else None
+    if colour is None:
+        return  # "auto": Word picks black or white against what is behind
+    ratio = contrast(_rgb(colour), _rgb(behind))
+    if ratio < MIN_CONTRAST:
+        problems.setdefault(
+            "contrast",
+            f"{colour_source} draws the statement in {colour_name(_rgb(colour))} on "
+            f"{colour_name(_rgb(behind))}{', from ' + behind_source if behind_source else ''}: "
+            f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
+            f"{MIN_CONTRAST:.0f} to 1",
+        )
+
+
+def _unfilled(fill: etree._Element) -> bool:
+    """Whether a ``w14:textFill`` leaves the letters empty or mostly transparent."""
+    for node in fill.iter():
+        name = etree.QName(node).localname if isinstance(node.tag, str) else ""
+        if name == "noFill":
+            return True
+        if name == "alpha" and number(node, "val", 0, W14) >= MAX_ALPHA:
+            return True
+    return False
+
+
+def _on(node: etree._Element) -> bool:
+    return node.get(f"{_W}val", "true") not in ("0", "false", "off")
+
+
+def _colour(package: Package, node: etree._Element) -> str | None:
+    theme = node.get(f"{_W}themeColor")
+    value = node.get(f"{_W}val", "auto")
+    if theme:
+        value = package.theme.get(_THEME_NAMES.get(theme, theme), value)
+        tint, shade = node.get(f"{_W}themeTint"), node.get(f"{_W}themeShade")
+        if value != "auto" and (tint or shade):
+            value = _tinted(value, tint, shade)
+    return None if value == "auto" else value
+
+
+def _tinted(value: str, tint: str | None, shade: str | None) -> str:
+    r, g, b = _rgb(value)
+    if shade:
+        factor = _hex(shade) / 255
+        r, g, b = (round(c * factor) for c in (r, g, b))
+    if tint:
+        factor = _hex(tint) / 255
+        r, g, b = (round(c * factor + 255 * (1 - factor)) for c in (r, g, b))
+    return f"{r:02X}{g:02X}{b:02X}"
+
+
+def _hex(value: str) -> int:
+    try:
+        return min(int(value, 16), 255)
+    except ValueError:
+        return 255
+
+
+def _fill(shading: etree._Element | None) -> str | None:
+    if shading is None:
+        return None
+    fill = shading.get(f"{_W}fill", "auto")
+    return None if fill == "auto" else fill
+
+
+def _rgb(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    try:
+        return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+    except ValueError:
+        return (0, 0, 0)  # not a colour Word shows either: it falls back to black
+
+
+def _page_colour(package: Package) -> tuple[str, str]:
+    colour = _fill_colour(package.document.find("w:background", NS))
+    return (colour, "the page's colour") if colour else ("FFFFFF", "")
+
+
+def _fill_colour(node: etree._Element | None) -> str | None:
+    if node is None:
+        return None
+    value = node.get(f"{_W}color", "auto")
+    return None if value == "auto" else value
+
+
+def twips(node: etree._Element | None, name: str, default: int) -> int:
+    return number(node, name, default)
+
+
+def number(node: etree._Element | None, name: str, default: int, namespace: str = W) -> int:
+    """An attribute's whole number ("23", "50%", "1.5"); ``default`` if none can be read."""
+    value = node.get(f"{{{namespace}}}{name}" if namespace else name) if node is not None else None
+    try:
+        return int(float((value or "").rstrip("%"))) if value else default
+    except ValueError:
+        return default
+
+
+def plain(node: etree._Element) -> str:
+    text = " ".join("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in node.iter(f"{_W}p"))
+    return " ".join(text.split())[:60]
