@@ -30,8 +30,10 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def statement_words(letter: ComposedLetter) -> list[str]:
-    """The words of the adopted title and body, as a reader sees them."""
-    return _words([letter.title, *_block_texts(letter.body)])
+    """The words of the adopted title and body, as a reader sees them (with the salutation
+    that an ``each`` letter puts between them)."""
+    salutation = [letter.salutation] if letter.salutation else []
+    return _words([letter.title, *salutation, *_block_texts(letter.body)])
 
 
 def check_pdf(data: bytes, letter: ComposedLetter, template: str) -> None:

@@ -8,23 +8,29 @@ group's addresses use, so the embedded font subset holds each glyph they need) a
 per recipient, writes the recipient's lines into the marker's place:
 
 - PDF: the marker's text objects in the page's content stream are replaced by the
-  recipient's lines, set in the same font, size, colour and line pitch, inside the same
-  marked-content sequences, so the structure tree (tags, reading order) stays whole and
+  recipient's lines, shaped with HarfBuzz in the font the layout used (so kerned pairs sit
+  where WeasyPrint puts them) and set in the same size, colour and line pitch, inside the
+  same marked-content sequences, so the structure tree (tags, reading order) stays whole and
   the address is text in it. Everything else -- the PDF/A metadata, the fonts, the other
   pages -- is the base's, byte for byte.
 - DOCX: the marker paragraphs in ``word/document.xml`` are replaced by the recipient's.
 
 Nothing here knows what the template looks like: the marker is found in what the renderer
-made. The fast path is taken only when it is provably the same letter: the base is laid
-out twice, with a 10-line and a 1-line marker, and must come out the same apart from the
-field (so the template's layout does not depend on the address); the field's lines must be
-left-aligned plain text in one font, each recipient line must fit its line with room to
-spare, and every character must have its own glyph. Anything else -- a joint letter, an
-address too long for the field, a template that centres the address, a club's letter --
-goes through the per-letter renderer, which stays the reference.
+made. The fast path is taken only when it is provably the same letter:
 
-Within a line, the stamped glyphs are placed by their advance widths, without the pair
-kerning the layout engine applies; each line starts where it would and stays in its box.
+- the proof: a workspace template is laid out a second time for a *different* addressee
+  (every field different, and a one-line address), and the two layouts must be equal
+  everywhere outside the field: every page's drawing, and every string and stream of the
+  document (title, bookmarks, links, tags' alternative text, metadata). So a template that
+  shows a recipient's field anywhere else (a "Kopi til:" line, the running header, the
+  title), or whose layout follows the address, is built letter by letter;
+- the field's lines must be left-aligned plain text in one font, each recipient line must
+  fit its line with room to spare, and every glyph it shapes to must be in the base;
+- every stamped file is read back, and a file that shows any piece of a marker is not used.
+
+Anything else -- a joint letter, an address too long for the field, a template that centres
+the address, a club's letter -- goes through the per-letter renderer, which stays the
+reference.
 """
 
 from __future__ import annotations
@@ -40,18 +46,27 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from lettersmith.model import Addressee, ComposedLetter
 from lettersmith.render.html import WINDOW_LINES, address_field_fits
 
+if TYPE_CHECKING:
+    import pikepdf
+
 # The marker's lines hold this many distinct characters each; the base's field is always
-# WINDOW_LINES lines (the most a letter may have), padded with this one.
+# WINDOW_LINES lines (the most a letter may have), the last ones pad lines.
 CHARS_PER_MARKER_LINE = 16
 PAD = "x"
-# A recipient's line must be this much narrower than its line box: lettersmith measures
-# without kerning, which may shift a line's width by a little.
+# A recipient's line must be this much narrower than its line box: a line that nearly fills
+# it might be broken by the layout engine where the stamp would not.
 FIT_MARGIN = 0.97
+# A run of this many characters of a marker line, found in a stamped letter, is a remnant of
+# the marker: the letter is not used. The marker's characters are in an order no words have.
+FRAGMENT = 4
 DOCX_MARK = "LETTERSMITH-MARK-{}-{}"
+DOCX_REMNANT = "LETTERSMITH-MARK"  # what every DOCX marker holds, and no letter should
+PANGO_SCALE = 1024  # Pango's units per point: WeasyPrint's glyph widths are in them
 
 
 def group_key(letter: ComposedLetter, fmt: str, variant: str | None) -> str | None:
@@ -67,7 +82,7 @@ def group_key(letter: ComposedLetter, fmt: str, variant: str | None) -> str | No
     return f"{fmt}\0{variant}\0{_shared(letter)}"
 
 
-_last_shared: list = [None, ""]  # the letter seen last and what it shares: a letter's formats
+_last_shared: list[Any] = [None, ""]  # the letter seen last and what it shares: a letter's formats
 
 
 def _shared(letter: ComposedLetter) -> str:
@@ -82,7 +97,7 @@ def _shared(letter: ComposedLetter) -> str:
             attachments=(),
         )
         _last_shared[:] = [letter, hashlib.sha256(repr(shared).encode()).hexdigest()]
-    return _last_shared[1]
+    return str(_last_shared[1])
 
 
 def coverage(letters: Iterable[ComposedLetter]) -> tuple[str, str]:
@@ -96,6 +111,13 @@ def coverage(letters: Iterable[ComposedLetter]) -> tuple[str, str]:
     return "".join(sorted(address)), "".join(sorted(salutation))
 
 
+def _scrambled(chars: str) -> str:
+    """The characters in an order no text has: each next to one half the alphabet away
+    ("0O1P2R..."), so that four of them in a row are found only where a marker was."""
+    half = (len(chars) + 1) // 2
+    return "".join(chars[at] + chars[half + at : half + at + 1] for at in range(half))
+
+
 def _marker_text(chars: str) -> str:
     """The characters in a row, a space after each ``f`` (no ``fi`` or ``ff`` ligature)."""
     text = "".join(c + " " if c == "f" else c for c in chars if c != " ").strip()
@@ -105,22 +127,43 @@ def _marker_text(chars: str) -> str:
 
 
 def marker_lines(address_chars: str, lines: int = WINDOW_LINES) -> tuple[str, ...] | None:
+    chars = _scrambled(address_chars)
     chunks = [
-        _marker_text(address_chars[i : i + CHARS_PER_MARKER_LINE])
-        for i in range(0, len(address_chars), CHARS_PER_MARKER_LINE)
+        _marker_text(chars[i : i + CHARS_PER_MARKER_LINE])
+        for i in range(0, len(chars), CHARS_PER_MARKER_LINE)
     ] or [PAD]
     if len(chunks) > lines - 1:
         return None
-    # The last line is the pad: the first lines carry the glyphs, the rest only take room.
-    return tuple(chunks + [PAD] * (lines - len(chunks)))
+    # The last lines are pads: the first carry the glyphs, the rest only take room. A pad
+    # is the first line's start, so that it too is a marker a read-back recognises.
+    pad = chunks[0][:FRAGMENT].strip() or PAD
+    return tuple(chunks + [pad] * (lines - len(chunks)))
+
+
+def marker_addressee(lines: Sequence[str], name: str) -> Addressee:
+    """An addressee whose every field is made from ``name`` (and whose address is ``lines``):
+    two markers of different names differ in every field a template could show."""
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Addressee):
+        kind = str(field.type)
+        if field.name == "lines":
+            values[field.name] = tuple(lines)
+        elif field.name == "email":
+            values[field.name] = f"{name}@{name}.invalid"
+        elif kind.startswith("tuple"):
+            values[field.name] = (f"{name} {field.name}",)
+        elif "str" in kind:
+            values[field.name] = f"{name}-{field.name}"
+    return Addressee(**values)  # type: ignore[arg-type]
 
 
 def marker_letter(
-    letter: ComposedLetter, lines: Sequence[str], salutation: str | None
+    letter: ComposedLetter, lines: Sequence[str], salutation: str | None, name: str = "marker"
 ) -> ComposedLetter:
-    addressee = Addressee(id="marker", lines=tuple(lines), email="", display_name="")
     return dataclasses.replace(
-        letter, addressees=(addressee,), salutation=salutation if letter.salutation else None
+        letter,
+        addressees=(marker_addressee(lines, name),),
+        salutation=salutation if letter.salutation else None,
     )
 
 
@@ -134,7 +177,71 @@ def _usable(text: str) -> bool:
     return True
 
 
+def _fragments(markers: Iterable[str]) -> frozenset[str]:
+    """Every run of FRAGMENT characters of the markers (spaces left out, as in a read-back)."""
+    found: set[str] = set()
+    for marker in markers:
+        text = "".join(marker.split())
+        found.update(text[i : i + FRAGMENT] for i in range(len(text) - FRAGMENT + 1))
+    return frozenset(found)
+
+
+def _remnant(text: str, own: Iterable[str], fragments: frozenset[str]) -> str | None:
+    """A marker fragment in ``text`` (read back, spaces and all) once the letter's own lines
+    are taken out of it, or None."""
+    rest = "".join(text.split())
+    for line in own:
+        rest = rest.replace("".join(line.split()), "\0", 1)
+    return next((piece for piece in fragments if piece in rest), None)
+
+
 # --------------------------------------------------------------------------------- PDF
+
+
+@dataclass(frozen=True)
+class Line:
+    """How the layout set one line of text."""
+
+    x: float  # its line box's left edge
+    room: float  # its block's content width: how wide the line may be
+    plain: bool  # left-aligned, left to right, no letter or word spacing, default features
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A letter laid out: the PDF's bytes, every line of text (by its text) and, by the
+    PDF's name for it (``/BaseFont``), the file of each font it uses."""
+
+    pdf: bytes = dataclasses.field(repr=False)
+    lines: dict[str, Line]
+    fonts: dict[str, tuple[bytes, int]] = dataclasses.field(repr=False)  # data, face index
+
+
+class _Shaper:
+    """A font file shaped with HarfBuzz as Pango shapes it for WeasyPrint: the glyphs of a
+    line and their advances in Pango units, at one size."""
+
+    def __init__(self, font: tuple[bytes, int], size: float) -> None:
+        import uharfbuzz as hb
+
+        self.hb = hb
+        self.font = hb.Font(hb.Face(font[0], font[1]))
+        scale = round(size * PANGO_SCALE)
+        self.font.scale = (scale, scale)
+
+    def shape(self, text: str) -> list[tuple[int, int]] | None:
+        """(glyph id, advance) of each glyph, or None when a glyph is moved off its place
+        (a mark, a shift up or down): such a line is left to the layout engine."""
+        buffer = self.hb.Buffer()
+        buffer.add_str(text)
+        buffer.guess_segment_properties()
+        self.hb.shape(self.font, buffer, {})
+        glyphs = []
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+            if position.x_offset or position.y_offset:
+                return None
+            glyphs.append((info.codepoint, position.x_advance))
+        return glyphs
 
 
 @dataclass
@@ -149,9 +256,9 @@ class _Span:
     size: float
     x: float
     y: float
-    width: float  # the line box's width, in the same units as x
-    widths: dict[str, float]  # char -> advance in 1/1000 em
-    codes: dict[str, bytes]  # char -> glyph code
+    width: float  # the line box's room, in the same units as x
+    widths: dict[int, float]  # glyph id -> advance in 1/1000 em, as the font's /W says
+    shaper: _Shaper | None
 
 
 class PdfStamper:
@@ -164,12 +271,14 @@ class PdfStamper:
     moves, so the cross-reference table is the base's: no PDF library runs per letter.
     """
 
-    def __init__(self, base, page: int, instructions: list, address: list[_Span],
-                 salutation: _Span | None):  # fmt: skip
+    def __init__(self, base: pikepdf.Pdf, page: int, instructions: list[Any],
+                 address: list[_Span], salutation: _Span | None,
+                 fragments: frozenset[str]) -> None:  # fmt: skip
         import pikepdf
 
         self.address = address
         self.salutation = salutation
+        self.fragments = fragments
         spans = sorted([*address, *([salutation] if salutation else [])], key=_text_start)
         self.pieces: list[bytes] = []  # the instructions before and between the spans' text
         at = 0
@@ -208,17 +317,23 @@ class PdfStamper:
 
     @classmethod
     def from_base(cls, base: PdfBase) -> PdfStamper | None:
+        """The stamper, or None when the base shows a marker anywhere but in its field."""
         import pikepdf
 
+        markers = [*base.lines, *([base.salutation] if base.salutation else [])]
+        fragments = _fragments(markers)
+        if _remnant(read_pdf_text(base.pdf), markers, fragments) is not None:
+            return None
         pdf = pikepdf.open(io.BytesIO(base.pdf))
-        found = _find((pdf, base.boxes), base.lines, base.salutation)
+        found = _find(pdf, base.layout, base.lines, base.salutation)
         if found is None:
             return None
         page, instructions, spans, salutation_span = found
-        return cls(pdf, page, instructions, spans, salutation_span)
+        return cls(pdf, page, instructions, spans, salutation_span, fragments)
 
     def stamp(self, letter: ComposedLetter) -> bytes | None:
-        """The letter's PDF, or None if a line does not fit as the base's lines do."""
+        """The letter's PDF, or None if a line does not fit as the base's lines do or the
+        file read back shows a piece of the marker."""
         lines = letter.addressees[0].lines
         if not lines or not self.address or self.file is None:
             return None
@@ -228,7 +343,8 @@ class PdfStamper:
         first = self.address[0]
         pitch = self.address[1].y - first.y if len(self.address) > 1 else None
         row = 0
-        for span, span_lines in zip(self.address, groups + [[]] * len(self.address), strict=False):
+        empty: list[list[str]] = [[]] * len(self.address)
+        for span, span_lines in zip(self.address, groups + empty, strict=False):
             ops = []
             for line in span_lines:
                 if pitch is None and row:
@@ -250,7 +366,28 @@ class PdfStamper:
         parts = [self.pieces[0]]
         for key, piece in zip(self.order, self.pieces[1:], strict=True):
             parts += [*replaced[key], piece]
-        return self.file.with_contents(b"\n".join(part for part in parts if part))
+        data = self.file.with_contents(b"\n".join(part for part in parts if part))
+        own = [*lines, *([letter.salutation] if letter.salutation else [])]
+        if data is None or _remnant(read_pdf_text(data), own, self.fragments) is not None:
+            return None
+        return data
+
+
+def read_pdf_text(data: bytes) -> str:
+    """Every page's text, as a reader's viewer extracts it (pdfium)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        texts = []
+        for page in document:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return "\n".join(texts)
+    finally:
+        document.close()
 
 
 def _text_start(span: _Span) -> int:
@@ -321,20 +458,32 @@ class _PdfFile:
 
 
 def _text_ops(span: _Span, text: str, x: float, y: float) -> bytes | None:
-    """A text object setting ``text`` at (x, y) as the span's text is set, or None when a
-    character has no glyph in the base or the line would not fit."""
-    if any(char not in span.codes for char in text):
+    """A text object setting ``text`` at (x, y) as WeasyPrint sets it: each glyph HarfBuzz
+    shapes, then the difference between its width in the font's /W and its shaped advance
+    (kerning) in 1/1000 em, truncated as WeasyPrint truncates it. None when a glyph is not in
+    the base's font or the line would not fit."""
+    glyphs = span.shaper.shape(text) if span.shaper is not None else None
+    if not glyphs:
         return None
-    width = sum(span.widths[char] for char in text) * span.size / 1000
+    pieces = []
+    width = 0.0
+    for glyph, advance in glyphs:
+        if glyph not in span.widths:
+            return None
+        logical = span.widths[glyph]
+        kerning = int(logical - advance * 1000 / PANGO_SCALE / span.size)
+        pieces.append(b"<%04x>" % glyph)
+        if kerning:
+            pieces.append(b"%d" % kerning)
+        width += (logical - kerning) * span.size / 1000
     if width > span.width * FIT_MARGIN:
         return None
-    codes = b"".join(span.codes[char] for char in text).hex().encode()
-    return b"BT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n[<%s>] TJ\nET" % (
+    return b"BT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n[%s] TJ\nET" % (
         _number(x),
         _number(y),
         span.font.encode(),
         _number(span.size),
-        codes,
+        b"".join(pieces),
     )
 
 
@@ -344,18 +493,18 @@ def _number(value: float) -> bytes:
     return (text if text not in ("-0", "") else "0").encode()
 
 
-Layout = tuple[bytes, dict[str, tuple[float, float, bool]]]
-
-
 @dataclass(frozen=True)
 class PdfBase:
-    """A group's base PDF, checked, as a worker receives it: the bytes of its layout with the
-    marker lines, and the line boxes that say how much room each line has."""
+    """A group's base PDF, checked, as a worker receives it: its layout with the marker
+    lines (and the fonts they are set in), and the markers."""
 
-    pdf: bytes
-    boxes: dict[str, tuple[float, float, bool]]
+    layout: Layout
     lines: tuple[str, ...]
     salutation: str | None
+
+    @property
+    def pdf(self) -> bytes:
+        return self.layout.pdf
 
     def stamper(self) -> PdfStamper | None:
         return PdfStamper.from_base(self)
@@ -370,10 +519,31 @@ def pdf_markers(
     lines = marker_lines(address_chars)
     if lines is None or not _usable(address_chars + salutation_chars):
         return None
-    salutation = _marker_text(salutation_chars) if letter.salutation else None
-    if salutation == lines[0]:
+    salutation = _marker_text(_scrambled(salutation_chars)) if letter.salutation else None
+    while salutation is not None and salutation in lines:
         salutation += " " + PAD
     return lines, salutation
+
+
+def proof_markers(
+    lines: Sequence[str], salutation: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    """The other addressee of the proof: one address line (so that a layout that follows the
+    number of lines shows it), every character of it and of the salutation another one of
+    the marker's (so that the font's glyphs stay the base's) than the marker has there."""
+    alphabet = sorted(set("".join([*lines, salutation or ""])) - {" "})
+    if len(alphabet) < 2:
+        alphabet = sorted({*alphabet, PAD, "y"})
+    following = {char: alphabet[(at + 1) % len(alphabet)] for at, char in enumerate(alphabet)}
+
+    def other(text: str) -> str:
+        return "".join(following.get(char, char) for char in text)
+
+    line = other(lines[0])
+    other_salutation = other(salutation) if salutation is not None else None
+    while other_salutation is not None and other_salutation == line:
+        other_salutation += " " + line
+    return (line,), other_salutation
 
 
 def pdf_base(
@@ -382,31 +552,38 @@ def pdf_base(
     """The group's base: the letter laid out with marker lines in its field, or None when the
     fast path would not give the same letters.
 
-    ``prove``: lay it out again with a one-line field and require the same letter but for the
-    field, so that a template whose layout follows the address is never stamped. Only the
-    built-in template may skip it: its field has a fixed size by design, and the tests make
-    this proof for it.
+    ``prove``: lay the letter out again for another addressee (see ``proof_markers``) and
+    require the same document outside the field, so that a template that shows a recipient's
+    field elsewhere, or whose layout follows the address, is never stamped. Only the
+    built-in template may skip it: its field has a fixed size by design, it shows the
+    addressee nowhere else, and the tests make this proof for it.
     """
     import pikepdf
 
-    markers = pdf_markers(letter, chars)
-    if markers is None:
+    chosen = pdf_markers(letter, chars)
+    if chosen is None:
         return None
-    lines, salutation = markers
+    lines, salutation = chosen
     full = layout_marker(letter, lines, salutation, variant)
-    full_pdf = (pikepdf.open(io.BytesIO(full[0])), full[1])
-    if _find(full_pdf, lines, salutation) is None:
+    full_pdf = pikepdf.open(io.BytesIO(full.pdf))
+    field = _find(full_pdf, full, lines, salutation)
+    if field is None:
         return None
     if prove:
-        short = layout_marker(letter, lines[:1], salutation, variant)
-        short_pdf = (pikepdf.open(io.BytesIO(short[0])), short[1])
-        if _find(short_pdf, lines[:1], salutation) is None:
+        other_lines, other_salutation = proof_markers(lines, salutation)
+        other = layout_marker(letter, other_lines, other_salutation, variant, name="proof")
+        other_pdf = pikepdf.open(io.BytesIO(other.pdf))
+        other_field = _find(other_pdf, other, other_lines, other_salutation)
+        if other_field is None:
             return None
-        if _without_markers(full_pdf, lines, salutation) != _without_markers(
-            short_pdf, lines[:1], salutation
-        ):
-            return None  # the template's layout depends on the address: not a fixed field
-    return PdfBase(full[0], full[1], tuple(lines), salutation)
+        if _without_field(full_pdf, field) != _without_field(other_pdf, other_field):
+            return None  # the page shows the addressee outside the field, or follows it
+        if document_values(full_pdf) != document_values(other_pdf):
+            return None  # the title, a bookmark, a link... names the addressee
+    markers = [*lines, *([salutation] if salutation else [])]
+    if _remnant(read_pdf_text(full.pdf), markers, _fragments(markers)) is not None:
+        return None  # a marker shows outside the field: it would be in every letter
+    return PdfBase(full, tuple(lines), salutation)
 
 
 def builtin_template(letter: ComposedLetter) -> bool:
@@ -415,18 +592,22 @@ def builtin_template(letter: ComposedLetter) -> bool:
 
 
 def layout_marker(
-    letter: ComposedLetter, lines: Sequence[str], salutation: str | None, variant: str | None
+    letter: ComposedLetter,
+    lines: Sequence[str],
+    salutation: str | None,
+    variant: str | None,
+    name: str = "marker",
 ) -> Layout:
-    """The letter laid out with the marker in its field: the PDF's bytes and, for every line
-    of text, its line box's x, the room it has and whether it is set plainly."""
+    """The letter laid out with the marker in its field: the PDF's bytes and every line of
+    text: its line box's x, the room it has, whether it is set plainly, and its font."""
     from weasyprint.formatting_structure import boxes
 
     from lettersmith.render.pdf import render_document
 
-    document, pdf = render_document(marker_letter(letter, lines, salutation), variant)
-    found: dict[str, tuple[float, float, bool]] = {}
+    document, pdf = render_document(marker_letter(letter, lines, salutation, name), variant)
+    found: dict[str, Line] = {}
 
-    def visit(box) -> None:
+    def visit(box: Any) -> None:
         for child in getattr(box, "children", ()):
             if isinstance(child, boxes.LineBox):
                 text = "".join(
@@ -439,25 +620,47 @@ def layout_marker(
                     and style["letter_spacing"] == "normal"
                     and not style["word_spacing"]
                     and style["text_transform"] == "none"
+                    # HarfBuzz shapes the stamped line with the font's default features
+                    and style["font_kerning"] == "auto"
+                    and style["font_variant_ligatures"] == "normal"
+                    and style["font_feature_settings"] == "normal"
+                    and style["font_variation_settings"] == "normal"
                 )
                 # The room a line has is its block's content width, not the line's own.
-                found.setdefault(text, (child.position_x, box.width, plain))
+                found.setdefault(text, Line(child.position_x, box.width, plain))
             else:
                 visit(child)
 
     for page in document.pages:
         visit(page._page_box)
-    return pdf, found
+    return Layout(pdf, found, _font_files(document))
 
 
-def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str, dict]]]]:
+def _font_files(document: Any) -> dict[str, tuple[bytes, int]]:
+    """The whole file of each (static) font WeasyPrint embedded a subset of, by its name in
+    the PDF: what the stamped lines are shaped with."""
+    from weasyprint.text.fonts import get_hb_object_data
+
+    files = {}
+    for font in document.fonts.values():
+        if not font.variations:
+            name = "/" + font.name.decode("ascii").lstrip("/")
+            files[name] = (get_hb_object_data(font.hb_face), font.index)
+    return files
+
+
+_Instructions = list[Any]  # a page's pikepdf.ContentStreamInstruction list
+_RawSpan = tuple[int, int, int, int, str, dict[str, Any]]
+
+
+def _spans(document: pikepdf.Pdf) -> list[tuple[int, _Instructions, list[_RawSpan]]]:
     """Per page of a pikepdf.Pdf (kept open by the caller: the instructions point into it):
     its instructions and its marked-content text spans with their decoded text."""
     import pikepdf
 
     result = []
     for number, page in enumerate(document.pages):
-        fonts = page.Resources.get("/Font", {})
+        fonts: Any = page.Resources.get("/Font", {})
         maps = {str(name): _font_map(fonts[name]) for name in fonts}
         instructions = list(pikepdf.parse_content_stream(page))
         found = []
@@ -476,7 +679,12 @@ def _spans(document) -> list[tuple[int, list, list[tuple[int, int, int, int, str
     return result
 
 
-def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | None:
+_FontMap = tuple[dict[bytes, str], dict[int, float], str]
+
+
+def _decode(
+    instructions: _Instructions, start: int, end: int, maps: dict[str, _FontMap | None]
+) -> _RawSpan | None:
     """(start, end, BT, ET, text, info) of a span with one text object in one font."""
     import pikepdf
 
@@ -501,9 +709,10 @@ def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | Non
         elif op == "Tm":
             matrix = [float(value) for value in operands]
         elif op == "TJ":
-            if font not in maps or maps[font] is None:
+            font_map = maps.get(font or "")
+            if font_map is None:
                 return None
-            to_text = maps[font][0]
+            to_text = font_map[0]
             for item in operands[0]:
                 if isinstance(item, pikepdf.String):
                     raw = bytes(item)
@@ -511,14 +720,15 @@ def _decode(instructions: list, start: int, end: int, maps: dict) -> tuple | Non
                         text.append(to_text.get(raw[i : i + 2], "\ufffd"))
         elif bt is not None and et is None and op not in ("Tm", "Tf", "TJ", "Tj"):
             return None  # something else inside the text object: not a plain line
-    if bt is None or et is None or matrix is None or matrix[:4] != [1, 0, 0, -1]:
+    if bt is None or et is None or matrix is None or matrix[:4] != [1, 0, 0, -1] or not font:
         return None
     info = {"font": font, "size": size, "x": matrix[4], "y": matrix[5], "map": maps[font]}
     return (start, end, bt, et, "".join(text), info)
 
 
-def _font_map(font) -> tuple[dict[bytes, str], dict[str, bytes], dict[str, float]] | None:
-    """A Type0 Identity-H font's code -> text, char -> code and char -> width (1/1000 em)."""
+def _font_map(font: Any) -> _FontMap | None:
+    """A Type0 Identity-H font's code -> text, glyph id -> width (1/1000 em) and name:
+    WeasyPrint writes a glyph's id as its code."""
     if str(font.get("/Subtype")) != "/Type0" or str(font.get("/Encoding")) != "/Identity-H":
         return None
     if "/ToUnicode" not in font:
@@ -550,25 +760,25 @@ def _font_map(font) -> tuple[dict[bytes, str], dict[str, bytes], dict[str, float
             for cid in range(first, int(w[index + 1]) + 1):
                 cid_width[cid] = float(w[index + 2])
             index += 3
-    codes: dict[str, bytes] = {}
-    widths: dict[str, float] = {}
-    for code, text in to_text.items():
-        if len(text) == 1 and text not in codes:
-            codes[text] = code
-            widths[text] = cid_width.get(int.from_bytes(code, "big"), default)
-    return to_text, codes, widths
+    # Only the glyphs the base shows: the subset holds no outline for any other.
+    widths = {
+        int.from_bytes(code, "big"): cid_width.get(int.from_bytes(code, "big"), default)
+        for code in to_text
+    }
+    return to_text, widths, str(font.get("/BaseFont", ""))
 
 
-def _find(layout, lines: Sequence[str], salutation: str | None):
+def _find(
+    pdf: pikepdf.Pdf, layout: Layout, lines: Sequence[str], salutation: str | None
+) -> tuple[int, _Instructions, list[_Span], _Span | None] | None:
     """(page, instructions, address spans, salutation span) of the marker, or None."""
-    pdf, boxes = layout
     for number, instructions, spans in _spans(pdf):
-        by_text: dict[str, list] = {}
+        by_text: dict[str, list[_RawSpan]] = {}
         for span in spans:
             by_text.setdefault(span[4], []).append(span)
         if lines[0] not in by_text:
             continue
-        picked: list[tuple] = []
+        picked: list[_RawSpan] = []
         for text in lines:  # in order; the pad lines repeat, so take them in turn
             after = [s for s in by_text.get(text, []) if not picked or s[0] > picked[-1][0]]
             if not after:
@@ -578,9 +788,9 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
             if len(by_text.get(salutation, [])) != 1:
                 return None
             picked.append(by_text[salutation][0])
-        if any(span[4] not in boxes or not boxes[span[4]][2] for span in picked):
+        if any(span[4] not in layout.lines or not layout.lines[span[4]].plain for span in picked):
             return None
-        made = [_make_span(span, boxes[span[4]]) for span in picked]
+        made = [_make_span(span, layout) for span in picked]
         address = made[: len(lines)]
         if len({(s.font, s.size, s.x) for s in address}) != 1:
             return None
@@ -591,32 +801,84 @@ def _find(layout, lines: Sequence[str], salutation: str | None):
     return None
 
 
-def _make_span(span: tuple, box: tuple[float, float, bool]) -> _Span:
-    start, end, bt, et, _text, info = span
-    _to_text, codes, widths = info["map"]
+def _make_span(span: _RawSpan, layout: Layout) -> _Span:
+    start, end, bt, et, text, info = span
+    line = layout.lines[text]
+    _to_text, widths, name = info["map"]
+    font = layout.fonts.get(name)
+    shaper = _Shaper(font, info["size"]) if font is not None else None
     return _Span(start, end, bt, et, info["font"], info["size"], info["x"], info["y"],
-                 box[1], widths, codes)  # fmt: skip
+                 line.room, widths, shaper)  # fmt: skip
 
 
-def _without_markers(layout, lines: Sequence[str], salutation: str | None) -> list:
-    """Every page's instructions with the marker spans and MCID numbers left out."""
-    pdf, _boxes = layout
-    markers = set(lines) | ({salutation} if salutation else set())
+def _without_field(
+    pdf: pikepdf.Pdf, found: tuple[int, _Instructions, list[_Span], _Span | None]
+) -> list[list[tuple[str, list[str]]]]:
+    """Every page's instructions with the field's marker spans (those ``_find`` found: not
+    any other span that happens to show the same text) and MCID numbers left out."""
+    page, _instructions, address, salutation = found
+    drop: set[int] = set()
+    for span in [*address, *([salutation] if salutation else [])]:
+        drop.update(range(span.start, span.end + 1))
     pages = []
-    for _number, instructions, spans in _spans(pdf):
-        drop: set[int] = set()
-        for span in spans:
-            if span[4] in markers:
-                drop.update(range(span[0], span[1] + 1))
+    for number, instructions, _spans_found in _spans(pdf):
         kept = []
         for index, (operands, operator) in enumerate(instructions):
-            if index in drop:
+            if number == page and index in drop:
                 continue
             if str(operator) == "BDC":
                 operands = [operands[0]]
             kept.append((str(operator), [repr(value) for value in operands]))
         pages.append(kept)
     return pages
+
+
+# Parts of a document that differ between two layouts of one letter whatever the addressee:
+# the fonts' subsets (which glyphs the field needs), the page streams (compared above
+# without the field), and the times of writing.
+_FONT_TYPES = ("/Font", "/FontDescriptor")
+_TIMES = ("/CreationDate", "/ModDate")
+_XMP_TIME = re.compile(rb"(<xmp:\w*Date>[^<]*<|xmp:\w*Date=\"[^\"]*\")")
+
+
+def document_values(pdf: pikepdf.Pdf) -> list[object]:
+    """Every string and stream of the document but the fonts and the pages' content streams,
+    in the order of a walk from its catalogue and information dictionary: what a reader sees
+    outside the pages' drawing (the title, bookmarks, links, tags' text, the metadata). Not
+    the names and numbers: the field's lines are tagged elements of their own, as many as
+    the marker has lines."""
+    import pikepdf
+
+    values: list[object] = []
+    seen: set[tuple[int, int]] = set()
+    pending: list[Any] = [pdf.Root]
+    if "/Info" in pdf.trailer:
+        pending.append(pdf.trailer.Info)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, pikepdf.String):
+            values.append(bytes(item))
+            continue
+        if isinstance(item, pikepdf.Array):
+            pending.extend(reversed(list(item)))
+            continue
+        if not isinstance(item, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        if item.is_indirect:
+            if item.objgen in seen:
+                continue
+            seen.add(item.objgen)
+        if str(item.get("/Type", "")) in _FONT_TYPES:
+            continue
+        is_page = str(item.get("/Type", "")) == "/Page"
+        if isinstance(item, pikepdf.Stream):
+            data = item.read_bytes() if item.get("/Type") == "/Metadata" else item.read_raw_bytes()
+            values.append(hashlib.sha256(_XMP_TIME.sub(b"", data)).hexdigest())
+        for key in sorted(item.keys(), reverse=True):
+            if key in _TIMES or (is_page and key == "/Contents"):
+                continue
+            pending.append(item[key])
+    return values
 
 
 # --------------------------------------------------------------------------------- DOCX
@@ -666,10 +928,13 @@ class DocxStamper:
         line_xml = text[first[0] : first[1]]
         if line_xml.count(lines[0]) != 1:
             return None
+        if text.count(DOCX_REMNANT) != len(spans):
+            return None  # a piece of a marker outside its paragraphs would stay in every letter
         salutation_at = spans[2] if base.salutation else None
         return cls(entries, text, first, line_xml, [second], salutation_at)
 
-    def stamp(self, letter: ComposedLetter) -> bytes:
+    def stamp(self, letter: ComposedLetter) -> bytes | None:
+        """The letter's DOCX, or None when its document still shows a piece of a marker."""
         from xml.sax.saxutils import escape
 
         lines = "".join(
@@ -689,7 +954,10 @@ class DocxStamper:
             pieces += [self.document[at:start], new]
             at = end
         pieces.append(self.document[at:])
-        document = "".join(pieces).encode("utf-8")
+        text = "".join(pieces)
+        if DOCX_REMNANT in text:
+            return None
+        document = text.encode("utf-8")
         return _zip(
             (info, _Deflated.of(document) if info.filename == "word/document.xml" else deflated)
             for info, deflated in self.deflated
