@@ -217,7 +217,7 @@ class Workers:
         for pool in self.pools:
             for _ in range(self.sizes[id(pool)]):  # a pool starts its processes when given work
                 pool.submit(int)
-        self.given: dict[int, set[Future]] = {id(pool): set() for pool in self.pools}
+        self.given: dict[int, set[Future[Any]]] = {id(pool): set() for pool in self.pools}
 
     def free(self) -> ProcessPoolExecutor | None:
         """A pool with a process that has nothing to do next, the layout worker's first."""
@@ -230,7 +230,7 @@ class Workers:
 
     def submit(
         self, task: Callable[..., Any], *args: Any, pool: ProcessPoolExecutor | None = None
-    ) -> Future:
+    ) -> Future[Any]:
         """Run ``task`` in ``pool`` (by default the layout worker's)."""
         pool = pool or self.layout
         future = pool.submit(task, *args)
@@ -331,8 +331,8 @@ def _run_in(
         _interrupt_flag() as interrupted,
         tempfile.TemporaryDirectory(prefix="lettersmith-") as stored,
     ):
-        bases: dict[Future, Group] = {}
-        chunks: set[Future] = set()
+        bases: dict[Future[Any], Group] = {}
+        chunks: set[Future[Any]] = set()
         waiting: deque[Chunk] = deque(Chunk((job,)) for job in singles)
         for group in groups:
             task, *args = group.base_task()
@@ -598,7 +598,8 @@ def render(
     in a worker process under the limits of ``render.worker``."""
     from lettersmith.render.worker import run_limited
 
-    return run_limited(letter, fmt.upper(), render_checked, letter, fmt, pdf_variant)
+    data: bytes = run_limited(letter, fmt.upper(), render_checked, letter, fmt, pdf_variant)
+    return data
 
 
 def render_checked(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> bytes:
@@ -670,13 +671,13 @@ def fingerprint(
     return digest.hexdigest()
 
 
-_last_letter: list = [None, ""]  # the letter hashed last and its hash: a letter's formats
+_last_letter: list[Any] = [None, ""]  # the letter hashed last and its hash: a letter's formats
 
 
 def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
     """The letter, the files it shows and lettersmith's code; once for all of a letter's formats."""
     if _last_letter[0] is letter:
-        return _last_letter[1]
+        return str(_last_letter[1])
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{letter!r}\0".encode())
     digest.update(code_hash().encode())
@@ -686,7 +687,7 @@ def _letter_hash(letter: ComposedLetter, folders: _FolderHashes) -> str:
             digest.update(f"{path}\0".encode())
             digest.update(_file_hash(path).encode())
     _last_letter[:] = [letter, digest.hexdigest()]
-    return _last_letter[1]
+    return str(_last_letter[1])
 
 
 class _FolderHashes:

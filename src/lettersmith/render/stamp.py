@@ -258,6 +258,7 @@ class _Span:
     y: float
     width: float  # the line box's room, in the same units as x
     widths: dict[int, float]  # glyph id -> advance in 1/1000 em, as the font's /W says
+    base_font: str  # the font's name in the PDF
     shaper: _Shaper | None
 
 
@@ -279,6 +280,8 @@ class PdfStamper:
         self.address = address
         self.salutation = salutation
         self.fragments = fragments
+        fonts: Any = base.pages[page].Resources.get("/Font", {})
+        self.to_text = {str(name): (_font_map(fonts[name]) or ({},))[0] for name in fonts}
         spans = sorted([*address, *([salutation] if salutation else [])], key=_text_start)
         self.pieces: list[bytes] = []  # the instructions before and between the spans' text
         at = 0
@@ -288,6 +291,7 @@ class PdfStamper:
         # The rest of the last span (its EMC): the first stream ends outside marked content.
         self.pieces.append(pikepdf.unparse_content_stream(instructions[at : spans[-1].end + 1]))
         self.order = [id(span) for span in spans]
+        self.pieces_text = [self.read_text(piece) for piece in self.pieces]
         tail = pikepdf.Stream(base, b"")
         rest = pikepdf.unparse_content_stream(instructions[spans[-1].end + 1 :])
         tail.write(zlib.compress(rest), filter=pikepdf.Name.FlateDecode)
@@ -366,11 +370,50 @@ class PdfStamper:
         parts = [self.pieces[0]]
         for key, piece in zip(self.order, self.pieces[1:], strict=True):
             parts += [*replaced[key], piece]
-        data = self.file.with_contents(b"\n".join(part for part in parts if part))
+        contents = b"\n".join(part for part in parts if part)
+        # The file is the base (read back whole when the group began) but for this stream:
+        # its text, read back through the page's fonts, must show no piece of the marker
+        # beside the letter's own lines. The stream's fixed pieces were read when the
+        # stamper was made; what was set in for the letter is read here.
+        texts = [self.pieces_text[0]]
+        for key, piece_text in zip(self.order, self.pieces_text[1:], strict=True):
+            texts += [self.read_set(ops) for ops in replaced[key]] + [piece_text]
         own = [*lines, *([letter.salutation] if letter.salutation else [])]
-        if data is None or _remnant(read_pdf_text(data), own, self.fragments) is not None:
+        if _remnant(" ".join(texts), own, self.fragments) is not None:
             return None
-        return data
+        return self.file.with_contents(contents)
+
+    def read_set(self, ops: bytes) -> str:
+        """The text of a text object ``_text_ops`` wrote."""
+        font = _SET_FONT.search(ops)
+        to_text = self.to_text.get(font.group(1).decode() if font else "", {})
+        codes = b"".join(_SET_GLYPHS.findall(ops))
+        glyphs = bytes.fromhex(codes.decode())
+        return "".join(to_text.get(glyphs[i : i + 2], "?") for i in range(0, len(glyphs), 2))
+
+    def read_text(self, contents: bytes) -> str:
+        """The text a content stream of the field's page shows, through the page's fonts."""
+        import pikepdf
+
+        scratch = pikepdf.new()
+        font = ""
+        texts: list[str] = []
+        for operands, operator in pikepdf.parse_content_stream(scratch.make_stream(contents)):
+            op = str(operator)
+            if op == "Tf":
+                font = str(operands[0])
+            elif op in ("TJ", "Tj", "'", '"'):
+                to_text = self.to_text.get(font, {})
+                for item in operands[0] if op == "TJ" else operands[-1:]:
+                    if isinstance(item, pikepdf.String):
+                        raw = bytes(item)
+                        texts += [to_text.get(raw[i : i + 2], "?") for i in range(0, len(raw), 2)]
+                texts.append(" ")
+        return "".join(texts)
+
+
+_SET_FONT = re.compile(rb"(/\S+) \S+ Tf")
+_SET_GLYPHS = re.compile(rb"<([0-9a-f]+)>")
 
 
 def read_pdf_text(data: bytes) -> str:
@@ -583,7 +626,10 @@ def pdf_base(
     markers = [*lines, *([salutation] if salutation else [])]
     if _remnant(read_pdf_text(full.pdf), markers, _fragments(markers)) is not None:
         return None  # a marker shows outside the field: it would be in every letter
-    return PdfBase(full, tuple(lines), salutation)
+    # The workers need the files of the field's fonts only, not of every font the letter uses.
+    used = {span.base_font for span in [*field[2], *([field[3]] if field[3] else [])]}
+    fonts = {name: data for name, data in full.fonts.items() if name in used}
+    return PdfBase(dataclasses.replace(full, fonts=fonts), tuple(lines), salutation)
 
 
 def builtin_template(letter: ComposedLetter) -> bool:
@@ -808,7 +854,7 @@ def _make_span(span: _RawSpan, layout: Layout) -> _Span:
     font = layout.fonts.get(name)
     shaper = _Shaper(font, info["size"]) if font is not None else None
     return _Span(start, end, bt, et, info["font"], info["size"], info["x"], info["y"],
-                 line.room, widths, shaper)  # fmt: skip
+                 line.room, widths, name, shaper)  # fmt: skip
 
 
 def _without_field(

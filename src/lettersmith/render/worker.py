@@ -113,7 +113,9 @@ def _start_method() -> str:
 active: Limits | None = None
 
 
-def _child(sender: Any, limits: Limits, function: Callable[..., Any], args: tuple) -> None:
+def _child(
+    sender: Any, limits: Limits, function: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
     global active
     active = limits
     try:
