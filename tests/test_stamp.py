@@ -588,3 +588,25 @@ def test_a_docx_base_that_shows_a_marker_outside_its_field_is_not_stamped(tmp_pa
     settings.write_text(text.replace("  name: Testforeningen\n", about), encoding="utf-8")
     group = list(resolve(workspace.load(tmp_path), "brev").letters)
     assert stamp.DocxStamper.for_group(group[0]) is None
+
+
+def test_the_proof_addressee_differs_from_the_marker_in_every_field(tmp_path: Path) -> None:
+    """Whatever a template shows of the addressee -- any field, any one character of a line,
+    the number of lines -- comes out different in the proof's layout."""
+    import dataclasses
+
+    from lettersmith.model import Addressee
+
+    group = letters(tmp_path, 1, SALUTED)
+    saluted = [letter for letter in group if letter.salutation]
+    lines, salutation = stamp.pdf_markers(saluted[0], stamp.coverage(saluted))
+    other_lines, other_salutation = stamp.proof_markers(lines, salutation)
+    marker = stamp.marker_addressee(lines, "marker")
+    other = stamp.marker_addressee(other_lines, "proof")
+    for field in dataclasses.fields(Addressee):
+        assert getattr(marker, field.name) != getattr(other, field.name), field.name
+    assert len(other_lines) != len(lines)
+    assert all(a != b for a, b in zip(lines[0], other_lines[0], strict=True) if a != " ")
+    assert lines[-1] != other_lines[-1]
+    assert salutation and other_salutation and salutation != other_salutation
+    assert all(a != b for a, b in zip(salutation, other_salutation, strict=False) if a != " ")
