@@ -411,6 +411,8 @@ FIELD_TEMPLATES = {
     "<p>E-post: {{ letter.addressees[0].lines | last }}</p>{% endblock %}\n",
     "their-reference": EXTENDS + "{% block address %}{{ super() }}"
     "<p>Deres ref.: {{ letter.addressees[0].id }}</p>{% endblock %}\n",
+    "second-line": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "<p>Til: {{ letter.addressees[0].lines[1] }}</p>{% endblock %}\n",
     "every-line-joined": EXTENDS + "{% block after_signature %}{{ super() }}"
     "<p>Kopi: {{ letter.addressees[0].lines | join(', ') }}</p>{% endblock %}\n",
 }
