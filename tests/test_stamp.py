@@ -604,8 +604,8 @@ def test_the_proof_addressee_differs_from_the_marker_in_every_field(tmp_path: Pa
     saluted = [letter for letter in group if letter.salutation]
     lines, salutation = stamp.pdf_markers(saluted[0], stamp.coverage(saluted))
     other_lines, other_salutation = stamp.proof_markers(lines, salutation)
-    marker = stamp.marker_addressee(lines, "marker")
-    other = stamp.marker_addressee(other_lines, "proof")
+    marker = stamp.marker_addressee(saluted[0].addressees[0], lines, "marker")
+    other = stamp.marker_addressee(saluted[0].addressees[0], other_lines, "proof")
     for field in dataclasses.fields(Addressee):
         assert getattr(marker, field.name) != getattr(other, field.name), field.name
     assert len(other_lines) != len(lines)

@@ -144,21 +144,22 @@ def marker_lines(address_chars: str, lines: int = WINDOW_LINES) -> tuple[str, ..
     return tuple(chunks + [pad] * (lines - len(chunks)))
 
 
-def marker_addressee(lines: Sequence[str], name: str) -> Addressee:
-    """An addressee whose every field is made from ``name`` (and whose address is ``lines``):
-    two markers of different names differ in every field a template could show."""
-    values: dict[str, object] = {}
+def marker_addressee(like: Addressee, lines: Sequence[str], name: str) -> Addressee:
+    """``like`` with every text field made from ``name`` and ``lines`` as its address: two
+    markers of different names differ in every field a template could show. A field that
+    is no text (a language, say) stays ``like``'s: the group's letters share it."""
+    values: dict[str, object] = {"lines": tuple(lines)}
     for field in dataclasses.fields(Addressee):
         kind = str(field.type)
         if field.name == "lines":
-            values[field.name] = tuple(lines)
-        elif field.name == "email":
+            continue
+        if field.name == "email":
             values[field.name] = f"{name}@{name}.invalid"
         elif kind.startswith("tuple"):
             values[field.name] = (f"{name} {field.name}",)
         elif "str" in kind:
             values[field.name] = f"{name}-{field.name}"
-    return Addressee(**values)  # type: ignore[arg-type]
+    return dataclasses.replace(like, **values)  # type: ignore[arg-type]
 
 
 def marker_letter(
@@ -166,7 +167,7 @@ def marker_letter(
 ) -> ComposedLetter:
     return dataclasses.replace(
         letter,
-        addressees=(marker_addressee(lines, name),),
+        addressees=(marker_addressee(letter.addressees[0], lines, name),),
         salutation=salutation if letter.salutation else None,
     )
 
@@ -219,9 +220,10 @@ def pdf_markers(
 def proof_markers(
     lines: Sequence[str], salutation: str | None
 ) -> tuple[tuple[str, ...], str | None]:
-    """The other addressee of the proof: one address line (so that a layout that follows the
-    number of lines shows it), every character of it and of the salutation another one of
-    the marker's (so that the font's glyphs stay the base's) than the marker has there."""
+    """The address and salutation of the proof's addressee: one line (so that a layout that
+    follows the number of lines shows it), each character the one after the marker's at its
+    place in the marker's alphabet (so that no character is the marker's, and the glyphs are
+    still the base's)."""
     alphabet = sorted(set("".join([*lines, salutation or ""])) - {" "})
     if len(alphabet) < 2:
         alphabet = sorted({*alphabet, PAD, "y"})
