@@ -178,13 +178,12 @@ class PdfStamper:
 
     @classmethod
     def from_base(cls, base: PdfBase) -> PdfStamper | None:
-        """The stamper, or None when the base shows a marker anywhere but in its field."""
+        """The stamper, or None when the marker is not where a recipient's lines can go.
+        (``pdf_base`` read the base back whole: a marker anywhere else, and there is none.)"""
         import pikepdf
 
         markers = [*base.lines, *([base.salutation] if base.salutation else [])]
         pieces = fragments(markers)
-        if remnant(read_pdf_text(base.pdf), markers, pieces) is not None:
-            return None
         pdf = pikepdf.open(io.BytesIO(base.pdf))
         found = find_field(pdf, base.layout, base.lines, base.salutation)
         if found is None:
