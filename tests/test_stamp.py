@@ -613,3 +613,26 @@ def test_the_proof_addressee_differs_from_the_marker_in_every_field(tmp_path: Pa
     assert lines[-1] != other_lines[-1]
     assert salutation and other_salutation and salutation != other_salutation
     assert all(a != b for a, b in zip(salutation, other_salutation, strict=False) if a != " ")
+
+
+def test_a_line_the_font_joins_into_ligatures_is_stamped_with_them(tmp_path: Path) -> None:
+    """ "fi", "fl" and "ff" are one glyph each in the letter's fonts: the base holds those
+    glyphs, so that such an address (every ministry of fisheries) is stamped, as laid out."""
+    extra = "".join(
+        f"l{n}:\n  title: Fiskeriminister\n  name: Ola Offisiell {n}\n"
+        "  organisation: Nærings- og fiskeridepartementet\n"
+        f"  address: [Postboks 80{n}0 Dep, Fløyfjellet, 0030 Oslo]\n  email: l{n}@l.example.no\n"
+        "  salutation: Kjære fiskeriminister Offisiell!\n  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = [letter for letter in letters(tmp_path, 1, extra) if letter.stem.startswith("l")]
+    stamper = stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT)
+    assert stamper is not None
+    for letter in group:
+        fast = stamper.stamp(letter)
+        assert fast is not None, letter.stem
+        slow = render_pdf(letter, variant=VARIANT)
+        assert_same_pdf(fast, slow, letter)
+        for line in [*letter.addressees[0].lines, letter.salutation]:
+            fast_x, slow_x = line_origins(fast, line), line_origins(slow, line)
+            assert max(abs(f - s) for f, s in zip(fast_x, slow_x, strict=True)) <= 0.05, line

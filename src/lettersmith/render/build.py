@@ -403,7 +403,7 @@ class Group:
 
     key: str
     jobs: tuple[Job, ...]
-    chars: tuple[str, str]  # every character the group's fields need
+    chars: Any  # stamp.Coverage: every character the group's fields need
 
     def base_task(self) -> tuple[Any, ...]:
         """What makes the base, as (function, arguments...): run here or in a worker."""

@@ -4,8 +4,9 @@ In ``each`` mode a letter's recipients differ only in the window field and, perh
 salutation; the field has a fixed size and place, so the body's layout does not depend on
 it. A *group* is the letters that are equal but for those two. For a group this module
 renders one *base* letter whose field holds marker lines (made of every character the
-group's addresses use, so the embedded font subset holds each glyph they need) and then,
-per recipient, writes the recipient's lines into the marker's place:
+group's addresses use, and every pair of letters a font joins into one glyph, such as "fi",
+so the embedded font subset holds each glyph they need) and then, per recipient, writes the
+recipient's lines into the marker's place:
 
 - PDF (``stamp_pdf.py``): the marker's text objects in the page's content stream are
   replaced by the recipient's lines, shaped with HarfBuzz in the font the layout used (so
@@ -45,7 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lettersmith.model import Addressee, ComposedLetter
 from lettersmith.render.html import WINDOW_LINES, address_field_fits
@@ -104,15 +105,53 @@ def _shared(letter: ComposedLetter) -> str:
     return str(_last_shared[1])
 
 
-def coverage(letters: Iterable[ComposedLetter]) -> tuple[str, str]:
-    """Every character the letters' addresses and salutations use: the glyphs the base needs."""
+class Coverage(NamedTuple):
+    """What the base's marker must show, so that its fonts' subsets hold every glyph the
+    group's letters are set in."""
+
+    address: str  # every character of the addresses
+    salutation: str  # every character of the salutations
+    address_ligatures: tuple[str, ...] = ()  # letters a font may join into one glyph
+    salutation_ligatures: tuple[str, ...] = ()
+
+
+# Latin fonts join an "f" with some letters after it into one glyph (fi, fl, ff, ffi...): the
+# marker shows each such pair the group's text has, so that the base holds the joined glyph.
+LIGATURE_FOLLOWERS = "bfhijklt"
+
+
+def _ligatures(texts: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for text in texts:
+        for at in range(len(text) - 1):
+            if text[at] == "f" and text[at + 1] in LIGATURE_FOLLOWERS:
+                found.add(text[at : at + 2])
+                after = text[at + 2 : at + 3]
+                if text[at + 1] == "f" and after and after in LIGATURE_FOLLOWERS:
+                    found.add(text[at : at + 3])
+    return found
+
+
+def coverage(letters: Iterable[ComposedLetter]) -> Coverage:
+    """Every character (and pair a font may join) the letters' addresses and salutations
+    use: the glyphs the base needs."""
     address: set[str] = set()
     salutation: set[str] = set()
+    lines: set[str] = set()
+    salutations: set[str] = set()
     for letter in letters:
-        for line in letter.addressees[0].lines:
-            address.update(line)
-        salutation.update(letter.salutation or "")
-    return "".join(sorted(address)), "".join(sorted(salutation))
+        lines.update(letter.addressees[0].lines)
+        salutations.add(letter.salutation or "")
+    for line in lines:
+        address.update(line)
+    for text in salutations:
+        salutation.update(text)
+    return Coverage(
+        "".join(sorted(address)),
+        "".join(sorted(salutation)),
+        tuple(sorted(_ligatures(lines))),
+        tuple(sorted(_ligatures(salutations))),
+    )
 
 
 def _scrambled(chars: str) -> str:
@@ -130,18 +169,32 @@ def _marker_text(chars: str) -> str:
     return text or PAD
 
 
-def marker_lines(address_chars: str, lines: int = WINDOW_LINES) -> tuple[str, ...] | None:
+def marker_lines(
+    address_chars: str, lines: int = WINDOW_LINES, ligatures: Sequence[str] = ()
+) -> tuple[str, ...] | None:
     chars = _scrambled(address_chars)
     chunks = [
         _marker_text(chars[i : i + CHARS_PER_MARKER_LINE])
         for i in range(0, len(chars), CHARS_PER_MARKER_LINE)
     ] or [PAD]
+    chunks += _words_in_lines(ligatures)
     if len(chunks) > lines - 1:
         return None
     # The last lines are pads: the first carry the glyphs, the rest only take room. A pad
     # is the first line's start, so that it too is a marker a read-back recognises.
     pad = chunks[0][:FRAGMENT].strip() or PAD
     return tuple(chunks + [pad] * (lines - len(chunks)))
+
+
+def _words_in_lines(words: Sequence[str]) -> list[str]:
+    """The words, a space between them, in lines of at most CHARS_PER_MARKER_LINE."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= CHARS_PER_MARKER_LINE:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def marker_addressee(like: Addressee, lines: Sequence[str], name: str) -> Addressee:
@@ -203,15 +256,17 @@ class PdfBase:
 
 
 def pdf_markers(
-    letter: ComposedLetter, chars: tuple[str, str]
+    letter: ComposedLetter, chars: Coverage
 ) -> tuple[tuple[str, ...], str | None] | None:
     """The marker lines and salutation a group's base is laid out with, or None when the
     group's characters cannot be stamped."""
-    address_chars, salutation_chars = chars
-    lines = marker_lines(address_chars)
-    if lines is None or not _usable(address_chars + salutation_chars):
+    lines = marker_lines(chars.address, ligatures=chars.address_ligatures)
+    if lines is None or not _usable(chars.address + chars.salutation):
         return None
-    salutation = _marker_text(_scrambled(salutation_chars)) if letter.salutation else None
+    salutation = None
+    if letter.salutation:
+        words = [_marker_text(_scrambled(chars.salutation)), *chars.salutation_ligatures]
+        salutation = " ".join(words)
     while salutation is not None and salutation in lines:
         salutation += " " + PAD
     return lines, salutation
@@ -240,7 +295,7 @@ def proof_markers(
 
 
 def pdf_base(
-    letter: ComposedLetter, chars: tuple[str, str], variant: str | None, prove: bool = True
+    letter: ComposedLetter, chars: Coverage, variant: str | None, prove: bool = True
 ) -> PdfBase | None:
     """The group's base: the letter laid out with marker lines in its field, or None when the
     fast path would not give the same letters.

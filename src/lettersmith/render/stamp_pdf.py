@@ -24,7 +24,7 @@ from lettersmith.model import ComposedLetter
 if TYPE_CHECKING:
     import pikepdf
 
-    from lettersmith.render.stamp import PdfBase
+    from lettersmith.render.stamp import Coverage, PdfBase
 
 # A recipient's line must be this much narrower than its line box: a line that nearly fills
 # it might be broken by the layout engine where the stamp would not.
@@ -168,7 +168,7 @@ class PdfStamper:
 
     @classmethod
     def for_group(
-        cls, letter: ComposedLetter, chars: tuple[str, str], variant: str | None
+        cls, letter: ComposedLetter, chars: Coverage, variant: str | None
     ) -> PdfStamper | None:
         """The group's stamper, or None when the fast path would not give the same letter."""
         from lettersmith.render.stamp import pdf_base
