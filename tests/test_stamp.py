@@ -636,3 +636,17 @@ def test_a_line_the_font_joins_into_ligatures_is_stamped_with_them(tmp_path: Pat
         for line in [*letter.addressees[0].lines, letter.salutation]:
             fast_x, slow_x = line_origins(fast, line), line_origins(slow, line)
             assert max(abs(f - s) for f, s in zip(fast_x, slow_x, strict=True)) <= 0.05, line
+
+
+def test_a_batch_built_by_worker_processes_equals_each_letter_alone(tmp_path: Path) -> None:
+    """The same through the command line's worker processes (the base made in the layout
+    worker, sent to the others through a file)."""
+    from click.testing import CliRunner
+
+    from lettersmith.cli import main
+
+    files = {"templates/letter.html.j2": FIELD_TEMPLATES["copy-after-signature"]}
+    group = letters(tmp_path, 1, MANY + SALUTED, **files)
+    result = CliRunner().invoke(main, ["-w", str(tmp_path), "build", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert_batch_equals_alone(tmp_path, group)
