@@ -44,13 +44,13 @@ def fragments(markers: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def remnant(text: str, own: Iterable[str], fragments: frozenset[str]) -> str | None:
-    """A marker fragment in ``text`` (read back, spaces and all) once the letter's own lines
-    are taken out of it, or None."""
+def remnant(text: str, own: Iterable[str], pieces: frozenset[str]) -> str | None:
+    """One of the marker's ``pieces`` in ``text`` (read back, spaces and all) once the
+    letter's own lines are taken out of it, or None."""
     rest = "".join(text.split())
     for line in own:
         rest = rest.replace("".join(line.split()), "\0", 1)
-    return next((piece for piece in fragments if piece in rest), None)
+    return next((piece for piece in pieces if piece in rest), None)
 
 
 @dataclass(frozen=True)
