@@ -41,6 +41,7 @@ from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettin
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
+    from lettersmith.render.stamp import Coverage
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
 # Letters that differ only in the address field are laid out once when there are at least
@@ -403,7 +404,7 @@ class Group:
 
     key: str
     jobs: tuple[Job, ...]
-    chars: Any  # stamp.Coverage: every character the group's fields need
+    chars: Coverage  # every character (and joined pair) the group's fields need
 
     def base_task(self) -> tuple[Any, ...]:
         """What makes the base, as (function, arguments...): run here or in a worker."""
