@@ -390,3 +390,263 @@ def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_p
     assert all("does not show the adopted title and body word for word" in (o.error or "")
                for o in outcomes)  # fmt: skip
     assert not any(job.path.exists() for job in jobs)
+
+
+# ------------------------------------------------ templates that show recipient fields anywhere
+
+BUILTIN = Path(stamp.__file__).resolve().parents[1] / "data" / "templates" / "letter.html.j2"
+EXTENDS = '{% extends "builtin/letter.html.j2" %}\n'
+FIRST_LINE = "{{ letter.addressees[0].lines[0] }}"
+# Each template shows a recipient's field outside the address window.
+FIELD_TEMPLATES = {
+    "copy-after-signature": EXTENDS + "{% block after_signature %}{{ super() }}"
+    f'<p class="copy">Kopi til: {FIRST_LINE}</p>{{% endblock %}}\n',
+    "running-header": EXTENDS + '{% block page_header %}<div class="page-header">'
+    f"<span>{FIRST_LINE}</span><span>{{{{ letter.phrases.page }}}}</span></div>"
+    "{% endblock %}\n",
+    "document-title": BUILTIN.read_text(encoding="utf-8").replace(
+        "<title>{{ letter.title }}</title>", f"<title>{FIRST_LINE}</title>"
+    ),
+    "last-line-email-only": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "<p>E-post: {{ letter.addressees[0].lines | last }}</p>{% endblock %}\n",
+    "their-reference": EXTENDS + "{% block address %}{{ super() }}"
+    "<p>Deres ref.: {{ letter.addressees[0].id }}</p>{% endblock %}\n",
+    "second-line": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "<p>Til: {{ letter.addressees[0].lines[1] }}</p>{% endblock %}\n",
+    "every-line-joined": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "<p>Kopi: {{ letter.addressees[0].lines | join(', ') }}</p>{% endblock %}\n",
+}
+
+
+def batch(tmp_path: Path, extra: str, files: dict[str, str], paragraphs: int = 1) -> list:
+    """A group of more than MIN_GROUP letters, built through build() with stamping on; the
+    letters, whose files are now in out/."""
+    group = letters(tmp_path, paragraphs, extra, **files)
+    assert len(group) >= build.MIN_GROUP
+    ws = workspace.load(tmp_path)
+    jobs = build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
+    assert build._groups(jobs)[0]  # the letters go to the batch path
+    outcomes = build.build(jobs, workers=1)
+    assert all(outcome.built and not outcome.error for outcome in outcomes), outcomes
+    return group
+
+
+def read_pdf(data: bytes) -> tuple[int, list[str], str | None]:
+    """Page count, each page's text and the document title, as a reader sees them."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    title = reader.metadata.title if reader.metadata else None
+    return len(reader.pages), [page.extract_text() for page in reader.pages], title
+
+
+def read_docx(data: bytes) -> list[str]:
+    """Every paragraph's text: the body, tables, headers and footers, and the core title."""
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        texts += [cell.text for row in table.rows for cell in row.cells]
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header):
+            texts += [p.text for p in part.paragraphs]
+    return [*texts, document.core_properties.title or ""]
+
+
+def assert_batch_equals_alone(tmp_path: Path, group: list) -> None:
+    ws = workspace.load(tmp_path)
+    for letter in group:
+        path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
+        alone = render_pdf(letter, variant=VARIANT)
+        assert read_pdf(path.read_bytes()) == read_pdf(alone), letter.stem
+        docx_alone = render_docx(letter)
+        assert read_docx(path.with_suffix(".docx").read_bytes()) == read_docx(docx_alone)
+
+
+MANY = "".join(
+    f"p{n}:\n  title: Ordfører\n  name: Person {n} Tyholt\n  organisation: To kommune\n"
+    f"  address: [Postboks {n}, 7{n}00 Aurland]\n  email: p{n}@p.example.no\n  tags: [alle]\n"
+    for n in range(4)
+)
+EMAIL_ONLY = "".join(
+    f"e{n}:\n  name: Eva {n} Vik\n  email: e{n}@e.example.no\n  tags: [alle]\n" for n in range(4)
+)
+SALUTED = "".join(
+    f"s{n}:\n  title: Ordfører\n  name: Siri {n}\n  email: s{n}@s.example.no\n"
+    f"  salutation: Kjære ordfører {n}!\n  tags: [alle]\n"
+    for n in range(build.MIN_GROUP)
+)
+
+
+@pytest.mark.parametrize("shown", sorted(FIELD_TEMPLATES))
+def test_a_batch_equals_each_letter_alone_whatever_fields_the_template_shows(
+    tmp_path: Path, shown: str
+) -> None:
+    extra = EMAIL_ONLY if shown == "last-line-email-only" else MANY
+    files = {"templates/letter.html.j2": FIELD_TEMPLATES[shown]}
+    paragraphs = 6 if shown == "running-header" else 1  # the header is on page 2 on
+    assert_batch_equals_alone(tmp_path, batch(tmp_path, extra, files, paragraphs))
+
+
+def test_a_batch_with_salutations_equals_each_letter_alone(tmp_path: Path) -> None:
+    files = {"templates/letter.html.j2": FIELD_TEMPLATES["copy-after-signature"]}
+    group = batch(tmp_path, SALUTED, files)
+    assert any(letter.salutation for letter in group)
+    assert_batch_equals_alone(tmp_path, group)
+
+
+def test_the_proof_refuses_a_template_that_shows_a_field_outside_the_window(
+    tmp_path: Path,
+) -> None:
+    for name in ("copy-after-signature", "running-header", "document-title", "their-reference"):
+        folder = tmp_path / name
+        paragraphs = 6 if name == "running-header" else 1  # the header is on page 2 on
+        files = {"templates/letter.html.j2": FIELD_TEMPLATES[name]}
+        group = letters(folder, paragraphs, MANY, **files)
+        assert stamp.pdf_base(group[0], stamp.coverage(group), VARIANT) is None, name
+
+
+def test_a_template_that_shows_no_field_outside_the_window_is_still_stamped(
+    tmp_path: Path,
+) -> None:
+    """The proof is not a switch that turns the fast path off for every workspace template."""
+    template = (
+        EXTENDS + "{% block after_signature %}{{ super() }}<p>Kopi: arkivet</p>{% endblock %}"
+    )
+    group = letters(tmp_path, 1, MANY, **{"templates/letter.html.j2": template})
+    base = stamp.pdf_base(group[0], stamp.coverage(group), VARIANT)
+    assert base is not None
+    stamper = base.stamper()
+    assert stamper is not None
+    for letter in group:
+        fast = stamper.stamp(letter)
+        assert fast is not None
+        assert read_pdf(fast) == read_pdf(render_pdf(letter, variant=VARIANT))
+
+
+def char_origins(pdf: bytes) -> list[tuple[str, float, float]]:
+    """Every character of page 1 with its glyph origin (pt), as pdfium places it."""
+    import ctypes
+
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    document = pypdfium2.PdfDocument(pdf)
+    textpage = document[0].get_textpage()
+    found = []
+    for index in range(textpage.count_chars()):
+        x, y = ctypes.c_double(), ctypes.c_double()
+        pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y))
+        found.append((chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index)), x.value, y.value))
+    document.close()
+    return found
+
+
+def line_origins(pdf: bytes, line: str) -> list[float]:
+    """The x of each glyph of ``line`` where it is set on page 1."""
+    chars = char_origins(pdf)
+    text = "".join(char for char, _x, _y in chars)
+    at = text.index(line)
+    return [x for _char, x, _y in chars[at : at + len(line)]]
+
+
+def test_a_stamped_line_keeps_the_fonts_kerning(tmp_path: Path) -> None:
+    """HarfBuzz places the stamped glyphs where WeasyPrint's own layout puts them: kerned
+    pairs (AV, To, Ty, Wa) included, to within 0.05 pt, in the address (sans) and in the
+    salutation (serif)."""
+    extra = "".join(
+        f"k{n}:\n  title: AVTo Ty{n}\n  name: Tøyen Vågå AWAY{n}\n  organisation: LTA AVa To\n"
+        f"  address: [Tyholtveien {n}, 70{n}0 Trondheim]\n  email: k{n}@k.example.no\n"
+        f"  salutation: Kjære AVTo Ty{n}, To Wa!\n  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = [letter for letter in letters(tmp_path, 1, extra) if letter.stem.startswith("k")]
+    stamper = stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT)
+    assert stamper is not None
+    for letter in group:
+        fast = stamper.stamp(letter)
+        assert fast is not None
+        slow = render_pdf(letter, variant=VARIANT)
+        for line in [*letter.addressees[0].lines, letter.salutation]:
+            fast_x, slow_x = line_origins(fast, line), line_origins(slow, line)
+            assert max(abs(f - s) for f, s in zip(fast_x, slow_x, strict=True)) <= 0.05, line
+
+
+def test_a_stamped_file_that_shows_a_marker_is_never_used(tmp_path: Path, monkeypatch) -> None:
+    """Behind the proof, every stamped file is read back: with the proof skipped (as for the
+    built-in template), a template that shows the addressee after the signature still gets
+    each letter right, because the stamped files show the marker and are not used."""
+    monkeypatch.setattr(stamp, "builtin_template", lambda letter: True)
+    files = {"templates/letter.html.j2": FIELD_TEMPLATES["copy-after-signature"]}
+    group = batch(tmp_path, MANY, files)
+    assert_batch_equals_alone(tmp_path, group)
+    # The base itself is read back: the whole group goes letter by letter.
+    assert stamp.pdf_base(group[0], stamp.coverage(group), VARIANT, prove=False) is None
+
+
+def test_a_docx_base_that_shows_a_marker_outside_its_field_is_not_stamped(tmp_path: Path) -> None:
+    letters(tmp_path, 1, MANY)
+    settings = tmp_path / "lettersmith.yaml"
+    text = settings.read_text(encoding="utf-8")
+    about = "  name: Testforeningen\n  about: Skrevet med LETTERSMITH-MARK-verktøyet\n"
+    settings.write_text(text.replace("  name: Testforeningen\n", about), encoding="utf-8")
+    group = list(resolve(workspace.load(tmp_path), "brev").letters)
+    assert stamp.DocxStamper.for_group(group[0]) is None
+
+
+def test_the_proof_addressee_differs_from_the_marker_in_every_field(tmp_path: Path) -> None:
+    """Whatever a template shows of the addressee -- any field, any one character of a line,
+    the number of lines -- comes out different in the proof's layout."""
+    import dataclasses
+
+    from lettersmith.model import Addressee
+
+    group = letters(tmp_path, 1, SALUTED)
+    saluted = [letter for letter in group if letter.salutation]
+    lines, salutation = stamp.pdf_markers(saluted[0], stamp.coverage(saluted))
+    other_lines, other_salutation = stamp.proof_markers(lines, salutation)
+    marker = stamp.marker_addressee(saluted[0].addressees[0], lines, "marker")
+    other = stamp.marker_addressee(saluted[0].addressees[0], other_lines, "proof")
+    for field in dataclasses.fields(Addressee):
+        assert getattr(marker, field.name) != getattr(other, field.name), field.name
+    assert len(other_lines) != len(lines)
+    assert all(a != b for a, b in zip(lines[0], other_lines[0], strict=True) if a != " ")
+    assert lines[-1] != other_lines[-1]
+    assert salutation and other_salutation and salutation != other_salutation
+    assert all(a != b for a, b in zip(salutation, other_salutation, strict=False) if a != " ")
+
+
+def test_a_line_the_font_joins_into_ligatures_is_stamped_with_them(tmp_path: Path) -> None:
+    """ "fi", "fl" and "ff" are one glyph each in the letter's fonts: the base holds those
+    glyphs, so that such an address (every ministry of fisheries) is stamped, as laid out."""
+    extra = "".join(
+        f"l{n}:\n  title: Fiskeriminister\n  name: Ola Offisiell {n}\n"
+        "  organisation: Nærings- og fiskeridepartementet\n"
+        f"  address: [Postboks 80{n}0 Dep, Fløyfjellet, 0030 Oslo]\n  email: l{n}@l.example.no\n"
+        "  salutation: Kjære fiskeriminister Offisiell!\n  tags: [alle]\n"
+        for n in range(build.MIN_GROUP)
+    )
+    group = [letter for letter in letters(tmp_path, 1, extra) if letter.stem.startswith("l")]
+    stamper = stamp.PdfStamper.for_group(group[0], stamp.coverage(group), VARIANT)
+    assert stamper is not None
+    for letter in group:
+        fast = stamper.stamp(letter)
+        assert fast is not None, letter.stem
+        slow = render_pdf(letter, variant=VARIANT)
+        assert_same_pdf(fast, slow, letter)
+        for line in [*letter.addressees[0].lines, letter.salutation]:
+            fast_x, slow_x = line_origins(fast, line), line_origins(slow, line)
+            assert max(abs(f - s) for f, s in zip(fast_x, slow_x, strict=True)) <= 0.05, line
+
+
+def test_a_batch_built_by_worker_processes_equals_each_letter_alone(tmp_path: Path) -> None:
+    """The same through the command line's worker processes (the base made in the layout
+    worker, sent to the others through a file)."""
+    from click.testing import CliRunner
+
+    from lettersmith.cli import main
+
+    files = {"templates/letter.html.j2": FIELD_TEMPLATES["copy-after-signature"]}
+    group = letters(tmp_path, 1, MANY + SALUTED, **files)
+    result = CliRunner().invoke(main, ["-w", str(tmp_path), "build", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert_batch_equals_alone(tmp_path, group)

@@ -42,6 +42,7 @@ from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettin
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
+    from lettersmith.render.stamp import Coverage
 
 FORMATS: tuple[str, ...] = ("pdf", "docx")
 # Letters that differ only in the address field are laid out once when there are at least
@@ -406,7 +407,7 @@ class Group:
 
     key: str
     jobs: tuple[Job, ...]
-    chars: tuple[str, str]  # every character the group's fields need
+    chars: Coverage  # every character (and joined pair) the group's fields need
 
     def base_task(self) -> tuple[Any, ...]:
         """What makes the base, as (function, arguments...): run here or in a worker."""
@@ -603,7 +604,8 @@ def render(
     in a worker process under the limits of ``render.worker``."""
     from lettersmith.render.worker import run_limited
 
-    return run_limited(letter, fmt.upper(), render_checked, letter, fmt, pdf_variant)
+    data: bytes = run_limited(letter, fmt.upper(), render_checked, letter, fmt, pdf_variant)
+    return data
 
 
 def render_checked(letter: ComposedLetter, fmt: str, pdf_variant: str | None) -> bytes:
