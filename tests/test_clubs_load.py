@@ -349,14 +349,20 @@ def test_an_empty_templates_folder_of_an_untrusted_club_is_not_searched(tmp_path
     assert club_view(workspace.load(tmp_path), "bergen").template_dirs == ()
 
 
-def test_trusted_clubs_must_name_clubs(tmp_path):
+def test_trusted_clubs_must_be_ids_and_a_name_without_a_club_is_a_warning(tmp_path):
     profile = PROFILE + "trusted_clubs: [bergen, bregen, Oslo]\n"
     club_workspace(tmp_path, **{"lettersmith.yaml": profile})
     assert problems(tmp_path) == [
-        "lettersmith.yaml:10: trusted_clubs: no club 'bregen' (no clubs/bregen.yaml); did you "
-        "mean 'bergen'? Clubs: bergen",
         "lettersmith.yaml:10: trusted_clubs[2]: 'Oslo' is not a valid id; use lowercase "
         "letters, digits and '-', starting with a letter or digit",
+    ]
+    # A name that is no club trusts nothing: the union's letters are built, check warns.
+    club_workspace(tmp_path, **{"lettersmith.yaml": PROFILE + "trusted_clubs: [bergen, bregen]\n"})
+    from lettersmith.load.clubs import unknown_trusted_clubs
+
+    assert unknown_trusted_clubs(workspace.load(tmp_path)) == [
+        "lettersmith.yaml: warning: trusted_clubs: no club 'bregen' (no clubs/bregen.yaml); did "
+        "you mean 'bergen'? Clubs: bergen"
     ]
     club_workspace(tmp_path, **{"lettersmith.yaml": PROFILE + "trusted_clubs: bergen\n"})
     assert workspace.load(tmp_path).trusted_clubs == ("bergen",)  # one, as for other lists

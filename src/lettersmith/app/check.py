@@ -18,7 +18,7 @@ from lettersmith.compose.resolve import Mailing, resolve
 from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
-from lettersmith.load.clubs import club_view, unfinished_clubs
+from lettersmith.load.clubs import club_view, unfinished_clubs, unknown_trusted_clubs
 from lettersmith.load.images import image_problems
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
@@ -38,7 +38,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     ws = load(root)
     views = [ws, *(club_view(ws, club) for club in ws.clubs)]
     problems: list[str] = [*unfinished_clubs(ws), *image_problems(views)]
-    warnings: list[str] = []
+    warnings: list[str] = unknown_trusted_clubs(ws)
     composed = 0
     for view in views:
         problems.extend(_signing_problems(view))

@@ -128,28 +128,34 @@ def _template_dirs(ws: Workspace, club_id: str, club_dir: Path) -> tuple[Path, .
 
 
 def read_trusted_clubs(node: Node | None, checker: Checker, root: Path) -> tuple[str, ...]:
-    """``trusted_clubs: [bergen]`` in lettersmith.yaml: each id must have a clubs/<id>.yaml."""
+    """``trusted_clubs: [bergen]`` in lettersmith.yaml: valid club ids.
+
+    An id without a clubs/<id>.yaml trusts nothing and stops nothing (the union's own letters
+    are built as before); ``check`` warns about it (``unknown_trusted_clubs``).
+    """
     if node is None:
         return ()
     if isinstance(node, Map):
         checker.problem(node.line, "trusted_clubs: expected a list of club ids, such as [bergen]")
         return ()
     items = (node,) if isinstance(node, Scalar) else node.items
-    known = sorted(path.stem for path in (root / "clubs").glob("*.yaml"))
     trusted = []
     for index, item in enumerate(items):
         club_id = checker.ident(item, f"trusted_clubs[{index}]")
-        if club_id is None:
-            continue
-        if not (root / "clubs" / f"{club_id}.yaml").is_file():
-            checker.problem(
-                item.line,
-                f"trusted_clubs: no club '{club_id}' (no clubs/{club_id}.yaml)"
-                f"{did_you_mean(club_id, known) or '.'} Clubs: {', '.join(known) or 'none yet'}",
-            )
-            continue
-        trusted.append(club_id)
+        if club_id is not None:
+            trusted.append(club_id)
     return tuple(trusted)
+
+
+def unknown_trusted_clubs(ws: Workspace) -> list[str]:
+    """A warning for each id in ``trusted_clubs`` that names no club."""
+    known = sorted(ws.clubs)
+    return [
+        f"lettersmith.yaml: warning: trusted_clubs: no club '{club_id}' (no clubs/{club_id}.yaml)"
+        f"{did_you_mean(club_id, known) or '.'} Clubs: {', '.join(known) or 'none yet'}"
+        for club_id in ws.trusted_clubs
+        if club_id not in ws.clubs
+    ]
 
 
 def untrusted_templates(root: Path, club_id: str) -> list[Problem]:
