@@ -310,6 +310,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 # The parts of a snapshot, in the order a reader meets them, with the words used for them.
 PARTS: dict[str, str] = {
     "addressees": "the recipients or their addresses",
+    "letterhead": "the letterhead",
+    "language": "the language",
     "date_line": "the place and date",
     "subject": "the subject",
     "text": "the letter's text",
@@ -344,6 +346,8 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         ),
         "cover_note": _each(markdown.plain_text(letter.cover_note) for letter in letters),
         "tagline": _each(_tagline(letter) or "" for letter in letters),
+        "letterhead": _each(_letterhead(letter) for letter in letters),
+        "language": _each(letter.language for letter in letters),
         "from": first.envelope.sender,
         "reply_to": first.envelope.reply_to,
         "bcc": first.envelope.bcc,
@@ -364,9 +368,13 @@ def changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[s
     lines = []
     for part, words in PARTS.items():
         old, new = before.get(part), after.get(part)
-        if old == new:
+        if old == new or part not in before:
             continue
-        if isinstance(old, str) and isinstance(new, str):
+        if part == "addressees" and isinstance(old, list) and isinstance(new, list):
+            lines += _addressee_changes(old, new) or [f"{words} changed"]
+        elif part == "language":
+            lines.append(f"{words}: {old} → {new}")
+        elif isinstance(old, str) and isinstance(new, str):
             lines.append(f"{words}: {_word_changes(old, new)}")
         else:
             lines.append(f"{words} changed")
@@ -410,6 +418,35 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
             new_files if isinstance(new_files, dict) else {},
         )
     return lines
+
+
+def _addressee_changes(old: list[object], new: list[object]) -> list[str]:
+    """Each recipient added, removed or printed or addressed otherwise, by its id."""
+
+    def by_id(rows: list[object]) -> dict[str, list[str]]:
+        return {
+            str(row[0]): list(dict.fromkeys(str(part) for part in row[1:] if part))
+            for row in rows
+            if isinstance(row, list) and row
+        }
+
+    before, after = by_id(old), by_id(new)
+    lines = []
+    for rid in [*before, *(rid for rid in after if rid not in before)]:
+        if rid not in after:
+            lines.append(f"recipient removed: {rid} ({', '.join(before[rid])})")
+        elif rid not in before:
+            lines.append(f"recipient added: {rid} ({', '.join(after[rid])})")
+        elif before[rid] != after[rid]:
+            lines.append(f"recipient {rid}: {', '.join(before[rid])} → {', '.join(after[rid])}")
+    return lines
+
+
+def _letterhead(letter: ComposedLetter) -> str:
+    """The sender as the letterhead and the return address show it, on one line."""
+    sender = letter.sender
+    parts = (sender.name, *sender.address, sender.email, sender.website)
+    return " / ".join(part for part in parts if part)
 
 
 def _pairs(value: object) -> dict[str, str]:

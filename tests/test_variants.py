@@ -1,0 +1,142 @@
+"""Variants of issue 17's findings, tried as an attacker would: each way something that leaves
+could change after the approval, spreadsheets of every awkward kind, and one long-lived
+``Project`` that must see every change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lettersmith import Project
+from lettersmith.cli import main
+from lettersmith.errors import DeliveryError
+
+LETTER = "menneskehandel-2024"
+LETTER_FILE = f"letters/{LETTER}.yaml"
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(main, ["-w", str(root), *args])
+
+
+@pytest.fixture
+def required(mail_workspace: Path) -> Path:
+    with (mail_workspace / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write("\napproval: required\n")
+    return mail_workspace
+
+
+def _replace(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return change
+
+
+def _append(name: str, text: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        with (root / name).open("a", encoding="utf-8") as file:
+            file.write(text)
+
+    return change
+
+
+def _attach(root: Path) -> None:
+    (root / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4\nfirst\n%%EOF\n")
+    _append(LETTER_FILE, "attachments: [assets/vedlegg.pdf]\n")(root)
+
+
+def _rename_attachment(root: Path) -> None:
+    (root / "assets" / "vedlegg.pdf").rename(root / "assets" / "bilag.pdf")
+    _replace(LETTER_FILE, "assets/vedlegg.pdf", "assets/bilag.pdf")(root)
+
+
+def _touch_club_logo(root: Path) -> None:
+    logo = root / "clubs" / "bergen" / "assets" / "logo.svg"
+    logo.write_text(logo.read_text(encoding="utf-8") + "<!-- another -->\n", encoding="utf-8")
+
+
+def _workspace_template(root: Path) -> None:
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "letter.css").write_text("p { color: #111 }\n", encoding="utf-8")
+
+
+# (what, prepared before the approval, the change after it, the club, how it is said)
+VARIANTS = [
+    ("the sender's display name only", None,
+     _replace("lettersmith.yaml", '"SI Norge <', '"SI Noreg <'), None,
+     "another sender: SI Norge <post@example.org> → SI Noreg <post@example.org>"),
+    ("the bcc removed", None, _replace("lettersmith.yaml", "  bcc: arkiv@example.org\n", ""),
+     None, "Bcc removed: arkiv@example.org"),
+    ("the reply_to removed", None,
+     _replace("lettersmith.yaml", "  reply_to: post@example.org\n", ""), None,
+     "Reply-To removed: post@example.org"),
+    ("a club's tagline", None, _replace("clubs/bergen.yaml", "Ein klubb i", "Ein klubb av"),
+     "bergen", "the line under the organisation's name: ...Ein klubb [-i-]{+av+}"),
+    ("a club's address", None, _replace("clubs/bergen.yaml", "Postboks 123", "Postboks 124"),
+     "bergen", "the letterhead: ...Bergen / Postboks [-123-]{+124+} / 5804 Bergen..."),
+    ("a club's email", None,
+     _replace("clubs/bergen.yaml", "bergen@example.org", "styret@example.net"), "bergen",
+     "the letterhead: ...5804 Bergen / [-bergen@example.org-]{+styret@example.net+}"),
+    ("the website", None, _replace("lettersmith.yaml", "https://example.org", "https://ex.net"),
+     None, "the letterhead: .../ post@example.org / [-https://example.org-]{+https://ex.net+}"),
+    ("a club's colour", None, _replace("clubs/bergen.yaml", "#7a1f3d", "#7a1f3e"), "bergen",
+     "colour #7a1f3d → #7a1f3e"),
+    ("a club's logo", None, _touch_club_logo, "bergen",
+     "logo clubs/bergen/assets/logo.svg changed (sha256 "),
+    ("the signatory's title", None,
+     _replace("lettersmith.yaml", "title: Unionspresident", "title: President"), None,
+     "the signatory: ...Dahlberg Pettersen / [-Unionspresident-]{+President+}"),
+    ("an attachment's name", _attach, _rename_attachment, None,
+     "attachment added: bilag.pdf"),
+    ("the subject", None, _append(LETTER_FILE, "subject: Trekk uttalelsen\n"), None,
+     "the subject: ... [-Tiden er inne"),
+    ("the cover note", None, _replace(LETTER_FILE, "journalføres", "makuleres"), None,
+     "the email's cover note: ...om at uttalelsen [-journalføres-]{+makuleres+}"),
+    ("the mode", None, _replace(LETTER_FILE, "mode: joint", "mode: each"), None,
+     "the mode: joint -> each"),
+    ("a recipient's address", None,
+     _replace("recipients.yaml", "  office: no/smk\n", "  office: no/smk\n  email: x@example.net\n"),  # noqa: E501
+     None, "recipient smk: Statsminister Jonas Gahr Støre, postmottak@smk.dep.no → "
+     "Statsminister Jonas Gahr Støre, x@example.net"),
+    ("a recipient removed", None, _replace(LETTER_FILE, "to: [smk, hod, jd]", "to: [smk, hod]"),
+     None, "recipient removed: jd (Justis – og beredskapsminister Emilie Enger Mehl"),
+    ("a template in the workspace", None, _workspace_template, None,
+     "template added: templates/letter.css"),
+    ("the language", None, _append(LETTER_FILE, "language: en\n"), None,
+     "the language: nb → en"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "prepare", "change", "club", "words"), VARIANTS, ids=[v[0] for v in VARIANTS]
+)
+def test_every_variant_of_what_leaves_needs_a_new_approval(
+    required, smtp_server, what, prepare, change, club, words
+):
+    """Changed after the approval, each refuses the send (API and command line) and status
+    says what changed in words, not "how lettersmith reads the files"."""
+    where = ["--club", club] if club else []
+    if prepare:
+        prepare(required)
+    project = Project.open(required)  # one Project, open through the change
+    project.approve(LETTER, by="Styret", club=club)
+    assert project.status(LETTER, club=club).approval.current
+    change(required)
+    with pytest.raises(DeliveryError, match="the letter has changed since it was approved") as err:
+        project.send(LETTER, club=club)
+    assert words in str(err.value), str(err.value)
+    assert "how lettersmith reads the files" not in str(err.value)
+    refused = run(required, "send", LETTER, *where, "--yes")
+    assert refused.exit_code == 1, (what, refused.output)
+    assert words in refused.output
+    assert smtp_server.handler.received == []
+    status = run(required, "status", LETTER, *where)
+    assert "NOT approved." in status.output, status.output
+    assert words in status.output, status.output
