@@ -140,3 +140,67 @@ def test_every_variant_of_what_leaves_needs_a_new_approval(
     status = run(required, "status", LETTER, *where)
     assert "NOT approved." in status.output, status.output
     assert words in status.output, status.output
+
+
+# --------------------------------------------------------------------------- one long-lived Project
+
+
+def _same_size_same_time(path: Path, data: bytes) -> None:
+    """Other bytes of the same length, the modification time put back (as `cp -p` or an
+    attacker's `touch -r` leaves them)."""
+    import os
+
+    info = path.stat()
+    assert len(data) == info.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_an_attachment_changed_with_its_size_and_time_put_back_needs_a_new_approval(
+    required, smtp_server
+):
+    """A Project kept open (a web app) has hashed the attachment once: other bytes of the
+    same size under the same modification time must still count as another letter."""
+    _attach(required)
+    project = Project.open(required)
+    project.approve(LETTER, by="Styret")
+    assert project.status(LETTER).approval.current
+    attachment = required / "assets" / "vedlegg.pdf"
+    _same_size_same_time(attachment, b"%PDF-1.4\nFAKED\n%%EOF\n")
+    with pytest.raises(DeliveryError, match="attachment vedlegg.pdf changed \\(sha256"):
+        project.send(LETTER)
+    assert smtp_server.handler.received == []
+
+
+def test_one_open_project_sees_a_template_rewritten_with_its_size_and_time_put_back(
+    tmp_path: Path,
+) -> None:
+    from readback import pdf_text
+    from workspaces import minimal
+
+    template = '{% extends "builtin/letter.html.j2" %}{% block letterhead %}{{ super() }}<p>WORD</p>{% endblock %}'  # noqa: E501
+    root = minimal(tmp_path, {"templates/letter.html.j2": template.replace("WORD", "Mal nr. 1")})
+    project = Project.open(root)
+    pdf = root / "out" / "brev" / "a.pdf"
+    project.build(formats="pdf", jobs=1)
+    assert "Mal nr. 1" in pdf_text(pdf)
+    before = project.status("brev").approval.revision
+    new = template.replace("WORD", "Mal nr. 2").encode()
+    _same_size_same_time(root / "templates" / "letter.html.j2", new)
+    assert project.status("brev").approval.revision != before
+    project.build(formats="pdf", jobs=1)
+    assert "Mal nr. 2" in pdf_text(pdf)
+
+
+def test_one_open_project_sees_a_signature_image_rewritten_with_its_size_and_time_put_back(
+    required,
+) -> None:
+    project = Project.open(required)
+    project.approve(LETTER, by="Styret")
+    image = required / "assets" / "signature.png"
+    data = bytearray(image.read_bytes())
+    data[-20] ^= 0xFF  # one byte inside the image's data
+    _same_size_same_time(image, bytes(data))
+    standing = project.status(LETTER).approval
+    assert not standing.current
+    assert any("signature image assets/signature.png changed" in c for c in standing.changed)
