@@ -204,3 +204,132 @@ def test_one_open_project_sees_a_signature_image_rewritten_with_its_size_and_tim
     standing = project.status(LETTER).approval
     assert not standing.current
     assert any("signature image assets/signature.png changed" in c for c in standing.changed)
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+AWKWARD_STARTS = [
+    "- x", "? q", ": x", ", x", "[x", "]x", "{x", "}x", "# x", "&a", "*a", "!t", "| x", "> x",
+    "'q", '"q', "%x", "@x", "`x", "!!binary x", "&a *a", "<<", "x" * 5000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", AWKWARD_STARTS, ids=[v[:12] for v in AWKWARD_STARTS])
+def test_a_cell_starting_with_any_yaml_indicator_imports_as_written(tmp_path, value):
+    from lettersmith.load import workspace as loading
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    sheet = tmp_path / "liste.csv"
+    quoted = '"' + value.replace('"', '""') + '"'
+    sheet.write_text(f"navn;e-post;tittel\n{quoted};p@example.org;{quoted}\n", encoding="utf-8")
+    project = Project.open(root)
+    assert [e.fields["name"] for e in project.import_recipients(sheet).added] == [value]
+    (person,) = [r for r in loading.load(root).recipients.values() if r.email == "p@example.org"]
+    assert (person.name, person.title) == (value, value)
+    project.check()
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x00", "\x0b"])
+def test_a_line_separator_or_nul_in_a_name_is_refused_with_the_row(tmp_path, char):
+    from lettersmith.errors import LettersmithError
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    before = (root / "recipients.yaml").read_bytes()
+    sheet = tmp_path / "liste.csv"
+    sheet.write_text(f"navn;e-post\nKari{char}Nordmann;p@example.org\n", encoding="utf-8")
+    with pytest.raises(LettersmithError, match=r"liste.csv:2: name: contains a line break"):
+        Project.open(root).import_recipients(sheet)
+    assert (root / "recipients.yaml").read_bytes() == before
+
+
+def test_a_utf16_unicode_text_file_from_excel_imports(tmp_path):
+    """Excel's "Unicode text (*.txt)": UTF-16 with a BOM, tab-separated."""
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    for encoding in ("utf-16-le", "utf-16-be"):
+        sheet = tmp_path / f"liste-{encoding}.txt"
+        bom = "\ufeff".encode(encoding)
+        text = f"Navn\tE-post\tPoststed\nÅse Bø {encoding}\tase-{encoding}@example.org\tOslo\n"
+        sheet.write_bytes(bom + text.encode(encoding))
+        (added,) = Project.open(root).plan_import(sheet).added
+        assert added.fields["name"] == f"Åse Bø {encoding}"
+        assert added.fields["email"] == f"ase-{encoding}@example.org"
+
+
+def test_duplicate_headers_and_a_header_only_file(tmp_path):
+    from lettersmith.errors import LettersmithError
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    project = Project.open(root)
+    twice = tmp_path / "to.csv"
+    twice.write_text("navn;e-post;Navn\nA;a@example.org;B\n", encoding="utf-8")
+    with pytest.raises(LettersmithError, match="two columns give name; use --map"):
+        project.plan_import(twice)
+    header = tmp_path / "tom.csv"
+    header.write_bytes("\ufeffnavn;e-post\r\n".encode())
+    assert project.import_recipients(header).added == []
+
+
+def test_an_xlsx_with_dates_numbers_and_times_imports_them_as_text(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    from lettersmith.load import workspace as loading
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["navn", "e-post", "verifisert", "postnummer", "poststed", "tittel", "adresse"])
+    sheet.append(["Kari", "kari@example.org", dt.datetime(2024, 5, 1), 30, "Oslo", 1.5, 4712345678])
+    sheet.append(["Ola", "ola@example.org", dt.date(2024, 5, 2), "0030", "Oslo", "Leder", 22])
+    path = tmp_path / "liste.xlsx"
+    book.save(path)
+    Project.open(root).import_recipients(path)
+    people = {r.email: r for r in loading.load(root).recipients.values()}
+    kari, ola = people["kari@example.org"], people["ola@example.org"]
+    assert kari.verified == dt.date(2024, 5, 1) and ola.verified == dt.date(2024, 5, 2)
+    assert kari.title == "1.5" and kari.address == ("4712345678", "0030 Oslo")
+    assert ola.address == ("22", "0030 Oslo")
+
+
+# (A tab or a line break cannot start a name: test_spreadsheet.py tries them in an address.)
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "＝", "＋", "－", "＠"])
+def test_export_neutralises_every_formula_start_and_import_gives_it_back(tmp_path, start):
+    import csv
+    import io
+
+    import openpyxl
+
+    from lettersmith.load import workspace as loading
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    name = f'{start}HYPERLINK("http://evil.example","x")'
+    escaped = name.replace('"', '\\"')
+    with (root / "recipients.yaml").open("a", encoding="utf-8") as file:
+        file.write(f'f:\n  name: "{escaped}"\n  email: f@example.org\n')
+    project = Project.open(root)
+    for suffix in ("csv", "xlsx"):
+        out = tmp_path / f"ut.{suffix}"
+        project.export_recipients(out)
+        if suffix == "csv":
+            rows = csv.reader(
+                io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"
+            )
+            cells = [cell for row in rows for cell in row]
+        else:
+            sheet = openpyxl.load_workbook(out).active
+            cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert "'" + name in cells and name not in cells
+        back = minimal(tmp_path / f"back-{suffix}")
+        (back / "recipients.yaml").write_text("", encoding="utf-8")
+        (back / "letters/brev.yaml").unlink()
+        Project.open(back).import_recipients(out)
+        names = [r.name for r in loading.load(back).recipients.values()]
+        assert name.strip() in names
