@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
@@ -139,9 +140,59 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
     verdict.signer, verdict.signed_at = first.signer, first.signed_at
     verdict.time_stamped = first.time_stamped
     verdict.intact = all(s.intact and s.covers_file for s in verdict.signatures)
+    # A later signature may add its own box to a page, and its appearance can show anything
+    # (new words over the statement): a signature added, yet not what the first one signed.
+    for number, (signature, found) in enumerate(
+        zip(embedded, verdict.signatures, strict=True), start=1
+    ):
+        if number > 1 and (page := _visible_on(reader, signature.sig_field)):
+            verdict.intact = False
+            verdict.problems.append(
+                f"{path}: modified after {first.signer or 'the first signer'} signed it: "
+                f"signature {number} ({found.signer or found.field}) shows a box of its own on "
+                f"page {page}, with words or pictures the first signature does not cover; ask "
+                "the sender for a copy without it"
+            )
     verdict.trusted = all(s.trusted for s in verdict.signatures)
     if first.signer is None:
         verdict.signer = next((s.signer for s in verdict.signatures if s.signer), None)
+
+
+def _visible_on(reader: PdfFileReader, field: generic.DictionaryObject) -> int | None:
+    """The page (from 1) on which the signature field shows a box with an area, if any."""
+    kids = field.get("/Kids")
+    for widget in [kid.get_object() for kid in kids] if kids else [field]:
+        rect = [float(value) for value in widget.get("/Rect", ())]
+        hidden = int(widget.get("/F", 0)) & (2 | 32)  # Hidden, NoView
+        if len(rect) != 4 or hidden or abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) < 1:
+            continue
+        page = widget.raw_get("/P") if "/P" in widget else None
+        pages = [ref.idnum for ref in _page_refs(reader.root.raw_get("/Pages"))]
+        if isinstance(page, generic.IndirectObject) and page.idnum in pages:
+            return pages.index(page.idnum) + 1
+        return 1  # a box whose page is not said: shown, say, on the first
+    return None
+
+
+def _page_refs(pages: object) -> list[generic.IndirectObject]:
+    """The pages' references in order; each node visited once (a damaged tree may loop)."""
+    found: list[generic.IndirectObject] = []
+    seen: set[int] = set()
+    todo = [pages]
+    while todo and len(seen) < 100_000:
+        node = todo.pop()
+        if not isinstance(node, generic.IndirectObject) or node.idnum in seen:
+            continue
+        seen.add(node.idnum)
+        tree: object = node.get_object()  # type: ignore[no-untyped-call]
+        if not isinstance(tree, generic.DictionaryObject):
+            continue
+        if tree.get("/Type") == "/Page":
+            found.append(node)
+        kids = tree.get("/Kids")
+        if isinstance(kids, generic.ArrayObject):
+            todo += [kids.raw_get(i) for i in reversed(range(len(kids)))]
+    return found
 
 
 def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list[str]) -> Signature:
