@@ -333,3 +333,32 @@ def test_export_neutralises_every_formula_start_and_import_gives_it_back(tmp_pat
         Project.open(back).import_recipients(out)
         names = [r.name for r in loading.load(back).recipients.values()]
         assert name.strip() in names
+
+
+# --------------------------------------------------------------------------- the build memo
+
+
+def test_a_certificate_with_a_space_in_its_name_replaced_is_seen_by_the_memo(tmp_path, monkeypatch):
+    """The memo knows a settings file's paths without reading the workspace: a quoted path
+    with a space (``certs/union 2025.p12``) is one of them, so a renewed key signs again."""
+    from certs import PASSWORD, issue, make_ca, write_p12
+    from lettersmith.render import verify as verifying
+    from workspaces import minimal
+
+    authority = make_ca("Test Root")
+    root = minimal(tmp_path / "ws")
+    (root / "certs").mkdir()
+    key = root / "certs" / "union 2025.p12"
+    write_p12(key, issue(authority, "Kari Nordmann"), authority)
+    with (root / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write('\nsigning:\n  certificate: "certs/union 2025.p12"\n')
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    project = Project.open(root)
+    pdf = root / "out" / "brev" / "a.pdf"
+    project.build(formats="pdf", jobs=1)
+    context = verifying.trust_context([authority.pem(tmp_path / "ca.pem")])
+    assert "Kari Nordmann" in (verifying.verify(pdf, context).signer or "")
+    write_p12(key, issue(authority, "Ola Nordmann"), authority)  # the key renewed, same name
+    again = project.build(formats="pdf", jobs=1)
+    assert not again.remembered
+    assert "Ola Nordmann" in (verifying.verify(pdf, context).signer or "")
