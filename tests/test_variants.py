@@ -362,3 +362,63 @@ def test_a_certificate_with_a_space_in_its_name_replaced_is_seen_by_the_memo(tmp
     again = project.build(formats="pdf", jobs=1)
     assert not again.remembered
     assert "Ola Nordmann" in (verifying.verify(pdf, context).signer or "")
+
+
+def test_one_open_project_sees_a_club_file_a_logo_and_a_letter_change(tmp_path):
+    import zipfile
+
+    from readback import docx_text, pdf_text
+    from workspaces import copy_example
+
+    root = copy_example(tmp_path / "ws")
+    project = Project.open(root)
+    club_pdf = root / "out" / "clubs" / "bergen" / LETTER / f"{LETTER}.pdf"
+    docx = root / "out" / LETTER / f"{LETTER}.docx"
+    project.build([LETTER], club="bergen", formats="pdf", jobs=1)
+    project.build([LETTER], formats="docx", jobs=1)
+    assert "Ein klubb i Soroptimist" in pdf_text(club_pdf)
+
+    _replace("clubs/bergen.yaml", "Ein klubb i", "Ein ny klubb i")(root)
+    project.build([LETTER], club="bergen", formats="pdf", jobs=1)
+    assert "Ein ny klubb i Soroptimist" in pdf_text(club_pdf)
+
+    def media() -> set[bytes]:
+        with zipfile.ZipFile(docx) as package:
+            return {package.read(n) for n in package.namelist() if n.startswith("word/media/")}
+
+    from io import BytesIO
+
+    from PIL import Image
+
+    picture = BytesIO()
+    Image.new("RGB", (600, 160), (200, 30, 30)).save(picture, format="PNG")
+    new_logo = picture.getvalue()
+    assert new_logo not in media()
+    (root / "assets" / "logo.png").write_bytes(new_logo)  # the DOCX's logo, same name
+    project.build([LETTER], formats="docx", jobs=1)
+    assert new_logo in media()
+
+    _replace(LETTER_FILE, "journalføres", "arkiveres")(root)
+    _replace(LETTER_FILE, "place: Halden", "place: Moss")(root)
+    project.build([LETTER], formats="docx", jobs=1)
+    assert "Moss, 10.12.2024" in docx_text(docx)
+    assert "arkiveres" in project.send(LETTER, dry_run=True).written[0].read_text("utf-8")
+
+
+def test_the_memo_after_force_jobs_and_another_command(tmp_path):
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    (root / ".venv" / "lib").mkdir(parents=True)
+    project = Project.open(root)
+    project.build(formats="pdf", jobs=1, force=True)
+    assert project.build(formats="pdf", jobs=2).remembered  # --force and --jobs leave a record
+    assert not project.build(formats="pdf", jobs=1, selectors=["a"]).remembered
+    assert project.build(formats="pdf", jobs=1).remembered
+    assert not project.build(formats="pdf,docx", jobs=1).remembered
+    (root / ".venv" / "lib" / "x.py").write_text("pass\n")  # not an input
+    (root / "notes.txt").write_text("the board's notes\n")
+    assert project.build(formats="pdf,docx", jobs=1).remembered
+    (root / "assets").mkdir(exist_ok=True)
+    (root / "assets" / "new.txt").write_text("an input folder\n")
+    assert not project.build(formats="pdf,docx", jobs=1).remembered
