@@ -422,3 +422,25 @@ def test_the_memo_after_force_jobs_and_another_command(tmp_path):
     (root / "assets").mkdir(exist_ok=True)
     (root / "assets" / "new.txt").write_text("an input folder\n")
     assert not project.build(formats="pdf,docx", jobs=1).remembered
+
+
+def test_another_signing_key_after_the_approval_needs_a_new_one(required, smtp_server, monkeypatch):
+    """The PDF says who signed it: a key replaced under the same name, or another file named,
+    sends a letter signed by someone the board did not approve."""
+    from certs import PASSWORD, issue, make_ca, write_p12
+
+    authority = make_ca("Test Root")
+    (required / "certs").mkdir()
+    key = required / "certs" / "union.p12"
+    write_p12(key, issue(authority, "Karin Dahlberg Pettersen"), authority)
+    _append("lettersmith.yaml", "\nsigning:\n  certificate: certs/union.p12\n")(required)
+    monkeypatch.setenv("LETTERSMITH_SIGN_PASSWORD", PASSWORD)
+    project = Project.open(required)
+    project.approve(LETTER, by="Styret")
+    write_p12(key, issue(authority, "Mallory"), authority)
+    with pytest.raises(DeliveryError, match="the letter has changed since it was approved") as err:
+        project.send(LETTER)
+    assert "signing certificate certs/union.p12 changed (sha256 " in str(err.value)
+    status = run(required, "status", LETTER)
+    assert "NOT approved." in status.output and "signing certificate" in status.output
+    assert smtp_server.handler.received == []

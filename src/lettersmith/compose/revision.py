@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
-from lettersmith.model import Block, ComposedLetter, MailSettings
+from lettersmith.model import Block, ComposedLetter, MailSettings, SigningSettings
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -76,6 +76,8 @@ class WhatLeaves:
     look: Look
     envelope: EnvelopeFields
     attachments: tuple[FileId, ...]
+    # The key the PDF is signed with (a reader sees who signed it), and the reason it gives.
+    signing: tuple[FileId, str | None] | None = None
 
     def data(self, *, legacy: bool = False) -> dict[str, object]:
         """As plain data. The keys of before the look and envelope counted keep their form,
@@ -104,6 +106,7 @@ class WhatLeaves:
             "from": self.envelope.sender,
             "reply_to": self.envelope.reply_to,
             "bcc": self.envelope.bcc,
+            "signing": [*self.signing[0].data(), self.signing[1]] if self.signing else None,
         }
         data.update((key, value) for key, value in added.items() if value is not None)
         return data
@@ -188,8 +191,10 @@ def what_leaves(
     mail: MailSettings | None = None,
     *,
     files: Files | None = None,
+    signing: SigningSettings | None = None,
 ) -> WhatLeaves:
-    """What the reader of ``letter`` and its envelope get (``mail``: the view's mail settings).
+    """What the reader of ``letter`` and its envelope get (``mail``: the view's mail settings,
+    ``signing``: its signing key).
 
     Ids and file names under out/ are left out: the reader sees neither, and a recipient id
     renamed after sending must not make the letter look new. Files count by their contents
@@ -226,7 +231,9 @@ def what_leaves(
         mail.bcc if mail else None,
     )
     attachments = tuple(f for f in map(files.file, letter.attachments) if f is not None)
-    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments)
+    key = files.file(signing.certificate) if signing else None
+    signed = (key, signing.reason) if key and signing else None
+    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments, signed)
 
 
 def _tagline(letter: ComposedLetter) -> str | None:
@@ -325,9 +332,11 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
     """What the readers of the mailing and its envelopes get, as plain data for the approval
     record (files by name and content hash), made from ``what_leaves`` of each letter."""
     files = Files(mailing.workspace.root)
-    mail = mailing.workspace.mail
+    mail, signing = mailing.workspace.mail, mailing.workspace.signing
     letters = mailing.letters
-    leaving = [what_leaves(letter, mailing.mode, mail, files=files) for letter in letters]
+    leaving = [
+        what_leaves(letter, mailing.mode, mail, files=files, signing=signing) for letter in letters
+    ]
     first = leaving[0]
 
     def each_file(pick: str) -> list[list[str]]:
@@ -358,6 +367,8 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "signature_image": each_file("signature_image") + each_file("docx_signature_image"),
         "templates": [file.data() for file in first.look.templates],
         "attachments": {f.name: f.sha256 for w in leaving for f in w.attachments},
+        "signing": [first.signing[0].data()] if first.signing else [],
+        "signing_reason": first.signing[1] if first.signing else None,
     }
 
 
@@ -406,9 +417,15 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
         ("docx_logo", "DOCX logo"),
         ("signature_image", "signature image"),
         ("templates", "template"),
+        ("signing", "signing certificate"),
     ):
         if key in before and before.get(key) != after.get(key):
             lines += _files(words, _pairs(before.get(key)), _pairs(after.get(key)))
+    if "signing" in before and before.get("signing_reason") != after.get("signing_reason"):
+        lines.append(
+            f"the signature's reason: {before.get('signing_reason')} → "
+            f"{after.get('signing_reason')}"
+        )
     if "attachments" in before and before.get("attachments") != after.get("attachments"):
         old_files = before.get("attachments")
         new_files = after.get("attachments")
