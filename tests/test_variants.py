@@ -444,3 +444,33 @@ def test_another_signing_key_after_the_approval_needs_a_new_one(required, smtp_s
     status = run(required, "status", LETTER)
     assert "NOT approved." in status.output and "signing certificate" in status.output
     assert smtp_server.handler.received == []
+
+
+def _stamp_png(colour: tuple[int, int, int]) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    picture = BytesIO()
+    Image.new("RGB", (40, 40), colour).save(picture, format="PNG")
+    return picture.getvalue()
+
+
+def test_a_file_a_template_shows_changed_after_the_approval_needs_a_new_one(required, smtp_server):
+    """A workspace stylesheet may show a picture from assets/ (a stamp, a background): the
+    picture is part of the look, for the approval and for the build."""
+    (required / "assets" / "stempel.png").write_bytes(_stamp_png((0, 0, 200)))
+    (required / "templates").mkdir()
+    (required / "templates" / "letter.css").write_text(
+        ".letterhead { background: url(assets/stempel.png) no-repeat right top }\n",
+        encoding="utf-8",
+    )
+    project = Project.open(required)
+    project.build([LETTER], formats="pdf", jobs=1)
+    project.approve(LETTER, by="Styret")
+    (required / "assets" / "stempel.png").write_bytes(_stamp_png((200, 0, 0)))
+    with pytest.raises(DeliveryError, match="the letter has changed since it was approved") as err:
+        project.send(LETTER)
+    assert "assets/stempel.png changed (sha256 " in str(err.value)
+    assert smtp_server.handler.received == []
+    assert project.build([LETTER], formats="pdf", jobs=1).written  # made again

@@ -174,15 +174,21 @@ class Files:
         return self._docx[path]
 
     def templates(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
+        """The files of the template folders; and when there are any, those of the assets/
+        beside each folder too: a stylesheet may show a picture or use a font from there
+        (``url(assets/stamp.png)``), which is then part of the look."""
         key = tuple(folders)
         if key not in self._folders:
-            found = [
-                self.file(path)
-                for folder in key
-                for path in sorted(p for p in folder.rglob("*") if p.is_file())
-            ]
+            own = [path for folder in key for path in _files_in(folder)]
+            if own:
+                own += [path for folder in key for path in _files_in(folder.parent / "assets")]
+            found = {self.file(path) for path in own}
             self._folders[key] = tuple(sorted(f for f in found if f is not None))
         return self._folders[key]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
 
 
 def what_leaves(
