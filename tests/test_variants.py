@@ -474,3 +474,34 @@ def test_a_file_a_template_shows_changed_after_the_approval_needs_a_new_one(requ
     assert "assets/stempel.png changed (sha256 " in str(err.value)
     assert smtp_server.handler.received == []
     assert project.build([LETTER], formats="pdf", jobs=1).written  # made again
+
+
+VERBS = {
+    "status": lambda p: p.status(LETTER, club="bergen"),
+    "approve": lambda p: p.approve(LETTER, by="Styret", club="bergen"),
+    "send": lambda p: p.send(LETTER, club="bergen", dry_run=True),
+    "build": lambda p: p.build([LETTER], club="bergen", formats="pdf", jobs=1),
+    "preview": lambda p: p.preview(LETTER, club="bergen", dpi=30),
+    "recipients": lambda p: p.recipients(club="bergen"),
+    "diff": lambda p: p.diff(LETTER, club="bergen"),
+    "review": lambda p: p.review(LETTER, club="bergen"),
+}
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+@pytest.mark.parametrize(
+    ("breakage", "words"),
+    [
+        ("\tbad: tab\n", "clubs/bergen.yaml:35: a tab character"),
+        ("unknown_field: 1\n", "clubs/bergen.yaml:35: unknown_field: unknown field"),
+    ],
+)
+def test_every_verb_names_a_broken_clubs_own_problem(tmp_path, verb, breakage, words):
+    from lettersmith.errors import LettersmithError
+    from workspaces import copy_example
+
+    root = copy_example(tmp_path / "ws")
+    _append("clubs/bergen.yaml", breakage)(root)
+    with pytest.raises(LettersmithError) as raised:
+        VERBS[verb](Project.open(root))
+    assert words in str(raised.value) and "no club" not in str(raised.value)
