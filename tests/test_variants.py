@@ -505,3 +505,46 @@ def test_every_verb_names_a_broken_clubs_own_problem(tmp_path, verb, breakage, w
     with pytest.raises(LettersmithError) as raised:
         VERBS[verb](Project.open(root))
     assert words in str(raised.value) and "no club" not in str(raised.value)
+
+
+def test_one_open_project_rebuilds_for_a_font_replaced_under_its_name_without_force(tmp_path):
+    import shutil
+    import zipfile
+
+    from lettersmith.render.style import FONT_DIR
+    from readback import pdf_text
+    from workspaces import minimal
+
+    root = minimal(tmp_path)
+    text = (root / "lettersmith.yaml").read_text()
+    (root / "lettersmith.yaml").write_text(
+        text.replace(
+            "  name: Testforeningen\n", "  name: Testforeningen\n  font: assets/Egen.ttf\n"
+        )
+    )
+    font = root / "assets" / "Egen.ttf"
+    font.parent.mkdir(exist_ok=True)
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", font)
+    project = Project.open(root)
+    docx, pdf = root / "out" / "brev" / "a.docx", root / "out" / "brev" / "a.pdf"
+    project.build(jobs=1)
+    assert "Dette er uttalelsen." in pdf_text(pdf)
+
+    def families() -> set[str]:
+        styles = zipfile.ZipFile(docx).read("word/styles.xml").decode()
+        return {name for name in ("IBM Plex Sans", "IBM Plex Serif") if name in styles}
+
+    def pdf_fonts() -> str:
+        from pypdf import PdfReader
+
+        page = PdfReader(pdf).pages[0]
+        fonts = page["/Resources"]["/Font"]
+        return " ".join(str(fonts[name].get_object()["/BaseFont"]) for name in fonts)
+
+    assert families() == {"IBM Plex Sans"}
+    assert "Plex-Sans" in pdf_fonts() and "Plex-Serif" not in pdf_fonts()
+    shutil.copyfile(FONT_DIR / "IBMPlexSerif-Regular.ttf", font)
+    result = project.build(jobs=1)
+    assert not result.remembered and result.written
+    assert families() == {"IBM Plex Serif"}
+    assert "Plex-Serif" in pdf_fonts() and "Plex-Sans" not in pdf_fonts()
