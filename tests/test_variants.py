@@ -111,6 +111,10 @@ VARIANTS = [
      "template added: templates/letter.css"),
     ("the language", None, _append(LETTER_FILE, "language: en\n"), None,
      "the language: nb → en"),
+    ("a recipient's salutation", _replace(LETTER_FILE, "mode: joint", "mode: each"),
+     _replace("recipients.yaml", "  office: no/smk\n",
+              "  office: no/smk\n  salutation: Kjære statsminister\n"), None,
+     "the salutation: ... {+Kjære statsminister"),
 ]  # fmt: skip
 
 

@@ -327,6 +327,7 @@ PARTS: dict[str, str] = {
     "language": "the language",
     "date_line": "the place and date",
     "subject": "the subject",
+    "salutation": "the salutation",
     "text": "the letter's text",
     "signatory": "the signatory",
     "tagline": "the line under the organisation's name",
@@ -354,6 +355,7 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "addressees": [[a.id, *a.lines, a.email] for letter in letters for a in letter.addressees],
         "date_line": _each(letter.date_line for letter in letters),
         "subject": _each(letter.subject for letter in letters),
+        "salutation": _each(letter.salutation or "" for letter in letters),
         "text": _each(_text(letter) for letter in letters),
         "signatory": _each(
             " / ".join(filter(None, (letter.signature.name, letter.signature.title)))
