@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
+from lettersmith.confine import MAX_ASSET
 from lettersmith.model import Block, ComposedLetter, MailSettings, SigningSettings
 
 if TYPE_CHECKING:
@@ -180,8 +181,13 @@ class Files:
         key = tuple(folders)
         if key not in self._folders:
             own = [path for folder in key for path in _files_in(folder)]
-            if own:
-                own += [path for folder in key for path in _files_in(folder.parent / "assets")]
+            if own:  # (a file past the limit of what a letter may show is never shown)
+                own += [
+                    path
+                    for folder in key
+                    for path in _files_in(folder.parent / "assets")
+                    if _size(path) <= MAX_ASSET
+                ]
             found = {self.file(path) for path in own}
             self._folders[key] = tuple(sorted(f for f in found if f is not None))
         return self._folders[key]
@@ -189,6 +195,13 @@ class Files:
 
 def _files_in(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def _size(path: Path) -> float:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return float("inf")
 
 
 def what_leaves(
