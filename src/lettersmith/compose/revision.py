@@ -477,6 +477,8 @@ def _addressee_changes(old: list[object], new: list[object]) -> list[str]:
             lines.append(f"recipient added: {rid} ({', '.join(after[rid])})")
         elif before[rid] != after[rid]:
             lines.append(f"recipient {rid}: {', '.join(before[rid])} → {', '.join(after[rid])}")
+    if not lines and list(before) != list(after):
+        lines.append(f"the order of the recipients: {', '.join(before)} → {', '.join(after)}")
     return lines
 
 
