@@ -478,7 +478,7 @@ def test_a_file_a_template_shows_changed_after_the_approval_needs_a_new_one(requ
     (required / "assets" / "stempel.png").write_bytes(_stamp_png((200, 0, 0)))
     with pytest.raises(DeliveryError, match="the letter has changed since it was approved") as err:
         project.send(LETTER)
-    assert "assets/stempel.png changed (sha256 " in str(err.value)
+    assert "file the templates may show assets/stempel.png changed (sha256 " in str(err.value)
     assert smtp_server.handler.received == []
     assert project.build([LETTER], formats="pdf", jobs=1).written  # made again
 
@@ -555,3 +555,16 @@ def test_one_open_project_rebuilds_for_a_font_replaced_under_its_name_without_fo
     assert not result.remembered and result.written
     assert families() == {"IBM Plex Serif"}
     assert "Plex-Serif" in pdf_fonts() and "Plex-Sans" not in pdf_fonts()
+
+
+def test_the_club_diff_shows_the_letterheads_address_and_email(tmp_path):
+    from workspaces import copy_example
+
+    root = copy_example(tmp_path / "ws")
+    result = run(root, "diff", LETTER, "--club", "bergen")
+    assert result.exit_code == 0, result.output
+    assert "address: Postboks [-1, 1751 Halden-]{+123, 5804 Bergen+}" in result.output
+    assert "sender's email: [-post@example.org-]{+bergen@example.org+}" in result.output
+    labels = [line.label for line in Project.open(root).diff(LETTER, club="bergen")]
+    assert "address" in labels and "sender's email" in labels
+    assert not any("template" in line for line in result.output.splitlines() if "assets/" in line)

@@ -57,6 +57,8 @@ class Look:
     signature_image: FileId | None
     docx_signature_image: FileId | None
     templates: tuple[FileId, ...]  # the club's and workspace's templates and stylesheets
+    # The other files in the assets/ beside those templates, which a stylesheet may show.
+    template_assets: tuple[FileId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class WhatLeaves:
             "from": self.envelope.sender,
             "reply_to": self.envelope.reply_to,
             "bcc": self.envelope.bcc,
+            "template_assets": [f.data() for f in look.template_assets] or None,
             "signing": [*self.signing[0].data(), self.signing[1]] if self.signing else None,
         }
         data.update((key, value) for key, value in added.items() if value is not None)
@@ -132,6 +135,7 @@ class Files:
         self.root = root
         self._files: dict[Path, FileId] = {}
         self._folders: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
+        self._assets: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
         self._docx: dict[Path, FileId | None] = {}
         self._looks: dict[tuple[object, ...], Look] = {}
         self._look_hashes: dict[Look, str] = {}
@@ -148,7 +152,7 @@ class Files:
         sender, signature = letter.sender, letter.signature
         key = (sender.colour, sender.font, sender.logo, signature.image, letter.template_dirs)
         if key not in self._looks:
-            self._looks[key] = Look(
+            look = Look(
                 colour=sender.colour,
                 font=self.file(sender.font),
                 logo=self.file(sender.logo),
@@ -156,6 +160,12 @@ class Files:
                 signature_image=self.file(signature.image),
                 docx_signature_image=self.docx_image(signature.image),
                 templates=self.templates(letter.template_dirs),
+            )
+            named = {look.font, look.logo, look.docx_logo, look.signature_image}
+            named.add(look.docx_signature_image)
+            assets = self.template_assets(letter.template_dirs) if look.templates else ()
+            self._looks[key] = dataclasses.replace(
+                look, template_assets=tuple(f for f in assets if f not in named)
             )
         return self._looks[key]
 
@@ -175,22 +185,26 @@ class Files:
         return self._docx[path]
 
     def templates(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
-        """The files of the template folders; and when there are any, those of the assets/
-        beside each folder too: a stylesheet may show a picture or use a font from there
-        (``url(assets/stamp.png)``), which is then part of the look."""
         key = tuple(folders)
         if key not in self._folders:
-            own = [path for folder in key for path in _files_in(folder)]
-            if own:  # (a file past the limit of what a letter may show is never shown)
-                own += [
-                    path
-                    for folder in key
-                    for path in _files_in(folder.parent / "assets")
-                    if _size(path) <= MAX_ASSET
-                ]
-            found = {self.file(path) for path in own}
+            found = [self.file(path) for folder in key for path in _files_in(folder)]
             self._folders[key] = tuple(sorted(f for f in found if f is not None))
         return self._folders[key]
+
+    def template_assets(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
+        """The files in the assets/ beside each template folder: a stylesheet may show a
+        picture or use a font from there (``url(assets/stamp.png)``), which is then part of
+        the look. (A file past the limit of what a letter may show is never shown.)"""
+        key = tuple(folder.parent / "assets" for folder in folders)
+        if key not in self._assets:
+            found = {
+                self.file(path)
+                for folder in key
+                for path in _files_in(folder)
+                if _size(path) <= MAX_ASSET
+            }
+            self._assets[key] = tuple(sorted(f for f in found if f is not None))
+        return self._assets[key]
 
 
 def _files_in(folder: Path) -> list[Path]:
@@ -387,6 +401,7 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "docx_logo": each_file("docx_logo"),
         "signature_image": each_file("signature_image") + each_file("docx_signature_image"),
         "templates": [file.data() for file in first.look.templates],
+        "template_assets": [file.data() for file in first.look.template_assets],
         "attachments": {f.name: f.sha256 for w in leaving for f in w.attachments},
         "signing": [first.signing[0].data()] if first.signing else [],
         "signing_reason": first.signing[1] if first.signing else None,
@@ -438,6 +453,7 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
         ("docx_logo", "DOCX logo"),
         ("signature_image", "signature image"),
         ("templates", "template"),
+        ("template_assets", "file the templates may show"),
         ("signing", "signing certificate"),
     ):
         if key in before and before.get(key) != after.get(key):
