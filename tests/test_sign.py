@@ -552,3 +552,47 @@ def test_an_unsigned_file_is_a_clear_answer(tmp_path, ca):
     assert f"{pdf}: is not signed" in result.output
     (verdict,) = Project.open(root).verify([pdf])
     assert verdict.problems == [f"{pdf}: is not signed"] and not verdict.signatures
+
+
+def _time_stamp_document(pdf: Path, ca) -> None:
+    """A document time stamp after the signatures, as archives add for long-term validation."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    tsa = issue(ca[0], "Test TSA", time_stamping=True)
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(tsa.cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=_asn1_key(tsa),
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    out = PdfTimeStamper(stamper).timestamp_pdf(writer, "sha256")
+    pdf.write_bytes(out.getvalue())
+
+
+def test_a_document_time_stamp_after_the_signature_keeps_it_intact(built, ca):
+    _time_stamp_document(built, ca)
+    verdict = _verify(built, ca[1])
+    assert verdict.intact, verdict.problems
+    assert verdict.signatures[0].covers_file
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    assert "2 signatures" in result.output
+
+
+def test_a_document_time_stamp_after_a_change_does_not_hide_it(built, ca):
+    _change_the_text(built, "Vi trekker uttalelsen")
+    _time_stamp_document(built, ca)
+    verdict = _verify(built, ca[1])
+    assert not verdict.ok and not verdict.signatures[0].covers_file
+    assert any("its content was changed" in problem for problem in verdict.problems)
+
+
+def test_a_file_with_only_a_time_stamp_is_not_signed(tmp_path, ca):
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    Project.open(root).build(formats="pdf", jobs=1)
+    pdf = root / "out" / "brev" / "a.pdf"
+    _time_stamp_document(pdf, ca)
+    (verdict,) = Project.open(root).verify([pdf], [ca[1]])
+    assert verdict.problems == [f"{pdf}: is not signed (it holds only a time stamp)"]

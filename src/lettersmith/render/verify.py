@@ -18,10 +18,14 @@ from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import (
+    DocumentTimestampStatus,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+)
 from pyhanko_certvalidator import ValidationContext
 
 from lettersmith.errors import LettersmithError
@@ -125,9 +129,16 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
     if not embedded:
         verdict.problems.append(f"{path}: is not signed")
         return
+    if all(signature.sig_object_type == "/DocTimeStamp" for signature in embedded):
+        verdict.problems.append(f"{path}: is not signed (it holds only a time stamp)")
+        return
     for number, signature in enumerate(embedded, start=1):
         try:
-            status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
+            status: PdfSignatureStatus | DocumentTimestampStatus
+            if signature.sig_object_type == "/DocTimeStamp":  # archives add them (PAdES-LTA)
+                status = validate_pdf_timestamp(signature, validation_context=context)
+            else:
+                status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
         except (SignatureValidationError, ValueError) as error:
             which = f"signature {number} of {len(embedded)}" if len(embedded) > 1 else "signature"
             verdict.problems.append(f"{path}: modified: the {which} cannot be checked ({error})")
@@ -195,11 +206,21 @@ def _page_refs(pages: object) -> list[generic.IndirectObject]:
     return found
 
 
-def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list[str]) -> Signature:
-    """One signature's findings; what is wrong with it goes to ``problems``."""
+def _signature(
+    path: Path,
+    name: str,
+    status: PdfSignatureStatus | DocumentTimestampStatus,
+    problems: list[str],
+) -> Signature:
+    """One signature's (or document time stamp's) findings; what is wrong goes to
+    ``problems``."""
     signer = status.signing_cert.subject.human_friendly
-    stamp = status.timestamp_validity
-    signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
+    signed_at: dt.datetime | None
+    if isinstance(status, DocumentTimestampStatus):
+        stamp, signed_at = None, status.timestamp
+    else:
+        stamp = status.timestamp_validity
+        signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
     intact = bool(status.intact and status.valid)
     level = status.modification_level
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
@@ -247,7 +268,7 @@ def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list
     )
 
 
-def _what_followed(status: PdfSignatureStatus) -> str:
+def _what_followed(status: PdfSignatureStatus | DocumentTimestampStatus) -> str:
     """What pyHanko's comparison of the signed version with the file found, in a few words
     (its own account names PDF objects by number: of no use to a reader)."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
