@@ -568,3 +568,14 @@ def test_the_club_diff_shows_the_letterheads_address_and_email(tmp_path):
     labels = [line.label for line in Project.open(root).diff(LETTER, club="bergen")]
     assert "address" in labels and "sender's email" in labels
     assert not any("template" in line for line in result.output.splitlines() if "assets/" in line)
+
+
+def test_approve_a_clubs_letter_then_status_says_approved_for_the_club_only(required):
+    project = Project.open(required)
+    approval = project.approve(LETTER, by="Styret i Bergen", club="bergen")
+    club = run(required, "status", LETTER, "--club", "bergen")
+    assert f"Revision {approval.short}: approved." in club.output, club.output
+    union = run(required, "status", LETTER)
+    assert "not approved." in union.output and "approved by" not in union.output
+    with pytest.raises(DeliveryError, match="no one has approved"):
+        project.send(LETTER)
