@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from io import BytesIO
 from pathlib import Path
 
 import pikepdf
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.timestamps import DummyTimeStamper
 
 from certs import PASSWORD, Issued, issue, make_ca, write_p12
+from lettersmith import Project
 from lettersmith.cli import main
 from readback import pdf_text
 from workspaces import copy_example
@@ -427,3 +429,170 @@ def test_a_club_certificate_hard_linked_to_the_unions_is_refused(signed, ca):
     assert "clubs/bergen/certs/bergen.p12: refused" in result.output
     assert "hard link" in result.output
     assert not pdf_of(signed, "bergen").exists()
+
+
+# --------------------------------------------------------------------------- variants (class 7)
+
+
+def _verify(pdf: Path, ca_pem: Path):
+    (verdict,) = Project.open(pdf.parents[2]).verify([pdf], [ca_pem])
+    return verdict
+
+
+def test_a_page_changed_after_signing_with_no_second_signature_exits_1(built, ca):
+    _change_the_text(built, "Vi trekker uttalelsen")
+    assert "Vi trekker uttalelsen" in pdf_text(built)
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1, result.output
+    assert "its content was changed, not only signatures added" in result.output
+    verdict = _verify(built, ca[1])
+    assert not verdict.ok and not verdict.intact
+    assert [s.covers_file for s in verdict.signatures] == [False]
+
+
+def _annotate(pdf: Path, words: str) -> None:
+    """A free-text note with new words laid over the first page, after the signature."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    page_ref = writer.root["/Pages"]["/Kids"][0]
+    page = page_ref.get_object()
+    note = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Annot"),
+            generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+            generic.NameObject("/Rect"): generic.ArrayObject(
+                [generic.FloatObject(v) for v in (60, 400, 500, 460)]
+            ),
+            generic.NameObject("/Contents"): generic.TextStringObject(words),
+            generic.NameObject("/DA"): generic.TextStringObject("/Helv 14 Tf 0 g"),
+        }
+    )
+    ref = writer.add_object(note)
+    annots = page.get("/Annots")
+    if annots is None:
+        page[generic.NameObject("/Annots")] = generic.ArrayObject([ref])
+    else:
+        annots.get_object().append(ref)
+        if isinstance(annots, generic.IndirectObject):
+            writer.mark_update(annots)
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    pdf.write_bytes(out.getvalue())
+
+
+def test_a_note_laid_over_the_page_after_signing_exits_1(built, ca):
+    _annotate(built, "Vi trekker uttalelsen")
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1, result.output
+    assert "modified after" in result.output
+    assert not _verify(built, ca[1]).ok
+
+
+def _sign_visibly(pdf: Path, p12: Path, words: str) -> None:
+    """A second signature with a visible box whose appearance shows ``words``."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
+
+    signer = signers.SimpleSigner.load_pkcs12(p12, passphrase=PASSWORD.encode())
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    spec = fields.SigFieldSpec("Synlig", on_page=0, box=(60, 400, 540, 470))
+    style = TextStampStyle(stamp_text=words, border_width=0)
+    pdf_signer = signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="Synlig"),
+        signer=signer,
+        stamp_style=style,
+        new_field_spec=spec,
+    )
+    out = pdf_signer.sign_pdf(writer)
+    pdf.write_bytes(out.getvalue())
+
+
+def test_a_visible_second_signature_that_lays_words_on_the_page_exits_1(built, ca, second_key):
+    """Its appearance is drawn by the reader: a trusted second key's box saying "Vi trekker
+    uttalelsen" over the statement is not what the union signed."""
+    _sign_visibly(built, second_key, "Vi trekker uttalelsen")
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 1, result.output
+    assert "signature 2 (" in result.output and "Ola Nordmann" in result.output
+    assert "shows a box of its own on page 1" in result.output
+    verdict = _verify(built, ca[1])
+    assert not verdict.ok and not verdict.intact
+    assert all(s.trusted for s in verdict.signatures)
+
+
+def test_two_invisible_trusted_signatures_and_no_change_pass(built, ca, second_key):
+    _sign_again(built, second_key, "Ola")
+    verdict = _verify(built, ca[1])
+    assert verdict.ok and verdict.intact and len(verdict.signatures) == 2
+
+
+def test_a_second_invisible_signature_by_a_key_no_one_trusts_exits_1(built, ca, tmp_path):
+    from certs import make_ca
+
+    stranger = make_ca("Someone Else")
+    p12 = write_p12(tmp_path / "mallory.p12", issue(stranger, "Mallory"), stranger)
+    _sign_again(built, p12, "Mallory")
+    verdict = _verify(built, ca[1])
+    assert not verdict.ok and not verdict.trusted
+    assert verdict.signatures[0].trusted and not verdict.signatures[1].trusted
+
+
+def test_an_unsigned_file_is_a_clear_answer(tmp_path, ca):
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    Project.open(root).build(formats="pdf", jobs=1)
+    pdf = root / "out" / "brev" / "a.pdf"
+    result = run(root, "verify", str(pdf), "--trust", str(ca[1]))
+    assert result.exit_code == 1
+    assert f"{pdf}: is not signed" in result.output
+    (verdict,) = Project.open(root).verify([pdf])
+    assert verdict.problems == [f"{pdf}: is not signed"] and not verdict.signatures
+
+
+def _time_stamp_document(pdf: Path, ca) -> None:
+    """A document time stamp after the signatures, as archives add for long-term validation."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    tsa = issue(ca[0], "Test TSA", time_stamping=True)
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(tsa.cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=_asn1_key(tsa),
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf.read_bytes()))
+    out = PdfTimeStamper(stamper).timestamp_pdf(writer, "sha256")
+    pdf.write_bytes(out.getvalue())
+
+
+def test_a_document_time_stamp_after_the_signature_keeps_it_intact(built, ca):
+    _time_stamp_document(built, ca)
+    verdict = _verify(built, ca[1])
+    assert verdict.intact, verdict.problems
+    assert verdict.signatures[0].covers_file
+    result = run(built.parent, "verify", str(built), "--trust", str(ca[1]))
+    assert result.exit_code == 0, result.output
+    assert "2 signatures" in result.output
+
+
+def test_a_document_time_stamp_after_a_change_does_not_hide_it(built, ca):
+    _change_the_text(built, "Vi trekker uttalelsen")
+    _time_stamp_document(built, ca)
+    verdict = _verify(built, ca[1])
+    assert not verdict.ok and not verdict.signatures[0].covers_file
+    assert any("its content was changed" in problem for problem in verdict.problems)
+
+
+def test_a_file_with_only_a_time_stamp_is_not_signed(tmp_path, ca):
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    Project.open(root).build(formats="pdf", jobs=1)
+    pdf = root / "out" / "brev" / "a.pdf"
+    _time_stamp_document(pdf, ca)
+    (verdict,) = Project.open(root).verify([pdf], [ca[1]])
+    assert verdict.problems == [f"{pdf}: is not signed (it holds only a time stamp)"]

@@ -117,6 +117,9 @@ def _cover_note(letter: ComposedLetter) -> str:
 _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
     ("organisation", lambda letter: letter.sender.name),
     ("tagline", lambda letter: letter.sender.tagline or ""),
+    ("address", lambda letter: ", ".join(letter.sender.address)),
+    ("sender's email", lambda letter: letter.sender.email or ""),
+    ("website", lambda letter: letter.sender.website or ""),
     ("signatory", _signatory),
     ("place and date", lambda letter: letter.date_line),
     ("language", _language),

@@ -34,6 +34,7 @@ from lettersmith.model import (
     Position,
     Recipient,
     Signatory,
+    SigningSettings,
     Workspace,
 )
 
@@ -205,7 +206,8 @@ def resolve(
     template_files = tuple(_template_files(view, files))
     asset_files = tuple(_asset_files(letters, files))
     letter_revisions = {
-        letter.stem: letter_revision(letter, spec.mode, view.mail, files) for letter in letters
+        letter.stem: letter_revision(letter, spec.mode, view.mail, files, view.signing)
+        for letter in letters
     }
     origins = {name: setting.level for name, setting in settled.items() if setting is not None}
     shadowed = tuple(_shadowed(levels, settled, spec.id, club))
@@ -346,9 +348,10 @@ def letter_revision(
     mode: str,
     mail: MailSettings | None = None,
     files: revisions.Files | None = None,
+    signing: SigningSettings | None = None,
 ) -> str:
     """The revision of what leaves with ``letter`` (``compose.revision.what_leaves``)."""
-    return revisions.what_leaves(letter, mode, mail, files=files).revision
+    return revisions.what_leaves(letter, mode, mail, files=files, signing=signing).revision
 
 
 def file_identity(path: Path | None, root: Path) -> list[str] | None:

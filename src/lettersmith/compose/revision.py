@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
-from lettersmith.model import Block, ComposedLetter, MailSettings
+from lettersmith.confine import MAX_ASSET
+from lettersmith.model import Block, ComposedLetter, MailSettings, SigningSettings
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -56,6 +57,8 @@ class Look:
     signature_image: FileId | None
     docx_signature_image: FileId | None
     templates: tuple[FileId, ...]  # the club's and workspace's templates and stylesheets
+    # The other files in the assets/ beside those templates, which a stylesheet may show.
+    template_assets: tuple[FileId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class WhatLeaves:
     look: Look
     envelope: EnvelopeFields
     attachments: tuple[FileId, ...]
+    # The key the PDF is signed with (a reader sees who signed it), and the reason it gives.
+    signing: tuple[FileId, str | None] | None = None
 
     def data(self, *, legacy: bool = False) -> dict[str, object]:
         """As plain data. The keys of before the look and envelope counted keep their form,
@@ -104,6 +109,8 @@ class WhatLeaves:
             "from": self.envelope.sender,
             "reply_to": self.envelope.reply_to,
             "bcc": self.envelope.bcc,
+            "template_assets": [f.data() for f in look.template_assets] or None,
+            "signing": [*self.signing[0].data(), self.signing[1]] if self.signing else None,
         }
         data.update((key, value) for key, value in added.items() if value is not None)
         return data
@@ -128,6 +135,7 @@ class Files:
         self.root = root
         self._files: dict[Path, FileId] = {}
         self._folders: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
+        self._assets: dict[tuple[Path, ...], tuple[FileId, ...]] = {}
         self._docx: dict[Path, FileId | None] = {}
         self._looks: dict[tuple[object, ...], Look] = {}
         self._look_hashes: dict[Look, str] = {}
@@ -144,7 +152,7 @@ class Files:
         sender, signature = letter.sender, letter.signature
         key = (sender.colour, sender.font, sender.logo, signature.image, letter.template_dirs)
         if key not in self._looks:
-            self._looks[key] = Look(
+            look = Look(
                 colour=sender.colour,
                 font=self.file(sender.font),
                 logo=self.file(sender.logo),
@@ -152,6 +160,12 @@ class Files:
                 signature_image=self.file(signature.image),
                 docx_signature_image=self.docx_image(signature.image),
                 templates=self.templates(letter.template_dirs),
+            )
+            named = {look.font, look.logo, look.docx_logo, look.signature_image}
+            named.add(look.docx_signature_image)
+            assets = self.template_assets(letter.template_dirs) if look.templates else ()
+            self._looks[key] = dataclasses.replace(
+                look, template_assets=tuple(f for f in assets if f not in named)
             )
         return self._looks[key]
 
@@ -173,13 +187,35 @@ class Files:
     def templates(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
         key = tuple(folders)
         if key not in self._folders:
-            found = [
-                self.file(path)
-                for folder in key
-                for path in sorted(p for p in folder.rglob("*") if p.is_file())
-            ]
+            found = [self.file(path) for folder in key for path in _files_in(folder)]
             self._folders[key] = tuple(sorted(f for f in found if f is not None))
         return self._folders[key]
+
+    def template_assets(self, folders: Sequence[Path]) -> tuple[FileId, ...]:
+        """The files in the assets/ beside each template folder: a stylesheet may show a
+        picture or use a font from there (``url(assets/stamp.png)``), which is then part of
+        the look. (A file past the limit of what a letter may show is never shown.)"""
+        key = tuple(folder.parent / "assets" for folder in folders)
+        if key not in self._assets:
+            found = {
+                self.file(path)
+                for folder in key
+                for path in _files_in(folder)
+                if _size(path) <= MAX_ASSET
+            }
+            self._assets[key] = tuple(sorted(f for f in found if f is not None))
+        return self._assets[key]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def _size(path: Path) -> float:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return float("inf")
 
 
 def what_leaves(
@@ -188,8 +224,10 @@ def what_leaves(
     mail: MailSettings | None = None,
     *,
     files: Files | None = None,
+    signing: SigningSettings | None = None,
 ) -> WhatLeaves:
-    """What the reader of ``letter`` and its envelope get (``mail``: the view's mail settings).
+    """What the reader of ``letter`` and its envelope get (``mail``: the view's mail settings,
+    ``signing``: its signing key).
 
     Ids and file names under out/ are left out: the reader sees neither, and a recipient id
     renamed after sending must not make the letter look new. Files count by their contents
@@ -226,7 +264,9 @@ def what_leaves(
         mail.bcc if mail else None,
     )
     attachments = tuple(f for f in map(files.file, letter.attachments) if f is not None)
-    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments)
+    key = files.file(signing.certificate) if signing else None
+    signed = (key, signing.reason) if key and signing else None
+    return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments, signed)
 
 
 def _tagline(letter: ComposedLetter) -> str | None:
@@ -310,8 +350,11 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 # The parts of a snapshot, in the order a reader meets them, with the words used for them.
 PARTS: dict[str, str] = {
     "addressees": "the recipients or their addresses",
+    "letterhead": "the letterhead",
+    "language": "the language",
     "date_line": "the place and date",
     "subject": "the subject",
+    "salutation": "the salutation",
     "text": "the letter's text",
     "signatory": "the signatory",
     "tagline": "the line under the organisation's name",
@@ -323,9 +366,11 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
     """What the readers of the mailing and its envelopes get, as plain data for the approval
     record (files by name and content hash), made from ``what_leaves`` of each letter."""
     files = Files(mailing.workspace.root)
-    mail = mailing.workspace.mail
+    mail, signing = mailing.workspace.mail, mailing.workspace.signing
     letters = mailing.letters
-    leaving = [what_leaves(letter, mailing.mode, mail, files=files) for letter in letters]
+    leaving = [
+        what_leaves(letter, mailing.mode, mail, files=files, signing=signing) for letter in letters
+    ]
     first = leaving[0]
 
     def each_file(pick: str) -> list[list[str]]:
@@ -337,6 +382,7 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "addressees": [[a.id, *a.lines, a.email] for letter in letters for a in letter.addressees],
         "date_line": _each(letter.date_line for letter in letters),
         "subject": _each(letter.subject for letter in letters),
+        "salutation": _each(letter.salutation or "" for letter in letters),
         "text": _each(_text(letter) for letter in letters),
         "signatory": _each(
             " / ".join(filter(None, (letter.signature.name, letter.signature.title)))
@@ -344,6 +390,8 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         ),
         "cover_note": _each(markdown.plain_text(letter.cover_note) for letter in letters),
         "tagline": _each(_tagline(letter) or "" for letter in letters),
+        "letterhead": _each(_letterhead(letter) for letter in letters),
+        "language": _each(letter.language for letter in letters),
         "from": first.envelope.sender,
         "reply_to": first.envelope.reply_to,
         "bcc": first.envelope.bcc,
@@ -353,7 +401,10 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "docx_logo": each_file("docx_logo"),
         "signature_image": each_file("signature_image") + each_file("docx_signature_image"),
         "templates": [file.data() for file in first.look.templates],
+        "template_assets": [file.data() for file in first.look.template_assets],
         "attachments": {f.name: f.sha256 for w in leaving for f in w.attachments},
+        "signing": [first.signing[0].data()] if first.signing else [],
+        "signing_reason": first.signing[1] if first.signing else None,
     }
 
 
@@ -364,9 +415,13 @@ def changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[s
     lines = []
     for part, words in PARTS.items():
         old, new = before.get(part), after.get(part)
-        if old == new:
+        if old == new or part not in before:
             continue
-        if isinstance(old, str) and isinstance(new, str):
+        if part == "addressees" and isinstance(old, list) and isinstance(new, list):
+            lines += _addressee_changes(old, new) or [f"{words} changed"]
+        elif part == "language":
+            lines.append(f"{words}: {old} → {new}")
+        elif isinstance(old, str) and isinstance(new, str):
             lines.append(f"{words}: {_word_changes(old, new)}")
         else:
             lines.append(f"{words} changed")
@@ -398,9 +453,16 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
         ("docx_logo", "DOCX logo"),
         ("signature_image", "signature image"),
         ("templates", "template"),
+        ("template_assets", "file the templates may show"),
+        ("signing", "signing certificate"),
     ):
         if key in before and before.get(key) != after.get(key):
             lines += _files(words, _pairs(before.get(key)), _pairs(after.get(key)))
+    if "signing" in before and before.get("signing_reason") != after.get("signing_reason"):
+        lines.append(
+            f"the signature's reason: {before.get('signing_reason')} → "
+            f"{after.get('signing_reason')}"
+        )
     if "attachments" in before and before.get("attachments") != after.get("attachments"):
         old_files = before.get("attachments")
         new_files = after.get("attachments")
@@ -410,6 +472,37 @@ def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object])
             new_files if isinstance(new_files, dict) else {},
         )
     return lines
+
+
+def _addressee_changes(old: list[object], new: list[object]) -> list[str]:
+    """Each recipient added, removed or printed or addressed otherwise, by its id."""
+
+    def by_id(rows: list[object]) -> dict[str, list[str]]:
+        return {
+            str(row[0]): list(dict.fromkeys(str(part) for part in row[1:] if part))
+            for row in rows
+            if isinstance(row, list) and row
+        }
+
+    before, after = by_id(old), by_id(new)
+    lines = []
+    for rid in [*before, *(rid for rid in after if rid not in before)]:
+        if rid not in after:
+            lines.append(f"recipient removed: {rid} ({', '.join(before[rid])})")
+        elif rid not in before:
+            lines.append(f"recipient added: {rid} ({', '.join(after[rid])})")
+        elif before[rid] != after[rid]:
+            lines.append(f"recipient {rid}: {', '.join(before[rid])} → {', '.join(after[rid])}")
+    if not lines and list(before) != list(after):
+        lines.append(f"the order of the recipients: {', '.join(before)} → {', '.join(after)}")
+    return lines
+
+
+def _letterhead(letter: ComposedLetter) -> str:
+    """The sender as the letterhead and the return address show it, on one line."""
+    sender = letter.sender
+    parts = (sender.name, *sender.address, sender.email, sender.website)
+    return " / ".join(part for part in parts if part)
 
 
 def _pairs(value: object) -> dict[str, str]:

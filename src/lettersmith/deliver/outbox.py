@@ -113,7 +113,9 @@ class Outbox:
         mailing = self.mailing
         files = revisions.Files(self.root)
         for letter in letters:
-            now = revisions.what_leaves(letter, mailing.mode, self.ws.mail, files=files)
+            now = revisions.what_leaves(
+                letter, mailing.mode, self.ws.mail, files=files, signing=self.ws.signing
+            )
             if now.revision != mailing.letter_revisions[letter.stem]:
                 raise DeliveryError(
                     f"{mailing.letter_id}: the letter's files changed while the send was being "

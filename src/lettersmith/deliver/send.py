@@ -144,7 +144,9 @@ def plan(
     for letter, pdf in zip(letters, pdfs, strict=True):
         attached = outbox.take(letter, pdf)
         # A row journalled before the look and the envelope counted carries the old revision.
-        leaving = revisions.what_leaves(letter, mailing.mode, ws.mail, files=files)
+        leaving = revisions.what_leaves(
+            letter, mailing.mode, ws.mail, files=files, signing=ws.signing
+        )
         legacy = (leaving.legacy_revision,)
         for addressee in letter.addressees:
             if addressee.id not in chosen:

@@ -29,8 +29,10 @@ MAX_MEMBERS = 1_000
 MAX_CSV = 32 * 2**20
 MAX_SECONDS = 20.0
 # A cell starting with one of these is run as a formula by Excel and LibreOffice (OWASP, "CSV
-# injection"); an export writes it after a ' and an import takes that ' away again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# injection"); an export writes it after a ' and an import takes that ' away again. The
+# full-width forms too (＝ ＋ － ＠): Excel in East Asian settings may read them as the
+# operators, and a ' before such a rare name costs nothing.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 Rows = list[tuple[int, list[str]]]
 
@@ -56,9 +58,15 @@ def unreadable(path: Path, reason: str) -> LettersmithError:
 
 
 def decode(data: bytes) -> str:
-    """Text as Excel may have saved it: UTF-8 with or without a BOM, else Windows-1252."""
+    """Text as Excel may have saved it: UTF-8 with or without a BOM, UTF-16 with its BOM
+    ("Unicode text", tab-separated), else Windows-1252."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data.decode("utf-8-sig")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read as the bytes say below
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -94,12 +94,27 @@ def _named_paths(settings: Path, root: Path) -> set[Path]:
         return set()
     bases = (root, root / "clubs" / settings.stem) if settings.parent.name == "clubs" else (root,)
     found = set()
-    for word in NAMED_PATH.findall(text):
+    for word in {*NAMED_PATH.findall(text), *_values(text)}:
         for base in bases:
             path = Path(os.path.normpath(base / word))
             if not path.is_relative_to(root / "out"):
                 found.add(path)
     return found
+
+
+def _values(text: str) -> Iterable[str]:
+    """Every value of the text that ends like a file name, whole: a quoted or plain path with
+    spaces (``certificate: "certs/union 2025.p12"``), which NAMED_PATH sees only in part."""
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s)#.*", "", line)  # a comment
+        for piece in re.split(r"[\[\]{},]|:\s|^\s*-\s", line):
+            value = piece.strip().strip("\"'").strip()
+            if FILE_NAME.fullmatch(value):
+                yield value
+
+
+# A value that may be a file's path: anything ending in a short extension.
+FILE_NAME = re.compile(r"[^\x00-\x1f]+\.[A-Za-z0-9]{1,8}")
 
 
 def _identity(path: Path, root: Path) -> str:

@@ -18,6 +18,7 @@ import operator
 import os
 import re
 import secrets
+import stat
 import sys
 import threading
 import time
@@ -167,15 +168,15 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
         return env
 
 
-def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
-    """Every file in the template folders, by name, time and size."""
-    found = []
+def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str | int, ...], ...]:
+    """Every file in the template folders, by name and version (see ``_version``)."""
+    found: list[tuple[str | int, ...]] = []
     for folder in dirs:
         for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
             for name in sorted(files):
                 with contextlib.suppress(OSError):
                     info = os.stat(os.path.join(parent, name))
-                    found.append((os.path.join(parent, name), info.st_mtime_ns, info.st_size))
+                    found.append((os.path.join(parent, name), *_version(info)))
     return tuple(sorted(found))
 
 
@@ -220,8 +221,24 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-        mtime = real.stat().st_mtime
-        return source, str(path), lambda: real.is_file() and real.stat().st_mtime == mtime
+        read = _version(real.stat())
+        return source, str(path), lambda: _unchanged(real, read)
+
+
+def _version(info: os.stat_result) -> tuple[int, ...]:
+    """A file's version as a process that stays open can tell it: the modification time can
+    be put back (``cp -p``, ``touch -r``), the change time and the inode cannot."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _unchanged(path: Path, read: tuple[int, ...]) -> bool:
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    # Changed in the last two seconds: perhaps written again in the same tick of the clock.
+    racy = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < 2 * 10**9
+    return stat.S_ISREG(info.st_mode) and not racy and _version(info) == read
 
 
 def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:

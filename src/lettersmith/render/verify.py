@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import (
+    DocumentTimestampStatus,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+)
 from pyhanko_certvalidator import ValidationContext
 
 from lettersmith.errors import LettersmithError
@@ -124,9 +129,16 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
     if not embedded:
         verdict.problems.append(f"{path}: is not signed")
         return
+    if all(signature.sig_object_type == "/DocTimeStamp" for signature in embedded):
+        verdict.problems.append(f"{path}: is not signed (it holds only a time stamp)")
+        return
     for number, signature in enumerate(embedded, start=1):
         try:
-            status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
+            status: PdfSignatureStatus | DocumentTimestampStatus
+            if signature.sig_object_type == "/DocTimeStamp":  # archives add them (PAdES-LTA)
+                status = validate_pdf_timestamp(signature, validation_context=context)
+            else:
+                status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
         except (SignatureValidationError, ValueError) as error:
             which = f"signature {number} of {len(embedded)}" if len(embedded) > 1 else "signature"
             verdict.problems.append(f"{path}: modified: the {which} cannot be checked ({error})")
@@ -139,16 +151,76 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
     verdict.signer, verdict.signed_at = first.signer, first.signed_at
     verdict.time_stamped = first.time_stamped
     verdict.intact = all(s.intact and s.covers_file for s in verdict.signatures)
+    # A later signature may add its own box to a page, and its appearance can show anything
+    # (new words over the statement): a signature added, yet not what the first one signed.
+    for number, (signature, found) in enumerate(
+        zip(embedded, verdict.signatures, strict=True), start=1
+    ):
+        if number > 1 and (page := _visible_on(reader, signature.sig_field)):
+            verdict.intact = False
+            verdict.problems.append(
+                f"{path}: modified after {first.signer or 'the first signer'} signed it: "
+                f"signature {number} ({found.signer or found.field}) shows a box of its own on "
+                f"page {page}, with words or pictures the first signature does not cover; ask "
+                "the sender for a copy without it"
+            )
     verdict.trusted = all(s.trusted for s in verdict.signatures)
     if first.signer is None:
         verdict.signer = next((s.signer for s in verdict.signatures if s.signer), None)
 
 
-def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list[str]) -> Signature:
-    """One signature's findings; what is wrong with it goes to ``problems``."""
+def _visible_on(reader: PdfFileReader, field: generic.DictionaryObject) -> int | None:
+    """The page (from 1) on which the signature field shows a box with an area, if any."""
+    kids = field.get("/Kids")
+    for widget in [kid.get_object() for kid in kids] if kids else [field]:
+        rect = [float(value) for value in widget.get("/Rect", ())]
+        hidden = int(widget.get("/F", 0)) & (2 | 32)  # Hidden, NoView
+        if len(rect) != 4 or hidden or abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) < 1:
+            continue
+        page = widget.raw_get("/P") if "/P" in widget else None
+        pages = [ref.idnum for ref in _page_refs(reader.root.raw_get("/Pages"))]
+        if isinstance(page, generic.IndirectObject) and page.idnum in pages:
+            return pages.index(page.idnum) + 1
+        return 1  # a box whose page is not said: shown, say, on the first
+    return None
+
+
+def _page_refs(pages: object) -> list[generic.IndirectObject]:
+    """The pages' references in order; each node visited once (a damaged tree may loop)."""
+    found: list[generic.IndirectObject] = []
+    seen: set[int] = set()
+    todo = [pages]
+    while todo and len(seen) < 100_000:
+        node = todo.pop()
+        if not isinstance(node, generic.IndirectObject) or node.idnum in seen:
+            continue
+        seen.add(node.idnum)
+        tree: object = node.get_object()  # type: ignore[no-untyped-call]
+        if not isinstance(tree, generic.DictionaryObject):
+            continue
+        if tree.get("/Type") == "/Page":
+            found.append(node)
+        kids = tree.get("/Kids")
+        if isinstance(kids, generic.ArrayObject):
+            todo += [kids.raw_get(i) for i in reversed(range(len(kids)))]
+    return found
+
+
+def _signature(
+    path: Path,
+    name: str,
+    status: PdfSignatureStatus | DocumentTimestampStatus,
+    problems: list[str],
+) -> Signature:
+    """One signature's (or document time stamp's) findings; what is wrong goes to
+    ``problems``."""
     signer = status.signing_cert.subject.human_friendly
-    stamp = status.timestamp_validity
-    signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
+    signed_at: dt.datetime | None
+    if isinstance(status, DocumentTimestampStatus):
+        stamp, signed_at = None, status.timestamp
+    else:
+        stamp = status.timestamp_validity
+        signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
     intact = bool(status.intact and status.valid)
     level = status.modification_level
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
@@ -196,7 +268,7 @@ def _signature(path: Path, name: str, status: PdfSignatureStatus, problems: list
     )
 
 
-def _what_followed(status: PdfSignatureStatus) -> str:
+def _what_followed(status: PdfSignatureStatus | DocumentTimestampStatus) -> str:
     """What pyHanko's comparison of the signed version with the file found, in a few words
     (its own account names PDF objects by number: of no use to a reader)."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
