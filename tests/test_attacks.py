@@ -265,6 +265,25 @@ def test_a_club_logo_hard_linked_to_a_file_outside_is_refused(ws: Path, name, fo
     assert not (ws / CLUB_OUT / f"{LETTER}.{form}").exists()
 
 
+def test_a_hard_linked_club_file_is_refused_when_clubs_is_a_link_to_a_shared_folder(
+    ws: Path,
+) -> None:
+    """clubs/ kept in a shared (synced) folder and linked into the workspace: a club's files
+    are still the club's, held to one name each."""
+    import shutil
+
+    shared = ws.parent / "shared-clubs"
+    shutil.move(ws / "clubs", shared)
+    (ws / "clubs").symlink_to(shared)
+    logo = shared / "bergen" / "assets" / "logo.svg"
+    outside = ws.parent / "outside" / "logo.svg"  # someone's picture, not the club's to show
+    outside.write_bytes(logo.read_bytes())
+    hard_link(outside, logo)
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert_fails(result, "bergen/assets/logo.svg", "hard link")
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")

@@ -170,8 +170,9 @@ def read_limited(
 
 def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, what: str) -> None:
     """A club's file that is not one plain file of its own, as ``LinkedFileError``."""
-    clubs = Path(os.path.realpath(root)) / "clubs"
-    if not real.is_relative_to(clubs):
+    # clubs/ may itself be a link (to a shared folder): its files are the clubs' all the same.
+    clubs = (Path(os.path.realpath(root)) / "clubs", Path(os.path.realpath(root / "clubs")))
+    if not any(real.is_relative_to(folder) for folder in clubs):
         return  # the union's own files and lettersmith's: theirs to arrange
     if not stat.S_ISREG(info.st_mode):
         raise LinkedFileError(
