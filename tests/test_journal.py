@@ -292,3 +292,71 @@ def test_a_message_marked_arrived_is_rebuilt_as_sent(mail_workspace, smtp_server
         "hod": "sent",
         "jd": "sent",
     }
+
+
+def older_journal_after_a_second_send(root, smtp_server, tmp_path):
+    """smk sent, the journal backed up, hod and jd sent, the backup put back: it lacks two."""
+    assert cli(root, "send", LETTER, "--yes", "--to", "smk").exit_code == 0
+    backup = tmp_path / "backup.sqlite"
+    backup_journal(root, backup)
+    assert cli(root, "send", LETTER, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 3
+    restore_journal(root, backup)
+
+
+def test_a_send_that_starts_as_another_ends_still_checks_the_journal(
+    mail_workspace, smtp_server, tmp_path, monkeypatch
+):
+    """The look at the journal found a send running (so it trusted it), and that send ended
+    before this one took the lock: the journal is looked at again under the lock."""
+    from lettersmith import Project
+    from lettersmith.deliver import rebuild
+
+    older_journal_after_a_second_send(mail_workspace, smtp_server, tmp_path)
+    monkeypatch.setattr(rebuild, "send_running", lambda state_dir: True)  # then; not now
+    with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+        Project.open(mail_workspace).send(LETTER)
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_dry_run_or_status_while_a_send_runs_still_refuses_an_older_journal(
+    mail_workspace, smtp_server, tmp_path
+):
+    import filelock
+
+    from lettersmith import Project
+
+    older_journal_after_a_second_send(mail_workspace, smtp_server, tmp_path)
+    project = Project.open(mail_workspace)
+    running = filelock.FileLock(mail_workspace / ".lettersmith" / "send.lock", timeout=0)
+    with running:  # a send of another process holds the workspace meanwhile
+        with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+            project.send(LETTER, dry_run=True)
+        with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+            project.status(LETTER)
+    assert not list((mail_workspace / "out" / LETTER / "mail").glob("*.eml"))
+
+
+def test_a_dry_run_and_status_while_a_send_transmits_are_answered(mail_workspace, smtp_server):
+    """The send holding hod's message in the middle of its data: the others may look."""
+    from lettersmith import Project
+
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release
+    results = []
+    sender = threading.Thread(
+        target=lambda: results.append(Project.open(mail_workspace).send(LETTER)), daemon=True
+    )
+    sender.start()
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120)
+        project = Project.open(mail_workspace)
+        dry = project.send(LETTER, dry_run=True)
+        states = {rid: row.state for rid, _, row in project.status(LETTER).rows if row}
+    finally:
+        release.set()
+        sender.join(timeout=120)
+    assert sorted(path.name for path in dry.written) == ["jd.eml"]  # hod: in flight
+    assert states == {"smk": "sent", "hod": "sending"}
+    assert results and not results[0].undelivered
+    assert len(smtp_server.handler.received) == 3

@@ -59,12 +59,14 @@ def copies(state_dir: Path) -> list[Path]:
     return sorted(folder.rglob("*.eml"))
 
 
-def refuse_lost_journal(state_dir: Path) -> None:
+def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
     """Stop when copies exist that the journal does not know (missing, empty, damaged, or put
     back from an older backup).
 
-    Runs before every send, dry run and status, so it reads no copy: the newest copy of each
-    recipient is known by its name alone, and the journal answers in one query.
+    Runs before every send, dry run and status, and again once a send holds the send lock
+    (``locked``: a send running at the first look may have ended since). It reads no copy but
+    those the journal lacks: the newest copy of each recipient is known by its name alone,
+    and the journal answers in one query.
     """
     count, newest = _copies_by_key(state_dir)
     if not count:
@@ -72,9 +74,10 @@ def refuse_lost_journal(state_dir: Path) -> None:
     path = state_dir / JOURNAL_FILE
     problem = "is missing" if not path.is_file() else _unreadable(path)
     if problem is None:
-        if send_running(state_dir):  # its message in flight may have no row yet; it checked
-            return
+        running = not locked and send_running(state_dir)
         unknown = _unrecorded(path, newest)
+        if running:  # its message in flight has its copy a moment before its row, no answer
+            unknown = [copy for copy in unknown if read_outcome(state_dir, copy) is not None]
         if not unknown:
             return
         sent = state_dir / "sent"

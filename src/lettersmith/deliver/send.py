@@ -271,7 +271,8 @@ def open_journal(
     if sending:
         try:
             journal.lock()
-        except DeliveryError:
+            refuse_lost_journal(ws.state_dir, locked=True)  # a send that just ended: again
+        except BaseException:
             journal.close()
             raise
         journal.recover()
