@@ -284,6 +284,24 @@ def test_a_hard_linked_club_file_is_refused_when_clubs_is_a_link_to_a_shared_fol
     assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
 
 
+def test_a_club_folder_linked_to_another_clubs_folder_does_not_reach_its_files(
+    ws: Path,
+) -> None:
+    """clubs/bergen/ made a link to clubs/oslo/: still inside clubs/, but Oslo's files are not
+    Bergen's to attach or show."""
+    import shutil
+
+    oslo = ws / "clubs" / "oslo"
+    shutil.move(ws / "clubs" / "bergen", oslo)
+    (oslo / "assets" / "vedlegg.pdf").write_bytes(f"%PDF-1.4 Oslo's own {SECRET}\n".encode())
+    (ws / "clubs" / "bergen").symlink_to("oslo")
+    club_letter(ws, "    attachments: [assets/vedlegg.pdf]\n")
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        assert_fails(run(ws, *command), "clubs/bergen/: is a link to", "put the folder itself")
+    for eml in (ws / "out").rglob("*.eml"):
+        assert SECRET not in eml.read_text(encoding="utf-8", errors="replace")
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")

@@ -65,12 +65,12 @@ def club_folders(root: Path, club: str | None) -> tuple[Path, ...]:
 
 
 def club_folder(root: Path, club: str) -> Path | None:
-    """``clubs/<club>/``, or None when it is a link leading out of ``clubs/`` (then the club
-    has no folder of its own: a link to ``/`` would otherwise open every file)."""
+    """``clubs/<club>/``, or None when it is a link to any other folder (then the club has no
+    folder of its own: a link to ``/`` would open every file, one to ``clubs/oslo`` Oslo's)."""
     folder = root / "clubs" / club
     real = Path(os.path.realpath(folder))
     clubs = Path(os.path.realpath(root / "clubs"))
-    return folder if real.is_relative_to(clubs) and real != clubs else None
+    return folder if real == clubs / club else None
 
 
 def real_subfolder(folder: Path, parent: Path) -> bool:
