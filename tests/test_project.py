@@ -98,6 +98,23 @@ def test_the_confirmation_can_say_no_and_nothing_goes(mail_workspace: Path, smtp
     assert smtp_server.handler.received == []
 
 
+def outbox_files(root: Path) -> list[Path]:
+    return [path for path in (root / ".lettersmith" / "outbox").rglob("*") if path.is_file()]
+
+
+def test_a_plan_declined_or_shown_for_review_leaves_no_copies(
+    mail_workspace: Path, smtp_server
+) -> None:
+    """A program that stays open (the web app) plans sends to show them: the copies each plan
+    takes of what it would attach go when the plan is done with, not when the program ends."""
+    project = Project.open(mail_workspace)
+    assert not project.send(LETTER, confirm=lambda plan: False).confirmed
+    assert outbox_files(mail_workspace) == []
+    project.review(LETTER)
+    assert outbox_files(mail_workspace) == []
+    assert smtp_server.handler.received == []
+
+
 def test_a_dry_run_writes_the_messages_and_sends_nothing(mail_workspace: Path, smtp_server) -> None:
     result = Project.open(mail_workspace).send(LETTER, dry_run=True)
     assert sorted(path.name for path in result.written) == ["hod.eml", "jd.eml", "smk.eml"]
