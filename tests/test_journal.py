@@ -360,3 +360,39 @@ def test_a_dry_run_and_status_while_a_send_transmits_are_answered(mail_workspace
     assert states == {"smk": "sent", "hod": "sending"}
     assert results and not results[0].undelivered
     assert len(smtp_server.handler.received) == 3
+
+
+def test_a_clubs_journal_row_deleted_is_refused_until_rebuilt(mail_workspace, smtp_server):
+    """One row of a club's mailing gone (its copies are under sent/clubs/<club>/)."""
+    club = ["--club", "bergen"]
+    assert cli(mail_workspace, "send", LETTER, *club, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 4
+    with sqlite3.connect(mail_workspace / ".lettersmith" / "journal.sqlite") as db:
+        db.execute("DELETE FROM deliveries WHERE club = 'bergen' AND recipient = 'hod'")
+    db.close()
+    for command in (["send", LETTER, *club, "--yes"], ["send", LETTER, "--yes"]):
+        refused = cli(mail_workspace, *command)
+        assert refused.exit_code == 1, refused.output
+        assert "lacks 1 copy" in refused.output and "journal rebuild" in refused.output
+    assert cli(mail_workspace, "journal", "rebuild").exit_code == 0
+    with Journal.open(mail_workspace / ".lettersmith") as journal:
+        assert journal.get(LETTER, "bergen", "hod").state == "sent"
+    again = cli(mail_workspace, "send", LETTER, *club, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 4
+
+
+def test_a_copy_deleted_from_sent_changes_nothing_the_journal_knows(mail_workspace, smtp_server):
+    """The journal is the truth and the copies its backup: a lost copy sends nothing again,
+    and a rebuild keeps the row the journal has."""
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    (copy,) = (mail_workspace / ".lettersmith" / "sent").rglob("smk-*.eml")
+    copy.unlink()
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert {rid: row.state for rid, row in journal_rows(mail_workspace).items()} == {
+        rid: "sent" for rid in MINISTRIES
+    }
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 3

@@ -115,6 +115,47 @@ def test_a_plan_declined_or_shown_for_review_leaves_no_copies(
     assert smtp_server.handler.received == []
 
 
+@pytest.mark.parametrize("club", [None, "bergen"])
+def test_an_attachment_swapped_for_a_link_after_the_plan_is_not_what_goes(
+    mail_workspace: Path, smtp_server, club: str | None
+) -> None:
+    """Shown the plan, then (before anything goes) the attachment becomes a symbolic link to
+    the union's settings, or a hard link to them: every message carries the planned bytes."""
+    import os
+
+    planned = b"%PDF-1.4 the attachment as planned\n"
+    folder = mail_workspace / ("clubs/bergen/assets" if club else "assets")
+    attachment = folder / "vedlegg.pdf"
+    attachment.write_bytes(planned)
+    if club:
+        path = mail_workspace / "clubs" / "bergen.yaml"
+        marker = "  menneskehandel-2024:\n"
+        text = path.read_text(encoding="utf-8")
+        extra = "    attachments: [assets/vedlegg.pdf]\n"
+        path.write_text(text.replace(marker, marker + extra), encoding="utf-8")
+    else:
+        path = mail_workspace / "letters" / f"{LETTER}.yaml"
+        extra = "attachments: [assets/vedlegg.pdf]\n"
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    settings = mail_workspace / "lettersmith.yaml"
+
+    def swap(plan: SendPlan) -> bool:
+        attachment.unlink()
+        if club:
+            os.link(settings, attachment)
+        else:
+            attachment.symlink_to(settings)
+        return True
+
+    result = Project.open(mail_workspace).send(LETTER, club=club, confirm=swap)
+    assert result.report is not None and not result.undelivered
+    received = smtp_server.handler.received
+    assert len(received) == (4 if club else 3)
+    for message in received:
+        parts = {p.get_filename(): p.get_content() for p in message.message.iter_attachments()}
+        assert parts["vedlegg.pdf"] == planned
+
+
 def test_a_dry_run_writes_the_messages_and_sends_nothing(mail_workspace: Path, smtp_server) -> None:
     result = Project.open(mail_workspace).send(LETTER, dry_run=True)
     assert sorted(path.name for path in result.written) == ["hod.eml", "jd.eml", "smk.eml"]
