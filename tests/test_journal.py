@@ -396,3 +396,58 @@ def test_a_copy_deleted_from_sent_changes_nothing_the_journal_knows(mail_workspa
     again = cli(mail_workspace, "send", LETTER, "--yes")
     assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
     assert len(smtp_server.handler.received) == 3
+
+
+CRASH_AT = """
+import os, sys
+from lettersmith.deliver import journal
+where, root = sys.argv[1], sys.argv[2]
+if where == "after the answer was kept":  # the 250 written beside the copy, the row not yet
+    kept = journal.Journal._upsert
+    def _upsert(self, out, state, *args):
+        if state == "sent" and out.recipient_id == "hod":
+            os._exit(9)
+        return kept(self, out, state, *args)
+    journal.Journal._upsert = _upsert
+else:  # the 250 received, nothing written yet
+    def write_outcome(state_dir, copy, state, reply):
+        if "/hod-" in copy:
+            os._exit(9)
+    journal.write_outcome = write_outcome
+from lettersmith.cli import main
+main(["-w", root, "send", "menneskehandel-2024", "--yes"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "state"),
+    [("after the answer was kept", "sent"), ("before the answer was kept", "unknown")],
+)
+def test_a_crash_between_the_servers_250_and_the_journal_shows_what_is_known(
+    mail_workspace, smtp_server, where, state
+):
+    """The process dies after the server accepted hod's message, before the journal row said
+    so: status, a rebuild and the next send all agree on hod, and hod gets it once."""
+    process = subprocess.run(
+        [sys.executable, "-c", CRASH_AT, where, str(mail_workspace)],
+        capture_output=True,
+        timeout=300,
+    )
+    assert process.returncode == 9, process.stdout + process.stderr
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == 1
+    assert journal_rows(mail_workspace)["hod"].state == "sending"  # as the crash left it
+
+    def hod_state():
+        status = cli(mail_workspace, "status", LETTER)
+        assert status.exit_code == 0, status.output
+        return next(line for line in status.output.splitlines() if " hod " in line).split()
+
+    assert state in hod_state()
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert journal_rows(mail_workspace)["hod"].state == state
+    assert state in hod_state()
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == 1, again.output
+    assert journal_rows(mail_workspace)["hod"].state == state
+    assert len(smtp_server.handler.to("postmottak@jd.dep.no")) == 1

@@ -162,7 +162,8 @@ def rebuild(state_dir: Path) -> Rebuilt:
     is kept, not deleted). A restored row takes the server's answer kept beside the copy
     (``sent``, or ``deferred``/``failed``: sent again by the next run). A copy without one
     was written before its message went out, and nothing says the server took it: its row
-    is ``unknown``, which ``send`` never sends again on its own and ``status`` shows.
+    is ``unknown``, which ``send`` never sends again on its own and ``status`` shows. A row a
+    crashed send left ``sending`` is settled the same way.
     """
     moved = None
     path = state_dir / JOURNAL_FILE
@@ -187,6 +188,9 @@ def rebuild(state_dir: Path) -> Rebuilt:
                 restored.append(entry_or_reason)
             else:
                 kept += 1
+        # A row a crashed send left `sending` (the journal kept, the run gone): as the next
+        # send would record it, from the answer kept beside its copy, else `unknown`.
+        journal.recover()
     return Rebuilt(restored, kept, skipped, moved)
 
 
