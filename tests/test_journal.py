@@ -451,3 +451,23 @@ def test_a_crash_between_the_servers_250_and_the_journal_shows_what_is_known(
     assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == 1, again.output
     assert journal_rows(mail_workspace)["hod"].state == state
     assert len(smtp_server.handler.to("postmottak@jd.dep.no")) == 1
+
+
+def test_journal_rebuild_while_a_send_runs_touches_nothing(mail_workspace, smtp_server):
+    """The running send has the journal open: a rebuild meanwhile refuses before it moves or
+    writes anything, even when the journal looks unreadable to it."""
+    import filelock
+
+    from lettersmith import Project
+
+    assert cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk").exit_code == 0
+    state = mail_workspace / ".lettersmith"
+    journal_file = state / "journal.sqlite"
+    journal_file.write_bytes(b"not a database, perhaps a sync conflict\n" * 100)
+    with filelock.FileLock(state / "send.lock", timeout=0):  # a send of another process
+        with pytest.raises(DeliveryError, match="another `lettersmith send` is running"):
+            Project.open(mail_workspace).journal_rebuild()
+        refused = cli(mail_workspace, "journal", "rebuild")
+        assert refused.exit_code == 1, refused.output
+    assert journal_file.read_bytes().startswith(b"not a database")
+    assert sorted(path.name for path in state.glob("journal.sqlite*")) == ["journal.sqlite"]

@@ -57,6 +57,33 @@ def test_the_approval_gate_refuses_an_unapproved_send(required: Path, smtp_serve
     assert sorted(m.rcpt_tos[0] for m in smtp_server.handler.received) == sorted(RECIPIENTS)
 
 
+def test_the_approval_gate_holds_for_a_club_an_override_and_a_send_in_two_parts(
+    required: Path, smtp_server
+) -> None:
+    import datetime as dt
+
+    from lettersmith.compose.resolve import Overrides
+
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    # The union's approval is not the club's, and a date given with the send is not approved.
+    with pytest.raises(DeliveryError, match="no one has approved"):
+        project.send(LETTER, club="bergen")
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER, overrides=Overrides(date=dt.date(2025, 1, 15)))
+    assert project.send(LETTER, club="bergen", dry_run=True).written  # looking needs none
+    assert smtp_server.handler.received == []
+    first = project.send(LETTER, selectors=["smk"])
+    assert first.plan.todo == 1 and not first.undelivered
+    rest = project.send(LETTER)
+    assert rest.plan.todo == 2 and not rest.undelivered
+    for address in RECIPIENTS:
+        assert len(smtp_server.handler.to(address)) == 1
+    project.approve(LETTER, by="Ingrid Haugland", club="bergen")
+    club = project.send(LETTER, club="bergen")
+    assert club.plan.todo == 4 and not club.undelivered
+
+
 def test_a_second_send_while_one_runs_is_refused(mail_workspace: Path, smtp_server) -> None:
     refusals: list[str] = []
 

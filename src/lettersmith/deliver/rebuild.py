@@ -165,6 +165,11 @@ def rebuild(state_dir: Path) -> Rebuilt:
     is ``unknown``, which ``send`` never sends again on its own and ``status`` shows. A row a
     crashed send left ``sending`` is settled the same way.
     """
+    if send_running(state_dir):  # it has the journal open: nothing is moved under it
+        raise DeliveryError(
+            f"{state_dir / 'send.lock'}: another `lettersmith send` is running on this "
+            f"workspace; wait for it to finish, then run `{REBUILD_COMMAND}` again"
+        )
     moved = None
     path = state_dir / JOURNAL_FILE
     problem = _unreadable(path) if path.is_file() else None
