@@ -302,6 +302,34 @@ def test_a_club_folder_linked_to_another_clubs_folder_does_not_reach_its_files(
         assert SECRET not in eml.read_text(encoding="utf-8", errors="replace")
 
 
+def test_a_club_font_hard_linked_after_check_is_not_embedded_in_the_docx(ws: Path) -> None:
+    """The club's font passed the look at loading, then became a second name of a font file
+    outside (not the club's to hand out): the DOCX that embeds it judges the file it opens."""
+    import shutil
+    import unittest.mock
+
+    from lettersmith.render import docx
+    from lettersmith.render.style import FONT_DIR
+
+    font = ws / "clubs" / "bergen" / "assets" / "MinFont.ttf"
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", font)
+    outside = ws.parent / "outside" / "Licensed.ttf"
+    shutil.copyfile(FONT_DIR / "IBMPlexSerif-Regular.ttf", outside)
+    path = ws / "clubs" / "bergen.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("organisation:\n", "organisation:\n  font: assets/MinFont.ttf\n"))
+    original = docx.embed_fonts
+
+    def linked_then_embedded(*args, **kwargs):
+        hard_link(outside, font)
+        return original(*args, **kwargs)
+
+    with unittest.mock.patch.object(docx, "embed_fonts", linked_then_embedded):
+        result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx", "--jobs", "1")
+    assert_fails(result, "MinFont.ttf", "hard link")
+    assert not (ws / CLUB_OUT / f"{LETTER}.docx").exists()
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")

@@ -168,11 +168,16 @@ def read_limited(
     return data
 
 
-def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, what: str) -> None:
-    """A club's file that is not one plain file of its own, as ``LinkedFileError``."""
+def is_club_file(real: Path, root: Path) -> bool:
+    """Whether the real path ``real`` is a file under the workspace's clubs/ folder."""
     # clubs/ may itself be a link (to a shared folder): its files are the clubs' all the same.
     clubs = (Path(os.path.realpath(root)) / "clubs", Path(os.path.realpath(root / "clubs")))
-    if not any(real.is_relative_to(folder) for folder in clubs):
+    return any(real.is_relative_to(folder) for folder in clubs)
+
+
+def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, what: str) -> None:
+    """A club's file that is not one plain file of its own, as ``LinkedFileError``."""
+    if not is_club_file(real, root):
         return  # the union's own files and lettersmith's: theirs to arrange
     if not stat.S_ISREG(info.st_mode):
         raise LinkedFileError(
