@@ -183,6 +183,32 @@ def test_an_attachment_swapped_for_a_link_after_the_plan_is_not_what_goes(
         assert parts["vedlegg.pdf"] == planned
 
 
+def test_a_plan_stopped_by_an_attachment_changed_meanwhile_leaves_no_copies(
+    mail_workspace: Path, smtp_server, monkeypatch
+) -> None:
+    """The attachment is edited just as the send takes it, after its PDF was taken: the send
+    stops, and the copies it had taken go with it (a program that stays open would keep them
+    for 30 days)."""
+    from lettersmith.deliver import message
+
+    attachment = mail_workspace / "assets" / "vedlegg.pdf"
+    attachment.write_bytes(b"%PDF-1.4 the attachment as read\n")
+    letter = mail_workspace / "letters" / f"{LETTER}.yaml"
+    extra = "attachments: [assets/vedlegg.pdf]\n"
+    letter.write_text(letter.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    read = message.read_attachment
+
+    def read_while_edited(*args, **kwargs):
+        attachment.write_bytes(b"%PDF-1.4 the attachment as edited meanwhile\n")
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(message, "read_attachment", read_while_edited)
+    with pytest.raises(DeliveryError, match="vedlegg.pdf changed since the letter was read"):
+        Project.open(mail_workspace).send(LETTER)
+    assert outbox_files(mail_workspace) == []
+    assert smtp_server.handler.received == []
+
+
 def test_a_dry_run_writes_the_messages_and_sends_nothing(mail_workspace: Path, smtp_server) -> None:
     result = Project.open(mail_workspace).send(LETTER, dry_run=True)
     assert sorted(path.name for path in result.written) == ["hod.eml", "jd.eml", "smk.eml"]

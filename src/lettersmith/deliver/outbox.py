@@ -101,6 +101,10 @@ class Outbox:
             )
         self._keep(path, path.name, data)
 
+    def discard(self) -> None:
+        """Remove every copy this run took (a plan that stopped half way)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def _keep(self, path: Path, name: str, data: bytes) -> None:
         sha = hashlib.sha256(data).hexdigest()
         copy = atomic_write(self.folder / sha, data, durable=False)

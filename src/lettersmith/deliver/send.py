@@ -130,15 +130,33 @@ def plan(
     mailbox rides along with the first, and an id renamed since the mailing reached its
     mailbox counts as already sent.
     """
-    # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
-    # all its addressees, so `--resend --to ID` sends the very letter the others received.
-    ws = mailing.workspace
     letters = list(mailing.selected_letters)
     envelope = _check_all(mailing, letters)
+    outbox = Outbox(mailing)
+    try:
+        return _plan(mailing, journal, outbox, letters, envelope, resend=resend, now=now)
+    except BaseException:  # stopped half way: the copies it took go now, not in 30 days
+        outbox.discard()
+        raise
+
+
+def _plan(
+    mailing: Mailing,
+    journal: Journal,
+    outbox: Outbox,
+    letters: list[ComposedLetter],
+    envelope: Envelope,
+    *,
+    resend: bool,
+    now: dt.datetime | None,
+) -> list[Planned]:
+    """``plan`` once the addresses are checked, taking its copies into ``outbox``."""
+    ws = mailing.workspace
+    # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
+    # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
-    outbox = Outbox(mailing)
     pdfs = outbox.make_pdfs(letters)
     files = revisions.Files(ws.root)
     for letter, pdf in zip(letters, pdfs, strict=True):
