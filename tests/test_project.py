@@ -115,6 +115,23 @@ def test_sending_twice_through_the_api_sends_each_recipient_once(
         assert len(smtp_server.handler.to(address)) == 1
 
 
+def test_ctrl_c_during_an_api_send_then_sending_again_sends_each_once(
+    mail_workspace: Path, smtp_server
+) -> None:
+    def interrupt_after_the_first(event: object) -> None:
+        if event == Progress("send", 1, 3):
+            raise KeyboardInterrupt
+
+    project = Project.open(mail_workspace)
+    stopped = project.send(LETTER, on_event=interrupt_after_the_first)
+    assert stopped.report is not None and stopped.report.stopped is not None
+    assert stopped.undelivered and len(smtp_server.handler.received) == 1
+    again = project.send(LETTER)  # the lock was let go, and the journal knows the first
+    assert again.plan.todo == 2 and not again.undelivered
+    for address in RECIPIENTS:
+        assert len(smtp_server.handler.to(address)) == 1
+
+
 def test_the_confirmation_can_say_no_and_nothing_goes(mail_workspace: Path, smtp_server) -> None:
     seen: list[int] = []
     result = Project.open(mail_workspace).send(
