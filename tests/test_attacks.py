@@ -330,6 +330,17 @@ def test_a_club_font_hard_linked_after_check_is_not_embedded_in_the_docx(ws: Pat
     assert not (ws / CLUB_OUT / f"{LETTER}.docx").exists()
 
 
+@pytest.mark.parametrize("name", ["logo.svg", "logo.png"])
+def test_check_finds_a_club_logo_that_is_a_hard_link(ws: Path, name: str) -> None:
+    """The club's own logo, used without being named in clubs/bergen.yaml: check tells what
+    build and send would refuse."""
+    logo = ws / "clubs" / "bergen" / "assets" / name
+    outside = ws.parent / "outside" / name
+    outside.write_bytes(logo.read_bytes())
+    hard_link(outside, logo)
+    assert_fails(run(ws, "check"), f"clubs/bergen/assets/{name}: refused", "hard link")
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")

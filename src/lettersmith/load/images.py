@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
+from lettersmith.confine import MAX_ASSET, LinkedFileError, RefusedFileError, check_size
 from lettersmith.errors import relative
 from lettersmith.model import Workspace
 
@@ -48,6 +49,13 @@ def image_problems(views: Iterable[Workspace]) -> list[str]:
                 files.setdefault(path, "image")
     problems = []
     for path, kind in sorted(files.items()):
+        try:  # a club's file with a second name (a hard link): build and send refuse it
+            check_size(path, MAX_ASSET, relative(path, root), kind, root=root)
+        except LinkedFileError as error:
+            problems.append(str(error))
+            continue
+        except (OSError, RefusedFileError):
+            pass  # too large or unreadable: told where it is used, or just below
         reason = _font_problem(path) if kind == "font" else _image_problem(path)
         if reason:
             problems.append(f"{relative(path, root)}: cannot read this {kind}: {reason}")
