@@ -84,6 +84,25 @@ def test_the_approval_gate_holds_for_a_club_an_override_and_a_send_in_two_parts(
     assert club.plan.todo == 4 and not club.undelivered
 
 
+def test_a_logo_changed_after_approval_with_its_size_and_time_put_back_is_refused(
+    required: Path, smtp_server
+) -> None:
+    """One Project open (a web app): the logo is changed after the board approved, its size and
+    time put back. What leaves is read afresh, not believed from the file's size and time."""
+    import os
+
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    logo = required / "assets" / "logo.svg"
+    info, text = logo.stat(), logo.read_text(encoding="utf-8")
+    logo.write_text(text.replace("#0a4f9c", "#ff0000"), encoding="utf-8")  # the same size
+    os.utime(logo, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert logo.stat().st_size == info.st_size
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER)
+    assert smtp_server.handler.received == []
+
+
 def test_a_second_send_while_one_runs_is_refused(mail_workspace: Path, smtp_server) -> None:
     refusals: list[str] = []
 
@@ -422,6 +441,28 @@ def test_one_open_project_sees_a_template_added_beside_others(tmp_path: Path) ->
     )
     project.build(formats="pdf", jobs=1)
     assert "Vår nye brevmal" in pdf_text(pdf)
+
+
+def test_one_open_project_sees_a_template_rewritten_with_its_size_and_time_put_back(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    template = (
+        '{% extends "builtin/letter.html.j2" %}'
+        "{% block letterhead %}{{ super() }}<p>X</p>{% endblock %}"
+    )
+    root = minimal(tmp_path, {"templates/letter.html.j2": template.replace("X", "Mal A")})
+    project = Project.open(root)
+    pdf = root / "out" / "brev" / "a.pdf"
+    project.build(formats="pdf", jobs=1)
+    assert "Mal A" in pdf_text(pdf)
+    path = root / "templates" / "letter.html.j2"
+    info = path.stat()
+    path.write_text(template.replace("X", "Mal B"), encoding="utf-8")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    project.build(formats="pdf", jobs=1)
+    assert "Mal B" in pdf_text(pdf)
 
 
 def test_the_register_in_and_out_through_one_open_project(tmp_path: Path) -> None:

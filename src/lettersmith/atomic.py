@@ -53,13 +53,18 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> Path
 
 
 def content_hash(path: Path, info: os.stat_result) -> str:
-    """The sha256 of a file's contents, read once per version of it (its size and time in
-    ``info``): a build of 1,000 letters shows the same logo 1,000 times. Raises OSError."""
-    return _content_hash(path, info.st_mtime_ns, info.st_size)
+    """The sha256 of a file's contents, read once per version of it (``info``): a build of
+    1,000 letters shows the same logo 1,000 times. Raises OSError.
+
+    A version is known by the file's identity, size, modification time and change time: a
+    file rewritten with its size and modification time put back (``touch -r``, os.utime)
+    still has a new change time, which no one can set, so it is read again."""
+    version = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    return _content_hash(path, version)
 
 
 @functools.lru_cache(maxsize=4096)
-def _content_hash(path: Path, _mtime_ns: int, _size: int) -> str:
+def _content_hash(path: Path, _version: tuple[int, ...]) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -167,16 +167,22 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
         return env
 
 
-def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
-    """Every file in the template folders, by name, time and size."""
+def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Every file in the template folders, by name and version (``_version``)."""
     found = []
     for folder in dirs:
         for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
             for name in sorted(files):
                 with contextlib.suppress(OSError):
-                    info = os.stat(os.path.join(parent, name))
-                    found.append((os.path.join(parent, name), info.st_mtime_ns, info.st_size))
+                    path = os.path.join(parent, name)
+                    found.append((path, _version(os.stat(path))))
     return tuple(sorted(found))
+
+
+def _version(info: os.stat_result) -> tuple[int, ...]:
+    """A file's version: rewritten with its size and time put back, its change time (which
+    no one can set) still tells."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 class RefusedTemplate(TemplateError):
@@ -220,8 +226,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-        mtime = real.stat().st_mtime
-        return source, str(path), lambda: real.is_file() and real.stat().st_mtime == mtime
+        version = _version(real.stat())
+        return source, str(path), lambda: real.is_file() and _version(real.stat()) == version
 
 
 def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:
