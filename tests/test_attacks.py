@@ -341,6 +341,41 @@ def test_check_finds_a_club_logo_that_is_a_hard_link(ws: Path, name: str) -> Non
     assert_fails(run(ws, "check"), f"clubs/bergen/assets/{name}: refused", "hard link")
 
 
+@pytest.mark.parametrize(
+    ("name", "declare", "command"),
+    [
+        ("templates/letter.css", None, ("build", LETTER, "--club", "bergen", "--format", "pdf")),
+        ("templates/letter.docx", None, ("build", LETTER, "--club", "bergen", "--format", "docx")),
+        ("assets/sig.png", ("title: Klubbpresident}", "title: Klubbpresident, "
+                            "signature: assets/sig.png}"), ("check",)),
+        ("assets/MinFont.ttf", ("organisation:\n", "organisation:\n  font: assets/MinFont.ttf\n"),
+         ("check",)),
+        ("../bergen.yaml", None, ("check",)),
+    ],
+)  # fmt: skip
+def test_every_kind_of_club_file_that_is_a_hard_link_is_refused(
+    ws: Path, name: str, declare: tuple[str, str] | None, command: tuple[str, ...]
+) -> None:
+    """A second name of a file outside the club's folder, whatever the club uses it for."""
+    from lettersmith.render.style import FONT_DIR
+
+    path = ws / "clubs" / "bergen" / name
+    outside = ws.parent / "outside" / path.name
+    contents = {
+        "letter.css": b"body { color: #222; }\n",
+        "letter.docx": BUILTIN_REFERENCE.read_bytes(),
+        "sig.png": (ws / "assets" / "signature.png").read_bytes(),
+        "MinFont.ttf": (FONT_DIR / "IBMPlexSans-Regular.ttf").read_bytes(),
+    }
+    outside.write_bytes(contents.get(path.name) or path.read_bytes())
+    if declare:
+        club = ws / "clubs" / "bergen.yaml"
+        club.write_text(club.read_text(encoding="utf-8").replace(*declare), encoding="utf-8")
+    hard_link(outside, path)
+    assert_fails(run(ws, *command), path.name, "hard link")
+    assert not (ws / CLUB_OUT).exists()
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")
