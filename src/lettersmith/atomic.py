@@ -52,15 +52,18 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> Path
     return path
 
 
-def content_hash(path: Path, info: os.stat_result) -> str:
-    """The sha256 of a file's contents, read once per version of it (``info``): a build of
-    1,000 letters shows the same logo 1,000 times. Raises OSError.
+def file_version(info: os.stat_result) -> tuple[int, ...]:
+    """A file's version: its identity, size, modification time and change time. A file
+    rewritten with its size and modification time put back (``touch -r``, os.utime) still
+    has a new change time, which no one can set."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
-    A version is known by the file's identity, size, modification time and change time: a
-    file rewritten with its size and modification time put back (``touch -r``, os.utime)
-    still has a new change time, which no one can set, so it is read again."""
-    version = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-    return _content_hash(path, version)
+
+def content_hash(path: Path, info: os.stat_result) -> str:
+    """The sha256 of a file's contents, read once per version of it (``info``, see
+    ``file_version``): a build of 1,000 letters shows the same logo 1,000 times. Raises
+    OSError."""
+    return _content_hash(path, file_version(info))
 
 
 @functools.lru_cache(maxsize=4096)

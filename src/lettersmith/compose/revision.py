@@ -132,6 +132,10 @@ class Files:
         self._looks: dict[tuple[object, ...], Look] = {}
         self._look_hashes: dict[Look, str] = {}
 
+    def paths(self) -> tuple[Path, ...]:
+        """Every file looked up so far."""
+        return tuple(self._files)
+
     def file(self, path: Path | None) -> FileId | None:
         if path is None:
             return None

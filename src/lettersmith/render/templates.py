@@ -32,6 +32,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
+from lettersmith.atomic import file_version
 from lettersmith.confine import MAX_TEMPLATE, RefusedFileError, read_limited
 from lettersmith.errors import TemplateError
 
@@ -168,21 +169,15 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
 
 
 def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """Every file in the template folders, by name and version (``_version``)."""
+    """Every file in the template folders, by name and version (``file_version``)."""
     found = []
     for folder in dirs:
         for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
             for name in sorted(files):
                 with contextlib.suppress(OSError):
                     path = os.path.join(parent, name)
-                    found.append((path, _version(os.stat(path))))
+                    found.append((path, file_version(os.stat(path))))
     return tuple(sorted(found))
-
-
-def _version(info: os.stat_result) -> tuple[int, ...]:
-    """A file's version: rewritten with its size and time put back, its change time (which
-    no one can set) still tells."""
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 class RefusedTemplate(TemplateError):
@@ -226,8 +221,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-        version = _version(real.stat())
-        return source, str(path), lambda: real.is_file() and _version(real.stat()) == version
+        version = file_version(real.stat())
+        return source, str(path), lambda: real.is_file() and file_version(real.stat()) == version
 
 
 def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:
