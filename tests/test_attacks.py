@@ -498,6 +498,26 @@ def test_diff_shows_a_clubs_change_of_position_and_attachments(ws: Path) -> None
 
 
 @pytest.mark.parametrize(
+    "names",
+    [["menneskehandel-2024.pdf"], ["Menneskehandel-2024.PDF"], ["a/vedlegg.pdf", "vedlegg.pdf"]],
+)
+def test_a_club_attachment_cannot_pass_for_the_statement_or_another(ws: Path, names) -> None:
+    """A second file named as the statement's own PDF (a fake statement beside the real one),
+    or two attachments of one name: the ministry could not tell which is which."""
+    for name in names:
+        path = ws / "clubs" / "bergen" / "assets" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 a fake statement\n")
+    listed = ", ".join(f"assets/{name}" for name in names)
+    club_letter(ws, f"    attachments: [{listed}]\n")
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        assert_fails(
+            run(ws, *command), "clubs/bergen.yaml:", "letters.menneskehandel-2024.attachments"
+        )
+    assert not list((ws / "out").rglob("*.eml"))
+
+
+@pytest.mark.parametrize(
     "path", ["../../.lettersmith/journal.sqlite", "../../lettersmith.yaml", "../../assets/logo.svg"]
 )
 def test_a_club_attaches_only_files_from_its_own_folder(ws: Path, path: str) -> None:
