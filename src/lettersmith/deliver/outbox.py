@@ -126,9 +126,9 @@ class Outbox:
         is not in; so would one changed and put back meanwhile (its version tells)."""
         mailing = self.mailing
         files = revisions.Files(self.root)
+        same = {path: _version(path) for path in before} == before
         for letter in letters:
             now = revisions.what_leaves(letter, mailing.mode, self.ws.mail, files=files)
-            same = {path: _version(path) for path in before} == before
             if now.revision != mailing.letter_revisions[letter.stem] or not same:
                 raise DeliveryError(
                     f"{mailing.letter_id}: the letter's files changed while the send was being "
