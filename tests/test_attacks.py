@@ -129,6 +129,28 @@ def test_an_image_inside_a_club_svg_cannot_show_the_unions_private_files(ws: Pat
     )
 
 
+@pytest.mark.parametrize("href", ["/dev/zero", "zero"])
+def test_an_svg_logo_showing_a_device_is_refused_without_reading_it(ws: Path, href) -> None:
+    """The picture inside the logo counts in what leaves; a device there is never read."""
+    assets = ws / "clubs" / "bergen" / "assets"
+    (assets / "zero").symlink_to("/dev/zero")
+    (assets / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        f'<image href="{href}" width="10" height="10"/></svg>',
+        encoding="utf-8",
+    )
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "lettersmith", "-w", str(ws), *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        assert "zero" in result.stdout + result.stderr  # named, and not read: no hang
+
+
 def test_a_club_logo_naming_the_settings_file_is_refused_at_check(ws: Path) -> None:
     path = ws / "clubs" / "bergen.yaml"
     text = path.read_text(encoding="utf-8")

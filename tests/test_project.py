@@ -103,6 +103,26 @@ def test_a_logo_changed_after_approval_with_its_size_and_time_put_back_is_refuse
     assert smtp_server.handler.received == []
 
 
+def test_a_picture_inside_the_svg_logo_changed_after_approval_is_refused(
+    required: Path, smtp_server
+) -> None:
+    """The logo is an SVG that shows a picture beside it: that picture is part of what the
+    board approved, like the logo itself."""
+    assets = required / "assets"
+    (assets / "inner.png").write_bytes((assets / "signature.png").read_bytes())
+    (assets / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60">'
+        '<image href="inner.png" width="60" height="60"/></svg>',
+        encoding="utf-8",
+    )
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    (assets / "inner.png").write_bytes((required / "clubs/bergen/assets/logo.png").read_bytes())
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER)
+    assert smtp_server.handler.received == []
+
+
 def test_a_second_send_while_one_runs_is_refused(mail_workspace: Path, smtp_server) -> None:
     refusals: list[str] = []
 

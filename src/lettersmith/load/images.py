@@ -109,6 +109,23 @@ def _svg_problem(data: bytes, folder: Path) -> str | None:
     return None
 
 
+def svg_files(path: Path) -> list[Path]:
+    """The files an SVG picture shows from beside it (its ``<image>`` and ``<use>``
+    elements), as the PDF draws them; none when it cannot be read."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        svg = etree.fromstring(path.read_bytes(), parser)
+    except (OSError, etree.XMLSyntaxError):
+        return []
+    found = []
+    for element in (*svg.iter("{*}image"), *svg.iter("{*}use")):
+        href = element.get("href") or element.get(_XLINK) or ""
+        parts = urlsplit(href)
+        if parts.path and not (href.startswith("data:") or parts.scheme or parts.netloc):
+            found.append((path.parent / unquote(parts.path)).resolve())
+    return sorted(set(found))
+
+
 def _embedded_problem(href: str, folder: Path) -> str | None:
     if href.startswith("data:"):
         header, _, payload = href.partition(",")
