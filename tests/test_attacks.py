@@ -129,6 +129,28 @@ def test_an_image_inside_a_club_svg_cannot_show_the_unions_private_files(ws: Pat
     )
 
 
+@pytest.mark.parametrize("href", ["/dev/zero", "zero"])
+def test_an_svg_logo_showing_a_device_is_refused_without_reading_it(ws: Path, href) -> None:
+    """The picture inside the logo counts in what leaves; a device there is never read."""
+    assets = ws / "clubs" / "bergen" / "assets"
+    (assets / "zero").symlink_to("/dev/zero")
+    (assets / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        f'<image href="{href}" width="10" height="10"/></svg>',
+        encoding="utf-8",
+    )
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "lettersmith", "-w", str(ws), *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        assert "zero" in result.stdout + result.stderr  # named, and not read: no hang
+
+
 def test_a_club_logo_naming_the_settings_file_is_refused_at_check(ws: Path) -> None:
     path = ws / "clubs" / "bergen.yaml"
     text = path.read_text(encoding="utf-8")
@@ -265,6 +287,117 @@ def test_a_club_logo_hard_linked_to_a_file_outside_is_refused(ws: Path, name, fo
     assert not (ws / CLUB_OUT / f"{LETTER}.{form}").exists()
 
 
+def test_a_hard_linked_club_file_is_refused_when_clubs_is_a_link_to_a_shared_folder(
+    ws: Path,
+) -> None:
+    """clubs/ kept in a shared (synced) folder and linked into the workspace: a club's files
+    are still the club's, held to one name each."""
+    import shutil
+
+    shared = ws.parent / "shared-clubs"
+    shutil.move(ws / "clubs", shared)
+    (ws / "clubs").symlink_to(shared)
+    logo = shared / "bergen" / "assets" / "logo.svg"
+    outside = ws.parent / "outside" / "logo.svg"  # someone's picture, not the club's to show
+    outside.write_bytes(logo.read_bytes())
+    hard_link(outside, logo)
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf")
+    assert_fails(result, "bergen/assets/logo.svg", "hard link")
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
+
+
+def test_a_club_folder_linked_to_another_clubs_folder_does_not_reach_its_files(
+    ws: Path,
+) -> None:
+    """clubs/bergen/ made a link to clubs/oslo/: still inside clubs/, but Oslo's files are not
+    Bergen's to attach or show."""
+    import shutil
+
+    oslo = ws / "clubs" / "oslo"
+    shutil.move(ws / "clubs" / "bergen", oslo)
+    (oslo / "assets" / "vedlegg.pdf").write_bytes(f"%PDF-1.4 Oslo's own {SECRET}\n".encode())
+    (ws / "clubs" / "bergen").symlink_to("oslo")
+    club_letter(ws, "    attachments: [assets/vedlegg.pdf]\n")
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        assert_fails(run(ws, *command), "clubs/bergen/: is a link to", "put the folder itself")
+    for eml in (ws / "out").rglob("*.eml"):
+        assert SECRET not in eml.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_club_font_hard_linked_after_check_is_not_embedded_in_the_docx(ws: Path) -> None:
+    """The club's font passed the look at loading, then became a second name of a font file
+    outside (not the club's to hand out): the DOCX that embeds it judges the file it opens."""
+    import shutil
+    import unittest.mock
+
+    from lettersmith.render import docx
+    from lettersmith.render.style import FONT_DIR
+
+    font = ws / "clubs" / "bergen" / "assets" / "MinFont.ttf"
+    shutil.copyfile(FONT_DIR / "IBMPlexSans-Regular.ttf", font)
+    outside = ws.parent / "outside" / "Licensed.ttf"
+    shutil.copyfile(FONT_DIR / "IBMPlexSerif-Regular.ttf", outside)
+    path = ws / "clubs" / "bergen.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("organisation:\n", "organisation:\n  font: assets/MinFont.ttf\n"))
+    original = docx.embed_fonts
+
+    def linked_then_embedded(*args, **kwargs):
+        hard_link(outside, font)
+        return original(*args, **kwargs)
+
+    with unittest.mock.patch.object(docx, "embed_fonts", linked_then_embedded):
+        result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx", "--jobs", "1")
+    assert_fails(result, "MinFont.ttf", "hard link")
+    assert not (ws / CLUB_OUT / f"{LETTER}.docx").exists()
+
+
+@pytest.mark.parametrize("name", ["logo.svg", "logo.png"])
+def test_check_finds_a_club_logo_that_is_a_hard_link(ws: Path, name: str) -> None:
+    """The club's own logo, used without being named in clubs/bergen.yaml: check tells what
+    build and send would refuse."""
+    logo = ws / "clubs" / "bergen" / "assets" / name
+    outside = ws.parent / "outside" / name
+    outside.write_bytes(logo.read_bytes())
+    hard_link(outside, logo)
+    assert_fails(run(ws, "check"), f"clubs/bergen/assets/{name}: refused", "hard link")
+
+
+@pytest.mark.parametrize(
+    ("name", "declare", "command"),
+    [
+        ("templates/letter.css", None, ("build", LETTER, "--club", "bergen", "--format", "pdf")),
+        ("templates/letter.docx", None, ("build", LETTER, "--club", "bergen", "--format", "docx")),
+        ("assets/sig.png", ("title: Klubbpresident}", "title: Klubbpresident, "
+                            "signature: assets/sig.png}"), ("check",)),
+        ("assets/MinFont.ttf", ("organisation:\n", "organisation:\n  font: assets/MinFont.ttf\n"),
+         ("check",)),
+        ("../bergen.yaml", None, ("check",)),
+    ],
+)  # fmt: skip
+def test_every_kind_of_club_file_that_is_a_hard_link_is_refused(
+    ws: Path, name: str, declare: tuple[str, str] | None, command: tuple[str, ...]
+) -> None:
+    """A second name of a file outside the club's folder, whatever the club uses it for."""
+    from lettersmith.render.style import FONT_DIR
+
+    path = ws / "clubs" / "bergen" / name
+    outside = ws.parent / "outside" / path.name
+    contents = {
+        "letter.css": b"body { color: #222; }\n",
+        "letter.docx": BUILTIN_REFERENCE.read_bytes(),
+        "sig.png": (ws / "assets" / "signature.png").read_bytes(),
+        "MinFont.ttf": (FONT_DIR / "IBMPlexSans-Regular.ttf").read_bytes(),
+    }
+    outside.write_bytes(contents.get(path.name) or path.read_bytes())
+    if declare:
+        club = ws / "clubs" / "bergen.yaml"
+        club.write_text(club.read_text(encoding="utf-8").replace(*declare), encoding="utf-8")
+    hard_link(outside, path)
+    assert_fails(run(ws, *command), path.name, "hard link")
+    assert not (ws / CLUB_OUT).exists()
+
+
 def test_the_unions_own_hard_linked_files_are_used(ws: Path) -> None:
     """Only a club's files are held to one link: the union's are its own to arrange."""
     (ws / "assets" / "vedlegg.pdf").write_bytes(b"%PDF-1.4 the union's attachment\n")
@@ -384,6 +517,26 @@ def test_diff_shows_a_clubs_change_of_position_and_attachments(ws: Path) -> None
 
 
 # --------------------------------------------------------------------------- 4. attachments
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["menneskehandel-2024.pdf"], ["Menneskehandel-2024.PDF"], ["a/vedlegg.pdf", "vedlegg.pdf"]],
+)
+def test_a_club_attachment_cannot_pass_for_the_statement_or_another(ws: Path, names) -> None:
+    """A second file named as the statement's own PDF (a fake statement beside the real one),
+    or two attachments of one name: the ministry could not tell which is which."""
+    for name in names:
+        path = ws / "clubs" / "bergen" / "assets" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 a fake statement\n")
+    listed = ", ".join(f"assets/{name}" for name in names)
+    club_letter(ws, f"    attachments: [{listed}]\n")
+    for command in (["check"], ["send", LETTER, "--club", "bergen", "--dry-run"]):
+        assert_fails(
+            run(ws, *command), "clubs/bergen.yaml:", "letters.menneskehandel-2024.attachments"
+        )
+    assert not list((ws / "out").rglob("*.eml"))
 
 
 @pytest.mark.parametrize(

@@ -182,3 +182,35 @@ def test_writes_in_out_go_through_folder_handles(tmp_path, monkeypatch, handles)
     out.remove_tree(root / "out" / "a")
     assert out.names(root / "out") == []
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("club", [None, "bergen"])
+def test_a_send_does_not_attach_or_write_through_a_folder_swapped_while_it_makes_the_pdf(
+    mail_workspace, smtp_server, monkeypatch, tmp_path, club
+):
+    """The send made its PDF in a folder of its own in out/; then the letter's folder (for a
+    club, out/clubs/<club>/) becomes a link to a folder holding another PDF under that name."""
+    from lettersmith.render import build as building
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    swapped_folder = mail_workspace / "out" / ("clubs/bergen" if club else LETTER)
+    made = building.build
+
+    def build_then_swap(jobs, **kwargs):
+        outcomes = made(jobs, **kwargs)
+        for job in jobs:  # someone else's PDF where the send's own is
+            fake = elsewhere / job.path.relative_to(swapped_folder)
+            fake.parent.mkdir(parents=True, exist_ok=True)
+            fake.write_bytes(b"%PDF-1.7\nsomeone else's letter\n%%EOF\n")
+        swap_for_link(swapped_folder, elsewhere)
+        return outcomes
+
+    monkeypatch.setattr(building, "build", build_then_swap)
+    args = ["--club", club] if club else []
+    result = run(mail_workspace, "send", LETTER, *args, "--yes")
+    assert result.exit_code == 1, result.output
+    assert "is a link to" in result.output and "Traceback" not in result.output
+    assert smtp_server.handler.received == []
+    pdfs = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*") if p.is_file())
+    assert len(pdfs) == 1 and (elsewhere / pdfs[0]).read_bytes().endswith(b"letter\n%%EOF\n")

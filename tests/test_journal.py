@@ -292,3 +292,182 @@ def test_a_message_marked_arrived_is_rebuilt_as_sent(mail_workspace, smtp_server
         "hod": "sent",
         "jd": "sent",
     }
+
+
+def older_journal_after_a_second_send(root, smtp_server, tmp_path):
+    """smk sent, the journal backed up, hod and jd sent, the backup put back: it lacks two."""
+    assert cli(root, "send", LETTER, "--yes", "--to", "smk").exit_code == 0
+    backup = tmp_path / "backup.sqlite"
+    backup_journal(root, backup)
+    assert cli(root, "send", LETTER, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 3
+    restore_journal(root, backup)
+
+
+def test_a_send_that_starts_as_another_ends_still_checks_the_journal(
+    mail_workspace, smtp_server, tmp_path, monkeypatch
+):
+    """The look at the journal found a send running (so it trusted it), and that send ended
+    before this one took the lock: the journal is looked at again under the lock."""
+    from lettersmith import Project
+    from lettersmith.deliver import rebuild
+
+    older_journal_after_a_second_send(mail_workspace, smtp_server, tmp_path)
+    monkeypatch.setattr(rebuild, "send_running", lambda state_dir: True)  # then; not now
+    with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+        Project.open(mail_workspace).send(LETTER)
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_dry_run_or_status_while_a_send_runs_still_refuses_an_older_journal(
+    mail_workspace, smtp_server, tmp_path
+):
+    import filelock
+
+    from lettersmith import Project
+
+    older_journal_after_a_second_send(mail_workspace, smtp_server, tmp_path)
+    project = Project.open(mail_workspace)
+    running = filelock.FileLock(mail_workspace / ".lettersmith" / "send.lock", timeout=0)
+    with running:  # a send of another process holds the workspace meanwhile
+        with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+            project.send(LETTER, dry_run=True)
+        with pytest.raises(DeliveryError, match="lettersmith journal rebuild"):
+            project.status(LETTER)
+    assert not list((mail_workspace / "out" / LETTER / "mail").glob("*.eml"))
+
+
+def test_a_dry_run_and_status_while_a_send_transmits_are_answered(mail_workspace, smtp_server):
+    """The send holding hod's message in the middle of its data: the others may look."""
+    from lettersmith import Project
+
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release
+    results = []
+    sender = threading.Thread(
+        target=lambda: results.append(Project.open(mail_workspace).send(LETTER)), daemon=True
+    )
+    sender.start()
+    try:
+        assert smtp_server.handler.paused.wait(timeout=120)
+        project = Project.open(mail_workspace)
+        dry = project.send(LETTER, dry_run=True)
+        states = {rid: row.state for rid, _, row in project.status(LETTER).rows if row}
+    finally:
+        release.set()
+        sender.join(timeout=120)
+    assert sorted(path.name for path in dry.written) == ["jd.eml"]  # hod: in flight
+    assert states == {"smk": "sent", "hod": "sending"}
+    assert results and not results[0].undelivered
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_clubs_journal_row_deleted_is_refused_until_rebuilt(mail_workspace, smtp_server):
+    """One row of a club's mailing gone (its copies are under sent/clubs/<club>/)."""
+    club = ["--club", "bergen"]
+    assert cli(mail_workspace, "send", LETTER, *club, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 4
+    with sqlite3.connect(mail_workspace / ".lettersmith" / "journal.sqlite") as db:
+        db.execute("DELETE FROM deliveries WHERE club = 'bergen' AND recipient = 'hod'")
+    db.close()
+    for command in (["send", LETTER, *club, "--yes"], ["send", LETTER, "--yes"]):
+        refused = cli(mail_workspace, *command)
+        assert refused.exit_code == 1, refused.output
+        assert "lacks 1 copy" in refused.output and "journal rebuild" in refused.output
+    assert cli(mail_workspace, "journal", "rebuild").exit_code == 0
+    with Journal.open(mail_workspace / ".lettersmith") as journal:
+        assert journal.get(LETTER, "bergen", "hod").state == "sent"
+    again = cli(mail_workspace, "send", LETTER, *club, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 4
+
+
+def test_a_copy_deleted_from_sent_changes_nothing_the_journal_knows(mail_workspace, smtp_server):
+    """The journal is the truth and the copies its backup: a lost copy sends nothing again,
+    and a rebuild keeps the row the journal has."""
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    (copy,) = (mail_workspace / ".lettersmith" / "sent").rglob("smk-*.eml")
+    copy.unlink()
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert {rid: row.state for rid, row in journal_rows(mail_workspace).items()} == {
+        rid: "sent" for rid in MINISTRIES
+    }
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 3
+
+
+CRASH_AT = """
+import os, sys
+from lettersmith.deliver import journal
+where, root = sys.argv[1], sys.argv[2]
+if where == "after the answer was kept":  # the 250 written beside the copy, the row not yet
+    kept = journal.Journal._upsert
+    def _upsert(self, out, state, *args):
+        if state == "sent" and out.recipient_id == "hod":
+            os._exit(9)
+        return kept(self, out, state, *args)
+    journal.Journal._upsert = _upsert
+else:  # the 250 received, nothing written yet
+    def write_outcome(state_dir, copy, state, reply):
+        if "/hod-" in copy:
+            os._exit(9)
+    journal.write_outcome = write_outcome
+from lettersmith.cli import main
+main(["-w", root, "send", "menneskehandel-2024", "--yes"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "state"),
+    [("after the answer was kept", "sent"), ("before the answer was kept", "unknown")],
+)
+def test_a_crash_between_the_servers_250_and_the_journal_shows_what_is_known(
+    mail_workspace, smtp_server, where, state
+):
+    """The process dies after the server accepted hod's message, before the journal row said
+    so: status, a rebuild and the next send all agree on hod, and hod gets it once."""
+    process = subprocess.run(
+        [sys.executable, "-c", CRASH_AT, where, str(mail_workspace)],
+        capture_output=True,
+        timeout=300,
+    )
+    assert process.returncode == 9, process.stdout + process.stderr
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == 1
+    assert journal_rows(mail_workspace)["hod"].state == "sending"  # as the crash left it
+
+    def hod_state():
+        status = cli(mail_workspace, "status", LETTER)
+        assert status.exit_code == 0, status.output
+        return next(line for line in status.output.splitlines() if " hod " in line).split()
+
+    assert state in hod_state()
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert journal_rows(mail_workspace)["hod"].state == state
+    assert state in hod_state()
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert len(smtp_server.handler.to("postmottak@hod.dep.no")) == 1, again.output
+    assert journal_rows(mail_workspace)["hod"].state == state
+    assert len(smtp_server.handler.to("postmottak@jd.dep.no")) == 1
+
+
+def test_journal_rebuild_while_a_send_runs_touches_nothing(mail_workspace, smtp_server):
+    """The running send has the journal open: a rebuild meanwhile refuses before it moves or
+    writes anything, even when the journal looks unreadable to it."""
+    import filelock
+
+    from lettersmith import Project
+
+    assert cli(mail_workspace, "send", LETTER, "--yes", "--to", "smk").exit_code == 0
+    state = mail_workspace / ".lettersmith"
+    journal_file = state / "journal.sqlite"
+    journal_file.write_bytes(b"not a database, perhaps a sync conflict\n" * 100)
+    with filelock.FileLock(state / "send.lock", timeout=0):  # a send of another process
+        with pytest.raises(DeliveryError, match="another `lettersmith send` is running"):
+            Project.open(mail_workspace).journal_rebuild()
+        refused = cli(mail_workspace, "journal", "rebuild")
+        assert refused.exit_code == 1, refused.output
+    assert journal_file.read_bytes().startswith(b"not a database")
+    assert sorted(path.name for path in state.glob("journal.sqlite*")) == ["journal.sqlite"]

@@ -57,6 +57,72 @@ def test_the_approval_gate_refuses_an_unapproved_send(required: Path, smtp_serve
     assert sorted(m.rcpt_tos[0] for m in smtp_server.handler.received) == sorted(RECIPIENTS)
 
 
+def test_the_approval_gate_holds_for_a_club_an_override_and_a_send_in_two_parts(
+    required: Path, smtp_server
+) -> None:
+    import datetime as dt
+
+    from lettersmith.compose.resolve import Overrides
+
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    # The union's approval is not the club's, and a date given with the send is not approved.
+    with pytest.raises(DeliveryError, match="no one has approved"):
+        project.send(LETTER, club="bergen")
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER, overrides=Overrides(date=dt.date(2025, 1, 15)))
+    assert project.send(LETTER, club="bergen", dry_run=True).written  # looking needs none
+    assert smtp_server.handler.received == []
+    first = project.send(LETTER, selectors=["smk"])
+    assert first.plan.todo == 1 and not first.undelivered
+    rest = project.send(LETTER)
+    assert rest.plan.todo == 2 and not rest.undelivered
+    for address in RECIPIENTS:
+        assert len(smtp_server.handler.to(address)) == 1
+    project.approve(LETTER, by="Ingrid Haugland", club="bergen")
+    club = project.send(LETTER, club="bergen")
+    assert club.plan.todo == 4 and not club.undelivered
+
+
+def test_a_logo_changed_after_approval_with_its_size_and_time_put_back_is_refused(
+    required: Path, smtp_server
+) -> None:
+    """One Project open (a web app): the logo is changed after the board approved, its size and
+    time put back. What leaves is read afresh, not believed from the file's size and time."""
+    import os
+
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    logo = required / "assets" / "logo.svg"
+    info, text = logo.stat(), logo.read_text(encoding="utf-8")
+    logo.write_text(text.replace("#0a4f9c", "#ff0000"), encoding="utf-8")  # the same size
+    os.utime(logo, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert logo.stat().st_size == info.st_size
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER)
+    assert smtp_server.handler.received == []
+
+
+def test_a_picture_inside_the_svg_logo_changed_after_approval_is_refused(
+    required: Path, smtp_server
+) -> None:
+    """The logo is an SVG that shows a picture beside it: that picture is part of what the
+    board approved, like the logo itself."""
+    assets = required / "assets"
+    (assets / "inner.png").write_bytes((assets / "signature.png").read_bytes())
+    (assets / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60">'
+        '<image href="inner.png" width="60" height="60"/></svg>',
+        encoding="utf-8",
+    )
+    project = Project.open(required)
+    project.approve(LETTER, by="Karin Dahlberg Pettersen")
+    (assets / "inner.png").write_bytes((required / "clubs/bergen/assets/logo.png").read_bytes())
+    with pytest.raises(DeliveryError, match="changed since it was approved"):
+        project.send(LETTER)
+    assert smtp_server.handler.received == []
+
+
 def test_a_second_send_while_one_runs_is_refused(mail_workspace: Path, smtp_server) -> None:
     refusals: list[str] = []
 
@@ -88,6 +154,23 @@ def test_sending_twice_through_the_api_sends_each_recipient_once(
         assert len(smtp_server.handler.to(address)) == 1
 
 
+def test_ctrl_c_during_an_api_send_then_sending_again_sends_each_once(
+    mail_workspace: Path, smtp_server
+) -> None:
+    def interrupt_after_the_first(event: object) -> None:
+        if event == Progress("send", 1, 3):
+            raise KeyboardInterrupt
+
+    project = Project.open(mail_workspace)
+    stopped = project.send(LETTER, on_event=interrupt_after_the_first)
+    assert stopped.report is not None and stopped.report.stopped is not None
+    assert stopped.undelivered and len(smtp_server.handler.received) == 1
+    again = project.send(LETTER)  # the lock was let go, and the journal knows the first
+    assert again.plan.todo == 2 and not again.undelivered
+    for address in RECIPIENTS:
+        assert len(smtp_server.handler.to(address)) == 1
+
+
 def test_the_confirmation_can_say_no_and_nothing_goes(mail_workspace: Path, smtp_server) -> None:
     seen: list[int] = []
     result = Project.open(mail_workspace).send(
@@ -95,6 +178,90 @@ def test_the_confirmation_can_say_no_and_nothing_goes(mail_workspace: Path, smtp
     )
     assert seen == [3]
     assert not result.confirmed and result.report is None
+    assert smtp_server.handler.received == []
+
+
+def outbox_files(root: Path) -> list[Path]:
+    return [path for path in (root / ".lettersmith" / "outbox").rglob("*") if path.is_file()]
+
+
+def test_a_plan_declined_or_shown_for_review_leaves_no_copies(
+    mail_workspace: Path, smtp_server
+) -> None:
+    """A program that stays open (the web app) plans sends to show them: the copies each plan
+    takes of what it would attach go when the plan is done with, not when the program ends."""
+    project = Project.open(mail_workspace)
+    assert not project.send(LETTER, confirm=lambda plan: False).confirmed
+    assert outbox_files(mail_workspace) == []
+    project.review(LETTER)
+    assert outbox_files(mail_workspace) == []
+    assert smtp_server.handler.received == []
+
+
+@pytest.mark.parametrize("club", [None, "bergen"])
+def test_an_attachment_swapped_for_a_link_after_the_plan_is_not_what_goes(
+    mail_workspace: Path, smtp_server, club: str | None
+) -> None:
+    """Shown the plan, then (before anything goes) the attachment becomes a symbolic link to
+    the union's settings, or a hard link to them: every message carries the planned bytes."""
+    import os
+
+    planned = b"%PDF-1.4 the attachment as planned\n"
+    folder = mail_workspace / ("clubs/bergen/assets" if club else "assets")
+    attachment = folder / "vedlegg.pdf"
+    attachment.write_bytes(planned)
+    if club:
+        path = mail_workspace / "clubs" / "bergen.yaml"
+        marker = "  menneskehandel-2024:\n"
+        text = path.read_text(encoding="utf-8")
+        extra = "    attachments: [assets/vedlegg.pdf]\n"
+        path.write_text(text.replace(marker, marker + extra), encoding="utf-8")
+    else:
+        path = mail_workspace / "letters" / f"{LETTER}.yaml"
+        extra = "attachments: [assets/vedlegg.pdf]\n"
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    settings = mail_workspace / "lettersmith.yaml"
+
+    def swap(plan: SendPlan) -> bool:
+        attachment.unlink()
+        if club:
+            os.link(settings, attachment)
+        else:
+            attachment.symlink_to(settings)
+        return True
+
+    result = Project.open(mail_workspace).send(LETTER, club=club, confirm=swap)
+    assert result.report is not None and not result.undelivered
+    received = smtp_server.handler.received
+    assert len(received) == (4 if club else 3)
+    for message in received:
+        parts = {p.get_filename(): p.get_content() for p in message.message.iter_attachments()}
+        assert parts["vedlegg.pdf"] == planned
+
+
+def test_a_plan_stopped_by_an_attachment_changed_meanwhile_leaves_no_copies(
+    mail_workspace: Path, smtp_server, monkeypatch
+) -> None:
+    """The attachment is edited just as the send takes it, after its PDF was taken: the send
+    stops, and the copies it had taken go with it (a program that stays open would keep them
+    for 30 days)."""
+    from lettersmith.deliver import message
+
+    attachment = mail_workspace / "assets" / "vedlegg.pdf"
+    attachment.write_bytes(b"%PDF-1.4 the attachment as read\n")
+    letter = mail_workspace / "letters" / f"{LETTER}.yaml"
+    extra = "attachments: [assets/vedlegg.pdf]\n"
+    letter.write_text(letter.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    read = message.read_attachment
+
+    def read_while_edited(*args, **kwargs):
+        attachment.write_bytes(b"%PDF-1.4 the attachment as edited meanwhile\n")
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(message, "read_attachment", read_while_edited)
+    with pytest.raises(DeliveryError, match="vedlegg.pdf changed since the letter was read"):
+        Project.open(mail_workspace).send(LETTER)
+    assert outbox_files(mail_workspace) == []
     assert smtp_server.handler.received == []
 
 
@@ -294,6 +461,28 @@ def test_one_open_project_sees_a_template_added_beside_others(tmp_path: Path) ->
     )
     project.build(formats="pdf", jobs=1)
     assert "Vår nye brevmal" in pdf_text(pdf)
+
+
+def test_one_open_project_sees_a_template_rewritten_with_its_size_and_time_put_back(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    template = (
+        '{% extends "builtin/letter.html.j2" %}'
+        "{% block letterhead %}{{ super() }}<p>X</p>{% endblock %}"
+    )
+    root = minimal(tmp_path, {"templates/letter.html.j2": template.replace("X", "Mal A")})
+    project = Project.open(root)
+    pdf = root / "out" / "brev" / "a.pdf"
+    project.build(formats="pdf", jobs=1)
+    assert "Mal A" in pdf_text(pdf)
+    path = root / "templates" / "letter.html.j2"
+    info = path.stat()
+    path.write_text(template.replace("X", "Mal B"), encoding="utf-8")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    project.build(formats="pdf", jobs=1)
+    assert "Mal B" in pdf_text(pdf)
 
 
 def test_the_register_in_and_out_through_one_open_project(tmp_path: Path) -> None:

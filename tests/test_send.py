@@ -857,3 +857,38 @@ def test_copies_of_a_plan_that_was_only_looked_at_are_removed_by_the_next(mail_w
     assert dry.exit_code == 0, dry.output
     assert not gone.exists()
     assert [path for path in outbox.rglob("*") if path.is_file()] == []
+
+
+def test_a_template_changed_and_put_back_while_the_send_makes_the_pdf_stops_it(
+    mail_workspace, smtp_server, monkeypatch, tmp_path
+):
+    """While the send lays the letter out, its template says something else, and is put back
+    (same words, size and time) before the send looks at its files again: what the PDF
+    shows is not what was read, so nothing goes."""
+    from lettersmith.render import build as building
+
+    template = mail_workspace / "templates" / "letter.html.j2"
+    template.parent.mkdir()
+    text = (
+        '{% extends "builtin/letter.html.j2" %}'
+        "{% block letterhead %}{{ super() }}<p>Mal A</p>{% endblock %}"
+    )
+    template.write_text(text, encoding="utf-8")
+    made = building.build
+
+    def build_while_changed(*args, **kwargs):
+        info = template.stat()
+        template.write_text(text.replace("Mal A", "Mal B"), encoding="utf-8")
+        try:
+            return made(*args, **kwargs)
+        finally:
+            template.write_text(text, encoding="utf-8")
+            os.utime(template, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+    monkeypatch.setattr(building, "build", build_while_changed)
+    result = cli(mail_workspace, "send", LETTER, "--yes")
+    attached = _attached_pdfs(smtp_server)
+    assert all("Mal B" not in _pdf_text(data, tmp_path) for data in attached)
+    assert result.exit_code == 1, result.output
+    assert "changed while the send was being planned" in result.output
+    assert smtp_server.handler.received == []

@@ -53,33 +53,32 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> Path
     return path
 
 
-def content_hash(path: Path, info: os.stat_result) -> str:
-    """The sha256 of a file's contents, read once per version of it (``info``): a build of
-    1,000 letters shows the same logo 1,000 times. Raises OSError.
+def file_version(info: os.stat_result) -> tuple[int, ...]:
+    """A file's version: its identity, size, modification time and change time. A file
+    rewritten with its size and modification time put back (``touch -r``, os.utime) still
+    has a new change time, which no one can set."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
-    A version is its inode, size, modification time and change time: the modification time
-    can be put back (``touch -r``, ``cp -p``), the change time cannot, and a process kept
-    open (the web app) would otherwise take other bytes for the approved ones. A file changed
-    within the last two seconds is read afresh: another write in the same tick of the clock
-    leaves all four as they were."""
+
+def content_hash(path: Path, info: os.stat_result) -> str:
+    """The sha256 of a file's contents, read once per version of it (``info``, see
+    ``file_version``): a build of 1,000 letters shows the same logo 1,000 times. Raises
+    OSError.
+
+    The modification time can be put back (``touch -r``, ``cp -p``), the change time cannot,
+    and a process kept open (the web app) would otherwise take other bytes for the approved
+    ones. A file changed within the last two seconds is read afresh: another write in the same
+    tick of the clock leaves all of its version as it was."""
     if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < _RACY_NS:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    return _content_hash(path, info)
+    return _content_hash(path, file_version(info))
 
 
 _RACY_NS = 2 * 10**9
 
 
-def _version(info: os.stat_result) -> tuple[int, ...]:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def _content_hash(path: Path, info: os.stat_result) -> str:
-    return _content_hash_of(path, _version(info))
-
-
 @functools.lru_cache(maxsize=4096)
-def _content_hash_of(path: Path, _version: tuple[int, ...]) -> str:
+def _content_hash(path: Path, _version: tuple[int, ...]) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -65,12 +65,12 @@ def club_folders(root: Path, club: str | None) -> tuple[Path, ...]:
 
 
 def club_folder(root: Path, club: str) -> Path | None:
-    """``clubs/<club>/``, or None when it is a link leading out of ``clubs/`` (then the club
-    has no folder of its own: a link to ``/`` would otherwise open every file)."""
+    """``clubs/<club>/``, or None when it is a link to any other folder (then the club has no
+    folder of its own: a link to ``/`` would open every file, one to ``clubs/oslo`` Oslo's)."""
     folder = root / "clubs" / club
     real = Path(os.path.realpath(folder))
     clubs = Path(os.path.realpath(root / "clubs"))
-    return folder if real.is_relative_to(clubs) and real != clubs else None
+    return folder if real == clubs / club else None
 
 
 def real_subfolder(folder: Path, parent: Path) -> bool:
@@ -168,10 +168,16 @@ def read_limited(
     return data
 
 
+def is_club_file(real: Path, root: Path) -> bool:
+    """Whether the real path ``real`` is a file under the workspace's clubs/ folder."""
+    # clubs/ may itself be a link (to a shared folder): its files are the clubs' all the same.
+    clubs = (Path(os.path.realpath(root)) / "clubs", Path(os.path.realpath(root / "clubs")))
+    return any(real.is_relative_to(folder) for folder in clubs)
+
+
 def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, what: str) -> None:
     """A club's file that is not one plain file of its own, as ``LinkedFileError``."""
-    clubs = Path(os.path.realpath(root)) / "clubs"
-    if not real.is_relative_to(clubs):
+    if not is_club_file(real, root):
         return  # the union's own files and lettersmith's: theirs to arrange
     if not stat.S_ISREG(info.st_mode):
         raise LinkedFileError(

@@ -319,6 +319,7 @@ class Project:
         """
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
+        from lettersmith.deliver.outbox import forget_copies
 
         ws = self._load(club, on_event)
         view = self._view(ws, club)
@@ -333,13 +334,16 @@ class Project:
             plan = SendPlan(
                 mailing.letter_id, club, tuple(planned), view.mail.bcc if view.mail else None
             )
-            if dry_run:
-                written = sending.write_dry_run(view, planned)
-                return SendResult(plan, dry_run=True, written=tuple(written), confirmed=False)
-            if confirm is not None and not confirm(plan):
-                return SendResult(plan, dry_run=False, confirmed=False)
-            done = _Counter("send", plan.todo, on_event)
-            report = sending.send_planned(view, planned, journal, lambda _: done.advance())
+            try:
+                if dry_run:
+                    written = sending.write_dry_run(view, planned)
+                    return SendResult(plan, dry_run=True, written=tuple(written), confirmed=False)
+                if confirm is not None and not confirm(plan):
+                    return SendResult(plan, dry_run=False, confirmed=False)
+                done = _Counter("send", plan.todo, on_event)
+                report = sending.send_planned(view, planned, journal, lambda _: done.advance())
+            finally:  # a plan declined (or a run stopped): its copies go now, not at exit
+                forget_copies(view, planned)
         return SendResult(plan, dry_run=False, report=report)
 
     def status(

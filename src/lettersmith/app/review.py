@@ -29,6 +29,7 @@ from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
 from lettersmith.confine import inside_out
 from lettersmith.deliver import send as sending
+from lettersmith.deliver.outbox import forget_copies
 from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
@@ -185,6 +186,13 @@ def _emails(mailing: Mailing) -> tuple[list[Email], dict[str, str], str | None]:
             planned = sending.plan(mailing, journal)
     except LettersmithError as error:  # no mail: section yet, or an address send would refuse
         return [], {}, str(error)
+    try:
+        return _shown(planned)
+    finally:  # only looked at: the copies the plan took go now (a web app stays open)
+        forget_copies(mailing.workspace, planned)
+
+
+def _shown(planned: list[sending.Planned]) -> tuple[list[Email], dict[str, str], str | None]:
     emails, sent = [], {}
     for item in planned:
         message = email.message_from_bytes(item.out.data, policy=email.policy.default)

@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,10 @@ class Files:
         self._looks: dict[tuple[object, ...], Look] = {}
         self._look_hashes: dict[Look, str] = {}
 
+    def paths(self) -> tuple[Path, ...]:
+        """Every file looked up so far."""
+        return tuple(self._files)
+
     def file(self, path: Path | None) -> FileId | None:
         if path is None:
             return None
@@ -155,9 +160,9 @@ class Files:
             look = Look(
                 colour=sender.colour,
                 font=self.file(sender.font),
-                logo=self.file(sender.logo),
+                logo=self.picture(sender.logo),
                 docx_logo=self.docx_image(sender.logo),
-                signature_image=self.file(signature.image),
+                signature_image=self.picture(signature.image),
                 docx_signature_image=self.docx_image(signature.image),
                 templates=self.templates(letter.template_dirs),
             )
@@ -168,6 +173,29 @@ class Files:
                 look, template_assets=tuple(f for f in assets if f not in named)
             )
         return self._looks[key]
+
+    def picture(self, path: Path | None) -> FileId | None:
+        """A picture the PDF shows; an SVG's hash covers the files it shows from beside it
+        too (a picture inside the logo is part of what leaves). Without any, the SVG's own."""
+        found = self.file(path)
+        if path is None or found is None or path.suffix.lower() != ".svg":
+            return found
+        from lettersmith.load.images import svg_files  # noqa: PLC0415 -- only for an SVG
+
+        inner = []
+        for part in svg_files(path):
+            try:
+                info = part.stat()
+            except OSError:
+                continue  # nothing to show: the PDF cannot show it either
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_ASSET:
+                inner.append(self.file(part))
+            else:  # a device or a pipe is never read (the PDF refuses it)
+                inner.append(FileId(part.name, f"not read:{stat.S_IFMT(info.st_mode)}"))
+        if not inner:
+            return found
+        parts = [found.data(), *(part.data() for part in inner if part is not None)]
+        return FileId(found.name, hashlib.sha256(json.dumps(parts).encode()).hexdigest())
 
     def look_hash(self, letter: ComposedLetter) -> str:
         """The hash of the letter's look, once per look (a build fingerprints every letter)."""

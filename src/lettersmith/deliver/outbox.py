@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lettersmith.atomic import OutDir, atomic_write
+from lettersmith.atomic import OutDir, atomic_write, file_version
 from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
@@ -65,10 +65,11 @@ class Outbox:
             self.root
         )  # through folder handles: a folder swapped for a link is not followed
         try:
+            before = self._versions(letters)
             outcomes = build.build(private, force=True)
             if errors := [outcome.error for outcome in outcomes if outcome.error]:
                 raise LettersmithError("\n".join(errors))
-            self._same_as_resolved(letters)
+            self._same_as_resolved(letters, before)
             for job, made in zip(jobs, private, strict=True):
                 data = made.path.read_bytes()
                 self._keep(job.path, f"{job.letter.letter_id}.pdf", data)
@@ -101,26 +102,49 @@ class Outbox:
             )
         self._keep(path, path.name, data)
 
+    def discard(self) -> None:
+        """Remove every copy this run took (a plan that stopped half way)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def _keep(self, path: Path, name: str, data: bytes) -> None:
         sha = hashlib.sha256(data).hexdigest()
         copy = atomic_write(self.folder / sha, data, durable=False)
         self._taken[path] = mail.Attached(name, copy, mail.shown_name(path, self.root), sha)
 
-    def _same_as_resolved(self, letters: Sequence[ComposedLetter]) -> None:
+    def _versions(self, letters: Sequence[ComposedLetter]) -> dict[Path, tuple[int, ...]]:
+        """The version (``file_version``) of every file that what leaves looks at."""
+        files = revisions.Files(self.root)
+        for letter in letters:
+            revisions.what_leaves(
+                letter, self.mailing.mode, self.ws.mail, files=files, signing=self.ws.signing
+            )
+        return {path: _version(path) for path in files.paths()}
+
+    def _same_as_resolved(
+        self, letters: Sequence[ComposedLetter], before: dict[Path, tuple[int, ...]]
+    ) -> None:
         """What leaves, looked at again once the PDFs are made: a logo, font or template
         changed while they were being made would go out under a revision (an approval) it
-        is not in."""
+        is not in; so would one changed and put back meanwhile (its version tells)."""
         mailing = self.mailing
         files = revisions.Files(self.root)
+        same = {path: _version(path) for path in before} == before
         for letter in letters:
             now = revisions.what_leaves(
                 letter, mailing.mode, self.ws.mail, files=files, signing=self.ws.signing
             )
-            if now.revision != mailing.letter_revisions[letter.stem]:
+            if now.revision != mailing.letter_revisions[letter.stem] or not same:
                 raise DeliveryError(
                     f"{mailing.letter_id}: the letter's files changed while the send was being "
                     "planned; nothing was sent; run the send again"
                 )
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    try:
+        return file_version(path.stat())
+    except OSError:
+        return ()
 
 
 def forget_copies(ws: Workspace, planned: Sequence[Planned]) -> None:

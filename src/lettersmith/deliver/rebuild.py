@@ -59,12 +59,14 @@ def copies(state_dir: Path) -> list[Path]:
     return sorted(folder.rglob("*.eml"))
 
 
-def refuse_lost_journal(state_dir: Path) -> None:
+def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
     """Stop when copies exist that the journal does not know (missing, empty, damaged, or put
     back from an older backup).
 
-    Runs before every send, dry run and status, so it reads no copy: the newest copy of each
-    recipient is known by its name alone, and the journal answers in one query.
+    Runs before every send, dry run and status, and again once a send holds the send lock
+    (``locked``: a send running at the first look may have ended since). It reads no copy but
+    those the journal lacks: the newest copy of each recipient is known by its name alone,
+    and the journal answers in one query.
     """
     count, newest = _copies_by_key(state_dir)
     if not count:
@@ -72,9 +74,10 @@ def refuse_lost_journal(state_dir: Path) -> None:
     path = state_dir / JOURNAL_FILE
     problem = "is missing" if not path.is_file() else _unreadable(path)
     if problem is None:
-        if send_running(state_dir):  # its message in flight may have no row yet; it checked
-            return
+        running = not locked and send_running(state_dir)
         unknown = _unrecorded(path, newest)
+        if running:  # its message in flight has its copy a moment before its row, no answer
+            unknown = [copy for copy in unknown if read_outcome(state_dir, copy) is not None]
         if not unknown:
             return
         sent = state_dir / "sent"
@@ -159,8 +162,14 @@ def rebuild(state_dir: Path) -> Rebuilt:
     is kept, not deleted). A restored row takes the server's answer kept beside the copy
     (``sent``, or ``deferred``/``failed``: sent again by the next run). A copy without one
     was written before its message went out, and nothing says the server took it: its row
-    is ``unknown``, which ``send`` never sends again on its own and ``status`` shows.
+    is ``unknown``, which ``send`` never sends again on its own and ``status`` shows. A row a
+    crashed send left ``sending`` is settled the same way.
     """
+    if send_running(state_dir):  # it has the journal open: nothing is moved under it
+        raise DeliveryError(
+            f"{state_dir / 'send.lock'}: another `lettersmith send` is running on this "
+            f"workspace; wait for it to finish, then run `{REBUILD_COMMAND}` again"
+        )
     moved = None
     path = state_dir / JOURNAL_FILE
     problem = _unreadable(path) if path.is_file() else None
@@ -184,6 +193,9 @@ def rebuild(state_dir: Path) -> Rebuilt:
                 restored.append(entry_or_reason)
             else:
                 kept += 1
+        # A row a crashed send left `sending` (the journal kept, the run gone): as the next
+        # send would record it, from the answer kept beside its copy, else `unknown`.
+        journal.recover()
     return Rebuilt(restored, kept, skipped, moved)
 
 

@@ -21,7 +21,7 @@ from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
-from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal
+from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
 from lettersmith.deliver.outbox import Outbox, forget_copies
 from lettersmith.deliver.rebuild import refuse_lost_journal
@@ -130,15 +130,33 @@ def plan(
     mailbox rides along with the first, and an id renamed since the mailing reached its
     mailbox counts as already sent.
     """
-    # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
-    # all its addressees, so `--resend --to ID` sends the very letter the others received.
-    ws = mailing.workspace
     letters = list(mailing.selected_letters)
     envelope = _check_all(mailing, letters)
+    outbox = Outbox(mailing)
+    try:
+        return _plan(mailing, journal, outbox, letters, envelope, resend=resend, now=now)
+    except BaseException:  # stopped half way: the copies it took go now, not in 30 days
+        outbox.discard()
+        raise
+
+
+def _plan(
+    mailing: Mailing,
+    journal: Journal,
+    outbox: Outbox,
+    letters: list[ComposedLetter],
+    envelope: Envelope,
+    *,
+    resend: bool,
+    now: dt.datetime | None,
+) -> list[Planned]:
+    """``plan`` once the addresses are checked, taking its copies into ``outbox``."""
+    ws = mailing.workspace
+    # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
+    # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
-    outbox = Outbox(mailing)
     pdfs = outbox.make_pdfs(letters)
     files = revisions.Files(ws.root)
     for letter, pdf in zip(letters, pdfs, strict=True):
@@ -273,7 +291,8 @@ def open_journal(
     if sending:
         try:
             journal.lock()
-        except DeliveryError:
+            refuse_lost_journal(ws.state_dir, locked=True)  # a send that just ended: again
+        except BaseException:
             journal.close()
             raise
         journal.recover()
@@ -318,12 +337,13 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
     Recipients no longer on the letter but in the journal are listed too, after the others.
     """
     # A leftover ``sending`` row is a crash's when no send is running: shown as what the next
-    # send will make of it, without writing anything now.
+    # send will make of it (the server's answer kept beside its copy, else unknown), without
+    # writing anything now.
     running = journal.sending_elsewhere()
 
     def shown(entry: Entry | None) -> Entry | None:
         if entry is not None and entry.state == "sending" and not running:
-            return _as_unknown(entry)
+            return _as_recovered(journal.state_dir, entry)
         return entry
 
     club = mailing.club_id
@@ -347,8 +367,11 @@ def status(mailing: Mailing, journal: Journal) -> list[tuple[str, str, Entry | N
     return [(rid, address, found.get(rid)) for rid, address in addresses.items()]
 
 
-def _as_unknown(entry: Entry) -> Entry:
-    return dataclasses.replace(entry, state="unknown", reply=INTERRUPTED)
+def _as_recovered(state_dir: Path, entry: Entry) -> Entry:
+    """A crashed run's ``sending`` row as ``Journal.recover`` will record it."""
+    answer = read_outcome(state_dir, entry.copy) if entry.copy else None
+    state, reply = answer or ("unknown", INTERRUPTED)
+    return dataclasses.replace(entry, state=state, reply=reply)
 
 
 def mark_arrived(

@@ -246,6 +246,17 @@ def _read_club(
             Problem(rel, None, "is a link to a file outside clubs/; put the file itself there")
         )
         return None, {}
+    folder = ws.root / "clubs" / club_id
+    if (folder.is_symlink() or folder.exists()) and club_folder(ws.root, club_id) is None:
+        problems.append(
+            Problem(
+                f"clubs/{club_id}/",
+                None,
+                f"is a link to {os.path.realpath(folder)}; a club's files must be in its own "
+                "folder (not another club's, nor one outside clubs/): put the folder itself there",
+            )
+        )
+        return None, {}
     if club_id not in ws.trusted_clubs:
         problems.extend(untrusted_templates(ws.root, club_id))
     # A path in a club's file is looked up in the club's folder first: assets/x is

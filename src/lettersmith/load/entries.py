@@ -578,6 +578,17 @@ def letter_reference_problems(
             f"{did_you_mean(letter.signatory, ws.signatories) or '.'} "
             f"Signatories: {', '.join(ws.signatories) or 'none yet'}",
         )
+    # Each file a message carries is told apart by its name: one named as the letter's own PDF
+    # would pass for the statement.
+    seen = {f"{letter.id}.pdf".casefold(): "the letter's own PDF"}
+    for path in letter.attachments:
+        if (other := seen.get(path.name.casefold())) is not None:
+            report(
+                "attachments",
+                f"'{path.name}' has the name of {other}, so the recipient could not tell them "
+                "apart; rename the file",
+            )
+        seen.setdefault(path.name.casefold(), f"'{path.name}'")
     return problems
 
 

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
+from lettersmith.confine import MAX_ASSET, LinkedFileError, RefusedFileError, check_size
 from lettersmith.errors import relative
 from lettersmith.model import Workspace
 
@@ -48,6 +49,13 @@ def image_problems(views: Iterable[Workspace]) -> list[str]:
                 files.setdefault(path, "image")
     problems = []
     for path, kind in sorted(files.items()):
+        try:  # a club's file with a second name (a hard link): build and send refuse it
+            check_size(path, MAX_ASSET, relative(path, root), kind, root=root)
+        except LinkedFileError as error:
+            problems.append(str(error))
+            continue
+        except (OSError, RefusedFileError):
+            pass  # too large or unreadable: told where it is used, or just below
         reason = _font_problem(path) if kind == "font" else _image_problem(path)
         if reason:
             problems.append(f"{relative(path, root)}: cannot read this {kind}: {reason}")
@@ -99,6 +107,23 @@ def _svg_problem(data: bytes, folder: Path) -> str | None:
         if reason:
             return f"its image {_short(href)}: {reason}"
     return None
+
+
+def svg_files(path: Path) -> list[Path]:
+    """The files an SVG picture shows from beside it (its ``<image>`` and ``<use>``
+    elements), as the PDF draws them; none when it cannot be read."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        svg = etree.fromstring(path.read_bytes(), parser)
+    except (OSError, etree.XMLSyntaxError):
+        return []
+    found = []
+    for element in (*svg.iter("{*}image"), *svg.iter("{*}use")):
+        href = element.get("href") or element.get(_XLINK) or ""
+        parts = urlsplit(href)
+        if parts.path and not (href.startswith("data:") or parts.scheme or parts.netloc):
+            found.append((path.parent / unquote(parts.path)).resolve())
+    return sorted(set(found))
 
 
 def _embedded_problem(href: str, folder: Path) -> str | None:

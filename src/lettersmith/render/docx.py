@@ -88,7 +88,7 @@ def render_docx(letter: ComposedLetter) -> bytes:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
     if source is None:  # a secretary's own reference keeps its own fonts
-        embed_fonts(doc, style)
+        embed_fonts(doc, style, letter.root)
     return stable_bytes(doc, letter.date)
 
 

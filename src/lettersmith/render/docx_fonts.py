@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -23,6 +24,13 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from lettersmith.atomic import content_hash
+from lettersmith.confine import (
+    MAX_ASSET,
+    RefusedFileError,
+    is_club_file,
+    read_limited,
+    shown_path,
+)
 from lettersmith.errors import RenderError
 from lettersmith.render.style import Face, HouseStyle
 
@@ -47,8 +55,9 @@ _SETTINGS_BEFORE = (
 )  # fmt: skip
 
 
-def embed_fonts(doc: DocumentObject, style: HouseStyle) -> None:
-    """Embed every face of the style's fonts and name them in the font table."""
+def embed_fonts(doc: DocumentObject, style: HouseStyle, root: Path | None = None) -> None:
+    """Embed every face of the style's fonts and name them in the font table (``root``: the
+    workspace, whose clubs' fonts are read as every club file is)."""
     table_part = _font_table_part(doc)
     table = etree.fromstring(table_part.blob)
     number = 0
@@ -56,7 +65,7 @@ def embed_fonts(doc: DocumentObject, style: HouseStyle) -> None:
         font = _font_entry(table, family.name)
         for face in sorted(family.faces, key=lambda f: (f.italic, f.bold)):
             number += 1
-            data = font_program(face.path)
+            data = font_program(face.path, root)
             key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
             part = Part(
                 PackURI(f"/word/fonts/font{number}.odttf"),
@@ -81,14 +90,37 @@ def obfuscate(data: bytes, key: str) -> bytes:
     return head + data[32:]
 
 
-def font_program(path: Path) -> bytes:
-    """The face as a plain TrueType/OpenType file; see ``_font_program``."""
+def font_program(path: Path, root: Path | None = None) -> bytes:
+    """The face as a plain TrueType/OpenType file; see ``_subset``.
+
+    A club's font (under the workspace ``root``'s clubs/) is judged on the file opened, as
+    every club file is: one swapped for a hard link after loading is refused, not embedded.
+    """
+    real = Path(os.path.realpath(path))
+    if root is not None and is_club_file(real, root):
+        try:
+            data = read_limited(real, MAX_ASSET, shown_path(real, root), "font", root=root)
+        except RefusedFileError as error:
+            raise RenderError(str(error)) from None
+        except OSError as err:
+            raise RenderError(f"{path}: cannot read this font ({err.strerror})") from None
+        return _subset(data, path)
     # Keyed by the contents too: a long-lived process sees a font replaced under its name.
     return _font_program(path, content_hash(path, path.stat()))
 
 
 @functools.lru_cache(maxsize=32)
 def _font_program(path: Path, _contents: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise RenderError(
+            f"{path}: cannot read this font ({err}); use a .ttf or .otf file"
+        ) from err
+    return _subset(data, path)
+
+
+def _subset(data: bytes, path: Path) -> bytes:
     """The face as a plain TrueType/OpenType file, cut down to ``KEPT_CHARACTERS``.
 
     HarfBuzz's subsetter does it in a millisecond, where fontTools took most of a second per
@@ -98,7 +130,7 @@ def _font_program(path: Path, _contents: str) -> bytes:
     import uharfbuzz as hb  # noqa: PLC0415 -- loaded by the first DOCX
 
     try:
-        face = hb.Face(hb.Blob(path.read_bytes()))
+        face = hb.Face(hb.Blob(data))
         wanted = hb.SubsetInput()
         wanted.unicode_set.update(KEPT_CHARACTERS)
         for kind in (

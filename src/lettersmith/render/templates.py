@@ -33,6 +33,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
+from lettersmith.atomic import file_version
 from lettersmith.confine import MAX_TEMPLATE, RefusedFileError, read_limited
 from lettersmith.errors import TemplateError
 
@@ -169,14 +170,14 @@ def environment(template_dirs: Sequence[Path], *, root: Path | None = None) -> S
 
 
 def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str | int, ...], ...]:
-    """Every file in the template folders, by name and version (see ``_version``)."""
+    """Every file in the template folders, by name and version (``file_version``)."""
     found: list[tuple[str | int, ...]] = []
     for folder in dirs:
         for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
             for name in sorted(files):
                 with contextlib.suppress(OSError):
                     info = os.stat(os.path.join(parent, name))
-                    found.append((os.path.join(parent, name), *_version(info)))
+                    found.append((os.path.join(parent, name), *file_version(info)))
     return tuple(sorted(found))
 
 
@@ -221,14 +222,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
-        read = _version(real.stat())
+        read = file_version(real.stat())
         return source, str(path), lambda: _unchanged(real, read)
-
-
-def _version(info: os.stat_result) -> tuple[int, ...]:
-    """A file's version as a process that stays open can tell it: the modification time can
-    be put back (``cp -p``, ``touch -r``), the change time and the inode cannot."""
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _unchanged(path: Path, read: tuple[int, ...]) -> bool:
@@ -238,7 +233,7 @@ def _unchanged(path: Path, read: tuple[int, ...]) -> bool:
         return False
     # Changed in the last two seconds: perhaps written again in the same tick of the clock.
     racy = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < 2 * 10**9
-    return stat.S_ISREG(info.st_mode) and not racy and _version(info) == read
+    return stat.S_ISREG(info.st_mode) and not racy and file_version(info) == read
 
 
 def _make_environment(template_dirs: tuple[Path, ...], root: Path | None) -> SandboxedEnvironment:
