@@ -650,3 +650,36 @@ def test_a_batch_built_by_worker_processes_equals_each_letter_alone(tmp_path: Pa
     result = CliRunner().invoke(main, ["-w", str(tmp_path), "build", "--jobs", "2"])
     assert result.exit_code == 0, result.output
     assert_batch_equals_alone(tmp_path, group)
+
+
+# Templates whose output follows a recipient's field without showing it: a condition on it, or
+# its length. Two layouts (marker and proof) agree, yet a recipient's letter is another.
+HIDDEN_FIELD_TEMPLATES = {
+    "condition-on-a-line": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "{% if 'Aurland' in letter.addressees[0].lines | join(' ') %}"
+    "<p>Kopi: Aurland kommune</p>{% endif %}{% endblock %}\n",
+    "length-of-a-line": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "<p>{{ letter.addressees[0].lines[0] | length }} tegn</p>{% endblock %}\n",
+    "number-of-lines": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "{% if letter.addressees[0].lines | length == 4 %}<p>Fire linjer</p>{% endif %}"
+    "{% endblock %}\n",
+    "condition-on-the-id": EXTENDS + "{% block after_signature %}{{ super() }}"
+    "{% if letter.addressees[0].id == 'p1' %}<p>Kopi: styret</p>{% endif %}{% endblock %}\n",
+}
+
+
+@pytest.mark.parametrize("shown", sorted(HIDDEN_FIELD_TEMPLATES))
+def test_a_batch_equals_each_letter_alone_when_the_template_tests_a_field(
+    tmp_path: Path, shown: str
+) -> None:
+    files = {"templates/letter.html.j2": HIDDEN_FIELD_TEMPLATES[shown]}
+    group = batch(tmp_path, MANY, files)
+    ws = workspace.load(tmp_path)
+    texts = {
+        read_pdf((build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf").read_bytes())[1][
+            -1
+        ]
+        for letter in group
+    }
+    assert len(texts) > 1  # the template does make different letters
+    assert_batch_equals_alone(tmp_path, group)

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from lettersmith.model import Addressee, ComposedLetter
 from lettersmith.render.html import WINDOW_LINES, address_field_fits
 from lettersmith.render.stamp_docx import DocxBase, DocxStamper, docx_base
+from lettersmith.render.stamp_html import Window, window
 from lettersmith.render.stamp_pdf import (
     FRAGMENT,
     Layout,
@@ -246,6 +247,7 @@ class PdfBase:
     layout: Layout
     lines: tuple[str, ...]
     salutation: str | None
+    window: Window | None = None  # what each letter's template HTML must be (stamp_html)
 
     @property
     def pdf(self) -> bytes:
@@ -312,6 +314,9 @@ def pdf_base(
     if chosen is None:
         return None
     lines, salutation = chosen
+    html = window(marker_letter(letter, lines, salutation)) if prove else None
+    if prove and html is None:
+        return None  # the template does not show the field's lines as plain lines
     full = layout_marker(letter, lines, salutation, variant)
     full_pdf = pikepdf.open(io.BytesIO(full.pdf))
     field = find_field(full_pdf, full, lines, salutation)
@@ -334,7 +339,7 @@ def pdf_base(
     # The workers need the files of the field's fonts only, not of every font the letter uses.
     used = {span.base_font for span in [*field[2], *([field[3]] if field[3] else [])]}
     fonts = {name: data for name, data in full.fonts.items() if name in used}
-    return PdfBase(dataclasses.replace(full, fonts=fonts), tuple(lines), salutation)
+    return PdfBase(dataclasses.replace(full, fonts=fonts), tuple(lines), salutation, html)
 
 
 def builtin_template(letter: ComposedLetter) -> bool:

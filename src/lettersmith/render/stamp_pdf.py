@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lettersmith.model import ComposedLetter
+from lettersmith.render.stamp_html import Window, same_outside
 
 if TYPE_CHECKING:
     import pikepdf
@@ -127,6 +128,8 @@ class PdfStamper:
     moves, so the cross-reference table is the base's: no PDF library runs per letter.
     """
 
+    window: Window | None = None  # a workspace template's HTML around the field (stamp_html)
+
     def __init__(self, base: pikepdf.Pdf, page: int, instructions: list[Any],
                  address: list[_Span], salutation: _Span | None,
                  fragments: frozenset[str]) -> None:  # fmt: skip
@@ -189,7 +192,9 @@ class PdfStamper:
         if found is None:
             return None
         page, instructions, spans, salutation_span = found
-        return cls(pdf, page, instructions, spans, salutation_span, pieces)
+        stamper = cls(pdf, page, instructions, spans, salutation_span, pieces)
+        stamper.window = base.window
+        return stamper
 
     def stamp(self, letter: ComposedLetter) -> bytes | None:
         """The letter's PDF, or None if a line does not fit as the base's lines do or the
@@ -197,6 +202,8 @@ class PdfStamper:
         lines = letter.addressees[0].lines
         if not lines or not self.address or self.file is None:
             return None
+        if self.window is not None and not same_outside(letter, self.window):
+            return None  # the template makes another letter of this recipient
         replaced: dict[int, list[bytes]] = {}
         groups: list[list[str]] = [[line] for line in lines[: len(self.address) - 1]]
         groups.append(list(lines[len(self.address) - 1 :]))
