@@ -26,6 +26,9 @@ made. The fast path is taken only when it is provably the same letter:
   document (title, bookmarks, links, tags' alternative text, metadata). So a template that
   shows a recipient's field anywhere else (a "Kopi til:" line, the running header, the
   title), or whose layout follows the address, is built letter by letter;
+- and each letter's: a workspace template's HTML for the recipient must be the base's but
+  for the field's lines (``stamp_html.py``), so that a template that only tests a field (a
+  condition on a line, its length, the number of lines, the id) makes that letter alone;
 - the field's lines must be left-aligned plain text in one font, each recipient line must
   fit its line with room to spare, and every glyph it shapes to must be in the base;
 - the base is read back whole, and what each letter changes in it, before a file is used:
