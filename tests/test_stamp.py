@@ -683,3 +683,28 @@ def test_a_batch_equals_each_letter_alone_when_the_template_tests_a_field(
     }
     assert len(texts) > 1  # the template does make different letters
     assert_batch_equals_alone(tmp_path, group)
+
+
+def page_images(pdf: bytes) -> list[bytes]:
+    """Each page as pdfium paints it (grey, 100 dpi), thresholded: what a reader sees."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    images = [
+        page.render(scale=100 / 72).to_pil().convert("L").point(lambda v: 255 if v > 128 else 0)
+        for page in document
+    ]
+    return [image.tobytes() for image in images]
+
+
+def test_an_underlined_address_is_not_stamped_with_the_markers_underlines(tmp_path: Path) -> None:
+    """The underline is drawn as wide as the text it was laid out with: a stamped letter kept
+    the marker's nine underlines under a three-line address."""
+    template = EXTENDS + "{% block style %}{{ super() }} .addressee { text-decoration: underline }"
+    template += "{% endblock %}\n"
+    group = batch(tmp_path, MANY, {"templates/letter.html.j2": template})
+    ws = workspace.load(tmp_path)
+    for letter in group:
+        path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
+        alone = render_pdf(letter, variant=VARIANT)
+        assert page_images(path.read_bytes()) == page_images(alone), letter.stem

@@ -369,9 +369,8 @@ def layout_marker(
     def visit(box: Any) -> None:
         for child in getattr(box, "children", ()):
             if isinstance(child, boxes.LineBox):
-                text = "".join(
-                    leaf.text for leaf in child.descendants() if isinstance(leaf, boxes.TextBox)
-                ).strip()
+                leaves = [leaf for leaf in child.descendants() if isinstance(leaf, boxes.TextBox)]
+                text = "".join(leaf.text for leaf in leaves).strip()
                 style = child.style
                 plain = (
                     style["text_align_all"] in ("start", "left")
@@ -384,6 +383,8 @@ def layout_marker(
                     and style["font_variant_ligatures"] == "normal"
                     and style["font_feature_settings"] == "normal"
                     and style["font_variation_settings"] == "normal"
+                    # an underline is drawn as wide as the marker's text, not the recipient's
+                    and all(leaf.style["text_decoration_line"] == "none" for leaf in leaves)
                 )
                 # The room a line has is its block's content width, not the line's own.
                 found.setdefault(text, Line(child.position_x, box.width, plain))
