@@ -663,6 +663,9 @@ HIDDEN_FIELD_TEMPLATES = {
     "number-of-lines": EXTENDS + "{% block after_signature %}{{ super() }}"
     "{% if letter.addressees[0].lines | length == 4 %}<p>Fire linjer</p>{% endif %}"
     "{% endblock %}\n",
+    "stylesheet-picks-four-lines": EXTENDS + "{% block style %}{{ super() }} body:has(.addressee "
+    "br:nth-of-type(3):last-of-type) .copy::after { content: 'Fire linjer' }{% endblock %}"
+    "{% block after_signature %}{{ super() }}<p class='copy'>Kopi: </p>{% endblock %}\n",
     "condition-on-the-id": EXTENDS + "{% block after_signature %}{{ super() }}"
     "{% if letter.addressees[0].id == 'p1' %}<p>Kopi: styret</p>{% endif %}{% endblock %}\n",
 }
@@ -703,6 +706,22 @@ def test_an_underlined_address_is_not_stamped_with_the_markers_underlines(tmp_pa
     template = EXTENDS + "{% block style %}{{ super() }} .addressee { text-decoration: underline }"
     template += "{% endblock %}\n"
     group = batch(tmp_path, MANY, {"templates/letter.html.j2": template})
+    ws = workspace.load(tmp_path)
+    for letter in group:
+        path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
+        alone = render_pdf(letter, variant=VARIANT)
+        assert page_images(path.read_bytes()) == page_images(alone), letter.stem
+
+
+def test_an_address_of_exactly_four_lines_set_smaller_is_stamped_as_laid_out(
+    tmp_path: Path,
+) -> None:
+    """A stylesheet can set an address of exactly four lines otherwise than the marker's
+    nine and the proof's one: the proof is laid out with each number of lines the group has."""
+    template = EXTENDS + "{% block style %}{{ super() }} .addressee:has(br:nth-of-type(3)"
+    template += ":last-of-type) { font-size: 8pt }{% endblock %}\n"
+    group = batch(tmp_path, MANY, {"templates/letter.html.j2": template})
+    assert {len(letter.addressees[0].lines) for letter in group} >= {2, 4}
     ws = workspace.load(tmp_path)
     for letter in group:
         path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"

@@ -117,6 +117,7 @@ class Coverage(NamedTuple):
     salutation: str  # every character of the salutations
     address_ligatures: tuple[str, ...] = ()  # letters a font may join into one glyph
     salutation_ligatures: tuple[str, ...] = ()
+    counts: tuple[int, ...] = ()  # how many lines the addresses have: the proof's (pdf_base)
 
 
 # Latin fonts join an "f" with some letters after it into one glyph (fi, fl, ff, ffi...): the
@@ -143,9 +144,11 @@ def coverage(letters: Iterable[ComposedLetter]) -> Coverage:
     salutation: set[str] = set()
     lines: set[str] = set()
     salutations: set[str] = set()
+    counts: set[int] = set()
     for letter in letters:
         lines.update(letter.addressees[0].lines)
         salutations.add(letter.salutation or "")
+        counts.add(len(letter.addressees[0].lines))
     for line in lines:
         address.update(line)
     for text in salutations:
@@ -155,6 +158,7 @@ def coverage(letters: Iterable[ComposedLetter]) -> Coverage:
         "".join(sorted(salutation)),
         tuple(sorted(_ligatures(lines))),
         tuple(sorted(_ligatures(salutations))),
+        tuple(sorted(counts)),
     )
 
 
@@ -278,10 +282,11 @@ def pdf_markers(
 
 
 def proof_markers(
-    lines: Sequence[str], salutation: str | None
+    lines: Sequence[str], salutation: str | None, count: int = 1
 ) -> tuple[tuple[str, ...], str | None]:
-    """The address and salutation of the proof's addressee: one line (so that a layout that
-    follows the number of lines shows it), each character the one after the marker's at its
+    """The address and salutation of the proof's addressee: ``count`` lines (a recipient's
+    number, so that a layout that follows the number of lines shows it -- a stylesheet can
+    pick out an address of exactly four), each character the one after the marker's at its
     place in the marker's alphabet (so that no character is the marker's, and the glyphs are
     still the base's)."""
     alphabet = sorted(set("".join([*lines, salutation or ""])) - {" "})
@@ -292,11 +297,11 @@ def proof_markers(
     def other(text: str) -> str:
         return "".join(following.get(char, char) for char in text)
 
-    line = other(lines[0])
+    other_lines = tuple(other(line) for line in lines[: max(1, count)])
     other_salutation = other(salutation) if salutation is not None else None
-    while other_salutation is not None and other_salutation == line:
-        other_salutation += " " + line
-    return (line,), other_salutation
+    while other_salutation is not None and other_salutation in other_lines:
+        other_salutation += " " + other_lines[0]
+    return other_lines, other_salutation
 
 
 def pdf_base(
@@ -325,8 +330,9 @@ def pdf_base(
     field = find_field(full_pdf, full, lines, salutation)
     if field is None:
         return None
-    if prove:
-        other_lines, other_salutation = proof_markers(lines, salutation)
+    # One proof for each number of lines the group's addresses have (one line at least).
+    for count in (chars.counts or (1,)) if prove else ():
+        other_lines, other_salutation = proof_markers(lines, salutation, count)
         other = layout_marker(letter, other_lines, other_salutation, variant, name="proof")
         other_pdf = pikepdf.open(io.BytesIO(other.pdf))
         other_field = find_field(other_pdf, other, other_lines, other_salutation)
@@ -336,6 +342,8 @@ def pdf_base(
             return None  # the page shows the addressee outside the field, or follows it
         if document_values(full_pdf) != document_values(other_pdf):
             return None  # the title, a bookmark, a link... names the addressee
+        if _drawn(field, count) != _drawn(other_field, count):
+            return None  # the field's own lines are set otherwise for this many lines
     markers = [*lines, *([salutation] if salutation else [])]
     if remnant(read_pdf_text(full.pdf), markers, fragments(markers)) is not None:
         return None  # a marker shows outside the field: it would be in every letter
@@ -343,6 +351,24 @@ def pdf_base(
     used = {span.base_font for span in [*field[2], *([field[3]] if field[3] else [])]}
     fonts = {name: data for name, data in full.fonts.items() if name in used}
     return PdfBase(dataclasses.replace(full, fonts=fonts), tuple(lines), salutation, html)
+
+
+_TEXT_SHOWN = ("TJ", "Tj", "'", '"')
+
+
+def _drawn(field: Any, count: int) -> list[list[tuple[str, list[str]]]]:
+    """How each of the field's first ``count`` address lines is drawn but its text (the
+    marker's or the proof's) and marked-content number: colour, font, size, place."""
+    _page, instructions, address, _salutation = field
+    drawn = []
+    for span in address[:count]:
+        ops = []
+        for operands, op in instructions[span.start : span.end + 1]:
+            name = str(op)
+            shown = operands[:1] if name == "BDC" else [] if name in _TEXT_SHOWN else operands
+            ops.append((name, [repr(value) for value in shown]))
+        drawn.append(ops)
+    return drawn
 
 
 def builtin_template(letter: ComposedLetter) -> bool:
