@@ -407,6 +407,8 @@ def layout_marker(
                     # HarfBuzz shapes the stamped line with the font's default features
                     and style["font_kerning"] == "auto"
                     and style["font_variant_ligatures"] == "normal"
+                    and all(style[f"font_variant_{kind}"] == "normal" for kind in _VARIANTS)
+                    and style["font_language_override"] == "normal"
                     and style["font_feature_settings"] == "normal"
                     and style["font_variation_settings"] == "normal"
                     # an underline is drawn as wide as the marker's text, not the recipient's
@@ -420,6 +422,10 @@ def layout_marker(
     for page in document.pages:
         visit(page._page_box)
     return Layout(pdf, found, _font_files(document))
+
+
+# Other OpenType features a stylesheet may ask for (small capitals, old-style figures...).
+_VARIANTS = ("alternates", "caps", "east_asian", "numeric", "position")
 
 
 def _font_files(document: Any) -> dict[str, tuple[bytes, int]]:
