@@ -736,3 +736,22 @@ def test_an_address_of_exactly_four_lines_set_smaller_is_stamped_as_laid_out(
         path = build.letter_dir(ws, letter.letter_id) / f"{letter.stem}.pdf"
         alone = render_pdf(letter, variant=VARIANT)
         assert page_images(path.read_bytes()) == page_images(alone), letter.stem
+
+
+def test_worker_processes_lay_out_alone_a_letter_the_template_makes_otherwise(
+    tmp_path: Path,
+) -> None:
+    """The base's template HTML goes to the worker processes with the base: there too a
+    letter that a template's condition changes is laid out alone, the others stamped."""
+    from click.testing import CliRunner
+
+    from lettersmith.cli import main
+
+    files = {"templates/letter.html.j2": HIDDEN_FIELD_TEMPLATES["condition-on-a-line"]}
+    others = MANY.replace("Aurland", "Voss").replace("p", "v")
+    group = letters(tmp_path, 1, MANY + others, **files)
+    base = stamp.pdf_base(group[0], stamp.coverage(group), VARIANT)
+    assert base is not None and base.window is not None  # the fast path is taken
+    result = CliRunner().invoke(main, ["-w", str(tmp_path), "build", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert_batch_equals_alone(tmp_path, group)
