@@ -21,15 +21,18 @@ Nothing here knows what the template looks like: the marker is found in what the
 made. The fast path is taken only when it is provably the same letter:
 
 - the proof: a workspace template is laid out a second time for a *different* addressee
-  (every field different, and a one-line address), and the two layouts must be equal
+  (every field different), once with each number of address lines the group has (a
+  stylesheet can pick out an address of exactly four), and the layouts must be equal
   everywhere outside the field: every page's drawing, and every string and stream of the
-  document (title, bookmarks, links, tags' alternative text, metadata). So a template that
+  document (title, bookmarks, links, tags' alternative text, metadata), and the field's
+  lines drawn alike but for their text. So a template that
   shows a recipient's field anywhere else (a "Kopi til:" line, the running header, the
   title), or whose layout follows the address, is built letter by letter;
 - and each letter's: a workspace template's HTML for the recipient must be the base's but
   for the field's lines (``stamp_html.py``), so that a template that only tests a field (a
   condition on a line, its length, the number of lines, the id) makes that letter alone;
-- the field's lines must be left-aligned plain text in one font, each recipient line must
+- the field's lines must be left-aligned plain text in one font with the font's default
+  features and no decoration (an underline is as wide as the marker), each recipient line must
   fit its line with room to spare, and every glyph it shapes to must be in the base;
 - the base is read back whole, and what each letter changes in it, before a file is used:
   any piece of a marker outside the field (four of its characters in a row, or the DOCX
