@@ -106,6 +106,14 @@ PDF_ATTACKS = [
     ("words before the title", with_css('.title::before { content: "Ikke: " }'), "'Ikke:'"),
     ("transparent colour", with_css(".body p:nth-child(2) { color: transparent }"), "not painted"),
     (
+        "a page head with other words where the statement breaks",
+        with_css(
+            ".body p:nth-child(3) { break-before: page } "
+            '@page { @top-center { content: "Styret er uenig" } }'
+        ),
+        "'Styret er uenig' come between them (page 2",
+    ),
+    (
         "a paragraph pulled over the one before",
         with_css(".body p:nth-child(3) { margin-top: -12mm }"),
         "drawn over each other",
@@ -353,6 +361,60 @@ def table_over_body(doc) -> None:
     )
 
 
+def superscript_body(doc) -> None:
+    """8 pt, as superscript: Word draws it at two thirds of that."""
+    doc.styles["Body Text"].font.size = Pt(8)
+    _rpr(doc.styles["Body Text"], "vertAlign", 'w:val="superscript"')
+
+
+def struck_body(doc) -> None:
+    _rpr(doc.styles["Body Text"], "dstrike", "")
+
+
+def fitted_body(doc) -> None:
+    """Each run squeezed into 10 pt of width."""
+    _rpr(doc.styles["Body Text"], "fitText", 'w:val="200" w:id="1"')
+
+
+def solid_shading(doc) -> None:
+    """A "solid" pattern shows its pattern colour (black), not its fill (white)."""
+    ppr = doc.styles["Body Text"].element.get_or_add_pPr()
+    ppr.append(parse_xml(f'<w:shd {W} w:val="solid" w:color="000000" w:fill="FFFFFF"/>'))
+
+
+SHAPE = """<w:p {ns} xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+ xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><w:r><w:drawing>
+<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="2" behindDoc="1"
+ locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>
+<wp:positionH relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionH>
+<wp:positionV relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionV>
+<wp:extent cx="7560000" cy="10692000"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>
+<wp:docPr id="78" name="Flate"/><a:graphic><a:graphicData
+ uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>
+<wps:cNvSpPr/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="7560000" cy="10692000"/>
+</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{fill}"/>
+</a:solidFill></wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor>
+</w:drawing></w:r></w:p>"""
+
+
+def dark_shape_behind(doc) -> None:
+    """A page-sized black shape behind the text, from every later page's header."""
+    doc.sections[0].header._element.append(parse_xml(SHAPE.format(ns=W, fill="111111")))
+
+
+def vml_rounded_box(doc) -> None:
+    """Word's older drawings: a rounded box with words, placed over the body."""
+    doc.sections[0].first_page_header._element.append(
+        parse_xml(
+            f'<w:p {W} xmlns:v="urn:schemas-microsoft-com:vml"><w:r><w:pict><v:roundrect '
+            'style="position:absolute;margin-left:0;margin-top:300pt;width:500pt;height:100pt" '
+            'fillcolor="white"><v:textbox><w:txbxContent><w:p><w:r><w:t>IKKE VEDTATT</w:t></w:r>'
+            "</w:p></w:txbxContent></v:textbox></v:roundrect></w:pict></w:r></w:p>"
+        )
+    )
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -371,6 +433,12 @@ DOCX_ATTACKS = [
     (transparent_letters, "Body Text", "with nothing"),
     (engraved_letters, "Body Text", "engraved"),
     (table_over_body, "header", "'Ikke vedtatt.'"),
+    (superscript_body, "Body Text", "5.3 pt"),
+    (struck_body, "Body Text", "strikes the statement through"),
+    (fitted_body, "Body Text", "fit text"),
+    (solid_shading, "Body Text", "contrast"),
+    (dark_shape_behind, "header", "over the statement"),
+    (vml_rounded_box, "header", "'IKKE VEDTATT'"),
 ]
 
 
@@ -412,6 +480,15 @@ def test_a_letter_docx_with_its_own_look_and_a_box_in_the_header_builds(ws: Path
     result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx")
     assert result.exit_code == 0, result.output
     assert "Tiden er inne for å få en handlingsplan" in docx_text(ws / CLUB_OUT / f"{LETTER}.docx")
+
+
+def test_a_pale_tint_behind_the_text_builds(ws: Path) -> None:
+    """A shape behind the text in a pale colour (a tinted page) keeps the statement readable."""
+    doc = Document(str(BUILTIN_REFERENCE))
+    doc.sections[0].header._element.append(parse_xml(SHAPE.format(ns=W, fill="FFF8E6")))
+    doc.save(str(ws / "clubs" / "bergen" / "templates" / "letter.docx"))
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx")
+    assert result.exit_code == 0, result.output
 
 
 def test_a_copy_of_the_builtin_reference_is_untouched_by_the_check(ws: Path) -> None:

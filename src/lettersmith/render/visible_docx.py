@@ -51,6 +51,7 @@ MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow 
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
 _HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
+SHIFTED = 2 / 3  # the share of its size Word draws a superscript or subscript at
 MAX_ALPHA = 50000  # Word's text fill transparency, in thousandths of a per cent: half
 _HIGHLIGHTS = {
     "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
@@ -349,11 +350,23 @@ def _judge(
                             "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
     size = number(size_node, "val", DEFAULT_SIZE)
+    shift = settings.get("vertAlign", (None, ""))
+    if shift[0] is not None and shift[0].get(f"{_W}val") in ("superscript", "subscript"):
+        size = size * SHIFTED  # Word draws a superscript or subscript smaller
+        by = "" if shift[1] == size_source else f" and {shift[1]}"
+        size_source += f"{by} (as superscript or subscript)"
     if size < MIN_SIZE * 2:
         problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
                             f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
     if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
         problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+    if "fitText" in settings:
+        problems.setdefault("width", f"{settings['fitText'][1]} squeezes the statement's letters "
+                            "into a set width (fit text)")  # fmt: skip
+    for name in ("strike", "dstrike"):
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("strike", f"{settings[name][1]} strikes the statement through, "
+                                "as if it were withdrawn")  # fmt: skip
     highlight = settings.get("highlight", (None, ""))
     shading = settings.get("shd", (None, ""))
     if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
@@ -421,10 +434,22 @@ def _hex(value: str) -> int:
 
 
 def _fill(shading: etree._Element | None) -> str | None:
+    """The colour a shading shows: its fill, with its pattern's colour laid over it in the
+    share its pattern says ("solid" is the pattern's colour alone, "pct25" a quarter)."""
     if shading is None:
         return None
     fill = shading.get(f"{_W}fill", "auto")
-    return None if fill == "auto" else fill
+    pattern = shading.get(f"{_W}val", "clear")
+    share = 1.0 if pattern == "solid" else 0.0
+    if pattern.startswith("pct") and pattern[3:].isdigit():
+        share = int(pattern[3:]) / 100
+    if share == 0:
+        return None if fill == "auto" else fill
+    colour = shading.get(f"{_W}color", "auto")
+    over = _rgb("000000" if colour == "auto" else colour)
+    under = _rgb("FFFFFF" if fill == "auto" else fill)
+    mixed = (round(share * a + (1 - share) * b) for a, b in zip(over, under, strict=True))
+    return "".join(f"{c:02X}" for c in mixed)
 
 
 def _rgb(value: str) -> tuple[int, int, int]:
