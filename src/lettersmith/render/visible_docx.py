@@ -349,7 +349,7 @@ def _judge(
         problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
                             "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
-    size = number(size_node, "val", DEFAULT_SIZE)
+    size: float = number(size_node, "val", DEFAULT_SIZE)
     shift = settings.get("vertAlign", (None, ""))
     if shift[0] is not None and shift[0].get(f"{_W}val") in ("superscript", "subscript"):
         size = size * SHIFTED  # Word draws a superscript or subscript smaller
