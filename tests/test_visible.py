@@ -497,3 +497,33 @@ def test_a_copy_of_the_builtin_reference_is_untouched_by_the_check(ws: Path) -> 
     doc.save(str(ws / "templates" / "letter.docx"))
     result = run(ws, "build", LETTER, "--format", "docx")
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- a club's font
+
+
+def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
+    """The text layer keeps the words, but a font whose "e" and "n" are empty shows gaps."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    from lettersmith.render.style import FONT_DIR
+
+    font = TTFont(str(FONT_DIR / "IBMPlexSans-Regular.ttf"))
+    cmap = font.getBestCmap()
+    for letter in "en":
+        font["glyf"][cmap[ord(letter)]] = Glyph()
+    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    club = ws / "clubs" / "bergen.yaml"
+    club.write_text(
+        club.read_text().replace("organisation:\n", "organisation:\n  font: assets/blank.ttf\n")
+    )
+    assert_refused(
+        run(ws, "build", LETTER, "--club", "bergen"),
+        "blank.ttf: cannot use this font: it draws the letters e n blank",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
+    assert_refused(
+        run(ws, "check"),
+        "clubs/bergen/assets/blank.ttf: cannot read this font: it draws the letters e n blank",
+    )
