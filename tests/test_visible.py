@@ -78,6 +78,14 @@ PDF_ATTACKS = [
         "covered",
     ),
     (
+        "three thin white veils laid over",
+        laid_over(
+            '<div style="position: absolute; top: 105mm; left: 0; width: 170mm; '
+            'height: 40mm; background: white; opacity: .45"></div>' * 3
+        ),
+        "contrast",
+    ),
+    (
         "words laid over",
         laid_over(
             '<div style="position: absolute; top: 112mm; left: 0; width: 170mm">'
@@ -415,6 +423,22 @@ def vml_rounded_box(doc) -> None:
     )
 
 
+def sideways_page(doc) -> None:
+    doc.element.body.sectPr.append(parse_xml(f'<w:textDirection {W} w:val="tbRl"/>'))
+
+
+def narrow_columns(doc) -> None:
+    """Twelve columns with no gap: a strip of a word or less."""
+    section = doc.element.body.sectPr
+    for columns in section.findall(f"{{{NS}}}cols"):
+        section.remove(columns)
+    section.append(parse_xml(f'<w:cols {W} w:num="12" w:space="0"/>'))
+
+
+def combined_letters(doc) -> None:
+    _rpr(doc.styles["Body Text"], "eastAsianLayout", 'w:id="1" w:combine="1"')
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -439,6 +463,9 @@ DOCX_ATTACKS = [
     (solid_shading, "Body Text", "contrast"),
     (dark_shape_behind, "header", "over the statement"),
     (vml_rounded_box, "header", "'IKKE VEDTATT'"),
+    (sideways_page, "section", "text direction"),
+    (narrow_columns, "columns", "1.2 cm wide"),
+    (combined_letters, "Body Text", "combine characters"),
 ]
 
 

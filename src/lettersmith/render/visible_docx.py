@@ -47,6 +47,7 @@ REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationshi
 MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
 MIN_LINE = 0.8  # an exact line height below this share of the font size overlaps the lines
 MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the page
+MIN_COLUMN = 4 * 567  # twips (4 cm): a narrower column breaks the statement's words apart
 MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
@@ -241,6 +242,7 @@ def _with(
 
 def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[str]:
     problems: dict[str, str] = {}
+    _section(package, problems)
     page = _page_colour(package)
     for paragraph in paragraphs:
         frame, source = _paragraph_setting(package, paragraph, "framePr")
@@ -259,6 +261,25 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
             _judge(package, looks, paragraph_fill, problems)
             _lines(package, paragraph, looks, problems)
     return list(problems.values())
+
+
+def _section(package: Package, problems: dict[str, str]) -> None:
+    """The page lays the statement's lines across it, in a column a reader can read."""
+    section = package.document.find("w:body/w:sectPr", NS)
+    if section is None:
+        return
+    direction = section.find("w:textDirection", NS)
+    if direction is not None and direction.get(f"{_W}val") not in ("lrTb", "tb"):
+        problems.setdefault("direction", "the page's section turns the statement's lines on "
+                            "their side (text direction); keep it left to right")  # fmt: skip
+    margins, columns = section.find("w:pgMar", NS), section.find("w:cols", NS)
+    count = max(1, number(columns, "num", 1))
+    width = twips(section.find("w:pgSz", NS), "w", 11906) - twips(margins, "left", 1440)
+    width -= twips(margins, "right", 1440) + twips(columns, "space", 720) * (count - 1)
+    if width / count < MIN_COLUMN:
+        problems.setdefault("column", f"the page's size, margins or columns leave the statement "
+                            f"a column {width / count / 567:.1f} cm wide; keep it at least "
+                            f"{MIN_COLUMN / 567:.0f} cm")  # fmt: skip
 
 
 # What may not be inside the statement's paragraphs: lettersmith writes only text, breaks,
@@ -360,6 +381,10 @@ def _judge(
                             f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
     if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
         problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+    layout = settings.get("eastAsianLayout", (None, ""))
+    if layout[0] is not None and layout[0].get(f"{_W}combine") in ("1", "true", "on"):
+        problems.setdefault("width", f"{layout[1]} squeezes the statement's letters into one "
+                            "character's space (combine characters)")  # fmt: skip
     if "fitText" in settings:
         problems.setdefault("width", f"{settings['fitText'][1]} squeezes the statement's letters "
                             "into a set width (fit text)")  # fmt: skip

@@ -287,6 +287,7 @@ def _looks(
             page = pages[number - 1]
             width, height = page.get_size()
             shapes = [shape for _, shape in objects[number - 1] if _may_cover(shape)]
+            veils = [shape for _, shape in objects[number - 1] if _veils(shape)]
             background = _background(page, objects[number - 1])
         if id(drawn) not in seen:
             seen.add(id(drawn))
@@ -311,6 +312,12 @@ def _looks(
             colour = _blend(drawn.colour, drawn.alpha, behind)
             looks[key] = (contrast(colour, behind), colour)
         ratio, colour = looks[key]
+        # Translucent boxes laid over the words (each too thin to cover) tint them together.
+        over = [v for v in veils if v.order > drawn.order and _share(char.box, v.box) >= COVERED]
+        for veil in over:
+            colour = _blend(veil.colour, veil.alpha, colour)
+        if over:
+            ratio = contrast(colour, behind)
         if ratio < MIN_CONTRAST:
             problem(
                 "contrast", index,
@@ -353,6 +360,11 @@ def _may_cover(shape: Drawn) -> bool:
     """Whether ``shape`` hides what was drawn before under it: a filled, mostly opaque shape,
     an image or a shading (text is compared character by character)."""
     return shape.kind != pdfium_c.FPDF_PAGEOBJ_TEXT and shape.alpha >= 0.5
+
+
+def _veils(shape: Drawn) -> bool:
+    """Whether ``shape`` is a translucent box that tints what was drawn before under it."""
+    return shape.kind != pdfium_c.FPDF_PAGEOBJ_TEXT and 0 < shape.alpha < 0.5
 
 
 def _area(box: Box) -> float:
