@@ -554,3 +554,29 @@ def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
         run(ws, "check"),
         "clubs/bergen/assets/blank.ttf: cannot read this font: it draws the letters e n blank",
     )
+
+
+def test_a_stylesheet_font_that_draws_letters_blank_fails(ws: Path) -> None:
+    """The same font loaded by a trusted club's stylesheet (@font-face), from its assets."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    from lettersmith.render.style import FONT_DIR
+
+    font = TTFont(str(FONT_DIR / "IBMPlexSans-Regular.ttf"))
+    cmap = font.getBestCmap()
+    for letter in "en":
+        font["glyf"][cmap[ord(letter)]] = Glyph()
+    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    (ws / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(
+        with_css(
+            '@font-face { font-family: Blank; src: url("clubs/bergen/assets/blank.ttf") } '
+            ".statement { font-family: Blank }"
+        ),
+        encoding="utf-8",
+    )
+    assert_refused(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf"),
+        "clubs/bergen/assets/blank.ttf: refused: cannot use this font: it draws the letters e n",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
