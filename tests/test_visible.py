@@ -9,6 +9,7 @@ what a template may still do.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -439,6 +440,25 @@ def combined_letters(doc) -> None:
     _rpr(doc.styles["Body Text"], "eastAsianLayout", 'w:id="1" w:combine="1"')
 
 
+def symbol_font(doc) -> None:
+    doc.styles["Body Text"].font.name = "Wingdings"
+
+
+def symbol_theme_font(doc) -> None:
+    """The theme's body font made Webdings, and Body Text set in the theme's body font."""
+    theme = next(p for p in doc.part.package.parts if "theme" in str(p.partname))
+    theme._blob = re.sub(
+        rb'(<a:minorFont>\s*<a:latin typeface=")[^"]*"', rb'\1Webdings"', theme.blob
+    )
+    _rpr(doc.styles["Body Text"], "rFonts", 'w:asciiTheme="minorHAnsi" w:hAnsiTheme="minorHAnsi"')
+
+
+def multiple_lines_squeezed(doc) -> None:
+    """Line spacing "multiple" at a tenth of a line."""
+    spacing = doc.styles["Body Text"].element.get_or_add_pPr().find(f"{{{NS}}}spacing")
+    spacing.attrib.update({f"{{{NS}}}line": "24", f"{{{NS}}}lineRule": "auto"})
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -466,6 +486,9 @@ DOCX_ATTACKS = [
     (sideways_page, "section", "text direction"),
     (narrow_columns, "columns", "1.2 cm wide"),
     (combined_letters, "Body Text", "combine characters"),
+    (symbol_font, "Body Text", "Wingdings, a font of symbols"),
+    (symbol_theme_font, "Body Text", "Webdings, a font of symbols"),
+    (multiple_lines_squeezed, "Body Text", "0.10 lines apart"),
 ]
 
 

@@ -53,6 +53,11 @@ DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
 _HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
 SHIFTED = 2 / 3  # the share of its size Word draws a superscript or subscript at
+# Fonts whose letters are pictures: the words are in the file, a reader sees symbols.
+SYMBOL_FONTS = {"symbol", "wingdings", "wingdings 2", "wingdings 3", "webdings", "marlett",
+                "zapf dingbats", "zapfdingbats", "itc zapf dingbats", "mt extra",
+                "bookshelf symbol 7", "ms outlook", "ms reference specialty"}  # fmt: skip
+MIN_MULTIPLE = 0.7  # of a line: "multiple" line spacing below it draws the lines over each other
 MAX_ALPHA = 50000  # Word's text fill transparency, in thousandths of a per cent: half
 _HIGHLIGHTS = {
     "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
@@ -322,6 +327,10 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
     if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
         p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
                      "lower than its letters, so that they are drawn over each other")  # fmt: skip
+    rule = spacing.get(f"{_W}lineRule", "auto") if spacing is not None else "auto"
+    if rule == "auto" and line < 240 * MIN_MULTIPLE:  # in 240ths of a line
+        p.setdefault("line", f"{source} sets the statement's lines {line / 240:.2f} lines "
+                     "apart, so that they are drawn over each other")  # fmt: skip
     if "spacing" in settings and twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
         p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
                      "into each other (character spacing)")  # fmt: skip
@@ -385,6 +394,11 @@ def _judge(
     if layout[0] is not None and layout[0].get(f"{_W}combine") in ("1", "true", "on"):
         problems.setdefault("width", f"{layout[1]} squeezes the statement's letters into one "
                             "character's space (combine characters)")  # fmt: skip
+    if "rFonts" in settings:
+        face = _face(package, settings["rFonts"][0])
+        if face.lower() in SYMBOL_FONTS:
+            problems.setdefault("symbols", f"{settings['rFonts'][1]} sets the statement in "
+                                f"{face}, a font of symbols, not letters")  # fmt: skip
     if "fitText" in settings:
         problems.setdefault("width", f"{settings['fitText'][1]} squeezes the statement's letters "
                             "into a set width (fit text)")  # fmt: skip
@@ -412,6 +426,17 @@ def _judge(
             f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
             f"{MIN_CONTRAST:.0f} to 1",
         )
+
+
+def _face(package: Package, fonts: etree._Element) -> str:
+    """The font Word sets Latin letters in, from ``w:rFonts``: named, or the theme's."""
+    theme = fonts.get(f"{_W}asciiTheme") or fonts.get(f"{_W}hAnsiTheme")
+    if theme:
+        names = [n for n in package.zip.namelist() if n.startswith("word/theme/")]
+        which = "a:majorFont" if theme.startswith("major") else "a:minorFont"
+        latin = package.xml(names[0]).find(f".//{which}/a:latin", NS) if names else None
+        return latin.get("typeface", "") if latin is not None else ""
+    return fonts.get(f"{_W}ascii") or fonts.get(f"{_W}hAnsi") or ""
 
 
 def _unfilled(fill: etree._Element) -> bool:
