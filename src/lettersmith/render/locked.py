@@ -101,10 +101,12 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     the only words that may come between two words of the statement, where a page breaks.
 
     lettersmith's own header shows the organisation, the place and date and "Side 2 av 3"
-    from page 2; a template's footer may show the organisation's address, email and website
-    on any page. Each may come once on a page."""
+    from page 2; a template's header or footer may show the organisation's address, email and
+    website and the addressees' lines on any page. Each may come once on a page."""
     sender = letter.sender
     footer = _bare(words([sender.name, *sender.address, sender.email or "", sender.website or ""]))
+    # A running header may name whom the letter is to, as letters often do from page 2.
+    footer += _bare(words([line for addressee in letter.addressees for line in addressee.lines]))
 
     def header(number: int, count: int) -> Counter[str]:
         page = letter.phrases.page.replace("{page}", str(number)).replace("{pages}", str(count))
