@@ -87,6 +87,18 @@ PDF_ATTACKS = [
         "contrast",
     ),
     (
+        "a changed copy in white above",
+        EXTENDS + '{% block content %}<div style="color: white">Tiden er ikke inne for en '
+        "handlingsplan mot menneskehandel</div>{{ letter.statement }}{% endblock %}",
+        "cannot see them",
+    ),
+    (
+        "a tiny note after",
+        EXTENDS + "{% block content %}{{ letter.statement }}"
+        '<p style="font-size: 1pt">Styret trekker denne uttalelsen.</p>{% endblock %}',
+        "cannot see them",
+    ),
+    (
         "words laid over",
         laid_over(
             '<div style="position: absolute; top: 112mm; left: 0; width: 170mm">'

@@ -277,6 +277,7 @@ def _looks(
     # The contrast of a text object's colour on a colour behind it, and the colour blended.
     looks: dict[tuple[int, tuple[int, int, int]], tuple[float, tuple[int, int, int]]] = {}
     number = 0
+    backgrounds: dict[int, Any] = {}  # the statement's pages, by number
     for index in sorted(mine):
         char = chars[index]
         drawn = char.drawn
@@ -288,7 +289,7 @@ def _looks(
             width, height = page.get_size()
             shapes = [shape for _, shape in objects[number - 1] if _may_cover(shape)]
             veils = [shape for _, shape in objects[number - 1] if _veils(shape)]
-            background = _background(page, objects[number - 1])
+            background = backgrounds[number] = _background(page, objects[number - 1])
         if id(drawn) not in seen:
             seen.add(id(drawn))
             if not drawn.painted or drawn.alpha == 0:
@@ -329,6 +330,9 @@ def _looks(
                for shape in shapes):  # fmt: skip
             problem("covered", index, "words of the statement are covered by a box or picture "
                     "drawn over them")  # fmt: skip
+    for index in _unseen(chars, mine, pages, backgrounds):
+        problem("unseen", index, "other words are drawn where a reader cannot see them (white, "
+                "transparent or tiny), while a program reading the letter gets them")  # fmt: skip
     for index, other in _overlaps(chars, mine):
         if other in mine:
             problem("overlap", index, "lines or letters of the statement are drawn over each other")
@@ -338,6 +342,38 @@ def _looks(
     for index in _among(chars, mine, markers):
         problem("among", index, "other words are drawn among the lines of the statement")
     return list(problems.values())
+
+
+UNSEEN_SIZE = 3.0  # points: words drawn smaller are not there for a reader
+UNSEEN_CONTRAST = 1.5  # words drawn with less contrast are not there for a reader
+
+
+def _unseen(
+    chars: Sequence[Char], mine: set[int], pages: Sequence[Any], backgrounds: dict[int, Any]
+) -> Iterator[int]:
+    """Characters of other words on the statement's pages that a reader cannot see: another
+    text (a changed copy of the statement, a note) for whoever reads the file's text."""
+    seen: dict[tuple[int, tuple[int, int, int]], bool] = {}
+    for index, char in enumerate(chars):
+        drawn, background = char.drawn, backgrounds.get(char.page)
+        if index in mine or drawn is None or background is None or not char.text.strip():
+            continue
+        if not drawn.painted or drawn.alpha == 0 or drawn.size < UNSEEN_SIZE:
+            yield index
+            continue
+        width, height = pages[char.page - 1].get_size()
+        x, y = (char.box[0] + char.box[2]) / 2, (char.box[1] + char.box[3]) / 2
+        if not (0 <= x <= width and 0 <= y <= height):
+            continue  # off the page: no reader and no check sees it drawn
+        column = min(int(x * _SCALE), int(width * _SCALE) - 1)
+        row = min(int((height - y) * _SCALE), int(height * _SCALE) - 1)
+        behind = background[column, row]
+        key = (id(drawn), behind)
+        if key not in seen:
+            colour = _blend(drawn.colour, drawn.alpha, behind)
+            seen[key] = contrast(colour, behind) < UNSEEN_CONTRAST
+        if seen[key]:
+            yield index
 
 
 def _background(page: Any, drawn: Sequence[tuple[Any, Drawn]]) -> Any:
