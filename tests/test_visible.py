@@ -471,6 +471,16 @@ def multiple_lines_squeezed(doc) -> None:
     spacing.attrib.update({f"{{{NS}}}line": "24", f"{{{NS}}}lineRule": "auto"})
 
 
+def white_words_in_header(doc) -> None:
+    """Other words, white on the page, in the first page's header: unseen, but in the text."""
+    doc.sections[0].first_page_header._element.append(
+        parse_xml(
+            f'<w:p {W}><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr>'
+            "<w:t>Styret trekker denne uttalelsen.</w:t></w:r></w:p>"
+        )
+    )
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -501,6 +511,7 @@ DOCX_ATTACKS = [
     (symbol_font, "Body Text", "Wingdings, a font of symbols"),
     (symbol_theme_font, "Body Text", "Webdings, a font of symbols"),
     (multiple_lines_squeezed, "Body Text", "0.10 lines apart"),
+    (white_words_in_header, "header", "words a reader cannot see"),
 ]
 
 

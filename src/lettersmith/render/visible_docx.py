@@ -184,7 +184,55 @@ def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> lis
     shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
     from lettersmith.render.visible_docx_boxes import floating_over_body
 
-    return _formatting(package, shown) + floating_over_body(package, letter)
+    statement = set(shown)
+    others = [("the letter", p) for p in paragraphs if p not in statement]
+    for kind, name, root in package.parts(("header", "footer")):
+        others += [(f"the {kind} ({name.removeprefix('word/')})", p) for p in root.iter(f"{_W}p")]
+    return (
+        _formatting(package, shown) + floating_over_body(package, letter) + _unseen(package, others)
+    )
+
+
+UNSEEN_SIZE = 6  # half-points: words smaller than 3 pt are not there for a reader
+UNSEEN_CONTRAST = 1.5  # nor words with less contrast than this
+
+
+def _unseen(package: Package, paragraphs: Sequence[tuple[str, etree._Element]]) -> list[str]:
+    """Other words of the letter that Word would not show a reader (hidden, white on the page,
+    tiny), while a program reading the file gets them. Text in a shape is left: what is behind
+    it is the shape's, not told here."""
+    page = _page_colour(package)[0]
+    for where, paragraph in paragraphs:
+        if any(etree.QName(up).localname in ("txbxContent", "pict", "drawing")
+               for up in paragraph.iterancestors()):  # fmt: skip
+            continue
+        shading = _fill(_paragraph_setting(package, paragraph, "shd")[0])
+        cell = next((up for up in paragraph.iterancestors(f"{_W}tc")), None)
+        cell_fill = _fill(cell.find("w:tcPr/w:shd", NS)) if cell is not None else None
+        style_id = _style_id(package, paragraph)
+        for run in paragraph.iter(f"{_W}r"):
+            text = "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip()
+            if not text:
+                continue
+            settings = _looks(package, style_id, run).settings
+            behind = shading or cell_fill or page
+            if settings.get("highlight", (None,))[0] is not None:
+                behind = _HIGHLIGHTS.get(settings["highlight"][0].get(f"{_W}val", ""), behind)
+            behind = _fill(settings.get("shd", (None,))[0]) or behind
+            colour_node = settings.get("color", (None,))[0]
+            colour = _colour(package, colour_node) if colour_node is not None else None
+            unseen = (
+                any(name in settings and _on(settings[name][0]) for name in _HIDDEN)
+                or number(settings.get("sz", (None,))[0], "val", DEFAULT_SIZE) < UNSEEN_SIZE
+                or (colour is not None
+                    and contrast(_rgb(colour), _rgb(behind)) < UNSEEN_CONTRAST)
+            )  # fmt: skip
+            if unseen:
+                return [
+                    f"{where} holds words a reader cannot see (hidden, white or tiny: "
+                    f"'{text[:40]}'), while a program reading the letter gets them"
+                ]
+    return []
 
 
 def _text(paragraph: etree._Element) -> str:
