@@ -9,6 +9,7 @@ what a template may still do.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,26 @@ PDF_ATTACKS = [
         "covered",
     ),
     (
+        "three thin white veils laid over",
+        laid_over(
+            '<div style="position: absolute; top: 105mm; left: 0; width: 170mm; '
+            'height: 40mm; background: white; opacity: .45"></div>' * 3
+        ),
+        "contrast",
+    ),
+    (
+        "a changed copy in white above",
+        EXTENDS + '{% block content %}<div style="color: white">Tiden er ikke inne for en '
+        "handlingsplan mot menneskehandel</div>{{ letter.statement }}{% endblock %}",
+        "cannot see them",
+    ),
+    (
+        "a tiny note after",
+        EXTENDS + "{% block content %}{{ letter.statement }}"
+        '<p style="font-size: 1pt">Styret trekker denne uttalelsen.</p>{% endblock %}',
+        "cannot see them",
+    ),
+    (
         "words laid over",
         laid_over(
             '<div style="position: absolute; top: 112mm; left: 0; width: 170mm">'
@@ -105,6 +126,14 @@ PDF_ATTACKS = [
     ("words after the introduction", with_css('.intro::after { content: " Men nei." }'), "Men"),
     ("words before the title", with_css('.title::before { content: "Ikke: " }'), "'Ikke:'"),
     ("transparent colour", with_css(".body p:nth-child(2) { color: transparent }"), "not painted"),
+    (
+        "a page head with other words where the statement breaks",
+        with_css(
+            ".body p:nth-child(3) { break-before: page } "
+            '@page { @top-center { content: "Styret er uenig" } }'
+        ),
+        "'Styret er uenig' come between them (page 2",
+    ),
     (
         "a paragraph pulled over the one before",
         with_css(".body p:nth-child(3) { margin-top: -12mm }"),
@@ -353,6 +382,105 @@ def table_over_body(doc) -> None:
     )
 
 
+def superscript_body(doc) -> None:
+    """8 pt, as superscript: Word draws it at two thirds of that."""
+    doc.styles["Body Text"].font.size = Pt(8)
+    _rpr(doc.styles["Body Text"], "vertAlign", 'w:val="superscript"')
+
+
+def struck_body(doc) -> None:
+    _rpr(doc.styles["Body Text"], "dstrike", "")
+
+
+def fitted_body(doc) -> None:
+    """Each run squeezed into 10 pt of width."""
+    _rpr(doc.styles["Body Text"], "fitText", 'w:val="200" w:id="1"')
+
+
+def solid_shading(doc) -> None:
+    """A "solid" pattern shows its pattern colour (black), not its fill (white)."""
+    ppr = doc.styles["Body Text"].element.get_or_add_pPr()
+    ppr.append(parse_xml(f'<w:shd {W} w:val="solid" w:color="000000" w:fill="FFFFFF"/>'))
+
+
+SHAPE = """<w:p {ns} xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+ xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><w:r><w:drawing>
+<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="2" behindDoc="1"
+ locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>
+<wp:positionH relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionH>
+<wp:positionV relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionV>
+<wp:extent cx="7560000" cy="10692000"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>
+<wp:docPr id="78" name="Flate"/><a:graphic><a:graphicData
+ uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>
+<wps:cNvSpPr/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="7560000" cy="10692000"/>
+</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{fill}"/>
+</a:solidFill></wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor>
+</w:drawing></w:r></w:p>"""
+
+
+def dark_shape_behind(doc) -> None:
+    """A page-sized black shape behind the text, from every later page's header."""
+    doc.sections[0].header._element.append(parse_xml(SHAPE.format(ns=W, fill="111111")))
+
+
+def vml_rounded_box(doc) -> None:
+    """Word's older drawings: a rounded box with words, placed over the body."""
+    doc.sections[0].first_page_header._element.append(
+        parse_xml(
+            f'<w:p {W} xmlns:v="urn:schemas-microsoft-com:vml"><w:r><w:pict><v:roundrect '
+            'style="position:absolute;margin-left:0;margin-top:300pt;width:500pt;height:100pt" '
+            'fillcolor="white"><v:textbox><w:txbxContent><w:p><w:r><w:t>IKKE VEDTATT</w:t></w:r>'
+            "</w:p></w:txbxContent></v:textbox></v:roundrect></w:pict></w:r></w:p>"
+        )
+    )
+
+
+def sideways_page(doc) -> None:
+    doc.element.body.sectPr.append(parse_xml(f'<w:textDirection {W} w:val="tbRl"/>'))
+
+
+def narrow_columns(doc) -> None:
+    """Twelve columns with no gap: a strip of a word or less."""
+    section = doc.element.body.sectPr
+    for columns in section.findall(f"{{{NS}}}cols"):
+        section.remove(columns)
+    section.append(parse_xml(f'<w:cols {W} w:num="12" w:space="0"/>'))
+
+
+def combined_letters(doc) -> None:
+    _rpr(doc.styles["Body Text"], "eastAsianLayout", 'w:id="1" w:combine="1"')
+
+
+def symbol_font(doc) -> None:
+    doc.styles["Body Text"].font.name = "Wingdings"
+
+
+def symbol_theme_font(doc) -> None:
+    """The theme's body font made Webdings, and Body Text set in the theme's body font."""
+    theme = next(p for p in doc.part.package.parts if "theme" in str(p.partname))
+    theme._blob = re.sub(
+        rb'(<a:minorFont>\s*<a:latin typeface=")[^"]*"', rb'\1Webdings"', theme.blob
+    )
+    _rpr(doc.styles["Body Text"], "rFonts", 'w:asciiTheme="minorHAnsi" w:hAnsiTheme="minorHAnsi"')
+
+
+def multiple_lines_squeezed(doc) -> None:
+    """Line spacing "multiple" at a tenth of a line."""
+    spacing = doc.styles["Body Text"].element.get_or_add_pPr().find(f"{{{NS}}}spacing")
+    spacing.attrib.update({f"{{{NS}}}line": "24", f"{{{NS}}}lineRule": "auto"})
+
+
+def white_words_in_header(doc) -> None:
+    """Other words, white on the page, in the first page's header: unseen, but in the text."""
+    doc.sections[0].first_page_header._element.append(
+        parse_xml(
+            f'<w:p {W}><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr>'
+            "<w:t>Styret trekker denne uttalelsen.</w:t></w:r></w:p>"
+        )
+    )
+
+
 DOCX_ATTACKS = [
     (white_body, "Body Text", "contrast"),
     (near_white_normal, "'Normal' (which", "contrast"),
@@ -371,6 +499,19 @@ DOCX_ATTACKS = [
     (transparent_letters, "Body Text", "with nothing"),
     (engraved_letters, "Body Text", "engraved"),
     (table_over_body, "header", "'Ikke vedtatt.'"),
+    (superscript_body, "Body Text", "5.3 pt"),
+    (struck_body, "Body Text", "strikes the statement through"),
+    (fitted_body, "Body Text", "fit text"),
+    (solid_shading, "Body Text", "contrast"),
+    (dark_shape_behind, "header", "over the statement"),
+    (vml_rounded_box, "header", "'IKKE VEDTATT'"),
+    (sideways_page, "section", "text direction"),
+    (narrow_columns, "columns", "1.2 cm wide"),
+    (combined_letters, "Body Text", "combine characters"),
+    (symbol_font, "Body Text", "Wingdings, a font of symbols"),
+    (symbol_theme_font, "Body Text", "Webdings, a font of symbols"),
+    (multiple_lines_squeezed, "Body Text", "0.10 lines apart"),
+    (white_words_in_header, "header", "words a reader cannot see"),
 ]
 
 
@@ -414,9 +555,74 @@ def test_a_letter_docx_with_its_own_look_and_a_box_in_the_header_builds(ws: Path
     assert "Tiden er inne for å få en handlingsplan" in docx_text(ws / CLUB_OUT / f"{LETTER}.docx")
 
 
+def test_a_pale_tint_behind_the_text_builds(ws: Path) -> None:
+    """A shape behind the text in a pale colour (a tinted page) keeps the statement readable."""
+    doc = Document(str(BUILTIN_REFERENCE))
+    doc.sections[0].header._element.append(parse_xml(SHAPE.format(ns=W, fill="FFF8E6")))
+    doc.save(str(ws / "clubs" / "bergen" / "templates" / "letter.docx"))
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_copy_of_the_builtin_reference_is_untouched_by_the_check(ws: Path) -> None:
     """The built-in reference, saved as the union's: exactly what a secretary starts from."""
     doc = Document(str(BUILTIN_REFERENCE))
     doc.save(str(ws / "templates" / "letter.docx"))
     result = run(ws, "build", LETTER, "--format", "docx")
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- a club's font
+
+
+def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
+    """The text layer keeps the words, but a font whose "e" and "n" are empty shows gaps."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    from lettersmith.render.style import FONT_DIR
+
+    font = TTFont(str(FONT_DIR / "IBMPlexSans-Regular.ttf"))
+    cmap = font.getBestCmap()
+    for letter in "en":
+        font["glyf"][cmap[ord(letter)]] = Glyph()
+    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    club = ws / "clubs" / "bergen.yaml"
+    club.write_text(
+        club.read_text().replace("organisation:\n", "organisation:\n  font: assets/blank.ttf\n")
+    )
+    assert_refused(
+        run(ws, "build", LETTER, "--club", "bergen"),
+        "blank.ttf: cannot use this font: it draws the letters e n blank",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()
+    assert_refused(
+        run(ws, "check"),
+        "clubs/bergen/assets/blank.ttf: cannot read this font: it draws the letters e n blank",
+    )
+
+
+def test_a_stylesheet_font_that_draws_letters_blank_fails(ws: Path) -> None:
+    """The same font loaded by a trusted club's stylesheet (@font-face), from its assets."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    from lettersmith.render.style import FONT_DIR
+
+    font = TTFont(str(FONT_DIR / "IBMPlexSans-Regular.ttf"))
+    cmap = font.getBestCmap()
+    for letter in "en":
+        font["glyf"][cmap[ord(letter)]] = Glyph()
+    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    (ws / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(
+        with_css(
+            '@font-face { font-family: Blank; src: url("clubs/bergen/assets/blank.ttf") } '
+            ".statement { font-family: Blank }"
+        ),
+        encoding="utf-8",
+    )
+    assert_refused(
+        run(ws, "build", LETTER, "--club", "bergen", "--format", "pdf"),
+        "clubs/bergen/assets/blank.ttf: refused: cannot use this font: it draws the letters e n",
+    )
+    assert not (ws / CLUB_OUT / f"{LETTER}.pdf").exists()

@@ -14,6 +14,7 @@ import io
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -151,13 +152,42 @@ def _short(href: str) -> str:
     return f"'{href[:40]}...'" if len(href) > 40 else f"'{href}'"
 
 
+# The letters a font must draw as letters: a font whose "e" is blank or a speck shows the
+# statement's words in its text layer while a reader sees gaps. (A font that draws another
+# letter's shape under a letter cannot be told from an ordinary design: it is left alone.)
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MIN_LETTER = 0.2  # of the em: the least height of a letter's shape (an "x" is about a half)
+
+
 def _font_problem(path: Path) -> str | None:
     from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415 -- only for a named font
 
     try:
         with TTFont(path, lazy=True) as font:
-            font["cmap"].getBestCmap()
             font["name"].getBestFamilyName()
+            return unreadable_letters(font)
     except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
         return f"{err or 'not a font file'}; use a .ttf or .otf file"
-    return None
+
+
+def unreadable_letters(font: Any) -> str | None:
+    """Why a reader could not read the letters a font (a fontTools ``TTFont``) draws, if so:
+    some are blank or a speck. Build refuses such a font too (``render.style``)."""
+    from fontTools.pens.boundsPen import BoundsPen  # noqa: PLC0415 -- only for a named font
+
+    cmap = font["cmap"].getBestCmap()
+    glyphs, em = font.getGlyphSet(), font["head"].unitsPerEm
+    blank = []
+    for letter in LETTERS:
+        if ord(letter) not in cmap:
+            continue  # another font draws it
+        pen = BoundsPen(glyphs)
+        glyphs[cmap[ord(letter)]].draw(pen)
+        if pen.bounds is None or pen.bounds[3] - pen.bounds[1] < MIN_LETTER * em:
+            blank.append(letter)
+    if not blank:
+        return None
+    return (
+        f"it draws the letters {' '.join(blank[:10])} blank or too small to read, so a "
+        "reader would not see the words the letter holds; use the font as its maker made it"
+    )

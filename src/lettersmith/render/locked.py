@@ -101,10 +101,12 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     the only words that may come between two words of the statement, where a page breaks.
 
     lettersmith's own header shows the organisation, the place and date and "Side 2 av 3"
-    from page 2; a template's footer may show the organisation's address, email and website
-    on any page. Each may come once on a page."""
+    from page 2; a template's header or footer may show the organisation's address, email and
+    website and the addressees' lines on any page. Each may come once on a page."""
     sender = letter.sender
     footer = _bare(words([sender.name, *sender.address, sender.email or "", sender.website or ""]))
+    # A running header may name whom the letter is to, as letters often do from page 2.
+    footer += _bare(words([line for addressee in letter.addressees for line in addressee.lines]))
 
     def header(number: int, count: int) -> Counter[str]:
         page = letter.phrases.page.replace("{page}", str(number)).replace("{pages}", str(count))
@@ -160,7 +162,7 @@ def find_statement(
             problem = _what_differs(found, pages, want, index, position, allowed, above, name)
             break
         if len(placed) == len(want):
-            return placed, []
+            return placed, _at_breaks(found, pages, placed, heights, header, name)
         if len(placed) > best[0]:
             best = (len(placed), placed, problem)
     if not want:
@@ -180,6 +182,46 @@ def _above(
         return set()
     top = heights[start][1]
     return {i for i, page in enumerate(pages) if page == pages[start] and heights[i][0] > top}
+
+
+def _at_breaks(
+    found: Sequence[str],
+    pages: Sequence[int],
+    placed: Sequence[int],
+    heights: Sequence[tuple[float, float]] | None,
+    header: Callable[[int, int], Counter[str]] | None,
+    name: str,
+) -> list[str]:
+    """Words a reader sees where the statement breaks to the next page, wherever the text
+    puts them: below its last line on the one page, above its first line on the next (a
+    page's head may be drawn last). Only that page's running header or footer may be there."""
+    if heights is None or header is None:
+        return []
+    count = max(pages, default=1)
+    mine = set(placed)
+    for k in range(1, len(placed)):
+        last, first = placed[k - 1], placed[k]
+        page, following = pages[last], pages[first]
+        if page == following:
+            continue
+        seen = [
+            i
+            for i, on in enumerate(pages)
+            if i not in mine
+            and (
+                (on == page and heights[i][1] < heights[last][0])
+                or (on == following and heights[i][0] > heights[first][1])
+            )
+        ]
+        extra = _bare(found[i] for i in seen) - (header(page, count) + header(following, count))
+        if extra:
+            inserted = [found[i] for i in seen if extra[_bare_word(found[i])]]
+            before = " ".join(found[i] for i in placed[max(0, k - QUOTED) : k])
+            return [
+                f"{name} does not show the adopted title and body word for word: the words "
+                f"'{' '.join(inserted)}' come between them (page {following}, after '{before}')"
+            ]
+    return []
 
 
 def _next(

@@ -7,6 +7,8 @@ stops the build with a ``RenderError`` naming the URL.
 
 from __future__ import annotations
 
+import functools
+import io
 import logging
 import mimetypes
 from pathlib import Path
@@ -25,7 +27,7 @@ from lettersmith.confine import (
     confined,
     read_limited,
 )
-from lettersmith.errors import RenderError
+from lettersmith.errors import RenderError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
 from lettersmith.render.html import letter_html
 
@@ -53,7 +55,10 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "data":  # inline, reads nothing
-            return super().fetch(url, headers)
+            response = super().fetch(url, headers)
+            inline = response.read()
+            self._check_font("a font given inline (data:)", inline)
+            return URLFetcherResponse(url, inline, response.headers)
         if scheme != "file" or parts.netloc not in ("", "localhost"):
             self._refuse(url, "only files inside the workspace may be used")
         written = Path(url2pathname(parts.path))
@@ -68,13 +73,40 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
             self._refuse(url, str(error).removeprefix(f"{url}: "))
         except OSError as error:
             self._refuse(url, f"cannot be read: {error.strerror}")
+        self._check_font(relative(path, self.root), data)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, data, {"Content-Type": content_type})
+
+    def _check_font(self, name: str, data: bytes) -> None:
+        """A stylesheet's font must draw its letters: else the words are in the PDF's text
+        while the page shows gaps, and the read-back of the statement would pass."""
+        if data[:4] in _FONT_MAGIC:
+            reason = _unreadable_font(data)
+            if reason:
+                self._refuse(name, f"cannot use this font: {reason}")
 
     def _refuse(self, url: str, reason: str) -> NoReturn:
         message = f"{url}: refused: {reason}"
         self.refused.append(message)
         raise _Refused(message)
+
+
+_FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
+
+
+@functools.lru_cache(maxsize=32)
+def _unreadable_font(data: bytes) -> str | None:
+    """Why a font's letters cannot be read (``load.images.unreadable_letters``); keyed by
+    its contents, so that the house fonts are read once."""
+    from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415 -- only for a font
+
+    from lettersmith.load.images import unreadable_letters  # noqa: PLC0415
+
+    try:
+        with TTFont(io.BytesIO(data), lazy=True) as font:
+            return unreadable_letters(font)
+    except (OSError, TTLibError, KeyError, AssertionError, ValueError):
+        return None  # not a font fontTools reads: WeasyPrint tells, or draws another
 
 
 def render_pdf(letter: ComposedLetter, *, variant: str | None = DEFAULT_PDF_VARIANT) -> bytes:

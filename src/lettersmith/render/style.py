@@ -181,9 +181,15 @@ def font_family_name(path: Path) -> str:
     """The family name a font file gives itself, which Word and LibreOffice look it up by."""
     from fontTools.ttLib import TTFont, TTLibError  # noqa: PLC0415 -- only for an own font
 
+    from lettersmith.load.images import unreadable_letters  # noqa: PLC0415
+
     try:
         with TTFont(path, lazy=True) as font:
-            return str(font["name"].getBestFamilyName() or path.stem)
+            name = str(font["name"].getBestFamilyName() or path.stem)
+            unreadable = unreadable_letters(font)
     except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
         message = f"{path.name}: cannot read this font ({err}); use a .ttf or .otf file"
         raise RenderError(message) from err
+    if unreadable:  # its words would be in the text, not on the page
+        raise RenderError(f"{path.name}: cannot use this font: {unreadable}")
+    return name

@@ -47,10 +47,17 @@ REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationshi
 MIN_WIDTH = 66  # per cent: a character scale below it squeezes words past reading
 MIN_LINE = 0.8  # an exact line height below this share of the font size overlaps the lines
 MAX_OUTDENT = 1134  # twips (2 cm): an indent further into the margin leaves the page
+MIN_COLUMN = 4 * 567  # twips (4 cm): a narrower column breaks the statement's words apart
 MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
 _HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
+SHIFTED = 2 / 3  # the share of its size Word draws a superscript or subscript at
+# Fonts whose letters are pictures: the words are in the file, a reader sees symbols.
+SYMBOL_FONTS = {"symbol", "wingdings", "wingdings 2", "wingdings 3", "webdings", "marlett",
+                "zapf dingbats", "zapfdingbats", "itc zapf dingbats", "mt extra",
+                "bookshelf symbol 7", "ms outlook", "ms reference specialty"}  # fmt: skip
+MIN_MULTIPLE = 0.7  # of a line: "multiple" line spacing below it draws the lines over each other
 MAX_ALPHA = 50000  # Word's text fill transparency, in thousandths of a per cent: half
 _HIGHLIGHTS = {
     "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00",
@@ -177,7 +184,55 @@ def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> lis
     shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
     from lettersmith.render.visible_docx_boxes import floating_over_body
 
-    return _formatting(package, shown) + floating_over_body(package, letter)
+    statement = set(shown)
+    others = [("the letter", p) for p in paragraphs if p not in statement]
+    for kind, name, root in package.parts(("header", "footer")):
+        others += [(f"the {kind} ({name.removeprefix('word/')})", p) for p in root.iter(f"{_W}p")]
+    return (
+        _formatting(package, shown) + floating_over_body(package, letter) + _unseen(package, others)
+    )
+
+
+UNSEEN_SIZE = 6  # half-points: words smaller than 3 pt are not there for a reader
+UNSEEN_CONTRAST = 1.5  # nor words with less contrast than this
+
+
+def _unseen(package: Package, paragraphs: Sequence[tuple[str, etree._Element]]) -> list[str]:
+    """Other words of the letter that Word would not show a reader (hidden, white on the page,
+    tiny), while a program reading the file gets them. Text in a shape is left: what is behind
+    it is the shape's, not told here."""
+    page = _page_colour(package)[0]
+    for where, paragraph in paragraphs:
+        if any(etree.QName(up).localname in ("txbxContent", "pict", "drawing")
+               for up in paragraph.iterancestors()):  # fmt: skip
+            continue
+        shading = _fill(_paragraph_setting(package, paragraph, "shd")[0])
+        cell = next((up for up in paragraph.iterancestors(f"{_W}tc")), None)
+        cell_fill = _fill(cell.find("w:tcPr/w:shd", NS)) if cell is not None else None
+        style_id = _style_id(package, paragraph)
+        for run in paragraph.iter(f"{_W}r"):
+            text = "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip()
+            if not text:
+                continue
+            settings = _looks(package, style_id, run).settings
+            behind = shading or cell_fill or page
+            if settings.get("highlight", (None,))[0] is not None:
+                behind = _HIGHLIGHTS.get(settings["highlight"][0].get(f"{_W}val", ""), behind)
+            behind = _fill(settings.get("shd", (None,))[0]) or behind
+            colour_node = settings.get("color", (None,))[0]
+            colour = _colour(package, colour_node) if colour_node is not None else None
+            unseen = (
+                any(name in settings and _on(settings[name][0]) for name in _HIDDEN)
+                or number(settings.get("sz", (None,))[0], "val", DEFAULT_SIZE) < UNSEEN_SIZE
+                or (colour is not None
+                    and contrast(_rgb(colour), _rgb(behind)) < UNSEEN_CONTRAST)
+            )  # fmt: skip
+            if unseen:
+                return [
+                    f"{where} holds words a reader cannot see (hidden, white or tiny: "
+                    f"'{text[:40]}'), while a program reading the letter gets them"
+                ]
+    return []
 
 
 def _text(paragraph: etree._Element) -> str:
@@ -240,6 +295,7 @@ def _with(
 
 def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[str]:
     problems: dict[str, str] = {}
+    _section(package, problems)
     page = _page_colour(package)
     for paragraph in paragraphs:
         frame, source = _paragraph_setting(package, paragraph, "framePr")
@@ -258,6 +314,25 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
             _judge(package, looks, paragraph_fill, problems)
             _lines(package, paragraph, looks, problems)
     return list(problems.values())
+
+
+def _section(package: Package, problems: dict[str, str]) -> None:
+    """The page lays the statement's lines across it, in a column a reader can read."""
+    section = package.document.find("w:body/w:sectPr", NS)
+    if section is None:
+        return
+    direction = section.find("w:textDirection", NS)
+    if direction is not None and direction.get(f"{_W}val") not in ("lrTb", "tb"):
+        problems.setdefault("direction", "the page's section turns the statement's lines on "
+                            "their side (text direction); keep it left to right")  # fmt: skip
+    margins, columns = section.find("w:pgMar", NS), section.find("w:cols", NS)
+    count = max(1, number(columns, "num", 1))
+    width = twips(section.find("w:pgSz", NS), "w", 11906) - twips(margins, "left", 1440)
+    width -= twips(margins, "right", 1440) + twips(columns, "space", 720) * (count - 1)
+    if width / count < MIN_COLUMN:
+        problems.setdefault("column", f"the page's size, margins or columns leave the statement "
+                            f"a column {width / count / 567:.1f} cm wide; keep it at least "
+                            f"{MIN_COLUMN / 567:.0f} cm")  # fmt: skip
 
 
 # What may not be inside the statement's paragraphs: lettersmith writes only text, breaks,
@@ -300,6 +375,10 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
     if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
         p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
                      "lower than its letters, so that they are drawn over each other")  # fmt: skip
+    rule = spacing.get(f"{_W}lineRule", "auto") if spacing is not None else "auto"
+    if rule == "auto" and line < 240 * MIN_MULTIPLE:  # in 240ths of a line
+        p.setdefault("line", f"{source} sets the statement's lines {line / 240:.2f} lines "
+                     "apart, so that they are drawn over each other")  # fmt: skip
     if "spacing" in settings and twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
         p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
                      "into each other (character spacing)")  # fmt: skip
@@ -348,12 +427,33 @@ def _judge(
         problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
                             "with nothing or almost transparent colour")  # fmt: skip
     size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
-    size = number(size_node, "val", DEFAULT_SIZE)
+    size: float = number(size_node, "val", DEFAULT_SIZE)
+    shift = settings.get("vertAlign", (None, ""))
+    if shift[0] is not None and shift[0].get(f"{_W}val") in ("superscript", "subscript"):
+        size = size * SHIFTED  # Word draws a superscript or subscript smaller
+        by = "" if shift[1] == size_source else f" and {shift[1]}"
+        size_source += f"{by} (as superscript or subscript)"
     if size < MIN_SIZE * 2:
         problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
                             f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
     if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
         problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+    layout = settings.get("eastAsianLayout", (None, ""))
+    if layout[0] is not None and layout[0].get(f"{_W}combine") in ("1", "true", "on"):
+        problems.setdefault("width", f"{layout[1]} squeezes the statement's letters into one "
+                            "character's space (combine characters)")  # fmt: skip
+    if "rFonts" in settings:
+        face = _face(package, settings["rFonts"][0])
+        if face.lower() in SYMBOL_FONTS:
+            problems.setdefault("symbols", f"{settings['rFonts'][1]} sets the statement in "
+                                f"{face}, a font of symbols, not letters")  # fmt: skip
+    if "fitText" in settings:
+        problems.setdefault("width", f"{settings['fitText'][1]} squeezes the statement's letters "
+                            "into a set width (fit text)")  # fmt: skip
+    for name in ("strike", "dstrike"):
+        if name in settings and _on(settings[name][0]):
+            problems.setdefault("strike", f"{settings[name][1]} strikes the statement through, "
+                                "as if it were withdrawn")  # fmt: skip
     highlight = settings.get("highlight", (None, ""))
     shading = settings.get("shd", (None, ""))
     if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
@@ -374,6 +474,17 @@ def _judge(
             f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
             f"{MIN_CONTRAST:.0f} to 1",
         )
+
+
+def _face(package: Package, fonts: etree._Element) -> str:
+    """The font Word sets Latin letters in, from ``w:rFonts``: named, or the theme's."""
+    theme = fonts.get(f"{_W}asciiTheme") or fonts.get(f"{_W}hAnsiTheme")
+    if theme:
+        names = [n for n in package.zip.namelist() if n.startswith("word/theme/")]
+        which = "a:majorFont" if theme.startswith("major") else "a:minorFont"
+        latin = package.xml(names[0]).find(f".//{which}/a:latin", NS) if names else None
+        return latin.get("typeface", "") if latin is not None else ""
+    return fonts.get(f"{_W}ascii") or fonts.get(f"{_W}hAnsi") or ""
 
 
 def _unfilled(fill: etree._Element) -> bool:
@@ -421,10 +532,22 @@ def _hex(value: str) -> int:
 
 
 def _fill(shading: etree._Element | None) -> str | None:
+    """The colour a shading shows: its fill, with its pattern's colour laid over it in the
+    share its pattern says ("solid" is the pattern's colour alone, "pct25" a quarter)."""
     if shading is None:
         return None
     fill = shading.get(f"{_W}fill", "auto")
-    return None if fill == "auto" else fill
+    pattern = shading.get(f"{_W}val", "clear")
+    share = 1.0 if pattern == "solid" else 0.0
+    if pattern.startswith("pct") and pattern[3:].isdigit():
+        share = int(pattern[3:]) / 100
+    if share == 0:
+        return None if fill == "auto" else fill
+    colour = shading.get(f"{_W}color", "auto")
+    over = _rgb("000000" if colour == "auto" else colour)
+    under = _rgb("FFFFFF" if fill == "auto" else fill)
+    mixed = (round(share * a + (1 - share) * b) for a, b in zip(over, under, strict=True))
+    return "".join(f"{c:02X}" for c in mixed)
 
 
 def _rgb(value: str) -> tuple[int, int, int]:

@@ -6,8 +6,8 @@ box or shape (DrawingML ``wp:anchor``, VML with ``position:absolute``), a framed
 (``w:framePr``) or a floating table (``w:tblpPr``). Each is placed as Word would place it
 (relative to the page, the margin or the header's paragraph) and refused if it crosses the
 page's body: below the address window on page 1, below the top margin on the others. One
-whose place cannot be told (aligned, or VML) is refused too. A picture behind the text hides
-nothing and is let be.
+whose place cannot be told (aligned, or VML) is refused too. A picture or a pale shape behind
+the text hides nothing and is let be; a shape of another fill there is refused with them.
 """
 
 from __future__ import annotations
@@ -72,8 +72,12 @@ def _floating(
     """Each floating thing in a part: what it is, its box (None if it cannot be told), its text."""
     width, height, top, left, header_top = page
     for anchor in root.iter(f"{{{NS['wp']}}}anchor"):
-        if anchor.get("behindDoc") in ("1", "true") and anchor.find(".//w:txbxContent", NS) is None:
-            continue  # a picture behind the text hides nothing
+        if (
+            anchor.get("behindDoc") in ("1", "true")
+            and anchor.find(".//w:txbxContent", NS) is None
+            and not _dark_fill(anchor)
+        ):
+            continue  # a picture or a pale shape behind the text hides nothing
         extent = anchor.find("wp:extent", NS)
         cx = number(extent, "cx", 0, "") / EMU_PER_TWIP
         cy = number(extent, "cy", 0, "") / EMU_PER_TWIP
@@ -104,10 +108,28 @@ def _floating(
         h = sum(twips(row.find("w:trPr/w:trHeight", NS), "val", 300) for row in rows)
         w = sum(twips(column, "w", 0) for column in table.iterfind("w:tblGrid/w:gridCol", NS))
         yield "a floating table", (x, y, x + (w or width), y + h), plain(table)
-    for shape in root.iter(f"{{{NS['v']}}}shape", f"{{{NS['v']}}}rect"):
+    for shape in root.iter(f"{{{NS['v']}}}*"):  # a rect, a roundrect, an oval, a group...
         fallback = any(etree.QName(up).localname == "Fallback" for up in shape.iterancestors())
         if "absolute" in (shape.get("style") or "") and not fallback:
             yield "a shape", None, plain(shape)  # VML: Word's older drawings; where, untold
+
+
+PALE = 0xE0  # a shape behind the text whose fill has every channel at least this is a tint
+
+
+def _dark_fill(anchor: etree._Element) -> bool:
+    """Whether a shape behind the text is filled with a colour that is not a pale tint: the
+    statement's words would be drawn on it, not on the page."""
+    for fill in anchor.iterfind(".//a:solidFill", NS):
+        for colour in fill:
+            value = colour.get("val", "") if etree.QName(colour).localname == "srgbClr" else ""
+            try:
+                channels = [int(value[i : i + 2], 16) for i in (0, 2, 4)]
+            except ValueError:
+                return True  # a scheme or system colour: which, untold here
+            if min(channels) < PALE:
+                return True
+    return False
 
 
 def _anchor_offset(

@@ -277,6 +277,7 @@ def _looks(
     # The contrast of a text object's colour on a colour behind it, and the colour blended.
     looks: dict[tuple[int, tuple[int, int, int]], tuple[float, tuple[int, int, int]]] = {}
     number = 0
+    backgrounds: dict[int, Any] = {}  # the statement's pages, by number
     for index in sorted(mine):
         char = chars[index]
         drawn = char.drawn
@@ -287,7 +288,8 @@ def _looks(
             page = pages[number - 1]
             width, height = page.get_size()
             shapes = [shape for _, shape in objects[number - 1] if _may_cover(shape)]
-            background = _background(page, objects[number - 1])
+            veils = [shape for _, shape in objects[number - 1] if _veils(shape)]
+            background = backgrounds[number] = _background(page, objects[number - 1])
         if id(drawn) not in seen:
             seen.add(id(drawn))
             if not drawn.painted or drawn.alpha == 0:
@@ -311,6 +313,12 @@ def _looks(
             colour = _blend(drawn.colour, drawn.alpha, behind)
             looks[key] = (contrast(colour, behind), colour)
         ratio, colour = looks[key]
+        # Translucent boxes laid over the words (each too thin to cover) tint them together.
+        over = [v for v in veils if v.order > drawn.order and _share(char.box, v.box) >= COVERED]
+        for veil in over:
+            colour = _blend(veil.colour, veil.alpha, colour)
+        if over:
+            ratio = contrast(colour, behind)
         if ratio < MIN_CONTRAST:
             problem(
                 "contrast", index,
@@ -322,6 +330,9 @@ def _looks(
                for shape in shapes):  # fmt: skip
             problem("covered", index, "words of the statement are covered by a box or picture "
                     "drawn over them")  # fmt: skip
+    for index in _unseen(chars, mine, pages, backgrounds):
+        problem("unseen", index, "other words are drawn where a reader cannot see them (white, "
+                "transparent or tiny), while a program reading the letter gets them")  # fmt: skip
     for index, other in _overlaps(chars, mine):
         if other in mine:
             problem("overlap", index, "lines or letters of the statement are drawn over each other")
@@ -331,6 +342,38 @@ def _looks(
     for index in _among(chars, mine, markers):
         problem("among", index, "other words are drawn among the lines of the statement")
     return list(problems.values())
+
+
+UNSEEN_SIZE = 3.0  # points: words drawn smaller are not there for a reader
+UNSEEN_CONTRAST = 1.5  # words drawn with less contrast are not there for a reader
+
+
+def _unseen(
+    chars: Sequence[Char], mine: set[int], pages: Sequence[Any], backgrounds: dict[int, Any]
+) -> Iterator[int]:
+    """Characters of other words on the statement's pages that a reader cannot see: another
+    text (a changed copy of the statement, a note) for whoever reads the file's text."""
+    seen: dict[tuple[int, tuple[int, int, int]], bool] = {}
+    for index, char in enumerate(chars):
+        drawn, background = char.drawn, backgrounds.get(char.page)
+        if index in mine or drawn is None or background is None or not char.text.strip():
+            continue
+        if not drawn.painted or drawn.alpha == 0 or drawn.size < UNSEEN_SIZE:
+            yield index
+            continue
+        width, height = pages[char.page - 1].get_size()
+        x, y = (char.box[0] + char.box[2]) / 2, (char.box[1] + char.box[3]) / 2
+        if not (0 <= x <= width and 0 <= y <= height):
+            continue  # off the page: no reader and no check sees it drawn
+        column = min(int(x * _SCALE), int(width * _SCALE) - 1)
+        row = min(int((height - y) * _SCALE), int(height * _SCALE) - 1)
+        behind = background[column, row]
+        key = (id(drawn), behind)
+        if key not in seen:
+            colour = _blend(drawn.colour, drawn.alpha, behind)
+            seen[key] = contrast(colour, behind) < UNSEEN_CONTRAST
+        if seen[key]:
+            yield index
 
 
 def _background(page: Any, drawn: Sequence[tuple[Any, Drawn]]) -> Any:
@@ -353,6 +396,11 @@ def _may_cover(shape: Drawn) -> bool:
     """Whether ``shape`` hides what was drawn before under it: a filled, mostly opaque shape,
     an image or a shading (text is compared character by character)."""
     return shape.kind != pdfium_c.FPDF_PAGEOBJ_TEXT and shape.alpha >= 0.5
+
+
+def _veils(shape: Drawn) -> bool:
+    """Whether ``shape`` is a translucent box that tints what was drawn before under it."""
+    return shape.kind != pdfium_c.FPDF_PAGEOBJ_TEXT and 0 < shape.alpha < 0.5
 
 
 def _area(box: Box) -> float:
