@@ -49,6 +49,7 @@ FORMATS: tuple[str, ...] = ("pdf", "docx")
 # this many (the base costs two layouts per worker); a worker takes this many at a time.
 MIN_GROUP = 6
 CHUNK_SIZE = 25
+PROBES = 8  # a group's letters sent with its base task: its statement is checked in one
 WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FINGERPRINTS = ".fingerprints.json"  # in each folder of out/: what its files were made from
@@ -258,7 +259,9 @@ def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
     if layout:
         # The first base waits for this worker: WeasyPrint first, the rest when needed.
         if "pdf" in formats:
-            import lettersmith.render.pdf  # noqa: F401
+            # Should the load fail so, it is done again the usual way at the first layout.
+            with _libraries_from_cache(), suppress(ImportError, OSError):
+                import lettersmith.render.pdf  # noqa: F401
             import lettersmith.render.stamp  # noqa: F401
         return
     if hasattr(os, "nice"):
@@ -268,6 +271,32 @@ def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
         with suppress(OSError):
             os.nice(5)
     _import_renderers(set(formats), layout=False)
+
+
+@contextmanager
+def _libraries_from_cache() -> Iterator[None]:
+    """While WeasyPrint loads, ctypes' ``find_library`` answers from the dynamic linker's
+    cache alone (Linux).
+
+    WeasyPrint tries each native library under every platform's name (``libpango-1.0-0``,
+    ``pango-1.0``, ...), and for each name cffi asks ``find_library``, which, for a name
+    the cache lacks, runs gcc and ld (20 ms each): a third of a second before the first
+    layout can start. Those answer a soname that the linker then looks up the usual way,
+    and WeasyPrint's names end in the sonames themselves; a load that fails here is done
+    again without this.
+    """
+    import ctypes.util
+
+    from_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)
+    if from_cache is None:
+        yield
+        return
+    usual = ctypes.util.find_library
+    ctypes.util.find_library = from_cache
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = usual
 
 
 def _build(
@@ -414,10 +443,16 @@ class Group:
         from lettersmith.render import stamp
 
         job = self.jobs[0]
+        # The letters the statement may be checked in: the first that stamps is (a few are
+        # enough: a letter that does not stamp is one whose address does not fit the field).
+        letters = tuple(job.letter for job in self.jobs[:PROBES])
         if job.fmt == "docx":
-            return (_base_task, stamp.docx_base, job.letter)
+            return (_base_task, letters, job.fmt, stamp.docx_base, job.letter)
         prove = not stamp.builtin_template(job.letter)
-        return (_base_task, stamp.pdf_base, job.letter, self.chars, job.pdf_variant, prove)
+        return (
+            _base_task, letters, job.fmt, stamp.pdf_base, job.letter, self.chars,
+            job.pdf_variant, prove,
+        )  # fmt: skip
 
     def chunks(self, base: Any, workers: int) -> list[Chunk]:
         """The group's jobs in chunks small enough that every worker has some and that Ctrl-C
@@ -433,11 +468,29 @@ class Group:
         ]
 
 
-def _base_task(make: Callable[..., Any], *args: Any) -> Any:
-    """A part of a group's base, or None when it cannot be made (each letter then goes the
-    ordinary way, which reports the problem)."""
+def _base_task(
+    letters: Sequence[ComposedLetter], fmt: str, make: Callable[..., Any], *args: Any
+) -> Any:
+    """A group's base, its statement checked, or None when it cannot be made or a letter
+    stamped from it does not show the statement as adopted (each letter then goes the
+    ordinary way, which reports the problem).
+
+    The statement is read back once here, in the first of the group's letters that stamps,
+    not once per chunk: a stamped letter is the base but for the field's slot (its
+    instructions set by the stamper, read back for remnants in every letter), so the
+    statement every letter shows is the one checked here.
+    """
     try:
-        return make(*args)
+        base = make(*args)
+        if base is None:
+            return None
+        stamper = base.stamper()
+        for letter in letters:
+            stamped = stamper.stamp(letter) if stamper is not None else None
+            if stamped is not None:
+                check_statement(stamped, letter, fmt)
+                return base
+        return None  # no letter fits the field: each is laid out whole
     except LettersmithError:
         return None
 
@@ -466,18 +519,14 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     Files are rendered here and written by a few threads, so that the wait for the disk
     (each file is flushed to it before it is renamed into place) overlaps the next render.
     """
+    # A group's base had its statement read back when it was made (see ``_base_task``).
     stamper = _stamper(chunk) if chunk.group is not None else None
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
         pending: list[Outcome | Future[Outcome]] = []
-        checked = False
         confined: set[Path] = set()
         for job in chunk.jobs:
             stamped = stamper.stamp(job.letter) if stamper is not None else None
             try:
-                if stamped is not None and not checked:
-                    # A group's letters share one layout of the statement: read back once.
-                    check_statement(stamped, job.letter, job.fmt)
-                    checked = True
                 data = make(job, stamped, confined)
             except LettersmithError as error:
                 pending.append(Outcome(job.path, built=False, error=str(error)))
