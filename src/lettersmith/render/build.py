@@ -206,6 +206,12 @@ class Workers:
     """
 
     def __init__(self, count: int, formats: Sequence[str]) -> None:
+        # What this process needs as well (to group the letters) and every worker would
+        # load: loaded once, before they fork, rather than once in each.
+        import lettersmith.render.stamp  # noqa: F401
+
+        if "pdf" in formats:
+            import pikepdf  # noqa: F401
         self.layout = ProcessPoolExecutor(
             max_workers=1, initializer=_start_worker, initargs=(tuple(formats), True)
         )
