@@ -270,12 +270,9 @@ def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
                 import lettersmith.render.pdf  # noqa: F401
             import lettersmith.render.stamp  # noqa: F401
         return
-    if hasattr(os, "nice"):
-        # At first every process wants the CPU: the main process reading the workspace,
-        # this one loading its libraries, the layout worker loading WeasyPrint. The last
-        # is what the build waits for; this one's work can wait a little.
-        with suppress(OSError):
-            os.nice(5)
+    # Not run at a lower priority: what it loads is mostly loaded before the fork (see
+    # ``Workers``), and its first task, a DOCX base, is what the DOCX files wait for; on a
+    # machine busy with other work, a niced worker was the last to finish.
     _import_renderers(set(formats), layout=False)
 
 
