@@ -384,10 +384,10 @@ def _run_in(
             finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in bases:
-                    base = future.result()
-                    if base is not None:
-                        base = StoredBase.store(base, Path(stored))
-                    waiting.extend(bases.pop(future).chunks(base, count))
+                    made = future.result()
+                    if made is not None:
+                        made = Made(StoredBase.store(made.base, Path(stored)), made.token)
+                    waiting.extend(bases.pop(future).chunks(made, count))
                 else:
                     chunks.discard(future)
                     for outcome in future.result():
@@ -414,6 +414,14 @@ class Chunk:
     group: str | None = None  # the group's key when its letters are stamped into one base
     base: Any = None  # the group's stamp.PdfBase or stamp.DocxBase, or a StoredBase
     token: str = ""  # names the base: a worker makes its stamper once
+
+
+@dataclass(frozen=True)
+class Made:
+    """A group's base, checked, and the token that names it (see ``_base_task``)."""
+
+    base: Any  # stamp.PdfBase or stamp.DocxBase, or a StoredBase
+    token: str
 
 
 @dataclass(frozen=True)
@@ -457,23 +465,22 @@ class Group:
             job.pdf_variant, prove,
         )  # fmt: skip
 
-    def chunks(self, base: Any, workers: int) -> list[Chunk]:
+    def chunks(self, made: Made | None, workers: int) -> list[Chunk]:
         """The group's jobs in chunks small enough that every worker has some and that Ctrl-C
         stops soon; without a base, in smaller ones (each letter is a whole layout)."""
-        if base is None:
+        if made is None:
             size = max(1, min(4, len(self.jobs) // (4 * workers)))
             return [Chunk(self.jobs[at : at + size]) for at in range(0, len(self.jobs), size)]
         size = max(1, min(CHUNK_SIZE, len(self.jobs) // (4 * workers)))
-        token = secrets.token_hex(8)  # a new base each build, though the letters be the same
         return [
-            Chunk(self.jobs[at : at + size], self.key, base, token)
+            Chunk(self.jobs[at : at + size], self.key, made.base, made.token)
             for at in range(0, len(self.jobs), size)
         ]
 
 
 def _base_task(
     letters: Sequence[ComposedLetter], fmt: str, make: Callable[..., Any], *args: Any
-) -> Any:
+) -> Made | None:
     """A group's base, its statement checked, or None when it cannot be made or a letter
     stamped from it does not show the statement as adopted (each letter then goes the
     ordinary way, which reports the problem).
@@ -492,7 +499,11 @@ def _base_task(
             stamped = stamper.stamp(letter) if stamper is not None else None
             if stamped is not None:
                 check_statement(stamped, letter, fmt)
-                return base
+                # A new token each build, though the letters be the same; this worker
+                # keeps the stamper it made for the chunks it is given.
+                made = Made(base, secrets.token_hex(8))
+                _keep_stamper(made.token, stamper)
+                return made
         return None  # no letter fits the field: each is laid out whole
     except LettersmithError:
         return None
@@ -548,11 +559,15 @@ def _stamper(chunk: Chunk) -> Any:
     """The chunk's group's PdfStamper or DocxStamper, or None: made once per worker."""
     key = chunk.token
     if key not in _stampers:
-        if len(_stampers) >= MAX_STAMPERS:
-            _stampers.clear()
         base = chunk.base.load() if isinstance(chunk.base, StoredBase) else chunk.base
-        _stampers[key] = base.stamper() if base is not None else None
+        _keep_stamper(key, base.stamper() if base is not None else None)
     return _stampers[key]
+
+
+def _keep_stamper(token: str, stamper: Any) -> None:
+    if len(_stampers) >= MAX_STAMPERS:
+        _stampers.clear()
+    _stampers[token] = stamper
 
 
 @contextmanager
