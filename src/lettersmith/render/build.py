@@ -50,6 +50,7 @@ FORMATS: tuple[str, ...] = ("pdf", "docx")
 MIN_GROUP = 6
 CHUNK_SIZE = 25
 PROBES = 8  # a group's letters sent with its base task: its statement is checked in one
+AHEAD = 2  # tasks given to each worker process at a time
 WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FINGERPRINTS = ".fingerprints.json"  # in each folder of out/: what its files were made from
@@ -231,11 +232,13 @@ class Workers:
         self.given: dict[int, set[Future[Any]]] = {id(pool): set() for pool in self.pools}
 
     def free(self) -> ProcessPoolExecutor | None:
-        """A pool with a process that has nothing to do next, the layout worker's first."""
+        """A pool with a process that has nothing to do after its task, the layout worker's
+        first: each is given its next task before it finishes one, so that it never waits
+        for this process (busy, or not yet scheduled) to hand it more."""
         for pool in self.pools:
             given = self.given[id(pool)]
             given -= {future for future in given if future.done()}
-            if len(given) < self.sizes[id(pool)]:
+            if len(given) < AHEAD * self.sizes[id(pool)]:
                 return pool
         return None
 
