@@ -15,7 +15,7 @@ import pytest
 
 from lettersmith.compose.resolve import resolve
 from lettersmith.load import workspace
-from lettersmith.render import build, stamp
+from lettersmith.render import build, locked, stamp
 from lettersmith.render.docx import render_docx
 from lettersmith.render.pdf import render_pdf
 from workspaces import minimal
@@ -390,6 +390,59 @@ def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_p
     assert all("does not show the adopted title and body word for word" in (o.error or "")
                for o in outcomes)  # fmt: skip
     assert not any(job.path.exists() for job in jobs)
+
+
+def test_a_group_built_by_workers_whose_template_hides_the_statement_is_not_written(
+    tmp_path: Path,
+) -> None:
+    """The same with worker processes: the group's statement is read back in its base task,
+    before any of its letters is handed out, so no letter of it is written unchecked."""
+    extra = "".join(
+        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
+        "  tags: [alle]\n"
+        for n in range(4 * build.MIN_GROUP)
+    )
+    template = (
+        '{% extends "builtin/letter.html.j2" %}\n'
+        "{% block style %}{{ super() }} .body p:first-child { display: none }{% endblock %}\n"
+    )
+    letters(tmp_path, 2, extra, **{"templates/letter.html.j2": template})
+    ws = workspace.load(tmp_path)
+    jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
+            if job.fmt == "pdf"]  # fmt: skip
+    assert build._groups(jobs)[0]  # the fast path is taken
+    outcomes = build.build(jobs, workers=2)
+    assert len(outcomes) == len(jobs) and all(not outcome.built for outcome in outcomes)
+    assert not any(job.path.exists() for job in jobs)
+
+
+def test_a_group_statement_is_read_back_once_not_once_per_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stamping changes only the field's slot (read back in every letter for remnants of
+    the marker): a group's statement is checked in one stamped letter, however many chunks
+    its letters are made in."""
+    extra = "".join(
+        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
+        "  tags: [alle]\n"
+        for n in range(4 * build.MIN_GROUP)
+    )
+    letters(tmp_path, 1, extra)
+    ws = workspace.load(tmp_path)
+    jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
+            if job.fmt == "pdf"]  # fmt: skip
+    groups, _singles = build._groups(jobs)
+    assert len(groups) == 1 and len(groups[0].chunks(build.Made(None, "t"), 1)) > 1
+    checked = []
+    check_pdf = locked.check_pdf
+    monkeypatch.setattr(
+        locked, "check_pdf", lambda data, *args: checked.append(data) or check_pdf(data, *args)
+    )
+    outcomes = build.build(jobs, workers=1)
+    stamped = groups[0].jobs
+    assert all(outcome.built for outcome in outcomes)
+    assert len(checked) == 1 + len(jobs) - len(stamped)  # the group once, the others each
+    assert checked[0] in {job.path.read_bytes() for job in stamped}
 
 
 # ------------------------------------------------ templates that show recipient fields anywhere

@@ -49,6 +49,8 @@ FORMATS: tuple[str, ...] = ("pdf", "docx")
 # this many (the base costs two layouts per worker); a worker takes this many at a time.
 MIN_GROUP = 6
 CHUNK_SIZE = 25
+PROBES = 8  # a group's letters sent with its base task: its statement is checked in one
+AHEAD = 2  # tasks given to each worker process at a time
 WRITERS = 4  # threads per worker that write files (and wait for the disk)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FINGERPRINTS = ".fingerprints.json"  # in each folder of out/: what its files were made from
@@ -205,6 +207,12 @@ class Workers:
     """
 
     def __init__(self, count: int, formats: Sequence[str]) -> None:
+        # What this process needs as well (to group the letters) and every worker would
+        # load: loaded once, before they fork, rather than once in each.
+        import lettersmith.render.stamp  # noqa: F401
+
+        if "pdf" in formats:
+            import pikepdf  # noqa: F401
         self.layout = ProcessPoolExecutor(
             max_workers=1, initializer=_start_worker, initargs=(tuple(formats), True)
         )
@@ -224,11 +232,13 @@ class Workers:
         self.given: dict[int, set[Future[Any]]] = {id(pool): set() for pool in self.pools}
 
     def free(self) -> ProcessPoolExecutor | None:
-        """A pool with a process that has nothing to do next, the layout worker's first."""
+        """A pool with a process that has nothing to do after its task, the layout worker's
+        first: each is given its next task before it finishes one, so that it never waits
+        for this process (busy, or not yet scheduled) to hand it more."""
         for pool in self.pools:
             given = self.given[id(pool)]
             given -= {future for future in given if future.done()}
-            if len(given) < self.sizes[id(pool)]:
+            if len(given) < AHEAD * self.sizes[id(pool)]:
                 return pool
         return None
 
@@ -258,16 +268,41 @@ def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
     if layout:
         # The first base waits for this worker: WeasyPrint first, the rest when needed.
         if "pdf" in formats:
-            import lettersmith.render.pdf  # noqa: F401
+            # Should the load fail so, it is done again the usual way at the first layout.
+            with _libraries_from_cache(), suppress(ImportError, OSError):
+                import lettersmith.render.pdf  # noqa: F401
             import lettersmith.render.stamp  # noqa: F401
         return
-    if hasattr(os, "nice"):
-        # At first every process wants the CPU: the main process reading the workspace,
-        # this one loading its libraries, the layout worker loading WeasyPrint. The last
-        # is what the build waits for; this one's work can wait a little.
-        with suppress(OSError):
-            os.nice(5)
+    # Not run at a lower priority: what it loads is mostly loaded before the fork (see
+    # ``Workers``), and its first task, a DOCX base, is what the DOCX files wait for; on a
+    # machine busy with other work, a niced worker was the last to finish.
     _import_renderers(set(formats), layout=False)
+
+
+@contextmanager
+def _libraries_from_cache() -> Iterator[None]:
+    """While WeasyPrint loads, ctypes' ``find_library`` answers from the dynamic linker's
+    cache alone (Linux).
+
+    WeasyPrint tries each native library under every platform's name (``libpango-1.0-0``,
+    ``pango-1.0``, ...), and for each name cffi asks ``find_library``, which, for a name
+    the cache lacks, runs gcc and ld (20 ms each): a third of a second before the first
+    layout can start. Those answer a soname that the linker then looks up the usual way,
+    and WeasyPrint's names end in the sonames themselves; a load that fails here is done
+    again without this.
+    """
+    import ctypes.util
+
+    from_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)
+    if from_cache is None:
+        yield
+        return
+    usual = ctypes.util.find_library
+    ctypes.util.find_library = from_cache
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = usual
 
 
 def _build(
@@ -352,10 +387,10 @@ def _run_in(
             finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in bases:
-                    base = future.result()
-                    if base is not None:
-                        base = StoredBase.store(base, Path(stored))
-                    waiting.extend(bases.pop(future).chunks(base, count))
+                    made = future.result()
+                    if made is not None:
+                        made = Made(StoredBase.store(made.base, Path(stored)), made.token)
+                    waiting.extend(bases.pop(future).chunks(made, count))
                 else:
                     chunks.discard(future)
                     for outcome in future.result():
@@ -382,6 +417,14 @@ class Chunk:
     group: str | None = None  # the group's key when its letters are stamped into one base
     base: Any = None  # the group's stamp.PdfBase or stamp.DocxBase, or a StoredBase
     token: str = ""  # names the base: a worker makes its stamper once
+
+
+@dataclass(frozen=True)
+class Made:
+    """A group's base, checked, and the token that names it (see ``_base_task``)."""
+
+    base: Any  # stamp.PdfBase or stamp.DocxBase, or a StoredBase
+    token: str
 
 
 @dataclass(frozen=True)
@@ -414,30 +457,57 @@ class Group:
         from lettersmith.render import stamp
 
         job = self.jobs[0]
+        # The letters the statement may be checked in: the first that stamps is (a few are
+        # enough: a letter that does not stamp is one whose address does not fit the field).
+        letters = tuple(job.letter for job in self.jobs[:PROBES])
         if job.fmt == "docx":
-            return (_base_task, stamp.docx_base, job.letter)
+            return (_base_task, letters, job.fmt, stamp.docx_base, job.letter)
         prove = not stamp.builtin_template(job.letter)
-        return (_base_task, stamp.pdf_base, job.letter, self.chars, job.pdf_variant, prove)
+        return (
+            _base_task, letters, job.fmt, stamp.pdf_base, job.letter, self.chars,
+            job.pdf_variant, prove,
+        )  # fmt: skip
 
-    def chunks(self, base: Any, workers: int) -> list[Chunk]:
+    def chunks(self, made: Made | None, workers: int) -> list[Chunk]:
         """The group's jobs in chunks small enough that every worker has some and that Ctrl-C
         stops soon; without a base, in smaller ones (each letter is a whole layout)."""
-        if base is None:
+        if made is None:
             size = max(1, min(4, len(self.jobs) // (4 * workers)))
             return [Chunk(self.jobs[at : at + size]) for at in range(0, len(self.jobs), size)]
         size = max(1, min(CHUNK_SIZE, len(self.jobs) // (4 * workers)))
-        token = secrets.token_hex(8)  # a new base each build, though the letters be the same
         return [
-            Chunk(self.jobs[at : at + size], self.key, base, token)
+            Chunk(self.jobs[at : at + size], self.key, made.base, made.token)
             for at in range(0, len(self.jobs), size)
         ]
 
 
-def _base_task(make: Callable[..., Any], *args: Any) -> Any:
-    """A part of a group's base, or None when it cannot be made (each letter then goes the
-    ordinary way, which reports the problem)."""
+def _base_task(
+    letters: Sequence[ComposedLetter], fmt: str, make: Callable[..., Any], *args: Any
+) -> Made | None:
+    """A group's base, its statement checked, or None when it cannot be made or a letter
+    stamped from it does not show the statement as adopted (each letter then goes the
+    ordinary way, which reports the problem).
+
+    The statement is read back once here, in the first of the group's letters that stamps,
+    not once per chunk: a stamped letter is the base but for the field's slot (its
+    instructions set by the stamper, read back for remnants in every letter), so the
+    statement every letter shows is the one checked here.
+    """
     try:
-        return make(*args)
+        base = make(*args)
+        if base is None:
+            return None
+        stamper = base.stamper()
+        for letter in letters:
+            stamped = stamper.stamp(letter) if stamper is not None else None
+            if stamped is not None:
+                check_statement(stamped, letter, fmt)
+                # A new token each build, though the letters be the same; this worker
+                # keeps the stamper it made for the chunks it is given.
+                made = Made(base, secrets.token_hex(8))
+                _keep_stamper(made.token, stamper)
+                return made
+        return None  # no letter fits the field: each is laid out whole
     except LettersmithError:
         return None
 
@@ -466,18 +536,14 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     Files are rendered here and written by a few threads, so that the wait for the disk
     (each file is flushed to it before it is renamed into place) overlaps the next render.
     """
+    # A group's base had its statement read back when it was made (see ``_base_task``).
     stamper = _stamper(chunk) if chunk.group is not None else None
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
         pending: list[Outcome | Future[Outcome]] = []
-        checked = False
         confined: set[Path] = set()
         for job in chunk.jobs:
             stamped = stamper.stamp(job.letter) if stamper is not None else None
             try:
-                if stamped is not None and not checked:
-                    # A group's letters share one layout of the statement: read back once.
-                    check_statement(stamped, job.letter, job.fmt)
-                    checked = True
                 data = make(job, stamped, confined)
             except LettersmithError as error:
                 pending.append(Outcome(job.path, built=False, error=str(error)))
@@ -496,11 +562,15 @@ def _stamper(chunk: Chunk) -> Any:
     """The chunk's group's PdfStamper or DocxStamper, or None: made once per worker."""
     key = chunk.token
     if key not in _stampers:
-        if len(_stampers) >= MAX_STAMPERS:
-            _stampers.clear()
         base = chunk.base.load() if isinstance(chunk.base, StoredBase) else chunk.base
-        _stampers[key] = base.stamper() if base is not None else None
+        _keep_stamper(key, base.stamper() if base is not None else None)
     return _stampers[key]
+
+
+def _keep_stamper(token: str, stamper: Any) -> None:
+    if len(_stampers) >= MAX_STAMPERS:
+        _stampers.clear()
+    _stampers[token] = stamper
 
 
 @contextmanager
