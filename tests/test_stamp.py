@@ -368,13 +368,13 @@ def test_stamped_letters_are_signed_and_verify(tmp_path: Path, monkeypatch) -> N
         assert letter.addressees[0].lines[0] in pypdf.PdfReader(path).pages[0].extract_text()
 
 
-def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_path: Path) -> None:
-    """The fast path reads the statement back like the per-letter path: a workspace template
-    that hides a paragraph fails every letter of the group, and no file appears."""
+def hidden_paragraph_group(tmp_path: Path, count: int) -> list[build.Job]:
+    """The PDF jobs of a stamped group of ``count`` extra recipients whose workspace template
+    hides the statement's first paragraph."""
     extra = "".join(
         f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
         "  tags: [alle]\n"
-        for n in range(build.MIN_GROUP)
+        for n in range(count)
     )
     template = (
         '{% extends "builtin/letter.html.j2" %}\n'
@@ -385,6 +385,13 @@ def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_p
     jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
             if job.fmt == "pdf"]  # fmt: skip
     assert build._groups(jobs)[0]  # the fast path is taken
+    return jobs
+
+
+def test_a_stamped_group_whose_template_hides_the_statement_is_not_written(tmp_path: Path) -> None:
+    """The fast path reads the statement back like the per-letter path: a workspace template
+    that hides a paragraph fails every letter of the group, and no file appears."""
+    jobs = hidden_paragraph_group(tmp_path, build.MIN_GROUP)
     outcomes = build.build(jobs, workers=1)
     assert outcomes and all(not outcome.built for outcome in outcomes)
     assert all("does not show the adopted title and body word for word" in (o.error or "")
@@ -397,20 +404,7 @@ def test_a_group_built_by_workers_whose_template_hides_the_statement_is_not_writ
 ) -> None:
     """The same with worker processes: the group's statement is read back in its base task,
     before any of its letters is handed out, so no letter of it is written unchecked."""
-    extra = "".join(
-        f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"
-        "  tags: [alle]\n"
-        for n in range(4 * build.MIN_GROUP)
-    )
-    template = (
-        '{% extends "builtin/letter.html.j2" %}\n'
-        "{% block style %}{{ super() }} .body p:first-child { display: none }{% endblock %}\n"
-    )
-    letters(tmp_path, 2, extra, **{"templates/letter.html.j2": template})
-    ws = workspace.load(tmp_path)
-    jobs = [job for job in build.plan([resolve(ws, "brev")], pdf_variant=VARIANT)
-            if job.fmt == "pdf"]  # fmt: skip
-    assert build._groups(jobs)[0]  # the fast path is taken
+    jobs = hidden_paragraph_group(tmp_path, 4 * build.MIN_GROUP)
     outcomes = build.build(jobs, workers=2)
     assert len(outcomes) == len(jobs) and all(not outcome.built for outcome in outcomes)
     assert not any(job.path.exists() for job in jobs)

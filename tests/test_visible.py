@@ -575,8 +575,8 @@ def test_a_copy_of_the_builtin_reference_is_untouched_by_the_check(ws: Path) -> 
 # --------------------------------------------------------------------------- a club's font
 
 
-def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
-    """The text layer keeps the words, but a font whose "e" and "n" are empty shows gaps."""
+def blank_font(path: Path) -> None:
+    """The house sans with its "e" and "n" drawn as nothing: the text layer keeps the words."""
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.tables._g_l_y_f import Glyph
 
@@ -586,7 +586,12 @@ def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
     cmap = font.getBestCmap()
     for letter in "en":
         font["glyf"][cmap[ord(letter)]] = Glyph()
-    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    font.save(str(path))
+
+
+def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
+    """The text layer keeps the words, but a font whose "e" and "n" are empty shows gaps."""
+    blank_font(ws / "clubs" / "bergen" / "assets" / "blank.ttf")
     club = ws / "clubs" / "bergen.yaml"
     club.write_text(
         club.read_text().replace("organisation:\n", "organisation:\n  font: assets/blank.ttf\n")
@@ -604,16 +609,7 @@ def test_a_club_font_that_draws_letters_blank_fails(ws: Path) -> None:
 
 def test_a_stylesheet_font_that_draws_letters_blank_fails(ws: Path) -> None:
     """The same font loaded by a trusted club's stylesheet (@font-face), from its assets."""
-    from fontTools.ttLib import TTFont
-    from fontTools.ttLib.tables._g_l_y_f import Glyph
-
-    from lettersmith.render.style import FONT_DIR
-
-    font = TTFont(str(FONT_DIR / "IBMPlexSans-Regular.ttf"))
-    cmap = font.getBestCmap()
-    for letter in "en":
-        font["glyf"][cmap[ord(letter)]] = Glyph()
-    font.save(str(ws / "clubs" / "bergen" / "assets" / "blank.ttf"))
+    blank_font(ws / "clubs" / "bergen" / "assets" / "blank.ttf")
     (ws / "clubs" / "bergen" / "templates" / "letter.html.j2").write_text(
         with_css(
             '@font-face { font-family: Blank; src: url("clubs/bergen/assets/blank.ttf") } '
