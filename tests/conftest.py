@@ -6,9 +6,11 @@ import asyncio
 import email
 import email.policy
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -193,6 +195,40 @@ def point_mail_at(root: Path, server: SmtpServer, username: str | None = None) -
 def mail_workspace(tmp_path, smtp_server) -> Path:
     """A copy of the example workspace whose mail goes to ``smtp_server``."""
     return point_mail_at(copy_example(tmp_path / "ws"), smtp_server)
+
+
+@pytest.fixture
+def required(mail_workspace: Path) -> Path:
+    """The mail workspace with ``approval: required``."""
+    with (mail_workspace / "lettersmith.yaml").open("a", encoding="utf-8") as file:
+        file.write("\napproval: required\n")
+    return mail_workspace
+
+
+@pytest.fixture
+def send_killed_in():
+    """``send LETTER --yes`` in a process of its own, killed (SIGKILL) while the server holds
+    its ``number``th ``command`` (MAIL, DATA); the server then finishes what it had (after
+    DATA it keeps the message) and is healthy again."""
+
+    def kill(root: Path, server: SmtpServer, command: str, number: int) -> None:
+        letter = next((root / "letters").glob("*.yaml")).stem
+        release = threading.Event()
+        server.handler.pause_in[(command, number)] = release
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lettersmith", "-w", str(root), "send", letter, "--yes"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            assert server.handler.paused.wait(timeout=120), process.communicate()[0]
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+        finally:
+            release.set()
+        server.handler.healthy()
+
+    return kill
 
 
 @pytest.fixture(scope="session")

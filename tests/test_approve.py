@@ -17,13 +17,6 @@ def run(root: Path, *args: str):
     return CliRunner().invoke(main, ["-w", str(root), *args], catch_exceptions=False)
 
 
-@pytest.fixture
-def required(mail_workspace) -> Path:
-    with (mail_workspace / "lettersmith.yaml").open("a", encoding="utf-8") as file:
-        file.write("\napproval: required\n")
-    return mail_workspace
-
-
 def change_one_word(root: Path) -> None:
     path = root / POSITION
     text = path.read_text(encoding="utf-8")

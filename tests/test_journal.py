@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -172,22 +171,9 @@ def test_a_rebuilt_row_whose_acceptance_is_unrecorded_is_unknown(mail_workspace,
 
 
 def test_a_send_killed_mid_message_then_a_lost_journal_rebuilds_it_unknown(
-    mail_workspace, smtp_server
+    mail_workspace, smtp_server, send_killed_in
 ):
-    release = threading.Event()
-    smtp_server.handler.pause_in[("DATA", 2)] = release
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lettersmith", "-w", str(mail_workspace), "send", LETTER, "--yes"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        release.set()  # the server keeps hod's message: it may well have arrived
-    smtp_server.handler.healthy()
+    send_killed_in(mail_workspace, smtp_server, "DATA", 2)  # hod's message may have arrived
     assert list((mail_workspace / ".lettersmith" / "sent").rglob("hod-*.eml"))
     lose_journal(mail_workspace)
     assert_rebuilt_hod_unknown_and_never_resent(mail_workspace, smtp_server)

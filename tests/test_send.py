@@ -554,21 +554,10 @@ def test_a_password_with_norwegian_letters_logs_in(tmp_path, smtp_auth_server, m
     [("MAIL", 1), ("MAIL", 2), ("DATA", 2), ("MAIL", 3), ("DATA", 3)],
     ids=["before-first", "before-second", "second-transmitted", "after-second", "last-transmitted"],
 )
-def test_sigkill_during_a_batch_then_run_again(mail_workspace, smtp_server, command, number):
-    release = threading.Event()
-    smtp_server.handler.pause_in[(command, number)] = release
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lettersmith", "-w", str(mail_workspace), "send", LETTER, "--yes"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        assert smtp_server.handler.paused.wait(timeout=120), process.communicate()[0]
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        release.set()  # the server finishes what it had: after DATA, it keeps the message
-    smtp_server.handler.healthy()
+def test_sigkill_during_a_batch_then_run_again(
+    mail_workspace, smtp_server, send_killed_in, command, number
+):
+    send_killed_in(mail_workspace, smtp_server, command, number)
 
     second = cli(mail_workspace, "send", LETTER, "--yes")
     assert_promise_kept(mail_workspace, smtp_server)

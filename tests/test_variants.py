@@ -22,13 +22,6 @@ def run(root: Path, *args: str):
     return CliRunner().invoke(main, ["-w", str(root), *args])
 
 
-@pytest.fixture
-def required(mail_workspace: Path) -> Path:
-    with (mail_workspace / "lettersmith.yaml").open("a", encoding="utf-8") as file:
-        file.write("\napproval: required\n")
-    return mail_workspace
-
-
 def _replace(name: str, old: str, new: str) -> Callable[[Path], None]:
     def change(root: Path) -> None:
         path = root / name
