@@ -39,6 +39,7 @@ from lettersmith.compose import revision as revisions
 from lettersmith.confine import MAX_ASSET, OutsideError, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
+from lettersmith.render.locked import check_statement
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -691,20 +692,6 @@ def render_checked(letter: ComposedLetter, fmt: str, pdf_variant: str | None) ->
         raise ValueError(f"unknown format {fmt!r}")
     check_statement(data, letter, fmt)
     return data
-
-
-def check_statement(data: bytes, letter: ComposedLetter, fmt: str) -> None:
-    """Refuse a file that does not show the adopted title and body word for word."""
-    from lettersmith.render import locked
-
-    if fmt == "pdf":
-        from lettersmith.render.html import template_shown
-
-        locked.check_pdf(data, letter, template_shown(letter))
-    else:
-        from lettersmith.render.docx import reference_shown
-
-        locked.check_docx(data, letter, reference_shown(letter))
 
 
 def _import_renderers(formats: set[str], *, layout: bool = True) -> None:

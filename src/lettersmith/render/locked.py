@@ -8,7 +8,7 @@ white or 1 pt high, lay a box with other words over it, or push a paragraph to t
 behind words of its own. So every built file is read back: the statement's words must come in
 order with nothing between them but a page's running header (see ``visible_pdf`` and
 ``visible_docx`` for how they must look); else the letter's build fails naming its template.
-``check_statement`` is the one check every build path calls.
+``check_statement`` is the one check every build path calls (``render.build``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ QUOTED = 6
 # A word a reader skips: a list's bullet or number, drawn by the layout rather than adopted.
 _MARKER = re.compile(r"^(?:[\u2022\u25e6\u25aa\u2013\-\u00b7*]|\d+[.)]|[a-z][.)])$")
 _SIGNS = ".,;:!?()[]|/\u00b7\u2022\u2013\u2014-"
-_DROPPED = str.maketrans("", "", "\u00ad\ufffe\x02")  # soft hyphens, as pdfium reports them
+DROPPED_CHARS = "\u00ad\ufffe\x02"  # soft hyphens, as pdfium reports them
+_DROPPED = str.maketrans("", "", DROPPED_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,7 @@ def words(texts: Iterable[str]) -> list[str]:
     found: list[str] = []
     for text in texts:
         text = unicodedata.normalize("NFKC", text).translate(_DROPPED)
-        found.extend(word for word in text.split() if not _MARKER.match(word))
+        found.extend(word for word in text.split() if not is_marker(word))
     return found
 
 

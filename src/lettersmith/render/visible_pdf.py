@@ -32,6 +32,7 @@ import pypdfium2.raw as pdfium_c
 
 from lettersmith.model import ComposedLetter
 from lettersmith.render.locked import (
+    DROPPED_CHARS,
     MIN_CONTRAST,
     MIN_SIZE,
     Statement,
@@ -49,7 +50,6 @@ _SCALE = BACKGROUND_DPI / 72
 Box = tuple[float, float, float, float]  # left, bottom, right, top, in points
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-_DROPPED = {"\u00ad", "\ufffe", "\x02"}
 
 
 @dataclass(slots=True)
@@ -236,7 +236,7 @@ _texts: dict[int, str] = {}
 def _text(code: int) -> str:
     if code not in _texts:
         text = unicodedata.normalize("NFKC", chr(code))
-        _texts[code] = "" if text in _DROPPED else " " if text.isspace() else text
+        _texts[code] = "" if text in DROPPED_CHARS else " " if text.isspace() else text
     return _texts[code]
 
 
