@@ -23,7 +23,7 @@ from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
-from lettersmith.deliver.outbox import Outbox, forget_copies
+from lettersmith.deliver.outbox import Outbox
 from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
@@ -124,7 +124,8 @@ def plan(
     """Every selected recipient's message, checked and built (PDFs too), and whether to send it.
 
     What is attached is fixed here: the PDFs made afresh, every file hashed and copied into
-    the send's outbox, and what leaves checked against the mailing's revision (the one the
+    the send's outbox (the caller removes the copies when it is done with the plan:
+    ``outbox.forget_copies``), and what leaves checked against the mailing's revision (the one the
     board approved). Every bad address or header is reported at once, before any PDF is
     built or any connection is opened. A mailbox gets the mailing once: a second id with the same
     mailbox rides along with the first, and an id renamed since the mailing reached its
@@ -207,7 +208,6 @@ def write_dry_run(ws: Workspace, planned: Sequence[Planned]) -> list[Path]:
         for item in planned
         if item.send
     ]
-    forget_copies(ws, planned)
     return written
 
 
@@ -257,7 +257,6 @@ def send_planned(
     """Connect and deliver; whatever stops the batch (even Ctrl-C) ends up in the report."""
     report = Report(list(planned), [])
     if not any(item.send for item in planned):
-        forget_copies(ws, planned)
         return report
     try:
         with open_session(ws) as session:
@@ -268,8 +267,6 @@ def send_planned(
         report.stopped = error
     except KeyboardInterrupt:
         report.stopped = DeliveryError("Interrupted.")
-    finally:
-        forget_copies(ws, planned)
     return report
 
 
