@@ -235,7 +235,9 @@ def resolve(
         shadowed=shadowed,
         letter_revisions=letter_revisions,
         # Without the letters' file names: in each mode they are recipient ids.
-        revision=_digest({"mode": spec.mode, "letters": sorted(letter_revisions.values())}),
+        revision=revisions.digest(
+            {"mode": spec.mode, "letters": sorted(letter_revisions.values())}
+        ),
     )
 
 
@@ -354,11 +356,6 @@ def letter_revision(
     return revisions.what_leaves(letter, mode, mail, files=files, signing=signing).revision
 
 
-def file_identity(path: Path | None, root: Path) -> list[str] | None:
-    """A file as the revision sees it: its name under the workspace and its contents' hash."""
-    return None if path is None else revisions.file_id(path, root).data()
-
-
 def _template_files(ws: Workspace, files: revisions.Files) -> Iterable[tuple[str, str]]:
     """The workspace's and club's own templates (the built-in ones come with lettersmith)."""
     return [(file.name, file.sha256) for file in files.templates(ws.template_dirs)]
@@ -376,9 +373,3 @@ def _asset_files(
         identity = files.file(path)
         assert identity is not None
         yield identity.name, identity.sha256
-
-
-# The canonical JSON of what leaves lives in compose.revision; these names stay for callers.
-_Json = revisions.Json
-_blocks = revisions.blocks_json
-_digest = revisions.digest

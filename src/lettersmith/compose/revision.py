@@ -283,7 +283,9 @@ def what_leaves(
         "about": letter.about,
         "cover_note": blocks_json(letter.cover_note),
     }
-    if tagline := _tagline(letter):  # only when there is one: other letters keep their revision
+    if (
+        tagline := letter.sender.tagline
+    ):  # only when there is one: other letters keep their revision
         text["tagline"] = tagline
     look = files.look(letter)
     envelope = EnvelopeFields(
@@ -295,12 +297,6 @@ def what_leaves(
     key = files.file(signing.certificate) if signing else None
     signed = (key, signing.reason) if key and signing else None
     return WhatLeaves(mode, MappingProxyType(text), look, envelope, attachments, signed)
-
-
-def _tagline(letter: ComposedLetter) -> str | None:
-    # Read by name: ``Sender.tagline`` comes with the clubs' declared letterhead.
-    tagline = getattr(letter.sender, "tagline", None)
-    return tagline if isinstance(tagline, str) else None
 
 
 def docx_image(path: Path | None) -> Path | None:
@@ -417,7 +413,7 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
             for letter in letters
         ),
         "cover_note": _each(markdown.plain_text(letter.cover_note) for letter in letters),
-        "tagline": _each(_tagline(letter) or "" for letter in letters),
+        "tagline": _each(letter.sender.tagline or "" for letter in letters),
         "letterhead": _each(_letterhead(letter) for letter in letters),
         "language": _each(letter.language for letter in letters),
         "from": first.envelope.sender,
