@@ -669,8 +669,6 @@ def offices(text: str | None) -> None:
 
     search = search_offices(text)
     found = search.found
-    if not found:
-        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
     if text:
         for office in found:
             out.print(f"{office.id}: {office.describe()}", markup=False, soft_wrap=True)

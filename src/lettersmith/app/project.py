@@ -30,6 +30,7 @@ from lettersmith.app.results import (
     SendResult,
     StatusResult,
 )
+from lettersmith.errors import LettersmithError
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
@@ -461,10 +462,13 @@ def verify_files(
 
 
 def search_offices(text: str | None = None) -> OfficeSearch:
-    """The built-in register of offices matching TEXT (all without it)."""
+    """The built-in register of offices matching TEXT (all without it); none is an error."""
     from lettersmith.load import offices
 
-    return OfficeSearch(tuple(offices.search(text)), offices.oldest_verification())
+    found = tuple(offices.search(text))
+    if not found:
+        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
+    return OfficeSearch(found, offices.oldest_verification())
 
 
 def parse_formats(formats: str | Sequence[str]) -> list[str]:
