@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from lettersmith.confine import (
     MAX_CLUB_YAML,
@@ -21,18 +21,17 @@ from lettersmith.confine import (
 )
 from lettersmith.errors import Problem, WorkspaceError
 from lettersmith.load import entries as records
+from lettersmith.load import fields as declared
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
 from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import Checker, Map, Node, Scalar, did_you_mean, is_empty
-from lettersmith.model import LANGUAGES, Club, Language, Recipient, Workspace
+from lettersmith.model import Club, Recipient, Workspace
 
 CLUB_FIELDS = (
     "name", "place", "language", "organisation", "signatories", "recipients", "letters",
     "approval", "signing",
 )  # fmt: skip
-CLUB_ORGANISATION_FIELDS = (
-    "name", "tagline", "about", "address", "email", "website", "logo", "colour", "font",
-)  # fmt: skip
+CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
     "tagline": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
@@ -308,10 +307,7 @@ def _read_club(
             path=path,
             name=name,
             place=checker.text(top.get("place"), "place"),
-            # choice() gives one of LANGUAGES or None
-            language=cast(
-                "Language | None", checker.choice(top.get("language"), "language", LANGUAGES)
-            ),
+            language=checker.language(top.get("language"), "language"),
             organisation=organisation,
             signatories=signatories,
             recipients=_read_club_recipients(ws, top, checker, club_id),
