@@ -207,12 +207,11 @@ def required(mail_workspace: Path) -> Path:
 
 @pytest.fixture
 def send_killed_in():
-    """``send LETTER --yes`` in a process of its own, killed (SIGKILL) while the server holds
+    """``send letter --yes`` in a process of its own, killed (SIGKILL) while the server holds
     its ``number``th ``command`` (MAIL, DATA); the server then finishes what it had (after
     DATA it keeps the message) and is healthy again."""
 
-    def kill(root: Path, server: SmtpServer, command: str, number: int) -> None:
-        letter = next((root / "letters").glob("*.yaml")).stem
+    def kill(root: Path, server: SmtpServer, letter: str, command: str, number: int) -> None:
         release = threading.Event()
         server.handler.pause_in[(command, number)] = release
         process = subprocess.Popen(

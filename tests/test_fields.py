@@ -72,6 +72,22 @@ def test_every_declared_field_is_a_recipient_field_the_loader_knows_and_none_is_
     assert list(fields.EXPORT_COLUMNS) == ["id", *declared]
 
 
+def test_an_entry_written_with_every_declared_example_loads(tmp_path):
+    """Each field's README example, written into one entry, is a field the loader reads."""
+    from lettersmith.load import workspace
+    from workspaces import minimal
+
+    root = minimal(tmp_path / "ws")
+    examples = [field.example for field in fields.RECIPIENT if field.in_file]
+    entry = "every:\n" + "".join(f"  {example}\n" for example in examples)
+    with (root / "recipients.yaml").open("a", encoding="utf-8") as register:
+        register.write(entry)
+    loaded = workspace.load(root).recipients["every"]
+    for field in fields.RECIPIENT:
+        if field.in_file:
+            assert getattr(loaded, field.name) not in (None, (), ""), field.name
+
+
 def test_every_declared_column_name_is_read_as_its_field(tmp_path):
     for field in fields.RECIPIENT:
         for column in (field.name, *field.columns):

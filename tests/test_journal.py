@@ -173,7 +173,7 @@ def test_a_rebuilt_row_whose_acceptance_is_unrecorded_is_unknown(mail_workspace,
 def test_a_send_killed_mid_message_then_a_lost_journal_rebuilds_it_unknown(
     mail_workspace, smtp_server, send_killed_in
 ):
-    send_killed_in(mail_workspace, smtp_server, "DATA", 2)  # hod's message may have arrived
+    send_killed_in(mail_workspace, smtp_server, LETTER, "DATA", 2)  # hod's message may have arrived
     assert list((mail_workspace / ".lettersmith" / "sent").rglob("hod-*.eml"))
     lose_journal(mail_workspace)
     assert_rebuilt_hod_unknown_and_never_resent(mail_workspace, smtp_server)

@@ -557,7 +557,7 @@ def test_a_password_with_norwegian_letters_logs_in(tmp_path, smtp_auth_server, m
 def test_sigkill_during_a_batch_then_run_again(
     mail_workspace, smtp_server, send_killed_in, command, number
 ):
-    send_killed_in(mail_workspace, smtp_server, command, number)
+    send_killed_in(mail_workspace, smtp_server, LETTER, command, number)
 
     second = cli(mail_workspace, "send", LETTER, "--yes")
     assert_promise_kept(mail_workspace, smtp_server)
