@@ -50,6 +50,8 @@ class Outbox:
         # The attachments as the revision (and so the approval) saw them.
         self.approved = dict(mailing.asset_files)
         self._taken: dict[Path, mail.Attached] = {}
+        # What leaves with each letter (by stem), as looked at once its PDF was made.
+        self.leaving: dict[str, revisions.WhatLeaves] = {}
         _forget_old(self.outbox)
 
     def make_pdfs(self, letters: Sequence[ComposedLetter]) -> list[Path]:
@@ -127,17 +129,20 @@ class Outbox:
         changed while they were being made would go out under a revision (an approval) it
         is not in; so would one changed and put back meanwhile (its version tells)."""
         mailing = self.mailing
+        changed = DeliveryError(
+            f"{mailing.letter_id}: the letter's files changed while the send was being "
+            "planned; nothing was sent; run the send again"
+        )
+        if {path: _version(path) for path in before} != before:
+            raise changed
         files = revisions.Files(self.root)
-        same = {path: _version(path) for path in before} == before
         for letter in letters:
             now = revisions.what_leaves(
                 letter, mailing.mode, self.ws.mail, files=files, signing=self.ws.signing
             )
-            if now.revision != mailing.letter_revisions[letter.stem] or not same:
-                raise DeliveryError(
-                    f"{mailing.letter_id}: the letter's files changed while the send was being "
-                    "planned; nothing was sent; run the send again"
-                )
+            if now.revision != mailing.letter_revisions[letter.stem]:
+                raise changed
+            self.leaving[letter.stem] = now
 
 
 def _version(path: Path) -> tuple[int, ...]:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import OutDir
-from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
@@ -152,21 +151,16 @@ def _plan(
     now: dt.datetime | None,
 ) -> list[Planned]:
     """``plan`` once the addresses are checked, taking its copies into ``outbox``."""
-    ws = mailing.workspace
     # --to picks whose messages go, it does not re-address the letter: a joint letter keeps
     # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
     planned = []
     pdfs = outbox.make_pdfs(letters)
-    files = revisions.Files(ws.root)
     for letter, pdf in zip(letters, pdfs, strict=True):
         attached = outbox.take(letter, pdf)
         # A row journalled before the look and the envelope counted carries the old revision.
-        leaving = revisions.what_leaves(
-            letter, mailing.mode, ws.mail, files=files, signing=ws.signing
-        )
-        legacy = (leaving.legacy_revision,)
+        legacy = (outbox.leaving[letter.stem].legacy_revision,)
         for addressee in letter.addressees:
             if addressee.id not in chosen:
                 continue
