@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from lettersmith.cli import main
 from lettersmith.compose import resolve as resolving
+from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import OVERRIDE_ORDER, Overrides, resolve
 from lettersmith.load.workspace import load
 from workspaces import MINIMAL, write_files
@@ -263,6 +264,6 @@ def test_the_revision_is_the_hash_of_the_letter_written_out_as_json(tmp_path):
     body = [{"kind": type(b).__name__, **dataclasses.asdict(b)} for b in letter.body]
     data = {"mode": "each", "body": body, "title": letter.title, "none": None}
     plain = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    shortcut = dict(data, body=resolving._blocks(letter.body))
+    shortcut = dict(data, body=revisions.blocks_json(letter.body))
     for _ in range(2):  # the second time from what was written out the first
-        assert resolving._digest(shortcut) == hashlib.sha256(plain.encode()).hexdigest()
+        assert revisions.digest(shortcut) == hashlib.sha256(plain.encode()).hexdigest()
