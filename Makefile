@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 JOBS    ?= 2
 
-.PHONY: demo test lint format bench refresh-golden parity system-deps clean
+.PHONY: demo test lint format bench refresh-golden parity system-deps messages clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,16 @@ refresh-golden: $(STAMP)
 # both side by side in out/parity/<letter>-page1.png.
 parity: $(STAMP)
 	$(PY) tests/parity.py
+
+# The texts marked for translation, into every language's catalogues: new ones appear with an
+# empty msgstr for a translator to fill in (tests/test_translate.py says which are missing).
+LOCALE := src/lettersmith/data/locale
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract --quiet -F babel.cfg -k N_ -k ngettext:1,2 --no-location \
+	  --sort-output -o $(LOCALE)/lettersmith.pot .
+	for lang in nb nn; do $(VENV)/bin/pybabel update --quiet --no-fuzzy-matching --no-location \
+	  -i $(LOCALE)/lettersmith.pot -d $(LOCALE) -D lettersmith -l $$lang; done
+	rm $(LOCALE)/lettersmith.pot
 
 clean:
 	rm -rf out .pytest_cache
