@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 from lettersmith import translate
 from lettersmith.web.security import CSRF_HEADER, session_of
+from lettersmith.web.words import state_word
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,6 +38,7 @@ def environment() -> SandboxedEnvironment:
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
         translate._, translate.ngettext, newstyle=False
     )
+    env.globals["state_word"] = state_word
     return env
 
 

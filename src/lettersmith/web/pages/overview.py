@@ -11,8 +11,9 @@ from lettersmith.web.templating import render
 
 
 def overview(request: Request) -> Response:
-    ws = project_of(request).workspace()
-    return render(request, "overview.html", letters=sorted(ws.letters), clubs=sorted(ws.clubs))
+    """Project.overview: made? approved? sent to how many? A problem in the workspace's files
+    is the problem page (the engine's words)."""
+    return render(request, "overview.html", states=project_of(request).overview(), problems=[])
 
 
 routes = [Route("/", overview)]
