@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.pages = Pages(_organisation(project))
     app.state.jobs = Jobs()
+    app.state.writing = threading.Lock()
     return app
 
 

@@ -23,7 +23,7 @@ from lettersmith.confine import inside_out
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
-from lettersmith.web.state import project_of
+from lettersmith.web.state import project_of, writing_of
 from lettersmith.web.targets import Target, target
 from lettersmith.web.templating import render
 from lettersmith.web.words import state_word
@@ -69,7 +69,8 @@ def review(request: Request) -> Response:
     """The board's review page (Project.review_page), shown in the app, with the form that
     approves the letter as it is now."""
     chosen = target(request)
-    made = project_of(request).review_page(chosen.letter, club=chosen.club)
+    with writing_of(request):
+        made = project_of(request).review_page(chosen.letter, club=chosen.club)
     numbers = reviews_of(request).remember(chosen, made)
     return render(
         request,
@@ -109,7 +110,8 @@ async def approve(request: Request) -> Response:
 
 
 def _review_again(request: Request, chosen: Target, problems: list[str]) -> Response:
-    made = project_of(request).review_page(chosen.letter, club=chosen.club)
+    with writing_of(request):
+        made = project_of(request).review_page(chosen.letter, club=chosen.club)
     numbers = reviews_of(request).remember(chosen, made)
     return render(
         request,
@@ -130,7 +132,7 @@ async def build(request: Request) -> Response:
     chosen = target(request)
     project = project_of(request)
     try:
-        result = await run_in_threadpool(_check_and_build, project, chosen)
+        result = await run_in_threadpool(_check_and_build, project, chosen, writing_of(request))
     except LettersmithError as error:
         return render(
             request, "built.html", status_code=400, target=chosen, result=None,
@@ -148,10 +150,11 @@ async def build(request: Request) -> Response:
     )
 
 
-def _check_and_build(project: Project, chosen: Target) -> BuildResult:
+def _check_and_build(project: Project, chosen: Target, writing: threading.Lock) -> BuildResult:
     project.check()  # every problem of the workspace at once, before any file is made
-    # One process: a server with threads does not fork workers (and one letter is quick).
-    return project.build([chosen.letter], club=chosen.club, jobs=1)
+    with writing:
+        # One process: a server with threads does not fork workers (and one letter is quick).
+        return project.build([chosen.letter], club=chosen.club, jobs=1)
 
 
 # --------------------------------------------------------------------------- status
