@@ -268,3 +268,22 @@ def test_a_club_left_out_is_said_on_the_overview(app, mail_workspace: Path) -> N
     shown = text_of(logged_in(app).get("/").text)
     assert "clubs/bergen.yaml has problems" in shown
     assert " bergen " not in shown
+
+
+def test_a_review_is_made_again_only_when_what_it_shows_changed(app, mail_workspace: Path) -> None:
+    browser = logged_in(app)
+    page = mail_workspace / "out" / LETTER / "review" / "index.html"
+    first = browser.get(f"/letters/{LETTER}/review").text
+    made = page.stat().st_mtime_ns
+    again = browser.get(f"/letters/{LETTER}/review")
+    assert page.stat().st_mtime_ns == made  # the same review, shown again
+    pictures = re.findall(r'<img class="page" src="([^"]+)"', again.text)
+    assert browser.get(pictures[0]).status_code == 200
+    position = mail_workspace / "positions" / f"{LETTER}.md"
+    position.write_text(
+        position.read_text(encoding="utf-8") + "\nEn helt ny avsluttende setning.\n", "utf-8"
+    )
+    changed = browser.get(f"/letters/{LETTER}/review")
+    assert page.stat().st_mtime_ns != made
+    revision = re.compile(r"<code title=\"[0-9a-f]+\">([0-9a-f]+)</code>")
+    assert revision.search(changed.text).group(1) != revision.search(first).group(1)
