@@ -287,3 +287,31 @@ def test_a_review_is_made_again_only_when_what_it_shows_changed(app, mail_worksp
     assert page.stat().st_mtime_ns != made
     revision = re.compile(r"<code title=\"[0-9a-f]+\">([0-9a-f]+)</code>")
     assert revision.search(changed.text).group(1) != revision.search(first).group(1)
+
+
+def test_a_send_from_elsewhere_holds_the_engines_lock(app, mail_workspace: Path, smtp_server):
+    """A send under way outside the app (as the command line would run it): the send page
+    says so in words, and the app starts no second send."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 1)] = release
+    elsewhere = threading.Thread(target=Project.open(mail_workspace).send, args=(LETTER,))
+    elsewhere.start()
+    try:
+        assert smtp_server.handler.paused.wait(60)
+        page = logged_in(app).get(f"/letters/{LETTER}/send").text
+        assert "Brevet kan ikke sendes nå" in text_of(page)
+        assert "send.lock" in page  # the engine's words: another send is running
+        assert 'name="plan"' not in page
+    finally:
+        release.set()
+        elsewhere.join(60)
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_refused_recipient_is_shown_in_words(app, smtp_server) -> None:
+    smtp_server.handler.refuse.add("postmottak@jd.dep.no")
+    browser = logged_in(app)
+    done = text_of(send_and_wait(app, browser))
+    assert "jd postmottak@jd.dep.no mislyktes 550 5.1.1 No such mailbox here" in done
+    status = text_of(browser.get(f"/letters/{LETTER}/status").text)
+    assert "Sendt til 2 av 3 mottakere." in status and "mislyktes" in status
