@@ -158,3 +158,24 @@ def test_htmx_sends_the_token_in_a_header_and_uploads_carry_it_as_a_field(app) -
         "/language", data={"csrf_token": [token, "other"]}, files=upload
     )  # a second token field is not a way round the first
     assert two.status_code == 403
+
+
+def test_a_made_up_session_cookie_does_not_get_in(app) -> None:
+    browser = client(app)
+    browser.cookies.set("lettersmith-8400", "made-up-session-id")
+    answer = browser.get("/")
+    assert answer.status_code == 403 and "Slik kommer du inn" in answer.text
+
+
+def test_the_templates_are_sandboxed_and_escaped() -> None:
+    from jinja2.exceptions import SecurityError
+
+    from lettersmith.web.templating import environment
+
+    env = environment()
+    assert env.autoescape is True
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+    with pytest.raises(SecurityError):
+        env.from_string("{{ x.__class__.__mro__ }}").render(x="")
+    with pytest.raises(SecurityError):
+        env.from_string("{{ f.__globals__ }}").render(f=files_under)
