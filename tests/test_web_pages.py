@@ -121,6 +121,7 @@ def test_a_second_browser_sees_the_send_under_way(app, smtp_server) -> None:
         time.sleep(0.2)
         watching = second.get(f"/letters/{LETTER}/send").text
         assert 'hx-trigger="every 1s"' in watching
+        assert '<noscript><meta http-equiv="refresh"' in watching  # without JavaScript too
         assert "Sendt 1 av 3" in text_of(watching)
         assert "Du kan lukke denne siden" in text_of(watching)
         assert 'name="plan"' not in watching  # no second send while one runs
@@ -129,6 +130,7 @@ def test_a_second_browser_sees_the_send_under_way(app, smtp_server) -> None:
     app.state.jobs.wait(60)
     finished = second.get(f"/letters/{LETTER}/send/progress").text
     assert "Sendt 3 av 3" in text_of(finished) and "hx-trigger" not in finished
+    assert 'http-equiv="refresh"' not in second.get(f"/letters/{LETTER}/send").text
     assert len(smtp_server.handler.received) == 3
 
 
