@@ -35,6 +35,9 @@ MAX_IDS = 100  # Message-IDs kept from References
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _ADDRESS = re.compile(r"[^\s<>@\"',;:()\[\]]{1,64}@[A-Za-z0-9.\-]{1,253}")
+_BRACKETED = re.compile(r"<([^<>\s@]{1,64}@[^<>\s@]{1,253})>")
+_CONTINUED = re.compile(r"\s\d{3}[- ]\d\.\d{1,3}\.\d{1,3}(?=\s)")
+_REPLY_START = re.compile(r"\d{3}-\d\.")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _UNSAFE = frozenset(LINE_BREAKS) | BIDI_CONTROLS | {"\t", "\x00"}
 
@@ -113,11 +116,20 @@ class Incoming:
     def sender_domain(self) -> str:
         return self.sender.rpartition("@")[2]
 
+    @property
+    def from_mail_system(self) -> bool:
+        """Sent by a mail server itself (MAILER-DAEMON, postmaster, the null sender ``<>``)."""
+        local = self.sender.partition("@")[0].lower()
+        return local.startswith(MAIL_SYSTEMS) or self.return_path == ""
+
     def header(self, name: str) -> str:
         """A header's cleaned value ('' when absent); for the few classify looks at."""
         name = name.lower()
         return next((value for key, value in self.headers if key == name), "")
 
+
+# The senders of bounces: Postfix, Sendmail and Exim, Gmail, Exchange's own mailbox.
+MAIL_SYSTEMS = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
 
 # Headers kept in ``Incoming.headers`` for classification (lists, spam, auto-replies).
 KEPT_HEADERS = (
@@ -205,36 +217,38 @@ def _control(char: str) -> bool:
 def header_text(msg: Message, name: str) -> str:
     """A header's value decoded (RFC 2047, any charset, 8-bit bytes too) and cleaned; '' if
     absent. Only the first occurrence counts."""
-    try:
-        value = msg.get(name)
-    except Exception:
-        value = None
-    if value is None:
+    raw = _raw_value(msg, name)
+    if raw is None:
         return ""
-    try:
-        text = str(value)
-    except Exception:
-        text = ""
-    if not text or any(0xDC80 <= ord(char) <= 0xDCFF for char in text):
-        text = _decode_raw(_raw_value(msg, name))
-    return clean(text)
+    text: str | None = None
+    if not _undecoded(raw):
+        try:
+            text = str(msg.get(name))
+        except Exception:  # e.g. an address whose decoded name holds a CR/LF: read it raw
+            text = None
+    return clean(_decode_raw(raw) if text is None else text)
 
 
-def _raw_value(msg: Message, name: str) -> str:
+def _undecoded(value: str) -> bool:
+    """Whether ``value`` holds bytes the parser could not decode (8-bit, no charset)."""
+    return any(0xDC80 <= ord(char) <= 0xDCFF for char in value)
+
+
+def _raw_value(msg: Message, name: str) -> str | None:
     lower = name.lower()
     try:
-        for key, value in msg.raw_items() if hasattr(msg, "raw_items") else msg.items():
+        for key, value in msg.raw_items():
             if key.lower() == lower:
                 return str(value)
     except Exception:
-        pass
-    return ""
+        return None
+    return None
 
 
 def _decode_raw(value: str) -> str:
     """A raw header value: its encoded words decoded, undeclared 8-bit bytes read as UTF-8 or,
     failing that, Windows-1252 (what Norwegian mail without a charset usually is)."""
-    if any(0xDC80 <= ord(char) <= 0xDCFF for char in value):
+    if _undecoded(value):
         data = value.encode("utf-8", "surrogateescape")
         try:
             value = data.decode("utf-8")
@@ -260,14 +274,13 @@ def _first_id(value: str) -> str:
 
 
 def _sender(msg: Message) -> tuple[str, str]:
+    """The From address and name. Read from the cleaned text, the address in angle brackets
+    first: a name that decoded into two lines ("Postmottak\\r\\nBcc: x@y") cannot pass for it."""
     value = header_text(msg, "From")
-    try:
-        pairs = getaddresses([value])
-    except Exception:
-        pairs = []
-    for name, address in pairs:
-        if "@" in address:
-            return normal_address(address), clean(name, 200)
+    bracketed = _BRACKETED.findall(value)
+    if bracketed:
+        name = value[: value.rfind("<")].strip().strip('"').strip()
+        return normal_address(bracketed[-1]), clean(name, 200)
     found = _ADDRESS.search(value)
     return (normal_address(found.group(0)), "") if found else ("", "")
 
@@ -422,10 +435,16 @@ def _recipient(block: dict[str, str]) -> RecipientReport:
         final_recipient=_report_address(block.get("final-recipient", "")),
         action=block.get("action", "").split()[0].lower()[:20] if block.get("action") else "",
         status=".".join(status.groups()) if status else "",
-        diagnostic=_after_type(block.get("diagnostic-code", "")),
+        diagnostic=_one_reply(_after_type(block.get("diagnostic-code", ""))),
         original_recipient=_report_address(block.get("original-recipient", "")),
         remote_mta=_after_type(block.get("remote-mta", "")),
     )
+
+
+def _one_reply(diagnostic: str) -> str:
+    """A multi-line SMTP reply as one: ``550-5.1.1 a 550-5.1.1 b`` -> ``550 5.1.1 a b``."""
+    joined = _CONTINUED.sub("", diagnostic)
+    return joined[:3] + " " + joined[4:] if _REPLY_START.match(joined) else joined
 
 
 def _after_type(value: str) -> str:
@@ -477,7 +496,9 @@ def _original_of(headers: Message) -> Original:
     )
 
 
-def status_codes(text: str) -> Iterator[str]:
-    """Enhanced status codes (``5.1.1``) written in a text, in order (for bounces in words)."""
+def failure_codes(text: str) -> Iterator[str]:
+    """Enhanced status codes of failures (``5.1.1``, ``4.4.1``) written in a text, in order
+    (for bounces that say so only in words)."""
     for found in _STATUS.finditer(text):
-        yield ".".join(found.groups())
+        if found.group(1) != "2":
+            yield ".".join(found.groups())
