@@ -8,11 +8,25 @@ MP's out-of-office, replies by people); each file is checked for what a secretar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
-from lettersmith.deliver.inbox import Kind, Sent, SentList, classify, match, read_message
+import lettersmith.deliver.inbox
+from lettersmith.deliver.inbox import (
+    Kind,
+    Sent,
+    SentList,
+    classify,
+    kind_label,
+    match,
+    read_message,
+)
+from lettersmith.translate import LOCALE_DIR as LOCALE
+from lettersmith.translate import use_language
 
 CORPUS = Path(__file__).parent / "data" / "inbox"
 VOLD = "Innspill: Handlingsplan mot vold i nære relasjoner"
@@ -153,3 +167,38 @@ def test_words_quoted_from_someone_else_do_not_make_a_reply_a_receipt() -> None:
     incoming = read_message((CORPUS / "reply-forwarded.eml").read_bytes())
     assert "Vi har mottatt vedlagte brev" in incoming.text
     assert classify(incoming).kind is Kind.REPLIED
+
+
+def test_what_a_person_reads_is_in_bokmal_and_nynorsk() -> None:
+    incoming = read_message((CORPUS / "receipt-nynorsk-county.eml").read_bytes())
+    bounce = read_message((CORPUS / "delay-postfix-4.4.1.eml").read_bytes())
+    reply = read_message((CORPUS / "reply-plain.eml").read_bytes())
+    with use_language("nb"):
+        assert classify(incoming).describe() == "mottatt, saksnummer 2024/5678"
+        assert classify(bounce).describe().startswith("forsinket, e-posttjeneren prøver fortsatt")
+        assert classify(reply).describe(reply.sender, reply.date) == (
+            "besvart av ingrid.berg@bfd.dep.no, den 2026-12-02"
+        )
+        assert kind_label(Kind.BOUNCED) == "kom i retur"
+    with use_language("nn"):
+        assert classify(incoming).describe() == "motteke, saksnummer 2024/5678"
+        assert kind_label(Kind.REPLIED) == "svart"
+
+
+def test_every_message_of_the_inbox_has_its_translations_with_the_same_placeholders() -> None:
+    package = Path(lettersmith.deliver.inbox.__file__).parent
+    marked = {
+        message
+        for _, _, message, *_ in extract_from_dir(
+            package, method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
+        )
+    }
+    assert len(marked) > 20
+    for language in ("nb", "nn"):
+        path = LOCALE / language / "LC_MESSAGES" / "inbox.po"
+        with path.open("rb") as po:
+            catalogue = {m.id: m.string for m in read_po(po) if m.id}
+        for message in marked:
+            assert catalogue.get(message), f"{path}: no translation for {message!r}"
+            placeholders = set(re.findall(r"\{\w+\}", message))
+            assert set(re.findall(r"\{\w+\}", catalogue[message])) == placeholders

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from lettersmith.deliver.inbox.incoming import Incoming, clean
+from lettersmith.translate import N_, _
 
 How = Literal["in-reply-to", "references", "report", "trace", "domain and subject"]
 MIN_SUBJECT = 6  # characters a subject needs to be told apart from others at all
@@ -60,10 +61,23 @@ class JournalView(Protocol):
         ...
 
 
+_HOW = {
+    "in-reply-to": N_("by In-Reply-To"),
+    "references": N_("by References"),
+    "report": N_("by the delivery report"),
+    "trace": N_("by the X-Lettersmith headers"),
+    "domain and subject": N_("by the sender's domain and the subject"),
+}
+
+
 @dataclass(frozen=True)
 class Match:
     sent: Sent
     how: How
+
+    def describe(self) -> str:
+        """How it was matched, in the current language ("by In-Reply-To")."""
+        return _(_HOW[self.how])
 
 
 class SentList:
