@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lettersmith.deliver.inbox import receipts
-from lettersmith.deliver.inbox.incoming import Incoming, RecipientReport, failure_codes
+from lettersmith.deliver.inbox.incoming import Incoming
+from lettersmith.deliver.inbox.reports import RecipientReport, failure_codes
 from lettersmith.deliver.inbox.text import unquoted
 from lettersmith.translate import N_, _
 

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from lettersmith.deliver.inbox.incoming import Incoming, clean
+from lettersmith.deliver.inbox.incoming import Incoming
+from lettersmith.deliver.inbox.values import clean
 from lettersmith.translate import N_, _
 
 How = Literal["in-reply-to", "references", "report", "trace", "domain and subject"]
