@@ -51,6 +51,7 @@ SENT = [
     sent("kvinnenettverket", "leder@kvinnenettverket.no", "c5e7a9b1d3f54c8ea0b2d4f6a8c0e2f4"),
     sent("kvinnherad", "postmottak@kvinnherad.kommune.no", "0a2c4e6b8d1f43a5b7c9e1d3f5a7b9c1"),
     sent("bergen", "postmottak@bergen.kommune.no", "9f1b3d5a7c9e4b2d8f0a2c4e6b8d0f1a"),
+    sent("statsforvalteren", "sfvlpost@statsforvalteren.no", "6b8d0f2a4c6e48a1b3d5f7a9c1e3b5d7"),
     sent("kd", "postmottak@kd.dep.no", "1d3f5b7a9c2e4d6f8a0b2c4d6e8f0a1b", SKOLE),
 ]
 JOURNAL = SentList(SENT)
@@ -70,6 +71,10 @@ EXPECTED = {
         "550 5.1.1 The email account that you tried to reach does not exist. Please try "
         "double-checking the recipient's email address for typos or unnecessary spaces.",
         "", "ola-politiker", "in-reply-to",
+    ),
+    "bounce-exim-in-words.eml": (
+        Kind.BOUNCED, True, "5.1.1", "User unknown in local recipient table", "",
+        "statsforvalteren", "report",
     ),
     "delay-postfix-4.4.1.eml": (
         Kind.BOUNCED, False, "4.4.1", "Connection timed out", "", "kvinnherad", "report",
@@ -202,3 +207,15 @@ def test_every_message_of_the_inbox_has_its_translations_with_the_same_placehold
             assert catalogue.get(message), f"{path}: no translation for {message!r}"
             placeholders = set(re.findall(r"\{\w+\}", message))
             assert set(re.findall(r"\{\w+\}", catalogue[message])) == placeholders
+
+
+def test_our_own_reference_quoted_back_in_a_reply_is_not_their_case_number() -> None:
+    raw = (
+        "From: Kari Rådgiver <kari@kd.dep.no>\r\n"
+        f"In-Reply-To: {SENT[3].message_id}\r\nSubject: SV: {VOLD}\r\n\r\n"
+        "Takk for brevet, vi ser på det.\r\n\r\n"
+        "> Vår ref.: 2026/17\r\n> Med vennlig hilsen\r\n> Eksempelforeningen\r\n"
+    ).encode()
+    incoming = read_message(raw)
+    assert incoming.case_number == ""
+    assert classify(incoming).describe(incoming.sender) == "replied by kari@kd.dep.no"

@@ -24,8 +24,10 @@ from lettersmith.deliver.inbox.reports import (
     DeliveryReport,
     Original,
     RecipientReport,
+    failed_addresses,
     failure_codes,
     read_report,
+    words_and_original,
 )
 from lettersmith.deliver.inbox.values import (
     ADDRESS,
@@ -72,6 +74,8 @@ class Incoming:
     auto_submitted: str = ""  # RFC 3834 keyword, lower-case: auto-replied, auto-generated, no
     return_path: str | None = None  # '' for the null sender <> (bounces); None when absent
     report: DeliveryReport | None = None
+    # The addresses a report or a bounce says failed (lower-case), to check whose it is.
+    failed: tuple[str, ...] = ()
     original: Original | None = None  # the quoted original of a report or bounce
     text: str = ""  # the plain text (from text/plain, else from the HTML), bounded
     case_number: str = ""  # the archive's case number the text gives ("24/1234"), if any
@@ -87,8 +91,7 @@ class Incoming:
     @property
     def from_mail_system(self) -> bool:
         """Sent by a mail server itself (MAILER-DAEMON, postmaster, the null sender ``<>``)."""
-        local = self.sender.partition("@")[0].lower()
-        return local.startswith(MAIL_SYSTEMS) or self.return_path == ""
+        return _mail_system(self.sender, self.return_path)
 
     def header(self, name: str) -> str:
         """A header's cleaned value ('' when absent); for the few classify looks at."""
@@ -148,10 +151,20 @@ def _read(msg: Message, size: int, truncated: bool) -> Incoming:
     report, original = read_report(parts, problems)
     text = _text(parts)
     subject = header_text(msg, "Subject")
+    sender, sender_name = _sender(msg)
+    return_path = _return_path(msg)
+    listed = header_text(msg, "X-Failed-Recipients")
+    failed: tuple[str, ...] = ()
+    if report is not None:
+        failed = failed_addresses(report, "", "")
+    elif listed or _mail_system(sender, return_path):  # a bounce in words: Exim, qmail
+        words, inline = words_and_original(text)
+        original = original or inline
+        failed = failed_addresses(None, words, listed)
     return Incoming(
         message_id=first_id(raw_value(msg, "Message-ID") or ""),
-        sender=_sender(msg)[0],
-        sender_name=_sender(msg)[1],
+        sender=sender,
+        sender_name=sender_name,
         date=_date(header_text(msg, "Date")),
         subject=subject,
         in_reply_to=tuple(message_ids(raw_value(msg, "In-Reply-To") or ""))[:MAX_IDS],
@@ -159,9 +172,10 @@ def _read(msg: Message, size: int, truncated: bool) -> Incoming:
             -MAX_IDS:
         ],
         auto_submitted=keyword(header_text(msg, "Auto-Submitted")),
-        return_path=_return_path(msg),
+        return_path=return_path,
         report=report,
         original=original,
+        failed=failed,
         text=text,
         case_number=case_number(subject, plain.unquoted(text), plain.unquoted(text, whole=True)),
         headers=tuple((name, header_text(msg, name)) for name in KEPT_HEADERS if name in msg),
@@ -189,6 +203,10 @@ def _headers_only(data: bytes, size: int, truncated: bool) -> Incoming:
 
 
 # ----------------------------------------------------------------------------- headers
+
+
+def _mail_system(sender: str, return_path: str | None) -> bool:
+    return sender.partition("@")[0].lower().startswith(MAIL_SYSTEMS) or return_path == ""
 
 
 def _sender(msg: Message) -> tuple[str, str]:

@@ -110,7 +110,7 @@ def match(incoming: Incoming, journal: JournalView) -> Match | None:
         found = _by_original(incoming, journal)
     elif found is None:
         found = _by_domain_and_subject(incoming, journal)
-    about = _reported_addresses(incoming)
+    about = incoming.failed
     if found is not None and about and found.sent.address.lower() not in about:
         return None  # the report is about another address (the archive copy): not our recipient
     return found
@@ -140,17 +140,6 @@ def _by_original(incoming: Incoming, journal: JournalView) -> Match | None:
         )
         how = "trace"
     return Match(found, how) if found is not None else None
-
-
-def _reported_addresses(incoming: Incoming) -> set[str]:
-    if incoming.report is None:
-        return set()
-    return {
-        address.lower()
-        for r in incoming.report.recipients
-        for address in (r.final_recipient, r.original_recipient)
-        if address and r.action != "delivered"
-    }
 
 
 def _by_domain_and_subject(incoming: Incoming, journal: JournalView) -> Match | None:

@@ -184,6 +184,44 @@ def quoted_original(parts: list[Message]) -> Original | None:
     return None
 
 
+# Where Exim, qmail, Sendmail and others start the copy of the message below their words.
+_COPY_MARKERS = (
+    "below this line is a copy of the message",
+    "this is a copy of the message",
+    "original message follows",
+    "the original message was",
+    "undelivered message headers",
+    "headers of the original message",
+)  # fmt: skip
+_HEADER_START = ("return-path:", "received:", "message-id:", "x-lettersmith-")
+
+
+def words_and_original(text: str) -> tuple[str, Original | None]:
+    """A bounce without a report: its own words, and the headers of the copy below them.
+
+    The copy starts after a line naming it ("--- Below this line is a copy of the message.")
+    or, without one, at the first line that opens a header block (``Return-Path:``,
+    ``Received:``, ``Message-ID:``)."""
+    lines = text[: 256 * 1024].splitlines()
+    start = None
+    for number, line in enumerate(lines[:2000]):
+        lowered = line.strip().lower()
+        if any(marker in lowered for marker in _COPY_MARKERS):
+            start = number + 1
+            break
+        if number and lowered.startswith(_HEADER_START):
+            start = number
+            break
+    if start is None:
+        return text, None
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    quoted = "\n".join(lines[start:])
+    headers = HeaderParser(policy=policy.compat32).parsestr(quoted)
+    original = _original_of(headers) if len(headers) else None
+    return "\n".join(lines[:start]), original
+
+
 def _original_of(headers: Message) -> Original:
     trace = tuple(
         (key, value) for key, name in TRACE_HEADERS.items() if (value := header_text(headers, name))
@@ -202,6 +240,22 @@ def _original_of(headers: Message) -> Original:
         to=to,
         trace=trace,
     )
+
+
+def failed_addresses(report: DeliveryReport | None, words: str, listed: str) -> tuple[str, ...]:
+    """The addresses a bounce says failed: a report's recipients (not those delivered), or
+    those its words and ``X-Failed-Recipients`` (``listed``) name."""
+    if report is not None:
+        found = [
+            address
+            for r in report.recipients
+            if r.action != "delivered"
+            for address in (r.final_recipient, r.original_recipient)
+            if address
+        ]
+    else:
+        found = [normal_address(a) for a in ADDRESS.findall(listed + " " + words[:20_000])]
+    return tuple(dict.fromkeys(a.lower() for a in found if a))[:50]
 
 
 def failure_codes(text: str) -> Iterator[str]:
