@@ -82,24 +82,27 @@ class Match:
 
 
 class SentList:
-    """A ``JournalView`` over a list of ``Sent`` (tests; a journal read into memory)."""
+    """A ``JournalView`` over a list of ``Sent`` (tests; a journal read into memory), indexed
+    once so that a run over thousands of messages does not scan it for each."""
 
     def __init__(self, sent: Iterable[Sent]):
         self.sent = list(sent)
+        self._ids: dict[str, Sent] = {}
+        self._traces: dict[tuple[str, str, str], Sent] = {}
+        self._domains: dict[str, list[Sent]] = {}
+        for item in self.sent:
+            self._ids.setdefault(item.message_id, item)
+            self._traces[(item.letter, item.club or "", item.recipient)] = item  # the latest
+            self._domains.setdefault(item.domain, []).append(item)
 
     def by_message_id(self, message_id: str) -> Sent | None:
-        return next((s for s in self.sent if s.message_id == message_id), None)
+        return self._ids.get(message_id)
 
     def by_trace(self, letter: str, club: str | None, recipient: str) -> Sent | None:
-        found = [
-            s
-            for s in self.sent
-            if (s.letter, s.club or "", s.recipient) == (letter, club or "", recipient)
-        ]
-        return found[-1] if found else None
+        return self._traces.get((letter, club or "", recipient))
 
     def by_domain(self, domain: str) -> Sequence[Sent]:
-        return [s for s in self.sent if s.domain == domain]
+        return self._domains.get(domain, [])
 
 
 def match(incoming: Incoming, journal: JournalView) -> Match | None:

@@ -23,7 +23,16 @@ MAX_RAW_HEADER = 16 * 1024  # characters of one header value decoded at all
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 ADDRESS = re.compile(r"[^\s<>@\"',;:()\[\]]{1,64}@[A-Za-z0-9.\-]{1,253}")
-_UNSAFE = frozenset(LINE_BREAKS) | BIDI_CONTROLS | {"\t", "\x00"}
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the parser kept as surrogates
+# Made spaces: line breaks, control characters (C0, DEL, C1), direction controls, and the lone
+# surrogates undecodable bytes become.
+_BLANKED = {
+    code: " "
+    for code in (
+        *range(32), *range(127, 160), *range(0xD800, 0xE000),
+        *map(ord, LINE_BREAKS), *map(ord, BIDI_CONTROLS),
+    )
+}  # fmt: skip
 
 
 def clean(value: str, limit: int = MAX_HEADER) -> str:
@@ -32,14 +41,7 @@ def clean(value: str, limit: int = MAX_HEADER) -> str:
     What a decoded header or a report's field may hold is never trusted: a CR/LF in it would
     start a new header, a new table row or a new line of the journal.
     """
-    value = value[: limit * 4]
-    value = "".join(" " if char in _UNSAFE or _control(char) else char for char in value)
-    return " ".join(value.split())[:limit]
-
-
-def _control(char: str) -> bool:
-    code = ord(char)
-    return code < 32 or 127 <= code < 160 or 0xD800 <= code < 0xE000
+    return " ".join(value[: limit * 4].translate(_BLANKED).split())[:limit]
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -49,18 +51,20 @@ def header_text(msg: Message, name: str) -> str:
     if raw is None:
         return ""
     raw = raw[:MAX_RAW_HEADER]
-    text: str | None = None
-    if not undecoded(raw):
-        try:
-            text = str(policy.default.header_factory(name, raw))
-        except Exception:  # e.g. an address whose decoded name holds a CR/LF: read it raw
-            text = None
-    return clean(decode_raw(raw) if text is None else text)
+    if undecoded(raw):
+        return clean(decode_raw(raw))
+    if "=?" not in raw:  # nothing to decode (most values): unfolded and cleaned as it is
+        return clean(raw)
+    try:
+        text = str(policy.default.header_factory(name, raw))
+    except Exception:  # e.g. an address whose decoded name holds a CR/LF: read it raw
+        text = decode_raw(raw)
+    return clean(text)
 
 
 def undecoded(value: str) -> bool:
     """Whether ``value`` holds bytes the parser could not decode (8-bit, no charset)."""
-    return any(0xDC80 <= ord(char) <= 0xDCFF for char in value)
+    return not value.isascii() and _UNDECODED.search(value) is not None
 
 
 def raw_value(msg: Message, name: str) -> str | None:
