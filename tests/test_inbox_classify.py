@@ -51,6 +51,7 @@ SENT = [
     sent("kvinnenettverket", "leder@kvinnenettverket.no", "c5e7a9b1d3f54c8ea0b2d4f6a8c0e2f4"),
     sent("kvinnherad", "postmottak@kvinnherad.kommune.no", "0a2c4e6b8d1f43a5b7c9e1d3f5a7b9c1"),
     sent("bergen", "postmottak@bergen.kommune.no", "9f1b3d5a7c9e4b2d8f0a2c4e6b8d0f1a"),
+    sent("mette-politiker", "mette.politiker@gmail.com", "3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e1f"),
     sent("statsforvalteren", "sfvlpost@statsforvalteren.no", "6b8d0f2a4c6e48a1b3d5f7a9c1e3b5d7"),
     sent("kd", "postmottak@kd.dep.no", "1d3f5b7a9c2e4d6f8a0b2c4d6e8f0a1b", SKOLE),
 ]
@@ -88,6 +89,9 @@ EXPECTED = {
     ),
     "receipt-html-only.eml": (Kind.RECEIVED, None, "", "", "25/00871-2", "hod", "in-reply-to"),
     "out-of-office.eml": (Kind.RECEIVED, None, "", "", "", "kari-nordmann", "in-reply-to"),
+    "out-of-office-gmail.eml": (
+        Kind.RECEIVED, None, "", "", "", "mette-politiker", "in-reply-to",
+    ),
     "reply-plain.eml": (Kind.REPLIED, None, "", "", "", "bfd", "in-reply-to"),
     "reply-html-only-top-posted.eml": (
         Kind.REPLIED, None, "", "", "24/3321", "kd", "in-reply-to",
@@ -144,8 +148,10 @@ def test_a_delay_is_temporary_and_says_the_server_keeps_trying() -> None:
     assert verdict.describe().startswith("delivery delayed, the server keeps trying (4.4.1: ")
 
 
-def test_an_out_of_office_reply_is_received_and_away_without_a_case_number() -> None:
-    verdict = classify(read_message((CORPUS / "out-of-office.eml").read_bytes()))
+@pytest.mark.parametrize("name", ["out-of-office.eml", "out-of-office-gmail.eml"])
+def test_an_out_of_office_reply_is_received_and_away_without_a_case_number(name: str) -> None:
+    # Exchange's (Auto-Submitted: auto-generated) and Gmail's (auto-replied, Precedence: bulk).
+    verdict = classify(read_message((CORPUS / name).read_bytes()))
     assert (verdict.kind, verdict.away, verdict.automatic) == (Kind.RECEIVED, True, True)
     assert verdict.describe() == "received (out-of-office reply)"
 

@@ -7,7 +7,8 @@ Decided from the message alone (``match`` decides whose it is), in this order, f
    ``Action: failed``, temporary for 4.x.x or ``Action: delayed``; with the code and the
    server's diagnostic. ``Action: delivered`` is a receipt from the server: **received**.
 2. **unrelated**: mailing lists, newsletters and spam (``List-Id``, ``List-Unsubscribe``,
-   ``Precedence: bulk/list/junk``, ``X-Spam-Flag: YES``), whatever else they say.
+   ``Precedence: list``, ``X-Spam-Flag: YES``; ``Precedence: bulk/junk`` unless it is also
+   ``Auto-Submitted: auto-replied``, as autoresponders send), whatever else they say.
 3. **received**: an automatic answer: RFC 3834 ``Auto-Submitted`` other than ``no`` (or the
    ``X-Autoreply``/``X-Autorespond``/``Precedence: auto_reply`` older mailers send), or an
    archive's receipt in words ("Vi har mottatt ...", "Vi stadfestar at vi har motteke ...")
@@ -128,13 +129,20 @@ def classify(incoming: Incoming, *, address: str = "") -> Verdict:
     if incoming.header("x-spam-flag").lower().startswith("yes"):
         return Verdict(Kind.UNRELATED, reason=SPAM)
     precedence = incoming.header("precedence").lower()
-    if incoming.header("list-id") or incoming.header("list-unsubscribe") or precedence in _BULK:
+    listed = incoming.header("list-id") or incoming.header("list-unsubscribe")
+    # Autoresponders (Gmail's vacation reply among them) mark their answers "Precedence: bulk"
+    # or "junk" so that other robots do not answer back: with auto-replied, it is a reply.
+    if (
+        listed
+        or precedence == "list"
+        or (precedence in _BULK and incoming.auto_submitted != "auto-replied")
+    ):
         return Verdict(Kind.UNRELATED, reason=LIST_MAIL)
     own = unquoted(incoming.text)
     automatic = _automatic(incoming)
     subject = incoming.subject
     if automatic or receipts.away_subject(subject):
-        if receipts.away_subject(subject) or receipts.says_away(own):
+        if receipts.away_subject(subject) or receipts.says_away(f"{subject}\n{own}"):
             return Verdict(Kind.RECEIVED, automatic=True, away=True, reason=OUT_OF_OFFICE)
         return Verdict(
             Kind.RECEIVED,

@@ -40,6 +40,7 @@ RECEIPT_SUBJECTS = (
     "kvittering", "mottakskvittering", "mottatt:", "motteke:", "automatisk kvittering",
     "receipt", "received:",
 )  # fmt: skip
+# Subjects that say "away" on their own; AWAY_WORDS count only in a message that is automatic.
 AWAY_SUBJECTS = (
     "automatisk svar", "autosvar", "automatic reply", "auto-reply", "autoreply",
     "auto reply", "out of office", "out of the office", "fraværende", "fråverande",
@@ -49,7 +50,9 @@ AWAY_WORDS = (
     "out of office", "out of the office", "er på ferie", "er fraværende", "er fråverande",
     "er ikke på kontoret", "er ikkje på kontoret", "er tilbake", "tilbake på jobb",
     "tilbake på kontoret", "har permisjon", "er i permisjon", "on leave", "i'm away",
-    "i am away", "ikke tilgjengelig", "ikkje tilgjengeleg",
+    "i am away", "ikke tilgjengelig", "ikkje tilgjengeleg", "har ferie", "på ferie",
+    "leser ikke e-post", "les ikkje e-post", "er ute av kontoret", "ferie", "vacation",
+    "on holiday", "permisjon",
 )  # fmt: skip
 
 # Where the writer's own words end: what follows is the quoted original.
