@@ -225,3 +225,51 @@ def test_our_own_reference_quoted_back_in_a_reply_is_not_their_case_number() -> 
     incoming = read_message(raw)
     assert incoming.case_number == ""
     assert classify(incoming).describe(incoming.sender) == "replied by kari@kd.dep.no"
+
+
+def report(*blocks: str) -> bytes:
+    """A delivery status report with these per-recipient blocks."""
+    return (
+        "From: MAILER-DAEMON@mail.example.org\r\nSubject: Delivery report\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mail.example.org\r\n\r\n" + "\r\n".join(blocks) + "\r\n--r--\r\n"
+    ).encode()
+
+
+def test_a_report_about_several_recipients_is_read_for_the_one_we_sent_to() -> None:
+    raw = report(
+        "Final-Recipient: rfc822; arkiv@example.org\r\nAction: delayed\r\nStatus: 4.2.2\r\n",
+        "Final-Recipient: rfc822; Postmottak@KD.dep.no\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
+    )
+    incoming = read_message(raw)
+    assert incoming.failed == ("arkiv@example.org", "postmottak@kd.dep.no")
+    ours = classify(incoming, address="postmottak@kd.dep.no")
+    assert (ours.permanent, ours.status, ours.diagnostic) == (
+        True,
+        "5.1.1",
+        "550 5.1.1 no such user",
+    )
+    assert classify(incoming).status == "4.2.2"  # without an address: the first that failed
+
+
+def test_a_report_block_without_action_or_status_is_passed_over_for_one_that_failed() -> None:
+    raw = report(
+        "Final-Recipient: rfc822; a@example.org\r\n",
+        "Final-Recipient: rfc822; b@example.org\r\nAction: failed\r\nStatus: 5.2.1\r\n",
+    )
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.status, verdict.address) == (
+        Kind.BOUNCED,
+        "5.2.1",
+        "b@example.org",
+    )
+
+
+def test_a_report_that_the_message_was_delivered_is_a_receipt_from_the_server() -> None:
+    raw = report("Final-Recipient: rfc822; a@example.org\r\nAction: delivered\r\nStatus: 2.0.0\r\n")
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.permanent) == (Kind.RECEIVED, None)
+    assert verdict.reason == "the recipient's server reports the message delivered"

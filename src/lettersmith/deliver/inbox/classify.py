@@ -112,17 +112,19 @@ _BULK = ("bulk", "list", "junk")
 def classify(incoming: Incoming, *, address: str = "") -> Verdict:
     """What ``incoming`` is. ``address``: of a report about several recipients, the one we
     sent to (``match`` knows it); otherwise its first failed or delayed recipient counts."""
+    address = address.lower()
     if incoming.report is not None:
         return _report(incoming, address)
     if _bounce_in_words(incoming):
         codes = list(failure_codes(incoming.text[:20_000]))
         code = next((c for c in codes if c[0] == "5"), codes[0])
+        failed = incoming.failed
         return Verdict(
             Kind.BOUNCED,
             permanent=code[0] == "5",
             status=code,
             diagnostic=_diagnostic_line(incoming.text, code),
-            address=incoming.header("x-failed-recipients").split(",")[0].strip(),
+            address=address if address in failed else (failed[0] if failed else ""),
             automatic=True,
             reason=BOUNCE_IN_WORDS,
         )
@@ -164,10 +166,14 @@ def _report(incoming: Incoming, address: str) -> Verdict:
     recipients = incoming.report.recipients
     chosen: RecipientReport | None = None
     if address:
-        chosen = next((r for r in recipients if r.final_recipient == address), None)
+        chosen = next((r for r in recipients if r.final_recipient.lower() == address), None)
     if chosen is None:
         chosen = next(
-            (r for r in recipients if r.action in ("failed", "delayed") or r.status[:1] in "45"),
+            (
+                r
+                for r in recipients
+                if r.action in ("failed", "delayed") or r.status.startswith(("4", "5"))
+            ),
             recipients[0] if recipients else None,
         )
     if chosen is None or (not chosen.status and not chosen.action):

@@ -232,7 +232,7 @@ def _return_path(msg: Message) -> str | None:
 def _date(value: str) -> dt.datetime | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 

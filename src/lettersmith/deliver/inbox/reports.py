@@ -76,7 +76,6 @@ class DeliveryReport:
 
     recipients: tuple[RecipientReport, ...]
     reporting_mta: str = ""
-    standard: bool = True  # an RFC 3464 report; False: a bounce read from its words only
 
 
 def read_report(
@@ -189,7 +188,6 @@ _COPY_MARKERS = (
     "below this line is a copy of the message",
     "this is a copy of the message",
     "original message follows",
-    "the original message was",
     "undelivered message headers",
     "headers of the original message",
 )  # fmt: skip
