@@ -352,3 +352,18 @@ def test_a_bounce_in_words_about_the_archive_copy_is_not_a_bounce_for_the_recipi
     incoming = read_message(words + b"------ This is a copy" + copy)
     assert incoming.failed == ("arkiv@eksempelforeningen.no",)
     assert match(incoming, SentList([ours])) is None
+
+
+def test_a_bounce_in_words_without_a_copy_matches_only_by_the_recipients_domain_and_subject() -> (
+    None
+):
+    words = (
+        "From: Mail Delivery System <MAILER-DAEMON@jd.dep.no>\r\n"
+        "Subject: Undeliverable: {subject}\r\n\r\n"
+        "Delivery to postmottak@jd.dep.no failed: 552 5.2.2 Mailbox full\r\n"
+    )
+    found = match(read_message(words.format(subject=OURS.subject).encode()), JOURNAL)
+    assert found is not None and found.how == "domain and subject"
+    assert match(read_message(words.format(subject="Styremøte").encode()), JOURNAL) is None
+    ours_server = words.replace("MAILER-DAEMON@jd.dep.no", "MAILER-DAEMON@eksempelforeningen.no")
+    assert match(read_message(ours_server.format(subject=OURS.subject).encode()), JOURNAL) is None
