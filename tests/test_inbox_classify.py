@@ -8,6 +8,7 @@ MP's out-of-office, replies by people); each file is checked for what a secretar
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -273,3 +274,50 @@ def test_a_report_that_the_message_was_delivered_is_a_receipt_from_the_server() 
     verdict = classify(read_message(raw))
     assert (verdict.kind, verdict.permanent) == (Kind.RECEIVED, None)
     assert verdict.reason == "the recipient's server reports the message delivered"
+
+
+@pytest.mark.parametrize(
+    ("text", "case"),
+    [
+        ("Vår ref.: 24/1234", "24/1234"),
+        ("Vår ref: 24/1234-3", "24/1234-3"),
+        ("VÅR REF.: 24/1234", "24/1234"),
+        ("Vår referanse: 2024/1234", "2024/1234"),
+        ("Saken har Saksnummer 2024/1234.", "2024/1234"),
+        ("Saksnr.: 24/12", "24/12"),
+        ("Sak nr. 24/1234", "24/1234"),
+        ("Arkivsaksnr.: 24/01234", "24/01234"),
+        ("Vår ref. 24/1234 - 5", "24/1234-5"),
+        ("Vår dato: 17.11.2026\nVår ref.: 24/1234\nDeres ref.: 2026/17", "24/1234"),
+        ("Our ref.: 24/1234", "24/1234"),
+        ("Deres ref.: 24/1234", ""),  # the sender's own reference, echoed
+        ("Vår ref.: ABC-12", ""),
+        ("Ring oss 24/7 på 22 24 90 90", ""),
+        ("Vår ref.:" + " " * 100 + "24/1234", ""),  # too far from its label to be its number
+    ],
+)
+def test_the_case_number_is_the_archives_own_reference(text: str, case: str) -> None:
+    raw = f"From: postmottak@kd.dep.no\r\nSubject: Kvittering\r\n\r\n{text}\r\n".encode()
+    assert read_message(raw).case_number == case
+
+
+def test_a_utf8_report_rfc_6533_is_read_even_base64_encoded() -> None:
+    fields = (
+        "Reporting-MTA: dns; mail.example.org\r\n\r\n"
+        "Final-Recipient: utf-8; kari.nordmann@bærum.kommune.no\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 Mottakeren finnes ikke\r\n"
+    )
+    raw = (
+        "From: postmaster@example.org\r\nSubject: Ikke levert\r\n"
+        'Content-Type: multipart/report; report-type=global-delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIkke levert.\r\n"
+        "--r\r\nContent-Type: message/global-delivery-status\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(fields.encode()).decode().replace("\n", "\r\n")
+        + "--r--\r\n"
+    ).encode()
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.status) == (Kind.BOUNCED, "5.1.1")
+    assert verdict.address == "kari.nordmann@xn--brum-voa.kommune.no"
+    assert verdict.diagnostic == "550 5.1.1 Mottakeren finnes ikke"
