@@ -6,6 +6,7 @@ it does not answer.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -367,3 +368,12 @@ def test_a_bounce_in_words_without_a_copy_matches_only_by_the_recipients_domain_
     assert match(read_message(words.format(subject="Styremøte").encode()), JOURNAL) is None
     ours_server = words.replace("MAILER-DAEMON@jd.dep.no", "MAILER-DAEMON@eksempelforeningen.no")
     assert match(read_message(ours_server.format(subject=OURS.subject).encode()), JOURNAL) is None
+
+
+def test_a_subject_written_in_decomposed_letters_or_another_case_still_matches() -> None:
+    ours = dataclasses.replace(OURS, subject="Høring på nytt: Forskrift om åpningstider")
+    decomposed = unicodedata.normalize("NFD", f"SV: {ours.subject}".upper())
+    assert decomposed != f"SV: {ours.subject}".upper()  # Å written as A and a ring
+    raw = message("From: postmottak@jd.dep.no", f"Subject: {decomposed}")
+    found = match(read_message(raw), SentList([ours]))
+    assert found is not None and found.sent == ours

@@ -19,6 +19,7 @@ never taken for the ministry's receipt.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -167,4 +168,6 @@ def _by_domain_and_subject(incoming: Incoming, journal: JournalView) -> Match | 
 
 
 def _comparable(subject: str) -> str:
-    return clean(subject).casefold()
+    """A subject as compared: one form of each letter (a Mac writes "æ" as two code points),
+    no case, single spaces."""
+    return unicodedata.normalize("NFC", clean(subject)).casefold()
