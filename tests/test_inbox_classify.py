@@ -321,3 +321,22 @@ def test_a_utf8_report_rfc_6533_is_read_even_base64_encoded() -> None:
     assert (verdict.kind, verdict.status) == (Kind.BOUNCED, "5.1.1")
     assert verdict.address == "kari.nordmann@xn--brum-voa.kommune.no"
     assert verdict.diagnostic == "550 5.1.1 Mottakeren finnes ikke"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "kind"),
+    [
+        ("Kvittering", "Din e-post er mottatt og registrert.", Kind.RECEIVED),
+        ("Bekreftelse på mottatt e-post", "Takk. Saken er journalført.", Kind.RECEIVED),
+        ("Stadfesting på motteke e-post", "E-posten din er motteken.", Kind.RECEIVED),
+        ("SV: Innspill", "Vi har mottatt brevet. Vår ref.: 24/1234", Kind.RECEIVED),
+        ("SV: Innspill", "Takk for innspillet, vi kommer tilbake til saken.", Kind.REPLIED),
+        # A person's long answer that mentions the letter arrived is still an answer.
+        ("SV: Innspill", "Brevet er mottatt. " + "Vi har vurdert forslagene. " * 60, Kind.REPLIED),
+    ],
+)
+def test_an_archives_receipt_in_words_without_any_header_saying_so(
+    subject: str, body: str, kind: Kind
+) -> None:
+    raw = f"From: postmottak@kd.dep.no\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode()
+    assert classify(read_message(raw)).kind is kind
