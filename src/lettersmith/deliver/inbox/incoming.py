@@ -102,11 +102,11 @@ class Incoming:
 # The senders of bounces: Postfix, Sendmail and Exim, Gmail, Exchange's own mailbox.
 MAIL_SYSTEMS = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
 
-# Headers kept in ``Incoming.headers`` for classification (lists, spam, auto-replies).
+# Headers kept in ``Incoming.headers``: those ``classify`` reads (lists, spam, autoresponders,
+# Exim's list of failed addresses).
 KEPT_HEADERS = (
-    "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond",
-    "x-auto-response-suppress", "x-spam-flag", "x-spam-status", "content-type",
-    "x-failed-recipients", "x-ms-exchange-message-is-ndr", "reply-to", "to",
+    "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond", "x-spam-flag",
+    "x-failed-recipients",
 )  # fmt: skip
 
 
