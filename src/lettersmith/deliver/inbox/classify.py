@@ -30,6 +30,7 @@ from lettersmith.deliver.inbox import receipts
 from lettersmith.deliver.inbox.incoming import Incoming
 from lettersmith.deliver.inbox.reports import RecipientReport, failure_codes
 from lettersmith.deliver.inbox.text import unquoted
+from lettersmith.deliver.inbox.values import clean
 from lettersmith.translate import N_, _
 
 
@@ -210,5 +211,5 @@ def _diagnostic_line(text: str, code: str) -> str:
     """The line of a bounce's text that gives ``code``: the server's words, one line."""
     for line in text[:20_000].splitlines():
         if code in line:
-            return " ".join(line.split())[:300]
+            return clean(line, 300)  # a terminal escape or direction mark never gets through
     return ""
