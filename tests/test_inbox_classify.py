@@ -194,7 +194,7 @@ def test_what_a_person_reads_is_in_bokmal_and_nynorsk() -> None:
         assert kind_label(Kind.BOUNCED) == "kom i retur"
     with use_language("nn"):
         assert classify(incoming).describe() == "motteke, saksnummer 2024/5678"
-        assert kind_label(Kind.REPLIED) == "svart"
+        assert kind_label(Kind.REPLIED) == "har svart"
 
 
 def test_every_message_of_the_inbox_has_its_translations_with_the_same_placeholders() -> None:
