@@ -340,3 +340,16 @@ def test_an_archives_receipt_in_words_without_any_header_saying_so(
 ) -> None:
     raw = f"From: postmottak@kd.dep.no\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode()
     assert classify(read_message(raw)).kind is kind
+
+
+@pytest.mark.parametrize(
+    ("status", "bad"),
+    [("5.1.1", True), ("5.1.10", True), ("5.2.1", True), ("5.2.2", False), ("5.7.1", False),
+     ("4.4.1", False)],
+)  # fmt: skip
+def test_only_an_addressing_failure_blames_the_address(status: str, bad: bool) -> None:
+    action = "delayed" if status[0] == "4" else "failed"
+    raw = report(
+        f"Final-Recipient: rfc822; a@example.org\r\nAction: {action}\r\nStatus: {status}\r\n"
+    )
+    assert classify(read_message(raw)).bad_address is bad

@@ -72,6 +72,16 @@ class Verdict:
     away: bool = False  # an out-of-office reply
     reason: str = ""
 
+    @property
+    def bad_address(self) -> bool:
+        """A permanent bounce that blames the address itself (RFC 3463: 5.1.x, addressing,
+        such as 5.1.1 no such user or 5.1.10 not found; 5.2.1 mailbox disabled), so that
+        correcting it in the register is the fix. A 5.7.1 (refused by policy, spam filter)
+        or a full mailbox is not the address's fault."""
+        if self.kind is not Kind.BOUNCED or self.permanent is not True:
+            return False
+        return self.status.startswith("5.1.") or self.status == "5.2.1"
+
     def describe(self, sender: str = "", when: dt.datetime | None = None) -> str:
         """One line for ``status``, in the current language: "bounced permanently (5.1.1:
         User unknown)", "received, case number 24/1234", "replied by x@kd.dep.no, on
