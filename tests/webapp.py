@@ -37,14 +37,19 @@ PORT = 8400
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def client(app: Starlette) -> TestClient:
-    """A client that is not logged in, naming the loopback host and port the app expects."""
-    return TestClient(app, base_url=BASE, follow_redirects=False)
+def client(app: Starlette, *, raise_server_exceptions: bool = True) -> TestClient:
+    """A client that is not logged in, naming the loopback host and port the app expects.
+    With ``raise_server_exceptions=False`` it sees a bug's 500 page as a browser would."""
+    return TestClient(
+        app, base_url=BASE, follow_redirects=False, raise_server_exceptions=raise_server_exceptions
+    )
 
 
-def logged_in(app: Starlette, token: str = TOKEN) -> TestClient:
+def logged_in(
+    app: Starlette, token: str = TOKEN, *, raise_server_exceptions: bool = True
+) -> TestClient:
     """A client that opened the token link: it holds the session cookie."""
-    browser = client(app)
+    browser = client(app, raise_server_exceptions=raise_server_exceptions)
     answer = browser.get(f"/?token={token}")
     assert answer.status_code == 303, answer.text
     return browser

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lettersmith.errors import LettersmithError
+from lettersmith.translate import _
 
 # Limits no real letter comes near; the README lists them (section "Limits").
 MAX_CLUB_YAML = 1_000_000  # bytes: a club's clubs/<club>.yaml
@@ -31,6 +32,7 @@ MAX_ATTACHMENT = 20_000_000  # bytes: one attached file
 RENDER_SECONDS = 60  # wall-clock seconds for one club letter (template, layout, file)
 RENDER_MEMORY = 2_000_000_000  # bytes of address space for the worker
 MAX_PAGES = 50  # pages in one letter
+MAX_OUT_FILE = 100_000_000  # bytes: one file of out/ served back (a review's page, a PDF)
 
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
@@ -235,6 +237,37 @@ def inside_out(path: Path, root: Path) -> Path:
             "the link (out/ is remade by build)"
         )
     return path
+
+
+def read_out_file(path: Path, root: Path, limit: int = MAX_OUT_FILE) -> bytes:
+    """The bytes of a file lettersmith made in out/ (a review's picture, a letter's PDF), to
+    show it: read only when its folder really is inside out/ (``inside_out``) and it is one
+    plain file of its own there, judged on the file opened (without following a link put in
+    its place since it was made), so a link to /etc/passwd planted in out/ is never read."""
+    inside_out(path, root)
+    shown = shown_path(path, root)
+    refused = LinkedFileError(
+        _(
+            "{path}: refused: it is not the file lettersmith made there (a link, or not a plain "
+            "file); build the letter again"
+        ).format(path=shown)
+    )
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:  # ELOOP: a symbolic link in the file's place
+        raise refused from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            raise refused
+        _check_size(info.st_size, limit, shown, "file")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise TooLargeError(f"{shown}: the file is more than the limit of {_mb(limit)}")
+    return data
 
 
 def _first_link(folder: Path, out: Path) -> Path | None:

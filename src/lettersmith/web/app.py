@@ -32,11 +32,19 @@ from starlette.staticfiles import StaticFiles
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.load.yamlfile import ID_PATTERN
-from lettersmith.translate import Language
+from lettersmith.translate import Language, use_language
 from lettersmith.web import pages as pages_package
 from lettersmith.web.jobs import Jobs
 from lettersmith.web.reviews import Reviews
-from lettersmith.web.security import BodyLimit, Guard, HostCheck, Sessions
+from lettersmith.web.security import (
+    SECURITY_HEADERS,
+    BodyLimit,
+    Guard,
+    HostCheck,
+    SecurityHeaders,
+    Session,
+    Sessions,
+)
 from lettersmith.web.templating import Pages, render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -88,6 +96,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(HostCheck, port=port, host=host),
             Middleware(BodyLimit),
             Middleware(Guard, sessions=sessions, gate=_gate),
@@ -95,6 +104,7 @@ def create_app(
         exception_handlers={
             HTTPException: _http_error,
             LettersmithError: _engine_error,
+            Exception: _server_error,
         },
     )
     app.state.project = project
@@ -132,3 +142,25 @@ async def _http_error(request: Request, error: Exception) -> Response:
 async def _engine_error(request: Request, error: Exception) -> Response:
     """A problem in the person's files or a refusal by the engine: its words on a page."""
     return render(request, "problem.html", status_code=400, lines=str(error).splitlines())
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """A bug: a page in words, never the traceback (Starlette passes the error on to the
+    server after this answer, and uvicorn writes the traceback where ``serve`` runs). Made
+    outside every middleware, so it adds the security headers itself."""
+    session = request.scope.get("lettersmith.session")
+    language = (
+        session.language if isinstance(session, Session) else request.app.state.sessions.language
+    )
+    try:
+        with use_language(language):
+            response: Response = render(request, "error.html", status_code=500)
+    except Exception:  # the page itself cannot be made: plain words
+        response = Response(
+            "Internal error: see the window where lettersmith serve runs.",
+            status_code=500,
+            media_type="text/plain",
+        )
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response

@@ -11,6 +11,7 @@ A job keeps data, not sentences: the page words it in the language of whoever lo
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
@@ -18,7 +19,9 @@ from typing import Literal
 from lettersmith.app.events import Event, Progress
 from lettersmith.app.project import Project, SendPlan
 from lettersmith.errors import LettersmithError
-from lettersmith.translate import Language, use_language
+from lettersmith.translate import Language, _, use_language
+
+LOG = logging.getLogger("lettersmith.web")
 
 JobState = Literal["running", "finished", "changed", "failed"]
 
@@ -114,11 +117,19 @@ class Jobs:
                     job.problem = tuple(str(error).splitlines())
                     job.state = "failed"
                 return
-            except Exception as error:  # a thread's failure must reach the page, not stderr
+            except Exception as error:  # a bug: said on the page, the traceback on stderr
                 with job.lock:
-                    job.problem = (f"{type(error).__name__}: {error}",)
+                    job.problem = (
+                        _(
+                            "The send stopped because of an error in lettersmith ({error}). "
+                            "What was sent before it is in the journal, and the status page "
+                            "shows it; the details are in the window where lettersmith serve "
+                            "runs."
+                        ).format(error=f"{type(error).__name__}: {error}"),
+                    )
                     job.state = "failed"
-                raise
+                LOG.exception("the send of %s stopped", job.letter)  # where serve runs
+                return
         report = result.report
         with job.lock:
             if not result.confirmed:

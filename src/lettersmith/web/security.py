@@ -4,27 +4,35 @@ A local app is still reachable by every web page the person has open: a page els
 make their browser send requests to 127.0.0.1 (cross-site requests, DNS rebinding). So,
 outermost first:
 
+- ``SecurityHeaders``: the headers (Content-Security-Policy without inline script, no
+  sniffing, no referrer, no framing, no caching) on every answer, the refusals below too;
 - ``HostCheck``: only ``127.0.0.1``, ``localhost`` or ``[::1]`` with the server's port in
   the Host header (a rebound name answers 400);
-- ``BodyLimit``: a request body over ``MAX_BODY`` answers 413, read no further;
+- ``BodyLimit``: a request body over ``MAX_BODY`` answers 413, read no further; one that
+  stops coming for ``BODY_TIMEOUT`` seconds answers 408 (a slow body holds no connection);
 - ``Guard``: the session (a cookie set by the token link) before anything but the page that
-  says how to get in; the CSRF token on every request that changes something; the headers
-  (Content-Security-Policy without inline script, no sniffing, no referrer) on every answer;
-  and the session's language for the request.
+  says how to get in; on every request that changes something, the CSRF token and, as a
+  second guard, the browser's word that it comes from this server's own pages (``Origin``,
+  ``Referer``, ``Sec-Fetch-Site``); and the session's language for the request.
 
 The session id and the CSRF token are random, held in this process only (a restart logs
-everyone out, and the token link is new at each start).
+everyone out, and the token link is new at each start). The token link makes a new session
+id each time it is opened, whatever cookie the browser held (so a cookie planted before is
+never the logged-in one); several browsers of the same computer may open it (a second one
+watching a send). A session unused for ``SESSION_IDLE`` seconds is forgotten.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -39,6 +47,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 10 * 1024 * 1024  # an uploaded spreadsheet or attachment; more is refused (413)
+BODY_TIMEOUT = 30.0  # seconds a request body may pause before it is refused (408)
+SESSION_IDLE = 12 * 60 * 60  # seconds a session may go unused before it is forgotten
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -67,6 +77,7 @@ class Session:
 
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     language: Language = "nb"
+    used: float = 0.0  # the clock at its last request
 
 
 class Sessions:
@@ -78,22 +89,34 @@ class Sessions:
         self.language = language
         self._by_id: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self.clock = time.monotonic
 
     def token_matches(self, given: str) -> bool:
         return hmac.compare_digest(given.encode(), self._token.encode())
 
     def start(self) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(32)
-        session = Session(language=self.language)
+        session = Session(language=self.language, used=self.clock())
         with self._lock:
+            self._forget_idle()
             self._by_id[session_id] = session
         return session_id, session
 
     def find(self, session_id: str | None) -> Session | None:
+        """The live session of this id, marked as used now (None: unknown or idle too long)."""
         if not session_id:
             return None
         with self._lock:
-            return self._by_id.get(session_id)
+            self._forget_idle()
+            session = self._by_id.get(session_id)
+            if session is not None:
+                session.used = self.clock()
+            return session
+
+    def _forget_idle(self) -> None:
+        oldest = self.clock() - SESSION_IDLE
+        for idle in [key for key, session in self._by_id.items() if session.used < oldest]:
+            del self._by_id[idle]
 
     def cookie_header(self, session_id: str) -> str:
         return f"{self.cookie}={session_id}; HttpOnly; SameSite=Strict; Path=/"
@@ -107,6 +130,26 @@ def session_of(request: Request) -> Session:
 
 
 # --------------------------------------------------------------------------- middleware
+
+
+class SecurityHeaders:
+    """The security headers on every answer: pages, files, and every refusal (400, 403, 408,
+    413). A 500 page is made outside every middleware and adds them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class HostCheck:
@@ -134,9 +177,15 @@ class TooLarge(Exception):
     pass
 
 
+class TooSlow(Exception):
+    pass
+
+
 class BodyLimit:
     """413 for a body over ``limit`` bytes: told by Content-Length before reading, or found
-    while reading (a chunked upload) and stopped there."""
+    while reading (a chunked upload) and stopped there. 408 for a body whose next part does
+    not come within ``BODY_TIMEOUT`` seconds (read when the request starts, so a test can
+    shorten it)."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
         self.app = app
@@ -151,20 +200,34 @@ class BodyLimit:
             await _too_large(scope, receive, send)
             return
         received = 0
+        ended = False
+        timeout = BODY_TIMEOUT
 
         async def counted() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, ended
+            if ended:  # the body is read: what comes now is the disconnect, whenever it comes
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), timeout)
+            except TimeoutError:
+                raise TooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     raise TooLarge
+                ended = not message.get("more_body", False)
             return message
 
         try:
             await self.app(scope, counted, send)
         except TooLarge:
             await _too_large(scope, receive, send)
+        except TooSlow:
+            response = PlainTextResponse(
+                "Request timeout: the body stopped coming", status_code=408,
+                headers={"connection": "close"},
+            )  # fmt: skip
+            await response(scope, receive, send)
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,7 +237,7 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class Guard:
-    """The session, the CSRF token, the security headers and the language of each request.
+    """The session, the CSRF token, the request's own origin and the language of each request.
 
     ``/?token=...`` with the right token starts a session and redirects to ``/`` (so the
     token leaves the address bar and the history); without a session every path but
@@ -191,41 +254,36 @@ class Guard:
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
         request = Request(scope)
         given = request.query_params.get("token")
         if given is not None and self.sessions.token_matches(given):
             session_id, _ = self.sessions.start()
             response = Response(status_code=303, headers={"location": "/"})
             response.headers["set-cookie"] = self.sessions.cookie_header(session_id)
-            await response(scope, receive, with_headers)
+            await response(scope, receive, send)
             return
         session = self.sessions.find(request.cookies.get(self.sessions.cookie))
         if session is None:
             if scope["path"] in OPEN_PATHS:
-                await self.app(scope, receive, with_headers)
+                await self.app(scope, receive, send)
             else:
                 with use_language(self.sessions.language):
-                    await self.gate(scope, receive, with_headers)
+                    await self.gate(scope, receive, send)
             return
         scope["lettersmith.session"] = session
         if scope["method"] not in SAFE_METHODS:
             body = await _read_body(receive)
-            if not _csrf_matches(scope, body, session.csrf):
+            if not _same_origin(scope) or not _csrf_matches(scope, body, session.csrf):
                 forbidden = PlainTextResponse(
                     "Forbidden: the form's security token is missing or wrong; "
                     "open the page again and repeat.",
                     status_code=403,
                 )
-                await forbidden(scope, receive, with_headers)
+                await forbidden(scope, receive, send)
                 return
             receive = _replay(body)
         with use_language(session.language):
-            await self.app(scope, receive, with_headers)
+            await self.app(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -252,6 +310,29 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
+
+
+def _same_origin(scope: Scope) -> bool:
+    """False when the browser says the request comes from a page elsewhere: ``Sec-Fetch-Site``
+    other than same-origin (or none: typed by the person), an ``Origin`` (or, without one, a
+    ``Referer``) other than this server as the Host header names it. A client that sends none
+    of them (an old browser, a tool) is judged by the cookie and the CSRF token alone."""
+    headers = Headers(scope=scope)
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    own = headers.get("host", "").lower()
+    origin = headers.get("origin")
+    if origin is not None:
+        return origin.lower() == f"http://{own}"
+    referer = headers.get("referer")
+    if referer is not None:
+        try:
+            parts = urlsplit(referer)
+        except ValueError:
+            return False
+        return parts.scheme == "http" and parts.netloc.lower() == own
+    return True
 
 
 def _csrf_matches(scope: Scope, body: bytes, expected: str) -> bool:

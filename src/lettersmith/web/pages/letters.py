@@ -8,16 +8,18 @@ workspace before anything else: an unknown letter or club answers 404.
 from __future__ import annotations
 
 import dataclasses
+import mimetypes
 import threading
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from lettersmith.app.project import BuildResult, Project
-from lettersmith.confine import inside_out
+from lettersmith.confine import read_out_file
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
@@ -54,11 +56,13 @@ def review_file(request: Request) -> Response:
     path = reviews_of(request).file(chosen, request.path_params["number"])
     if path is None or not path.is_file():
         raise HTTPException(404)
-    root = project_of(request).root
-    inside_out(path, root)  # a link put in out/ since is refused, not followed
+    # Read through the confined helper: a link put in out/ since is refused, never followed.
+    data = read_out_file(path, project_of(request).root)
     if path.suffix == ".png":
-        return FileResponse(path, media_type="image/png")
-    return FileResponse(path, filename=path.name)
+        return Response(data, media_type="image/png")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    disposition = f"attachment; filename*=utf-8''{quote(path.name)}"
+    return Response(data, media_type=kind, headers={"content-disposition": disposition})
 
 
 async def approve(request: Request) -> Response:
