@@ -89,6 +89,28 @@ def test_a_session_of_one_server_does_not_open_another(root: Path, tmp_path: Pat
     assert stranger.get("/").status_code == 403
 
 
+def test_the_token_is_in_no_log_line_and_no_page(root: Path, capfd) -> None:
+    """The server as ``serve`` configures it, even at its most talkative: no line it prints
+    holds the token (an access log would print the link's query string); no page holds it;
+    the answer to the link tells the browser to send no Referer."""
+    import httpx
+
+    with serving(root, log_level="debug") as server:
+        login = httpx.get(server.link, follow_redirects=False)
+        assert login.headers["location"] == "/"
+        assert login.headers["referrer-policy"] == "no-referrer"
+        cookie = login.headers["set-cookie"].split(";")[0]
+        pages = [
+            httpx.get(f"{server.base}{path}", headers={"cookie": cookie}).text
+            for path in ("/", f"/letters/{LETTER}/status", "/nothing")
+        ]
+        httpx.get(f"{server.base}/?token=wrong")
+        assert "server" not in {name.lower() for name in login.headers}
+    printed = capfd.readouterr()
+    assert TOKEN not in printed.out + printed.err
+    assert all(TOKEN not in page for page in pages)
+
+
 # --------------------------------------------------------------------------- CSRF
 
 

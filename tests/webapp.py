@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from lettersmith.web.app import create_app
+from lettersmith.web.serve import server_config
 
 TOKEN = "test-token-0123456789"
 PORT = 8400
@@ -83,11 +84,13 @@ class Server:
 
 
 @contextmanager
-def serving(root: Path, token: str = TOKEN) -> Iterator[Server]:
-    """The real server (uvicorn) on a free port in a thread, stopped at the end."""
+def serving(root: Path, token: str = TOKEN, log_level: str = "warning") -> Iterator[Server]:
+    """The real server (uvicorn, configured as ``lettersmith serve`` does) on a free port in a
+    thread, stopped at the end."""
     port = free_port()
     app = create_app(root, token=token, port=port)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = server_config(app, log_level=log_level)
+    config.host, config.port = "127.0.0.1", port
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ import webbrowser
 from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 from lettersmith.addresses import is_loopback
 from lettersmith.app.results import BadArgument
@@ -49,15 +50,30 @@ def serve(
     listening = _bind(host, port)
     link = f"http://{link_host(host)}:{port}/?token={token}"
     print(f"Open {link}", flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    )
+    server = uvicorn.Server(server_config(app))
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, link), daemon=True).start()
     try:
         server.run(sockets=[listening])
     finally:
         app.state.jobs.wait()
+
+
+def server_config(app: Starlette, log_level: str = "warning") -> uvicorn.Config:
+    """uvicorn as ``serve`` runs it (the tests' real server too).
+
+    No access log: its lines would hold the token link's query string. No trust in
+    X-Forwarded-* headers (no proxy stands in front of a local app; a page could send them).
+    No Server header naming the software.
+    """
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        lifespan="off",
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
