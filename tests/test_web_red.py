@@ -7,6 +7,7 @@ server (uvicorn) over a socket; the rest through Starlette's TestClient."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from pathlib import Path
@@ -400,3 +401,224 @@ def test_a_failure_inside_the_send_thread_is_on_the_page(mail_app, monkeypatch, 
     assert "lettersmith serve" in shown
     logged = [r for r in caplog.records if r.exc_info and "onerror" in str(r.exc_info[1])]
     assert logged, "the traceback is not in the server's log"
+
+
+# --------------------------------------------------------------------------- output
+
+MARKUP = "<img src=x onerror=alert(1)>"
+
+
+def assert_text_only(html: str, where: str) -> None:
+    assert "<img src=x" not in html and "<script>alert" not in html, where
+    assert "javascript:" not in html, where
+
+
+def test_markup_in_every_field_the_engine_echoes_is_text(mail_app, mail_workspace: Path) -> None:
+    """A recipient's name, a club's name, a YAML value quoted in a check problem: each shown
+    as text on every page that shows it, never markup."""
+    register = mail_workspace / "recipients.yaml"
+    text = register.read_text(encoding="utf-8")
+    text = text.replace("name: Jan Kristian Vestre", f'name: "{MARKUP}</script>"')
+    register.write_text(text, encoding="utf-8")
+    club = mail_workspace / "clubs" / "bergen.yaml"
+    club.write_text(
+        club.read_text(encoding="utf-8").replace(
+            "name: Soroptimist International Bergen",
+            'name: "Bergen <script>alert(2)</script>"',
+        ),
+        encoding="utf-8",
+    )
+    browser = logged_in(mail_app)
+    pages = []
+    for path in (
+        "/",
+        f"/letters/{LETTER}/review",
+        f"/letters/{LETTER}/send",
+        f"/letters/{LETTER}/status",
+        f"/letters/{LETTER}/review?club=bergen",
+        f"/letters/{LETTER}/send?club=bergen",
+    ):
+        answer = browser.get(path)
+        assert answer.status_code in (200, 400), path
+        assert_text_only(answer.text, path)
+        pages.append(answer.text)
+    shown = "".join(pages)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown and "&lt;script&gt;" in shown
+    # A value the check refuses, quoted in its problem, on the overview and the build page.
+    register.write_text(
+        text.replace("tags: [regjeringen]", f'tags: ["{MARKUP}"]', 1)
+        + f'\nbad:\n  title: "{MARKUP}"\n  email: "javascript:alert(3)//{MARKUP}"\n',
+        encoding="utf-8",
+    )
+    token = csrf_of(browser.get(f"/letters/{LETTER}/status").text)
+    for answer in (
+        browser.get("/"),
+        browser.post(f"/letters/{LETTER}/build", data={"csrf_token": token}),
+    ):
+        assert answer.status_code == 400, answer.status_code
+        assert "&lt;img src=x" in answer.text  # the problem quotes it, as text
+        assert "<img src=x" not in answer.text
+        assert 'href="javascript:' not in answer.text
+
+
+def test_a_mail_servers_reply_is_text(mail_app, smtp_server) -> None:
+    """What an SMTP server answers is the server's text, shown as text."""
+    smtp_server.handler.mail_reply = f"550 {MARKUP} go away"
+    browser = logged_in(mail_app)
+    page = browser.get(f"/letters/{LETTER}/send").text
+    digest = re.search(r'name="plan" value="([0-9a-f]+)"', page)
+    assert digest
+    browser.post(
+        f"/letters/{LETTER}/send", data={"csrf_token": csrf_of(page), "plan": digest.group(1)}
+    )
+    mail_app.state.jobs.wait(60)
+    for path in (f"/letters/{LETTER}/send", f"/letters/{LETTER}/status"):
+        shown = browser.get(path).text
+        assert "go away" in shown, path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in shown, path
+        assert_text_only(shown, path)
+
+
+# --------------------------------------------------------------------------- the send job
+
+
+def test_two_clicks_on_send_at_once_send_each_message_once(
+    mail_app, smtp_server, mail_workspace: Path
+) -> None:
+    """Two browsers press Send in the same instant (threads through the app): one send; the
+    SMTP server gets each message once."""
+    import threading
+
+    first, second = logged_in(mail_app), logged_in(mail_app)
+    forms = []
+    for browser in (first, second):
+        page = browser.get(f"/letters/{LETTER}/send").text
+        digest = re.search(r'name="plan" value="([0-9a-f]+)"', page)
+        assert digest
+        forms.append((browser, {"csrf_token": csrf_of(page), "plan": digest.group(1)}))
+    ready = threading.Barrier(2)
+    answers: list[int] = []
+
+    def press(browser, form) -> None:
+        ready.wait()
+        answers.append(browser.post(f"/letters/{LETTER}/send", data=form).status_code)
+
+    threads = [threading.Thread(target=press, args=pair) for pair in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    mail_app.state.jobs.wait(60)
+    assert answers == [303, 303]
+    recipients = [str(received.message["To"]) for received in smtp_server.handler.received]
+    assert recipients, "nothing was sent"
+    assert len(recipients) == len(set(recipients)), recipients
+
+
+def start_serve(root: Path, port: int):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lettersmith", "-w", str(root), "serve", "--no-browser",
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    link = process.stdout.readline().removeprefix("Open ").strip()
+    assert link.startswith("http://"), link
+    return process, link
+
+
+def login(link: str):
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            answer = httpx.get(link, follow_redirects=False)
+            break
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline, "the server did not answer"
+            time.sleep(0.1)
+    base = link.split("/?")[0]
+    return httpx.Client(base_url=base, headers={"cookie": answer.headers["set-cookie"]})
+
+
+def test_a_server_killed_mid_send_shows_the_truth_after_a_restart(
+    mail_workspace: Path, smtp_server
+) -> None:
+    """``lettersmith serve`` killed (SIGKILL) while its send waits on the second message: the
+    next server's status page says what the journal knows (the first sent, the second not
+    known), and a new send sends no message twice. That one stopped (SIGTERM) mid-message
+    finishes it before it goes."""
+    import signal
+    import subprocess
+    import threading
+
+    from webapp import free_port
+
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 2)] = release
+    port = free_port()
+    process, link = start_serve(mail_workspace, port)
+    try:
+        browser = login(link)
+        page = browser.get(f"/letters/{LETTER}/send").text
+        digest = re.search(r'name="plan" value="([0-9a-f]+)"', page)
+        assert digest
+        started = browser.post(
+            f"/letters/{LETTER}/send", data={"csrf_token": csrf_of(page), "plan": digest.group(1)}
+        )
+        assert started.status_code == 303
+        assert smtp_server.handler.paused.wait(60)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+        release.set()
+    smtp_server.handler.healthy()
+    smtp_server.handler.paused.clear()
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 3)] = release
+    process, link = start_serve(mail_workspace, free_port())
+    try:
+        browser = login(link)
+        status = text_of(browser.get(f"/letters/{LETTER}/status").text)
+        assert "smk postmottak@smk.dep.no sendt" in status
+        assert "hod postmottak@hod.dep.no ukjent" in status
+        assert "jd postmottak@jd.dep.no ikke sendt" in status
+        page = browser.get(f"/letters/{LETTER}/send").text
+        assert "unknown: check whether it arrived" in page  # hod is held back, not sent again
+        digest = re.search(r'name="plan" value="([0-9a-f]+)"', page)
+        assert digest
+        again = browser.post(
+            f"/letters/{LETTER}/send", data={"csrf_token": csrf_of(page), "plan": digest.group(1)}
+        )
+        assert again.status_code == 303, again.text
+        # Stopped (SIGTERM, as a shutdown does) while that send waits on its message: the
+        # server stays until the send has finished, and leaves no message half-sent.
+        assert smtp_server.handler.paused.wait(60)
+        process.terminate()
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=2)  # still there: the send is under way
+        release.set()
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    recipients = [str(received.message["To"]) for received in smtp_server.handler.received]
+    assert len(recipients) == len(set(recipients)) == 2, recipients
+    status = Project.open(mail_workspace).status(LETTER)
+    states = {rid: entry.state if entry else None for rid, _, entry in status.rows}
+    assert states == {"smk": "sent", "hod": "unknown", "jd": "sent"}
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

@@ -93,6 +93,11 @@ class Jobs:
         thread.start()
         return job
 
+    def running(self) -> bool:
+        """Whether a send runs now."""
+        with self._lock:
+            return any(job.running for job in self._jobs.values())
+
     def wait(self, timeout: float | None = None) -> None:
         """Wait for every send to end (for tests and a server that stops)."""
         with self._lock:

@@ -7,6 +7,7 @@ is the link.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -20,7 +21,7 @@ from starlette.applications import Starlette
 from lettersmith.addresses import is_loopback
 from lettersmith.app.results import BadArgument
 from lettersmith.errors import LettersmithError
-from lettersmith.translate import Language
+from lettersmith.translate import Language, _
 from lettersmith.web.app import create_app
 from lettersmith.web.security import new_token
 
@@ -53,10 +54,27 @@ def serve(
     server = uvicorn.Server(server_config(app))
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, link), daemon=True).start()
+    # uvicorn stops on SIGTERM, then raises the signal again: with the default action the
+    # process would die there, killing a send in the middle of a message. Raised as an
+    # exception instead, it leaves run() and the send under way finishes first.
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         server.run(sockets=[listening])
+    except _Stopped:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
+        if app.state.jobs.running():
+            print(_("Stopping: the send under way finishes first."), file=sys.stderr, flush=True)
         app.state.jobs.wait()
+
+
+class _Stopped(Exception):
+    """SIGTERM (a system shutdown, ``kill``): stop as Ctrl-C does."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped
 
 
 def server_config(app: Starlette, log_level: str = "warning") -> uvicorn.Config:
