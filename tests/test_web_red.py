@@ -622,3 +622,70 @@ def test_a_server_killed_mid_send_shows_the_truth_after_a_restart(
 
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_bugs_traceback_goes_to_the_terminal_not_the_browser(
+    root: Path, monkeypatch, capfd
+) -> None:
+    """Through the real server: the browser gets the page in words, the terminal where the
+    server runs gets the traceback."""
+    import httpx
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the inner detail of a bug")
+
+    monkeypatch.setattr(Project, "overview", broken)
+    with serving(root) as server:
+        login = httpx.get(server.link, follow_redirects=False)
+        cookie = login.headers["set-cookie"].split(";")[0]
+        answer = httpx.get(f"{server.base}/", headers={"cookie": cookie})
+    assert answer.status_code == 500
+    assert "Noe gikk galt" in answer.text
+    assert "inner detail" not in answer.text and "Traceback" not in answer.text
+    assert_guarded(answer)
+    printed = capfd.readouterr().err
+    assert "Traceback" in printed and "the inner detail of a bug" in printed
+
+
+def test_a_command_line_send_while_the_web_send_runs_is_refused(
+    mail_app, mail_workspace: Path, smtp_server
+) -> None:
+    """The web send holds the engine's lock: ``lettersmith send`` at the same moment is
+    refused in words, and no message goes twice."""
+    import threading
+
+    from lettersmith.errors import LettersmithError
+
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 1)] = release
+    browser = logged_in(mail_app)
+    page = browser.get(f"/letters/{LETTER}/send").text
+    digest = re.search(r'name="plan" value="([0-9a-f]+)"', page)
+    assert digest
+    browser.post(
+        f"/letters/{LETTER}/send", data={"csrf_token": csrf_of(page), "plan": digest.group(1)}
+    )
+    try:
+        assert smtp_server.handler.paused.wait(60)
+        with pytest.raises(LettersmithError, match="send.lock"):
+            Project.open(mail_workspace).send(LETTER)
+    finally:
+        release.set()
+        mail_app.state.jobs.wait(60)
+    recipients = [str(received.message["To"]) for received in smtp_server.handler.received]
+    assert len(recipients) == len(set(recipients)) == 3, recipients
+
+
+def test_a_review_into_an_out_folder_linked_elsewhere_is_refused(
+    app, root: Path, tmp_path: Path
+) -> None:
+    """out/<letter> made a link to a folder elsewhere before the review is asked for: the
+    review writes nothing there and the page says why."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "out").mkdir(exist_ok=True)
+    (root / "out" / LETTER).symlink_to(elsewhere, target_is_directory=True)
+    answer = logged_in(app).get(f"/letters/{LETTER}/review")
+    assert answer.status_code == 400
+    assert "out/" in answer.text
+    assert list(elsewhere.iterdir()) == []
