@@ -689,3 +689,53 @@ def test_a_review_into_an_out_folder_linked_elsewhere_is_refused(
     assert answer.status_code == 400
     assert "out/" in answer.text
     assert list(elsewhere.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+def test_a_page_on_another_port_cannot_post_to_the_app_in_chromium(root: Path) -> None:
+    """The attack as a browser makes it: a page served by another program on this computer
+    (http://127.0.0.1:<other port>/) submits a form to the app. Ports do not separate sites,
+    so Chromium sends the SameSite=Strict cookie along; even with the CSRF token (as if it had
+    leaked) the app refuses, because the browser's Origin names the other port."""
+    import http.server
+    import threading
+
+    from webapp import chromium, free_port
+
+    with serving(root) as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(server.link)
+        token = csrf_of(page.content())
+        evil_port = free_port()
+        form = (
+            "<!doctype html><title>x</title><body>"
+            f'<form id="f" method="post" action="{server.base}/language">'
+            '<input name="language" value="en">'
+            f'<input name="csrf_token" value="{token}"></form>'
+            "<script>document.getElementById('f').submit()</script></body>"
+        ).encode()
+
+        class Evil(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.end_headers()
+                self.wfile.write(form)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        evil = http.server.HTTPServer(("127.0.0.1", evil_port), Evil)
+        threading.Thread(target=evil.serve_forever, daemon=True).start()
+        try:
+            page.goto(f"http://127.0.0.1:{evil_port}/")
+            page.wait_for_url(re.compile(re.escape(server.base) + "/.*"))
+            page.wait_for_load_state("load")
+            refused = page.content()
+        finally:
+            evil.shutdown()
+        assert "Forbidden" in refused
+        page.goto(server.base + "/")
+        assert "<h1>Brev</h1>" in page.content()  # still bokmål: the form changed nothing
