@@ -99,7 +99,7 @@ def test_the_token_is_in_no_log_line_and_no_page(root: Path, capfd) -> None:
     with serving(root, log_level="debug") as server:
         login = httpx.get(server.link, follow_redirects=False)
         assert login.headers["location"] == "/"
-        assert login.headers["referrer-policy"] == "no-referrer"
+        assert login.headers["referrer-policy"] == "same-origin"
         cookie = login.headers["set-cookie"].split(";")[0]
         pages = [
             httpx.get(f"{server.base}{path}", headers={"cookie": cookie}).text
@@ -345,7 +345,7 @@ def test_a_form_of_10000_fields_or_a_huge_name_is_refused_in_words(app) -> None:
 def assert_guarded(answer) -> None:
     assert "script-src 'self'" in answer.headers.get("content-security-policy", ""), answer
     assert answer.headers.get("x-content-type-options") == "nosniff"
-    assert answer.headers.get("referrer-policy") == "no-referrer"
+    assert answer.headers.get("referrer-policy") == "same-origin"
 
 
 def test_every_error_answer_carries_the_security_headers(app) -> None:
@@ -359,6 +359,18 @@ def test_every_error_answer_carries_the_security_headers(app) -> None:
     assert big.status_code == 413
     assert_guarded(big)
     assert_guarded(client(app).get("/"))  # the gate, 403
+
+
+def test_a_body_too_large_is_a_page_in_words_for_a_logged_in_browser(app) -> None:
+    """A secretary's 12 MB spreadsheet: told in their language what to do, not 'Too large'."""
+    browser = logged_in(app)
+    big = b"x" * (security.MAX_BODY + 1)
+    answer = browser.post("/language", content=big, headers={"content-type": "text/csv"})
+    assert answer.status_code == 413
+    assert "for stor" in answer.text and "10 MB" in answer.text
+    assert_guarded(answer)
+    stranger = client(app).post("/language", content=big)
+    assert stranger.status_code == 413 and "<html" not in stranger.text
 
 
 def test_an_unexpected_error_is_a_page_in_words_and_the_details_go_to_the_log(

@@ -76,7 +76,7 @@ def test_every_answer_carries_the_security_headers(app) -> None:
         policy = answer.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
 
 
 def files_under(folder: Path) -> dict[str, tuple[int, int]]:

@@ -25,18 +25,19 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.load.yamlfile import ID_PATTERN
-from lettersmith.translate import Language, use_language
+from lettersmith.translate import Language, _, use_language
 from lettersmith.web import pages as pages_package
 from lettersmith.web.jobs import Jobs
 from lettersmith.web.reviews import Reviews
 from lettersmith.web.security import (
+    MAX_BODY,
     SECURITY_HEADERS,
     BodyLimit,
     Guard,
@@ -98,7 +99,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(HostCheck, port=port, host=host),
-            Middleware(BodyLimit),
+            Middleware(BodyLimit, too_large=_too_large),
             Middleware(Guard, sessions=sessions, gate=_gate),
         ],
         exception_handlers={
@@ -129,6 +130,27 @@ async def _gate(scope: Any, receive: Any, send: Any) -> None:
     """The page shown to a browser without a session: how to get in."""
     request = Request(scope, receive)
     response = render(request, "gate.html", status_code=403)
+    await response(scope, receive, send)
+
+
+async def _too_large(scope: Any, receive: Any, send: Any) -> None:
+    """A body over MAX_BODY (an upload too large): for a logged-in browser a page in its
+    language; for anyone else the plain refusal (the page would name the organisation)."""
+    request = Request(scope, receive)
+    sessions = request.app.state.sessions
+    session = sessions.find(request.cookies.get(sessions.cookie))
+    megabytes = MAX_BODY // (1024 * 1024)
+    if session is None:
+        response: Response = PlainTextResponse(
+            f"Too large: at most {megabytes} MB", status_code=413
+        )
+    else:
+        with use_language(session.language):
+            line = _(
+                "The file or form sent is too large: the app takes at most {megabytes} MB. "
+                "Make the file smaller (or split it in two) and send it again."
+            ).format(megabytes=megabytes)
+            response = render(request, "problem.html", status_code=413, lines=[line])
     await response(scope, receive, send)
 
 

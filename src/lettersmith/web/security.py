@@ -5,7 +5,8 @@ make their browser send requests to 127.0.0.1 (cross-site requests, DNS rebindin
 outermost first:
 
 - ``SecurityHeaders``: the headers (Content-Security-Policy without inline script, no
-  sniffing, no referrer, no framing, no caching) on every answer, the refusals below too;
+  sniffing, no referrer to other sites, no framing, no caching) on every answer, the
+  refusals below too;
 - ``HostCheck``: only ``127.0.0.1``, ``localhost`` or ``[::1]`` with the server's port in
   the Host header (a rebound name answers 400);
 - ``BodyLimit``: a request body over ``MAX_BODY`` answers 413, read no further; one that
@@ -60,7 +61,10 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not no-referrer: under it a browser sends "Origin: null" with the app's own forms, and
+    # the Origin check could not tell them from a sandboxed page elsewhere. same-origin sends
+    # nothing to other sites (the token link answers only with a redirect anyway).
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
@@ -187,9 +191,10 @@ class BodyLimit:
     not come within ``BODY_TIMEOUT`` seconds (read when the request starts, so a test can
     shorten it)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, too_large: ASGIApp | None = None):
         self.app = app
         self.limit = limit
+        self.too_large = too_large or _too_large  # the answer: a page in words, given by the app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -197,7 +202,7 @@ class BodyLimit:
             return
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.limit:
-            await _too_large(scope, receive, send)
+            await self.too_large(scope, receive, send)
             return
         received = 0
         ended = False
@@ -221,7 +226,7 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except TooLarge:
-            await _too_large(scope, receive, send)
+            await self.too_large(scope, receive, send)
         except TooSlow:
             response = PlainTextResponse(
                 "Request timeout: the body stopped coming", status_code=408,
