@@ -1,0 +1,118 @@
+"""A position's unsaved text, shown as the pages of a letter, while it is being typed.
+
+The draft is read as the saved file would be (``load.pending``: the workspace is loaded with
+the draft in place of ``positions/<id>.md``, nothing written), composed into a letter that uses
+the position (the first letter naming it; with none, a sample addressed to the first
+recipient and signed by the first signatory), laid out by WeasyPrint in this process and
+drawn to PNG in memory. Nothing goes to out/.
+
+Speed: WeasyPrint's fonts and the letter's templates are loaded the first time and kept by
+the process (``render.templates`` caches its environment, WeasyPrint its fonts), so the first
+picture costs a few seconds and every later one a fraction of one; ``warm_up`` pays the first
+cost ahead, from a thread, when a long-lived program starts. The PDF/A conversion, the
+statement check and the signature are left out: a preview is not what leaves.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from lettersmith.errors import LettersmithError
+from lettersmith.load import pending, workspace
+from lettersmith.translate import _
+
+MAX_DRAFT = 200_000  # characters: a statement is a few thousand
+MAX_PAGES_SHOWN = 12
+SAMPLE_LETTER = "lettersmith-preview"
+POINTS_PER_INCH = 72
+
+
+@dataclass(frozen=True)
+class DraftPreview:
+    """PNG pictures of the pages, and which letter (and recipient) they show."""
+
+    pages: tuple[bytes, ...]
+    pdf: bytes  # the pages as a PDF (plain, unsigned: not what leaves)
+    letter: str  # the letter's id, or SAMPLE_LETTER for a sample
+    addressed_to: tuple[str, ...]
+    sample: bool
+
+
+def preview_draft(
+    root: Path, position: str, text: str, *, letter: str | None = None, dpi: int = 60
+) -> DraftPreview:
+    """The pages of a letter with ``text`` as positions/POSITION.md; problems in the draft
+    raise (``WorkspaceError``, as ``check`` words them)."""
+    if len(text) > MAX_DRAFT:
+        raise LettersmithError(
+            _("the text is longer than {limit:,} characters; shorten it").format(limit=MAX_DRAFT)
+        )
+    rel = f"positions/{position}.md"
+    files = {rel: text}
+    with pending.pending(files):
+        ws = workspace.load(root, warn=lambda _text: None)
+    chosen = letter or next((s.id for s in ws.letters.values() if s.position == position), None)
+    sample = chosen is None
+    if sample:
+        if not ws.recipients or not ws.signatories:
+            raise LettersmithError(
+                _(
+                    "no letter uses this position, and a sample needs a recipient in "
+                    "recipients.yaml and a signatory in lettersmith.yaml"
+                )
+            )
+        files[f"letters/{SAMPLE_LETTER}.yaml"] = (
+            f"position: {position}\nto: [{next(iter(ws.recipients))}]\n"
+            f"signatory: {next(iter(ws.signatories))}\n"
+        )
+        with pending.pending(files):
+            ws = workspace.load(root, warn=lambda _text: None)
+        chosen = SAMPLE_LETTER
+    assert chosen is not None
+    from lettersmith.compose.resolve import resolve
+
+    mailing = resolve(ws, chosen)
+    if mailing.spec.position != position:
+        raise LettersmithError(
+            _("letter '{letter}' does not use position '{position}'").format(
+                letter=chosen, position=position
+            )
+        )
+    composed = mailing.letters[0]
+    from lettersmith.render.pdf import render_pdf
+
+    pdf = render_pdf(composed, variant=None)
+    return DraftPreview(
+        tuple(_pages(pdf, dpi)),
+        pdf,
+        chosen,
+        tuple(a.id for a in composed.addressees),
+        sample,
+    )
+
+
+def _pages(pdf: bytes, dpi: int) -> list[bytes]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    pages = []
+    try:
+        for number, page in enumerate(document):
+            if number >= MAX_PAGES_SHOWN:
+                break
+            buffer = io.BytesIO()
+            page.render(scale=dpi / POINTS_PER_INCH).to_pil().save(buffer, format="PNG")
+            pages.append(buffer.getvalue())
+            page.close()
+    finally:
+        document.close()
+    return pages
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and its fonts now, so that the first preview is as quick as the next."""
+    from weasyprint import HTML
+
+    HTML(string="<p style='font-family: IBM Plex Serif'>Æ</p>").write_pdf()
