@@ -15,6 +15,7 @@ statement check and the signature are left out: a preview is not what leaves.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,8 +112,16 @@ def _pages(pdf: bytes, dpi: int) -> list[bytes]:
     return pages
 
 
-def warm_up() -> None:
-    """Load WeasyPrint and its fonts now, so that the first preview is as quick as the next."""
+def warm_up(root: Path | None = None) -> None:
+    """Load WeasyPrint, its fonts and (with the workspace ``root``) the letter's templates now,
+    by drawing one preview, so that the person's first one is as quick as the next."""
     from weasyprint import HTML
 
-    HTML(string="<p style='font-family: IBM Plex Serif'>Æ</p>").write_pdf()
+    HTML(string="<p>Æ</p>").write_pdf()
+    if root is None:
+        return
+    with contextlib.suppress(LettersmithError, OSError):  # a broken workspace: warm enough
+        positions = sorted((root / "positions").glob("*.md"))
+        if positions:
+            text = positions[0].read_text(encoding="utf-8")
+            preview_draft(root, positions[0].stem, text)
