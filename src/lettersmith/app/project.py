@@ -36,6 +36,8 @@ from lettersmith.translate import _
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.draft import DraftPreview
+    from lettersmith.app.overview import LetterState
+    from lettersmith.app.review import Review
     from lettersmith.app.sources import SourceFile
     from lettersmith.app.uploads import Upload
     from lettersmith.app.yamledit import Value
@@ -270,12 +272,24 @@ class Project:
         on_event: OnEvent = ignore,
     ) -> tuple[Path, ...]:
         """The board's review page (out/LETTER/review/index.html), and with ``pack`` a zip."""
+        return self.review_page(letter, club=club, pack=pack, on_event=on_event).written
+
+    def review_page(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        pack: bool = False,
+        on_event: OnEvent = ignore,
+    ) -> Review:
+        """Write the review page as ``review`` does, and return what it shows (for a face
+        that shows it in its own way: the web app)."""
         from lettersmith.app.review import write_review
 
         ws = self._load(club, on_event)
         mailing = self._mailing(ws, letter, club)
         union = self._mailing(ws, letter, None) if club else None
-        return tuple(write_review(mailing, union, pack=pack))
+        return write_review(mailing, union, pack=pack)
 
     def diff(self, letter: str, *, club: str, on_event: OnEvent = ignore) -> list[DiffLine]:
         """What the club's version of LETTER changes against the union's."""
@@ -379,6 +393,33 @@ class Project:
             mailing = self._mailing(ws, letter, club, selectors)
             rows = sending.status(mailing, journal)
         return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
+
+    def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
+        """Every letter, then each club's version of the letters it sends, with where it
+        stands: made, approved, sent to how many (see ``app/overview.py``). A letter that
+        cannot be resolved, or a club whose files have problems, is listed with the
+        problem in words; a problem in the union's own files is raised."""
+        from lettersmith.app.overview import LetterState
+
+        ws = self._load(None, on_event)
+        states = [self._state(ws, name, None) for name in sorted(ws.letters)]
+        for club in sorted(ws.clubs):
+            try:
+                club_ws = self._load(club, on_event)
+            except LettersmithError as error:
+                states.append(LetterState("", club, problem=str(error)))
+                continue
+            names = sorted(set(club_ws.clubs[club].letters) & set(club_ws.letters))
+            states += [self._state(club_ws, name, club) for name in names]
+        return tuple(states)
+
+    def _state(self, ws: Workspace, letter: str, club: str | None) -> LetterState:
+        from lettersmith.app.overview import LetterState, letter_state
+
+        try:
+            return letter_state(self._mailing(ws, letter, club))
+        except LettersmithError as error:
+            return LetterState(letter, club, problem=str(error))
 
     def recipients(
         self,

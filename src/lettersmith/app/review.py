@@ -8,6 +8,7 @@ the board approves what goes out. The folder is written beside and renamed into 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -76,8 +77,38 @@ class Shown:
     docx: str
 
 
-def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list[Path]:
-    """Write the review folder (and with ``pack`` a zip of it); return what was written.
+@dataclass(frozen=True)
+class Review:
+    """What the review page shows (the web app shows the same in its own page), and the
+    files written: ``folder`` holds the page, its pictures (``pages/``) and files (``files/``);
+    the paths in ``shown`` are relative to it."""
+
+    folder: Path
+    written: tuple[Path, ...]
+    title: str
+    letter_id: str
+    club: str | None
+    organisation: str
+    language: str
+    mode: str
+    date_line: str
+    signatory: str
+    revision: str  # the short code people compare
+    revision_full: str
+    made: str
+    shown: tuple[Shown, ...]
+    more_letters: int
+    rows: tuple[Row, ...]
+    emails: tuple[Email, ...]
+    more_emails: int
+    mail_problem: str | None
+    diff: list[diffing.DiffLine] | None
+    approve: str  # the command that approves this revision
+
+
+def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Review:
+    """Write the review folder (and with ``pack`` a zip of it); return what it shows and
+    what was written.
 
     ``union`` is the union's mailing of the same letter, for a club's review (its diff).
     """
@@ -87,8 +118,9 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     out = OutDir(ws.root)  # through folder handles: a folder swapped for a link is not followed
     staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
-        context = _context(mailing, union, staging)
-        page = _environment().get_template("index.html.j2").render(**context)
+        content = _content(mailing, union, staging, target)
+        shown = {field.name: getattr(content, field.name) for field in dataclasses.fields(content)}
+        page = _environment().get_template("index.html.j2").render(**shown)
         out.write(staging / "index.html", page)
         _swap(out, staging, target)
     except BaseException:
@@ -98,10 +130,12 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     if pack:
         zipped = target.parent / f"{mailing.letter_id}-review.zip"
         written.append(out.write(zipped, _zip(target)))
-    return written
+    return dataclasses.replace(content, written=tuple(written))
 
 
-def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str, object]:
+def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path) -> Review:
+    """What the page shows; its pictures and files written into ``folder`` (the staging
+    folder that becomes ``target``)."""
     ws, letters = mailing.workspace, mailing.letters
     shown_letters = letters[:SHOWN_LETTERS]
     docs = build.plan([mailing], formats=("pdf", "docx"))
@@ -131,28 +165,30 @@ def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str,
     emails, sent, mail_problem = _emails(mailing)
     revision = mailing.revision
     first = letters[0]
-    return {
-        "title": first.subject,
-        "letter_id": mailing.letter_id,
-        "club": ws.club,
-        "organisation": first.sender.name,
-        "language": first.language,
-        "mode": mailing.mode,
-        "date_line": first.date_line,
-        "signatory": ", ".join(filter(None, (first.signature.name, first.signature.title))),
-        "revision": revision[: revisions.SHORT],
-        "revision_full": revision,
-        "made": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
-        "shown": shown,
-        "more_letters": len(letters) - len(shown_letters),
-        "rows": _rows(ws, letters, sent),
-        "emails": emails[:SHOWN_EMAILS],
-        "more_emails": max(0, len(emails) - SHOWN_EMAILS),
-        "mail_problem": mail_problem,
-        "diff": diffing.letter_diff(union, mailing) if union is not None else None,
-        "approve": f"lettersmith approve {mailing.letter_id}"
+    return Review(
+        folder=target,
+        written=(),
+        title=first.subject,
+        letter_id=mailing.letter_id,
+        club=ws.club,
+        organisation=first.sender.name,
+        language=first.language,
+        mode=mailing.mode,
+        date_line=first.date_line,
+        signatory=", ".join(filter(None, (first.signature.name, first.signature.title))),
+        revision=revision[: revisions.SHORT],
+        revision_full=revision,
+        made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        shown=tuple(shown),
+        more_letters=len(letters) - len(shown_letters),
+        rows=tuple(_rows(ws, letters, sent)),
+        emails=tuple(emails[:SHOWN_EMAILS]),
+        more_emails=max(0, len(emails) - SHOWN_EMAILS),
+        mail_problem=mail_problem,
+        diff=diffing.letter_diff(union, mailing) if union is not None else None,
+        approve=f"lettersmith approve {mailing.letter_id}"
         + (f" --club {ws.club}" if ws.club else ""),
-    }
+    )
 
 
 def _rows(ws: Workspace, letters: Sequence[ComposedLetter], sent: dict[str, str]) -> list[Row]:
