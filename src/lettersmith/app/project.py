@@ -30,7 +30,7 @@ from lettersmith.app.results import (
     SendResult,
     StatusResult,
 )
-from lettersmith.errors import LettersmithError
+from lettersmith.errors import LettersmithError, Problem
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
 from lettersmith.translate import _
 
@@ -560,6 +560,36 @@ class Project:
         source = sources.read(self.root, sources.path_of("recipients"))
         text = yamledit.remove_entry(source.text, sources.checked_id(recipient), file=source.rel)
         return sources.save(self.root, source.rel, text, expected_version)
+
+    def add_offices(
+        self, offices: Sequence[str], *, expected_version: str
+    ) -> tuple[list[str], SourceFile]:
+        """The register's ids for built-in offices (``no/hod``), so a letter can name them in
+        ``to:``: an entry that names the office already, or a new entry ``hod: {office:
+        no/hod}`` added to recipients.yaml (one save for all)."""
+        from lettersmith.app import sources
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        register = sources.yaml_fields(source.text)
+        chosen = sources.office_entries(register, offices)
+        text = source.text
+        for office_id, entry in chosen.items():
+            if entry not in register:
+                text = sources.recipient_text(
+                    sources.SourceFile(source.rel, text, source.version),
+                    entry,
+                    {"office": office_id},
+                )
+        if text != source.text:
+            source = sources.save(self.root, source.rel, text, expected_version)
+        return list(chosen.values()), source
+
+    def file_problems(self, kind: str, item: str | None = None) -> list[Problem]:
+        """What ``check`` finds wrong in the file of a position, letter, club or the register
+        (``kind``, ``item`` as for ``read_source``), to show beside its fields."""
+        from lettersmith.app import sources
+
+        return sources.problems_in(self.root, sources.path_of(kind, item))
 
     def save_club(
         self, club: str, fields: Mapping[str, Value], *, expected_version: str

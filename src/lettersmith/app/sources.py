@@ -240,3 +240,39 @@ def recipient_text(old: SourceFile, recipient: str, fields: Mapping[str, Value])
 
 def club_text(old: SourceFile, fields: Mapping[str, Value]) -> str:
     return yamledit.edit_mapping(old.text, fields, CLUB_FIELDS, file=old.rel)
+
+
+# --------------------------------------------------------------------------- offices
+
+
+def office_entries(register: Mapping[str, object], offices: Sequence[str]) -> dict[str, str]:
+    """For each built-in office (``no/hod``), the register's id of the entry that names it:
+    one already there, or a new one named after the office (``hod``; ``hod-2`` when taken)."""
+    from lettersmith.load.offices import get
+
+    chosen: dict[str, str] = {}
+    taken = set(register)
+    for office_id in offices:
+        get(office_id)  # an unknown office: the engine's own words
+        existing = next(
+            (
+                key
+                for key, entry in register.items()
+                if isinstance(entry, dict) and entry.get("office") == office_id
+            ),
+            None,
+        )
+        if existing is None:
+            base = office_id.rsplit("/", 1)[-1]
+            existing, number = base, 1
+            while existing in taken:
+                number += 1
+                existing = f"{base}-{number}"
+            taken.add(existing)
+        chosen[office_id] = existing
+    return chosen
+
+
+def problems_in(root: Path, rel: str) -> list[Problem]:
+    """The problems ``check``'s loading finds in the file ``rel`` now."""
+    return [p for p in _problems(root, {}) if p.file == rel]
