@@ -78,3 +78,64 @@ def test_every_answer_carries_the_security_headers(app) -> None:
 
 def test_base_url_is_loopback() -> None:
     assert BASE.startswith("http://127.0.0.1:")
+
+
+def files_under(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+BAD_PATHS = [
+    "/letters/%2e%2e/review",
+    "/letters/%2E%2E/status",
+    "/letters/..%2f..%2fetc/review",
+    "/letters/menneskehandel-2024%2f..%2f..%2fx/status",
+    "/letters/MENNESKEHANDEL-2024/review",
+    "/letters/Menneskehandel-2024/status",
+    "/letters/-menneskehandel/review",
+    "/letters/menneskehandel-2024/review?club=..",
+    "/letters/menneskehandel-2024/review?club=../../etc",
+    "/letters/menneskehandel-2024/status?club=Bergen",
+    "/letters/menneskehandel-2024/status?club=bergen/..",
+    "/letters/no-such-letter/review",
+    "/letters/menneskehandel-2024/status?club=no-such-club",
+    "/letters/menneskehandel-2024/review/files/0",  # no review made yet: nothing listed
+    "/letters/menneskehandel-2024/review/files/-1",
+    "/static/",
+    "/static/..%2fapp.py",
+    "/static/%2e%2e/app.py",
+]
+
+
+def test_a_bad_or_unknown_id_is_not_found_and_touches_no_file(app, root: Path) -> None:
+    browser = logged_in(app)
+    before = files_under(root.parent)
+    for path in BAD_PATHS:
+        answer = browser.get(path)
+        assert answer.status_code in (400, 404), (path, answer.status_code)
+        assert "def create_app" not in answer.text
+    token = csrf_of(browser.get("/").text)
+    for path in ("/letters/%2e%2e/build", "/letters/..%2fx/approve", "/letters/X/send"):
+        answer = browser.post(path, data={"csrf_token": token, "by": "Kari"})
+        assert answer.status_code in (400, 404, 405), path
+    assert files_under(root.parent) == before
+
+
+def test_html_typed_in_a_field_is_shown_as_text(app) -> None:
+    browser = logged_in(app)
+    token = csrf_of(browser.get("/").text)
+    typed = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    answer = browser.post(
+        "/letters/menneskehandel-2024/approve",
+        data={"csrf_token": token, "by": typed, "note": "<b>møte</b>"},
+    )
+    assert answer.status_code == 303
+    status = browser.get("/letters/menneskehandel-2024/status").text
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+    assert escaped in status
+    assert "&lt;b&gt;møte&lt;/b&gt;" in status
+    assert "<script>alert" not in status and "<b>møte" not in status
+    overview = browser.get("/").text
+    assert "&lt;script&gt;" in overview and "<script>alert" not in overview

@@ -72,12 +72,13 @@ def create_app(
     token: str,
     language: Language = "nb",
     port: int | None = 8400,
+    host: str = "127.0.0.1",
 ) -> Starlette:
     """The web app on the workspace at ``project_root``.
 
     ``token`` is the secret of the link that logs a browser in; ``language`` the one a new
-    session speaks; ``port`` the one the server listens on (the Host header must name it;
-    None accepts any port, for tests that do not listen).
+    session speaks; ``port`` and ``host`` those the server listens on (a request's Host
+    header must name a loopback name or ``host``, with ``port``).
     """
     project = Project.open(project_root)
     sessions = Sessions(token, cookie=f"lettersmith-{port or 'session'}", language=language)
@@ -85,7 +86,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(HostCheck, port=port),
+            Middleware(HostCheck, port=port, host=host),
             Middleware(BodyLimit),
             Middleware(Guard, sessions=sessions, gate=_gate),
         ],

@@ -112,15 +112,18 @@ def session_of(request: Request) -> Session:
 class HostCheck:
     """400 for a Host header that is not this computer's loopback with our port."""
 
-    def __init__(self, app: ASGIApp, port: int | None) -> None:
+    def __init__(self, app: ASGIApp, port: int | None, host: str = "127.0.0.1") -> None:
         self.app = app
         suffix = f":{port}" if port is not None else ""
-        self.allowed = {name + suffix for name in LOOPBACK_NAMES}
+        bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        names = {*LOOPBACK_NAMES, bound.lower()}
+        self.allowed = {name + suffix for name in names}
         if port == 80:
-            self.allowed |= set(LOOPBACK_NAMES)
+            self.allowed |= names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and Headers(scope=scope).get("host", "") not in self.allowed:
+        host = Headers(scope=scope).get("host", "").lower()
+        if scope["type"] == "http" and host not in self.allowed:
             response = PlainTextResponse("Bad Host header", status_code=400)
             await response(scope, receive, send)
             return
