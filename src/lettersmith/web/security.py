@@ -55,7 +55,7 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 # What the page saying how to get in needs, served without a session.
-OPEN_PATHS = frozenset({"/static/app.css"})
+OPEN_PATHS = frozenset({"/static/app.css", "/static/favicon.svg"})
 
 
 # --------------------------------------------------------------------------- sessions
