@@ -298,3 +298,74 @@ def test_a_club_s_file_is_edited(browser, root) -> None:
     assert bad.status_code == 400
     assert re.search(r'id="language-problems">\s*<li>language: ', bad.text)
     assert read(root, "clubs/bergen.yaml") == written
+
+
+# --------------------------------------------------------------------------- attacks
+
+BAD_PATHS = [
+    "/positions/%2e%2e", "/positions/..%2f..%2fetc", "/positions/Menneskehandel-2024",
+    "/positions/-x", "/letters/%2E%2E", "/recipients/..%2fsmk", "/recipients/SMK",
+    "/clubs/%2e%2e", "/clubs/Bergen", "/clubs/no-such-club", "/positions/no-such-position",
+    "/recipients/no-such-recipient", "/recipients/export.py",
+]  # fmt: skip
+
+
+def files_under(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_bad_id_on_an_editing_page_is_not_found_and_touches_no_file(browser, root) -> None:
+    before = files_under(root.parent)
+    for path in BAD_PATHS:
+        assert browser.get(path).status_code == 404, path
+    token = csrf_of(browser.get("/positions").text)
+    for path in ("/positions/%2e%2e", "/positions/..%2fx/preview", "/letters/..%2fx",
+                 "/recipients/%2e%2e", "/clubs/..%2fbergen", "/clubs/no-such-club"):  # fmt: skip
+        answer = browser.post(path, data={"csrf_token": token, "title": "x", "body": "x"})
+        assert answer.status_code in (400, 404, 405), path
+    assert files_under(root.parent) == before
+
+
+def test_a_form_field_s_html_is_shown_as_text(browser, root) -> None:
+    typed = '<script>alert("x")</script>'
+    answer = browser.post(f"/positions/{LETTER}", data=position_form(browser, adopted_by=typed))
+    assert answer.status_code == 303
+    page = browser.get(f"/positions/{LETTER}").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page and "<script>alert" not in page
+    preview = browser.post(f"/positions/{LETTER}/preview", data=position_form(browser, body=typed))
+    assert "<script>alert" not in preview.text and "<img" in preview.text
+
+
+def test_an_uploaded_zip_bomb_is_refused_in_words(browser, root) -> None:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx([["Navn", "E-post"]]))) as old,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new,
+    ):
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info))
+        with new.open("xl/bomb.xml", "w", force_zip64=True) as handle:
+            for _ in range(40):
+                handle.write(b"A" * (1 << 20))
+    token = csrf_of(browser.get("/recipients").text)
+    sheet = {"spreadsheet": ("bomb.xlsx", buffer.getvalue(), "application/octet-stream")}
+    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
+    assert answer.status_code == 400 and "unpacks to more than" in answer.text
+    assert "/tmp" not in answer.text  # the person's file is named, not where it was kept
+    assert "bomb.xlsx" in answer.text
+
+
+def test_the_editing_pages_have_no_inline_script_or_style(browser) -> None:
+    for path in ("/positions", f"/positions/{LETTER}", "/letters", f"/letters/{LETTER}",
+                 "/recipients", "/recipients/smk", "/offices", "/clubs", "/clubs/bergen"):  # fmt: skip
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page.text), path
+        assert " style=" not in page.text and "<style" not in page.text, path
+        assert 'name="csrf_token"' in page.text or path == "/offices", path

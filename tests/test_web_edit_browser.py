@@ -43,9 +43,11 @@ def browser_page(tmp_path):
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on(
                 "response",
-                lambda r: errors.append(f"{r.status} {r.url}")
-                if r.status > 400 and not r.url.endswith("/favicon.ico")
-                else None,
+                lambda r: (
+                    errors.append(f"{r.status} {r.url}")
+                    if r.status > 400 and not r.url.endswith("/favicon.ico")
+                    else None
+                ),
             )
             page.goto(server.link)
             yield root, page, errors

@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from lettersmith.app.sources import yaml_fields
+from lettersmith.app.uploads import Upload
 from lettersmith.errors import LettersmithError, WorkspaceError
 from lettersmith.load.entries import RECIPIENT_FIELDS
 from lettersmith.translate import _
@@ -177,15 +178,22 @@ async def import_dry_run(request: Request) -> Response:
     project = project_of(request)
     try:
         kept = await run_in_threadpool(project.receive_spreadsheet, str(upload.filename), data)
-        plan = await run_in_threadpool(project.plan_import, kept.path)
-    except WorkspaceError as error:
-        rows = [(p.line, p.message) for p in error.problems]
-        return _list(request, Answer(), {}, 400, import_problems=rows, upload=str(upload.filename))
     except LettersmithError as error:
-        lines = [(None, line) for line in str(error).splitlines()]
-        return _list(request, Answer(), {}, 400, import_problems=lines)
+        return _list(request, Answer(), {}, 400, import_problems=[(None, str(error))])
+    try:
+        plan = await run_in_threadpool(project.plan_import, kept.path)
+    except LettersmithError as error:
+        return _list(request, Answer(), {}, 400, import_problems=_rows(error, kept), upload=kept)
     notes = [kept.shown(note) for note in plan.skipped]
     return _list(request, Answer(), {}, plan=plan, upload=kept, notes=notes)
+
+
+def _rows(error: LettersmithError, kept: Upload) -> list[tuple[int | None, str]]:
+    """The import's problems row by row, naming the file the person sent (not where it is
+    kept)."""
+    if isinstance(error, WorkspaceError):
+        return [(p.line, kept.shown(p.message)) for p in error.problems]
+    return [(None, kept.shown(line)) for line in str(error).splitlines()]
 
 
 def _no_file() -> tuple[None, str]:
@@ -198,12 +206,12 @@ async def import_confirmed(request: Request) -> Response:
     project = project_of(request)
     try:
         kept = await run_in_threadpool(project.uploaded_spreadsheet, text_of(form, "upload", 64))
-        plan = await run_in_threadpool(project.import_recipients, kept.path)
-    except WorkspaceError as error:
-        rows = [(p.line, p.message) for p in error.problems]
-        return _list(request, Answer(), {}, 400, import_problems=rows)
     except LettersmithError as error:
         return _list(request, Answer(), {}, 400, import_problems=[(None, str(error))])
+    try:
+        plan = await run_in_threadpool(project.import_recipients, kept.path)
+    except LettersmithError as error:
+        return _list(request, Answer(), {}, 400, import_problems=_rows(error, kept))
     return RedirectResponse(f"/recipients?imported={len(plan.added)}", status_code=303)
 
 
