@@ -361,8 +361,9 @@ def test_an_uploaded_zip_bomb_is_refused_in_words(browser, root) -> None:
 
 
 def test_the_editing_pages_have_no_inline_script_or_style(browser) -> None:
-    for path in ("/positions", f"/positions/{LETTER}", "/letters", f"/letters/{LETTER}",
-                 "/recipients", "/recipients/smk", "/offices", "/clubs", "/clubs/bergen"):  # fmt: skip
+    pages = ("/positions", f"/positions/{LETTER}", "/letters", f"/letters/{LETTER}",
+             "/recipients", "/recipients/smk", "/offices", "/clubs", "/clubs/bergen")  # fmt: skip
+    for path in pages:
         page = browser.get(path)
         assert page.status_code == 200, path
         assert "script-src 'self'" in page.headers["content-security-policy"]
