@@ -370,3 +370,43 @@ def test_the_editing_pages_have_no_inline_script_or_style(browser) -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)", page.text), path
         assert " style=" not in page.text and "<style" not in page.text, path
         assert 'name="csrf_token"' in page.text or path == "/offices", path
+
+
+# --------------------------------------------------------------------------- the words
+
+
+EDITING_CODE = [
+    "app/sources.py", "app/yamledit.py", "app/uploads.py", "app/draft.py", "web/editing.py",
+    "web/pages/positions.py", "web/pages/letter_form.py", "web/pages/recipients.py",
+    "web/pages/offices.py", "web/pages/clubs.py",
+]  # fmt: skip
+EDITING_TEMPLATES = [
+    "_answer.html", "_field_problems.html", "_office_choices.html", "_preview.html",
+    "_recipient_fields.html", "club.html", "clubs.html", "letter.html", "letters_new.html",
+    "offices.html", "position.html", "positions.html", "recipient.html", "recipients.html",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["nb", "nn"])
+def test_every_word_of_the_editing_pages_is_translated(language) -> None:
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    import lettersmith
+
+    package = Path(lettersmith.__file__).parent
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    found = set()
+    for name in EDITING_CODE:
+        for _line, message, _c, _x in extract_from_file("python", package / name, keywords):
+            found.add(message if isinstance(message, str) else message[0])
+    for name in EDITING_TEMPLATES:
+        path = package / "web" / "templates" / name
+        for _line, message, _c, _x in extract_from_file("jinja2", path, keywords):
+            found.add(message if isinstance(message, str) else message[0])
+    translated = set()
+    for po in (package / "data" / "locale" / language / "LC_MESSAGES").glob("*.po"):
+        with po.open("rb") as handle:
+            translated |= {m.id for m in read_po(handle) if m.id and m.string}
+    assert len(found) > 100
+    assert sorted(found - translated) == []

@@ -171,6 +171,8 @@ def test_a_spreadsheet_is_imported(browser_page, tmp_path) -> None:
     accessible(page, "recipient")
     page.goto(base + "/offices?q=minister")
     accessible(page, "offices")
+    page.goto(base + "/clubs")
+    accessible(page, "clubs")
     page.goto(base + "/clubs/bergen")
     accessible(page, "club")
     page.goto(base + "/positions")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ MAX_DRAFT = 200_000  # characters: a statement is a few thousand
 MAX_PAGES_SHOWN = 12
 SAMPLE_LETTER = "lettersmith-preview"
 POINTS_PER_INCH = 72
+# One preview drawn at a time: a web server's threads typing at once queue here rather than
+# share WeasyPrint and pdfium (neither promises to be safe across threads) and the two cores.
+_drawing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,11 @@ def preview_draft(
     composed = mailing.letters[0]
     from lettersmith.render.pdf import render_pdf
 
-    pdf = render_pdf(composed, variant=None)
+    with _drawing:
+        pdf = render_pdf(composed, variant=None)
+        pages = tuple(_pages(pdf, dpi))
     return DraftPreview(
-        tuple(_pages(pdf, dpi)),
+        pages,
         pdf,
         chosen,
         tuple(a.id for a in composed.addressees),
