@@ -387,3 +387,17 @@ def test_the_preview_draws_the_draft_s_words(project):
     words = " ".join(page.get_textpage().get_text_range() for page in document)
     assert "Sjiraffen Gustav." in words and "Andre avsnitt" not in words
     assert len(shown.pages) == len(document)
+
+
+def test_a_file_saved_on_windows_keeps_its_line_ends(project):
+    path = project.root / "positions" / "sak.md"
+    path.write_bytes(POSITION.replace("\n", "\r\n").encode("utf-8"))
+    letter = project.root / "letters" / "brev.yaml"
+    letter.write_bytes(LETTER.replace("\n", "\r\n").encode("utf-8"))
+    source = project.read_source("position", "sak")
+    project.save_position("sak", {"title": "Ny"}, "Tekst.\n\nMer.", expected_version=source.version)
+    assert path.read_bytes().count(b"\r\n") == path.read_bytes().count(b"\n") == 8
+    source = project.read_source("letter", "brev")
+    project.save_letter("brev", {"mode": "joint"}, expected_version=source.version)
+    assert b"mode: joint\r\n" in letter.read_bytes() and b"\r\r" not in letter.read_bytes()
+    assert letter.read_bytes().count(b"\r\n") == letter.read_bytes().count(b"\n")

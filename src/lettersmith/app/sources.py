@@ -200,7 +200,8 @@ def position_text(old: SourceFile, fields: Mapping[str, Value], body: str) -> st
     front = "\n".join(lines[1:close]) + "\n" if close is not None else ""
     front = yamledit.edit_mapping(front, fields, POSITION_FIELDS, file=old.rel)
     body = body.replace("\r\n", "\n").strip("\n")
-    return f"{FENCE}\n{front}{FENCE}\n{body}\n"
+    text = f"{FENCE}\n{front.replace(chr(13), '')}{FENCE}\n{body}\n"
+    return text.replace("\n", "\r\n") if "\r\n" in old.text else text  # Windows line ends kept
 
 
 def _closing_fence(lines: Sequence[str]) -> int | None:

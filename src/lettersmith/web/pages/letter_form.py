@@ -35,7 +35,9 @@ from lettersmith.web.editing import (
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
-TEXT_FIELDS = ("position", "mode", "date", "place", "language", "signatory", "subject", "email")
+# The letter's fields the form shows as text, in the file's order ("Vår ref.", reference, when
+# the engine knows it).
+TEXT_FIELDS = tuple(name for name in LETTER_FIELDS if name not in ("to", "attachments"))
 SHOWN_FIELDS = (*LETTER_FIELDS, "office", "upload")
 
 
