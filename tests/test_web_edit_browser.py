@@ -100,6 +100,18 @@ def test_a_statement_is_edited_with_its_pages_beside_it(browser_page) -> None:
     page.wait_for_selector("text=Lagret.")
     saved = (root / "positions" / f"{LETTER}.md").read_text(encoding="utf-8")
     assert saved.rstrip().endswith("Sjiraffen Gustav støtter uttalelsen.")
+    # Someone changes the file meanwhile: the page shows both versions and asks.
+    path = root / "positions" / f"{LETTER}.md"
+    path.write_text(saved.replace("Representantskapsmøtet", "Landsmøtet"), encoding="utf-8")
+    page.get_by_label("Tittel").fill("Min egen tittel")
+    page.get_by_role("button", name="Lagre").click()
+    page.wait_for_selector("text=Noen andre har endret denne fila")
+    assert "Landsmøtet" in page.locator(".versions").inner_text()
+    accessible(page, "position-conflict")
+    assert "Min egen tittel" not in path.read_text(encoding="utf-8")
+    page.get_by_role("button", name="Behold min").click()
+    page.wait_for_selector("text=Lagret.")
+    assert "title: Min egen tittel" in path.read_text(encoding="utf-8")
     assert not errors, errors
 
 
