@@ -401,3 +401,20 @@ def test_a_file_saved_on_windows_keeps_its_line_ends(project):
     project.save_letter("brev", {"mode": "joint"}, expected_version=source.version)
     assert b"mode: joint\r\n" in letter.read_bytes() and b"\r\r" not in letter.read_bytes()
     assert letter.read_bytes().count(b"\r\n") == letter.read_bytes().count(b"\n")
+
+
+def test_a_file_an_editor_saves_while_the_save_is_checked_is_kept(project, monkeypatch):
+    from lettersmith.app import sources
+
+    checked = sources.problems_with
+    theirs = LETTER + "# saved in an editor meanwhile\n"
+
+    def while_checking(root, files):
+        (root / "letters" / "brev.yaml").write_text(theirs, encoding="utf-8")
+        return checked(root, files)
+
+    monkeypatch.setattr(sources, "problems_with", while_checking)
+    source = project.read_source("letter", "brev")
+    with pytest.raises(EditConflict) as caught:
+        project.save_letter("brev", {"mode": "joint"}, expected_version=source.version)
+    assert caught.value.theirs == theirs == text(project, "letters/brev.yaml")

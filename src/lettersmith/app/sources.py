@@ -146,6 +146,9 @@ def save(root: Path, rel: str, text: str, expected: str | None) -> SourceFile:
         problems = problems_with(root, {rel: text})
         if problems:
             raise WorkspaceError(problems)
+        # Checked again last: an editor that saved the file while it was being checked.
+        if (again := read(root, rel)).version != current.version:
+            raise EditConflict(again, text, expected or "")
         data = text.encode("utf-8")
         atomic_write(root / rel, data)
     return SourceFile(rel, text, version_of(data))

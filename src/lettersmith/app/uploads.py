@@ -80,7 +80,7 @@ def save_attachment(root: Path, name: str, data: bytes) -> str:
             if not target.is_symlink() and target.is_file() and target.read_bytes() == data:
                 return f"{ASSETS}/{candidate}"  # this very file is there already
             continue
-        temporary = atomic_write(folder / f".{candidate}.upload", data)
+        temporary = atomic_write(folder / f".{candidate}.{secrets.token_hex(6)}.upload", data)
         try:
             os.link(temporary, target)  # refused when another upload took the name meanwhile
         except FileExistsError:
