@@ -139,6 +139,8 @@ def test_a_new_letter_to_three_offices(browser, root) -> None:
     page = browser.get(answer.headers["location"]).text
     form = form_of(page, "/letters/klima-brev")
     assert form["version"] == ""
+    # Without JavaScript too: every office not yet in the register is offered as a choice.
+    assert 'name="office" value="no/kld"' in page and 'value="no/hod"' not in page
     choices = browser.get("/offices/choices", params={"q": "klima"}).text
     assert 'value="no/kld"' in choices
     data = {

@@ -132,13 +132,16 @@ def _page(
     attachments = [attachments] if isinstance(attachments, str) else attachments
     tags = sorted({tag for r in ws.recipients.values() for tag in r.tags})
     known = {*ws.recipients, *(TAG_PREFIX + tag for tag in tags)}
+    named_offices = {r.office for r in ws.recipients.values() if r.office}
     return render(
         request, "letter.html", status_code=status_code, item=item, version=version,
         values={name: str(values.get(name) or "") for name in TEXT_FIELDS}, to=to,
         other_to=[name for name in to if name not in known], attachments=attachments,
         recipients=list(ws.recipients.values()), tags=tags, positions=ws.positions,
         signatories=ws.signatories, answer=answer, saved=saved,
-        offices=office_register(), exists=bool(version),
+        exists=bool(version),
+        # Without JavaScript the search cannot narrow them: every office not yet in the register.
+        unused_offices=[o for o in office_register().values() if o.id not in named_offices],
     )  # fmt: skip
 
 
