@@ -5,70 +5,22 @@ violation) and saved as a screenshot under tests/artifacts/web/ to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from webapp import serving
+from webapp import PageChecks, chromium, serving
 
 LETTER = "menneskehandel-2024"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "web"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set, and Debian's chromium is missing (apt install chromium)")
-        pytest.skip("needs Debian's chromium package (apt install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-class Pages:
-    """Screenshots and axe-core for each page seen; CSP complaints from the console."""
-
-    def __init__(self, page) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
-        self.page = page
-        self.axe = Axe()
-        self.seen: list[str] = []
-        self.console: list[str] = []
-        page.on("console", lambda message: self.console.append(message.text))
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    def check(self, name: str) -> None:
-        self.page.wait_for_load_state("load")
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        results = self.axe.run(self.page)
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert bad == [], f"{name}: {bad}"
-        self.seen.append(name)
+    with chromium() as launched:
+        yield launched
 
 
 def test_a_secretarys_day_in_the_browser(browser, mail_workspace: Path, smtp_server) -> None:
@@ -77,7 +29,7 @@ def test_a_secretarys_day_in_the_browser(browser, mail_workspace: Path, smtp_ser
     with serving(mail_workspace) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nb-NO")
         page = context.new_page()
-        pages = Pages(page)
+        pages = PageChecks(page)
 
         # Without the link: only how to get in.
         page.goto(server.base + "/")
@@ -151,6 +103,5 @@ def test_a_secretarys_day_in_the_browser(browser, mail_workspace: Path, smtp_ser
         context.close()
 
     assert len(smtp_server.handler.received) == 3
-    blocked = [text for text in pages.console if "Content Security Policy" in text]
-    assert blocked == []
+    assert pages.blocked == []
     assert len(pages.seen) == 10

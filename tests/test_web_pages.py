@@ -121,6 +121,7 @@ def test_a_second_browser_sees_the_send_under_way(app, smtp_server) -> None:
         time.sleep(0.2)
         watching = second.get(f"/letters/{LETTER}/send").text
         assert 'hx-trigger="every 1s"' in watching
+        assert '<noscript><meta http-equiv="refresh"' in watching  # without JavaScript too
         assert "Sendt 1 av 3" in text_of(watching)
         assert "Du kan lukke denne siden" in text_of(watching)
         assert 'name="plan"' not in watching  # no second send while one runs
@@ -129,6 +130,7 @@ def test_a_second_browser_sees_the_send_under_way(app, smtp_server) -> None:
     app.state.jobs.wait(60)
     finished = second.get(f"/letters/{LETTER}/send/progress").text
     assert "Sendt 3 av 3" in text_of(finished) and "hx-trigger" not in finished
+    assert 'http-equiv="refresh"' not in second.get(f"/letters/{LETTER}/send").text
     assert len(smtp_server.handler.received) == 3
 
 
@@ -268,3 +270,50 @@ def test_a_club_left_out_is_said_on_the_overview(app, mail_workspace: Path) -> N
     shown = text_of(logged_in(app).get("/").text)
     assert "clubs/bergen.yaml has problems" in shown
     assert " bergen " not in shown
+
+
+def test_a_review_is_made_again_only_when_what_it_shows_changed(app, mail_workspace: Path) -> None:
+    browser = logged_in(app)
+    page = mail_workspace / "out" / LETTER / "review" / "index.html"
+    first = browser.get(f"/letters/{LETTER}/review").text
+    made = page.stat().st_mtime_ns
+    again = browser.get(f"/letters/{LETTER}/review")
+    assert page.stat().st_mtime_ns == made  # the same review, shown again
+    pictures = re.findall(r'<img class="page" src="([^"]+)"', again.text)
+    assert browser.get(pictures[0]).status_code == 200
+    position = mail_workspace / "positions" / f"{LETTER}.md"
+    position.write_text(
+        position.read_text(encoding="utf-8") + "\nEn helt ny avsluttende setning.\n", "utf-8"
+    )
+    changed = browser.get(f"/letters/{LETTER}/review")
+    assert page.stat().st_mtime_ns != made
+    revision = re.compile(r"<code title=\"[0-9a-f]+\">([0-9a-f]+)</code>")
+    assert revision.search(changed.text).group(1) != revision.search(first).group(1)
+
+
+def test_a_send_from_elsewhere_holds_the_engines_lock(app, mail_workspace: Path, smtp_server):
+    """A send under way outside the app (as the command line would run it): the send page
+    says so in words, and the app starts no second send."""
+    release = threading.Event()
+    smtp_server.handler.pause_in[("DATA", 1)] = release
+    elsewhere = threading.Thread(target=Project.open(mail_workspace).send, args=(LETTER,))
+    elsewhere.start()
+    try:
+        assert smtp_server.handler.paused.wait(60)
+        page = logged_in(app).get(f"/letters/{LETTER}/send").text
+        assert "Brevet kan ikke sendes nå" in text_of(page)
+        assert "send.lock" in page  # the engine's words: another send is running
+        assert 'name="plan"' not in page
+    finally:
+        release.set()
+        elsewhere.join(60)
+    assert len(smtp_server.handler.received) == 3
+
+
+def test_a_refused_recipient_is_shown_in_words(app, smtp_server) -> None:
+    smtp_server.handler.refuse.add("postmottak@jd.dep.no")
+    browser = logged_in(app)
+    done = text_of(send_and_wait(app, browser))
+    assert "jd postmottak@jd.dep.no mislyktes 550 5.1.1 No such mailbox here" in done
+    status = text_of(browser.get(f"/letters/{LETTER}/status").text)
+    assert "Sendt til 2 av 3 mottakere." in status and "mislyktes" in status

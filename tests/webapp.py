@@ -1,16 +1,21 @@
-"""The web app for tests: an app on a workspace, a browser-like client logged in to it, and
-the real server (uvicorn) in a thread for a real browser.
+"""The web app for tests: an app on a workspace, a browser-like client logged in to it, the
+real server (uvicorn) in a thread, and a real browser (Debian's Chromium) to check pages with.
 
-    from webapp import logged_in, serving
+    from webapp import PageChecks, chromium, logged_in, serving
 
     client = logged_in(create_app(root, token=TOKEN))   # Starlette's TestClient, with a session
-    with serving(root) as server:                       # uvicorn on a free port
+    with serving(root) as server, chromium() as browser:
+        page = browser.new_page()
+        checks = PageChecks(page)
         page.goto(server.link)                          # the token link, as printed
+        checks.check("01-overview")                     # screenshot + axe-core
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -18,7 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -88,3 +95,64 @@ def serving(root: Path, token: str = TOKEN) -> Iterator[Server]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "web"
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright; the test is skipped without it, unless CI is set."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set, and Debian's chromium is missing (apt install chromium)")
+        pytest.skip("needs Debian's chromium package (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class PageChecks:
+    """For each page seen: a screenshot in tests/artifacts/web/NAME.png (to look at) and
+    axe-core, which must find no serious or critical violation; the console's messages (a
+    Content-Security-Policy complaint shows there)."""
+
+    def __init__(self, page: Any) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.page = page
+        self.axe = Axe()
+        self.seen: list[str] = []
+        self.console: list[str] = []
+        page.on("console", lambda message: self.console.append(message.text))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state("load")
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        results = self.axe.run(self.page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], f"{name}: {bad}"
+        self.seen.append(name)
+
+    @property
+    def blocked(self) -> list[str]:
+        return [text for text in self.console if "Content Security Policy" in text]

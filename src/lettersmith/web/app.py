@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from lettersmith.load.yamlfile import ID_PATTERN
 from lettersmith.translate import Language
 from lettersmith.web import pages as pages_package
 from lettersmith.web.jobs import Jobs
+from lettersmith.web.reviews import Reviews
 from lettersmith.web.security import BodyLimit, Guard, HostCheck, Sessions
 from lettersmith.web.templating import Pages, render
 
@@ -99,6 +101,8 @@ def create_app(
     app.state.sessions = sessions
     app.state.pages = Pages(_organisation(project))
     app.state.jobs = Jobs()
+    app.state.writing = threading.Lock()
+    app.state.reviews = Reviews()
     return app
 
 

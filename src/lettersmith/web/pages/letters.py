@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -18,12 +17,11 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from lettersmith.app.project import BuildResult, Project
-from lettersmith.app.review import Review
 from lettersmith.confine import inside_out
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
-from lettersmith.web.state import project_of
+from lettersmith.web.state import project_of, reviews_of, writing_of
 from lettersmith.web.targets import Target, target
 from lettersmith.web.templating import render
 from lettersmith.web.words import state_word
@@ -31,53 +29,23 @@ from lettersmith.web.words import state_word
 # --------------------------------------------------------------------------- review
 
 
-class Reviews:
-    """The review pages made since the server started, by letter: the files each may show.
-
-    A picture or file of a review is served only if the review listed it (by its number in
-    that list): no path is made from what a request says.
-    """
-
-    def __init__(self) -> None:
-        self._files: dict[Target, tuple[Path, ...]] = {}
-        self._lock = threading.Lock()
-
-    def remember(self, key: Target, review: Review) -> dict[str, int]:
-        files = [review.folder / path for shown in review.shown for path in shown.pages]
-        files += [review.folder / shown.pdf for shown in review.shown]
-        files += [review.folder / shown.docx for shown in review.shown]
-        with self._lock:
-            self._files[key] = tuple(files)
-        return {str(path.relative_to(review.folder)): number for number, path in enumerate(files)}
-
-    def file(self, key: Target, number: int) -> Path | None:
-        with self._lock:
-            files = self._files.get(key, ())
-        return files[number] if 0 <= number < len(files) else None
-
-
-def reviews_of(request: Request) -> Reviews:
-    state = request.app.state
-    if not hasattr(state, "reviews"):
-        state.reviews = Reviews()
-    reviews = state.reviews
-    assert isinstance(reviews, Reviews)
-    return reviews
-
-
 def review(request: Request) -> Response:
     """The board's review page (Project.review_page), shown in the app, with the form that
     approves the letter as it is now."""
     chosen = target(request)
-    made = project_of(request).review_page(chosen.letter, club=chosen.club)
-    numbers = reviews_of(request).remember(chosen, made)
+    return _review_page(request, chosen, [])
+
+
+def _review_page(request: Request, chosen: Target, problems: list[str]) -> Response:
+    made = reviews_of(request).page(project_of(request), chosen, writing_of(request))
     return render(
         request,
         "review.html",
+        status_code=400 if problems else 200,
         target=chosen,
-        review=made,
-        file_number=numbers,
-        problems=[],
+        review=made.review,
+        file_number=made.numbers,
+        problems=problems,
     )
 
 
@@ -95,31 +63,17 @@ def review_file(request: Request) -> Response:
 
 async def approve(request: Request) -> Response:
     """Record the approval of the letter's current revision by the name typed in the form."""
-    chosen = target(request)
+    chosen = await run_in_threadpool(target, request)
     form = await request.form()
     name = str(form.get("by", "")).strip()
     note = str(form.get("note", "")).strip() or None
     if not name:
         return await run_in_threadpool(
-            _review_again, request, chosen, [_("Write your name to approve the letter.")]
+            _review_page, request, chosen, [_("Write your name to approve the letter.")]
         )
     project = project_of(request)
     await run_in_threadpool(project.approve, chosen.letter, by=name, note=note, club=chosen.club)
     return RedirectResponse(f"/letters/{chosen.letter}/status{chosen.query}", status_code=303)
-
-
-def _review_again(request: Request, chosen: Target, problems: list[str]) -> Response:
-    made = project_of(request).review_page(chosen.letter, club=chosen.club)
-    numbers = reviews_of(request).remember(chosen, made)
-    return render(
-        request,
-        "review.html",
-        status_code=400,
-        target=chosen,
-        review=made,
-        file_number=numbers,
-        problems=problems,
-    )
 
 
 # --------------------------------------------------------------------------- build
@@ -127,10 +81,10 @@ def _review_again(request: Request, chosen: Target, problems: list[str]) -> Resp
 
 async def build(request: Request) -> Response:
     """Check the workspace, then build the letter; the problems in words, on the page."""
-    chosen = target(request)
+    chosen = await run_in_threadpool(target, request)
     project = project_of(request)
     try:
-        result = await run_in_threadpool(_check_and_build, project, chosen)
+        result = await run_in_threadpool(_check_and_build, project, chosen, writing_of(request))
     except LettersmithError as error:
         return render(
             request, "built.html", status_code=400, target=chosen, result=None,
@@ -148,10 +102,11 @@ async def build(request: Request) -> Response:
     )
 
 
-def _check_and_build(project: Project, chosen: Target) -> BuildResult:
+def _check_and_build(project: Project, chosen: Target, writing: threading.Lock) -> BuildResult:
     project.check()  # every problem of the workspace at once, before any file is made
-    # One process: a server with threads does not fork workers (and one letter is quick).
-    return project.build([chosen.letter], club=chosen.club, jobs=1)
+    with writing:
+        # One process: a server with threads does not fork workers (and one letter is quick).
+        return project.build([chosen.letter], club=chosen.club, jobs=1)
 
 
 # --------------------------------------------------------------------------- status
