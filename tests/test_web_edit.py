@@ -412,3 +412,38 @@ def test_every_word_of_the_editing_pages_is_translated(language) -> None:
             translated |= {m.id for m in read_po(handle) if m.id and m.string}
     assert len(found) > 100
     assert sorted(found - translated) == []
+
+
+def test_check_s_problems_are_shown_beside_their_fields_when_a_page_opens(browser, root) -> None:
+    path = root / "letters" / f"{LETTER}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("mode: joint", "mode: alle"))
+    page = browser.get(f"/letters/{LETTER}").text
+    assert re.search(r'id="mode-problems">\s*<li>mode: &#39;alle&#39; is not one of', page)
+    data = {
+        **form_of(page, f"/letters/{LETTER}"), "position": LETTER, "mode": "joint",
+        "date": "2024-12-10", "place": "Halden", "signatory": "president", "subject": "",
+        "language": "", "email": "Kort.", "to": ["smk", "hod", "jd"],
+    }  # fmt: skip
+    assert browser.post(f"/letters/{LETTER}", data=data).status_code == 303  # fixed here
+    assert "mode: joint" in path.read_text(encoding="utf-8")
+    register = root / "recipients.yaml"
+    register.write_text(
+        register.read_text(encoding="utf-8").replace("  office: no/jd\n", "  office: no/xx\n")
+    )
+    page = browser.get("/recipients/jd").text
+    assert re.search(r'id="office-problems">\s*<li>office: no office &#39;no/xx&#39;', page)
+
+
+def test_a_broken_position_can_be_found_and_fixed(browser, root) -> None:
+    path = root / "positions" / f"{LETTER}.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("2024-09-14", "14. sept"))
+    page = browser.get("/positions")
+    assert page.status_code == 200
+    assert "adopted_on: &#39;14. sept&#39; is not a date" in page.text
+    assert f'href="/positions/{LETTER}"' in page.text
+    opened = browser.get(f"/positions/{LETTER}").text
+    assert re.search(r'id="adopted_on-problems">\s*<li>adopted_on: &#39;14. sept', opened)
+    answer = browser.post(f"/positions/{LETTER}", data=position_form(browser))
+    assert answer.status_code == 303 and "adopted_on: 2024-09-14" in read(
+        root, path.name.join(["positions/", ""])
+    )

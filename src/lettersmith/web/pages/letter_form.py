@@ -23,6 +23,7 @@ from lettersmith.app.sources import yaml_fields
 from lettersmith.errors import LettersmithError
 from lettersmith.load.entries import LETTER_FIELDS, TAG_PREFIX
 from lettersmith.load.offices import register as office_register
+from lettersmith.model import Workspace
 from lettersmith.web.editing import (
     Answer,
     attempt,
@@ -125,20 +126,24 @@ def _page(
     status_code: int = 200,
     saved: bool = False,
 ) -> Response:
-    ws = project_of(request).workspace()
+    try:
+        ws: Workspace | None = project_of(request).workspace()
+    except LettersmithError:  # the problems are shown; the form still holds the file's values
+        ws = None
     to = values.get("to") or []
     to = [to] if isinstance(to, str) else [str(name) for name in to]
     attachments = values.get("attachments") or []
     attachments = [attachments] if isinstance(attachments, str) else attachments
-    tags = sorted({tag for r in ws.recipients.values() for tag in r.tags})
-    known = {*ws.recipients, *(TAG_PREFIX + tag for tag in tags)}
-    named_offices = {r.office for r in ws.recipients.values() if r.office}
+    recipients = list(ws.recipients.values()) if ws else []
+    tags = sorted({tag for r in recipients for tag in r.tags})
+    known = {*(r.id for r in recipients), *(TAG_PREFIX + tag for tag in tags)}
+    named_offices = {r.office for r in recipients if r.office}
     return render(
         request, "letter.html", status_code=status_code, item=item, version=version,
         values={name: str(values.get(name) or "") for name in TEXT_FIELDS}, to=to,
         other_to=[name for name in to if name not in known], attachments=attachments,
-        recipients=list(ws.recipients.values()), tags=tags, positions=ws.positions,
-        signatories=ws.signatories, answer=answer, saved=saved,
+        recipients=recipients, tags=tags, positions=ws.positions if ws else {},
+        signatories=ws.signatories if ws else {}, answer=answer, saved=saved,
         exists=bool(version),
         # Without JavaScript the search cannot narrow them: every office not yet in the register.
         unused_offices=[o for o in office_register().values() if o.id not in named_offices],

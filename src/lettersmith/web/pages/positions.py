@@ -5,6 +5,7 @@ the last key), saved with "Lagre" (``Project.save_position``)."""
 from __future__ import annotations
 
 import base64
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from lettersmith.app.draft import DraftPreview
 from lettersmith.app.sources import POSITION_FIELDS, position_text, split_position
 from lettersmith.errors import LettersmithError, WorkspaceError
+from lettersmith.load.yamlfile import is_id
 from lettersmith.web.editing import Answer, attempt, checked, expected, sort_problems, text_of
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
@@ -23,10 +25,27 @@ FORM_FIELDS = (*POSITION_FIELDS, "body")
 
 
 def positions(request: Request) -> Response:
-    ws = project_of(request).workspace()
+    return _list(request, Answer(), {})
+
+
+def _list(
+    request: Request, answer: Answer, new: dict[str, str], status_code: int = 200
+) -> Response:
+    """The positions; when the workspace has problems, its files by name (each can be opened
+    and fixed) and the problems above them."""
+    project = project_of(request)
+    try:
+        ws = project.workspace()
+        shown: list[Any] = sorted(ws.positions.values(), key=lambda p: p.id)
+        letters, problems = dict(ws.letters), []
+    except LettersmithError as error:
+        folder = project.root / "positions"
+        ids = sorted(p.stem for p in folder.glob("*.md") if is_id(p.stem))
+        shown = [SimpleNamespace(id=i, title=i, adopted_by="", adopted_on=None) for i in ids]
+        letters, problems = {}, str(error).splitlines()
     return render(
-        request, "positions.html", positions=sorted(ws.positions.values(), key=lambda p: p.id),
-        letters=ws.letters, answer=Answer(), new={},
+        request, "positions.html", status_code=status_code, positions=shown, letters=letters,
+        answer=answer, new=new, problems=problems,
     )  # fmt: skip
 
 
@@ -43,12 +62,7 @@ async def create(request: Request) -> Response:
     )  # fmt: skip
     if saved is not None:
         return RedirectResponse(f"/positions/{checked(item)}", status_code=303)
-    ws = project.workspace()
-    return render(
-        request, "positions.html", status_code=400,
-        positions=sorted(ws.positions.values(), key=lambda p: p.id), letters=ws.letters,
-        answer=answer, new={**values, "id": item, "body": body},
-    )  # fmt: skip
+    return _list(request, answer, {**values, "id": item, "body": body}, status_code=400)
 
 
 def position(request: Request) -> Response:

@@ -111,7 +111,7 @@ def recipient(request: Request) -> Response:
         return render(request, "not_found.html", status_code=404)
     problems = project.file_problems("recipients")
     answer = sort_problems(
-        [p for p in problems if p.message.startswith(f"{item}.")], RECIPIENT_FIELDS,
+        [p for p in problems if p.message.startswith((f"{item}.", f"{item}:"))], RECIPIENT_FIELDS,
         prefix=f"{item}.",
     )  # fmt: skip
     return _entry(request, item, entry, source.version, answer)
