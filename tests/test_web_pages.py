@@ -165,8 +165,10 @@ def test_a_missing_password_is_named_never_shown(app, mail_workspace: Path, smtp
 def test_under_approval_required_the_refusal_is_shown_in_words(app, required: Path) -> None:
     browser = logged_in(app)
     assert "Ikke ennå (kreves)" in text_of(browser.get("/").text)
-    page = text_of(browser.get(f"/letters/{LETTER}/send").text)
-    assert "Brevet kan ikke sendes nå" in page and "approve" in page
+    page = browser.get(f"/letters/{LETTER}/send").text
+    assert "Brevet kan ikke sendes nå" in text_of(page)
+    problems = re.search(r'<div class="problems".*?</div>', page, flags=re.DOTALL)
+    assert problems and f"{LETTER}" in problems.group(0)  # the engine's words, naming it
     assert 'name="plan"' not in page
 
 
@@ -317,3 +319,19 @@ def test_a_refused_recipient_is_shown_in_words(app, smtp_server) -> None:
     assert "jd postmottak@jd.dep.no mislyktes 550 5.1.1 No such mailbox here" in done
     status = text_of(browser.get(f"/letters/{LETTER}/status").text)
     assert "Sendt til 2 av 3 mottakere." in status and "mislyktes" in status
+
+
+def test_build_runs_check_first_and_shows_every_problem(app, mail_workspace: Path) -> None:
+    """A club with a problem does not stop the union's letter from loading, but check (which
+    Bygg runs first) finds it: nothing is built, the problem is on the page."""
+    browser = logged_in(app)
+    token = csrf_of(browser.get("/").text)
+    club = mail_workspace / "clubs" / "bergen.yaml"
+    text = club.read_text(encoding="utf-8")
+    club.write_text(text.replace("language: nn", "language: klingon"), "utf-8")
+    built = browser.post(f"/letters/{LETTER}/build", data={"csrf_token": token})
+    assert built.status_code == 400
+    shown = text_of(built.text)
+    assert "Brevet kunne ikke lages. Dette må rettes:" in shown
+    assert "clubs/bergen.yaml:5:" in shown and "klingon" in shown  # the engine's words
+    assert not (mail_workspace / "out" / LETTER).exists()

@@ -179,3 +179,17 @@ def test_the_templates_are_sandboxed_and_escaped() -> None:
         env.from_string("{{ x.__class__.__mro__ }}").render(x="")
     with pytest.raises(SecurityError):
         env.from_string("{{ f.__globals__ }}").render(f=files_under)
+
+
+def test_a_malformed_form_is_refused_not_an_error(app) -> None:
+    browser = logged_in(app)
+    token = csrf_of(browser.get("/").text)
+    many = "&".join(f"f{n}=x" for n in range(2000)) + f"&csrf_token={token}"
+    kinds = [
+        ("application/x-www-form-urlencoded", many.encode()),
+        ("multipart/form-data; boundary=zz", b"--zz\r\nnot a header line\r\n\r\nx\r\n--zz--"),
+        ("multipart/form-data", f"csrf_token={token}".encode()),  # no boundary
+    ]
+    for kind, body in kinds:
+        answer = browser.post("/language", content=body, headers={"content-type": kind})
+        assert answer.status_code == 403, kind

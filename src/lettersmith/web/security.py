@@ -262,12 +262,17 @@ def _csrf_matches(scope: Scope, body: bytes, expected: str) -> bool:
 
 
 def _form_token(content_type: str, body: bytes) -> str | None:
+    """The one ``csrf_token`` field of a form (none for a body that is not a well-formed form,
+    or that has two: the request is then refused)."""
     kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/x-www-form-urlencoded":
-        values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(CSRF_FIELD, [])
-        return values[0] if len(values) == 1 else None
-    if kind == "multipart/form-data":
-        return _multipart_token(content_type, body)
+    try:
+        if kind == "application/x-www-form-urlencoded":
+            values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(CSRF_FIELD, [])
+            return values[0] if len(values) == 1 else None
+        if kind == "multipart/form-data":
+            return _multipart_token(content_type, body)
+    except ValueError:  # too many fields; python-multipart's parse errors are ValueErrors too
+        return None
     return None
 
 
