@@ -447,3 +447,18 @@ def test_a_broken_position_can_be_found_and_fixed(browser, root) -> None:
     assert answer.status_code == 303 and "adopted_on: 2024-09-14" in read(
         root, path.name.join(["positions/", ""])
     )
+
+
+def test_a_column_with_another_name_is_named_on_the_page(browser, root) -> None:
+    token = csrf_of(browser.get("/recipients").text)
+    data = xlsx([["Navn", "Mobil e-post"], ["Kari Ødegård", "kari@example.org"]])
+    sheet = {"spreadsheet": ("liste.xlsx", data, "application/octet-stream")}
+    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
+    assert answer.status_code == 400 and "no column for the email address" in answer.text
+    mapped = {"csrf_token": token, "columns": "Mobil e-post=email"}
+    answer = browser.post("/recipients/import", data=mapped, files=sheet)
+    assert answer.status_code == 200 and "kari@example.org" in answer.text
+    confirm = form_of(answer.text, "/recipients/import/confirm")
+    assert confirm["columns"] == "Mobil e-post=email"
+    assert browser.post("/recipients/import/confirm", data=confirm).status_code == 303
+    assert "  email: kari@example.org\n" in read(root, "recipients.yaml")

@@ -26,6 +26,7 @@ from lettersmith.app.sources import yaml_fields
 from lettersmith.app.uploads import Upload
 from lettersmith.errors import LettersmithError, WorkspaceError
 from lettersmith.load.entries import RECIPIENT_FIELDS
+from lettersmith.load.fields import COLUMN_FIELDS
 from lettersmith.translate import _
 from lettersmith.web.editing import Answer, attempt, checked, expected, sort_problems, text_of
 from lettersmith.web.state import project_of
@@ -54,7 +55,8 @@ def _list(
     context = {
         "plan": None, "upload": None, "import_problems": [], "notes": [],
         "imported": imported if imported.isdigit() else None,
-        "removed": request.query_params.get("removed") == "1", **more,
+        "removed": request.query_params.get("removed") == "1", "columns": "",
+        "column_fields": COLUMN_FIELDS, **more,
     }  # fmt: skip
     return render(
         request, "recipients.html", status_code=status_code, recipients=shown,
@@ -181,11 +183,17 @@ async def import_dry_run(request: Request) -> Response:
     except LettersmithError as error:
         return _list(request, Answer(), {}, 400, import_problems=[(None, str(error))])
     try:
-        plan = await run_in_threadpool(project.plan_import, kept.path)
+        plan = await run_in_threadpool(project.plan_import, kept.path, _mapping(form))
     except LettersmithError as error:
         return _list(request, Answer(), {}, 400, import_problems=_rows(error, kept), upload=kept)
     notes = [kept.shown(note) for note in plan.skipped]
-    return _list(request, Answer(), {}, plan=plan, upload=kept, notes=notes)
+    columns = "\n".join(_mapping(form))
+    return _list(request, Answer(), {}, plan=plan, upload=kept, notes=notes, columns=columns)
+
+
+def _mapping(form: Any) -> list[str]:
+    """The columns the person named (``COLUMN=FIELD``, one a line), as the command's --map."""
+    return [line.strip() for line in text_of(form, "columns", 5000).splitlines() if line.strip()]
 
 
 def _rows(error: LettersmithError, kept: Upload) -> list[tuple[int | None, str]]:
@@ -209,7 +217,7 @@ async def import_confirmed(request: Request) -> Response:
     except LettersmithError as error:
         return _list(request, Answer(), {}, 400, import_problems=[(None, str(error))])
     try:
-        plan = await run_in_threadpool(project.import_recipients, kept.path)
+        plan = await run_in_threadpool(project.import_recipients, kept.path, _mapping(form))
     except LettersmithError as error:
         return _list(request, Answer(), {}, 400, import_problems=_rows(error, kept))
     return RedirectResponse(f"/recipients?imported={len(plan.added)}", status_code=303)
