@@ -126,7 +126,7 @@ def _check_size(size: int, limit: int, shown: str, what: str) -> int:
         raise TooLargeError(
             _(
                 "{shown}: the {what} is {measured}, more than the limit of {mb}; make it smaller"
-            ).format(shown=shown, what=what, measured=measured, mb=_mb(limit))
+            ).format(shown=shown, what=_(what), measured=measured, mb=_mb(limit))
         )
     return size
 
@@ -166,7 +166,7 @@ def read_limited(
     if len(data) > limit:
         raise TooLargeError(
             _("{shown}: the {what} is more than the limit of {mb}; make it smaller").format(
-                shown=shown, what=what, mb=_mb(limit)
+                shown=shown, what=_(what), mb=_mb(limit)
             )
         )
     return data
@@ -188,7 +188,7 @@ def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, wha
             _(
                 "{shown}: refused: the {what} is not a plain file (a pipe or a device); "
                 "put the file itself there"
-            ).format(shown=shown, what=what)
+            ).format(shown=shown, what=_(what))
         )
     if info.st_nlink > 1:
         raise LinkedFileError(
@@ -196,7 +196,7 @@ def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, wha
                 "{shown}: refused: the {what} is a hard link (one file with {st_nlink} "
                 "names), so it may be a file outside the club's folder, such as the "
                 "union's settings; copy the file instead of linking it (cp, not ln)"
-            ).format(shown=shown, what=what, st_nlink=info.st_nlink)
+            ).format(shown=shown, what=_(what), st_nlink=info.st_nlink)
         )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from lettersmith.atomic import content_hash
 from lettersmith.errors import RenderError
 from lettersmith.model import ComposedLetter
+from lettersmith.translate import _
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
 DEFAULT_COLOUR = "#3c3c3c"  # a neutral dark grey: no one's brand colour
@@ -191,5 +192,9 @@ def font_family_name(path: Path) -> str:
         message = f"{path.name}: cannot read this font ({err}); use a .ttf or .otf file"
         raise RenderError(message) from err
     if unreadable:  # its words would be in the text, not on the page
-        raise RenderError(f"{path.name}: cannot use this font: {unreadable}")
+        raise RenderError(
+            _("{name}: cannot use this font: {unreadable}").format(
+                name=path.name, unreadable=unreadable
+            )
+        )
     return name
