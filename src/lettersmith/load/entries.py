@@ -49,7 +49,7 @@ from lettersmith.model import (
     Source,
     Workspace,
 )
-from lettersmith.translate import _
+from lettersmith.translate import N_, _
 
 RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = declared.children("signatories.ID")
@@ -73,7 +73,7 @@ def read_text(
         if max_size is None:
             data = (root / rel).read_bytes()
         else:
-            data = read_limited(root / rel, max_size, rel, "file", root=root)
+            data = read_limited(root / rel, max_size, rel, N_("file"), root=root)
     except RefusedFileError as err:
         problems.append(Problem(rel, None, str(err).removeprefix(f"{rel}: ")))
         return None
@@ -186,7 +186,7 @@ def asset(
                         ).format(field=field, value=value),
                     )
                     return None
-                check_size(resolved, max_size, f"{field}: '{value}'", "file", root=root)
+                check_size(resolved, max_size, f"{field}: '{value}'", N_("file"), root=root)
                 if attachment and (problem := _file_name_problem(resolved.name)):
                     checker.problem(
                         line_of(node),

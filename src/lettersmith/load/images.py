@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from lettersmith.confine import MAX_ASSET, LinkedFileError, RefusedFileError, check_size
 from lettersmith.errors import relative
 from lettersmith.model import Workspace
-from lettersmith.translate import _
+from lettersmith.translate import N_, _
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg"}
 MAX_PIXELS = 50_000_000  # a logo or signature is far smaller; more is a decompression bomb
@@ -40,15 +40,15 @@ def image_problems(views: Iterable[Workspace]) -> list[str]:
         org = view.organisation
         for path in (org.logo, *(s.signature for s in view.signatories.values())):
             if path is not None:
-                files.setdefault(path, "image")
+                files.setdefault(path, N_("image"))
                 if path.suffix.lower() == ".svg" and path.with_suffix(".png").is_file():
-                    files.setdefault(path.with_suffix(".png"), "image")  # the DOCX's copy
+                    files.setdefault(path.with_suffix(".png"), N_("image"))  # the DOCX's copy
         if org.font is not None:
-            files.setdefault(org.font, "font")
+            files.setdefault(org.font, N_("font"))
     for folder in (root / "assets", *sorted((root / "clubs").glob("*/assets"))):
         for path in _files(folder):
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                files.setdefault(path, "image")
+                files.setdefault(path, N_("image"))
     problems = []
     for path, kind in sorted(files.items()):
         try:  # a club's file with a second name (a hard link): build and send refuse it
