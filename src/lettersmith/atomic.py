@@ -283,7 +283,7 @@ class OutDir:
         from lettersmith.confine import OutsideError
 
         return OutsideError(
-            _("{path}: is not inside {self_path}/; lettersmith writes only there").format(
-                path=path, self_path=self.path
+            _("{path}: is not inside {folder}/; lettersmith writes only there").format(
+                path=path, folder=self.path
             )
         )

@@ -422,7 +422,7 @@ def decide(
     gave this very letter (a row of then with one of them is not a changed letter)."""
     rid = out.recipient_id
     if previous is None:
-        return Planned(out, None, True, "new")
+        return Planned(out, None, True, _("new"))
     state, when = previous.state, short_time(previous.updated_at)
     if previous.recipient != rid:
         # the id was renamed, the mailbox is the same

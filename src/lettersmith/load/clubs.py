@@ -307,8 +307,8 @@ def _read_club(
                     org.key_line("name"),
                     _(
                         "organisation.name: the club's name is given twice, here and in name: at "
-                        "line {key_line}; keep one"
-                    ).format(key_line=top.key_line("name")),
+                        "line {line}; keep one"
+                    ).format(line=top.key_line("name")),
                 )
             name = name or checker.text(org.get("name"), "organisation.name")
     signatories = {}

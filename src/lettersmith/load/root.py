@@ -21,8 +21,8 @@ def find_root(start: Path) -> Path:
             str(start),
             None,
             _(
-                "no {WORKSPACE_FILE} here or in any parent folder; make a workspace with "
+                "no {file} here or in any parent folder; make a workspace with "
                 "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`"
-            ).format(WORKSPACE_FILE=WORKSPACE_FILE),
+            ).format(file=WORKSPACE_FILE),
         )
     )

@@ -170,7 +170,7 @@ def letter_html(letter: ComposedLetter) -> str:
     count = html.count(marker)
     if count != 1 or _in_comment(html, marker):
         name = _template_shown(env)
-        how = "more than once" if count > 1 else "as it is (not filtered, not in a comment)"
+        how = _("more than once") if count > 1 else _("as it is (not filtered, not in a comment)")
         raise TemplateError(
             _(
                 "{name}: must show the adopted statement {how}: write {{{{ "

@@ -90,7 +90,7 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *
                 "a very large picture"
             ).format(
                 club_files=club_files(letter, what),
-                what=what,
+                what=_(what),
                 stem=letter.stem,
                 seconds=limits.seconds,
             )
@@ -103,7 +103,7 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *
                 "that repeats text or a very large picture"
             ).format(
                 club_files=club_files(letter, what),
-                what=what,
+                what=_(what),
                 stem=letter.stem,
                 number=limits.memory // 1000000,
             )
@@ -112,7 +112,7 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *
         raise LettersmithError(value)
     raise RenderError(
         _("{club_files}: rendering the {what} failed: {value}").format(
-            club_files=club_files(letter, what), what=what, value=value
+            club_files=club_files(letter, what), what=_(what), value=value
         )
     )
 
