@@ -189,7 +189,9 @@ def font_family_name(path: Path) -> str:
             name = str(font["name"].getBestFamilyName() or path.stem)
             unreadable = unreadable_letters(font)
     except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
-        message = f"{path.name}: cannot read this font ({err}); use a .ttf or .otf file"
+        message = _("{path}: cannot read this font ({err}); use a .ttf or .otf file").format(
+            path=path.name, err=err
+        )
         raise RenderError(message) from err
     if unreadable:  # its words would be in the text, not on the page
         raise RenderError(
