@@ -720,7 +720,7 @@ def offices(text: str | None) -> None:
         for office in found:
             out.print(f"{office.id}: {office.describe()}", markup=False, soft_wrap=True)
             for label, value in (
-                ("ministry", office.ministry),
+                (_("ministry"), office.ministry),
                 ("email", office.email or _("not confirmed: give email: yourself")),
                 ("address", ", ".join(office.address) or _("not confirmed")),
                 ("verified", office.verified or _("never: the holder is not recorded")),

@@ -46,8 +46,11 @@ class Office:
         """One line: "Helse- og omsorgsminister Jan Christian Vestre (since 2024-04-19)"."""
         if not self.holder:
             return _("{title} (holder not recorded)").format(title=self.title)
-        since = f" (since {self.since})" if self.since else ""
-        return f"{self.title} {self.holder}{since}"
+        if self.since:
+            return _("{title} {holder} (since {date})").format(
+                title=self.title, holder=self.holder, date=self.since
+            )
+        return f"{self.title} {self.holder}"
 
 
 @functools.cache
