@@ -12,11 +12,11 @@ import re
 from click.testing import CliRunner
 
 from lettersmith.app.project import Project
-from lettersmith.catalogues import catalogue_files, extract, missing, read
+from lettersmith.catalogues import catalogue_files, extract, missing, read, update
 from lettersmith.cli import main
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import _, current_language, language_from_environment, use_language
-from workspaces import minimal
+from workspaces import REPO, copy_example, minimal
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -130,3 +130,70 @@ def test_an_untranslated_text_is_shown_in_english():
     with use_language("nb"):
         assert _("a text no catalogue has") == "a text no catalogue has"
         assert _("Nothing to send.") != "Nothing to send."
+
+
+HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+
+
+def test_make_messages_puts_each_new_text_in_the_file_of_its_part(tmp_path):
+    project = tmp_path / "project"
+    (project / "src" / "lettersmith" / "web").mkdir(parents=True)
+    (project / "babel.cfg").write_text((REPO / "babel.cfg").read_text())
+    engine = project / "src" / "lettersmith" / "cli.py"
+    engine.write_text('_("Nothing to send.")\n_("A new engine text")\n')
+    (project / "src" / "lettersmith" / "web" / "app.py").write_text(
+        '_("A new page text")\nngettext("{n} letter", "{n} letters", n)\n'
+    )
+    locale = tmp_path / "locale"
+    for language in ("nb", "nn"):
+        folder = locale / language / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "lettersmith.po").write_text(
+            HEADER + 'msgid "Nothing to send."\nmsgstr "Ingenting å sende."\n\n'
+            'msgid "Gone"\nmsgstr "Borte"\n',
+            encoding="utf-8",
+        )
+        (folder / "web.po").write_text(HEADER, encoding="utf-8")
+    list(update(project, locale))
+    main_po = read(locale / "nb" / "LC_MESSAGES" / "lettersmith.po", "nb")
+    web_po = read(locale / "nb" / "LC_MESSAGES" / "web.po", "nb")
+    assert main_po["Nothing to send."].string == "Ingenting å sende."  # left as it was
+    assert main_po["A new engine text"].string == ""  # a new text of the engine: its file
+    assert web_po["A new page text"].string == "" and "{n} letter" in web_po  # the web's
+    assert "A new page text" not in main_po and "A new engine text" not in web_po
+    assert "Gone" not in main_po and main_po.obsolete["Gone"].string == "Borte"
+    found = extract(project)
+    assert sorted(item.key for item in missing("nb", found, locale)) == [
+        "A new engine text",
+        "A new page text",
+        "{n} letter",
+    ]
+    # A text used again comes back from the obsolete ones with its translation.
+    engine.write_text(engine.read_text() + '_("Gone")\n')
+    list(update(project, locale))
+    assert read(locale / "nb" / "LC_MESSAGES" / "lettersmith.po", "nb")["Gone"].string == "Borte"
+
+
+def test_the_build_workers_speak_the_language_of_the_caller():
+    """The worker processes start once, in the language of the moment; each task is run in
+    the language of the call that gave it (a web request's)."""
+    from lettersmith.render.build import Workers
+
+    with Workers(2, ["docx"]) as workers:
+        for language in ("nb", "en", "nn"):
+            with use_language(language):
+                for pool in workers.pools:
+                    assert workers.submit(_, "Nothing to send.", pool=pool).result(60) == _(
+                        "Nothing to send."
+                    )
+
+
+def test_a_clubs_render_worker_speaks_the_language_of_the_caller(tmp_path, monkeypatch):
+    from lettersmith.render import worker
+    from lettersmith.render.worker import run_limited
+
+    # Started afresh, as on macOS (a forked child would inherit the language anyway).
+    monkeypatch.setattr(worker, "_start_method", lambda: "spawn")
+    letter = Project.open(copy_example(tmp_path)).mailing("menneskehandel-2024", club="bergen")
+    with use_language("nn"):
+        assert run_limited(letter.letters[0], "template", current_language) == "nn"

@@ -69,9 +69,9 @@ def extract(project: Path = PROJECT_DIR) -> list[Found]:
     return list(seen.values())
 
 
-def catalogue_files(language: str) -> list[Path]:
+def catalogue_files(language: str, locale: Path = LOCALE_DIR) -> list[Path]:
     """A language's .po files, in the order ``translate`` reads them (by name)."""
-    return sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    return sorted((locale / language / "LC_MESSAGES").glob("*.po"))
 
 
 def read(path: Path, language: str) -> Catalog:
@@ -79,10 +79,10 @@ def read(path: Path, language: str) -> Catalog:
         return read_po(po, locale=language, domain=DOMAIN)
 
 
-def part_file(found: Found, language: str) -> Path:
+def part_file(found: Found, language: str, locale: Path = LOCALE_DIR) -> Path:
     """The .po file a new text goes into: its part's (``web.po`` for ``web/``) if the
     language has one, else the engine's and the commands' ``lettersmith.po``."""
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    folder = locale / language / "LC_MESSAGES"
     relative = Path(found.file)
     if relative.parts[:2] == ("src", "lettersmith") and len(relative.parts) > 3:
         own = folder / f"{relative.parts[2]}.po"
@@ -91,23 +91,24 @@ def part_file(found: Found, language: str) -> Path:
     return folder / MAIN_FILE
 
 
-def update(project: Path = PROJECT_DIR) -> Iterator[str]:
+def update(project: Path = PROJECT_DIR, locale: Path = LOCALE_DIR) -> Iterator[str]:
     """Bring every language's files in step with the code; a line for each file changed."""
     found = extract(project)
     wanted = {item.key for item in found}
     for language in TRANSLATED:
-        catalogues = {path: read(path, language) for path in catalogue_files(language)}
-        present = {
-            m.id if isinstance(m.id, str) else m.id[0] for c in catalogues.values() for m in c
-        }
+        catalogues = {path: read(path, language) for path in catalogue_files(language, locale)}
+        present = {_key(m.id) for catalogue in catalogues.values() for m in catalogue if m.id}
         added: dict[Path, int] = {}
         for item in found:
             if item.key in present:
                 continue
-            path = part_file(item, language)
+            path, message = _obsolete(catalogues, item.key) or (
+                part_file(item, language, locale),
+                Message(item.id, "" if isinstance(item.id, str) else ("", "")),
+            )
             if path not in catalogues:
                 catalogues[path] = Catalog(locale=language, domain=DOMAIN)
-            catalogues[path].add(item.id, "" if isinstance(item.id, str) else ("", ""))
+            catalogues[path][message.id] = message
             added[path] = added.get(path, 0) + 1
             present.add(item.key)
         for path, catalogue in catalogues.items():
@@ -118,6 +119,15 @@ def update(project: Path = PROJECT_DIR) -> Iterator[str]:
             if added.get(path) or gone:
                 _write(path, catalogue)
                 yield f"{path}: {added.get(path, 0)} added, {len(gone)} no longer used"
+
+
+def _obsolete(catalogues: dict[Path, Catalog], key: str) -> tuple[Path, Message] | None:
+    """A text used again: back from where it was kept as obsolete, with its translation."""
+    for path, catalogue in catalogues.items():
+        if key in catalogue.obsolete:
+            message: Message = catalogue.obsolete.pop(key)
+            return path, message
+    return None
 
 
 def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
@@ -131,14 +141,16 @@ def _write(path: Path, catalogue: Catalog) -> None:
     path.write_bytes(out.getvalue())
 
 
-def missing(language: str, found: list[Found] | None = None) -> list[Found]:
+def missing(
+    language: str, found: list[Found] | None = None, locale: Path = LOCALE_DIR
+) -> list[Found]:
     """The texts in the code that no file of ``language`` translates."""
     translated: dict[str, Message] = {}
-    for path in catalogue_files(language):
+    for path in catalogue_files(language, locale):
         for message in read(path, language):
             if message.id and _key(message.id) not in translated and _done(message):
                 translated[_key(message.id)] = message
-    return [item for item in found or extract() if item.key not in translated]
+    return [item for item in (extract() if found is None else found) if item.key not in translated]
 
 
 def _done(message: Message) -> bool:
