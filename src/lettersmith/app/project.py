@@ -172,7 +172,12 @@ class Project:
 
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
-            raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+            raise BadArgument(
+                "--pdf-variant",
+                _("{value!r}: choose {names}").format(
+                    value=pdf_variant, names=", ".join(PDF_VARIANTS)
+                ),
+            )
         if jobs is not None and jobs < 1:
             raise BadArgument("--jobs", _("{jobs}: give 1 or more").format(jobs=jobs))
         # Only what decides the outputs: a --force or --jobs build leaves a usable record.

@@ -182,7 +182,13 @@ class Standing:
         short = self.revision[: revisions.SHORT]
         if not self.approvals:
             return [_("Revision {short}: not approved.").format(short=short)]
-        lines = [f"Revision {short}: " + ("approved." if self.current else "NOT approved.")]
+        lines = [
+            (
+                _("Revision {short}: approved.")
+                if self.current
+                else _("Revision {short}: NOT approved.")
+            ).format(short=short)
+        ]
         lines += [f"  {a.describe()}" for a in self.approvals]
         if not self.current:
             lines += [_("  Changed since the last approval:"), *(f"    {c}" for c in self.changed)]

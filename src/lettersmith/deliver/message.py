@@ -222,10 +222,12 @@ def build_message(
     PDF and the letter's attachments as they are now.
     """
     check_header(letter.subject, "subject")
-    to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
+    to = mailbox(
+        addressee.email, _("recipient {id}").format(id=addressee.id), addressee.display_name
+    )
     # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
     for path in letter.attachments:
-        check_header(path.name, f"attachment {path.name!r}")
+        check_header(path.name, _("attachment {name!r}").format(name=path.name))
     sources = list(attached) if attached is not None else attached_now(letter, pdf)
 
     # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.

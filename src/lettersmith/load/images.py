@@ -113,7 +113,7 @@ def _svg_problem(data: bytes, folder: Path) -> str | None:
         href = element.get("href") or element.get(_XLINK) or ""
         reason = _embedded_problem(href, folder)
         if reason:
-            return f"its image {_short(href)}: {reason}"
+            return _("its image {image}: {reason}").format(image=_short(href), reason=reason)
     return None
 
 

@@ -92,7 +92,9 @@ def _shown(letter: ComposedLetter, template: str, names: Sequence[str]) -> str:
     shown = [relative(path, letter.root) for path in used if path is not None]
     if not shown:
         return template
-    return shown[0] if len(shown) == 1 else f"{shown[0]} (with {shown[1]})"
+    if len(shown) == 1:
+        return shown[0]
+    return _("{template} (with {stylesheet})").format(template=shown[0], stylesheet=shown[1])
 
 
 def _first(folders: Sequence[Path], name: str) -> Path | None:
@@ -257,7 +259,11 @@ def _what_differs(
 ) -> str:
     before = " ".join(want[max(0, index - QUOTED) : index])
     page = pages[min(position, len(pages) - 1)] if pages else 0
-    where = f"page {page}, after '{before}'" if page else f"after '{before}'"
+    where = (
+        _("page {page}, after '{before}'").format(page=page, before=before)
+        if page
+        else _("after '{before}'").format(before=before)
+    )
     differs = _("{name} does not show the adopted title and body word for word").format(name=name)
     for end in range(position, min(position + 40, len(found))):
         if found[end] == want[index]:

@@ -87,7 +87,7 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
                 self._refuse(name, _("cannot use this font: {reason}").format(reason=reason))
 
     def _refuse(self, url: str, reason: str) -> NoReturn:
-        message = f"{url}: refused: {reason}"
+        message = _("{url}: refused: {reason}").format(url=url, reason=reason)
         self.refused.append(message)
         raise _Refused(message)
 

@@ -403,7 +403,7 @@ def _describe(error: Exception) -> str:
             message=error.message
         )
     if isinstance(error, RenderLimitError):
-        return f"stopped: {error}"
+        return _("stopped: {reason}").format(reason=error)
     if isinstance(error, SecurityError):
         return _("not allowed in a template: {error}").format(error=error)
     if isinstance(error, MemoryError):
@@ -415,7 +415,7 @@ def _describe(error: Exception) -> str:
                 "club's letter; look for a loop that repeats text"
             ).format(limit=worker.active.memory // 1000000)
     if isinstance(error, OverflowError | MemoryError | RecursionError):
-        return f"stopped: {str(error) or type(error).__name__}"
+        return _("stopped: {reason}").format(reason=str(error) or type(error).__name__)
     return f"{type(error).__name__}: {error}"
 
 
