@@ -283,7 +283,7 @@ def send_planned(
     except DeliveryError as error:
         report.stopped = error
     except KeyboardInterrupt:
-        report.stopped = DeliveryError("Interrupted.")
+        report.stopped = DeliveryError(_("Interrupted."))
     return report
 
 
