@@ -153,6 +153,16 @@ def _serving(server: SmtpServer):
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands speak the language LANG asks for: every test runs them in English (as a
+    machine set to C would), whatever the machine running the tests is set to. A test of
+    another language sets LANG itself."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def smtp_server():
     """A running aiosmtpd on 127.0.0.1 without STARTTLS; ``.handler`` sets its faults."""

@@ -34,6 +34,7 @@ from lettersmith.app import events
 from lettersmith.app.project import BadArgument, Project
 from lettersmith.errors import LettersmithError
 from lettersmith.model import DEFAULT_PDF_VARIANT
+from lettersmith.translate import _, language_from_environment, ngettext, use_language
 
 if TYPE_CHECKING:
     from lettersmith.app.project import SendPlan
@@ -87,7 +88,18 @@ def showing_progress(description: str) -> Iterator[events.OnEvent]:
 
 
 class LettersmithGroup(click.Group):
-    """Turns a user's mistake into a clean message and exit status 1."""
+    """Turns a user's mistake into a clean message and exit status 1.
+
+    The command speaks the language ``LANG`` asks for (``nb_NO.UTF-8``: bokmål; ``C`` or
+    English: English): its output and every message from the engine. The help texts stay in
+    English, as the README is.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Set for the command and reset after it: a program (or a test) that runs several
+        # commands in one process keeps its own language between them.
+        with use_language(language_from_environment()):
+            return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
@@ -110,7 +122,7 @@ class LettersmithGroup(click.Group):
             err.print(os_error_line(error), markup=False, soft_wrap=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            err.print("Interrupted.")
+            err.print(_("Interrupted."))
             sys.exit(130)
 
 
@@ -118,10 +130,10 @@ def os_error_line(error: OSError) -> str:
     """One line naming the path and what the system said, with what to check."""
     where = error.filename if error.filename is not None else "lettersmith"
     reason = error.strerror or str(error)
-    return (
-        f"{where}: {reason}; check that the folder exists, that you may write to it and "
+    return _(
+        "{where}: {reason}; check that the folder exists, that you may write to it and "
         "that the disk is not full"
-    )
+    ).format(where=where, reason=reason)
 
 
 GLOBAL_VALUE_OPTIONS = ("-w", "--workspace")
@@ -160,7 +172,7 @@ def report_error(error: LettersmithError) -> None:
     for line in str(error).splitlines():
         err.print(line, markup=False, soft_wrap=True)
     if problems and len(problems) > 1:
-        err.print(f"{len(problems)} problems found.", markup=False)
+        err.print(_("{count} problems found.").format(count=len(problems)), markup=False)
 
 
 def with_club(function: F) -> F:
@@ -189,7 +201,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
+        raise click.BadParameter(
+            _("{value!r}: write the date as YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 def with_overrides(function: F) -> F:
@@ -275,12 +289,20 @@ def init(obj: Context, directory: Path | None, club: str | None) -> None:
     if club:
         project = obj.project()
         path = project.add_club(club, on_event=warn)
-        out.print(f"Wrote {path.relative_to(project.root)}. Edit it, then: lettersmith check")
+        out.print(
+            _("Wrote {path}. Edit it, then: lettersmith check").format(
+                path=path.relative_to(project.root)
+            )
+        )
         return
     if directory is None:
-        raise click.UsageError("give the folder for the new workspace: lettersmith init DIR")
+        raise click.UsageError(_("give the folder for the new workspace: lettersmith init DIR"))
     written = new_workspace(directory)
-    out.print(f"Made a workspace in {directory} ({len(written)} files). Next:")
+    out.print(
+        _("Made a workspace in {directory} ({count} files). Next:").format(
+            directory=directory, count=len(written)
+        )
+    )
     out.print(f"  cd {directory} && lettersmith check && lettersmith build", markup=False)
 
 
@@ -297,8 +319,16 @@ def check(obj: Context) -> None:
     """
     result = obj.project().check(on_event=warn)
     out.print(
-        f"{result.root}: ok: {result.positions} positions, {result.letters} letters, "
-        f"{result.recipients} recipients, {result.clubs} clubs.",
+        _(
+            "{root}: ok: {positions} positions, {letters} letters, {recipients} recipients, "
+            "{clubs} clubs."
+        ).format(
+            root=result.root,
+            positions=result.positions,
+            letters=result.letters,
+            recipients=result.recipients,
+            clubs=result.clubs,
+        ),
         markup=False,
     )
 
@@ -367,7 +397,7 @@ def build(
       lettersmith build menneskehandel-2024 --club bergen
     """
     project = obj.project()
-    with showing_progress("Building") as show:
+    with showing_progress(_("Building")) as show:
         result = project.build(
             letters,
             club=club,
@@ -383,12 +413,14 @@ def build(
     written = result.written
     if verbose or len(written) <= LIST_WRITTEN:
         for path in written:
-            out.print(f"wrote {path.relative_to(root)}", markup=False)
-    summary = f"{len(written)} written, {result.up_to_date} up to date."
+            out.print(wrote(path.relative_to(root)), markup=False)
+    summary = _("{count} written, {up_to_date} up to date.").format(
+        count=len(written), up_to_date=result.up_to_date
+    )
     if len(written) > LIST_WRITTEN and not verbose:
         folders = sorted({f"{path.parent.relative_to(root)}/" for path in written})
         shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
-        summary += f" The files are in {shown} (-v lists them)."
+        summary += " " + _("The files are in {folders} (-v lists them).").format(folders=shown)
     out.print(summary, markup=False, soft_wrap=True)
     result.raise_failures()
 
@@ -438,13 +470,15 @@ def send(
         if (
             plan.todo
             and not yes
-            and not click.confirm(f"Send {plan.todo} message(s) by email now?")
+            and not click.confirm(
+                _("Send {count} message(s) by email now?").format(count=plan.todo)
+            )
         ):
-            out.print("Nothing sent.", markup=False)
+            out.print(_("Nothing sent."), markup=False)
             return False
         return True
 
-    with showing_progress("Sending") as show:
+    with showing_progress(_("Sending")) as show:
         result = project.send(
             letter,
             club=club,
@@ -458,8 +492,11 @@ def send(
     if dry_run:
         out.print(tables.plan_table(result.plan.items, result.plan.bcc))
         for path in result.written:
-            out.print(f"wrote {path.relative_to(project.root)}", markup=False)
-        out.print(f"Dry run: {result.plan.todo} message(s) written, nothing sent.", markup=False)
+            out.print(wrote(path.relative_to(project.root)), markup=False)
+        out.print(
+            _("Dry run: {count} message(s) written, nothing sent.").format(count=result.plan.todo),
+            markup=False,
+        )
         return
     report = result.report
     if report is None:  # the answer was no
@@ -467,7 +504,7 @@ def send(
     if report.results:
         out.print(tables.summary_table(report.results))
     elif not result.plan.todo:
-        out.print("Nothing to send.", markup=False)
+        out.print(_("Nothing to send."), markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
     status_command = sending.command_line(obj.workspace_dir, letter, club, verb="status")
     tables.print_hints(err, report.hints(command, status_command))
@@ -568,7 +605,7 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
             r.email,
             ", ".join(r.tags),
             str(r.verified or ""),
-            r.club or "register",
+            r.club or _("register"),
         )
         for r in chosen
     ]
@@ -583,8 +620,10 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
     out.print(table)
     if stale:
         out.print(
-            f"{len(rows)} name(s) verified more than {STALE_AFTER_DAYS} days ago. Check "
-            "each on the ministry's page, then set verified: to the day you checked.",
+            _(
+                "{count} name(s) verified more than {days} days ago. Check each on the "
+                "ministry's page, then set verified: to the day you checked."
+            ).format(count=len(rows), days=STALE_AFTER_DAYS),
             markup=False,
         )
 
@@ -617,7 +656,7 @@ def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_ru
     for note in plan.skipped:
         err.print(note, markup=False, soft_wrap=True)
     if not plan.added:
-        out.print("Nothing to add.", markup=False)
+        out.print(_("Nothing to add."), markup=False)
         return
     table = Table("id", "title", "name", "email", "tags", box=box.SIMPLE)
     for entry in plan.added:
@@ -630,9 +669,15 @@ def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_ru
         )
     out.print(table)
     if dry_run:
-        out.print(f"Dry run: {len(plan.added)} recipient(s) would be added.", markup=False)
+        out.print(
+            _("Dry run: {count} recipient(s) would be added.").format(count=len(plan.added)),
+            markup=False,
+        )
         return
-    out.print(f"Added {len(plan.added)} recipient(s) to recipients.yaml.", markup=False)
+    out.print(
+        _("Added {count} recipient(s) to recipients.yaml.").format(count=len(plan.added)),
+        markup=False,
+    )
 
 
 @recipients.command("export")
@@ -648,7 +693,9 @@ def export_recipients(obj: Context, file: Path, club: str | None) -> None:
       lettersmith recipients export mottakere.csv --club bergen
     """
     count = obj.project().export_recipients(file, club=club, on_event=warn)
-    out.print(f"Wrote {count} recipient(s) to {file}.", markup=False)
+    out.print(
+        _("Wrote {count} recipient(s) to {file}.").format(count=count, file=file), markup=False
+    )
 
 
 @main.command()
@@ -673,16 +720,22 @@ def offices(text: str | None) -> None:
         for office in found:
             out.print(f"{office.id}: {office.describe()}", markup=False, soft_wrap=True)
             for label, value in (
-                ("ministry", office.ministry),
-                ("email", office.email or "not confirmed: give email: yourself"),
-                ("address", ", ".join(office.address) or "not confirmed"),
-                ("verified", office.verified or "never: the holder is not recorded"),
+                (_("ministry"), office.ministry),
+                ("email", office.email or _("not confirmed: give email: yourself")),
+                ("address", ", ".join(office.address) or _("not confirmed")),
+                ("verified", office.verified or _("never: the holder is not recorded")),
             ):
                 out.print(f"  {label}: {value}", markup=False)
             for source in office.sources:
-                date = f" ({source.date})" if source.date else ""
-                out.print(f"  source{date}: {source.url}", markup=False, soft_wrap=True)
-                out.print(f"    shows {source.shows}", markup=False, soft_wrap=True)
+                line = (
+                    _("  source ({date}): {url}").format(date=source.date, url=source.url)
+                    if source.date
+                    else _("  source: {url}").format(url=source.url)
+                )
+                out.print(line, markup=False, soft_wrap=True)
+                out.print(
+                    _("    shows {what}").format(what=source.shows), markup=False, soft_wrap=True
+                )
     elif not out.is_terminal:  # piped: one tab-separated line each, for other programs
         for office in found:
             click.echo(
@@ -706,8 +759,10 @@ def offices(text: str | None) -> None:
     if oldest is not None:
         age = (dt.date.today() - oldest).days
         out.print(
-            f"The register was last verified {oldest} ({age} days ago). Offices change hands: "
-            "check the ministry's page before you rely on a name.",
+            _(
+                "The register was last verified {date} ({days} days ago). Offices change "
+                "hands: check the ministry's page before you rely on a name."
+            ).format(date=oldest, days=age),
             markup=False,
             soft_wrap=True,
         )
@@ -769,7 +824,7 @@ def preview(
         letter, club=club, selectors=selectors, overrides=overrides, dpi=dpi, on_event=warn
     )
     for png in pngs:
-        out.print(f"wrote {png.relative_to(project.root)}", markup=False)
+        out.print(wrote(png.relative_to(project.root)), markup=False)
 
 
 @main.group()
@@ -794,18 +849,28 @@ def journal_rebuild(obj: Context) -> None:
     """
     result = obj.project().journal_rebuild()
     if result.moved_aside is not None:
-        out.print(f"The damaged journal was kept as {result.moved_aside}.", markup=False)
-    for entry in result.restored:
-        where = f" (club {entry.club})" if entry.club else ""
         out.print(
-            f"restored {entry.letter}{where} -> {entry.recipient} <{entry.address}>, "
-            f"letter dated {entry.letter_date or 'unknown'}",
+            _("The damaged journal was kept as {path}.").format(path=result.moved_aside),
+            markup=False,
+        )
+    for entry in result.restored:
+        where = _(" (club {club})").format(club=entry.club) if entry.club else ""
+        out.print(
+            _("restored {letter}{club} -> {recipient} <{address}>, letter dated {date}").format(
+                letter=entry.letter,
+                club=where,
+                recipient=entry.recipient,
+                address=entry.address,
+                date=entry.letter_date or _("unknown"),
+            ),
             markup=False,
         )
     for reason in result.skipped:
         err.print(reason, markup=False)
     out.print(
-        f"{len(result.restored)} row(s) restored, {result.kept} already in the journal.",
+        _("{count} row(s) restored, {kept} already in the journal.").format(
+            count=len(result.restored), kept=result.kept
+        ),
         markup=False,
     )
 
@@ -836,7 +901,7 @@ def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
     """
     project = obj.project()
     for path in project.review(letter, club=club, pack=pack, on_event=warn):
-        out.print(f"wrote {path.relative_to(project.root)}", markup=False)
+        out.print(wrote(path.relative_to(project.root)), markup=False)
 
 
 @main.command()
@@ -891,6 +956,11 @@ def serve(obj: Context, host: str, port: int, no_browser: bool) -> None:
     serving(obj.project().root, host=host, port=port, open_browser=not no_browser)
 
 
+def wrote(path: Path) -> str:
+    """The line for each file a command wrote."""
+    return _("wrote {path}").format(path=path)
+
+
 # build lists the files it wrote when there are at most this many (all of them with -v).
 LIST_WRITTEN = 10
 
@@ -939,14 +1009,17 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
         problems.extend(verdict.problems)
         if verdict.signer is None:
             continue
-        when = f"{verdict.signed_at:%Y-%m-%d %H:%M %Z}" if verdict.signed_at else "unknown time"
+        when = f"{verdict.signed_at:%Y-%m-%d %H:%M %Z}" if verdict.signed_at else _("unknown time")
+        count = len(verdict.signatures)
         parts = [
-            f"signed by {verdict.signer}",
-            f"at {when}" + (" (time-stamped)" if verdict.time_stamped else ""),
-            "intact" if verdict.intact else "MODIFIED",
-            "trusted" if verdict.trusted else "NOT TRUSTED",
-            verdict.pdfa or "not PDF/A",
-            f"{len(verdict.signatures)} signature{'' if len(verdict.signatures) == 1 else 's'}",
+            _("signed by {signer}").format(signer=verdict.signer),
+            (_("at {when} (time-stamped)") if verdict.time_stamped else _("at {when}")).format(
+                when=when
+            ),
+            _("intact") if verdict.intact else _("MODIFIED"),
+            _("trusted") if verdict.trusted else _("NOT TRUSTED"),
+            verdict.pdfa or _("not PDF/A"),
+            ngettext("{count} signature", "{count} signatures", count).format(count=count),
         ]
         out.print(f"{path}: " + "; ".join(parts), markup=False, soft_wrap=True)
     if problems:

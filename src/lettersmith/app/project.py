@@ -32,7 +32,7 @@ from lettersmith.app.results import (
 )
 from lettersmith.errors import LettersmithError, Problem
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
-from lettersmith.translate import _
+from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.draft import DraftPreview
@@ -178,9 +178,14 @@ class Project:
 
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
-            raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+            raise BadArgument(
+                "--pdf-variant",
+                _("{value!r}: choose {names}").format(
+                    value=pdf_variant, names=", ".join(PDF_VARIANTS)
+                ),
+            )
         if jobs is not None and jobs < 1:
-            raise BadArgument("--jobs", f"{jobs}: give 1 or more")
+            raise BadArgument("--jobs", _("{jobs}: give 1 or more").format(jobs=jobs))
         # Only what decides the outputs: a --force or --jobs build leaves a usable record.
         # (The memo's way is kept free of the compose stage's imports: it answers in a blink.)
         given = overrides
@@ -189,6 +194,8 @@ class Project:
             "date": given and given.date, "place": given and given.place,
             "signatory": given and given.signatory, "language": given and given.language,
             "variant": pdf_variant,
+            # The warnings it remembers are in the language they were made in.
+            "messages": current_language(),
         }  # fmt: skip
         key = memo.inputs_key(self.root, command, building.code_hash())
         out = self.root / "out"
@@ -251,7 +258,7 @@ class Project:
         from lettersmith.render import preview as previewing
 
         if not 30 <= dpi <= 600:
-            raise BadArgument("--dpi", f"{dpi}: give a resolution from 30 to 600")
+            raise BadArgument("--dpi", _("{dpi}: give a resolution from 30 to 600").format(dpi=dpi))
         mailing = self.mailing(
             letter, club=club, selectors=selectors, overrides=overrides, on_event=on_event
         )
@@ -666,7 +673,9 @@ def search_offices(text: str | None = None) -> OfficeSearch:
 
     found = tuple(offices.search(text))
     if not found:
-        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
+        raise LettersmithError(
+            _("no office matches '{text}'; `lettersmith offices` lists them all").format(text=text)
+        )
     return OfficeSearch(found, offices.oldest_verification())
 
 
@@ -675,7 +684,7 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     text = formats if isinstance(formats, str) else ",".join(formats)
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted or any(part not in FORMATS for part in wanted):
-        raise BadArgument("--format", f"{text!r}: choose pdf, docx or pdf,docx")
+        raise BadArgument("--format", _("{text!r}: choose pdf, docx or pdf,docx").format(text=text))
     return wanted
 
 

@@ -35,6 +35,7 @@ from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
 from lettersmith.render.preview import render_pngs
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -245,12 +246,12 @@ def _shown(planned: list[sending.Planned]) -> tuple[list[Email], dict[str, str],
                 subject=str(message["Subject"]),
                 text=body.get_content() if body is not None else "",
                 attachments=attachments,
-                send="will be sent" if item.send else item.note,
+                send=_("will be sent") if item.send else item.note,
             )
         )
         if item.previous is not None:
             when = sending.short_time(item.previous.updated_at)
-            sent[item.out.recipient_id] = f"{item.previous.state} {when}"
+            sent[item.out.recipient_id] = f"{_(item.previous.state)} {when}"
     return emails, sent, None
 
 

@@ -26,6 +26,7 @@ from lettersmith.errors import DeliveryError
 from lettersmith.headers import header_problem
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html
+from lettersmith.translate import N_, _
 
 
 class RefusedHeader(DeliveryError):
@@ -119,7 +120,10 @@ def check_header(value: str, field: str) -> None:
         ord(char) < 32 or ord(char) == 127 for char in value
     ):
         raise RefusedHeader(
-            field, f"{field}: {value!r} contains a line break; write it on one line"
+            field,
+            _("{field}: {value!r} contains a line break; write it on one line").format(
+                field=field, value=value
+            ),
         )
     if problem := header_problem(value):
         raise RefusedHeader(field, f"{field}: {value!r} {problem}")
@@ -163,14 +167,18 @@ class Attached:
             data = self.path.read_bytes()
         except OSError as error:
             raise DeliveryError(
-                f"{self.shown}: cannot be read any more ({error.strerror or error}); "
-                "nothing more was sent; run the send again"
+                _(
+                    "{shown}: cannot be read any more ({strerror}); nothing more was sent; "
+                    "run the send again"
+                ).format(shown=self.shown, strerror=error.strerror or error)
             ) from None
         found = hashlib.sha256(data).hexdigest()
         if found != self.sha256:
             raise DeliveryError(
-                f"{self.shown} changed since the send was planned (sha256 {self.sha256[:12]} "
-                f"planned, {found[:12]} now); nothing more was sent; run the send again"
+                _(
+                    "{shown} changed since the send was planned (sha256 {sha256} planned, "
+                    "{found} now); nothing more was sent; run the send again"
+                ).format(shown=self.shown, sha256=self.sha256[:12], found=found[:12])
             )
         return data
 
@@ -214,10 +222,12 @@ def build_message(
     PDF and the letter's attachments as they are now.
     """
     check_header(letter.subject, "subject")
-    to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
+    to = mailbox(
+        addressee.email, _("recipient {id}").format(id=addressee.id), addressee.display_name
+    )
     # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
     for path in letter.attachments:
-        check_header(path.name, f"attachment {path.name!r}")
+        check_header(path.name, _("attachment {name!r}").format(name=path.name))
     sources = list(attached) if attached is not None else attached_now(letter, pdf)
 
     # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
@@ -290,7 +300,7 @@ def read_attachment(path: Path, letter: ComposedLetter) -> bytes:
 
     shown = shown_path(path, letter.root)
     try:
-        return read_limited(path, MAX_ATTACHMENT, shown, "attachment", root=letter.root)
+        return read_limited(path, MAX_ATTACHMENT, shown, N_("attachment"), root=letter.root)
     except RefusedFileError as error:
         raise DeliveryError(str(error)) from None
 
@@ -322,12 +332,17 @@ def _verify(
     attached = [part.get_filename() for part in parsed.iter_attachments()]
     if wrong or subject != letter.subject or recipients != [to.addr_spec] or attached != names:
         problem = (
-            f"headers {', '.join(wrong)}" if wrong else "the subject, recipient or attachments"
+            _("headers {names}").format(names=", ".join(wrong))
+            if wrong
+            else _("the subject, recipient or attachments")
         )
         raise RefusedHeader(
             "message",
-            f"the message to {to.addr_spec} does not read back as it was written ({problem}); "
-            "check the subject, the names and the attachment file names for unusual text",
+            _(
+                "the message to {addr_spec} does not read back as it was written "
+                "({problem}); check the subject, the names and the attachment file names "
+                "for unusual text"
+            ).format(addr_spec=to.addr_spec, problem=problem),
         )
 
 

@@ -32,13 +32,17 @@ from lettersmith.deliver.journal import (
 )
 from lettersmith.deliver.message import TRACE_HEADERS
 from lettersmith.errors import DeliveryError
+from lettersmith.translate import N_, _, ngettext
 
 JOURNAL_FILE = "journal.sqlite"
 REBUILD_COMMAND = "lettersmith journal rebuild"
-RESTORED = "restored by `lettersmith journal rebuild` from the copy of the message"
-UNCONFIRMED = (
-    f"{RESTORED}; nothing records that the server accepted it (a crash or a lost connection "
-    "while it was transmitted): check whether it arrived"
+# Written into the journal in English (a record, whoever reads it); the status table shows
+# them translated.
+RESTORED = N_("restored by `lettersmith journal rebuild` from the copy of the message")
+UNCONFIRMED = N_(
+    "restored by `lettersmith journal rebuild` from the copy of the message; nothing records "
+    "that the server accepted it (a crash or a lost connection while it was transmitted): "
+    "check whether it arrived"
 )
 Key = tuple[str, str, str]  # (letter, club or '', recipient), as the journal keys its rows
 
@@ -72,7 +76,7 @@ def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
     if not count:
         return
     path = state_dir / JOURNAL_FILE
-    problem = "is missing" if not path.is_file() else _unreadable(path)
+    problem = _("is missing") if not path.is_file() else _unreadable(path)
     if problem is None:
         running = not locked and send_running(state_dir)
         unknown = _unrecorded(path, newest)
@@ -82,19 +86,44 @@ def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
             return
         sent = state_dir / "sent"
         raise DeliveryError(
-            f"{path}: the send journal lacks {len(unknown)} "
-            f"cop{'y' if len(unknown) == 1 else 'ies'} of messages in {sent}/ (such as "
-            f"{sent.parent / unknown[0]}); it may have been put back from an older backup. "
-            "Sending now could send those letters a second time, so nothing was sent. "
-            f"Bring the journal up to date from the copies with `{REBUILD_COMMAND}`, then run "
-            "this command again"
+            ngettext(
+                "{path}: the send journal lacks {count} copy of messages in {sent}/ (such "
+                "as {example}); it may have been put back from an older backup. Sending now "
+                "could send those letters a second time, so nothing was sent. Bring the "
+                "journal up to date from the copies with `{command}`, then run this "
+                "command again",
+                "{path}: the send journal lacks {count} copies of messages in {sent}/ (such "
+                "as {example}); it may have been put back from an older backup. Sending now "
+                "could send those letters a second time, so nothing was sent. Bring the "
+                "journal up to date from the copies with `{command}`, then run this "
+                "command again",
+                len(unknown),
+            ).format(
+                path=path,
+                count=len(unknown),
+                sent=sent,
+                example=sent.parent / unknown[0],
+                command=REBUILD_COMMAND,
+            )
         )
     raise DeliveryError(
-        f"{path}: the send journal {problem}, but {state_dir / 'sent'}/ holds "
-        f"{count} cop{'y' if count == 1 else 'ies'} of messages already sent. "
-        "Sending now could send those letters a second time, so nothing was sent. "
-        f"Restore the journal from the copies with `{REBUILD_COMMAND}`, then run this "
-        "command again"
+        ngettext(
+            "{path}: the send journal {problem}, but {sent}/ holds {count} copy of "
+            "messages already sent. Sending now could send those letters a second time, so "
+            "nothing was sent. Restore the journal from the copies with `{command}`, then "
+            "run this command again",
+            "{path}: the send journal {problem}, but {sent}/ holds {count} copies of "
+            "messages already sent. Sending now could send those letters a second time, so "
+            "nothing was sent. Restore the journal from the copies with `{command}`, then "
+            "run this command again",
+            count,
+        ).format(
+            path=path,
+            problem=problem,
+            sent=state_dir / "sent",
+            count=count,
+            command=REBUILD_COMMAND,
+        )
     )
 
 
@@ -104,7 +133,7 @@ def _copies_by_key(state_dir: Path) -> tuple[int, dict[Key, str]]:
     ``sent/<letter>/<recipient>-<time>.eml`` or ``sent/clubs/<club>/<letter>/...``."""
     count = 0
     newest: dict[Key, str] = {}
-    for folder, _, files in os.walk(state_dir / "sent"):
+    for folder, _folders, files in os.walk(state_dir / "sent"):
         parts = Path(folder).relative_to(state_dir).parts[1:]
         where: tuple[str, str] | None = None  # (letter, club or '')
         if len(parts) == 1:
@@ -150,7 +179,7 @@ def _unreadable(path: Path) -> str | None:
         finally:
             db.close()
     except sqlite3.Error as error:
-        return f"cannot be read ({error})"
+        return _("cannot be read ({error})").format(error=error)
     return None
 
 
@@ -167,8 +196,10 @@ def rebuild(state_dir: Path) -> Rebuilt:
     """
     if send_running(state_dir):  # it has the journal open: nothing is moved under it
         raise DeliveryError(
-            f"{state_dir / 'send.lock'}: another `lettersmith send` is running on this "
-            f"workspace; wait for it to finish, then run `{REBUILD_COMMAND}` again"
+            _(
+                "{lock}: another `lettersmith send` is running on this workspace; wait "
+                "for it to finish, then run `{command}` again"
+            ).format(lock=state_dir / "send.lock", command=REBUILD_COMMAND)
         )
     moved = None
     path = state_dir / JOURNAL_FILE
@@ -208,7 +239,7 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
         try:
             message = message_from_bytes(copy.read_bytes(), policy=policy.SMTP)
         except (OSError, ValueError) as error:
-            yield f"{shown}: cannot be read ({error})"
+            yield _("{shown}: cannot be read ({error})").format(shown=shown, error=error)
             continue
         trace = {key: str(message.get(header, "")).strip() for key, header in TRACE_HEADERS.items()}
         to = message.get("To")
@@ -216,8 +247,10 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
         message_id = str(message.get("Message-ID", "")).strip()
         if not (trace["letter"] and trace["recipient"] and address and message_id):
             yield (
-                f"{shown}: has no X-Lettersmith-Letter/-Recipient, To or Message-ID header "
-                "(written by an older lettersmith?); its row cannot be restored"
+                _(
+                    "{shown}: has no X-Lettersmith-Letter/-Recipient, To or Message-ID "
+                    "header (written by an older lettersmith?); its row cannot be restored"
+                ).format(shown=shown)
             )
             continue
         try:

@@ -23,6 +23,7 @@ from lettersmith.addresses import is_loopback
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Rate, SmtpSettings
+from lettersmith.translate import _
 
 PASSWORD_VARIABLE = "LETTERSMITH_SMTP_PASSWORD"
 RETRY_DELAYS: tuple[float, ...] = (5.0, 20.0, 60.0)  # after a 4xx reply; then "deferred"
@@ -53,19 +54,26 @@ def check_settings(smtp: SmtpSettings | None, where: str = "lettersmith.yaml") -
     """Refuse settings that cannot be used safely, before anything is built or connected."""
     if smtp is None:
         raise DeliveryError(
-            f"{where}: mail.smtp is missing; add host, port and security to send by email "
-            "(or use --dry-run to write the messages as .eml files)"
+            _(
+                "{where}: mail.smtp is missing; add host, port and security to send by "
+                "email (or use --dry-run to write the messages as .eml files)"
+            ).format(where=where)
         )
     if smtp.security == "none" and not is_loopback(smtp.host):
         raise DeliveryError(
-            f"{where}: mail.smtp.security: none sends letters and password unencrypted; it is "
-            f"allowed only to this machine (localhost), not to {smtp.host}. "
-            "Use starttls (port 587) or ssl (port 465)"
+            _(
+                "{where}: mail.smtp.security: none sends letters and password "
+                "unencrypted; it is allowed only to this machine (localhost), not to "
+                "{host}. Use starttls (port 587) or ssl (port 465)"
+            ).format(where=where, host=smtp.host)
         )
     if smtp.username and not os.environ.get(PASSWORD_VARIABLE):
         raise DeliveryError(
-            f"{where}: mail.smtp.username is {smtp.username!r} but {PASSWORD_VARIABLE} is not set; "
-            f"set it in the environment (never in a file) and run the command again"
+            _(
+                "{where}: mail.smtp.username is {username!r} but {variable} is "
+                "not set; set it in the environment (never in a file) and run the "
+                "command again"
+            ).format(where=where, username=smtp.username, variable=PASSWORD_VARIABLE)
         )
     return smtp
 
@@ -131,7 +139,9 @@ class Session:
             except _ConnectionLost as lost:
                 reconnects += 1
                 if reconnects > RECONNECTS:
-                    return Outcome("deferred", f"connection lost before sending: {lost}")
+                    return Outcome(
+                        "deferred", _("connection lost before sending: {lost}").format(lost=lost)
+                    )
                 self._connect()
             except _Reply as reply:
                 if reply.code >= 500:
@@ -139,8 +149,10 @@ class Session:
                 if retry >= len(self._retry_delays):
                     if reply.code == 421:  # closing down, for the next messages too: stop here
                         raise DeliveryError(
-                            f"{self.where}: the server keeps closing the connection "
-                            f"({reply.text}); try again later"
+                            _(
+                                "{where}: the server keeps closing the connection ({text}); "
+                                "try again later"
+                            ).format(where=self.where, text=reply.text)
                         ) from None
                     return Outcome("deferred", reply.text)
                 self._sleep(self._retry_delays[retry])
@@ -161,7 +173,11 @@ class Session:
             for archive in out.rcpt_to[1:]:
                 code, text = conn.rcpt(archive)
                 if code not in (250, 251):
-                    refused.append(f"archive copy to {archive} refused: {_Reply(code, text)}")
+                    refused.append(
+                        _("archive copy to {archive} refused: {reply}").format(
+                            archive=archive, reply=_Reply(code, text)
+                        )
+                    )
             before_data()
             code, text = conn.docmd("data")
             if code != 354:
@@ -180,8 +196,10 @@ class Session:
             self._drop()
             return Outcome(
                 "unknown",
-                f"connection lost after the message was transmitted, before the server "
-                f"confirmed it ({error or type(error).__name__}): it may have arrived",
+                _(
+                    "connection lost after the message was transmitted, before the server "
+                    "confirmed it ({error}): it may have arrived"
+                ).format(error=error or type(error).__name__),
             )
         if not 200 <= code < 300:
             raise _Reply(code, text)
@@ -221,9 +239,11 @@ class Session:
                 if not conn.has_extn("starttls"):
                     conn.close()
                     raise DeliveryError(
-                        f"{self.where}: the server does not offer STARTTLS, so the letters and "
-                        "password would travel unencrypted; nothing was sent. Check mail.smtp "
-                        "(port 587 with starttls, or port 465 with security: ssl)"
+                        _(
+                            "{where}: the server does not offer STARTTLS, so the letters and "
+                            "password would travel unencrypted; nothing was sent. Check mail.smtp "
+                            "(port 587 with starttls, or port 465 with security: ssl)"
+                        ).format(where=self.where)
                     )
                 conn.starttls(context=context)
                 conn.ehlo()
@@ -231,18 +251,28 @@ class Session:
                 _login(conn, smtp.username, os.environ.get(PASSWORD_VARIABLE, ""), self.where)
         except smtplib.SMTPAuthenticationError as error:
             raise DeliveryError(
-                f"{self.where}: the server refused the login for {smtp.username!r} "
-                f"({_Reply(error.smtp_code, error.smtp_error)}); check mail.smtp.username "
-                f"and {PASSWORD_VARIABLE}"
+                _(
+                    "{where}: the server refused the login for {username!r} ({reply}); check "
+                    "mail.smtp.username and {variable}"
+                ).format(
+                    where=self.where,
+                    username=smtp.username,
+                    reply=_Reply(error.smtp_code, error.smtp_error),
+                    variable=PASSWORD_VARIABLE,
+                )
             ) from None
         except ssl.SSLCertVerificationError as error:
             raise DeliveryError(
-                f"{self.where}: the server's certificate cannot be trusted "
-                f"({error.verify_message}); nothing was sent"
+                _(
+                    "{where}: the server's certificate cannot be trusted ({verify_message}); "
+                    "nothing was sent"
+                ).format(where=self.where, verify_message=error.verify_message)
             ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(
-                f"{self.where}: cannot connect to the mail server ({error or type(error).__name__})"
+                _("{where}: cannot connect to the mail server ({error})").format(
+                    where=self.where, error=error or type(error).__name__
+                )
             ) from None
         self._conn = conn
 
@@ -275,9 +305,12 @@ def _login(conn: smtplib.SMTP, username: str, password: str, where: str) -> None
         return
     if "PLAIN" not in conn.esmtp_features.get("auth", "").upper().split():
         raise DeliveryError(
-            f"{where}: mail.smtp.username or {PASSWORD_VARIABLE} contains letters beyond ASCII, "
-            "and the server does not offer AUTH PLAIN, the only login that can carry them; "
-            "nothing was sent. Use a password of ASCII letters, digits and signs"
+            _(
+                "{where}: mail.smtp.username or {variable} contains letters "
+                "beyond ASCII, and the server does not offer AUTH PLAIN, the only login "
+                "that can carry them; nothing was sent. Use a password of ASCII letters, "
+                "digits and signs"
+            ).format(where=where, variable=PASSWORD_VARIABLE)
         )
     token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
     code, text = conn.docmd("AUTH", f"PLAIN {token}")

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
+from lettersmith.translate import _
+
 # How a value is written in recipients.yaml and in one spreadsheet cell.
 Kind = Literal[
     "text", "email", "lines", "tags", "language", "office", "date", "id", "fields", "paragraph",
@@ -232,7 +234,9 @@ def _headers() -> dict[str, str]:
         for written in (field.name, *field.columns):
             key = header_key(written)
             if headers.setdefault(key, field.name) != field.name:
-                raise AssertionError(f"the column name {written!r} is declared twice")
+                raise AssertionError(
+                    _("the column name {written!r} is declared twice").format(written=written)
+                )
     return headers
 
 

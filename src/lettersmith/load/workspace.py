@@ -42,6 +42,7 @@ from lettersmith.model import (
     Source,
     Workspace,
 )
+from lettersmith.translate import _
 
 # Declared in load/fields.py, with their types, defaults and help (the README table).
 PROFILE_FIELDS = declared.children("")
@@ -83,8 +84,10 @@ def load(
         broken = sorted({c for p in problems if (c := _club_of(p.file)) and c != club})
         for name in broken:
             warn(
-                f"warning: clubs/{name}.yaml has problems, so club '{name}' is left out; "
-                "`lettersmith check` shows them"
+                _(
+                    "warning: clubs/{name}.yaml has problems, so club '{name}' is left out; "
+                    "`lettersmith check` shows them"
+                ).format(name=name)
             )
         problems = [p for p in problems if _club_of(p.file) not in broken]
         kept = {cid: profile for cid, profile in workspace.clubs.items() if cid not in broken}
@@ -112,7 +115,11 @@ def _load_own_files(
 ) -> tuple[Workspace, dict[str, dict[str, int]]]:
     if not (root / WORKSPACE_FILE).is_file():
         problems.append(
-            Problem(WORKSPACE_FILE, None, f"missing in {root}; make one with `lettersmith init`")
+            Problem(
+                WORKSPACE_FILE,
+                None,
+                _("missing in {root}; make one with `lettersmith init`").format(root=root),
+            )
         )
     workspace = _read_profile(root, problems)
     recipients_node = read_yaml(root, RECIPIENTS_FILE, problems)
@@ -219,8 +226,11 @@ def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     if security == "none" and host and not is_loopback(host):
         checker.problem(
             line_of(smtp.get("security")),
-            f"mail.smtp.security: 'none' sends the password unencrypted, so it is allowed only "
-            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
+            _(
+                "mail.smtp.security: 'none' sends the password unencrypted, so it is "
+                "allowed only to this computer (localhost, 127.0.0.1, ::1), not to "
+                "'{host}'; use starttls or ssl"
+            ).format(host=host),
         )
     port = checker.integer(smtp.get("port"), "mail.smtp.port", 1, 65535)
     return SmtpSettings(
@@ -239,8 +249,10 @@ def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
     if match is None or int(match[1]) == 0:
         checker.problem(
             line_of(node),
-            f"mail.rate: '{value}' is not a rate; write a number of messages per second, "
-            "minute or hour, such as 30/minute",
+            _(
+                "mail.rate: '{value}' is not a rate; write a number of messages per "
+                "second, minute or hour, such as 30/minute"
+            ).format(value=value),
         )
         return None
     return Rate(count=int(match[1]), seconds=RATE_UNITS[match[2]])
@@ -277,14 +289,16 @@ def _read_position(
     if text is None:
         return None
     lines = text.replace("\r\n", "\n").split("\n")
-    fence = "a line '---', the fields title, adopted_by and adopted_on, then '---'"
+    fence = _("a line '---', the fields title, adopted_by and adopted_on, then '---'")
     if lines[0].strip() != "---":
-        problems.append(Problem(rel, 1, f"must start with front matter: {fence}"))
+        problems.append(
+            Problem(rel, 1, _("must start with front matter: {fence}").format(fence=fence))
+        )
         return None
     close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if close is None:
         problems.append(
-            Problem(rel, 1, "the front matter is not closed; add a line '---' after it")
+            Problem(rel, 1, _("the front matter is not closed; add a line '---' after it"))
         )
         return None
     checker = Checker(rel, problems)
@@ -298,7 +312,7 @@ def _read_position(
         body_start += 1
     body = "\n".join(lines[body_start:]).rstrip()
     if not body:
-        problems.append(Problem(rel, close + 1, "has no text after the front matter; add it"))
+        problems.append(Problem(rel, close + 1, _("has no text after the front matter; add it")))
     for offset, line in enumerate(lines[body_start:]):
         checker.text(Scalar(line, body_start + 1 + offset), "body", multiline=True)
     if front is None:
@@ -332,7 +346,7 @@ def _read_letter(
     node = read_yaml(root, rel, problems)
     mapping = checker.mapping(node, "", LETTER_FIELDS, LETTER_REQUIRED, line=1) if node else None
     if node is None and not any(p.file == rel for p in problems):
-        checker.problem(1, f"is empty; it needs {', '.join(LETTER_REQUIRED)}")
+        checker.problem(1, _("is empty; it needs {names}").format(names=", ".join(LETTER_REQUIRED)))
     if mapping is None:
         return None, {}
     values, lines = records.letter_fields(mapping, checker, "", root, (root,))
@@ -357,7 +371,10 @@ def find_letter(ws: Workspace, arg: str) -> LetterSpec:
         Problem(
             "letters/",
             None,
-            f"no letter '{arg}'{did_you_mean(Path(arg).stem, ws.letters) or '.'} "
-            f"Letters: {', '.join(ws.letters) or 'none yet'}",
+            _("no letter '{arg}'{did_you_mean} Letters: {names}").format(
+                arg=arg,
+                did_you_mean=did_you_mean(Path(arg).stem, ws.letters) or ".",
+                names=", ".join(ws.letters) or _("none yet"),
+            ),
         )
     )
