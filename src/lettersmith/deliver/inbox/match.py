@@ -1,0 +1,161 @@
+"""Which message of ours an incoming one answers: by its ids, never by a guess.
+
+In this order, the first that finds one of ours wins:
+
+1. ``In-Reply-To``: the message the writer answered.
+2. ``References``, nearest first: a reply in a thread that began with our letter.
+   An id there that is not ours (another organisation's message) is simply not ours.
+3. A delivery report's quoted original: its Message-ID, else its X-Lettersmith headers
+   (letter, club, recipient). A report about another address than the one we sent to
+   (the archive copy's, say) is not about our recipient: no match.
+4. The sender's domain *and* the subject, both: the domain of the address we sent to equals
+   the sender's, and the incoming subject contains ours. More than one letter fits: no match.
+
+What matches nothing is left alone. An automatic receipt from another domain than our
+recipient's does not match by step 4, so a forged ``Auto-Submitted`` from a stranger is
+never taken for the ministry's receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from lettersmith.deliver.inbox.incoming import Incoming, clean
+
+How = Literal["in-reply-to", "references", "report", "trace", "domain and subject"]
+MIN_SUBJECT = 6  # characters a subject needs to be told apart from others at all
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message of ours, as the journal knows it."""
+
+    letter: str
+    club: str | None
+    recipient: str
+    address: str  # as sent: IDNA domain
+    message_id: str  # with angle brackets
+    subject: str = ""  # the subject as sent ('' when unknown: then step 4 never matches it)
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2].lower().rstrip(".")
+
+
+class JournalView(Protocol):
+    """What ``match`` asks of the journal (a dict-backed one for tests, SQLite for real)."""
+
+    def by_message_id(self, message_id: str) -> Sent | None:
+        """Our message with this Message-ID (angle brackets included), if any."""
+        ...
+
+    def by_trace(self, letter: str, club: str | None, recipient: str) -> Sent | None:
+        """The latest message of this letter (and club) to this recipient, if any."""
+        ...
+
+    def by_domain(self, domain: str) -> Sequence[Sent]:
+        """Our messages to addresses at ``domain`` (lower-case, IDNA), with their subjects."""
+        ...
+
+
+@dataclass(frozen=True)
+class Match:
+    sent: Sent
+    how: How
+
+
+class SentList:
+    """A ``JournalView`` over a list of ``Sent`` (tests; a journal read into memory)."""
+
+    def __init__(self, sent: Iterable[Sent]):
+        self.sent = list(sent)
+
+    def by_message_id(self, message_id: str) -> Sent | None:
+        return next((s for s in self.sent if s.message_id == message_id), None)
+
+    def by_trace(self, letter: str, club: str | None, recipient: str) -> Sent | None:
+        found = [
+            s
+            for s in self.sent
+            if (s.letter, s.club or "", s.recipient) == (letter, club or "", recipient)
+        ]
+        return found[-1] if found else None
+
+    def by_domain(self, domain: str) -> Sequence[Sent]:
+        return [s for s in self.sent if s.domain == domain]
+
+
+def match(incoming: Incoming, journal: JournalView) -> Match | None:
+    """The message of ours ``incoming`` answers, or None."""
+    for message_id in incoming.in_reply_to:
+        if found := journal.by_message_id(message_id):
+            return Match(found, "in-reply-to")
+    for message_id in reversed(incoming.references):
+        if found := journal.by_message_id(message_id):
+            return Match(found, "references")
+    if incoming.report is not None or incoming.original is not None and _bounce(incoming):
+        # A report is about the message it quotes, whoever sends it: never about the subject.
+        return _by_original(incoming, journal)
+    return _by_domain_and_subject(incoming, journal)
+
+
+def _bounce(incoming: Incoming) -> bool:
+    local = incoming.sender.partition("@")[0].lower()
+    return local in ("mailer-daemon", "postmaster") or incoming.return_path == ""
+
+
+def _by_original(incoming: Incoming, journal: JournalView) -> Match | None:
+    original = incoming.original
+    if original is None:
+        return None
+    found: Sent | None = None
+    how: How = "report"
+    if original.message_id:
+        found = journal.by_message_id(original.message_id)
+    if found is None and original.traced("letter") and original.traced("recipient"):
+        found = journal.by_trace(
+            original.traced("letter"), original.traced("club") or None, original.traced("recipient")
+        )
+        how = "trace"
+    if found is None:
+        return None
+    about = _reported_addresses(incoming)
+    if about and found.address.lower() not in about:
+        return None  # the report is about another address (the archive copy): not our recipient
+    return Match(found, how)
+
+
+def _reported_addresses(incoming: Incoming) -> set[str]:
+    if incoming.report is None:
+        return set()
+    return {
+        address.lower()
+        for r in incoming.report.recipients
+        for address in (r.final_recipient, r.original_recipient)
+        if address and r.action != "delivered"
+    }
+
+
+def _by_domain_and_subject(incoming: Incoming, journal: JournalView) -> Match | None:
+    domain = incoming.sender_domain
+    subject = _comparable(incoming.subject)
+    if not domain or not subject:
+        return None
+    fitting = [
+        s
+        for s in journal.by_domain(domain)
+        if len(ours := _comparable(s.subject)) >= MIN_SUBJECT and ours in subject
+    ]
+    if not fitting:
+        return None
+    longest = max(len(_comparable(s.subject)) for s in fitting)
+    fitting = [s for s in fitting if len(_comparable(s.subject)) == longest]
+    if len(fitting) > 1:  # several of ours to that domain: the sender's own address may decide
+        fitting = [s for s in fitting if s.address.lower() == incoming.sender.lower()]
+    return Match(fitting[0], "domain and subject") if len(fitting) == 1 else None
+
+
+def _comparable(subject: str) -> str:
+    return clean(subject).casefold()
