@@ -513,7 +513,7 @@ def status(
     result = obj.project().status(
         letter, club=club, selectors=selectors, mark_arrived=arrived, on_event=warn
     )
-    out.print(tables.status_table(result.letter_id, result.club, result.rows))
+    out.print(tables.status_table(result.letter_id, result.club, result.rows, result.inbox))
     for line in result.approval.lines():
         out.print(line, markup=False, soft_wrap=True)
 
@@ -808,6 +808,105 @@ def journal_rebuild(obj: Context) -> None:
         f"{len(result.restored)} row(s) restored, {result.kept} already in the journal.",
         markup=False,
     )
+
+
+@main.command()
+@click.argument("letter", required=False)
+@with_club
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    callback=_date,
+    help="Only messages that arrived on or after this day (for a first run on an old mailbox).",
+)
+@click.pass_obj
+def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | None) -> None:
+    """Read bounces, receipts and replies to your letters from the mail.imap folder.
+
+    Reads what arrived since the last run, changing nothing on the server (nothing is marked
+    read, moved or deleted). A message that answers one of your letters (a bounce, an
+    archive's automatic receipt with its case number, a person's reply) is recorded in the
+    journal with a copy under .lettersmith/inbox/; `status` then shows it per recipient.
+    Anything else is counted and left alone. The password comes from LETTERSMITH_IMAP_PASSWORD
+    (or LETTERSMITH_SMTP_PASSWORD). LETTER (and --club) narrow what is shown; whatever
+    answers another letter is recorded too.
+
+    \b
+    Examples:
+      lettersmith inbox
+      lettersmith inbox menneskehandel-2024
+      lettersmith inbox --since 2026-11-01
+    """
+    from lettersmith.deliver import tables
+    from lettersmith.translate import _, ngettext
+
+    with showing_progress(_("Reading the inbox")) as show:
+        result = obj.project().inbox(letter, club=club, since=since, on_event=show)
+    if result.events:
+        out.print(tables.inbox_table(result.events))
+    counts = ", ".join(
+        f"{result.count(kind)} {label}"
+        for kind, label in (("bounced", _("bounced")), ("received", _("received")),
+                            ("replied", _("replied")))
+    )  # fmt: skip
+    out.print(
+        ngettext(
+            "{count} new message read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            "{count} new messages read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            result.read,
+        ).format(
+            count=result.read,
+            folder=result.folder,
+            counts=counts,
+            unmatched=result.unmatched + result.unrelated,
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.other_letters:
+        out.print(
+            _("{count} more recorded for other letters (see their status).").format(
+                count=result.other_letters
+            ),
+            markup=False,
+        )
+    if result.renumbered:
+        out.print(
+            _(
+                "The server renumbered the folder (its UIDVALIDITY changed), so it was read "
+                "again from the start; nothing was recorded twice ({count} known already)."
+            ).format(count=result.already),
+            markup=False,
+            soft_wrap=True,
+        )
+    for item in result.skipped:
+        answers = (
+            " " + _("It answers {letter}.").format(letter=item.answers) if item.answers else ""
+        )
+        err.print(
+            _(
+                "Not read, too large ({size:.1f} MB): the message from {sender} “{subject}”; "
+                "open it in your mail program.{answers}"
+            ).format(
+                size=item.size / 1024 / 1024,
+                sender=item.sender or "?",
+                subject=item.subject,
+                answers=answers,
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.waiting:
+        command = "lettersmith inbox" + (f" {letter}" if letter else "")
+        err.print(
+            _("{count} more messages are waiting; run `{command}` again to read them.").format(
+                count=result.waiting, command=command
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @main.command()

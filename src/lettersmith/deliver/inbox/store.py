@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     club        TEXT NOT NULL,   -- '' for the organisation's own letters
     recipient   TEXT NOT NULL,
     kind        TEXT NOT NULL,   -- bounced, received, replied
-    permanent   INTEGER NOT NULL DEFAULT 0,  -- a bounce that will not be tried again (5.x.x)
+    permanent   INTEGER,  -- a bounce: 1 final (5.x.x), 0 still tried (4.x.x), NULL unknown
     status      TEXT NOT NULL DEFAULT '',    -- a bounce's status code, e.g. 5.1.1
     diagnostic  TEXT NOT NULL DEFAULT '',    -- the server's words
     case_number TEXT NOT NULL DEFAULT '',    -- a receipt's "Vår ref."
@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     date        TEXT NOT NULL DEFAULT '',    -- the message's Date, ISO, UTC
     address     TEXT NOT NULL DEFAULT '',    -- the mailbox our letter went to, comparable form
     message_id  TEXT NOT NULL DEFAULT '',    -- the Message-ID of our letter it answers
+    away        INTEGER NOT NULL DEFAULT 0,  -- received: an out-of-office reply
+    reason      TEXT NOT NULL DEFAULT '',    -- classify's English phrase, translated when shown
+    how         TEXT NOT NULL DEFAULT '',    -- how it was matched: in-reply-to, report, ...
     copy        TEXT NOT NULL,               -- relative to .lettersmith/
     read_at     TEXT NOT NULL,
     PRIMARY KEY (message_key, letter, club, recipient)
@@ -79,6 +82,7 @@ CREATE TABLE IF NOT EXISTS inbox_skipped (
     reason      TEXT NOT NULL,
     sender      TEXT NOT NULL DEFAULT '',
     subject     TEXT NOT NULL DEFAULT '',
+    answers     TEXT NOT NULL DEFAULT '',    -- letter/recipient its header says it answers
     read_at     TEXT NOT NULL,
     PRIMARY KEY (account, folder, uidvalidity, uid)
 )""",
@@ -97,7 +101,7 @@ class Event:
     kind: EventKind
     copy: str
     read_at: str
-    permanent: bool = False
+    permanent: bool | None = None  # bounced: final (5.x.x), or not (4.x.x); None unknown
     status: str = ""
     diagnostic: str = ""
     case_number: str = ""
@@ -105,6 +109,9 @@ class Event:
     date: str = ""
     address: str = ""
     message_id: str = ""
+    away: bool = False
+    reason: str = ""
+    how: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class Skipped:
     reason: str
     sender: str = ""
     subject: str = ""
+    answers: str = ""  # "LETTER -> RECIPIENT" when its header matches one of our messages
 
 
 def message_key(message_id: str, raw: bytes) -> str:
@@ -287,10 +295,11 @@ class InboxStore:
                 self._insert(event)
             for item in skipped:
                 self._db.execute(
-                    "INSERT OR IGNORE INTO inbox_skipped (account, folder, uidvalidity, uid, size, "
-                    "reason, sender, subject, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO inbox_skipped (account, folder, uidvalidity, uid, "
+                    "size, reason, sender, subject, answers, read_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (account, folder, place.uidvalidity, item.uid, item.size, item.reason,
-                     item.sender, item.subject, now),
+                     item.sender, item.subject, item.answers, now),
                 )  # fmt: skip
             self._db.execute(
                 "INSERT INTO inbox_folders (account, folder, uidvalidity, last_uid, read_at) "
@@ -308,7 +317,8 @@ class InboxStore:
     def _insert(self, event: Event) -> int:
         row = asdict(event)
         row["club"] = event.club or ""
-        row["permanent"] = int(event.permanent)
+        row["permanent"] = None if event.permanent is None else int(event.permanent)
+        row["away"] = int(event.away)
         names = ", ".join(row)
         marks = ", ".join("?" * len(row))
         cursor = self._db.execute(
@@ -347,7 +357,8 @@ def notes(state_dir: Path) -> Iterator[tuple[Path, list[Event] | str]]:
 def _event(row: sqlite3.Row) -> Event:
     values = dict(row)
     values["club"] = values["club"] or None
-    values["permanent"] = bool(values["permanent"])
+    values["permanent"] = None if values["permanent"] is None else bool(values["permanent"])
+    values["away"] = bool(values["away"])
     return Event(**values)
 
 

@@ -1,0 +1,225 @@
+"""One run of ``lettersmith inbox``: the folder's new messages read, matched, classified, kept.
+
+From where the last run stopped (the folder's UIDVALIDITY and highest UID read, in the
+journal) to what has arrived since, oldest first, in batches: each message is read
+(``incoming``), matched to a message of ours (``match``: never a guess), classified
+(``classify``); a match is kept (a copy and a row, ``store``), anything else is counted and
+forgotten. After each batch its rows and the folder's new place commit together, so a run
+stopped anywhere (a crash, a limit, Ctrl-C) goes on from there the next time, recording
+nothing twice.
+
+Bounded: at most ``Limits.messages`` messages and ``Limits.seconds`` per run (the result says
+when more are waiting), and a message larger than ``Limits.message_bytes`` is not fetched
+(only its header, to say what it is): it is listed as skipped for a person to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from lettersmith.addresses import mailbox_key
+from lettersmith.deliver.inbox.classify import Kind, Verdict, classify
+from lettersmith.deliver.inbox.imap import Folder, Limits, open_folder
+from lettersmith.deliver.inbox.incoming import Incoming, read_message
+from lettersmith.deliver.inbox.match import JournalView, Match, Sent, SentList, match
+from lettersmith.deliver.inbox.store import (
+    Event,
+    EventKind,
+    InboxStore,
+    Place,
+    Skipped,
+    copy_name,
+    message_key,
+)
+from lettersmith.deliver.journal import connect_readonly
+from lettersmith.deliver.rebuild import refuse_lost_journal
+from lettersmith.model import ImapSettings
+from lettersmith.translate import N_
+
+TOO_LARGE = N_("too large to read; only its header was looked at")
+
+
+@dataclass
+class Outcome:
+    """What one run read and what it made of it."""
+
+    read: int = 0  # messages fetched and looked at
+    events: list[Event] = field(default_factory=list)  # recorded now
+    unmatched: int = 0  # answering none of our letters: not kept
+    unrelated: int = 0  # matched, but a mailing list, a newsletter or spam: not kept
+    already: int = 0  # recorded by an earlier run (read again after a renumbering)
+    skipped: list[Skipped] = field(default_factory=list)
+    waiting: int = 0  # new messages left for the next run (a limit was reached)
+    renumbered: bool = False  # the folder's UIDVALIDITY changed: read again from the start
+    folder: str = ""
+    account: str = ""
+
+
+Progress = Callable[[int, int], None]
+EVENT_KINDS: dict[Kind, EventKind] = {
+    Kind.BOUNCED: "bounced",
+    Kind.RECEIVED: "received",
+    Kind.REPLIED: "replied",
+}
+
+
+def read_inbox(
+    imap: ImapSettings,
+    state_dir: Path,
+    *,
+    since: dt.date | None = None,
+    limits: Limits | None = None,
+    on_progress: Progress | None = None,
+    view: JournalView | None = None,
+) -> Outcome:
+    """Read what arrived in ``imap.folder`` since the last run into the journal at ``state_dir``."""
+    limits = limits or Limits()
+    started = time.monotonic()
+    # Matched against a journal that lost rows, a reply would be forgotten for good.
+    refuse_lost_journal(state_dir)
+    account = f"{imap.username}@{imap.host}:{imap.port}"
+    outcome = Outcome(folder=imap.folder, account=account)
+    with InboxStore.open(state_dir) as store, open_folder(imap, limits=limits) as folder:
+        place = store.place(account, imap.folder)
+        last = 0
+        if place is not None and place.uidvalidity == folder.uidvalidity:
+            last = place.last_uid
+        outcome.renumbered = place is not None and place.uidvalidity != folder.uidvalidity
+        new = folder.uids_after(last, since)
+        todo = new[: limits.messages]
+        outcome.waiting = len(new) - len(todo)
+        sizes = folder.sizes(todo) if todo else {}
+        journal = view if view is not None else journal_view(state_dir)
+        seen: set[str] = set()
+        done = 0
+        if on_progress:
+            on_progress(0, len(todo))
+        for start in range(0, len(todo), limits.batch):
+            batch = todo[start : start + limits.batch]
+            events, skipped = _read_batch(
+                folder, batch, sizes, limits, store, journal, seen, outcome
+            )
+            store.commit(
+                account, imap.folder, Place(folder.uidvalidity, batch[-1]), events, skipped
+            )
+            outcome.events += events
+            outcome.skipped += skipped
+            done += len(batch)
+            if on_progress:
+                on_progress(done, len(todo))
+            if time.monotonic() - started > limits.seconds and done < len(todo):
+                outcome.waiting += len(todo) - done
+                break
+        if not todo and (place is None or outcome.renumbered):
+            store.commit(account, imap.folder, Place(folder.uidvalidity, last), ())
+    return outcome
+
+
+def _read_batch(
+    folder: Folder,
+    batch: Sequence[int],
+    sizes: dict[int, int],
+    limits: Limits,
+    store: InboxStore,
+    journal: JournalView,
+    seen: set[str],
+    outcome: Outcome,
+) -> tuple[list[Event], list[Skipped]]:
+    large = [uid for uid in batch if sizes.get(uid, 0) > limits.message_bytes]
+    small = [uid for uid in batch if uid not in large]
+    fetched = folder.fetch(small) if small else {}
+    headers = folder.fetch(large, header_only=True) if large else {}
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    read = [(uid, fetched[uid], read_message(fetched[uid])) for uid in small if uid in fetched]
+    keys = [message_key(incoming.message_id, raw) for _, raw, incoming in read]
+    known = store.known(keys)
+    events: list[Event] = []
+    for (_uid, raw, incoming), key in zip(read, keys, strict=True):
+        outcome.read += 1
+        if key in known or key in seen:
+            outcome.already += 1
+            continue
+        seen.add(key)
+        found = match(incoming, journal)
+        if found is None:
+            outcome.unmatched += 1
+            continue
+        verdict = classify(incoming, address=found.sent.address)
+        if verdict.kind is Kind.UNRELATED:
+            outcome.unrelated += 1
+            continue
+        event = _event(incoming, raw, key, found, verdict, now)
+        store.keep(raw, [event])
+        events.append(event)
+    skipped = [_skipped(uid, sizes[uid], headers.get(uid, b""), journal) for uid in large]
+    return events, skipped
+
+
+def _event(
+    incoming: Incoming, raw: bytes, key: str, found: Match, verdict: Verdict, now: str
+) -> Event:
+    sent = found.sent
+    sender = incoming.sender
+    if incoming.sender_name and sender:
+        sender = f"{incoming.sender_name} <{sender}>"
+    date = incoming.date.astimezone(dt.UTC).isoformat(timespec="seconds") if incoming.date else now
+    return Event(
+        message_key=key,
+        letter=sent.letter,
+        club=sent.club,
+        recipient=sent.recipient,
+        kind=EVENT_KINDS[verdict.kind],
+        copy=copy_name(raw),
+        read_at=now,
+        permanent=verdict.permanent if verdict.kind is Kind.BOUNCED else None,
+        status=verdict.status,
+        diagnostic=verdict.diagnostic,
+        case_number=verdict.case_number,
+        sender=sender,
+        date=date,
+        address=mailbox_key(sent.address),
+        message_id=sent.message_id,
+        away=verdict.away,
+        reason=verdict.reason,
+        how=found.how,
+    )
+
+
+def _skipped(uid: int, size: int, header: bytes, journal: JournalView) -> Skipped:
+    incoming = read_message(header)
+    found = match(incoming, journal)
+    answers = f"{found.sent.letter} -> {found.sent.recipient}" if found else ""
+    return Skipped(uid, size, TOO_LARGE, incoming.sender, incoming.subject, answers)
+
+
+def journal_view(state_dir: Path) -> JournalView:
+    """Every message of ours the journal holds, with the subject its copy was sent with."""
+    path = state_dir / "journal.sqlite"
+    if not path.is_file():
+        return SentList([])
+    db = connect_readonly(path)
+    try:
+        rows = db.execute(
+            "SELECT letter, club, recipient, address, message_id, copy FROM deliveries "
+            "WHERE message_id != '' ORDER BY attempted_at, rowid"
+        ).fetchall()
+    finally:
+        db.close()
+    parser = BytesHeaderParser(policy=policy.default)
+    sent = []
+    for letter, club, recipient, address, message_id, copy in rows:
+        subject = ""
+        if copy:
+            try:
+                with (state_dir / copy).open("rb") as file:
+                    subject = str(parser.parse(file).get("Subject", ""))
+            except (OSError, ValueError):
+                subject = ""
+        sent.append(Sent(letter, club or None, recipient, address, message_id, subject))
+    return SentList(sent)
