@@ -10,9 +10,9 @@ from email.policy import default
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import point_imap_at
 from dovecot import PASSWORD
-
 from lettersmith.app.project import Project
 from lettersmith.cli import main
 from lettersmith.deliver.inbox.imap import Limits
@@ -296,7 +296,10 @@ def test_check_warns_about_an_address_that_bounced_until_it_is_changed(sent, dov
     assert cli(root, "inbox").exit_code == 0
     warned = cli(root, "check")
     assert warned.exit_code == 0, warned.output
-    assert "hod: warning: postmottak@hod.dep.no bounced permanently" in warned.output
+    assert (
+        "warning: hod: postmottak@hod.dep.no bounced permanently on 2026-12-03 (5.1.1"
+        in warned.output
+    )
 
     # Send refuses to count it as sent: the plan says why, and sends it again only to a
     # corrected address.

@@ -786,7 +786,8 @@ def journal_rebuild(obj: Context) -> None:
     put back from an older backup: `send` refuses to run then, because it could send letters
     a second time. Rows as new as the copies are kept; a damaged journal is renamed, not
     deleted. A restored message counts as sent when the server had accepted it, and as
-    unknown when nothing says it had.
+    unknown when nothing says it had. The bounces, receipts and replies `lettersmith inbox`
+    recorded come back from their copies in .lettersmith/inbox/.
 
     \b
     Example:
@@ -808,6 +809,15 @@ def journal_rebuild(obj: Context) -> None:
         f"{len(result.restored)} row(s) restored, {result.kept} already in the journal.",
         markup=False,
     )
+    if result.inbox_restored:
+        from lettersmith.translate import _
+
+        out.print(
+            _("{count} inbox row(s) restored from .lettersmith/inbox/.").format(
+                count=result.inbox_restored
+            ),
+            markup=False,
+        )
 
 
 @main.command()

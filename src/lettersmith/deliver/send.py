@@ -20,6 +20,8 @@ from lettersmith.atomic import OutDir
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
+from lettersmith.deliver.inbox.news import bounced_messages
+from lettersmith.deliver.inbox.store import Event
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
 from lettersmith.deliver.outbox import Outbox
@@ -28,6 +30,7 @@ from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.render import build
+from lettersmith.translate import _
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Planned:
     note: str  # why, in a few words, for the plan table
     changed: bool = False  # sent before, but the letter's revision differs now
     same_as: str | None = None  # another recipient of this run with the same mailbox
+    bounced: bool = False  # sent, but it bounced for good to the address it still has
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Report:
                 state = by_recipient.get(item.same_as, "pending")
             elif item.send or item.previous is None:
                 state = "pending"
+            elif item.bounced:
+                state = "bounced"
             else:
                 state = item.previous.state
             by_recipient[item.out.recipient_id] = state
@@ -103,6 +109,13 @@ class Report:
                 f"{rid}: unknown whether it arrived. Check with the recipient (a copy is under "
                 f".lettersmith/sent/); {arrived}only if it did not arrive: "
                 f"{command} --resend --to {rid}"
+            )
+        if bounced := by_state.get("bounced"):
+            hints.append(
+                _(
+                    "Bounced: {ids} (the address does not take mail; see `status`). Correct the "
+                    "address in recipients.yaml, then: {command}"
+                ).format(ids=", ".join(bounced), command=command)
             )
         if changed := by_state.get("changed"):
             to = " ".join(f"--to {rid}" for rid in changed)
@@ -155,6 +168,7 @@ def _plan(
     # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
+    bounces = bounced_messages(journal.state_dir)  # `lettersmith inbox` read them
     planned = []
     pdfs = outbox.make_pdfs(letters)
     for letter, pdf in zip(letters, pdfs, strict=True):
@@ -177,7 +191,11 @@ def _plan(
             first_with[out.mailbox] = out.recipient_id
             if previous is None or previous.state not in REACHED:
                 previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
-            planned.append(decide(out, previous, resend, legacy=legacy))
+            item = decide(out, previous, resend, legacy=legacy)
+            bounce = bounces.get(previous.message_id) if previous is not None else None
+            if bounce is not None and previous is not None and previous.state in REACHED:
+                item = after_bounce(out, previous, bounce, resend)
+            planned.append(item)
     return planned
 
 
@@ -421,6 +439,23 @@ def decide(
     return Planned(
         out, previous, False, f"{state}: check whether it arrived, then --resend --to {rid}"
     )
+
+
+def after_bounce(out: Outgoing, previous: Entry, bounce: Event, resend: bool) -> Planned:
+    """A recipient whose message bounced for good has not got the letter: it goes again to a
+    corrected address; to the same address only with --resend (it would bounce again)."""
+    why = bounce.status or _("bounced")
+    if out.mailbox != bounce.address:
+        return Planned(
+            out,
+            previous,
+            True,
+            _("again: bounced ({why}) at {address}").format(why=why, address=previous.address),
+        )
+    if resend:
+        return Planned(out, previous, True, _("again (--resend; bounced: {why})").format(why=why))
+    note = _("bounced ({why}): correct the address, then send again").format(why=why)
+    return Planned(out, previous, False, note, bounced=True)
 
 
 def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:

@@ -94,13 +94,31 @@ def by_recipient(
     return found
 
 
-def bounced_mailboxes(events: Sequence[Event]) -> dict[str, Event]:
-    """The latest permanent bounce of each Message-ID of ours, for ``send``'s plan."""
-    found: dict[str, Event] = {}
+def bounced_addresses(state_dir: Path) -> dict[str, Event]:
+    """Each mailbox (comparable form) whose last word from the inbox is a permanent bounce.
+
+    The address is recorded with the bounce, so the register's entry is known to have
+    changed when its address no longer is this one; a later receipt or reply from the same
+    mailbox (it works again) ends it too.
+    """
+    with InboxStore.open_readonly(state_dir) as store:
+        events = store.events()
+    last: dict[str, Event] = {}
     for event in sorted(events, key=lambda event: (event.date, event.read_at)):
-        if event.kind == "bounced" and event.permanent and event.message_id:
-            found[event.message_id] = event
-    return found
+        if event.address and (event.kind != "bounced" or event.permanent is not False):
+            last[event.address] = event
+    return {
+        address: event
+        for address, event in last.items()
+        if event.kind == "bounced" and event.permanent
+    }
+
+
+def bounced_messages(state_dir: Path) -> dict[str, Event]:
+    """Our Message-IDs that bounced permanently (the latest such bounce of each)."""
+    with InboxStore.open_readonly(state_dir) as store:
+        events = store.permanent_bounces()
+    return {event.message_id: event for event in events if event.message_id}
 
 
 def verdict(event: Event) -> Verdict:

@@ -28,6 +28,7 @@ from lettersmith.deliver.inbox.classify import Kind, Verdict, classify
 from lettersmith.deliver.inbox.imap import Folder, Limits, open_folder
 from lettersmith.deliver.inbox.incoming import Incoming, read_message
 from lettersmith.deliver.inbox.match import JournalView, Match, Sent, SentList, match
+from lettersmith.deliver.inbox.sieve import Sieve
 from lettersmith.deliver.inbox.store import (
     Event,
     EventKind,
@@ -76,9 +77,12 @@ def read_inbox(
     since: dt.date | None = None,
     limits: Limits | None = None,
     on_progress: Progress | None = None,
-    view: JournalView | None = None,
+    sent: Sequence[Sent] | None = None,
 ) -> Outcome:
-    """Read what arrived in ``imap.folder`` since the last run into the journal at ``state_dir``."""
+    """Read what arrived in ``imap.folder`` since the last run into the journal at ``state_dir``.
+
+    ``sent``: our messages to match against (default: every message the journal holds).
+    """
     limits = limits or Limits()
     started = time.monotonic()
     # Matched against a journal that lost rows, a reply would be forgotten for good.
@@ -95,7 +99,8 @@ def read_inbox(
         todo = new[: limits.messages]
         outcome.waiting = len(new) - len(todo)
         sizes = folder.sizes(todo) if todo else {}
-        journal = view if view is not None else journal_view(state_dir)
+        ours = list(sent) if sent is not None else sent_messages(state_dir)
+        journal, sieve = SentList(ours), Sieve.of(ours)
         seen: set[str] = set()
         done = 0
         if on_progress:
@@ -103,7 +108,7 @@ def read_inbox(
         for start in range(0, len(todo), limits.batch):
             batch = todo[start : start + limits.batch]
             events, skipped = _read_batch(
-                folder, batch, sizes, limits, store, journal, seen, outcome
+                folder, batch, sizes, limits, store, (journal, sieve), seen, outcome
             )
             store.commit(
                 account, imap.folder, Place(folder.uidvalidity, batch[-1]), events, skipped
@@ -127,21 +132,24 @@ def _read_batch(
     sizes: dict[int, int],
     limits: Limits,
     store: InboxStore,
-    journal: JournalView,
+    ours: tuple[JournalView, Sieve],
     seen: set[str],
     outcome: Outcome,
 ) -> tuple[list[Event], list[Skipped]]:
+    journal, sieve = ours
     large = [uid for uid in batch if sizes.get(uid, 0) > limits.message_bytes]
     small = [uid for uid in batch if uid not in large]
     fetched = folder.fetch(small) if small else {}
     headers = folder.fetch(large, header_only=True) if large else {}
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    read = [(uid, fetched[uid], read_message(fetched[uid])) for uid in small if uid in fetched]
-    keys = [message_key(incoming.message_id, raw) for _, raw, incoming in read]
+    outcome.read += len(fetched)
+    candidates = [raw for uid in small if (raw := fetched.get(uid)) and sieve.may_answer(raw)]
+    outcome.unmatched += len(fetched) - len(candidates)  # cannot answer any of ours
+    read = [(raw, read_message(raw)) for raw in candidates]
+    keys = [message_key(incoming.message_id, raw) for raw, incoming in read]
     known = store.known(keys)
     events: list[Event] = []
-    for (_uid, raw, incoming), key in zip(read, keys, strict=True):
-        outcome.read += 1
+    for (raw, incoming), key in zip(read, keys, strict=True):
         if key in known or key in seen:
             outcome.already += 1
             continue
@@ -198,11 +206,11 @@ def _skipped(uid: int, size: int, header: bytes, journal: JournalView) -> Skippe
     return Skipped(uid, size, TOO_LARGE, incoming.sender, incoming.subject, answers)
 
 
-def journal_view(state_dir: Path) -> JournalView:
+def sent_messages(state_dir: Path) -> list[Sent]:
     """Every message of ours the journal holds, with the subject its copy was sent with."""
     path = state_dir / "journal.sqlite"
     if not path.is_file():
-        return SentList([])
+        return []
     db = connect_readonly(path)
     try:
         rows = db.execute(
@@ -222,4 +230,4 @@ def journal_view(state_dir: Path) -> JournalView:
             except (OSError, ValueError):
                 subject = ""
         sent.append(Sent(letter, club or None, recipient, address, message_id, subject))
-    return SentList(sent)
+    return sent
