@@ -1,34 +1,155 @@
 """Reading what comes back into the mailbox: what each message is and which letter it answers.
 
 The corpus under tests/data/inbox/ is written by hand in the shapes real servers and archives
-send; each file is checked for what a secretary would read in ``status``.
+send (Postfix, Exchange/Microsoft 365, Gmail, a ministry's archive, a county's in nynorsk, an
+MP's out-of-office, replies by people); each file is checked for what a secretary reads in
+``status``: the kind, the status code and the server's words, the case number, the recipient.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from lettersmith.deliver.inbox import Kind, Sent, SentList, classify, match, read_message
 
-OURS = Sent(
-    letter="skole-2025",
-    club=None,
-    recipient="kd",
-    address="postmottak@kd.dep.no",
-    message_id="<3f2a9c0e5b7d41e8a6c2f0b9d8e7a615@forbundet.no>",
-    subject="Høringsinnspill om skolefritidsordningen",
-)
-JOURNAL = SentList([OURS])
+CORPUS = Path(__file__).parent / "data" / "inbox"
+VOLD = "Innspill: Handlingsplan mot vold i nære relasjoner"
+SKOLE = "Høringssvar: Forskrift til ny opplæringslov"
 
 
-def test_a_receipt_in_words_gives_its_case_number_and_matches_by_in_reply_to() -> None:
-    raw = (
-        "From: Postmottak KD <postmottak@kd.dep.no>\r\n"
-        f"In-Reply-To: {OURS.message_id}\r\n"
-        "Subject: Kvittering\r\n\r\n"
-        "Vi har mottatt din henvendelse.\r\nVår ref.: 24/1234\r\n"
-    ).encode()
-    incoming = read_message(raw)
-    verdict = classify(incoming)
-    assert verdict.kind is Kind.RECEIVED
-    assert verdict.case_number == "24/1234"
+def sent(recipient: str, address: str, hex_id: str, subject: str = VOLD) -> Sent:
+    letter = "vold-2025" if subject == VOLD else "skole-2025"
+    return Sent(letter, None, recipient, address, f"<{hex_id}@eksempelforeningen.no>", subject)
+
+
+# The journal of Eksempelforeningen after sending two letters (as the sent copies say).
+SENT = [
+    sent("jd", "postmottak@jd.dep.no", "5c1e0a7b9d3f42e6a8b0c4d2e6f81a37"),
+    sent("bfd", "postmottak@bfd.dep.no", "8a2f6c4e1b9d47a3b5e0f2c8d6a41b92"),
+    sent("hod", "postmottak@hod.dep.no", "b47d2e9a0c6f4183a5d7e9b1c3f05d64"),
+    sent("kd", "postmottak@kd.dep.no", "e91c5a3f7b2d4e08b6a4c2f0d8e6b3c5"),
+    sent("kari-nordmann", "kari.nordmann@stortinget.no", "2d8b6f0e4a1c49d7b3e5a7c9f1d26e80"),
+    sent("vestland", "postmottak@vestland.no", "f03a7c5e9b1d4f26a8c0e2b4d6f8a1c3"),
+    sent("ola-politiker", "ola.politiker@gmail.com", "4e6a8c0b2d5f47e9a1c3e5b7d9f0a2b4"),
+    sent("nfd-radgiver", "radgiver.hansen@nfd.dep.no", "7b9d1f3a5c7e49b2a4d6f8b0c2e4a6d8"),
+    sent("kvinnenettverket", "leder@kvinnenettverket.no", "c5e7a9b1d3f54c8ea0b2d4f6a8c0e2f4"),
+    sent("kvinnherad", "postmottak@kvinnherad.kommune.no", "0a2c4e6b8d1f43a5b7c9e1d3f5a7b9c1"),
+    sent("bergen", "postmottak@bergen.kommune.no", "9f1b3d5a7c9e4b2d8f0a2c4e6b8d0f1a"),
+    sent("kd", "postmottak@kd.dep.no", "1d3f5b7a9c2e4d6f8a0b2c4d6e8f0a1b", SKOLE),
+]
+JOURNAL = SentList(SENT)
+
+# file: (kind, permanent, status, words in the diagnostic, case number, recipient, matched how)
+EXPECTED = {
+    "bounce-postfix-user-unknown.eml": (
+        Kind.BOUNCED, True, "5.1.1", "User unknown in virtual mailbox table", "",
+        "kvinnenettverket", "report",
+    ),
+    "bounce-exchange-recipient-not-found.eml": (
+        Kind.BOUNCED, True, "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound", "",
+        "nfd-radgiver", "in-reply-to",
+    ),
+    "bounce-gmail-address-not-found.eml": (
+        Kind.BOUNCED, True, "5.1.1",
+        "550 5.1.1 The email account that you tried to reach does not exist. Please try "
+        "double-checking the recipient's email address for typos or unnecessary spaces.",
+        "", "ola-politiker", "in-reply-to",
+    ),
+    "delay-postfix-4.4.1.eml": (
+        Kind.BOUNCED, False, "4.4.1", "Connection timed out", "", "kvinnherad", "report",
+    ),
+    "malformed-report.eml": (Kind.BOUNCED, None, "", "", "", "kvinnherad", "report"),
+    "receipt-bokmal-ministry.eml": (
+        Kind.RECEIVED, None, "", "", "24/1234", "jd", "domain and subject",
+    ),
+    "receipt-nynorsk-county.eml": (
+        Kind.RECEIVED, None, "", "", "2024/5678", "vestland", "in-reply-to",
+    ),
+    "receipt-html-only.eml": (Kind.RECEIVED, None, "", "", "25/00871-2", "hod", "in-reply-to"),
+    "out-of-office.eml": (Kind.RECEIVED, None, "", "", "", "kari-nordmann", "in-reply-to"),
+    "reply-plain.eml": (Kind.REPLIED, None, "", "", "", "bfd", "in-reply-to"),
+    "reply-html-only-top-posted.eml": (
+        Kind.REPLIED, None, "", "", "24/3321", "kd", "in-reply-to",
+    ),
+    "reply-forwarded.eml": (Kind.REPLIED, None, "", "", "25/00871-2", "hod", "references"),
+    "reply-top-posted-kommune.eml": (Kind.REPLIED, None, "", "", "", "bergen", "in-reply-to"),
+    "reply-latin1-no-ids.eml": (Kind.REPLIED, None, "", "", "", "kd", "domain and subject"),
+    # Not ours: classified for what they are, matched to nothing.
+    "newsletter.eml": (Kind.UNRELATED, None, "", "", "", None, None),
+    "spam.eml": (Kind.UNRELATED, None, "", "", "", None, None),
+    "references-other-org.eml": (Kind.REPLIED, None, "", "", "", None, None),
+    "forged-auto-submitted.eml": (Kind.RECEIVED, None, "", "", "99/9999", None, None),
+    "dsn-not-ours.eml": (Kind.BOUNCED, True, "5.1.1", "User unknown", "", None, None),
+    "bounce-archive-copy.eml": (Kind.BOUNCED, True, "5.2.2", "over quota", "", None, None),
+    "header-injection.eml": (Kind.RECEIVED, None, "", "", "24/1234", "jd", "in-reply-to"),
+}  # fmt: skip
+
+
+def test_every_file_of_the_corpus_is_checked() -> None:
+    assert sorted(path.name for path in CORPUS.glob("*.eml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_message_is_read_as_a_secretary_would(name: str) -> None:
+    kind, permanent, status, diagnostic, case, recipient, how = EXPECTED[name]
+    incoming = read_message((CORPUS / name).read_bytes())
     found = match(incoming, JOURNAL)
-    assert found is not None and found.sent == OURS and found.how == "in-reply-to"
+    verdict = classify(incoming, address=found.sent.address if found else "")
+
+    assert verdict.kind is kind
+    assert verdict.permanent is permanent
+    assert verdict.status == status
+    assert diagnostic in verdict.diagnostic
+    assert verdict.case_number == case
+    assert (found.sent.recipient if found else None) == recipient
+    assert (found.how if found else None) == how
+
+
+def test_a_bounce_names_the_address_and_says_why_in_one_line() -> None:
+    incoming = read_message((CORPUS / "bounce-postfix-user-unknown.eml").read_bytes())
+    verdict = classify(incoming)
+    assert verdict.address == "leder@kvinnenettverket.no"
+    assert verdict.describe() == (
+        "bounced permanently (5.1.1: 550 5.1.1 <leder@kvinnenettverket.no>: Recipient address "
+        "rejected: User unknown in virtual mailbox table)"
+    )
+    assert incoming.original is not None
+    assert incoming.original.traced("letter") == "vold-2025"
+    assert incoming.original.subject == VOLD
+
+
+def test_a_delay_is_temporary_and_says_the_server_keeps_trying() -> None:
+    verdict = classify(read_message((CORPUS / "delay-postfix-4.4.1.eml").read_bytes()))
+    assert verdict.describe().startswith("delivery delayed, the server keeps trying (4.4.1: ")
+
+
+def test_an_out_of_office_reply_is_received_and_away_without_a_case_number() -> None:
+    verdict = classify(read_message((CORPUS / "out-of-office.eml").read_bytes()))
+    assert (verdict.kind, verdict.away, verdict.automatic) == (Kind.RECEIVED, True, True)
+    assert verdict.describe() == "received (out-of-office reply)"
+
+
+def test_a_receipt_gives_its_case_number_not_the_reference_it_quotes_back() -> None:
+    # "Deres ref.: 2026/17" is our own reference echoed; "Vår ref.: 24/1234" is theirs.
+    incoming = read_message((CORPUS / "receipt-bokmal-ministry.eml").read_bytes())
+    assert incoming.case_number == "24/1234"
+    assert classify(incoming).describe() == "received, case number 24/1234"
+
+
+def test_a_reply_has_its_sender_date_and_the_text_the_person_wrote() -> None:
+    incoming = read_message((CORPUS / "reply-html-only-top-posted.eml").read_bytes())
+    assert incoming.sender == "saksbehandler.lund@kd.dep.no"
+    assert incoming.sender_name == "Lund Sølvi"
+    assert incoming.date is not None and incoming.date.isoformat() == "2026-11-26T08:15:03+00:00"
+    assert "Kunnskapsdepartementet takker for innspillet" in incoming.text
+    assert "«trygg voksen»" in incoming.text
+    assert "alert" not in incoming.text and "MsoNormal" not in incoming.text
+
+
+def test_words_quoted_from_someone_else_do_not_make_a_reply_a_receipt() -> None:
+    # The forwarded note below the reply says "Vi har mottatt ...": the person's text does not.
+    incoming = read_message((CORPUS / "reply-forwarded.eml").read_bytes())
+    assert "Vi har mottatt vedlagte brev" in incoming.text
+    assert classify(incoming).kind is Kind.REPLIED

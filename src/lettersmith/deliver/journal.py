@@ -227,6 +227,18 @@ class Journal:
         )
         return found[0] if found else None
 
+    def with_message_id(self, message_id: str) -> Entry | None:
+        """The row whose message carried ``message_id`` (angle brackets included), if any."""
+        found = self._select("message_id = ? ORDER BY rowid LIMIT 1", (message_id,))
+        return found[0] if found else None
+
+    def to_domain(self, domain: str) -> list[Entry]:
+        """The rows of messages sent to an address at ``domain`` (any case), oldest first."""
+        escaped = domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self._select(
+            "lower(address) LIKE ? ESCAPE '\\' ORDER BY attempted_at, rowid", ("%@" + escaped,)
+        )
+
     def is_empty(self) -> bool:
         with _usable(self.state_dir / "journal.sqlite"):
             return self._db.execute("SELECT 1 FROM deliveries LIMIT 1").fetchone() is None

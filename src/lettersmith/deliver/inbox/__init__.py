@@ -8,7 +8,8 @@ Three steps, each its own module, each safe on any bytes a stranger can send:
 - ``classify.classify(incoming)``: a ``Verdict`` whose ``kind`` is bounced, received, replied or
   unrelated, with the status code and diagnostic of a bounce and the case number of a receipt.
 - ``match.match(incoming, journal)``: the journal row the message answers, or None; never a
-  guess.
+  guess. ``JournalSent(journal)`` is the view over the send journal; ``SentList`` one over a
+  list (tests).
 
 Reading the server (IMAP) and writing the journal's rows live beside these, in their own
 modules; nothing here opens a connection or writes a file.
@@ -24,12 +25,14 @@ from lettersmith.deliver.inbox.incoming import (
     read_message,
 )
 from lettersmith.deliver.inbox.match import JournalView, Match, Sent, SentList, match
+from lettersmith.deliver.inbox.sent import JournalSent
 
 __all__ = [
     "MAX_BYTES",
     "MAX_TEXT",
     "DeliveryReport",
     "Incoming",
+    "JournalSent",
     "JournalView",
     "Kind",
     "Match",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lettersmith.deliver.inbox import receipts
-from lettersmith.deliver.inbox.incoming import Incoming, RecipientReport, status_codes
+from lettersmith.deliver.inbox.incoming import Incoming, RecipientReport, failure_codes
 from lettersmith.deliver.inbox.text import unquoted
 from lettersmith.translate import N_, _
 
@@ -103,7 +103,6 @@ SPAM = N_("marked as spam")
 PERSON = N_("a person's answer")
 
 _BULK = ("bulk", "list", "junk")
-_BOUNCERS = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
 
 
 def classify(incoming: Incoming, *, address: str = "") -> Verdict:
@@ -112,7 +111,7 @@ def classify(incoming: Incoming, *, address: str = "") -> Verdict:
     if incoming.report is not None:
         return _report(incoming, address)
     if _bounce_in_words(incoming):
-        codes = list(status_codes(incoming.text[:20_000]))
+        codes = list(failure_codes(incoming.text[:20_000]))
         code = next((c for c in codes if c[0] == "5"), codes[0])
         return Verdict(
             Kind.BOUNCED,
@@ -186,10 +185,8 @@ def _automatic(incoming: Incoming) -> bool:
 
 
 def _bounce_in_words(incoming: Incoming) -> bool:
-    local = incoming.sender.partition("@")[0].lower()
-    from_bouncer = local in _BOUNCERS or incoming.return_path == ""
-    looks = from_bouncer or bool(incoming.header("x-failed-recipients"))
-    return looks and any(True for _ in status_codes(incoming.text[:20_000]))
+    looks = incoming.from_mail_system or bool(incoming.header("x-failed-recipients"))
+    return looks and any(True for _ in failure_codes(incoming.text[:20_000]))
 
 
 def _diagnostic_line(text: str, code: str) -> str:

@@ -89,21 +89,26 @@ class SentList:
 
 def match(incoming: Incoming, journal: JournalView) -> Match | None:
     """The message of ours ``incoming`` answers, or None."""
+    found = _by_ids(incoming, journal)
+    if found is None and (incoming.report is not None or incoming.from_mail_system):
+        # A report is about the message it quotes, whoever sends it: never about the subject.
+        found = _by_original(incoming, journal)
+    elif found is None:
+        found = _by_domain_and_subject(incoming, journal)
+    about = _reported_addresses(incoming)
+    if found is not None and about and found.sent.address.lower() not in about:
+        return None  # the report is about another address (the archive copy): not our recipient
+    return found
+
+
+def _by_ids(incoming: Incoming, journal: JournalView) -> Match | None:
     for message_id in incoming.in_reply_to:
         if found := journal.by_message_id(message_id):
             return Match(found, "in-reply-to")
     for message_id in reversed(incoming.references):
         if found := journal.by_message_id(message_id):
             return Match(found, "references")
-    if incoming.report is not None or incoming.original is not None and _bounce(incoming):
-        # A report is about the message it quotes, whoever sends it: never about the subject.
-        return _by_original(incoming, journal)
-    return _by_domain_and_subject(incoming, journal)
-
-
-def _bounce(incoming: Incoming) -> bool:
-    local = incoming.sender.partition("@")[0].lower()
-    return local in ("mailer-daemon", "postmaster") or incoming.return_path == ""
+    return None
 
 
 def _by_original(incoming: Incoming, journal: JournalView) -> Match | None:
@@ -119,12 +124,7 @@ def _by_original(incoming: Incoming, journal: JournalView) -> Match | None:
             original.traced("letter"), original.traced("club") or None, original.traced("recipient")
         )
         how = "trace"
-    if found is None:
-        return None
-    about = _reported_addresses(incoming)
-    if about and found.address.lower() not in about:
-        return None  # the report is about another address (the archive copy): not our recipient
-    return Match(found, how)
+    return Match(found, how) if found is not None else None
 
 
 def _reported_addresses(incoming: Incoming) -> set[str]:
