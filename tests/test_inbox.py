@@ -150,6 +150,17 @@ Ja, jeg kommer.
 """.replace("\n", "\r\n").encode()
 
 
+def from_corpus(name: str, replace: dict[str, str]) -> bytes:
+    """A message of tests/data/inbox/ (real servers' and archives' shapes), re-aimed at what
+    this test sent: its Message-IDs and addresses replaced."""
+    from test_inbox_classify import CORPUS
+
+    raw = (CORPUS / name).read_bytes()
+    for old, new in replace.items():
+        raw = raw.replace(old.encode(), new.encode())
+    return raw
+
+
 def server_state(server) -> list[tuple[int, str]]:
     """Every message's UID and flags in INBOX, as the server has them."""
     conn = server.client()
@@ -213,6 +224,47 @@ def test_bounces_receipts_and_replies_come_back_into_status(sent, dovecot, smtp_
     standing = Project(root).status(LETTER)
     assert standing.reached() == 2
     assert standing.inbox["hod"].bounced
+
+
+def test_the_shapes_real_servers_send_tell_the_story_too(sent, dovecot):
+    """An Exchange bounce, a county's receipt in nynorsk, an HTML-only top-posted reply and an
+    out-of-office, as they come, answering the messages this test sent."""
+    root, ids = sent
+    dovecot.deliver(
+        from_corpus(
+            "bounce-exchange-recipient-not-found.eml",
+            {"<7b9d1f3a5c7e49b2a4d6f8b0c2e4a6d8@eksempelforeningen.no>": ids["hod"],
+             "radgiver.hansen@nfd.dep.no": "postmottak@hod.dep.no"},
+        )
+    )  # fmt: skip
+    dovecot.deliver(
+        from_corpus(
+            "receipt-nynorsk-county.eml",
+            {"<f03a7c5e9b1d4f26a8c0e2b4d6f8a1c3@eksempelforeningen.no>": ids["smk"]},
+        )
+    )
+    dovecot.deliver(
+        from_corpus(
+            "reply-html-only-top-posted.eml",
+            {"<e91c5a3f7b2d4e08b6a4c2f0d8e6b3c5@eksempelforeningen.no>": ids["jd"]},
+        )
+    )
+    for name in ("newsletter.eml", "spam.eml", "references-other-org.eml", "dsn-not-ours.eml"):
+        dovecot.deliver(from_corpus(name, {}))
+    result = cli(root, "inbox", LETTER)
+    assert result.exit_code == 0, result.output
+    assert "7 new messages read in INBOX: 1 bounced, 1 received, 1 replied; 4 answering" in (
+        result.output
+    )
+    status = cli(root, "status", LETTER)
+    hod = status_line(status.output, "hod")
+    assert "sent, then bounced" in hod and "5.1.10" in hod
+    assert "received, case number 2024/5678" in status_line(status.output, "smk")
+    jd = status_line(status.output, "jd")
+    assert (
+        "replied, case number 24/3321" in jd
+        and "by Lund Sølvi <saksbehandler.lund@kd.dep.no>" in jd
+    )
 
 
 def test_a_second_run_reads_nothing_twice_and_new_mail_is_read(sent, dovecot):
@@ -345,3 +397,41 @@ def rows(root) -> int:
 def uidvalidity(root) -> int:
     with sqlite3.connect(root / ".lettersmith" / "journal.sqlite") as db:
         return db.execute("SELECT uidvalidity FROM inbox_folders").fetchone()[0]
+
+
+def test_the_corpus_read_over_imap_gives_what_each_message_says(dovecot, tmp_path, monkeypatch):
+    """Every hand-written shape (Postfix, Exchange, Gmail, archives, people, forgeries) read
+    through the server comes out as reading the file directly does; the rest is left alone."""
+    from test_inbox_classify import CORPUS, JOURNAL, SENT
+
+    from lettersmith.deliver.inbox import classify, match, read_message
+    from lettersmith.deliver.inbox.run import read_inbox
+    from lettersmith.model import ImapSettings
+
+    monkeypatch.setenv("LETTERSMITH_IMAP_PASSWORD", PASSWORD)
+    expected = set()
+    files = sorted(CORPUS.glob("*.eml"))
+    for path in files:
+        dovecot.deliver(path.read_bytes())
+        incoming = read_message(path.read_bytes())
+        found = match(incoming, JOURNAL)
+        if found is None:
+            continue
+        verdict = classify(incoming, address=found.sent.address)
+        if verdict.kind.value != "unrelated":
+            expected.add((found.sent.recipient, verdict.kind.value, verdict.case_number))
+    before = server_state(dovecot)
+    settings = ImapSettings("127.0.0.1", dovecot.port, dovecot.user, security="none")
+    outcome = read_inbox(settings, tmp_path / ".lettersmith", sent=SENT)
+    got = {(event.recipient, event.kind, event.case_number) for event in outcome.events}
+    assert got == expected
+    assert outcome.read == len(files)
+    assert outcome.read == len(outcome.events) + outcome.unmatched + outcome.unrelated
+    assert ("kvinnenettverket", "bounced", "") in got and (
+        "vestland",
+        "received",
+        "2024/5678",
+    ) in got
+    assert server_state(dovecot) == before
+    again = read_inbox(settings, tmp_path / ".lettersmith", sent=SENT)
+    assert (again.read, again.events) == (0, [])

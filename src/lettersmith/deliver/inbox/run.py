@@ -18,9 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
@@ -28,6 +27,7 @@ from lettersmith.deliver.inbox.classify import Kind, Verdict, classify
 from lettersmith.deliver.inbox.imap import Folder, Limits, open_folder
 from lettersmith.deliver.inbox.incoming import Incoming, read_message
 from lettersmith.deliver.inbox.match import JournalView, Match, Sent, SentList, match
+from lettersmith.deliver.inbox.sent import JournalSent
 from lettersmith.deliver.inbox.sieve import Sieve
 from lettersmith.deliver.inbox.store import (
     Event,
@@ -38,7 +38,7 @@ from lettersmith.deliver.inbox.store import (
     copy_name,
     message_key,
 )
-from lettersmith.deliver.journal import connect_readonly
+from lettersmith.deliver.journal import Journal
 from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.model import ImapSettings
 from lettersmith.translate import N_
@@ -89,7 +89,9 @@ def read_inbox(
     refuse_lost_journal(state_dir)
     account = f"{imap.username}@{imap.host}:{imap.port}"
     outcome = Outcome(folder=imap.folder, account=account)
-    with InboxStore.open(state_dir) as store, open_folder(imap, limits=limits) as folder:
+    with ExitStack() as stack:
+        store = stack.enter_context(InboxStore.open(state_dir))
+        folder = stack.enter_context(open_folder(imap, limits=limits))
         place = store.place(account, imap.folder)
         last = 0
         if place is not None and place.uidvalidity == folder.uidvalidity:
@@ -99,8 +101,12 @@ def read_inbox(
         todo = new[: limits.messages]
         outcome.waiting = len(new) - len(todo)
         sizes = folder.sizes(todo) if todo else {}
-        ours = list(sent) if sent is not None else sent_messages(state_dir)
-        journal, sieve = SentList(ours), Sieve.of(ours)
+        if sent is not None:
+            journal: JournalView = SentList(sent)
+            sieve = Sieve.of(sent)
+        else:
+            journal = JournalSent(stack.enter_context(Journal.open_readonly(state_dir)))
+            sieve = Sieve.of_journal(state_dir)
         seen: set[str] = set()
         done = 0
         if on_progress:
@@ -204,30 +210,3 @@ def _skipped(uid: int, size: int, header: bytes, journal: JournalView) -> Skippe
     found = match(incoming, journal)
     answers = f"{found.sent.letter} -> {found.sent.recipient}" if found else ""
     return Skipped(uid, size, TOO_LARGE, incoming.sender, incoming.subject, answers)
-
-
-def sent_messages(state_dir: Path) -> list[Sent]:
-    """Every message of ours the journal holds, with the subject its copy was sent with."""
-    path = state_dir / "journal.sqlite"
-    if not path.is_file():
-        return []
-    db = connect_readonly(path)
-    try:
-        rows = db.execute(
-            "SELECT letter, club, recipient, address, message_id, copy FROM deliveries "
-            "WHERE message_id != '' ORDER BY attempted_at, rowid"
-        ).fetchall()
-    finally:
-        db.close()
-    parser = BytesHeaderParser(policy=policy.default)
-    sent = []
-    for letter, club, recipient, address, message_id, copy in rows:
-        subject = ""
-        if copy:
-            try:
-                with (state_dir / copy).open("rb") as file:
-                    subject = str(parser.parse(file).get("Subject", ""))
-            except (OSError, ValueError):
-                subject = ""
-        sent.append(Sent(letter, club or None, recipient, address, message_id, subject))
-    return sent

@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from lettersmith.deliver.inbox.match import Sent
+from lettersmith.deliver.journal import connect_readonly
 
 # Anything shaped like the inside of a Message-ID or an address: local part @ domain.
 _ID_LIKE = re.compile(rb"[^\s<>\"'(),;:\[\]\\]{1,250}@[A-Za-z0-9.\-\[\]:]{1,253}")
@@ -38,12 +40,31 @@ class Sieve:
 
     @classmethod
     def of(cls, sent: Iterable[Sent]) -> Sieve:
+        return cls.of_messages((item.message_id, item.address) for item in sent)
+
+    @classmethod
+    def of_journal(cls, state_dir: Path) -> Sieve:
+        """Every message the send journal at ``state_dir`` holds (none: an empty sieve)."""
+        path = state_dir / "journal.sqlite"
+        if not path.is_file():
+            return cls(frozenset(), frozenset())
+        db = connect_readonly(path)
+        try:
+            rows = db.execute("SELECT message_id, address FROM deliveries").fetchall()
+        finally:
+            db.close()
+        return cls.of_messages(rows)
+
+    @classmethod
+    def of_messages(cls, messages: Iterable[tuple[str, str]]) -> Sieve:
+        """From (Message-ID, address) pairs."""
         ids, domains = set(), set()
-        for item in sent:
-            if item.message_id:
-                ids.add(item.message_id.strip().strip("<>").lower().encode("ascii", "replace"))
-            if item.domain:
-                domains.add(item.domain.encode("ascii", "replace"))
+        for message_id, address in messages:
+            if message_id:
+                ids.add(message_id.strip().strip("<>").lower().encode("ascii", "replace"))
+            domain = address.rpartition("@")[2].lower().rstrip(".")
+            if domain:
+                domains.add(domain.encode("ascii", "replace"))
         return cls(frozenset(ids), frozenset(domains))
 
     def may_answer(self, raw: bytes) -> bool:
