@@ -15,7 +15,11 @@ from conftest import point_imap_at
 from dovecot import PASSWORD
 from lettersmith.app.project import Project
 from lettersmith.cli import main
+from lettersmith.deliver.inbox import classify, match, read_message
 from lettersmith.deliver.inbox.imap import Limits
+from lettersmith.deliver.inbox.run import read_inbox
+from lettersmith.model import ImapSettings
+from test_inbox_classify import CORPUS, JOURNAL, SENT
 
 LETTER = "menneskehandel-2024"
 SUBJECT = "Tiden er inne for å få en handlingsplan mot menneskehandel"
@@ -153,8 +157,6 @@ Ja, jeg kommer.
 def from_corpus(name: str, replace: dict[str, str]) -> bytes:
     """A message of tests/data/inbox/ (real servers' and archives' shapes), re-aimed at what
     this test sent: its Message-IDs and addresses replaced."""
-    from test_inbox_classify import CORPUS
-
     raw = (CORPUS / name).read_bytes()
     for old, new in replace.items():
         raw = raw.replace(old.encode(), new.encode())
@@ -402,11 +404,7 @@ def uidvalidity(root) -> int:
 def test_the_corpus_read_over_imap_gives_what_each_message_says(dovecot, tmp_path, monkeypatch):
     """Every hand-written shape (Postfix, Exchange, Gmail, archives, people, forgeries) read
     through the server comes out as reading the file directly does; the rest is left alone."""
-    from test_inbox_classify import CORPUS, JOURNAL, SENT
-
-    from lettersmith.deliver.inbox import classify, match, read_message
-    from lettersmith.deliver.inbox.run import read_inbox
-    from lettersmith.model import ImapSettings
+    from test_inbox_classify import CORPUS
 
     monkeypatch.setenv("LETTERSMITH_IMAP_PASSWORD", PASSWORD)
     expected = set()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_inbox_classify import CORPUS, EXPECTED, JOURNAL, SENT
 
 from lettersmith.deliver.inbox import match, read_message
 from lettersmith.deliver.inbox.sieve import Sieve
+from test_inbox_classify import CORPUS, EXPECTED, JOURNAL, SENT
 
 SIEVE = Sieve.of(SENT)
 
