@@ -848,17 +848,15 @@ def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | N
       lettersmith inbox --since 2026-11-01
     """
     from lettersmith.deliver import tables
+    from lettersmith.deliver.inbox.classify import Kind, kind_label
     from lettersmith.translate import _, ngettext
 
     with showing_progress(_("Reading the inbox")) as show:
         result = obj.project().inbox(letter, club=club, since=since, on_event=show)
     if result.events:
         out.print(tables.inbox_table(result.events))
-    counts = ", ".join(
-        f"{result.count(kind)} {label}"
-        for kind, label in (("bounced", _("bounced")), ("received", _("received")),
-                            ("replied", _("replied")))
-    )  # fmt: skip
+    kinds = (Kind.BOUNCED, Kind.RECEIVED, Kind.REPLIED)
+    counts = ", ".join(f"{result.count(kind.value)} {kind_label(kind)}" for kind in kinds)
     out.print(
         ngettext(
             "{count} new message read in {folder}: {counts}; {unmatched} answering none of "
