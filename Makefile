@@ -43,6 +43,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/send_bench.py
+	$(PY) benchmarks/inbox_bench.py
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py

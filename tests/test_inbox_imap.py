@@ -183,3 +183,34 @@ def test_a_certificate_trusted_through_ssl_cert_file_is_read(dovecot_tls, monkey
     for security, port in (("ssl", dovecot_tls.ssl_port), ("starttls", dovecot_tls.port)):
         with imap.open_folder(settings(dovecot_tls, security=security, port=port)) as folder:
             assert len(folder.uids_after(0)) == 1
+
+
+def test_only_reading_commands_are_ever_sent(dovecot, monkeypatch):
+    """Whatever the folder holds, the client asks the server nothing that could change it."""
+    import imaplib
+
+    sent: list[str] = []
+    fetched: list[str] = []
+    original = imaplib.IMAP4._command
+
+    def recording(self, name, *args):
+        sent.append(f"{name} {args[0]}" if name == "UID" else name)
+        if name == "UID" and args[0] == "FETCH":
+            fetched.append(str(args[-1]))
+        return original(self, name, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "_command", recording)
+    for number in range(1, 4):
+        dovecot.deliver(message(number, size=3000 if number == 2 else 0))
+    with imap.open_folder(settings(dovecot)) as folder:
+        uids = folder.uids_after(0)
+        folder.sizes(uids)
+        folder.fetch(uids[:1])
+        folder.fetch(uids[1:], header_only=True)
+    with pytest.raises(DeliveryError), imap.open_folder(settings(dovecot, folder="Nei")):
+        pass
+    assert set(sent) <= {"CAPABILITY", "LOGIN", "EXAMINE", "UID SEARCH", "UID FETCH", "LIST",
+                         "LOGOUT"}  # fmt: skip
+    assert "EXAMINE" in sent and "SELECT" not in sent
+    bodies = [items for items in fetched if "BODY" in items]
+    assert bodies == ["(UID BODY.PEEK[])", "(UID BODY.PEEK[HEADER])"]  # never marked read

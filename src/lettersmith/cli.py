@@ -500,8 +500,10 @@ def status(
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
-    Message-ID and the mail server's reply; then the letter's revision and who approved
-    which revision, when (see `lettersmith approve`).
+    Message-ID and the mail server's reply, and what came back into the mailbox (read by
+    `lettersmith inbox`): bounced and why, received with the archive's case number, replied
+    when and by whom; then the letter's revision and who approved which revision, when (see
+    `lettersmith approve`).
 
     \b
     Examples:
