@@ -214,3 +214,19 @@ def test_only_reading_commands_are_ever_sent(dovecot, monkeypatch):
     assert "EXAMINE" in sent and "SELECT" not in sent
     bodies = [items for items in fetched if "BODY" in items]
     assert bodies == ["(UID BODY.PEEK[])", "(UID BODY.PEEK[HEADER])"]  # never marked read
+
+
+@pytest.mark.parametrize(
+    ("folder", "on_disk"), [("Svar fra departementet", "Svar fra departementet"),
+                            ("Utgående svar", "Utg&AOU-ende svar")],
+)  # fmt: skip
+def test_a_folder_with_spaces_or_letters_beyond_ascii_is_read(dovecot, folder, on_disk):
+    dovecot.deliver(message(1), folder=on_disk)
+    with imap.open_folder(settings(dovecot, folder=folder)) as opened:
+        (uid,) = opened.uids_after(0)
+        assert b"Subject: Melding 1" in opened.fetch([uid])[uid]
+    with (
+        pytest.raises(DeliveryError, match=f"one of: INBOX, {folder}"),
+        imap.open_folder(settings(dovecot, folder="Finnes ikke")),
+    ):
+        pass
