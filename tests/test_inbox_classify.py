@@ -8,11 +8,25 @@ MP's out-of-office, replies by people); each file is checked for what a secretar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
-from lettersmith.deliver.inbox import Kind, Sent, SentList, classify, match, read_message
+import lettersmith.deliver.inbox
+from lettersmith.deliver.inbox import (
+    Kind,
+    Sent,
+    SentList,
+    classify,
+    kind_label,
+    match,
+    read_message,
+)
+from lettersmith.translate import LOCALE_DIR as LOCALE
+from lettersmith.translate import use_language
 
 CORPUS = Path(__file__).parent / "data" / "inbox"
 VOLD = "Innspill: Handlingsplan mot vold i nære relasjoner"
@@ -37,6 +51,7 @@ SENT = [
     sent("kvinnenettverket", "leder@kvinnenettverket.no", "c5e7a9b1d3f54c8ea0b2d4f6a8c0e2f4"),
     sent("kvinnherad", "postmottak@kvinnherad.kommune.no", "0a2c4e6b8d1f43a5b7c9e1d3f5a7b9c1"),
     sent("bergen", "postmottak@bergen.kommune.no", "9f1b3d5a7c9e4b2d8f0a2c4e6b8d0f1a"),
+    sent("statsforvalteren", "sfvlpost@statsforvalteren.no", "6b8d0f2a4c6e48a1b3d5f7a9c1e3b5d7"),
     sent("kd", "postmottak@kd.dep.no", "1d3f5b7a9c2e4d6f8a0b2c4d6e8f0a1b", SKOLE),
 ]
 JOURNAL = SentList(SENT)
@@ -56,6 +71,10 @@ EXPECTED = {
         "550 5.1.1 The email account that you tried to reach does not exist. Please try "
         "double-checking the recipient's email address for typos or unnecessary spaces.",
         "", "ola-politiker", "in-reply-to",
+    ),
+    "bounce-exim-in-words.eml": (
+        Kind.BOUNCED, True, "5.1.1", "User unknown in local recipient table", "",
+        "statsforvalteren", "report",
     ),
     "delay-postfix-4.4.1.eml": (
         Kind.BOUNCED, False, "4.4.1", "Connection timed out", "", "kvinnherad", "report",
@@ -153,3 +172,50 @@ def test_words_quoted_from_someone_else_do_not_make_a_reply_a_receipt() -> None:
     incoming = read_message((CORPUS / "reply-forwarded.eml").read_bytes())
     assert "Vi har mottatt vedlagte brev" in incoming.text
     assert classify(incoming).kind is Kind.REPLIED
+
+
+def test_what_a_person_reads_is_in_bokmal_and_nynorsk() -> None:
+    incoming = read_message((CORPUS / "receipt-nynorsk-county.eml").read_bytes())
+    bounce = read_message((CORPUS / "delay-postfix-4.4.1.eml").read_bytes())
+    reply = read_message((CORPUS / "reply-plain.eml").read_bytes())
+    with use_language("nb"):
+        assert classify(incoming).describe() == "mottatt, saksnummer 2024/5678"
+        assert classify(bounce).describe().startswith("forsinket, e-posttjeneren prøver fortsatt")
+        assert classify(reply).describe(reply.sender, reply.date) == (
+            "besvart av ingrid.berg@bfd.dep.no, den 2026-12-02"
+        )
+        assert kind_label(Kind.BOUNCED) == "kom i retur"
+    with use_language("nn"):
+        assert classify(incoming).describe() == "motteke, saksnummer 2024/5678"
+        assert kind_label(Kind.REPLIED) == "svart"
+
+
+def test_every_message_of_the_inbox_has_its_translations_with_the_same_placeholders() -> None:
+    package = Path(lettersmith.deliver.inbox.__file__).parent
+    marked = {
+        message
+        for _, _, message, *_ in extract_from_dir(
+            package, method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
+        )
+    }
+    assert len(marked) > 20
+    for language in ("nb", "nn"):
+        path = LOCALE / language / "LC_MESSAGES" / "inbox.po"
+        with path.open("rb") as po:
+            catalogue = {m.id: m.string for m in read_po(po) if m.id}
+        for message in marked:
+            assert catalogue.get(message), f"{path}: no translation for {message!r}"
+            placeholders = set(re.findall(r"\{\w+\}", message))
+            assert set(re.findall(r"\{\w+\}", catalogue[message])) == placeholders
+
+
+def test_our_own_reference_quoted_back_in_a_reply_is_not_their_case_number() -> None:
+    raw = (
+        "From: Kari Rådgiver <kari@kd.dep.no>\r\n"
+        f"In-Reply-To: {SENT[3].message_id}\r\nSubject: SV: {VOLD}\r\n\r\n"
+        "Takk for brevet, vi ser på det.\r\n\r\n"
+        "> Vår ref.: 2026/17\r\n> Med vennlig hilsen\r\n> Eksempelforeningen\r\n"
+    ).encode()
+    incoming = read_message(raw)
+    assert incoming.case_number == ""
+    assert classify(incoming).describe(incoming.sender) == "replied by kari@kd.dep.no"

@@ -340,3 +340,15 @@ def test_any_bytes_read_classify_and_match_without_raising(raw: bytes) -> None:
     verdict.describe()
     found = match(incoming, JOURNAL)
     assert found is None or found.sent == OURS
+
+
+def test_a_bounce_in_words_about_the_archive_copy_is_not_a_bounce_for_the_recipient() -> None:
+    raw = (CORPUS / "bounce-exim-in-words.eml").read_bytes()
+    words, copy = raw.split(b"------ This is a copy", 1)
+    words = words.replace(b"sfvlpost@statsforvalteren.no", b"arkiv@eksempelforeningen.no")
+    ours = Sent("vold-2025", None, "statsforvalteren", "sfvlpost@statsforvalteren.no",
+                "<6b8d0f2a4c6e48a1b3d5f7a9c1e3b5d7@eksempelforeningen.no>", "x")  # fmt: skip
+    assert match(read_message(raw), SentList([ours])) is not None
+    incoming = read_message(words + b"------ This is a copy" + copy)
+    assert incoming.failed == ("arkiv@eksempelforeningen.no",)
+    assert match(incoming, SentList([ours])) is None

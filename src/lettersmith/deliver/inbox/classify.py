@@ -21,11 +21,13 @@ Decided from the message alone (``match`` decides whose it is), in this order, f
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lettersmith.deliver.inbox import receipts
-from lettersmith.deliver.inbox.incoming import Incoming, RecipientReport, failure_codes
+from lettersmith.deliver.inbox.incoming import Incoming
+from lettersmith.deliver.inbox.reports import RecipientReport, failure_codes
 from lettersmith.deliver.inbox.text import unquoted
 from lettersmith.translate import N_, _
 
@@ -68,8 +70,10 @@ class Verdict:
     away: bool = False  # an out-of-office reply
     reason: str = ""
 
-    def describe(self) -> str:
-        """One line for ``status``: "bounced permanently (5.1.1: User unknown)", ..."""
+    def describe(self, sender: str = "", when: dt.datetime | None = None) -> str:
+        """One line for ``status``, in the current language: "bounced permanently (5.1.1:
+        User unknown)", "received, case number 24/1234", "replied by x@kd.dep.no, on
+        2026-11-26". ``sender`` and ``when``: the message's, for a reply."""
         if self.kind is Kind.BOUNCED:
             head = {
                 True: _("bounced permanently"),
@@ -79,17 +83,16 @@ class Verdict:
             why = ": ".join(part for part in (self.status, self.diagnostic) if part)
             why = why or (_(self.reason) if self.reason else "")
             return f"{head} ({why})" if why else head
-        if self.kind is Kind.RECEIVED:
-            if self.away:
-                return _("received (out-of-office reply)")
-            if self.case_number:
-                return _("received, case number {case}").format(case=self.case_number)
-            return _("received")
-        if self.kind is Kind.REPLIED:
-            if self.case_number:
-                return _("replied, case number {case}").format(case=self.case_number)
-            return _("replied")
-        return _("unrelated")
+        parts = [kind_label(self.kind)]
+        if self.kind is Kind.RECEIVED and self.away:
+            parts = [_("received (out-of-office reply)")]
+        if self.kind is Kind.REPLIED and sender:
+            parts = [_("replied by {sender}").format(sender=sender)]
+        if self.kind is Kind.REPLIED and when is not None:
+            parts.append(_("on {date}").format(date=when.date().isoformat()))
+        if self.case_number:
+            parts.append(_("case number {case}").format(case=self.case_number))
+        return ", ".join(parts)
 
 
 OUT_OF_OFFICE = N_("out-of-office reply")

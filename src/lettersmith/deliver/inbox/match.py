@@ -22,7 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from lettersmith.deliver.inbox.incoming import Incoming, clean
+from lettersmith.deliver.inbox.incoming import Incoming
+from lettersmith.deliver.inbox.values import clean
+from lettersmith.translate import N_, _
 
 How = Literal["in-reply-to", "references", "report", "trace", "domain and subject"]
 MIN_SUBJECT = 6  # characters a subject needs to be told apart from others at all
@@ -60,31 +62,47 @@ class JournalView(Protocol):
         ...
 
 
+_HOW = {
+    "in-reply-to": N_("by In-Reply-To"),
+    "references": N_("by References"),
+    "report": N_("by the delivery report"),
+    "trace": N_("by the X-Lettersmith headers"),
+    "domain and subject": N_("by the sender's domain and the subject"),
+}
+
+
 @dataclass(frozen=True)
 class Match:
     sent: Sent
     how: How
 
+    def describe(self) -> str:
+        """How it was matched, in the current language ("by In-Reply-To")."""
+        return _(_HOW[self.how])
+
 
 class SentList:
-    """A ``JournalView`` over a list of ``Sent`` (tests; a journal read into memory)."""
+    """A ``JournalView`` over a list of ``Sent`` (tests; a journal read into memory), indexed
+    once so that a run over thousands of messages does not scan it for each."""
 
     def __init__(self, sent: Iterable[Sent]):
         self.sent = list(sent)
+        self._ids: dict[str, Sent] = {}
+        self._traces: dict[tuple[str, str, str], Sent] = {}
+        self._domains: dict[str, list[Sent]] = {}
+        for item in self.sent:
+            self._ids.setdefault(item.message_id, item)
+            self._traces[(item.letter, item.club or "", item.recipient)] = item  # the latest
+            self._domains.setdefault(item.domain, []).append(item)
 
     def by_message_id(self, message_id: str) -> Sent | None:
-        return next((s for s in self.sent if s.message_id == message_id), None)
+        return self._ids.get(message_id)
 
     def by_trace(self, letter: str, club: str | None, recipient: str) -> Sent | None:
-        found = [
-            s
-            for s in self.sent
-            if (s.letter, s.club or "", s.recipient) == (letter, club or "", recipient)
-        ]
-        return found[-1] if found else None
+        return self._traces.get((letter, club or "", recipient))
 
     def by_domain(self, domain: str) -> Sequence[Sent]:
-        return [s for s in self.sent if s.domain == domain]
+        return self._domains.get(domain, [])
 
 
 def match(incoming: Incoming, journal: JournalView) -> Match | None:
@@ -95,7 +113,7 @@ def match(incoming: Incoming, journal: JournalView) -> Match | None:
         found = _by_original(incoming, journal)
     elif found is None:
         found = _by_domain_and_subject(incoming, journal)
-    about = _reported_addresses(incoming)
+    about = incoming.failed
     if found is not None and about and found.sent.address.lower() not in about:
         return None  # the report is about another address (the archive copy): not our recipient
     return found
@@ -125,17 +143,6 @@ def _by_original(incoming: Incoming, journal: JournalView) -> Match | None:
         )
         how = "trace"
     return Match(found, how) if found is not None else None
-
-
-def _reported_addresses(incoming: Incoming) -> set[str]:
-    if incoming.report is None:
-        return set()
-    return {
-        address.lower()
-        for r in incoming.report.recipients
-        for address in (r.final_recipient, r.original_recipient)
-        if address and r.action != "delivered"
-    }
 
 
 def _by_domain_and_subject(incoming: Incoming, journal: JournalView) -> Match | None:

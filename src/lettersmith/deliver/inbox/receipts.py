@@ -56,9 +56,11 @@ AWAY_WORDS = (
 OPENING = 800  # characters of a message's own text in which a receipt says what it is
 
 
-def case_number(subject: str, text: str) -> str:
-    """The case number the archive gives (``24/1234``), from the subject or the text; ''."""
-    for where in (subject, text[:20_000]):
+def case_number(*places: str) -> str:
+    """The case number the archive gives (``24/1234``): the first found, in the order of
+    ``places`` (the subject, the writer's own text, then what they forwarded); ''."""
+    for where in places:
+        where = where[:20_000]
         found = _CASE.search(where)
         if found:
             return "".join(found.group(1).split())

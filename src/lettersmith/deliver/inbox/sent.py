@@ -13,8 +13,8 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from lettersmith.deliver.inbox.incoming import header_text
 from lettersmith.deliver.inbox.match import Sent
+from lettersmith.deliver.inbox.values import header_text
 from lettersmith.deliver.journal import Entry, Journal
 
 HEADERS_READ = 64 * 1024  # bytes of a copy read for its subject: the headers come first

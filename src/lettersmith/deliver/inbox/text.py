@@ -65,36 +65,48 @@ def _squeezed(lines: Iterable[str]) -> list[str]:
     return result
 
 
-def unquoted(text: str) -> str:
+def unquoted(text: str, *, whole: bool = False) -> str:
     """The part of a reply its writer wrote: above the quoted original (top-posting) and
-    without ``>`` lines, so a receipt's words quoted from someone else do not count."""
+    without ``>`` lines, so a receipt's words quoted from someone else do not count.
+
+    ``whole``: also what follows a forwarded or Outlook-quoted message's header (a ministry's
+    internal forward gives the case number there), still without ``>`` lines (the message
+    answered, which is ours: its "Vår ref." is our own reference)."""
     kept: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        stripped = line.strip().lower()
         if stripped.startswith(">"):
             continue
-        if _starts_quote(stripped):
+        if not whole and (
+            _starts_quote(stripped) or _outlook_header(stripped, lines[number + 1 : number + 5])
+        ):
             break
         kept.append(line)
     return "\n".join(kept)
 
 
-_QUOTE_MARKERS = (
-    "-----original message-----",
-    "-----opprinnelig melding-----",
-    "-----opphavleg melding-----",
-    "-------- forwarded message --------",
-    "---------- forwarded message ---------",
-    "-------- videresendt melding --------",
-    "---------- videresendt melding ---------",
-)
+# The lines mail programs put above a quoted or forwarded message, without their dashes.
+_QUOTE_MARKERS = frozenset(
+    ("original message", "opprinnelig melding", "opphavleg melding", "forwarded message",
+     "videresendt melding", "vidaresend melding", "begin forwarded message:")
+)  # fmt: skip
+_WROTE = ("wrote:", "skrev:", "skreiv:")
 
 
 def _starts_quote(line: str) -> bool:
-    lowered = line.lower()
-    if any(lowered.startswith(marker) for marker in _QUOTE_MARKERS):
+    if line.startswith("--") and line.strip("- ") in _QUOTE_MARKERS:
         return True
-    # "On Mon, 3 Mar 2025 Kari wrote:" / "Den 3. mars 2025 skrev Kari:" / Outlook's "From: ..."
-    return (
-        lowered.endswith("wrote:") or lowered.endswith("skrev:") or lowered.endswith("skreiv:")
-    ) and len(lowered) < 300
+    # "On Mon, 3 Mar 2026 Kari <k@x.no> wrote:", "Den 3. mars 2026 kl. 10:04 skrev Kari:",
+    # and the same wrapped after the address ("... skrev Kari <" / "k@x.no>:").
+    return len(line) < 300 and (line.endswith(_WROTE) or (line.endswith(">:") and "@" in line))
+
+
+def _outlook_header(line: str, following: list[str]) -> bool:
+    """Outlook's block above a quoted message: "Fra: ..." then "Sendt: ..." (or From/Sent)."""
+    if not line.startswith(("fra:", "from:")):
+        return False
+    return any(
+        later.strip().lower().startswith(("sendt:", "sent:", "dato:", "date:"))
+        for later in following
+    )
