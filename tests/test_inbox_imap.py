@@ -230,3 +230,26 @@ def test_a_folder_with_spaces_or_letters_beyond_ascii_is_read(dovecot, folder, o
         imap.open_folder(settings(dovecot, folder="Finnes ikke")),
     ):
         pass
+
+
+def test_a_glance_gives_size_structure_and_header_without_the_body(dovecot):
+    """Even when the structure holds names the server sends as literals (quotes, 8-bit)."""
+    odd = (
+        "From: Kari <kari@example.no>\r\nSubject: Vedlegg\r\nMessage-ID: <odd@example.no>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nSe vedlegg.\r\n"
+        '--B\r\nContent-Type: application/pdf; name="sv\\"ar \xe6\xf8\xe5.pdf"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n" + "QUJD" * 4000 + "\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+        "--B--\r\n"
+    ).encode("latin-1")
+    dovecot.deliver(message(1))
+    dovecot.deliver(odd)
+    with imap.open_folder(settings(dovecot)) as folder:
+        uids = folder.uids_after(0)
+        glances = folder.glance(uids)
+    plain, weird = glances[uids[0]], glances[uids[1]]
+    assert plain.header.startswith(b"From: Kari") and b"Hei" not in plain.header
+    assert weird.size > 16_000 and weird.header.endswith(b"\r\n\r\n")
+    assert b"Subject: Vedlegg" in weird.header and b"QUJD" not in weird.header
+    assert b"DELIVERY-STATUS" in weird.structure.upper()

@@ -102,20 +102,22 @@ class Folder:
 
     def sizes(self, uids: Sequence[int]) -> dict[int, int]:
         """Each message's size in bytes (RFC822.SIZE), asked before anything is fetched."""
-        sizes: dict[int, int] = {}
-        for chunk in _chunks(uids, 500):
+        return {uid: glance.size for uid, glance in self.glance(uids, header=False).items()}
+
+    def glance(self, uids: Sequence[int], *, header: bool = True) -> dict[int, Glance]:
+        """What the server says about each message without sending it: its size, its MIME
+        structure (BODYSTRUCTURE) and its header (``BODY.PEEK[HEADER]``, nothing marked read)."""
+        items = (
+            "(UID RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])" if header else "(UID RFC822.SIZE)"
+        )
+        found: dict[int, Glance] = {}
+        for chunk in _chunks(uids, 500 if not header else 100):
             with _speaking(self.where):
-                data = _ok(
-                    self._conn.uid("FETCH", uid_set(chunk), "(UID RFC822.SIZE)"),
-                    self.where,
-                    "UID FETCH",
-                )
-            for item in data:
-                line = _bytes(item[0] if isinstance(item, tuple) else item)
-                uid, size = re.search(rb"UID (\d+)", line), re.search(rb"RFC822\.SIZE (\d+)", line)
-                if uid and size:
-                    sizes[int(uid[1])] = int(size[1])
-        return sizes
+                data = _ok(self._conn.uid("FETCH", uid_set(chunk), items), self.where, "UID FETCH")
+            for record in _records(data):
+                if record.uid is not None and record.uid in chunk:
+                    found[record.uid] = record
+        return found
 
     def fetch(self, uids: Sequence[int], *, header_only: bool = False) -> dict[int, bytes]:
         """The messages' bytes as the server keeps them (``BODY.PEEK[]``: nothing marked read);
@@ -137,6 +139,57 @@ class Folder:
             if int(uid[1]) in wanted:
                 found[int(uid[1])] = _bytes(item[1])
         return found
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One message as FETCH answered about it, before its body is asked for."""
+
+    uid: int | None
+    size: int
+    structure: bytes  # the rest of the answer: BODYSTRUCTURE's content types and names
+    header: bytes  # the message's header, as the server keeps it
+
+
+def _records(data: list[object]) -> list[Glance]:
+    """A FETCH answer as one record per message.
+
+    imaplib gives each message's answer as a piece of text, or, where the server sent a
+    literal (``{123}`` then that many bytes: the header, a name in BODYSTRUCTURE), as
+    (text, literal) pairs and the text after the last one. A message's answer starts with its
+    sequence number; what follows a literal starts with a space or ``)``.
+    """
+    records: list[list[tuple[bytes, bytes | None]]] = []
+    for item in data:
+        if isinstance(item, tuple) and len(item) >= 2:
+            piece, literal = _bytes(item[0]), _bytes(item[1])
+        elif item is not None:
+            piece, literal = _bytes(item), None
+        else:
+            continue
+        if piece[:1].isdigit() or not records:
+            records.append([])
+        records[-1].append((piece, literal))
+    glances = []
+    for parts in records:
+        text = b" ".join(piece for piece, _ in parts)
+        uid = re.search(rb"\bUID (\d+)", text)
+        size = re.search(rb"RFC822\.SIZE (\d+)", text)
+        header = b""
+        rest = [text]
+        for piece, literal in parts:
+            if literal is None:
+                continue
+            if re.search(rb"BODY\[HEADER\] \{\d+\}$", piece.upper()):
+                header = literal
+            else:
+                rest.append(literal)
+        glances.append(
+            Glance(
+                int(uid[1]) if uid else None, int(size[1]) if size else 0, b" ".join(rest), header
+            )
+        )
+    return glances
 
 
 @contextmanager

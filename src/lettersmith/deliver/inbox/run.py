@@ -100,7 +100,6 @@ def read_inbox(
         new = folder.uids_after(last, since)
         todo = new[: limits.messages]
         outcome.waiting = len(new) - len(todo)
-        sizes = folder.sizes(todo) if todo else {}
         if sent is not None:
             journal: JournalView = SentList(sent)
             sieve = Sieve.of(sent)
@@ -114,7 +113,7 @@ def read_inbox(
         for start in range(0, len(todo), limits.batch):
             batch = todo[start : start + limits.batch]
             events, skipped = _read_batch(
-                folder, batch, sizes, limits, store, (journal, sieve), seen, outcome
+                folder, batch, limits, store, (journal, sieve), seen, outcome
             )
             store.commit(
                 account, imap.folder, Place(folder.uidvalidity, batch[-1]), events, skipped
@@ -135,23 +134,24 @@ def read_inbox(
 def _read_batch(
     folder: Folder,
     batch: Sequence[int],
-    sizes: dict[int, int],
     limits: Limits,
     store: InboxStore,
     ours: tuple[JournalView, Sieve],
     seen: set[str],
     outcome: Outcome,
 ) -> tuple[list[Event], list[Skipped]]:
+    """One batch: a glance at every message (size, structure, header), then only those that
+    may answer one of ours fetched whole; too large ones named, not fetched."""
     journal, sieve = ours
-    large = [uid for uid in batch if sizes.get(uid, 0) > limits.message_bytes]
-    small = [uid for uid in batch if uid not in large]
+    glances = folder.glance(batch)
+    outcome.read += len(glances)
+    candidates = [g for g in glances.values() if sieve.may_answer(g.header, g.structure)]
+    outcome.unmatched += len(glances) - len(candidates)  # cannot answer any of ours
+    large = [g for g in candidates if g.size > limits.message_bytes]
+    small = [g.uid for g in candidates if g.size <= limits.message_bytes and g.uid is not None]
     fetched = folder.fetch(small) if small else {}
-    headers = folder.fetch(large, header_only=True) if large else {}
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    outcome.read += len(fetched)
-    candidates = [raw for uid in small if (raw := fetched.get(uid)) and sieve.may_answer(raw)]
-    outcome.unmatched += len(fetched) - len(candidates)  # cannot answer any of ours
-    read = [(raw, read_message(raw)) for raw in candidates]
+    read = [(raw, read_message(raw)) for uid in small if (raw := fetched.get(uid)) is not None]
     keys = [message_key(incoming.message_id, raw) for raw, incoming in read]
     known = store.known(keys)
     events: list[Event] = []
@@ -171,7 +171,7 @@ def _read_batch(
         event = _event(incoming, raw, key, found, verdict, now)
         store.keep(raw, [event])
         events.append(event)
-    skipped = [_skipped(uid, sizes[uid], headers.get(uid, b""), journal) for uid in large]
+    skipped = [_skipped(g.uid or 0, g.size, g.header, journal) for g in large]
     return events, skipped
 
 

@@ -1,19 +1,23 @@
-"""Which messages could answer one of ours at all: a cheap test before the full reading.
+"""Which messages could answer one of ours at all, told from a glance at each: its header and
+its MIME structure, before its body is fetched or parsed.
 
-Reading a message properly (``incoming.read_message``: every header decoded, the MIME tree
-walked) costs milliseconds; a mailbox of 10,000 messages is nearly all newsletters and other
-correspondence. ``match`` finds one of ours only through
+A mailbox of 10,000 messages is nearly all newsletters and other correspondence, some with
+large attachments; fetching and reading each whole costs time and bandwidth. ``match`` finds
+one of ours only through
 
-1. one of our Message-IDs in ``In-Reply-To``, ``References`` or a report's quoted original;
-2. our ``X-Lettersmith-*`` headers in a report's quoted original;
-3. the sender's domain being one we sent to (then the subject decides);
+1. one of our Message-IDs in ``In-Reply-To`` or ``References`` (the header);
+2. a delivery report's quoted original (its Message-ID or X-Lettersmith headers): only in a
+   message with a ``message/delivery-status`` part, or from a bounce sender
+   (MAILER-DAEMON, postmaster, the null Return-Path);
+3. the sender's domain being one we sent to (then the subject decides).
 
-and a delivery report or a bounce is recognised by its sender or its ``multipart/report``.
-So a message is read fully when its bytes hold one of our Message-IDs or an X-Lettersmith
-header, when its From is at one of our recipients' domains (or cannot be read cheaply: not
-ASCII, not found), or when it looks like a report or bounce. Everything else cannot match and
-is counted as unmatched without being parsed. The test only ever lets more through than
-``match`` takes (tests/test_inbox_sieve.py holds it to that on the corpus), never fewer.
+So a message is fetched and read fully when its header holds one of our Message-IDs or an
+X-Lettersmith header, when its From is at one of our recipients' domains (or cannot be read
+cheaply: not ASCII, an encoded word, none), when it comes from a bounce sender, or when its
+structure has a delivery-status part anywhere. Anything else cannot match and is counted as
+unmatched without being fetched. The test only ever lets more through than ``match`` takes
+(tests/test_inbox_sieve.py on the corpus; tests/test_inbox.py through a real server), never
+fewer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lettersmith.deliver.inbox.incoming import MAIL_SYSTEMS
 from lettersmith.deliver.inbox.match import Sent
 from lettersmith.deliver.journal import connect_readonly
 
@@ -30,7 +35,7 @@ from lettersmith.deliver.journal import connect_readonly
 _ID_LIKE = re.compile(rb"[^\s<>\"'(),;:\[\]\\]{1,250}@[A-Za-z0-9.\-\[\]:]{1,253}")
 _FROM = re.compile(rb"^from:(.*)$", re.IGNORECASE | re.MULTILINE)
 _ADDRESS_DOMAIN = re.compile(rb"@([A-Za-z0-9.\-]+)")
-_BOUNCE_SENDERS = (b"mailer-daemon", b"postmaster", b"mail-daemon", b"microsoftexchange")
+_BOUNCE_SENDERS = tuple(name.encode() for name in MAIL_SYSTEMS)
 
 
 @dataclass(frozen=True)
@@ -67,20 +72,23 @@ class Sieve:
                 domains.add(domain.encode("ascii", "replace"))
         return cls(frozenset(ids), frozenset(domains))
 
-    def may_answer(self, raw: bytes) -> bool:
-        """False only for a message ``match`` cannot take for one of ours."""
+    def may_answer(self, header: bytes, structure: bytes = b"") -> bool:
+        """False only for a message ``match`` cannot take for one of ours. ``header``: the
+        message's header (or the whole message); ``structure``: its MIME structure as IMAP's
+        BODYSTRUCTURE gives it (content types, in any case)."""
         if not self.ids and not self.domains:
             return False  # nothing sent yet: nothing can answer it
-        end = raw.find(b"\r\n\r\n")
+        end = header.find(b"\r\n\r\n")
         if end < 0:
-            end = raw.find(b"\n\n")
-        header = raw if end < 0 else raw[:end]
-        lowered = raw.lower()
-        if b"x-lettersmith-" in lowered or b"multipart/report" in lowered:
+            end = header.find(b"\n\n")
+        head = (header if end < 0 else header[:end]).lower()
+        if b"delivery-status" in structure.lower() or b"delivery-status" in head:
+            return True  # a report, wherever its part is: its original decides
+        if b"x-lettersmith-" in head:
             return True
-        if self.ids and any(token in self.ids for token in _ID_LIKE.findall(lowered)):
+        if self.ids and any(token in self.ids for token in _ID_LIKE.findall(head)):
             return True
-        unfolded = re.sub(rb"\r?\n[ \t]+", b" ", header.lower())
+        unfolded = re.sub(rb"\r?\n[ \t]+", b" ", head)
         sender = _FROM.search(unfolded)
         if sender is None or not sender[1].isascii() or b"=?" in sender[1]:
             return True  # no From to read cheaply: the full reading decides
