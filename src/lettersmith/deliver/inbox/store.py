@@ -273,7 +273,9 @@ class InboxStore:
         target = self.state_dir / copy
         try:
             atomic_write(target, raw)
-            atomic_write(target.with_suffix(".json"), note)
+            # Not flushed at once: the row is committed durably in the journal; a note lost
+            # with the power only leaves that row out of a rebuild, never a wrong one in.
+            atomic_write(target.with_suffix(".json"), note, durable=False)
         except OSError as error:
             raise LocalWriteError(
                 f"{target}: cannot be written: {error.strerror or error}; free some space or "
