@@ -8,7 +8,7 @@ import ssl
 import pytest
 
 from dovecot import PASSWORD, USER, free_port
-from lettersmith.deliver.inbox import imap
+from lettersmith.deliver.inbox import imap, wire
 from lettersmith.errors import DeliveryError
 from lettersmith.model import ImapSettings
 
@@ -133,18 +133,18 @@ def test_starttls_is_refused_when_the_server_does_not_offer_it(dovecot):
 
 
 @pytest.mark.parametrize(
-    ("name", "wire"),
+    ("name", "written"),
     [("INBOX", "INBOX"), ("Sendte elementer", "Sendte elementer"), ("Utgående", "Utg&AOU-ende"),
      ("R&D", "R&-D"), ("Svar/Æøå", "Svar/&AMYA+ADl-")],
 )  # fmt: skip
-def test_folder_names_in_modified_utf7(name, wire):
-    assert imap.encode_name(name) == wire
-    assert imap.decode_name(wire) == name
+def test_folder_names_in_modified_utf7(name, written):
+    assert wire.encode_name(name) == written
+    assert wire.decode_name(written) == name
 
 
 def test_uid_sets_are_written_as_ranges():
-    assert imap.uid_set([9, 1, 2, 3, 7, 10]) == "1:3,7,9:10"
-    assert imap.uid_set([5]) == "5"
+    assert wire.uid_set([9, 1, 2, 3, 7, 10]) == "1:3,7,9:10"
+    assert wire.uid_set([5]) == "5"
 
 
 def test_unencrypted_imap_to_another_machine_is_refused(monkeypatch):

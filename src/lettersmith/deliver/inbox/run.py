@@ -1,12 +1,13 @@
 """One run of ``lettersmith inbox``: the folder's new messages read, matched, classified, kept.
 
 From where the last run stopped (the folder's UIDVALIDITY and highest UID read, in the
-journal) to what has arrived since, oldest first, in batches: each message is read
-(``incoming``), matched to a message of ours (``match``: never a guess), classified
-(``classify``); a match is kept (a copy and a row, ``store``), anything else is counted and
-forgotten. After each batch its rows and the folder's new place commit together, so a run
-stopped anywhere (a crash, a limit, Ctrl-C) goes on from there the next time, recording
-nothing twice.
+journal) to what has arrived since, oldest first, in batches: a glance at each message (its
+size, structure and header) tells whether it can answer one of ours at all (``sieve``); only
+those are fetched whole and read (``incoming``), matched to a message of ours (``match``:
+never a guess) and classified (``classify``); a match is kept (a copy and a row, ``store``),
+anything else is counted and forgotten. After each batch its rows and the folder's new
+place commit together, so a run stopped anywhere (a crash, a limit, Ctrl-C) goes on from
+there the next time, recording nothing twice.
 
 Bounded: at most ``Limits.messages`` messages and ``Limits.seconds`` per run (the result says
 when more are waiting), and a message larger than ``Limits.message_bytes`` is not fetched
@@ -50,7 +51,7 @@ TOO_LARGE = N_("too large to read; only its header was looked at")
 class Outcome:
     """What one run read and what it made of it."""
 
-    read: int = 0  # messages fetched and looked at
+    read: int = 0  # new messages looked at (most only glanced at: their header)
     events: list[Event] = field(default_factory=list)  # recorded now
     unmatched: int = 0  # answering none of our letters: not kept
     unrelated: int = 0  # matched, but a mailing list, a newsletter or spam: not kept
