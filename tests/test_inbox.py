@@ -433,3 +433,60 @@ def test_the_corpus_read_over_imap_gives_what_each_message_says(dovecot, tmp_pat
     assert server_state(dovecot) == before
     again = read_inbox(settings, tmp_path / ".lettersmith", sent=SENT)
     assert (again.read, again.events) == (0, [])
+
+
+def set_imap(root, block: str) -> None:
+    config = root / "lettersmith.yaml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("  rate:")
+    config.write_text(text[:start] + block + text[start:], encoding="utf-8")
+
+
+def test_without_mail_imap_the_command_says_what_to_add(mail_workspace):
+    result = cli(mail_workspace, "inbox")
+    assert result.exit_code == 1
+    assert "lettersmith.yaml: mail.imap is missing; add host, username" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_mail_imap_is_checked_like_mail_smtp(mail_workspace):
+    set_imap(
+        mail_workspace,
+        "  imap:\n    host: imap.example.org\n    security: none\n    password: hemmelig\n"
+        "    folder: INBOX\n",
+    )
+    result = cli(mail_workspace, "check")
+    assert result.exit_code == 1
+    lines = result.output
+    text = (mail_workspace / "lettersmith.yaml").read_text(encoding="utf-8")
+    at = text[: text.index("  imap:")].count("\n") + 1  # the line of imap:
+    assert f"lettersmith.yaml:{at}: mail.imap.username: required field is missing" in lines
+    assert (
+        f"lettersmith.yaml:{at + 2}: mail.imap.security: 'none' sends the password unencrypted, "
+        "so it is allowed only to this computer (localhost, 127.0.0.1, ::1), not to "
+        "'imap.example.org'"
+    ) in lines
+    assert (
+        f"lettersmith.yaml:{at + 3}: mail.imap.password: never write the password in a file; "
+        "remove it and set the environment variable LETTERSMITH_IMAP_PASSWORD"
+    ) in lines
+    assert "hemmelig" not in lines
+
+
+def test_an_unknown_host_is_a_clean_error(mail_workspace, monkeypatch):
+    monkeypatch.setenv("LETTERSMITH_IMAP_PASSWORD", "x")
+    set_imap(mail_workspace, "  imap:\n    host: imap.invalid\n    username: post@example.org\n")
+    result = cli(mail_workspace, "inbox")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "imap.invalid:993: there is no host named 'imap.invalid'; check mail.imap.host"
+    )
+
+
+def test_the_default_port_follows_security(mail_workspace):
+    set_imap(
+        mail_workspace,
+        "  imap:\n    host: imap.example.org\n    security: starttls\n    username: u\n",
+    )
+    imap = Project(mail_workspace).workspace().mail.imap
+    assert (imap.port, imap.security, imap.folder) == (143, "starttls", "INBOX")
