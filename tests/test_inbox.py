@@ -490,3 +490,40 @@ def test_the_default_port_follows_security(mail_workspace):
     )
     imap = Project(mail_workspace).workspace().mail.imap
     assert (imap.port, imap.security, imap.folder) == (143, "starttls", "INBOX")
+
+
+def test_a_run_out_of_time_stops_between_batches_and_the_next_goes_on(sent, dovecot):
+    root, ids = sent
+    for number in range(3):
+        dovecot.deliver(unrelated(number))
+    dovecot.deliver(receipt(ids["smk"]))
+    first = Project(root).inbox(limits=Limits(seconds=0, batch=2))
+    assert (first.read, first.waiting) == (2, 2)
+    second = Project(root).inbox()
+    assert (second.read, second.waiting, second.count("received")) == (2, 0, 1)
+
+
+def test_a_run_stopped_before_its_batch_was_recorded_loses_and_doubles_nothing(
+    sent, dovecot, monkeypatch
+):
+    """Stopped after the copy was written but before the rows committed (Ctrl-C, a crash)."""
+    from lettersmith.deliver.inbox.store import InboxStore
+
+    root, ids = sent
+    dovecot.deliver(receipt(ids["smk"]))
+    dovecot.deliver(reply(ids["jd"]))
+    commit = InboxStore.commit
+
+    def stopped(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(InboxStore, "commit", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        Project(root).inbox()
+    assert len(list((root / ".lettersmith" / "inbox").glob("*.eml"))) == 2  # copies, no rows
+    monkeypatch.setattr(InboxStore, "commit", commit)
+    again = Project(root).inbox()
+    assert (again.read, again.count("received"), again.count("replied")) == (2, 1, 1)
+    assert rows(root) == 2
+    assert len(list((root / ".lettersmith" / "inbox").glob("*.eml"))) == 2
+    assert Project(root).inbox().read == 0
