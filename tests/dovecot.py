@@ -13,6 +13,7 @@ Without Dovecot the tests that need it are skipped with the reason; under ``CI``
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -210,7 +211,11 @@ def make(tls: tuple[Path, Path] | None = None) -> Dovecot:
         )
     else:  # an ordinary user: every process runs as that user
         name = pwd.getpwuid(os.getuid()).pw_name
-        users = f"default_internal_user = {name}\ndefault_login_user = {name}"
+        group = grp.getgrgid(os.getgid()).gr_name
+        users = (
+            f"default_internal_user = {name}\ndefault_internal_group = {group}\n"
+            f"default_login_user = {name}"
+        )
     certificate = ""
     if tls:
         cert, key = tls
