@@ -253,3 +253,15 @@ def test_a_glance_gives_size_structure_and_header_without_the_body(dovecot):
     assert weird.size > 16_000 and weird.header.endswith(b"\r\n\r\n")
     assert b"Subject: Vedlegg" in weird.header and b"QUJD" not in weird.header
     assert b"DELIVERY-STATUS" in weird.structure.upper()
+
+
+def test_without_dovecot_the_tests_skip_and_under_ci_they_fail(monkeypatch):
+    import dovecot as server
+
+    monkeypatch.setattr(server, "DOVECOT", "/nonexistent/dovecot")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Dovecot is not installed"):
+        server.require()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI needs Dovecot"):
+        server.require()
