@@ -8,6 +8,7 @@ MP's out-of-office, replies by people); each file is checked for what a secretar
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -51,6 +52,7 @@ SENT = [
     sent("kvinnenettverket", "leder@kvinnenettverket.no", "c5e7a9b1d3f54c8ea0b2d4f6a8c0e2f4"),
     sent("kvinnherad", "postmottak@kvinnherad.kommune.no", "0a2c4e6b8d1f43a5b7c9e1d3f5a7b9c1"),
     sent("bergen", "postmottak@bergen.kommune.no", "9f1b3d5a7c9e4b2d8f0a2c4e6b8d0f1a"),
+    sent("mette-politiker", "mette.politiker@gmail.com", "3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e1f"),
     sent("statsforvalteren", "sfvlpost@statsforvalteren.no", "6b8d0f2a4c6e48a1b3d5f7a9c1e3b5d7"),
     sent("kd", "postmottak@kd.dep.no", "1d3f5b7a9c2e4d6f8a0b2c4d6e8f0a1b", SKOLE),
 ]
@@ -88,6 +90,9 @@ EXPECTED = {
     ),
     "receipt-html-only.eml": (Kind.RECEIVED, None, "", "", "25/00871-2", "hod", "in-reply-to"),
     "out-of-office.eml": (Kind.RECEIVED, None, "", "", "", "kari-nordmann", "in-reply-to"),
+    "out-of-office-gmail.eml": (
+        Kind.RECEIVED, None, "", "", "", "mette-politiker", "in-reply-to",
+    ),
     "reply-plain.eml": (Kind.REPLIED, None, "", "", "", "bfd", "in-reply-to"),
     "reply-html-only-top-posted.eml": (
         Kind.REPLIED, None, "", "", "24/3321", "kd", "in-reply-to",
@@ -144,8 +149,10 @@ def test_a_delay_is_temporary_and_says_the_server_keeps_trying() -> None:
     assert verdict.describe().startswith("delivery delayed, the server keeps trying (4.4.1: ")
 
 
-def test_an_out_of_office_reply_is_received_and_away_without_a_case_number() -> None:
-    verdict = classify(read_message((CORPUS / "out-of-office.eml").read_bytes()))
+@pytest.mark.parametrize("name", ["out-of-office.eml", "out-of-office-gmail.eml"])
+def test_an_out_of_office_reply_is_received_and_away_without_a_case_number(name: str) -> None:
+    # Exchange's (Auto-Submitted: auto-generated) and Gmail's (auto-replied, Precedence: bulk).
+    verdict = classify(read_message((CORPUS / name).read_bytes()))
     assert (verdict.kind, verdict.away, verdict.automatic) == (Kind.RECEIVED, True, True)
     assert verdict.describe() == "received (out-of-office reply)"
 
@@ -187,7 +194,7 @@ def test_what_a_person_reads_is_in_bokmal_and_nynorsk() -> None:
         assert kind_label(Kind.BOUNCED) == "kom i retur"
     with use_language("nn"):
         assert classify(incoming).describe() == "motteke, saksnummer 2024/5678"
-        assert kind_label(Kind.REPLIED) == "svart"
+        assert kind_label(Kind.REPLIED) == "har svart"
 
 
 def test_every_message_of_the_inbox_has_its_translations_with_the_same_placeholders() -> None:
@@ -225,3 +232,130 @@ def test_our_own_reference_quoted_back_in_a_reply_is_not_their_case_number() -> 
     incoming = read_message(raw)
     assert incoming.case_number == ""
     assert classify(incoming).describe(incoming.sender) == "replied by kari@kd.dep.no"
+
+
+def report(*blocks: str) -> bytes:
+    """A delivery status report with these per-recipient blocks."""
+    return (
+        "From: MAILER-DAEMON@mail.example.org\r\nSubject: Delivery report\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mail.example.org\r\n\r\n" + "\r\n".join(blocks) + "\r\n--r--\r\n"
+    ).encode()
+
+
+def test_a_report_about_several_recipients_is_read_for_the_one_we_sent_to() -> None:
+    raw = report(
+        "Final-Recipient: rfc822; arkiv@example.org\r\nAction: delayed\r\nStatus: 4.2.2\r\n",
+        "Final-Recipient: rfc822; Postmottak@KD.dep.no\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
+    )
+    incoming = read_message(raw)
+    assert incoming.failed == ("arkiv@example.org", "postmottak@kd.dep.no")
+    ours = classify(incoming, address="postmottak@kd.dep.no")
+    assert (ours.permanent, ours.status, ours.diagnostic) == (
+        True,
+        "5.1.1",
+        "550 5.1.1 no such user",
+    )
+    assert classify(incoming).status == "4.2.2"  # without an address: the first that failed
+
+
+def test_a_report_block_without_action_or_status_is_passed_over_for_one_that_failed() -> None:
+    raw = report(
+        "Final-Recipient: rfc822; a@example.org\r\n",
+        "Final-Recipient: rfc822; b@example.org\r\nAction: failed\r\nStatus: 5.2.1\r\n",
+    )
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.status, verdict.address) == (
+        Kind.BOUNCED,
+        "5.2.1",
+        "b@example.org",
+    )
+
+
+def test_a_report_that_the_message_was_delivered_is_a_receipt_from_the_server() -> None:
+    raw = report("Final-Recipient: rfc822; a@example.org\r\nAction: delivered\r\nStatus: 2.0.0\r\n")
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.permanent) == (Kind.RECEIVED, None)
+    assert verdict.reason == "the recipient's server reports the message delivered"
+
+
+@pytest.mark.parametrize(
+    ("text", "case"),
+    [
+        ("Vår ref.: 24/1234", "24/1234"),
+        ("Vår ref: 24/1234-3", "24/1234-3"),
+        ("VÅR REF.: 24/1234", "24/1234"),
+        ("Vår referanse: 2024/1234", "2024/1234"),
+        ("Saken har Saksnummer 2024/1234.", "2024/1234"),
+        ("Saksnr.: 24/12", "24/12"),
+        ("Sak nr. 24/1234", "24/1234"),
+        ("Arkivsaksnr.: 24/01234", "24/01234"),
+        ("Vår ref. 24/1234 - 5", "24/1234-5"),
+        ("Vår dato: 17.11.2026\nVår ref.: 24/1234\nDeres ref.: 2026/17", "24/1234"),
+        ("Our ref.: 24/1234", "24/1234"),
+        ("Deres ref.: 24/1234", ""),  # the sender's own reference, echoed
+        ("Vår ref.: ABC-12", ""),
+        ("Ring oss 24/7 på 22 24 90 90", ""),
+        ("Vår ref.:" + " " * 100 + "24/1234", ""),  # too far from its label to be its number
+    ],
+)
+def test_the_case_number_is_the_archives_own_reference(text: str, case: str) -> None:
+    raw = f"From: postmottak@kd.dep.no\r\nSubject: Kvittering\r\n\r\n{text}\r\n".encode()
+    assert read_message(raw).case_number == case
+
+
+def test_a_utf8_report_rfc_6533_is_read_even_base64_encoded() -> None:
+    fields = (
+        "Reporting-MTA: dns; mail.example.org\r\n\r\n"
+        "Final-Recipient: utf-8; kari.nordmann@bærum.kommune.no\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 Mottakeren finnes ikke\r\n"
+    )
+    raw = (
+        "From: postmaster@example.org\r\nSubject: Ikke levert\r\n"
+        'Content-Type: multipart/report; report-type=global-delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIkke levert.\r\n"
+        "--r\r\nContent-Type: message/global-delivery-status\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(fields.encode()).decode().replace("\n", "\r\n")
+        + "--r--\r\n"
+    ).encode()
+    verdict = classify(read_message(raw))
+    assert (verdict.kind, verdict.status) == (Kind.BOUNCED, "5.1.1")
+    assert verdict.address == "kari.nordmann@xn--brum-voa.kommune.no"
+    assert verdict.diagnostic == "550 5.1.1 Mottakeren finnes ikke"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "kind"),
+    [
+        ("Kvittering", "Din e-post er mottatt og registrert.", Kind.RECEIVED),
+        ("Bekreftelse på mottatt e-post", "Takk. Saken er journalført.", Kind.RECEIVED),
+        ("Stadfesting på motteke e-post", "E-posten din er motteken.", Kind.RECEIVED),
+        ("SV: Innspill", "Vi har mottatt brevet. Vår ref.: 24/1234", Kind.RECEIVED),
+        ("SV: Innspill", "Takk for innspillet, vi kommer tilbake til saken.", Kind.REPLIED),
+        # A person's long answer that mentions the letter arrived is still an answer.
+        ("SV: Innspill", "Brevet er mottatt. " + "Vi har vurdert forslagene. " * 60, Kind.REPLIED),
+    ],
+)
+def test_an_archives_receipt_in_words_without_any_header_saying_so(
+    subject: str, body: str, kind: Kind
+) -> None:
+    raw = f"From: postmottak@kd.dep.no\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode()
+    assert classify(read_message(raw)).kind is kind
+
+
+@pytest.mark.parametrize(
+    ("status", "bad"),
+    [("5.1.1", True), ("5.1.10", True), ("5.2.1", True), ("5.2.2", False), ("5.7.1", False),
+     ("4.4.1", False)],
+)  # fmt: skip
+def test_only_an_addressing_failure_blames_the_address(status: str, bad: bool) -> None:
+    action = "delayed" if status[0] == "4" else "failed"
+    raw = report(
+        f"Final-Recipient: rfc822; a@example.org\r\nAction: {action}\r\nStatus: {status}\r\n"
+    )
+    assert classify(read_message(raw)).bad_address is bad

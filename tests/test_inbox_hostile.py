@@ -6,6 +6,7 @@ it does not answer.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +23,7 @@ from lettersmith.deliver.inbox import (
     match,
     read_message,
 )
+from lettersmith.headers import BIDI_CONTROLS
 
 CORPUS = Path(__file__).parent / "data" / "inbox"
 OURS = Sent(
@@ -51,10 +53,16 @@ def strings_of(incoming: Incoming) -> list[str]:
     return found
 
 
+def assert_safe(value: str) -> None:
+    """One line, no control character (C0, DEL, C1), lone surrogate or direction control."""
+    assert not any(char in value for char in LINE_BREAKS + "\t\x00"), repr(value)
+    assert not any(unicodedata.category(char) in ("Cc", "Cs") for char in value), repr(value)
+    assert not any(char in BIDI_CONTROLS for char in value), repr(value)
+
+
 def assert_one_line(incoming: Incoming) -> None:
     for value in strings_of(incoming):
-        assert not any(char in value for char in LINE_BREAKS + "\t\x00"), repr(value)
-        assert all(ord(char) >= 32 for char in value), repr(value)
+        assert_safe(value)
 
 
 def message(*headers: str, body: str = "Hei.\r\n") -> bytes:
@@ -62,6 +70,17 @@ def message(*headers: str, body: str = "Hei.\r\n") -> bytes:
 
 
 # ----------------------------------------------------------------------------- header injection
+
+
+def test_a_bounce_in_words_cannot_put_a_terminal_escape_into_status() -> None:
+    raw = message(
+        "From: MAILER-DAEMON@x.example.org",
+        "Return-Path: <>",
+        body="550 5.1.1 \x1b[2J\x1b]0;owned\x07 user unknown\u202e\r\n",
+    )
+    verdict = classify(read_message(raw))
+    assert verdict.status == "5.1.1"
+    assert verdict.diagnostic == "550 5.1.1 [2J ]0;owned user unknown"
 
 
 def test_line_breaks_decoded_from_encoded_words_never_get_through() -> None:
@@ -337,7 +356,9 @@ def test_any_bytes_read_classify_and_match_without_raising(raw: bytes) -> None:
     assert_one_line(incoming)
     verdict = classify(incoming)
     assert verdict.kind in Kind
-    verdict.describe()
+    for value in (verdict.status, verdict.diagnostic, verdict.address, verdict.case_number,
+                  verdict.describe(incoming.sender, incoming.date)):  # fmt: skip
+        assert_safe(value)
     found = match(incoming, JOURNAL)
     assert found is None or found.sent == OURS
 
@@ -352,3 +373,36 @@ def test_a_bounce_in_words_about_the_archive_copy_is_not_a_bounce_for_the_recipi
     incoming = read_message(words + b"------ This is a copy" + copy)
     assert incoming.failed == ("arkiv@eksempelforeningen.no",)
     assert match(incoming, SentList([ours])) is None
+
+
+def test_a_bounce_in_words_without_a_copy_matches_only_by_the_recipients_domain_and_subject() -> (
+    None
+):
+    words = (
+        "From: Mail Delivery System <MAILER-DAEMON@jd.dep.no>\r\n"
+        "Subject: Undeliverable: {subject}\r\n\r\n"
+        "Delivery to postmottak@jd.dep.no failed: 552 5.2.2 Mailbox full\r\n"
+    )
+    found = match(read_message(words.format(subject=OURS.subject).encode()), JOURNAL)
+    assert found is not None and found.how == "domain and subject"
+    assert match(read_message(words.format(subject="Styremøte").encode()), JOURNAL) is None
+    ours_server = words.replace("MAILER-DAEMON@jd.dep.no", "MAILER-DAEMON@eksempelforeningen.no")
+    assert match(read_message(ours_server.format(subject=OURS.subject).encode()), JOURNAL) is None
+
+
+def test_a_subject_written_in_decomposed_letters_or_another_case_still_matches() -> None:
+    ours = dataclasses.replace(OURS, subject="Høring på nytt: Forskrift om åpningstider")
+    decomposed = unicodedata.normalize("NFD", f"SV: {ours.subject}".upper())
+    assert decomposed != f"SV: {ours.subject}".upper()  # Å written as A and a ring
+    raw = message("From: postmottak@jd.dep.no", f"Subject: {decomposed}")
+    found = match(read_message(raw), SentList([ours]))
+    assert found is not None and found.sent == ours
+
+
+def test_a_direction_control_in_a_subject_or_name_is_removed() -> None:
+    raw = message(
+        "From: =?utf-8?q?Postmottak_=E2=80=AEDJ?= <postmottak@jd.dep.no>",
+        "Subject: =?utf-8?q?Vedtak=E2=80=AEfdp.exe?=",
+    )
+    incoming = read_message(raw)
+    assert (incoming.sender_name, incoming.subject) == ("Postmottak DJ", "Vedtak fdp.exe")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import sqlite3
 
 import pytest
 
@@ -110,3 +111,15 @@ def test_a_domain_with_wildcards_finds_nothing(journal) -> None:
     assert [e.recipient for e in journal.to_domain("HOD.dep.no")] == ["hod"]
     for pattern in ("%", "_od.dep.no", "%.dep.no", "\\"):
         assert journal.to_domain(pattern) == []
+
+
+def test_the_journal_finds_a_message_id_by_its_index(journal) -> None:
+    entry = journal.get("menneskehandel-2024", None, "hod")
+    assert journal.with_message_id(entry.message_id) == entry
+    assert journal.with_message_id("<not-ours@example.org>") is None
+    db = sqlite3.connect(journal.state_dir / "journal.sqlite")
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM deliveries WHERE message_id = ?", ("x",)
+    ).fetchall()
+    db.close()
+    assert "USING INDEX deliveries_message_id" in " ".join(str(row[-1]) for row in plan)

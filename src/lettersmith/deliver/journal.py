@@ -113,6 +113,10 @@ class Journal:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute(_SCHEMA)
+                # `lettersmith inbox` looks messages up by the Message-ID they answer.
+                db.execute(
+                    "CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries (message_id)"
+                )
                 have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
                 for column in _ADDED_COLUMNS:
                     if column not in have:

@@ -4,7 +4,9 @@ Three steps, each its own module, each safe on any bytes a stranger can send:
 
 - ``incoming.read_message(raw)``: the bytes of one message into an ``Incoming`` (headers
   cleaned of line breaks, the delivery report if it is one, the plain text, bounded); never
-  raises, a message it cannot read has ``problem`` set.
+  raises, a message it cannot read has ``problem`` set. ``values`` makes header values safe,
+  ``reports`` reads delivery reports and the copy a bounce quotes, ``text`` turns HTML into
+  text, ``receipts`` knows the words of receipts and out-of-office replies.
 - ``classify.classify(incoming)``: a ``Verdict`` whose ``kind`` is bounced, received, replied or
   unrelated, with the status code and diagnostic of a bounce and the case number of a receipt.
 - ``match.match(incoming, journal)``: the journal row the message answers, or None; never a

@@ -7,7 +7,8 @@ Decided from the message alone (``match`` decides whose it is), in this order, f
    ``Action: failed``, temporary for 4.x.x or ``Action: delayed``; with the code and the
    server's diagnostic. ``Action: delivered`` is a receipt from the server: **received**.
 2. **unrelated**: mailing lists, newsletters and spam (``List-Id``, ``List-Unsubscribe``,
-   ``Precedence: bulk/list/junk``, ``X-Spam-Flag: YES``), whatever else they say.
+   ``Precedence: list``, ``X-Spam-Flag: YES``; ``Precedence: bulk/junk`` unless it is also
+   ``Auto-Submitted: auto-replied``, as autoresponders send), whatever else they say.
 3. **received**: an automatic answer: RFC 3834 ``Auto-Submitted`` other than ``no`` (or the
    ``X-Autoreply``/``X-Autorespond``/``Precedence: auto_reply`` older mailers send), or an
    archive's receipt in words ("Vi har mottatt ...", "Vi stadfestar at vi har motteke ...")
@@ -29,6 +30,7 @@ from lettersmith.deliver.inbox import receipts
 from lettersmith.deliver.inbox.incoming import Incoming
 from lettersmith.deliver.inbox.reports import RecipientReport, failure_codes
 from lettersmith.deliver.inbox.text import unquoted
+from lettersmith.deliver.inbox.values import clean
 from lettersmith.translate import N_, _
 
 
@@ -69,6 +71,16 @@ class Verdict:
     automatic: bool = False  # sent by a machine (RFC 3834, a receipt, a report)
     away: bool = False  # an out-of-office reply
     reason: str = ""
+
+    @property
+    def bad_address(self) -> bool:
+        """A permanent bounce that blames the address itself (RFC 3463: 5.1.x, addressing,
+        such as 5.1.1 no such user or 5.1.10 not found; 5.2.1 mailbox disabled), so that
+        correcting it in the register is the fix. A 5.7.1 (refused by policy, spam filter)
+        or a full mailbox is not the address's fault."""
+        if self.kind is not Kind.BOUNCED or self.permanent is not True:
+            return False
+        return self.status.startswith("5.1.") or self.status == "5.2.1"
 
     def describe(self, sender: str = "", when: dt.datetime | None = None) -> str:
         """One line for ``status``, in the current language: "bounced permanently (5.1.1:
@@ -111,30 +123,39 @@ _BULK = ("bulk", "list", "junk")
 def classify(incoming: Incoming, *, address: str = "") -> Verdict:
     """What ``incoming`` is. ``address``: of a report about several recipients, the one we
     sent to (``match`` knows it); otherwise its first failed or delayed recipient counts."""
+    address = address.lower()
     if incoming.report is not None:
         return _report(incoming, address)
     if _bounce_in_words(incoming):
         codes = list(failure_codes(incoming.text[:20_000]))
         code = next((c for c in codes if c[0] == "5"), codes[0])
+        failed = incoming.failed
         return Verdict(
             Kind.BOUNCED,
             permanent=code[0] == "5",
             status=code,
             diagnostic=_diagnostic_line(incoming.text, code),
-            address=incoming.header("x-failed-recipients").split(",")[0].strip(),
+            address=address if address in failed else (failed[0] if failed else ""),
             automatic=True,
             reason=BOUNCE_IN_WORDS,
         )
     if incoming.header("x-spam-flag").lower().startswith("yes"):
         return Verdict(Kind.UNRELATED, reason=SPAM)
     precedence = incoming.header("precedence").lower()
-    if incoming.header("list-id") or incoming.header("list-unsubscribe") or precedence in _BULK:
+    listed = incoming.header("list-id") or incoming.header("list-unsubscribe")
+    # Autoresponders (Gmail's vacation reply among them) mark their answers "Precedence: bulk"
+    # or "junk" so that other robots do not answer back: with auto-replied, it is a reply.
+    if (
+        listed
+        or precedence == "list"
+        or (precedence in _BULK and incoming.auto_submitted != "auto-replied")
+    ):
         return Verdict(Kind.UNRELATED, reason=LIST_MAIL)
     own = unquoted(incoming.text)
     automatic = _automatic(incoming)
     subject = incoming.subject
     if automatic or receipts.away_subject(subject):
-        if receipts.away_subject(subject) or receipts.says_away(own):
+        if receipts.away_subject(subject) or receipts.says_away(f"{subject}\n{own}"):
             return Verdict(Kind.RECEIVED, automatic=True, away=True, reason=OUT_OF_OFFICE)
         return Verdict(
             Kind.RECEIVED,
@@ -156,10 +177,14 @@ def _report(incoming: Incoming, address: str) -> Verdict:
     recipients = incoming.report.recipients
     chosen: RecipientReport | None = None
     if address:
-        chosen = next((r for r in recipients if r.final_recipient == address), None)
+        chosen = next((r for r in recipients if r.final_recipient.lower() == address), None)
     if chosen is None:
         chosen = next(
-            (r for r in recipients if r.action in ("failed", "delayed") or r.status[:1] in "45"),
+            (
+                r
+                for r in recipients
+                if r.action in ("failed", "delayed") or r.status.startswith(("4", "5"))
+            ),
             recipients[0] if recipients else None,
         )
     if chosen is None or (not chosen.status and not chosen.action):
@@ -196,5 +221,5 @@ def _diagnostic_line(text: str, code: str) -> str:
     """The line of a bounce's text that gives ``code``: the server's words, one line."""
     for line in text[:20_000].splitlines():
         if code in line:
-            return " ".join(line.split())[:300]
+            return clean(line, 300)  # a terminal escape or direction mark never gets through
     return ""

@@ -102,11 +102,11 @@ class Incoming:
 # The senders of bounces: Postfix, Sendmail and Exim, Gmail, Exchange's own mailbox.
 MAIL_SYSTEMS = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
 
-# Headers kept in ``Incoming.headers`` for classification (lists, spam, auto-replies).
+# Headers kept in ``Incoming.headers``: those ``classify`` reads (lists, spam, autoresponders,
+# Exim's list of failed addresses).
 KEPT_HEADERS = (
-    "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond",
-    "x-auto-response-suppress", "x-spam-flag", "x-spam-status", "content-type",
-    "x-failed-recipients", "x-ms-exchange-message-is-ndr", "reply-to", "to",
+    "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond", "x-spam-flag",
+    "x-failed-recipients",
 )  # fmt: skip
 
 
@@ -232,7 +232,7 @@ def _return_path(msg: Message) -> str | None:
 def _date(value: str) -> dt.datetime | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 

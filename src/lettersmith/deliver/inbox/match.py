@@ -5,9 +5,10 @@ In this order, the first that finds one of ours wins:
 1. ``In-Reply-To``: the message the writer answered.
 2. ``References``, nearest first: a reply in a thread that began with our letter.
    An id there that is not ours (another organisation's message) is simply not ours.
-3. A delivery report's quoted original: its Message-ID, else its X-Lettersmith headers
-   (letter, club, recipient). A report about another address than the one we sent to
-   (the archive copy's, say) is not about our recipient: no match.
+3. A delivery report's (or a bounce's) quoted original: its Message-ID, else its
+   X-Lettersmith headers (letter, club, recipient); a report that quotes none of ours is not
+   ours, whatever its subject. A report or bounce about another address than the one we sent
+   to (the archive copy's, say) is not about our recipient: no match.
 4. The sender's domain *and* the subject, both: the domain of the address we sent to equals
    the sender's, and the incoming subject contains ours. More than one letter fits: no match.
 
@@ -18,6 +19,7 @@ never taken for the ministry's receipt.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -108,7 +110,8 @@ class SentList:
 def match(incoming: Incoming, journal: JournalView) -> Match | None:
     """The message of ours ``incoming`` answers, or None."""
     found = _by_ids(incoming, journal)
-    if found is None and (incoming.report is not None or incoming.from_mail_system):
+    quoting = incoming.from_mail_system and incoming.original is not None
+    if found is None and (incoming.report is not None or quoting):
         # A report is about the message it quotes, whoever sends it: never about the subject.
         found = _by_original(incoming, journal)
     elif found is None:
@@ -165,4 +168,6 @@ def _by_domain_and_subject(incoming: Incoming, journal: JournalView) -> Match | 
 
 
 def _comparable(subject: str) -> str:
-    return clean(subject).casefold()
+    """A subject as compared: one form of each letter (a Mac writes "æ" as two code points),
+    no case, single spaces."""
+    return unicodedata.normalize("NFC", clean(subject)).casefold()

@@ -26,20 +26,19 @@ _CASE = re.compile(
 # Sentences that say "we have received it", in bokmål, nynorsk and English (casefolded).
 RECEIPT_WORDS = (
     "vi har mottatt", "vi bekrefter å ha mottatt", "vi bekrefter at vi har mottatt",
-    "bekrefter mottak", "henvendelse er mottatt", "henvendelsen er mottatt",
-    "brevet er mottatt", "er mottatt og", "er registrert", "er journalført",
+    "bekrefter mottak", "er mottatt", "er registrert", "er journalført",
     "mottakskvittering", "kvittering for mottatt", "automatisk kvittering",
-    "vi har motteke", "vi stadfestar", "stadfestar at vi har motteke", "er motteke",
-    "kvittering for motteke", "er journalført", "er journalførd",
+    "vi har motteke", "vi stadfestar", "er motteke", "kvittering for motteke", "er journalførd",
     "we have received your", "we acknowledge receipt", "has been received",
-    "your message has been received",
 )  # fmt: skip
 
 # Subjects a receipt or an automatic reply starts with.
 RECEIPT_SUBJECTS = (
     "kvittering", "mottakskvittering", "mottatt:", "motteke:", "automatisk kvittering",
+    "bekreftelse på mottak", "bekreftelse på mottatt", "stadfesting på motte",
     "receipt", "received:",
 )  # fmt: skip
+# Subjects that say "away" on their own; AWAY_WORDS count only in a message that is automatic.
 AWAY_SUBJECTS = (
     "automatisk svar", "autosvar", "automatic reply", "auto-reply", "autoreply",
     "auto reply", "out of office", "out of the office", "fraværende", "fråverande",
@@ -49,7 +48,9 @@ AWAY_WORDS = (
     "out of office", "out of the office", "er på ferie", "er fraværende", "er fråverande",
     "er ikke på kontoret", "er ikkje på kontoret", "er tilbake", "tilbake på jobb",
     "tilbake på kontoret", "har permisjon", "er i permisjon", "on leave", "i'm away",
-    "i am away", "ikke tilgjengelig", "ikkje tilgjengeleg",
+    "i am away", "ikke tilgjengelig", "ikkje tilgjengeleg", "har ferie", "på ferie",
+    "leser ikke e-post", "les ikkje e-post", "er ute av kontoret", "ferie", "vacation",
+    "on holiday", "permisjon",
 )  # fmt: skip
 
 # Where the writer's own words end: what follows is the quoted original.

@@ -8,6 +8,8 @@ bounce without a report (Exim's and qmail's plain text) quotes it in its words i
 
 from __future__ import annotations
 
+import binascii
+import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,7 +78,6 @@ class DeliveryReport:
 
     recipients: tuple[RecipientReport, ...]
     reporting_mta: str = ""
-    standard: bool = True  # an RFC 3464 report; False: a bounce read from its words only
 
 
 def read_report(
@@ -116,7 +117,28 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
                 blocks.append(fields)
         if any(blocks):
             return blocks
-    return parse_fields(part_text(part, 64 * 1024))
+    return parse_fields(_encoded_body(part)[: 64 * 1024].decode("utf-8", "replace"))
+
+
+def _encoded_body(part: Message) -> bytes:
+    """A message/* part's body as sent, decoded from base64 or quoted-printable: the parser
+    reads any message/* body as a message, which an encoded report (RFC 6533 allows base64)
+    is not."""
+    payload = part.get_payload()
+    try:
+        if isinstance(payload, list):
+            text = "".join(inner.as_string() for inner in payload if isinstance(inner, Message))
+        else:
+            text = str(payload)
+        data = text[: 256 * 1024].encode("utf-8", "surrogateescape")
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding == "base64":
+            return binascii.a2b_base64(data)
+        if encoding == "quoted-printable":
+            return quopri.decodestring(data)
+        return data
+    except (binascii.Error, ValueError, TypeError, LookupError):
+        return b""
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:
@@ -189,7 +211,6 @@ _COPY_MARKERS = (
     "below this line is a copy of the message",
     "this is a copy of the message",
     "original message follows",
-    "the original message was",
     "undelivered message headers",
     "headers of the original message",
 )  # fmt: skip

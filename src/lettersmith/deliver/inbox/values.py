@@ -22,7 +22,7 @@ MAX_IDS = 100  # Message-IDs kept from References
 MAX_RAW_HEADER = 16 * 1024  # characters of one header value decoded at all
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
-ADDRESS = re.compile(r"[^\s<>@\"',;:()\[\]]{1,64}@[A-Za-z0-9.\-]{1,253}")
+ADDRESS = re.compile(r"[^\s<>@\"',;:()\[\]]{1,64}@[\w.\-]{1,253}")  # the domain may be IDN
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the parser kept as surrogates
 # Made spaces: line breaks, control characters (C0, DEL, C1), direction controls, and the lone
 # surrogates undecodable bytes become.
