@@ -20,7 +20,7 @@ from lettersmith.atomic import OutDir
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
-from lettersmith.deliver.inbox.news import bounced_messages
+from lettersmith.deliver.inbox.news import bounced_messages, verdict
 from lettersmith.deliver.inbox.store import Event
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
@@ -113,8 +113,8 @@ class Report:
         if bounced := by_state.get("bounced"):
             hints.append(
                 _(
-                    "Bounced: {ids} (the address does not take mail; see `status`). Correct the "
-                    "address in recipients.yaml, then: {command}"
+                    "Bounced: {ids} (`status` says why). Correct the address in recipients.yaml "
+                    "if it is wrong, then: {command}"
                 ).format(ids=", ".join(bounced), command=command)
             )
         if changed := by_state.get("changed"):
@@ -454,7 +454,12 @@ def after_bounce(out: Outgoing, previous: Entry, bounce: Event, resend: bool) ->
         )
     if resend:
         return Planned(out, previous, True, _("again (--resend; bounced: {why})").format(why=why))
-    note = _("bounced ({why}): correct the address, then send again").format(why=why)
+    if verdict(bounce).bad_address:
+        note = _("bounced ({why}): correct the address, then send again").format(why=why)
+    else:  # refused by a filter, a full mailbox: the address is right, the cause elsewhere
+        note = _(
+            "bounced ({why}): see `status`; once the cause is fixed, --resend --to {id}"
+        ).format(why=why, id=out.recipient_id)
     return Planned(out, previous, False, note, bounced=True)
 
 

@@ -40,15 +40,17 @@ class News:
         return self.latest.kind == "bounced" and self.latest.permanent is True
 
     def describe(self) -> str:
-        """One line, in the current language: "replied 2026-12-05 14:03 by Kari <kari@kd.dep.no>,
-        case number 24/1234", "bounced permanently (5.1.1: User unknown) 2026-12-03 10:02"."""
+        """One line, in the current language, in classify's words: "replied by Kari
+        <kari@kd.dep.no>, on 2026-12-05, case number 24/1234", "bounced permanently (5.1.1:
+        User unknown), on 2026-12-03"; a receipt's case number stays after a later reply."""
         event = self.latest
-        what = verdict(event).describe()
-        when = short_date(event.date)
-        if event.kind == "replied" and event.sender:
-            line = _("{what} {when} by {sender}").format(what=what, when=when, sender=event.sender)
+        when = parse_time(event.date)
+        if event.kind == "replied":
+            line = verdict(event).describe(event.sender, when)
         else:
-            line = f"{what} {when}".strip()
+            line = verdict(event).describe()
+            if when is not None:
+                line += ", " + _("on {date}").format(date=when.date().isoformat())
         if self.case_number and self.case_number != event.case_number:
             line += ", " + _("case number {case}").format(case=self.case_number)
         return line
@@ -95,11 +97,13 @@ def by_recipient(
 
 
 def bounced_addresses(state_dir: Path) -> dict[str, Event]:
-    """Each mailbox (comparable form) whose last word from the inbox is a permanent bounce.
+    """Each mailbox (comparable form) whose last word from the inbox is a permanent bounce
+    that blames the address (no such user, 5.1.x; mailbox disabled, 5.2.1).
 
     The address is recorded with the bounce, so the register's entry is known to have
     changed when its address no longer is this one; a later receipt or reply from the same
-    mailbox (it works again) ends it too.
+    mailbox (it works again) ends it too. A refusal by a spam filter (5.7.1) or a full mailbox
+    is not the address's fault: correcting the register would not help.
     """
     with InboxStore.open_readonly(state_dir) as store:
         events = store.events()
@@ -107,11 +111,7 @@ def bounced_addresses(state_dir: Path) -> dict[str, Event]:
     for event in sorted(events, key=lambda event: (event.date, event.read_at)):
         if event.address and (event.kind != "bounced" or event.permanent is not False):
             last[event.address] = event
-    return {
-        address: event
-        for address, event in last.items()
-        if event.kind == "bounced" and event.permanent
-    }
+    return {address: event for address, event in last.items() if verdict(event).bad_address}
 
 
 def bounced_messages(state_dir: Path) -> dict[str, Event]:
@@ -133,6 +133,14 @@ def verdict(event: Event) -> Verdict:
         away=event.away,
         reason=event.reason,
     )
+
+
+def parse_time(stamp: str) -> dt.datetime | None:
+    """An event's ISO time (UTC); None when it cannot be read."""
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone(dt.UTC)
+    except ValueError:
+        return None
 
 
 def short_date(stamp: str) -> str:
