@@ -299,19 +299,52 @@ def test_a_renumbered_folder_is_read_again_and_nothing_is_recorded_twice(sent, d
     assert rows(root) == 2
 
 
-def test_a_huge_message_is_skipped_and_named(sent, dovecot):
+def with_attachment(message: bytes, size: int) -> bytes:
+    """``message`` (a single text part) with an attachment of about ``size`` bytes after it."""
+    head, _, body = message.partition(b"\r\n\r\n")
+    head = head.replace(b"Content-Type: text/plain; charset=utf-8", b"MIME-Version: 1.0")
+    head += b'\r\nContent-Type: multipart/mixed; boundary="B"'
+    line = b"JVBERi0xLjcKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVyIC9GbGF0ZURlY29kZT4+\r\n"
+    return (
+        head + b"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
+        + b"\r\n--B\r\nContent-Type: application/pdf; name=vedlegg.pdf\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + line * (size // len(line))
+        + b"--B--\r\n"
+    )  # fmt: skip
+
+
+def test_a_huge_answer_is_recorded_from_its_first_part_and_named(sent, dovecot):
     root, ids = sent
-    huge = reply(ids["jd"]).replace(b"Kari\r\n", b"Kari\r\n" + b"x" * 3000 + b"\r\n")
-    dovecot.deliver(huge)
+    dovecot.deliver(with_attachment(reply(ids["jd"]), 11 * 1024 * 1024))  # 11 MB: a scan
+    dovecot.deliver(with_attachment(unrelated(1), 11 * 1024 * 1024))  # not ours: no matter
+    result = cli(root, "inbox")
+    assert result.exit_code == 0, result.output
+    assert "2 new messages read in INBOX: 0 bounced, 0 received, 1 replied; 1 answering" in (
+        result.output
+    )
+    assert (
+        "Read in part, too large (11.0 MB): the message from kari.radgiver@jd.dep.no "
+        f"“SV: {SUBJECT}” answers {LETTER} -> jd; it was recorded from its first part"
+    ) in result.output
+    assert "Ukens nyheter" not in result.output
+    (copy,) = (root / ".lettersmith" / "inbox").glob("*.eml")
+    assert copy.stat().st_size == 2 * 1024 * 1024  # the first part only, marked so
+    (event,) = Project(root).status(LETTER).inbox["jd"].events
+    assert event.partial and event.kind == "replied"
+    status = cli(root, "status", LETTER)
+    assert "replied by Kari Rådgiver" in status_line(status.output, "jd")
+
+
+def test_a_too_large_message_that_may_be_ours_is_named_even_unmatched(sent, dovecot):
+    root, ids = sent
+    stranger_at_jd = stranger(1).replace(b"ola@example.net", b"ola@jd.dep.no")
+    dovecot.deliver(with_attachment(stranger_at_jd, 4000))
     dovecot.deliver(receipt(ids["smk"]))
-    result = Project(root).inbox(limits=Limits(message_bytes=2000))
-    assert result.count("received") == 1 and result.count("replied") == 0
+    result = Project(root).inbox(limits=Limits(message_bytes=3000, part_bytes=1000))
+    assert result.count("received") == 1
     (skipped,) = result.skipped
-    assert skipped.size > 3000
-    assert skipped.sender == "kari.radgiver@jd.dep.no"
-    assert skipped.answers == f"{LETTER} -> jd"
-    shown = cli(root, "inbox")  # nothing new; the skipped one is not read again
-    assert "0 new messages read" in shown.output
+    assert (skipped.sender, skipped.subject, skipped.answers) == ("ola@jd.dep.no", "Re: Dugnad", "")
+    assert skipped.size > 4000
 
 
 def test_a_run_stops_at_its_count_and_the_next_goes_on(sent, dovecot):

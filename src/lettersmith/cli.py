@@ -892,18 +892,23 @@ def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | N
             soft_wrap=True,
         )
     for item in result.skipped:
-        answers = (
-            " " + _("It answers {letter}.").format(letter=item.answers) if item.answers else ""
-        )
+        if item.answers:
+            text = _(
+                "Read in part, too large ({size:.1f} MB): the message from {sender} “{subject}” "
+                "answers {letter}; it was recorded from its first part, and its copy in "
+                ".lettersmith/inbox/ holds only that: open it in your mail program for the rest."
+            )
+        else:
+            text = _(
+                "Not read whole, too large ({size:.1f} MB): the message from {sender} "
+                "“{subject}”; open it in your mail program."
+            )
         err.print(
-            _(
-                "Not read, too large ({size:.1f} MB): the message from {sender} “{subject}”; "
-                "open it in your mail program.{answers}"
-            ).format(
+            text.format(
                 size=item.size / 1024 / 1024,
                 sender=item.sender or "?",
                 subject=item.subject,
-                answers=answers,
+                letter=item.answers,
             ),
             markup=False,
             soft_wrap=True,

@@ -37,7 +37,8 @@ class Limits:
     """How much one run reads at most: a mailbox of years, or a bomb, stops nowhere else."""
 
     messages: int = 2000  # new messages per run; the next run goes on where this one stopped
-    message_bytes: int = 10 * 1024 * 1024  # larger ones: only their header is read
+    message_bytes: int = 10 * 1024 * 1024  # larger ones are read only in part:
+    part_bytes: int = 2 * 1024 * 1024  # their first so many bytes (a reply's text, a report)
     seconds: float = 600.0  # the run's budget; stopped between batches when it is spent
     timeout: float = 60.0  # each network operation
     batch: int = 50  # messages per FETCH
@@ -119,10 +120,15 @@ class Folder:
                     found[record.uid] = record
         return found
 
-    def fetch(self, uids: Sequence[int], *, header_only: bool = False) -> dict[int, bytes]:
+    def fetch(
+        self, uids: Sequence[int], *, header_only: bool = False, first: int | None = None
+    ) -> dict[int, bytes]:
         """The messages' bytes as the server keeps them (``BODY.PEEK[]``: nothing marked read);
-        with ``header_only`` their header only (``BODY.PEEK[HEADER]``)."""
+        with ``header_only`` their header only (``BODY.PEEK[HEADER]``); with ``first`` only
+        their first so many bytes (``BODY.PEEK[]<0.first>``)."""
         section = "BODY.PEEK[HEADER]" if header_only else "BODY.PEEK[]"
+        if first is not None and not header_only:
+            section += f"<0.{first}>"
         wanted = set(uids)
         found: dict[int, bytes] = {}
         with _speaking(self.where):

@@ -10,8 +10,10 @@ place commit together, so a run stopped anywhere (a crash, a limit, Ctrl-C) goes
 there the next time, recording nothing twice.
 
 Bounded: at most ``Limits.messages`` messages and ``Limits.seconds`` per run (the result says
-when more are waiting), and a message larger than ``Limits.message_bytes`` is not fetched
-(only its header, to say what it is): it is listed as skipped for a person to look at.
+when more are waiting), and of a message larger than ``Limits.message_bytes`` only the first
+``Limits.part_bytes`` are fetched (a reply's text and a report come before the attachments):
+it is recorded from those if it answers one of ours, its copy marked as partial, and listed
+for a person to open in full.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from lettersmith.deliver.rebuild import refuse_lost_journal
 from lettersmith.model import ImapSettings
 from lettersmith.translate import N_
 
-TOO_LARGE = N_("too large to read; only its header was looked at")
+TOO_LARGE = N_("too large to read whole; only its first part was read")
 
 
 @dataclass
@@ -142,21 +144,24 @@ def _read_batch(
     outcome: Outcome,
 ) -> tuple[list[Event], list[Skipped]]:
     """One batch: a glance at every message (size, structure, header), then only those that
-    may answer one of ours fetched whole; too large ones named, not fetched."""
+    may answer one of ours fetched: whole, or a too large one's first part (and named)."""
     journal, sieve = ours
     glances = folder.glance(batch)
     outcome.read += len(glances)
     candidates = [g for g in glances.values() if sieve.may_answer(g.header, g.structure)]
     outcome.unmatched += len(glances) - len(candidates)  # cannot answer any of ours
-    large = [g for g in candidates if g.size > limits.message_bytes]
-    small = [g.uid for g in candidates if g.size <= limits.message_bytes and g.uid is not None]
+    large = {g.uid: g for g in candidates if g.size > limits.message_bytes and g.uid is not None}
+    small = [g.uid for g in candidates if g.uid is not None and g.uid not in large]
     fetched = folder.fetch(small) if small else {}
+    if large:
+        fetched |= folder.fetch(list(large), first=limits.part_bytes)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    read = [(raw, read_message(raw)) for uid in small if (raw := fetched.get(uid)) is not None]
-    keys = [message_key(incoming.message_id, raw) for raw, incoming in read]
-    known = store.known(keys)
+    read = [(uid, raw, read_message(raw)) for uid, raw in sorted(fetched.items())]
+    known = store.known([message_key(incoming.message_id, raw) for _, raw, incoming in read])
     events: list[Event] = []
-    for (raw, incoming), key in zip(read, keys, strict=True):
+    answers: dict[int, str] = {}
+    for uid, raw, incoming in read:
+        key = message_key(incoming.message_id, raw)
         if key in known or key in seen:
             outcome.already += 1
             continue
@@ -165,19 +170,30 @@ def _read_batch(
         if found is None:
             outcome.unmatched += 1
             continue
+        answers[uid] = f"{found.sent.letter} -> {found.sent.recipient}"
         verdict = classify(incoming, address=found.sent.address)
         if verdict.kind is Kind.UNRELATED:
             outcome.unrelated += 1
             continue
-        event = _event(incoming, raw, key, found, verdict, now)
+        event = _event(incoming, raw, key, found, verdict, now, partial=uid in large)
         store.keep(raw, [event])
         events.append(event)
-    skipped = [_skipped(g.uid or 0, g.size, g.header, journal) for g in large]
+    skipped = [
+        Skipped(uid, g.size, TOO_LARGE, *_sender_subject(g.header), answers.get(uid, ""))
+        for uid, g in large.items()
+    ]
     return events, skipped
 
 
 def _event(
-    incoming: Incoming, raw: bytes, key: str, found: Match, verdict: Verdict, now: str
+    incoming: Incoming,
+    raw: bytes,
+    key: str,
+    found: Match,
+    verdict: Verdict,
+    now: str,
+    *,
+    partial: bool = False,
 ) -> Event:
     sent = found.sent
     sender = incoming.sender
@@ -203,11 +219,10 @@ def _event(
         away=verdict.away,
         reason=verdict.reason,
         how=found.how,
+        partial=partial,
     )
 
 
-def _skipped(uid: int, size: int, header: bytes, journal: JournalView) -> Skipped:
+def _sender_subject(header: bytes) -> tuple[str, str]:
     incoming = read_message(header)
-    found = match(incoming, journal)
-    answers = f"{found.sent.letter} -> {found.sent.recipient}" if found else ""
-    return Skipped(uid, size, TOO_LARGE, incoming.sender, incoming.subject, answers)
+    return incoming.sender, incoming.subject

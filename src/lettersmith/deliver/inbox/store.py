@@ -8,7 +8,7 @@ their own beside ``deliveries``, so one backup holds both:
   again (the folder's UIDVALIDITY changed, a crash before the folder's place was saved) is
   never recorded twice.
 - ``inbox_folders``: per account and folder, its UIDVALIDITY and the highest UID read.
-- ``inbox_skipped``: messages left unread (too large), so that a person can look at them.
+- ``inbox_skipped``: messages read only in part (too large), so that a person can look at them.
 
 Written as the send journal writes: the copy (``inbox/<name>.eml``) and its note
 (``<name>.json``, the rows it gave) go to disk whole first, then the rows and the folder's
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     away        INTEGER NOT NULL DEFAULT 0,  -- received: an out-of-office reply
     reason      TEXT NOT NULL DEFAULT '',    -- classify's English phrase, translated when shown
     how         TEXT NOT NULL DEFAULT '',    -- how it was matched: in-reply-to, report, ...
+    partial     INTEGER NOT NULL DEFAULT 0,  -- too large: the copy holds its first part only
     copy        TEXT NOT NULL,               -- relative to .lettersmith/
     read_at     TEXT NOT NULL,
     PRIMARY KEY (message_key, letter, club, recipient)
@@ -112,6 +113,7 @@ class Event:
     away: bool = False
     reason: str = ""
     how: str = ""
+    partial: bool = False  # too large: the copy holds the message's first part only
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,7 @@ class InboxStore:
         row["club"] = event.club or ""
         row["permanent"] = None if event.permanent is None else int(event.permanent)
         row["away"] = int(event.away)
+        row["partial"] = int(event.partial)
         names = ", ".join(row)
         marks = ", ".join("?" * len(row))
         cursor = self._db.execute(
@@ -361,6 +364,7 @@ def _event(row: sqlite3.Row) -> Event:
     values["club"] = values["club"] or None
     values["permanent"] = None if values["permanent"] is None else bool(values["permanent"])
     values["away"] = bool(values["away"])
+    values["partial"] = bool(values["partial"])
     return Event(**values)
 
 
