@@ -117,8 +117,9 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10)
     args = parser.parse_args()
     reason = dovecot.available()
-    if reason is not None:
-        sys.exit(f"inbox_bench: {reason}")
+    if reason is not None:  # `make bench` goes on with the others
+        print(f"inbox_bench: skipped: {reason}")
+        return
     server = dovecot.make()
     os.environ["LETTERSMITH_IMAP_PASSWORD"] = server.password
     every = max(args.n // args.matching, 1) if args.matching else 0
