@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/send_bench.py
 	$(PY) benchmarks/web_bench.py
 	$(PY) benchmarks/preview_bench.py
+	$(PY) benchmarks/inbox_bench.py
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py

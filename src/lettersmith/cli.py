@@ -537,8 +537,10 @@ def status(
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
-    Message-ID and the mail server's reply; then the letter's revision and who approved
-    which revision, when (see `lettersmith approve`).
+    Message-ID and the mail server's reply, and what came back into the mailbox (read by
+    `lettersmith inbox`): bounced and why, received with the archive's case number, replied
+    when and by whom; then the letter's revision and who approved which revision, when (see
+    `lettersmith approve`).
 
     \b
     Examples:
@@ -550,7 +552,7 @@ def status(
     result = obj.project().status(
         letter, club=club, selectors=selectors, mark_arrived=arrived, on_event=warn
     )
-    out.print(tables.status_table(result.letter_id, result.club, result.rows))
+    out.print(tables.status_table(result.letter_id, result.club, result.rows, result.inbox))
     for line in result.approval.lines():
         out.print(line, markup=False, soft_wrap=True)
 
@@ -841,7 +843,8 @@ def journal_rebuild(obj: Context) -> None:
     put back from an older backup: `send` refuses to run then, because it could send letters
     a second time. Rows as new as the copies are kept; a damaged journal is renamed, not
     deleted. A restored message counts as sent when the server had accepted it, and as
-    unknown when nothing says it had.
+    unknown when nothing says it had. The bounces, receipts and replies `lettersmith inbox`
+    recorded come back from their copies in .lettersmith/inbox/.
 
     \b
     Example:
@@ -873,6 +876,115 @@ def journal_rebuild(obj: Context) -> None:
         ),
         markup=False,
     )
+    if result.inbox_restored:
+        out.print(
+            _("{count} inbox row(s) restored from .lettersmith/inbox/.").format(
+                count=result.inbox_restored
+            ),
+            markup=False,
+        )
+
+
+@main.command()
+@click.argument("letter", required=False)
+@with_club
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    callback=_date,
+    help="Only messages that arrived on or after this day (for a first run on an old mailbox).",
+)
+@click.pass_obj
+def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | None) -> None:
+    """Read bounces, receipts and replies to your letters from the mail.imap folder.
+
+    Reads what arrived since the last run, changing nothing on the server (nothing is marked
+    read, moved or deleted). A message that answers one of your letters (a bounce, an
+    archive's automatic receipt with its case number, a person's reply) is recorded in the
+    journal with a copy under .lettersmith/inbox/; `status` then shows it per recipient.
+    Anything else is counted and left alone. The password comes from LETTERSMITH_IMAP_PASSWORD
+    (or LETTERSMITH_SMTP_PASSWORD). LETTER (and --club) narrow what is shown; whatever
+    answers another letter is recorded too.
+
+    \b
+    Examples:
+      lettersmith inbox
+      lettersmith inbox menneskehandel-2024
+      lettersmith inbox --since 2026-11-01
+    """
+    from lettersmith.deliver import tables
+    from lettersmith.deliver.inbox.classify import Kind, kind_label
+    from lettersmith.translate import _, ngettext
+
+    with showing_progress(_("Reading the inbox")) as show:
+        result = obj.project().inbox(letter, club=club, since=since, on_event=show)
+    if result.events:
+        out.print(tables.inbox_table(result.events))
+    kinds = (Kind.BOUNCED, Kind.RECEIVED, Kind.REPLIED)
+    counts = ", ".join(f"{result.count(kind.value)} {kind_label(kind)}" for kind in kinds)
+    out.print(
+        ngettext(
+            "{count} new message read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            "{count} new messages read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            result.read,
+        ).format(
+            count=result.read,
+            folder=result.folder,
+            counts=counts,
+            unmatched=result.unmatched + result.unrelated,
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.other_letters:
+        out.print(
+            _("{count} more recorded for other letters (see their status).").format(
+                count=result.other_letters
+            ),
+            markup=False,
+        )
+    if result.renumbered:
+        out.print(
+            _(
+                "The server renumbered the folder (its UIDVALIDITY changed), so it was read "
+                "again from the start; nothing was recorded twice ({count} known already)."
+            ).format(count=result.already),
+            markup=False,
+            soft_wrap=True,
+        )
+    for item in result.skipped:
+        if item.answers:
+            text = _(
+                "Read in part, too large ({size:.1f} MB): the message from {sender} “{subject}” "
+                "answers {letter}; it was recorded from its first part, and its copy in "
+                ".lettersmith/inbox/ holds only that: open it in your mail program for the rest."
+            )
+        else:
+            text = _(
+                "Not read whole, too large ({size:.1f} MB): the message from {sender} "
+                "“{subject}”; open it in your mail program."
+            )
+        err.print(
+            text.format(
+                size=item.size / 1024 / 1024,
+                sender=item.sender or "?",
+                subject=item.subject,
+                letter=item.answers,
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.waiting:
+        command = "lettersmith inbox" + (f" {letter}" if letter else "")
+        err.print(
+            _("{count} more messages are waiting; run `{command}` again to read them.").format(
+                count=result.waiting, command=command
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @main.command()

@@ -81,6 +81,17 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """``mail.imap``: the folder ``lettersmith inbox`` reads, never changes."""
+
+    host: str
+    port: int
+    username: str
+    security: Security = "ssl"
+    folder: str = "INBOX"
+
+
+@dataclass(frozen=True, slots=True)
 class Rate:
     """At most ``count`` messages per ``seconds``."""
 
@@ -96,6 +107,7 @@ class MailSettings:
     smtp: SmtpSettings | None = None
     rate: Rate | None = None
     source: Source | None = None
+    imap: ImapSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
 from lettersmith.compose.resolve import Mailing, resolve
+from lettersmith.deliver.inbox.news import bounced_addresses, short_date
 from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
@@ -43,6 +44,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     composed = 0
     for view in views:
         problems.extend(_signing_problems(view))
+    warnings += bounce_warnings(views)
     for club in (None, *ws.clubs):
         for letter_id in ws.letters:
             try:
@@ -146,6 +148,35 @@ def stale_warning(recipient: Recipient, letter_id: str, date: dt.date) -> str:
         date=date,
         office=office,
     )
+
+
+def bounce_warnings(views: list[Workspace]) -> list[str]:
+    """A recipient whose address bounced permanently (``lettersmith inbox``) and is still the
+    address in the register: the letter cannot reach them until someone corrects it."""
+    bounced = bounced_addresses(views[0].state_dir)
+    if not bounced:
+        return []
+    warnings: list[str] = []
+    for view in views:
+        for recipient in view.recipients.values():
+            event = bounced.get(mailbox_key(recipient.email))
+            if event is None:
+                continue
+            why = ": ".join(part for part in (event.status, event.diagnostic) if part)
+            warning = _(
+                "{where}: warning: {id}: {address} bounced permanently on {date} ({why}); "
+                "correct the address (the letter {letter} did not reach them), then send again"
+            ).format(
+                where=recipient.source or "recipients.yaml",
+                id=recipient.id,
+                address=recipient.email,
+                date=short_date(event.date)[:10],
+                why=why,
+                letter=event.letter,
+            )
+            if warning not in warnings:
+                warnings.append(warning)
+    return warnings
 
 
 def _try_word_reference(letter: ComposedLetter) -> None:

@@ -25,6 +25,7 @@ from lettersmith.app.results import (
     BadArgument,
     BuildResult,
     CheckResult,
+    InboxResult,
     OfficeSearch,
     SendPlan,
     SendResult,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.compose.diff import DiffLine
     from lettersmith.compose.resolve import Mailing, Overrides
     from lettersmith.deliver.approval import Approval
+    from lettersmith.deliver.inbox.imap import Limits
+    from lettersmith.deliver.inbox.store import Event
     from lettersmith.deliver.rebuild import Rebuilt
     from lettersmith.load.spreadsheet import ImportPlan
     from lettersmith.render.verify import Verdict
@@ -52,6 +55,7 @@ __all__ = [
     "BadArgument",
     "BuildResult",
     "CheckResult",
+    "InboxResult",
     "OfficeSearch",
     "Project",
     "SendPlan",
@@ -389,6 +393,7 @@ class Project:
         """
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
+        from lettersmith.deliver.inbox import news
 
         ws = self._load(club, on_event)
         view = self._view(ws, club)
@@ -399,7 +404,59 @@ class Project:
                 sending.mark_arrived(view, spec, journal, mark_arrived)
             mailing = self._mailing(ws, letter, club, selectors)
             rows = sending.status(mailing, journal)
-        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
+        inbox = news.by_recipient(view.state_dir, mailing.letter_id, club, rows)
+        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing), inbox)
+
+    def inbox(
+        self,
+        letter: str | None = None,
+        *,
+        club: str | None = None,
+        since: dt.date | None = None,
+        limits: Limits | None = None,
+        on_event: OnEvent = ignore,
+    ) -> InboxResult:
+        """Read what arrived in the ``mail.imap`` folder since the last run: bounces, receipts
+        and replies to our letters go into the journal (with a copy under
+        .lettersmith/inbox/); anything else is counted and left alone. Nothing on the server
+        changes. ``letter`` (and ``club``) narrow what the result tells, not what is read:
+        whatever answers another letter is recorded too, so the next run misses nothing.
+        ``since``: only messages the server received on or after that day.
+        """
+        from lettersmith.deliver.inbox import imap
+        from lettersmith.deliver.inbox.run import read_inbox
+
+        ws = self._load(club, on_event)
+        view = self._view(ws, club)
+        letter_id = self._mailing(ws, letter, club).letter_id if letter else None
+        where = view.mail.source.file if view.mail and view.mail.source else "lettersmith.yaml"
+        settings = imap.check_settings(view.mail.imap if view.mail else None, where)
+        outcome = read_inbox(
+            settings,
+            view.state_dir,
+            since=since,
+            limits=limits,
+            on_progress=lambda done, total: on_event(Progress("inbox", done, total)),
+        )
+
+        def asked(event: Event) -> bool:
+            if club is not None and event.club != club:
+                return False
+            return letter_id is None or (event.letter, event.club) == (letter_id, club)
+
+        events = tuple(event for event in outcome.events if asked(event))
+        return InboxResult(
+            folder=outcome.folder,
+            read=outcome.read,
+            events=events,
+            other_letters=len(outcome.events) - len(events),
+            unmatched=outcome.unmatched,
+            unrelated=outcome.unrelated,
+            already=outcome.already,
+            skipped=tuple(outcome.skipped),
+            waiting=outcome.waiting,
+            renumbered=outcome.renumbered,
+        )
 
     def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
         """Every letter, then each club's version of the letters it sends, with where it

@@ -6,7 +6,8 @@ one that lacks a copy's message (a journal put back from an older backup): ``sen
 a dry run and ``status`` refuse, and ``lettersmith journal rebuild`` restores the rows from
 the copies' own headers (``X-Lettersmith-*``, written by ``deliver.message``) and the
 server's answer kept beside each copy (``<copy>.outcome``). A copy without an answer is a
-message whose fate is unknown: its row is ``unknown``, never ``sent``.
+message whose fate is unknown: its row is ``unknown``, never ``sent``. What came back
+(``lettersmith inbox``) is restored from the notes beside its copies in .lettersmith/inbox/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
+from lettersmith.deliver.inbox.store import InboxStore, notes
 from lettersmith.deliver.journal import (
     Entry,
     Journal,
@@ -53,6 +55,7 @@ class Rebuilt:
     kept: int  # copies whose row the journal already had
     skipped: list[str]  # copies that could not be read, with the reason
     moved_aside: Path | None  # the unreadable journal, kept beside under another name
+    inbox_restored: int = 0  # inbox rows put back from the notes in .lettersmith/inbox/
 
 
 def copies(state_dir: Path) -> list[Path]:
@@ -227,7 +230,14 @@ def rebuild(state_dir: Path) -> Rebuilt:
         # A row a crashed send left `sending` (the journal kept, the run gone): as the next
         # send would record it, from the answer kept beside its copy, else `unknown`.
         journal.recover()
-    return Rebuilt(restored, kept, skipped, moved)
+    inbox_restored = 0
+    with InboxStore.open(state_dir) as store:
+        for _note, events_or_reason in notes(state_dir):
+            if isinstance(events_or_reason, str):
+                skipped.append(events_or_reason)
+            else:
+                inbox_restored += store.restore(events_or_reason)
+    return Rebuilt(restored, kept, skipped, moved, inbox_restored)
 
 
 def _entries(state_dir: Path) -> Iterator[Entry | str]:

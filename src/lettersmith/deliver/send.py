@@ -20,6 +20,8 @@ from lettersmith.atomic import OutDir
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
+from lettersmith.deliver.inbox.news import bounced_messages, verdict
+from lettersmith.deliver.inbox.store import Event
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
 from lettersmith.deliver.outbox import Outbox
@@ -44,6 +46,7 @@ class Planned:
     note: str  # why, in a few words, for the plan table
     changed: bool = False  # sent before, but the letter's revision differs now
     same_as: str | None = None  # another recipient of this run with the same mailbox
+    bounced: bool = False  # sent, but it bounced for good to the address it still has
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Report:
                 state = by_recipient.get(item.same_as, "pending")
             elif item.send or item.previous is None:
                 state = "pending"
+            elif item.bounced:
+                state = "bounced"
             else:
                 state = item.previous.state
             by_recipient[item.out.recipient_id] = state
@@ -119,6 +124,13 @@ class Report:
                     "under .lettersmith/sent/); {arrived}only if it did not arrive: "
                     "{command} --resend --to {rid}"
                 ).format(rid=rid, arrived=arrived, command=command)
+            )
+        if bounced := by_state.get("bounced"):
+            hints.append(
+                _(
+                    "Bounced: {ids} (`status` says why). Correct the address in recipients.yaml "
+                    "if it is wrong, then: {command}"
+                ).format(ids=", ".join(bounced), command=command)
             )
         if changed := by_state.get("changed"):
             to = " ".join(f"--to {rid}" for rid in changed)
@@ -172,6 +184,7 @@ def _plan(
     # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
+    bounces = bounced_messages(journal.state_dir)  # `lettersmith inbox` read them
     planned = []
     pdfs = outbox.make_pdfs(letters)
     for letter, pdf in zip(letters, pdfs, strict=True):
@@ -200,7 +213,11 @@ def _plan(
             first_with[out.mailbox] = out.recipient_id
             if previous is None or previous.state not in REACHED:
                 previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
-            planned.append(decide(out, previous, resend, legacy=legacy))
+            item = decide(out, previous, resend, legacy=legacy)
+            bounce = bounces.get(previous.message_id) if previous is not None else None
+            if bounce is not None and previous is not None and previous.state in REACHED:
+                item = after_bounce(out, previous, bounce, resend)
+            planned.append(item)
     return planned
 
 
@@ -452,6 +469,28 @@ def decide(
         state=_(state), rid=rid
     )
     return Planned(out, previous, False, note)
+
+
+def after_bounce(out: Outgoing, previous: Entry, bounce: Event, resend: bool) -> Planned:
+    """A recipient whose message bounced for good has not got the letter: it goes again to a
+    corrected address; to the same address only with --resend (it would bounce again)."""
+    why = bounce.status or _("bounced")
+    if out.mailbox != bounce.address:
+        return Planned(
+            out,
+            previous,
+            True,
+            _("again: bounced ({why}) at {address}").format(why=why, address=previous.address),
+        )
+    if resend:
+        return Planned(out, previous, True, _("again (--resend; bounced: {why})").format(why=why))
+    if verdict(bounce).bad_address:
+        note = _("bounced ({why}): correct the address, then send again").format(why=why)
+    else:  # refused by a filter, a full mailbox: the address is right, the cause elsewhere
+        note = _(
+            "bounced ({why}): see `status`; once the cause is fixed, --resend --to {id}"
+        ).format(why=why, id=out.recipient_id)
+    return Planned(out, previous, False, note, bounced=True)
 
 
 def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from lettersmith.deliver.inbox.news import News, short_date, verdict
+from lettersmith.deliver.inbox.store import Event
 from lettersmith.deliver.journal import Entry
 from lettersmith.deliver.send import Delivered, Planned, short_time
 from lettersmith.translate import N_, _
@@ -42,29 +44,76 @@ def summary_table(results: Sequence[Delivered]) -> Table:
 
 
 def status_table(
-    letter_id: str, club: str | None, rows: Sequence[tuple[str, str, Entry | None]]
+    letter_id: str,
+    club: str | None,
+    rows: Sequence[tuple[str, str, Entry | None]],
+    inbox: Mapping[str, News] | None = None,
 ) -> Table:
+    """One row per recipient; with ``inbox``, what came back (the column only when anything did)."""
+    inbox = inbox or {}
     title = _("{letter} (club {club})").format(letter=letter_id, club=club) if club else letter_id
-    table = _table(title, _("State"), _("Time (UTC)"), "Message-ID", _("Server reply"))
+    extra = (_("Inbox"),) if inbox else ()
+    table = _table(title, _("State"), _("Time (UTC)"), "Message-ID", _("Server reply"), *extra)
     for rid, address, entry in rows:
+        came = inbox.get(rid)
+        back = (Text(came.describe(), style=_INBOX_STYLES.get(_style(came), "")),) if came else ()
+        if inbox and not came:
+            back = (Text(""),)
         if entry is None:
             empty = (Text("") for _cell in range(3))
-            table.add_row(Text(rid), Text(address), Text(_("not sent")), *empty)
+            table.add_row(Text(rid), Text(address), Text(_("not sent")), *empty, *back)
             continue
         state = _(entry.state)
         if entry.recipient != rid:
             state = _("{state} (as {recipient})").format(state=state, recipient=entry.recipient)
+        if came is not None and came.bounced:
+            state = _("{state}, then bounced").format(state=state)
         table.add_row(
             Text(rid),
             Text(address),
-            Text(state, style=_STATE_STYLES.get(entry.state, "")),
+            Text(
+                state, style="red" if came and came.bounced else _STATE_STYLES.get(entry.state, "")
+            ),
             Text(short_time(entry.updated_at)),
             Text(entry.message_id),
             Text(_(entry.reply) if entry.reply else ""),
+            *back,
         )
     return table
 
 
+def inbox_table(events: Sequence[Event]) -> Table:
+    """What one ``lettersmith inbox`` run recorded, one row per message."""
+    table = Table(title=_("Came back"))
+    for column in (_("Letter"), _("Recipient"), _("What"), _("From"), _("Date (UTC)")):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        letter = (
+            _("{letter} (club {club})").format(letter=event.letter, club=event.club)
+            if event.club
+            else event.letter
+        )
+        table.add_row(
+            Text(letter),
+            Text(event.recipient),
+            Text(verdict(event).describe(), style=_INBOX_STYLES.get(_kind_style(event), "")),
+            Text(event.sender),
+            Text(short_date(event.date)),
+        )
+    return table
+
+
+def _style(came: News) -> str:
+    return _kind_style(came.latest)
+
+
+def _kind_style(event: Event) -> str:
+    if event.kind == "bounced":
+        return "bounced" if event.permanent else "delayed"
+    return event.kind
+
+
+_INBOX_STYLES = {"bounced": "red", "delayed": "yellow", "received": "green", "replied": "cyan"}
 _STATE_STYLES = {"sent": "green", "deferred": "yellow", "failed": "red", "unknown": "magenta"}
 
 

@@ -177,6 +177,18 @@ SETTINGS: tuple[Field, ...] = (
           "computer (localhost).", "security: starttls", default="starttls"),
     Field("mail.smtp.username", "text", "Your login at the mail server; the password comes from "
           "LETTERSMITH_SMTP_PASSWORD, never from a file.", "username: post@example.org"),
+    Field("mail.imap", "fields", "The mailbox where replies, receipts and bounces arrive; "
+          "`lettersmith inbox` reads it and changes nothing there.", "imap:"),
+    Field("mail.imap.host", "text", "The IMAP server's name.", "host: imap.example.org",
+          default="required"),
+    Field("mail.imap.port", "number", "The IMAP server's port.", "port: 993",
+          default="993 for ssl, 143 for starttls and none"),
+    Field("mail.imap.security", "security", "How the connection is encrypted; none only to this "
+          "computer (localhost).", "security: ssl", default="ssl"),
+    Field("mail.imap.username", "text", "Your login at the IMAP server; the password comes from "
+          "LETTERSMITH_IMAP_PASSWORD (else LETTERSMITH_SMTP_PASSWORD), never from a file.",
+          "username: post@example.org", default="required"),
+    Field("mail.imap.folder", "text", "The folder to read.", "folder: INBOX", default="INBOX"),
     Field("mail.rate", "rate", "At most this many messages in that time.", "rate: 30/minute",
           default="no limit"),
     Field("approval", "approval", "`required`: send refuses a letter no one has approved.",

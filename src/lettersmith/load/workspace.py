@@ -22,6 +22,7 @@ from lettersmith.load.entries import (
 from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import (
     Checker,
+    Map,
     Node,
     Scalar,
     did_you_mean,
@@ -30,6 +31,7 @@ from lettersmith.load.yamlfile import (
     parse_yaml,
 )
 from lettersmith.model import (
+    ImapSettings,
     Language,
     LetterSpec,
     MailSettings,
@@ -49,7 +51,9 @@ PROFILE_FIELDS = declared.children("")
 ORGANISATION_FIELDS = declared.children("organisation")
 MAIL_FIELDS = declared.children("mail")
 SMTP_FIELDS = declared.children("mail.smtp")
+IMAP_FIELDS = declared.children("mail.imap")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 SECURITIES: dict[str, Security] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
 RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 POSITION_FIELDS = ("title", "adopted_by", "adopted_on", "language")
@@ -210,6 +214,9 @@ def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
         smtp=smtp,
         rate=_read_rate(mail.get("rate"), checker),
         source=Source(checker.file, line),
+        imap=_read_imap(imap_node, checker, mail.key_line("imap"))
+        if (imap_node := mail.get("imap")) is not None
+        else None,
     )
 
 
@@ -220,25 +227,49 @@ def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     )
     if smtp is None:
         return None
-    host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
-    chosen = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
-    security = SECURITIES.get(chosen or "starttls", "starttls")
-    if security == "none" and host and not is_loopback(host):
-        checker.problem(
-            line_of(smtp.get("security")),
-            _(
-                "mail.smtp.security: 'none' sends the password unencrypted, so it is "
-                "allowed only to this computer (localhost, 127.0.0.1, ::1), not to "
-                "'{host}'; use starttls or ssl"
-            ).format(host=host),
-        )
-    port = checker.integer(smtp.get("port"), "mail.smtp.port", 1, 65535)
+    host, port, security = _read_server(smtp, checker, "mail.smtp", "starttls", SECURITY_PORTS)
     return SmtpSettings(
         host=host,
-        port=port or SECURITY_PORTS[security],
+        port=port,
         security=security,
         username=checker.text(smtp.get("username"), "mail.smtp.username"),
     )
+
+
+def _read_imap(node: Node, checker: Checker, line: int) -> ImapSettings | None:
+    node = records.without_password(
+        node, checker, "mail.imap", "LETTERSMITH_IMAP_PASSWORD", "run `lettersmith inbox`"
+    )
+    imap = checker.mapping(
+        node, "mail.imap", IMAP_FIELDS, declared.required("mail.imap"), line=line
+    )
+    if imap is None:
+        return None
+    host, port, security = _read_server(imap, checker, "mail.imap", "ssl", IMAP_PORTS)
+    return ImapSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=checker.text(imap.get("username"), "mail.imap.username") or "",
+        folder=checker.text(imap.get("folder"), "mail.imap.folder") or "INBOX",
+    )
+
+
+def _read_server(
+    node: Map, checker: Checker, section: str, default: Security, ports: dict[str, int]
+) -> tuple[str, int, Security]:
+    """A mail server's host, port and security; unencrypted only to this computer."""
+    host = checker.text(node.get("host"), f"{section}.host") or ""
+    chosen = checker.choice(node.get("security"), f"{section}.security", tuple(ports))
+    security = SECURITIES.get(chosen or default, default)
+    if security == "none" and host and not is_loopback(host):
+        checker.problem(
+            line_of(node.get("security")),
+            f"{section}.security: 'none' sends the password unencrypted, so it is allowed only "
+            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
+        )
+    port = checker.integer(node.get("port"), f"{section}.port", 1, 65535)
+    return host, port or ports[security], security
 
 
 def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
