@@ -50,7 +50,11 @@ def test_the_page_holds_recipients_emails_and_revision(reviewed):
     assert "<td>Postboks 8001 Dep, 0030 Oslo</td>" in page
     assert "Subject:</b> Tiden er inne for å få en handlingsplan mot menneskehandel" in page
     assert "Vi ber om at uttalelsen journalføres og legges fram for statsråden." in page
-    assert "menneskehandel-2024.pdf (" in page  # attachment with its size
+    # The attachment as the message names it, with its size.
+    assert (
+        "2024-12-10 Soroptimist International Norgesunionen - Tiden er inne for å få en "
+        "handlingsplan mot menneskehandel.pdf (" in page
+    )
     approve = run(reviewed, "approve", LETTER, "--by", "X").output
     assert approve.split("revision ")[1].split()[0] in page  # the revision approve records
 

@@ -229,6 +229,11 @@ class Addressee:
     lines: tuple[str, ...]  # as printed in the address field
     email: str
     display_name: str  # for the To: header
+    # What the email's greeting is made of (compose.mailtext): the register's own fields.
+    title: str | None = None
+    name: str | None = None
+    organisation: str | None = None
+    salutation: str | None = None  # the recipient's own greeting, in either mode
 
 
 @dataclass(frozen=True, slots=True)
