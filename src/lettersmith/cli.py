@@ -435,6 +435,8 @@ def send(
 
     def confirm(plan: SendPlan) -> bool:
         out.print(tables.plan_table(plan.items, plan.bcc))
+        for warning in plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         if (
             plan.todo
             and not yes
@@ -457,6 +459,8 @@ def send(
         )
     if dry_run:
         out.print(tables.plan_table(result.plan.items, result.plan.bcc))
+        for warning in result.plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         for path in result.written:
             out.print(f"wrote {path.relative_to(project.root)}", markup=False)
         out.print(f"Dry run: {result.plan.todo} message(s) written, nothing sent.", markup=False)

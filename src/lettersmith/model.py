@@ -36,7 +36,9 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Organisation:
     name: str
-    about: str | None = None
+    # The closing paragraph about the sender, per language: ((language, text), ...), in the
+    # order written; a letter in a language without its own text prints none (check warns).
+    about: tuple[tuple[Language, str], ...] = ()
     tagline: str | None = None  # printed under the name: "Ein klubb i ... Norgesunionen"
     address: tuple[str, ...] = ()
     email: str | None = None

@@ -115,7 +115,7 @@ def _letter(
         closing=i18n.phrases(language).closing,
         signature=Signature(signatory.name, signatory.title, signatory.signature),
         phrases=i18n.phrases(language),
-        about=organisation.about,
+        about=dict(organisation.about).get(language),
         return_address=return_address(organisation.name, organisation.address),
         salutation=salutation,
         appended=markdown.parse(spec.append),

@@ -29,6 +29,7 @@ from lettersmith.load import fields as declared
 from lettersmith.load import offices
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
+    LANGUAGE_CODES,
     Checker,
     Map,
     Node,
@@ -42,6 +43,7 @@ from lettersmith.load.yamlfile import (
 )
 from lettersmith.model import (
     LANGUAGES,
+    Language,
     LetterSpec,
     Recipient,
     Signatory,
@@ -49,6 +51,7 @@ from lettersmith.model import (
     Source,
     Workspace,
 )
+from lettersmith.translate import _
 
 RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = declared.children("signatories.ID")
@@ -254,10 +257,14 @@ def organisation_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
+    language: Language = "nb",
 ) -> dict[str, Any]:
-    """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
+    """The optional organisation fields that ``org`` sets, converted, by Organisation name.
+
+    ``language``: the one a plain ``about:`` text is written in (the file's ``language:``).
+    """
     readers: dict[str, Callable[[Node | None, str], object]] = {
-        "about": lambda node, name: checker.text(node, name, multiline=True),
+        "about": lambda node, name: about_texts(checker, node, name, language),
         "tagline": checker.text,
         "address": checker.text_list,
         "email": checker.email,
@@ -272,6 +279,30 @@ def organisation_fields(
         if value is not None and value != ():
             values[key] = value
     return values
+
+
+def about_texts(
+    checker: Checker, node: Node | None, field: str, language: Language
+) -> tuple[tuple[Language, str], ...]:
+    """``about:`` as one text (in ``language``) or one per language: ``{nb: ..., nn: ...}``."""
+    if node is None:
+        return ()
+    if not isinstance(node, Map):
+        text = checker.text(node, field, multiline=True)
+        return ((language, text),) if text else ()
+    texts: list[tuple[Language, str]] = []
+    for key, (line, value) in node.entries.items():
+        if key not in LANGUAGE_CODES:
+            checker.problem(
+                line,
+                _("{field}.{key}: not a language; write the text under nb, nn or en").format(
+                    field=field, key=key
+                ),
+            )
+            continue
+        if text := checker.text(value, f"{field}.{key}", multiline=True):
+            texts.append((LANGUAGE_CODES[key], text))
+    return tuple(texts)
 
 
 def _entries_by_id(

@@ -17,12 +17,14 @@ from typing import Literal
 # How a value is written in recipients.yaml and in one spreadsheet cell.
 Kind = Literal[
     "text", "email", "lines", "tags", "language", "office", "date", "id", "fields", "paragraph",
+    "paragraphs",
     "mailbox", "file", "image", "font", "colour", "url", "number", "rate", "security", "approval",
     "signatories",
 ]  # fmt: skip
 KIND_WORDS: dict[str, str] = {
     "fields": "fields below",
     "paragraph": "text, may span lines",
+    "paragraphs": "text, may span lines; or one text per language under nb:, nn:, en:",
     "mailbox": "email address, a name allowed",
     "file": "path of a file",
     "image": "path of an SVG, PNG or JPEG file",
@@ -135,8 +137,9 @@ SETTINGS: tuple[Field, ...] = (
           "name: Soroptimist International Norgesunionen", default="required"),
     Field("organisation.tagline", "text", "A line under the name in the letterhead.",
           "tagline: Ein klubb i Soroptimist International Norgesunionen"),
-    Field("organisation.about", "paragraph", "A closing paragraph about you.",
-          "about: Soroptimist International er ..."),
+    Field("organisation.about", "paragraphs", "A closing paragraph about you, in the letters' "
+          "language; a letter in a language it has no text in ends without it (`check` warns).",
+          "about: {nb: Soroptimist International er ..., nn: Soroptimist International er ...}"),
     Field("organisation.address", "lines", "Your postal address, in the letterhead.",
           "address: [Postboks 1, 1751 Halden]"),
     Field("organisation.email", "email", "Your email address, in the letterhead.",
