@@ -89,6 +89,18 @@ def showing_progress(description: str) -> Iterator[events.OnEvent]:
 class LettersmithGroup(click.Group):
     """Turns a user's mistake into a clean message and exit status 1."""
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their whole first sentence, wrapped, where click would cut it
+        to the line's width and end it with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             args = global_options_first(args)
@@ -537,10 +549,10 @@ def recipients() -> None:
 
     \b
     Examples:
-      lettersmith recipients                        list the register
-      lettersmith recipients tag:regjeringen        only these
-      lettersmith recipients --club bergen          with the club's own recipients
-      lettersmith recipients --stale                names not verified for 180 days
+      lettersmith recipients                      list the register
+      lettersmith recipients tag:regjeringen      only these
+      lettersmith recipients --club bergen        with the club's own recipients
+      lettersmith recipients --stale              names not verified for 180 days
       lettersmith recipients import styret.xlsx --dry-run
       lettersmith recipients export mottakere.csv
     """
@@ -859,7 +871,8 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     \b
     Examples:
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
-      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" --note "Styremøte"
+      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
+          --note "Styremøte"
     """
     recorded = obj.project().approve(letter, by=by, note=note, club=club, on_event=warn)
     out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
@@ -902,7 +915,8 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
 
     \b
     Examples:
-      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf --trust certs/ca.pem
+      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf \\
+          --trust certs/ca.pem
       lettersmith verify out/*/*.pdf
     """
     from lettersmith.app.project import verify_files
