@@ -223,6 +223,14 @@ COLUMN_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT)
 EXPORT_COLUMNS: tuple[str, ...] = ("id", *RECIPIENT_FILE_FIELDS)
 
 
+def column_help(fields: tuple[Field, ...] = RECIPIENT) -> str:
+    """``recipients import --help``'s list of columns, one line per field: its name and the
+    header names people write for it (a ``\\b`` block: click keeps the lines as they are)."""
+    width = max(len(f.name) for f in fields) + 2
+    lines = [f"  {f.name.ljust(width)}{', '.join(f.columns) or f.name}" for f in fields]
+    return "\b\n" + "\n".join(lines)
+
+
 def header_key(name: str) -> str:
     """ "E-post", "e_post ", "E-POST" -> "epost"; æøå kept apart from their look-alikes."""
     name = name.strip().casefold().replace("å", "a").replace("ø", "o").replace("æ", "ae")
