@@ -127,3 +127,34 @@ def test_the_slips_are_said_in_bokmaal_and_nynorsk():
         "nb": ["x.yaml:3: det mangler et mellomrom etter kolonet; skriv 'c: 2'"],
         "nn": ["x.yaml:3: det manglar eit mellomrom etter kolonet; skriv 'c: 2'"],
     }
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("menneskehandel-2024.md", "leave out .md; write position: menneskehandel-2024"),
+        (
+            "positions/menneskehandel-2024.md",
+            "leave out positions/ and .md; write position: menneskehandel-2024",
+        ),
+        ("menneskehandel-2042", "no positions/menneskehandel-2042.md; did you mean "
+         "'menneskehandel-2024'?"),
+    ],
+)  # fmt: skip
+def test_a_position_named_as_its_file_is_answered_with_its_id(ws, written, message):
+    slip(
+        ws,
+        "letters/menneskehandel-2024.yaml",
+        "position: menneskehandel-2024",
+        f"position: {written}",
+    )
+    result = CliRunner().invoke(main, ["-w", str(ws), "check"])
+    assert result.exit_code == 1
+    assert f"letters/menneskehandel-2024.yaml:2: position: {message}" in result.output
+
+
+def test_a_recipient_id_with_a_typo_is_answered_with_the_nearest(ws):
+    slip(ws, "letters/menneskehandel-2024.yaml", "to: [smk, hod, jd]", "to: [smk, hdo, jd]")
+    result = CliRunner().invoke(main, ["-w", str(ws), "check"])
+    assert result.exit_code == 1
+    assert "no recipient 'hdo'; did you mean 'hod'?" in result.output

@@ -487,6 +487,27 @@ def unknown_selector(ws: Workspace, selector: str) -> str:
 # --------------------------------------------------------------------------- letters
 
 
+def position_id(checker: Checker, node: Node | None, field: str) -> str | None:
+    """A position's id; ``eksempel.md`` or ``positions/eksempel.md`` is answered with the id
+    to write, since a file's name is what people see in their folder."""
+    value = checker.text(node, field)
+    if value is None:
+        return None
+    prefix = "positions/" if value.startswith("positions/") else ""
+    stem = value[len(prefix) :]
+    suffix = stem[-3:] if stem.lower().endswith(".md") else ""
+    stem = stem[: len(stem) - len(suffix)]
+    if (prefix or suffix) and is_id(stem):
+        checker.problem(
+            line_of(node),
+            _("{field}: leave out {extra}; write {field}: {stem}").format(
+                field=field, extra=_(" and ").join(p for p in (prefix, suffix) if p), stem=stem
+            ),
+        )
+        return None
+    return checker.ident(node, field)
+
+
 def letter_fields(
     mapping: Map,
     checker: Checker,
@@ -500,7 +521,7 @@ def letter_fields(
     Attachments come from the ``allowed`` folders only (a club's: its own folder).
     """
     readers: dict[str, Callable[[Node, str], object]] = {
-        "position": checker.ident,
+        "position": lambda node, name: position_id(checker, node, name),
         "to": lambda node, name: _read_selectors(checker, node, name),
         "mode": lambda node, name: checker.choice(node, name, MODES),
         "date": checker.date,
