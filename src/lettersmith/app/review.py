@@ -39,8 +39,7 @@ if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
-SHOWN_LETTERS = 3  # in each mode, the first letters are shown whole; the rest are alike
-SHOWN_EMAILS = 50
+PER_PAGE = 50  # letters (and emails) on one page: a batch to every municipality gets pages
 DPI = 80
 
 
@@ -88,30 +87,62 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
         context = _context(mailing, union, staging)
-        page = _environment().get_template("index.html.j2").render(**context)
-        out.write(staging / "index.html", page)
+        template = _environment().get_template("index.html.j2")
+        names = []
+        for number, page in enumerate(_pages(context), start=1):
+            names.append(page_name(number))
+            out.write(staging / page_name(number), template.render(**page))
         _swap(out, staging, target)
     except BaseException:
         out.remove_tree(staging)
         raise
-    written = [target / "index.html"]
+    written = [target / name for name in names]
     if pack:
         zipped = target.parent / f"{mailing.letter_id}-review.zip"
         written.append(out.write(zipped, _zip(target)))
     return written
 
 
+def page_name(number: int) -> str:
+    """``index.html`` for the first page (the one people open), ``page-2.html`` and on."""
+    return "index.html" if number == 1 else f"page-{number}.html"
+
+
+def _pages(context: dict[str, object]) -> list[dict[str, object]]:
+    """The context of each page: every letter and every email, ``PER_PAGE`` to a page, the
+    n-th page holding the n-th fifty of each (in each mode, one recipient's letter and email
+    together), every page linking to every other."""
+    letters = list(context["shown"])  # type: ignore[call-overload]
+    emails = list(context["emails"])  # type: ignore[call-overload]
+    count = max(1, -(-max(len(letters), len(emails)) // PER_PAGE))
+    pages = [(number, page_name(number)) for number in range(1, count + 1)]
+    result = []
+    for number in range(1, count + 1):
+        start, end = (number - 1) * PER_PAGE, number * PER_PAGE
+        result.append(
+            {
+                **context,
+                "shown": letters[start:end],
+                "emails": emails[start:end],
+                "first_letter": start + 1,
+                "letter_count": len(letters),
+                "first_email": start + 1,
+                "email_count": len(emails),
+                "page": number,
+                "pages": pages,
+            }
+        )
+    return result
+
+
 def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str, object]:
     ws, letters = mailing.workspace, mailing.letters
-    shown_letters = letters[:SHOWN_LETTERS]
-    docs = build.plan([mailing], formats=("pdf", "docx"))
-    wanted = {letter.stem for letter in shown_letters}
-    jobs = [job for job in docs if job.letter.stem in wanted]
+    jobs = build.plan([mailing], formats=("pdf", "docx"))
     failed = [o.error for o in build.build(jobs) if o.error]
     if failed:
         raise LettersmithError("\n".join(failed))
     shown = []
-    for letter in shown_letters:
+    for letter in letters:
         pdf = build.letter_dir(ws, mailing.letter_id) / f"{letter.stem}.pdf"
         docx = pdf.with_suffix(".docx")
         files = folder / "files"
@@ -144,10 +175,8 @@ def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str,
         "revision_full": revision,
         "made": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
         "shown": shown,
-        "more_letters": len(letters) - len(shown_letters),
         "rows": _rows(ws, letters, sent),
-        "emails": emails[:SHOWN_EMAILS],
-        "more_emails": max(0, len(emails) - SHOWN_EMAILS),
+        "emails": emails,
         "mail_problem": mail_problem,
         "diff": diffing.letter_diff(union, mailing) if union is not None else None,
         "approve": f"lettersmith approve {mailing.letter_id}"
