@@ -252,3 +252,18 @@ def test_one_revision_code_in_the_review_page_status_approve_and_the_email(mail_
     assert f"revision {code} approved by Kari" in run("approve", letter, "--by", "Kari")
     # The letter's whole hash stays in a header of its own, for `journal rebuild`.
     assert re.fullmatch(r"[0-9a-f]{64}", str(msg["X-Lettersmith-Letter-Revision"]).strip())
+
+
+@pytest.mark.parametrize(
+    ("title", "greeting"),
+    [
+        ("Justis – og beredskapsminister", "Til justis – og beredskapsminister Kari Nordmann"),
+        ("NAV-direktør", "Til NAV-direktør Kari Nordmann"),
+        (None, "Til Kari Nordmann"),
+    ],
+)
+def test_an_office_is_written_as_inside_a_sentence_an_acronym_kept(title, greeting):
+    from lettersmith.compose.mailtext import greeting as greet
+
+    addressee = Addressee("x", ("x",), "x@x.no", "Kari Nordmann", title=title, name="Kari Nordmann")
+    assert greet(addressee, "nb") == greeting

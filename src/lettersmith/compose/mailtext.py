@@ -49,7 +49,7 @@ def greeting(addressee: Addressee, language: Language) -> str:
     if addressee.salutation:
         return addressee.salutation
     title = addressee.title or ""
-    if title and language != "en" and not title.split()[0].isupper():
+    if title and language != "en" and not title[1:2].isupper():  # "NAV-direktør" stays
         title = title[0].lower() + title[1:]  # an office inside a sentence: "statsminister"
     person = " ".join(part for part in (title, addressee.name or "") if part)
     with use_language(language):
