@@ -43,6 +43,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/send_bench.py
+	$(PY) benchmarks/web_bench.py
+	$(PY) benchmarks/preview_bench.py
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py

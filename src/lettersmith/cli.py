@@ -911,6 +911,36 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
 
 
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on. Only this computer's (127.0.0.1, localhost, ::1) for now.",
+)
+@click.option(
+    "--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help="The port."
+)
+@click.option("--no-browser", is_flag=True, help="Print the link; do not open a browser.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, no_browser: bool) -> None:
+    """Start the web app on this workspace, for working in the browser (in Norwegian).
+
+    Prints one line, `Open http://127.0.0.1:8400/?token=...`, and opens that link in your
+    browser. The link logs that browser in; the token is new at each start, and without it
+    the app shows only how to get in. Stop the app with Ctrl-C (a send under way finishes
+    first).
+
+    \b
+    Examples:
+      lettersmith serve
+      lettersmith serve --port 8401 --no-browser
+    """
+    from lettersmith.web.serve import serve as serving
+
+    serving(obj.project().root, host=host, port=port, open_browser=not no_browser)
+
+
 # build lists the files it wrote when there are at most this many (all of them with -v).
 LIST_WRITTEN = 10
 

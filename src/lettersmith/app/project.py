@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +30,17 @@ from lettersmith.app.results import (
     SendResult,
     StatusResult,
 )
-from lettersmith.errors import LettersmithError
+from lettersmith.errors import LettersmithError, Problem
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
+from lettersmith.translate import _
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
+    from lettersmith.app.draft import DraftPreview
+    from lettersmith.app.overview import LetterState
+    from lettersmith.app.review import Review
+    from lettersmith.app.sources import SourceFile
+    from lettersmith.app.uploads import Upload
+    from lettersmith.app.yamledit import Value
     from lettersmith.compose.diff import DiffLine
     from lettersmith.compose.resolve import Mailing, Overrides
     from lettersmith.deliver.approval import Approval
@@ -265,12 +272,24 @@ class Project:
         on_event: OnEvent = ignore,
     ) -> tuple[Path, ...]:
         """The board's review page (out/LETTER/review/index.html), and with ``pack`` a zip."""
+        return self.review_page(letter, club=club, pack=pack, on_event=on_event).written
+
+    def review_page(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        pack: bool = False,
+        on_event: OnEvent = ignore,
+    ) -> Review:
+        """Write the review page as ``review`` does, and return what it shows (for a face
+        that shows it in its own way: the web app)."""
         from lettersmith.app.review import write_review
 
         ws = self._load(club, on_event)
         mailing = self._mailing(ws, letter, club)
         union = self._mailing(ws, letter, None) if club else None
-        return tuple(write_review(mailing, union, pack=pack))
+        return write_review(mailing, union, pack=pack)
 
     def diff(self, letter: str, *, club: str, on_event: OnEvent = ignore) -> list[DiffLine]:
         """What the club's version of LETTER changes against the union's."""
@@ -383,6 +402,33 @@ class Project:
             rows = sending.status(mailing, journal)
         return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
 
+    def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
+        """Every letter, then each club's version of the letters it sends, with where it
+        stands: made, approved, sent to how many (see ``app/overview.py``). A letter that
+        cannot be resolved, or a club whose files have problems, is listed with the
+        problem in words; a problem in the union's own files is raised."""
+        from lettersmith.app.overview import LetterState
+
+        ws = self._load(None, on_event)
+        states = [self._state(ws, name, None) for name in sorted(ws.letters)]
+        for club in sorted(ws.clubs):
+            try:
+                club_ws = self._load(club, on_event)
+            except LettersmithError as error:
+                states.append(LetterState("", club, problem=str(error)))
+                continue
+            names = sorted(set(club_ws.clubs[club].letters) & set(club_ws.letters))
+            states += [self._state(club_ws, name, club) for name in names]
+        return tuple(states)
+
+    def _state(self, ws: Workspace, letter: str, club: str | None) -> LetterState:
+        from lettersmith.app.overview import LetterState, letter_state
+
+        try:
+            return letter_state(self._mailing(ws, letter, club))
+        except LettersmithError as error:
+            return LetterState(letter, club, problem=str(error))
+
     def recipients(
         self,
         selector: str | None = None,
@@ -446,6 +492,159 @@ class Project:
 
         ws = self._load(None, on_event)
         return scaffold.add_club(ws.root, club)
+
+    # ----------------------------------------------------------------------- editing files
+    # What a face without an editor (the web app) saves: a normal edit of the person's files,
+    # comments and layout kept, refused when it would break `check` or overwrite a change
+    # made on disk since it was read (see app/sources.py).
+
+    def read_source(self, kind: str, item: str | None = None) -> SourceFile:
+        """The file of a position, letter or club (``kind``, its id ``item``), or of the
+        register (``kind="recipients"``): its text and version. Missing: empty, version ""."""
+        from lettersmith.app import sources
+
+        return sources.read(self.root, sources.path_of(kind, item))
+
+    def save_position(
+        self,
+        position: str,
+        fields: Mapping[str, str | None],
+        body: str,
+        *,
+        expected_version: str | None,
+    ) -> SourceFile:
+        """Save positions/POSITION.md: the front matter's ``fields`` (title, adopted_by,
+        adopted_on, language; None or "" removes one) and the body. ``expected_version``: the
+        version read (an ``EditConflict`` if the file is another now); None makes a new
+        position, refused if one exists."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("position", position)
+        old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
+        text = sources.position_text(old, fields, body)
+        return sources.save(self.root, rel, text, expected_version)
+
+    def save_letter(
+        self, letter: str, fields: Mapping[str, Value], *, expected_version: str | None
+    ) -> SourceFile:
+        """Save letters/LETTER.yaml with ``fields`` changed (see ``save_position``)."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("letter", letter)
+        old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
+        return sources.save(self.root, rel, sources.letter_text(old, fields), expected_version)
+
+    def save_recipient(
+        self,
+        recipient: str,
+        fields: Mapping[str, Value],
+        *,
+        expected_version: str,
+        new: bool = False,
+    ) -> SourceFile:
+        """Change (or with ``new`` add) the entry RECIPIENT of recipients.yaml;
+        ``expected_version`` is the register file's version as read ("" when it is missing)."""
+        from lettersmith.app import sources
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        present = recipient in sources.yaml_fields(source.text)
+        if new and present:
+            raise LettersmithError(
+                _("{file}: '{id}' is already in the register; choose another id").format(
+                    file=source.rel, id=recipient
+                )
+            )
+        if not new and not present and source.version == expected_version:
+            raise LettersmithError(
+                _("{file}: no recipient '{id}'").format(file=source.rel, id=recipient)
+            )
+        text = sources.recipient_text(source, recipient, fields)
+        return sources.save(self.root, source.rel, text, expected_version)
+
+    def remove_recipient(self, recipient: str, *, expected_version: str) -> SourceFile:
+        """Take the entry RECIPIENT out of recipients.yaml (refused while a letter names it)."""
+        from lettersmith.app import sources, yamledit
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        text = yamledit.remove_entry(source.text, sources.checked_id(recipient), file=source.rel)
+        return sources.save(self.root, source.rel, text, expected_version)
+
+    def add_offices(
+        self, offices: Sequence[str], *, expected_version: str
+    ) -> tuple[list[str], SourceFile]:
+        """The register's ids for built-in offices (``no/hod``), so a letter can name them in
+        ``to:``: an entry that names the office already, or a new entry ``hod: {office:
+        no/hod}`` added to recipients.yaml (one save for all)."""
+        from lettersmith.app import sources
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        register = sources.yaml_fields(source.text)
+        chosen = sources.office_entries(register, offices)
+        text = source.text
+        for office_id, entry in chosen.items():
+            if entry not in register:
+                text = sources.recipient_text(
+                    sources.SourceFile(source.rel, text, source.version),
+                    entry,
+                    {"office": office_id},
+                )
+        if text != source.text:
+            source = sources.save(self.root, source.rel, text, expected_version)
+        return list(chosen.values()), source
+
+    def file_problems(self, kind: str, item: str | None = None) -> list[Problem]:
+        """What ``check`` finds wrong in the file of a position, letter, club or the register
+        (``kind``, ``item`` as for ``read_source``), to show beside its fields."""
+        from lettersmith.app import sources
+
+        return sources.problems_in(self.root, sources.path_of(kind, item))
+
+    def save_club(
+        self, club: str, fields: Mapping[str, Value], *, expected_version: str
+    ) -> SourceFile:
+        """Change fields of clubs/CLUB.yaml (name, place, language, signatories, letters: a
+        mapping changes only the keys it names; None removes one)."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("club", club)
+        source = sources.read(self.root, rel)
+        if not source.exists:
+            raise LettersmithError(_("{file}: no such club").format(file=rel))
+        return sources.save(self.root, rel, sources.club_text(source, fields), expected_version)
+
+    def save_attachment(self, name: str, data: bytes) -> str:
+        """Keep an uploaded file in assets/ (bounded, safely named, never replacing another
+        file); the path a letter's ``attachments:`` names it by."""
+        from lettersmith.app import uploads
+
+        return uploads.save_attachment(self.root, name, data)
+
+    def receive_spreadsheet(self, name: str, data: bytes) -> Upload:
+        """Keep an uploaded .xlsx or .csv privately for ``plan_import``/``import_recipients``
+        (its ``path``); ``uploaded_spreadsheet(token)`` finds it again for the real import."""
+        from lettersmith.app import uploads
+
+        return uploads.keep_spreadsheet(name, data)
+
+    def uploaded_spreadsheet(self, token: str) -> Upload:
+        from lettersmith.app import uploads
+
+        return uploads.kept_spreadsheet(token)
+
+    def preview_draft(
+        self, position: str, text: str, *, letter: str | None = None, dpi: int = 60
+    ) -> DraftPreview:
+        """PNG pictures of a letter's pages with ``text`` as positions/POSITION.md, unsaved:
+        the first letter using the position (or ``letter``; with none, a sample). Nothing is
+        written. Problems in the draft raise, worded as ``check`` words them."""
+        from lettersmith.app import draft, sources
+
+        if not 30 <= dpi <= 200:
+            raise BadArgument("dpi", f"{dpi}: give a resolution from 30 to 200")
+        sources.checked_id(position)
+        if letter is not None:
+            sources.checked_id(letter)
+        return draft.preview_draft(self.root, position, text, letter=letter, dpi=dpi)
 
 
 # --------------------------------------------------------------------------- no workspace

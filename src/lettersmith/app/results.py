@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +70,25 @@ class SendPlan:
     @property
     def todo(self) -> int:
         return sum(item.send for item in self.items)
+
+    @property
+    def digest(self) -> str:
+        """A short code for what this plan sends: who, at which address, which revision of
+        the letter, with what attached. A face that shows a plan and asks passes it back
+        with the answer, and ``confirm`` compares: what goes out is what the person saw."""
+        shown = [
+            [
+                item.send,
+                item.out.recipient_id,
+                item.out.address,
+                list(item.out.rcpt_to),
+                item.out.revision,
+                item.out.attachment_hash,
+            ]
+            for item in self.items
+        ]
+        text = json.dumps([self.letter_id, self.club, self.bcc, shown], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,10 @@ class Journal:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute(_SCHEMA)
+                # `lettersmith inbox` looks messages up by the Message-ID they answer.
+                db.execute(
+                    "CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries (message_id)"
+                )
                 have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
                 for column in _ADDED_COLUMNS:
                     if column not in have:
@@ -226,6 +230,18 @@ class Journal:
             (letter, club or "", mailbox),
         )
         return found[0] if found else None
+
+    def with_message_id(self, message_id: str) -> Entry | None:
+        """The row whose message carried ``message_id`` (angle brackets included), if any."""
+        found = self._select("message_id = ? ORDER BY rowid LIMIT 1", (message_id,))
+        return found[0] if found else None
+
+    def to_domain(self, domain: str) -> list[Entry]:
+        """The rows of messages sent to an address at ``domain`` (any case), oldest first."""
+        escaped = domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self._select(
+            "lower(address) LIKE ? ESCAPE '\\' ORDER BY attempted_at, rowid", ("%@" + escaped,)
+        )
 
     def is_empty(self) -> bool:
         with _usable(self.state_dir / "journal.sqlite"):

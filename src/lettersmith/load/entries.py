@@ -26,7 +26,7 @@ from lettersmith.confine import (
 from lettersmith.errors import Problem, relative
 from lettersmith.headers import header_problem
 from lettersmith.load import fields as declared
-from lettersmith.load import offices
+from lettersmith.load import offices, pending
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
     LANGUAGE_CODES,
@@ -70,7 +70,15 @@ TAG_PREFIX = "tag:"
 def read_text(
     root: Path, rel: str, problems: list[Problem], max_size: int | None = None
 ) -> str | None:
-    """A file's text, or None (and a problem) when it is unreadable, too large or not UTF-8."""
+    """A file's text, or None (and a problem) when it is unreadable, too large or not UTF-8.
+
+    A file with a pending text (a save being checked, ``load.pending``) reads as that text."""
+    draft = pending.text(rel)
+    if draft is not None:
+        if max_size is not None and len(draft.encode("utf-8")) > max_size:
+            problems.append(Problem(rel, None, f"is larger than the limit of {max_size:,} bytes"))
+            return None
+        return draft
     try:
         if max_size is None:
             data = (root / rel).read_bytes()
@@ -93,7 +101,7 @@ def read_text(
 def read_yaml(
     root: Path, rel: str, problems: list[Problem], max_size: int | None = None
 ) -> Node | None:
-    if not (root / rel).is_file():
+    if pending.text(rel) is None and not (root / rel).is_file():
         return None
     text = read_text(root, rel, problems, max_size)
     return None if text is None else parse_yaml(text, rel, problems)
@@ -103,16 +111,15 @@ def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> l
     """The ``*suffix`` files in ``folder`` whose stem is a valid id, by name."""
     found: list[Path] = []
     directory = root / folder
-    if not directory.is_dir():
-        return found
+    new = {directory / name for name in pending.names(folder)}
     try:
-        paths = sorted(directory.iterdir())
+        paths = sorted(set(directory.iterdir()) | new) if directory.is_dir() else sorted(new)
     except OSError as err:
         problems.append(Problem(f"{folder}/", None, f"cannot be read: {err.strerror}"))
         return found
     for path in paths:
         rel = f"{folder}/{path.name}"
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or not (path in new or path.is_file()):
             continue
         if path.suffix in (".yml", ".markdown") and suffix != path.suffix:
             problems.append(Problem(rel, None, f"is ignored; rename it to {path.stem}{suffix}"))
