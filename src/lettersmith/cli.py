@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,7 +26,6 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from lettersmith import __version__
 from lettersmith.app import events
@@ -100,6 +98,18 @@ class LettersmithGroup(click.Group):
         # commands in one process keeps its own language between them.
         with use_language(language_from_environment()):
             return super().main(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their whole first sentence, wrapped, where click would cut it
+        to the line's width and end it with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
@@ -466,7 +476,9 @@ def send(
     project = obj.project()
 
     def confirm(plan: SendPlan) -> bool:
-        out.print(tables.plan_table(plan.items, plan.bcc))
+        out.print(tables.plan_table(plan.items, plan.bcc, out.width))
+        for warning in plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         if (
             plan.todo
             and not yes
@@ -490,7 +502,9 @@ def send(
             on_event=show,
         )
     if dry_run:
-        out.print(tables.plan_table(result.plan.items, result.plan.bcc))
+        out.print(tables.plan_table(result.plan.items, result.plan.bcc, out.width))
+        for warning in result.plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         for path in result.written:
             out.print(wrote(path.relative_to(project.root)), markup=False)
         out.print(
@@ -502,7 +516,7 @@ def send(
     if report is None:  # the answer was no
         return
     if report.results:
-        out.print(tables.summary_table(report.results))
+        out.print(tables.summary_table(report.results, out.width))
     elif not result.plan.todo:
         out.print(_("Nothing to send."), markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
@@ -552,7 +566,9 @@ def status(
     result = obj.project().status(
         letter, club=club, selectors=selectors, mark_arrived=arrived, on_event=warn
     )
-    out.print(tables.status_table(result.letter_id, result.club, result.rows, result.inbox))
+    out.print(
+        tables.status_table(result.letter_id, result.club, result.rows, result.inbox, out.width)
+    )
     for line in result.approval.lines():
         out.print(line, markup=False, soft_wrap=True)
 
@@ -572,10 +588,10 @@ def recipients() -> None:
 
     \b
     Examples:
-      lettersmith recipients                        list the register
-      lettersmith recipients tag:regjeringen        only these
-      lettersmith recipients --club bergen          with the club's own recipients
-      lettersmith recipients --stale                names not verified for 180 days
+      lettersmith recipients                      list the register
+      lettersmith recipients tag:regjeringen      only these
+      lettersmith recipients --club bergen        with the club's own recipients
+      lettersmith recipients --stale              names not verified for 180 days
       lettersmith recipients import styret.xlsx --dry-run
       lettersmith recipients export mottakere.csv
     """
@@ -616,10 +632,18 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
         for row in [columns, *rows]:
             click.echo("\t".join(row))
         return
-    table = Table(*columns, box=box.SIMPLE)
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    from lettersmith.deliver.tables import Column, fitted
+
+    shown = (
+        Column("id", whole=True),
+        Column("title"),
+        Column("name"),
+        Column("email", whole=True),
+        Column("tags", gives_way=2),
+        Column("verified", whole=True, gives_way=1),
+        Column("from", whole=True, gives_way=3),
+    )
+    out.print(fitted(None, shown, rows, out.width))
     if stale:
         out.print(
             _(
@@ -630,7 +654,35 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
         )
 
 
-@recipients.command("import")
+IMPORT_HELP = """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
+
+Columns are found by their header, in Norwegian or English, without regard to case, spaces
+or punctuation; --map names any other. Every row is checked first; on any problem nothing is
+written. --dry-run shows the entries exactly as they would be added, every field.
+
+Columns (the field, then the headers read as it):
+
+{columns}
+
+\b
+Examples:
+  lettersmith recipients import styret.csv --dry-run
+  lettersmith recipients import styret.xlsx --map Stilling=title
+"""
+
+
+class ImportCommand(click.Command):
+    """``recipients import``, whose help lists the columns from the declared fields: read when
+    the help is shown, so that starting the command line loads nothing of the engine."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from lettersmith.load import fields as declared
+
+        self.help = IMPORT_HELP.format(columns=declared.column_help())
+        super().format_help_text(ctx, formatter)
+
+
+@recipients.command("import", cls=ImportCommand, help=IMPORT_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--map",
@@ -643,39 +695,35 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
 @click.pass_obj
 def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_run: bool) -> None:
-    """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
+    from lettersmith.deliver.tables import Column, fitted
+    from lettersmith.load import spreadsheet
 
-    Columns are found by their header, in Norwegian or English (navn/name, tittel/title,
-    e-post/email, organisasjon/organisation, adresse/address, postnummer, poststed,
-    tagger/tags, id). Every row is checked first; on any problem nothing is written.
-
-    \b
-    Examples:
-      lettersmith recipients import styret.csv --dry-run
-      lettersmith recipients import styret.xlsx --map Stilling=title
-    """
     plan = obj.project().import_recipients(file, mapping, dry_run=dry_run)
     for note in plan.skipped:
         err.print(note, markup=False, soft_wrap=True)
     if not plan.added:
         out.print(_("Nothing to add."), markup=False)
         return
-    table = Table("id", "title", "name", "email", "tags", box=box.SIMPLE)
-    for entry in plan.added:
-        table.add_row(
-            entry.id,
-            entry.text("title"),
-            entry.text("name"),
-            entry.text("email"),
-            ", ".join(entry.tags),
-        )
-    out.print(table)
-    if dry_run:
+    if dry_run:  # every field, as it would be written
+        out.print(_("These entries would be added to recipients.yaml:"), markup=False)
+        out.print(spreadsheet.entries_text(plan).rstrip("\n"), markup=False, soft_wrap=True)
         out.print(
             _("Dry run: {count} recipient(s) would be added.").format(count=len(plan.added)),
             markup=False,
         )
         return
+    columns = (
+        Column("id", whole=True),
+        Column("title"),
+        Column("name"),
+        Column("email", whole=True),
+        Column("tags", gives_way=1),
+    )
+    rows = [
+        (e.id, e.text("title"), e.text("name"), e.text("email"), ", ".join(e.tags))
+        for e in plan.added
+    ]
+    out.print(fitted(None, columns, rows, out.width))
     out.print(
         _("Added {count} recipient(s) to recipients.yaml.").format(count=len(plan.added)),
         markup=False,
@@ -747,16 +795,19 @@ def offices(text: str | None) -> None:
                 )
             )
     else:
-        table = Table("office", "title", "holder", "email", "verified", box=box.SIMPLE)
-        for office in found:
-            table.add_row(
-                office.id,
-                office.title,
-                office.holder or "",
-                office.email or "",
-                str(office.verified or ""),
-            )
-        out.print(table)
+        from lettersmith.deliver.tables import Column, fitted
+
+        columns = (
+            Column("office", whole=True),
+            Column("title"),
+            Column("holder"),
+            Column("email", whole=True, gives_way=1),
+            Column("verified", whole=True, gives_way=2),
+        )
+        rows = [
+            (o.id, o.title, o.holder or "", o.email or "", str(o.verified or "")) for o in found
+        ]
+        out.print(fitted(None, columns, rows, out.width))
     oldest = search.oldest_verification
     if oldest is not None:
         age = (dt.date.today() - oldest).days
@@ -919,7 +970,7 @@ def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | N
     with showing_progress(_("Reading the inbox")) as show:
         result = obj.project().inbox(letter, club=club, since=since, on_event=show)
     if result.events:
-        out.print(tables.inbox_table(result.events))
+        out.print(tables.inbox_table(result.events, out.width))
     kinds = (Kind.BOUNCED, Kind.RECEIVED, Kind.REPLIED)
     counts = ", ".join(f"{result.count(kind.value)} {kind_label(kind)}" for kind in kinds)
     out.print(
@@ -1032,7 +1083,8 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     \b
     Examples:
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
-      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" --note "Styremøte"
+      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
+          --note "Styremøte"
     """
     recorded = obj.project().approve(letter, by=by, note=note, club=club, on_event=warn)
     out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
@@ -1110,7 +1162,8 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
 
     \b
     Examples:
-      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf --trust certs/ca.pem
+      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf \\
+          --trust certs/ca.pem
       lettersmith verify out/*/*.pdf
     """
     from lettersmith.app.project import verify_files

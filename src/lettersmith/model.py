@@ -36,7 +36,9 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Organisation:
     name: str
-    about: str | None = None
+    # The closing paragraph about the sender, per language: ((language, text), ...), in the
+    # order written; a letter in a language without its own text prints none (check warns).
+    about: tuple[tuple[Language, str], ...] = ()
     tagline: str | None = None  # printed under the name: "Ein klubb i ... Norgesunionen"
     address: tuple[str, ...] = ()
     email: str | None = None
@@ -241,6 +243,11 @@ class Addressee:
     lines: tuple[str, ...]  # as printed in the address field
     email: str
     display_name: str  # for the To: header
+    # What the email's greeting is made of (compose.mailtext): the register's own fields.
+    title: str | None = None
+    name: str | None = None
+    organisation: str | None = None
+    salutation: str | None = None  # the recipient's own greeting, in either mode
 
 
 @dataclass(frozen=True, slots=True)

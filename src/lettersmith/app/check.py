@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
+from lettersmith.app.notices import about_warnings, placeholder_warnings
 from lettersmith.compose.resolve import Mailing, resolve
 from lettersmith.deliver.inbox.news import bounced_addresses, short_date
 from lettersmith.deliver.journal import first_sent_date
@@ -63,6 +64,10 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
                     warning = _("{where}: warning: {what}").format(where=where, what=what)
                     if warning not in warnings:
                         warnings.append(warning)
+                recipients = mailing.recipients
+                noticed = [*placeholder_warnings(mailing.workspace, recipients)]
+                noticed += about_warnings(mailing)
+                warnings.extend(w for w in noticed if w not in warnings)
     if problems:
         raise LettersmithError("\n".join(problems))
     return Summary(ws, composed, tuple(warnings))

@@ -348,6 +348,7 @@ class Project:
         a changed letter again). ``confirm`` is shown the plan before anything goes out;
         when it returns False nothing is sent.
         """
+        from lettersmith.app import notices
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.outbox import forget_copies
@@ -363,7 +364,14 @@ class Project:
                 approval.require(mailing, f"{letter} --club {club}" if club else letter)
             planned = sending.plan(mailing, journal, resend=resend)
             plan = SendPlan(
-                mailing.letter_id, club, tuple(planned), view.mail.bcc if view.mail else None
+                mailing.letter_id,
+                club,
+                tuple(planned),
+                view.mail.bcc if view.mail else None,
+                warnings=(
+                    *notices.placeholder_warnings(mailing.workspace, mailing.recipients),
+                    *notices.about_warnings(mailing),
+                ),
             )
             try:
                 if dry_run:

@@ -66,6 +66,9 @@ class SendPlan:
     club: str | None
     items: tuple[Planned, ...]
     bcc: str | None  # the archive copy every message also goes to
+    # What check warns about that would leave unnoticed (init's example text, mailboxes at
+    # example.org, a letter without its about text): shown with the question, never hidden.
+    warnings: tuple[str, ...] = ()
 
     @property
     def todo(self) -> int:

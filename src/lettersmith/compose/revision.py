@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 SHORT = 10  # characters of the revision shown to people
+
+
+def shown(revision: str) -> str:
+    """The revision code people see and compare: the review page, ``status``, ``approve`` and
+    the email's X-Lettersmith-Revision header all print this one string."""
+    return revision[:SHORT]
+
+
 MISSING = "missing"  # the content hash of a file that cannot be read
 
 
@@ -288,6 +296,9 @@ def what_leaves(
         tagline := letter.sender.tagline
     ):  # only when there is one: other letters keep their revision
         text["tagline"] = tagline
+    # The email greets each addressee with their own salutation, also in a joint letter.
+    if greetings := [a.salutation for a in letter.addressees if a.salutation != letter.salutation]:
+        text["email_salutations"] = greetings
     look = files.look(letter)
     envelope = EnvelopeFields(
         mail.sender if mail else None,

@@ -52,7 +52,7 @@ class Approval:
 
     @property
     def short(self) -> str:
-        return self.revision[: revisions.SHORT]
+        return revisions.shown(self.revision)
 
     def describe(self) -> str:
         when = self.at[:16].replace("T", " ") + " UTC"
@@ -179,7 +179,7 @@ class Standing:
 
     def lines(self) -> list[str]:
         """For ``status``: the approvals, and whether the letter changed since."""
-        short = self.revision[: revisions.SHORT]
+        short = revisions.shown(self.revision)
         if not self.approvals:
             return [_("Revision {short}: not approved.").format(short=short)]
         lines = [
@@ -223,7 +223,7 @@ def require(mailing: Mailing, command: str) -> None:
     now = standing(mailing)
     if now.current:
         return
-    short = now.revision[: revisions.SHORT]
+    short = revisions.shown(now.revision)
     club_asks = ws.club is not None and ws.clubs[ws.club].approval_required
     where = f"clubs/{ws.club}.yaml" if club_asks else "lettersmith.yaml"
     steps = _(

@@ -21,7 +21,8 @@ from pathlib import Path
 from markupsafe import escape
 
 from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
-from lettersmith.compose import markdown
+from lettersmith.compose import mailtext, markdown
+from lettersmith.compose import revision as revisions
 from lettersmith.errors import DeliveryError
 from lettersmith.headers import header_problem
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
@@ -90,12 +91,15 @@ class Outgoing:
 
 
 # Headers of our own, so that `journal rebuild` can restore a row from a copy of the message.
+# The letter's own revision (the whole hash) is for the journal; X-Lettersmith-Revision shows
+# the mailing's revision code as the review page, `status` and `approve` show it.
 TRACE_HEADERS = {
     "letter": "X-Lettersmith-Letter",
     "club": "X-Lettersmith-Club",
     "recipient": "X-Lettersmith-Recipient",
-    "revision": "X-Lettersmith-Revision",
+    "revision": "X-Lettersmith-Letter-Revision",
     "letter_date": "X-Lettersmith-Date",
+    "shown_revision": "X-Lettersmith-Revision",
 }
 
 
@@ -185,7 +189,10 @@ class Attached:
 
 def attached_now(letter: ComposedLetter, pdf: Path) -> list[Attached]:
     """The letter's PDF and extra attachments as they are now, their hashes fixed now."""
-    files = [(f"{letter.letter_id}.pdf", pdf), *((path.name, path) for path in letter.attachments)]
+    files = [
+        (mailtext.attachment_name(letter), pdf),
+        *((path.name, path) for path in letter.attachments),
+    ]
     return [
         Attached(
             name,
@@ -213,21 +220,32 @@ def build_message(
     pdf: Path,
     *,
     revision: str = "",
+    mailing_revision: str = "",
     now: dt.datetime | None = None,
     attached: Sequence[Attached] | None = None,
 ) -> Outgoing:
     """The message carrying ``letter`` (its PDF and extra attachments) to one addressee.
 
-    ``attached``: the files as the send planned them (their hashes fixed); without it, the
-    PDF and the letter's attachments as they are now.
+    ``revision``: the letter's (for the journal and the Message-ID); ``mailing_revision``: the
+    mailing's, whose code the message shows. ``attached``: the files as the send planned them
+    (their hashes fixed); without it, the PDF and the letter's attachments as they are now.
     """
     check_header(letter.subject, "subject")
     to = mailbox(
         addressee.email, _("recipient {id}").format(id=addressee.id), addressee.display_name
     )
-    # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
+    # The PDF is named for the reader's archive (mailtext.attachment_name), in either mode.
+    pdf_name = mailtext.attachment_name(letter)
     for path in letter.attachments:
         check_header(path.name, _("attachment {name!r}").format(name=path.name))
+        if path.name.casefold() == pdf_name.casefold():
+            raise RefusedHeader(
+                "attachments",
+                _(
+                    "attachment {name!r} has the name of the letter's own PDF, so the "
+                    "recipient could not tell them apart; rename the file"
+                ).format(name=path.name),
+            )
     sources = list(attached) if attached is not None else attached_now(letter, pdf)
 
     # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
@@ -243,7 +261,13 @@ def build_message(
         "recipient": addressee.id,
         "revision": revision,
         "letter_date": letter.date.isoformat(),
+        "shown_revision": revisions.shown(mailing_revision),
     }
+    # Replies go where Reply-To says, else to the organisation's mailbox, else to the sender.
+    answer_to = (envelope.reply_to or envelope.sender).addr_spec
+    if not envelope.reply_to and letter.sender.email:
+        answer_to = letter.sender.email
+    body = mailtext.email_blocks(letter, addressee, answer_to)
 
     def make() -> bytes:
         msg = EmailMessage(policy=policy.SMTP)
@@ -257,9 +281,9 @@ def build_message(
         for key, header in TRACE_HEADERS.items():
             if trace[key]:
                 msg[header] = trace[key]
-        note = letter.cover_note  # compose gives a default in the letter's language
-        msg.set_content(markdown.plain_text(note) + "\n")
-        msg.add_alternative(_html_document(note, letter.language), subtype="html")
+        # One composed text, two parts: the plain text and the HTML say the same words.
+        msg.set_content(markdown.plain_text(body) + "\n")
+        msg.add_alternative(_html_document(body, letter.language), subtype="html")
         for file in sources:
             maintype, subtype = _content_type(file.name)
             msg.add_attachment(file.read(), maintype, subtype, filename=file.name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettersmith.atomic import OutDir, atomic_write, file_version
+from lettersmith.compose import mailtext
 from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
@@ -75,7 +76,7 @@ class Outbox:
             self._same_as_resolved(letters, before)
             for job, made in zip(jobs, private, strict=True):
                 data = made.path.read_bytes()
-                self._keep(job.path, f"{job.letter.letter_id}.pdf", data)
+                self._keep(job.path, mailtext.attachment_name(job.letter), data)
                 out.write(inside_out(job.path, self.root), data)
         finally:
             for folder in {made.path.parent for made in private}:

@@ -252,6 +252,8 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
             yield _("{shown}: cannot be read ({error})").format(shown=shown, error=error)
             continue
         trace = {key: str(message.get(header, "")).strip() for key, header in TRACE_HEADERS.items()}
+        if not trace["revision"] and len(trace["shown_revision"]) == 64:
+            trace["revision"] = trace["shown_revision"]  # a copy from before the header split
         to = message.get("To")
         address = to.addresses[0].addr_spec if to is not None and to.addresses else ""
         message_id = str(message.get("Message-ID", "")).strip()

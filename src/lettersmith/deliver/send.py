@@ -196,7 +196,14 @@ def _plan(
                 continue
             revision = mailing.revision_for(addressee.id)
             out = mail.build_message(
-                letter, addressee, envelope, pdf, revision=revision, now=now, attached=attached
+                letter,
+                addressee,
+                envelope,
+                pdf,
+                revision=revision,
+                mailing_revision=mailing.revision,
+                now=now,
+                attached=attached,
             )
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
             if (twin := first_with.get(out.mailbox)) is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, NoReturn
 
 from lettersmith.addresses import is_loopback
+from lettersmith.deliver.connection import connection_problem
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Rate, SmtpSettings
@@ -167,7 +168,7 @@ class Session:
         conn = self._conn
         assert conn is not None  # _connect sets it or raises
         try:
-            self._expect_success(conn.mail(out.mail_from), conn)
+            self._sender_accepted(conn.mail(out.mail_from), out.mail_from, conn)
             self._expect_success(conn.rcpt(out.rcpt_to[0]), conn)
             refused = []
             for archive in out.rcpt_to[1:]:
@@ -210,6 +211,35 @@ class Session:
         if not 200 <= code < 300:
             self._abandon(code, text, conn)
 
+    def _sender_accepted(self, reply: tuple[int, bytes], sender: str, conn: smtplib.SMTP) -> None:
+        """MAIL FROM: a lasting refusal concerns every message (one sender), so the batch stops
+        with what to change, instead of failing each recipient in turn."""
+        code, text = reply
+        if 200 <= code < 300:
+            return
+        if code < 500:
+            self._abandon(code, text, conn)
+        self._drop()
+        answer = _Reply(code, text)
+        if code == 530 or "5.7.0" in answer.text or "auth" in answer.text.lower():
+            message = _(
+                "{where}: the server wants a login before it takes mail ({reply}); set "
+                "mail.smtp.username and {variable}; the messages not yet sent were not sent, "
+                "run the same command once it is set"
+            )
+        else:
+            message = _(
+                "{where}: the server refused the sender {sender} ({reply}); mail.from must be "
+                "an address this server lets you send from (as a rule the address you log in "
+                "with); the messages not yet sent were not sent, run the same command once "
+                "mail.from is changed"
+            )
+        raise DeliveryError(
+            message.format(
+                where=self.where, reply=answer, variable=PASSWORD_VARIABLE, sender=sender
+            )
+        )
+
     def _abandon(self, code: int, text: bytes, conn: smtplib.SMTP) -> NoReturn:
         """End the refused transaction so the connection can serve the next message."""
         if code == 421:  # the server is closing the connection
@@ -227,6 +257,7 @@ class Session:
         self._drop()
         smtp = self.smtp
         context = self._tls or ssl.create_default_context()
+        nothing_sent = _("nothing was sent")
         try:
             if smtp.security == "ssl":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -249,30 +280,40 @@ class Session:
                 conn.ehlo()
             if smtp.username:
                 _login(conn, smtp.username, os.environ.get(PASSWORD_VARIABLE, ""), self.where)
-        except smtplib.SMTPAuthenticationError as error:
+        except smtplib.SMTPNotSupportedError:  # AUTH not offered, though a username is set
             raise DeliveryError(
                 _(
-                    "{where}: the server refused the login for {username!r} ({reply}); check "
-                    "mail.smtp.username and {variable}"
-                ).format(
-                    where=self.where,
-                    username=smtp.username,
-                    reply=_Reply(error.smtp_code, error.smtp_error),
-                    variable=PASSWORD_VARIABLE,
-                )
+                    "{where}: the server offers no login (it does not announce AUTH), but "
+                    "mail.smtp.username is set; a mail server on this computer or in your "
+                    "network often needs none: then remove username from mail.smtp; otherwise "
+                    "check mail.smtp.host and mail.smtp.port; {outcome}"
+                ).format(where=self.where, outcome=nothing_sent)
             ) from None
-        except ssl.SSLCertVerificationError as error:
+        except smtplib.SMTPAuthenticationError as error:
+            reply = _Reply(error.smtp_code, error.smtp_error)
+            if error.smtp_code == 535:
+                why = _(
+                    "{where}: the server refused the login for {user!r}: the user name or the "
+                    "password is wrong ({reply}); check {variable} and mail.smtp.username; "
+                    "{outcome}"
+                )
+            else:
+                why = _(
+                    "{where}: the server refused the login for {user!r} ({reply}); check "
+                    "mail.smtp.username and {variable}; {outcome}"
+                )
             raise DeliveryError(
-                _(
-                    "{where}: the server's certificate cannot be trusted ({verify_message}); "
-                    "nothing was sent"
-                ).format(where=self.where, verify_message=error.verify_message)
+                why.format(
+                    where=self.where,
+                    user=smtp.username,
+                    reply=reply,
+                    variable=PASSWORD_VARIABLE,
+                    outcome=nothing_sent,
+                )
             ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(
-                _("{where}: cannot connect to the mail server ({error})").format(
-                    where=self.where, error=error or type(error).__name__
-                )
+                connection_problem(error, smtp.host, smtp.port, nothing_sent, "mail.smtp")
             ) from None
         self._conn = conn
 

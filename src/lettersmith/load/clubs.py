@@ -25,7 +25,7 @@ from lettersmith.load import fields as declared
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
 from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import Checker, Map, Node, Scalar, did_you_mean, is_empty
-from lettersmith.model import Club, Recipient, Workspace
+from lettersmith.model import Club, Language, Recipient, Workspace
 from lettersmith.translate import N_, _
 
 CLUB_FIELDS = (
@@ -35,7 +35,7 @@ CLUB_FIELDS = (
 CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
-    "tagline": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
+    "tagline": None, "about": (), "address": (), "email": None, "website": None, "logo": None,
 }  # fmt: skip
 UNTRUSTED_MESSAGE = N_(
     "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
@@ -93,10 +93,8 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         logo=organisation.logo and prefer_club(organisation.logo),
         font=organisation.font and prefer_club(organisation.font),
     )
-    if club.language not in (None, ws.language) and "about" not in club.organisation:
-        # The union's about paragraph is in the union's language: a nynorsk letter ending in
-        # bokmål reads as a mistake. The club's own about, or none.
-        organisation = dataclasses.replace(organisation, about=None)
+    # The union's about texts are in their languages (a plain one in the union's): a club's
+    # nynorsk letter takes a nynorsk text, never the bokmål one (compose picks; check warns).
     signatories = {
         sid: dataclasses.replace(
             signatory, signature=signatory.signature and prefer_club(signatory.signature)
@@ -292,6 +290,7 @@ def _read_club(
     if top is None:
         return None, {}
     name = checker.text(top.get("name"), "name")
+    language = checker.language(top.get("language"), "language")
     organisation: dict[str, Any] = {}
     if top.get("organisation") is not None:
         org = checker.mapping(
@@ -301,7 +300,9 @@ def _read_club(
             line=top.key_line("organisation"),
         )
         if org is not None:
-            organisation = _club_organisation(org, checker, ws.root, bases, allowed)
+            organisation = _club_organisation(
+                org, checker, ws.root, bases, allowed, language or ws.language
+            )
             if "name" in org.entries and top.get("name") is not None:
                 checker.problem(
                     org.key_line("name"),
@@ -333,7 +334,7 @@ def _read_club(
             path=path,
             name=name,
             place=checker.text(top.get("place"), "place"),
-            language=checker.language(top.get("language"), "language"),
+            language=language,
             organisation=organisation,
             signatories=signatories,
             recipients=_read_club_recipients(ws, top, checker, club_id),
@@ -346,11 +347,17 @@ def _read_club(
 
 
 def _club_organisation(
-    org: Map, checker: Checker, root: Path, bases: tuple[Path, ...], allowed: tuple[Path, ...]
+    org: Map,
+    checker: Checker,
+    root: Path,
+    bases: tuple[Path, ...],
+    allowed: tuple[Path, ...],
+    language: Language,
 ) -> dict[str, Any]:
-    """The letterhead fields a club declares; one left empty prints none of the union's."""
+    """The letterhead fields a club declares; one left empty prints none of the union's.
+    ``language``: the club's, in which a plain ``about:`` text is written."""
     fields: dict[str, Any] = records.organisation_fields(
-        org, checker, "organisation", root, bases, allowed
+        org, checker, "organisation", root, bases, allowed, language=language
     )
     for key, none in CLEARABLE_FIELDS.items():
         if key in org.entries and is_empty(org.get(key)):

@@ -29,6 +29,7 @@ from lettersmith.load import fields as declared
 from lettersmith.load import offices, pending
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
+    LANGUAGE_CODES,
     Checker,
     Map,
     Node,
@@ -42,6 +43,7 @@ from lettersmith.load.yamlfile import (
 )
 from lettersmith.model import (
     LANGUAGES,
+    Language,
     LetterSpec,
     Recipient,
     Signatory,
@@ -297,10 +299,14 @@ def organisation_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
+    language: Language = "nb",
 ) -> dict[str, Any]:
-    """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
+    """The optional organisation fields that ``org`` sets, converted, by Organisation name.
+
+    ``language``: the one a plain ``about:`` text is written in (the file's ``language:``).
+    """
     readers: dict[str, Callable[[Node | None, str], object]] = {
-        "about": lambda node, name: checker.text(node, name, multiline=True),
+        "about": lambda node, name: about_texts(checker, node, name, language),
         "tagline": checker.text,
         "address": checker.text_list,
         "email": checker.email,
@@ -315,6 +321,30 @@ def organisation_fields(
         if value is not None and value != ():
             values[key] = value
     return values
+
+
+def about_texts(
+    checker: Checker, node: Node | None, field: str, language: Language
+) -> tuple[tuple[Language, str], ...]:
+    """``about:`` as one text (in ``language``) or one per language: ``{nb: ..., nn: ...}``."""
+    if node is None:
+        return ()
+    if not isinstance(node, Map):
+        text = checker.text(node, field, multiline=True)
+        return ((language, text),) if text else ()
+    texts: list[tuple[Language, str]] = []
+    for key, (line, value) in node.entries.items():
+        if key not in LANGUAGE_CODES:
+            checker.problem(
+                line,
+                _("{field}.{key}: not a language; write the text under nb, nn or en").format(
+                    field=field, key=key
+                ),
+            )
+            continue
+        if text := checker.text(value, f"{field}.{key}", multiline=True):
+            texts.append((LANGUAGE_CODES[key], text))
+    return tuple(texts)
 
 
 def _entries_by_id(
@@ -509,6 +539,27 @@ def unknown_selector(ws: Workspace, selector: str) -> str:
 # --------------------------------------------------------------------------- letters
 
 
+def position_id(checker: Checker, node: Node | None, field: str) -> str | None:
+    """A position's id; ``eksempel.md`` or ``positions/eksempel.md`` is answered with the id
+    to write, since a file's name is what people see in their folder."""
+    value = checker.text(node, field)
+    if value is None:
+        return None
+    prefix = "positions/" if value.startswith("positions/") else ""
+    stem = value[len(prefix) :]
+    suffix = stem[-3:] if stem.lower().endswith(".md") else ""
+    stem = stem[: len(stem) - len(suffix)]
+    if (prefix or suffix) and is_id(stem):
+        checker.problem(
+            line_of(node),
+            _("{field}: leave out {extra}; write {field}: {stem}").format(
+                field=field, extra=_(" and ").join(p for p in (prefix, suffix) if p), stem=stem
+            ),
+        )
+        return None
+    return checker.ident(node, field)
+
+
 def letter_fields(
     mapping: Map,
     checker: Checker,
@@ -522,7 +573,7 @@ def letter_fields(
     Attachments come from the ``allowed`` folders only (a club's: its own folder).
     """
     readers: dict[str, Callable[[Node, str], object]] = {
-        "position": checker.ident,
+        "position": lambda node, name: position_id(checker, node, name),
         "to": lambda node, name: _read_selectors(checker, node, name),
         "mode": lambda node, name: checker.choice(node, name, MODES),
         "date": checker.date,

@@ -19,12 +19,14 @@ from lettersmith.translate import _
 # How a value is written in recipients.yaml and in one spreadsheet cell.
 Kind = Literal[
     "text", "email", "lines", "tags", "language", "office", "date", "id", "fields", "paragraph",
+    "paragraphs",
     "mailbox", "file", "image", "font", "colour", "url", "number", "rate", "security", "approval",
     "signatories",
 ]  # fmt: skip
 KIND_WORDS: dict[str, str] = {
     "fields": "fields below",
     "paragraph": "text, may span lines",
+    "paragraphs": "text, may span lines; or one text per language under nb:, nn:, en:",
     "mailbox": "email address, a name allowed",
     "file": "path of a file",
     "image": "path of an SVG, PNG or JPEG file",
@@ -137,8 +139,9 @@ SETTINGS: tuple[Field, ...] = (
           "name: Soroptimist International Norgesunionen", default="required"),
     Field("organisation.tagline", "text", "A line under the name in the letterhead.",
           "tagline: Ein klubb i Soroptimist International Norgesunionen"),
-    Field("organisation.about", "paragraph", "A closing paragraph about you.",
-          "about: Soroptimist International er ..."),
+    Field("organisation.about", "paragraphs", "A closing paragraph about you, in the letters' "
+          "language; a letter in a language it has no text in ends without it (`check` warns).",
+          "about: {nb: Soroptimist International er ..., nn: Soroptimist International er ...}"),
     Field("organisation.address", "lines", "Your postal address, in the letterhead.",
           "address: [Postboks 1, 1751 Halden]"),
     Field("organisation.email", "email", "Your email address, in the letterhead.",
@@ -232,6 +235,14 @@ RECIPIENT_FILE_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT if f.in
 COLUMN_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT)
 # An export's columns: the id and every recipients.yaml field, so that import reads it back.
 EXPORT_COLUMNS: tuple[str, ...] = ("id", *RECIPIENT_FILE_FIELDS)
+
+
+def column_help(fields: tuple[Field, ...] = RECIPIENT) -> str:
+    """``recipients import --help``'s list of columns, one line per field: its name and the
+    header names people write for it (a ``\\b`` block: click keeps the lines as they are)."""
+    width = max(len(f.name) for f in fields) + 2
+    lines = [f"  {f.name.ljust(width)}{', '.join(f.columns) or f.name}" for f in fields]
+    return "\b\n" + "\n".join(lines)
 
 
 def header_key(name: str) -> str:

@@ -334,6 +334,11 @@ def _existing(root: Path) -> _Existing:
 # --------------------------------------------------------------------------- writing
 
 
+def entries_text(plan: ImportPlan) -> str:
+    """The entries as the import writes them into recipients.yaml: what a dry run shows."""
+    return _block_entries(plan).lstrip("\n")
+
+
 def _block_entries(plan: ImportPlan) -> str:
     parts = []
     for entry in plan.added:

@@ -165,6 +165,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     if top is None:
         return Workspace(root=root, organisation=Organisation(name=""))
     organisation = Organisation(name="")
+    language = checker.language(top.get("language"), "language") or "nb"
     org = None
     if not is_empty(top.get("organisation")):  # when empty, ``required`` above said so
         org = checker.mapping(
@@ -177,7 +178,9 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     if org is not None:
         organisation = Organisation(
             name=checker.text(org.get("name"), "organisation.name") or "",
-            **records.organisation_fields(org, checker, "organisation", root, (root,)),
+            **records.organisation_fields(
+                org, checker, "organisation", root, (root,), language=language
+            ),
         )
     signatories = {}
     if (signatories_node := top.get("signatories")) is not None:
@@ -190,7 +193,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     return Workspace(
         root=root,
         organisation=organisation,
-        language=checker.language(top.get("language"), "language") or "nb",
+        language=language,
         place=checker.text(top.get("place"), "place"),
         signatories=signatories,
         mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,

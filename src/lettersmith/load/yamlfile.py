@@ -23,6 +23,7 @@ from yaml.events import AliasEvent, NodeEvent
 from lettersmith.addresses import NON_ASCII_LOCAL_PART, MailboxError, parse_mailbox
 from lettersmith.errors import Problem
 from lettersmith.headers import bidi_problem, header_problem
+from lettersmith.load import yamlslips
 from lettersmith.model import LANGUAGES, Language
 from lettersmith.translate import N_, _
 
@@ -182,6 +183,9 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
         problems.append(Problem(file, err.line + 1 + offset, _(ANCHOR_REFUSED)))
         return None
     except yaml.MarkedYAMLError as err:
+        if (slip := yamlslips.diagnose(err, text)) is not None:  # on the line where it is
+            problems.append(Problem(file, slip.line + 1 + offset, slip.message))
+            return None
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
         problems.append(Problem(file, line, _yaml_message(err, text)))
