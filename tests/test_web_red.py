@@ -132,6 +132,7 @@ def test_a_form_posted_from_another_site_is_refused_even_with_its_token(app) -> 
     ):
         answer = browser.post("/language", data=form, headers=headers)
         assert answer.status_code == 403, headers
+        assert "Dette skjemaet ble avvist" in answer.text  # in words, in the session's language
     assert "<h1>Brev</h1>" in browser.get("/").text  # the language did not change
     for headers in (
         {"origin": "http://127.0.0.1:8400", "sec-fetch-site": "same-origin"},
@@ -756,6 +757,6 @@ def test_a_page_on_another_port_cannot_post_to_the_app_in_chromium(root: Path) -
             refused = page.content()
         finally:
             evil.shutdown()
-        assert "Forbidden" in refused
+        assert "Dette skjemaet ble avvist" in refused
         page.goto(server.base + "/")
         assert "<h1>Brev</h1>" in page.content()  # still bokmål: the form changed nothing

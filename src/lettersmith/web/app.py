@@ -100,7 +100,7 @@ def create_app(
             Middleware(SecurityHeaders),
             Middleware(HostCheck, port=port, host=host),
             Middleware(BodyLimit, too_large=_too_large),
-            Middleware(Guard, sessions=sessions, gate=_gate),
+            Middleware(Guard, sessions=sessions, gate=_gate, refuse=_refused),
         ],
         exception_handlers={
             HTTPException: _http_error,
@@ -130,6 +130,19 @@ async def _gate(scope: Any, receive: Any, send: Any) -> None:
     """The page shown to a browser without a session: how to get in."""
     request = Request(scope, receive)
     response = render(request, "gate.html", status_code=403)
+    await response(scope, receive, send)
+
+
+async def _refused(scope: Any, receive: Any, send: Any) -> None:
+    """A form refused by the guard (no CSRF token, or sent from a page elsewhere): in words,
+    in the session's language (a page elsewhere cannot read this answer)."""
+    request = Request(scope, receive)
+    line = _(
+        "This form was refused: it did not come from a page of this app as it runs now (its "
+        "security token is missing or old, or another web site sent it). Open the page again "
+        "from the app and repeat what you did."
+    )
+    response = render(request, "problem.html", status_code=403, lines=[line])
     await response(scope, receive, send)
 
 

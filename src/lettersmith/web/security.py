@@ -249,10 +249,13 @@ class Guard:
     ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in).
     """
 
-    def __init__(self, app: ASGIApp, sessions: Sessions, gate: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, sessions: Sessions, gate: ASGIApp, refuse: ASGIApp | None = None
+    ) -> None:
         self.app = app
         self.sessions = sessions
         self.gate = gate
+        self.refuse = refuse or _forbidden  # the 403 of a form from elsewhere: words, given
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -279,16 +282,20 @@ class Guard:
         if scope["method"] not in SAFE_METHODS:
             body = await _read_body(receive)
             if not _same_origin(scope) or not _csrf_matches(scope, body, session.csrf):
-                forbidden = PlainTextResponse(
-                    "Forbidden: the form's security token is missing or wrong; "
-                    "open the page again and repeat.",
-                    status_code=403,
-                )
-                await forbidden(scope, receive, send)
+                with use_language(session.language):
+                    await self.refuse(scope, _replay(b""), send)
                 return
             receive = _replay(body)
         with use_language(session.language):
             await self.app(scope, receive, send)
+
+
+async def _forbidden(scope: Scope, receive: Receive, send: Send) -> None:
+    response = PlainTextResponse(
+        "Forbidden: the form's security token is missing or wrong; open the page again and repeat.",
+        status_code=403,
+    )
+    await response(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes:
