@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from lettersmith.web.app import create_app
+from lettersmith.web.serve import warm_up_in_background
 
 TOKEN = "test-token-0123456789"
 PORT = 8400
@@ -79,9 +80,11 @@ class Server:
 
 @contextmanager
 def serving(root: Path, token: str = TOKEN) -> Iterator[Server]:
-    """The real server (uvicorn) on a free port in a thread, stopped at the end."""
+    """The real server (uvicorn) on a free port in a thread, stopped at the end; its
+    renderer warmed in the background as ``lettersmith serve`` does."""
     port = free_port()
     app = create_app(root, token=token, port=port)
+    warm_up_in_background(root)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from lettersmith.addresses import is_loopback
+from lettersmith.app import draft
 from lettersmith.app.results import BadArgument
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import Language
@@ -47,6 +48,7 @@ def serve(
     token = new_token()
     app = create_app(root, token=token, language=language, port=port, host=host)
     listening = _bind(host, port)
+    warm_up_in_background(root)
     link = f"http://{link_host(host)}:{port}/?token={token}"
     print(f"Open {link}", flush=True)
     server = uvicorn.Server(
@@ -58,6 +60,15 @@ def serve(
         server.run(sockets=[listening])
     finally:
         app.state.jobs.wait()
+
+
+def warm_up_in_background(root: Path) -> threading.Thread:
+    """Draw one preview in a thread while the server starts: the first preview a person asks
+    for then takes a fraction of a second, not the two seconds WeasyPrint needs to load its
+    fonts the first time. The server does not wait for it."""
+    thread = threading.Thread(target=draft.warm_up, args=(root,), name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _bind(host: str, port: int) -> socket.socket:
