@@ -108,6 +108,7 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         expect(page.get_by_role("status").first).to_contain_text("Lagret.")
         saved = (root / "positions" / f"{STATEMENT}.md").read_text(encoding="utf-8")
         assert saved.rstrip().endswith(WORDS)
+        page.locator("#preview img.page").first.wait_for(timeout=30_000)  # drawn again, saved
         pages.check("day-03-position-saved")
 
         # A new letter for the statement, from the overview, to three built-in offices.
@@ -164,21 +165,25 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         expect(page.get_by_role("heading", name="Noen andre har endret denne fila")).to_be_visible()
         expect(page.locator(".versions")).to_contain_text("Fungerende ordfører")
         expect(page.locator(".versions")).to_contain_text("Ordfører i Halden")
+        differences = page.get_by_role("table", name="Linjene som er ulike")
+        expect(differences).to_contain_text("Ordfører i Halden")
+        expect(differences).to_contain_text("Fungerende ordfører")
         assert "Ordfører i Halden" not in (root / "recipients.yaml").read_text(encoding="utf-8")
         pages.check("day-08-recipient-conflict")
         page.get_by_role("button", name="Behold min").click()
         expect(page.get_by_role("status").first).to_contain_text("Lagret.")
         assert "Ordfører i Halden" in (root / "recipients.yaml").read_text(encoding="utf-8")
 
-        # Build, review, approve.
+        # The overview leads to the letter's page; build from there, then review and approve.
         page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Brev").click()
         row = page.locator("tbody tr", has_text=LETTER)
         expect(row).to_contain_text("0 av 3")
-        row.get_by_role("button", name=f"Bygg {LETTER}", exact=True).click()
-        expect(page.get_by_role("status")).to_contain_text("filer laget")
+        row.get_by_role("link", name="Handlingsplan mot menneskehandel").click()
+        expect(page).to_have_url(re.compile(f"/letters/{LETTER}$"))
+        page.get_by_role("button", name="Bygg", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("6 filer laget.")
         pages.check("day-09-built")
-        page.goto(f"{server.base}/")
-        page.locator("tbody tr", has_text=LETTER).get_by_role("link", name="Se gjennom").click()
+        page.get_by_role("link", name="Se gjennom").last.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("menneskehandel")
         expect(page.locator("main")).to_contain_text("postmottak@kld.dep.no")
         pages.check("day-10-review")
@@ -188,7 +193,7 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         pages.check("day-11-approved")
 
         # Send, by keyboard, the bar followed to the end.
-        page.get_by_role("navigation", name="Dette brevet").get_by_role("link", name="Send").click()
+        page.get_by_role("link", name="Videre til sending").click()
         expect(page.get_by_role("heading", name="Dette blir sendt")).to_be_visible()
         pages.check("day-12-send-plan")
         press_on(page, page.get_by_role("button", name="Send", exact=True))

@@ -98,6 +98,12 @@ def assert_both_versions_shown(answer, mine: str, theirs_words: str) -> None:
     assert html.escape(mine, quote=False) in versions
     assert html.escape(theirs_words, quote=False) in versions
     assert "Behold min" in buttons(answer.text) and "Ta deres" in answer.text
+    # Above them, only the lines that differ, each with whose it is.
+    table = answer.text[answer.text.index('class="differences"') : answer.text.index("</table>")]
+    assert (
+        html.escape(mine, quote=False) in table and html.escape(theirs_words, quote=False) in table
+    )
+    assert "Din versjon" in table and "Versjonen på disken nå" in table
 
 
 def test_a_letter_changed_on_disk_is_not_overwritten(browser, root) -> None:
