@@ -3,7 +3,8 @@ real server and the test SMTP server: the token link; a statement edited, its pr
 a new letter for it to three built-in offices; a spreadsheet of recipients imported (the dry
 run first); the register changed on disk behind the form's back (both versions shown, nothing
 overwritten); build, review, approve, send with the progress bar to the end, status with each
-recipient sent; and the email as it arrived, its PDF read back with the statement's new words.
+recipient sent; the overview in nynorsk at the end; and the email as it arrived, its PDF read
+back with the statement's new words.
 
 Every page is saved as tests/artifacts/web/day-*.png (to look at) and checked with axe-core
 (no serious or critical violation). Saving, sending and the first step of a new letter are
@@ -209,6 +210,13 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Brev").click()
         expect(page.locator("tbody tr", has_text=LETTER)).to_contain_text("3 av 3")
         pages.check("day-15-overview-evening")
+
+        # A nynorsk colleague at the same desk: the same page in her language.
+        page.get_by_label("Språk").select_option("nn")
+        page.get_by_role("button", name="Bytt").click()
+        expect(page.get_by_role("navigation", name="Hovudmeny")).to_contain_text("Mottakarar")
+        expect(page.locator("tbody tr", has_text=LETTER)).to_contain_text("3 av 3")
+        pages.check("day-16-overview-nynorsk")
         context.close()
 
     assert refused == [] and pages.blocked == []
