@@ -207,9 +207,15 @@ def test_every_message_of_the_inbox_has_its_translations_with_the_same_placehold
     }
     assert len(marked) > 20
     for language in ("nb", "nn"):
-        path = LOCALE / language / "LC_MESSAGES" / "inbox.po"
-        with path.open("rb") as po:
-            catalogue = {m.id: m.string for m in read_po(po) if m.id}
+        # The package's catalogues: inbox.po (reading, classifying) and inbox_imap.po (the
+        # IMAP reader and the journal's rows), read together as translate.py does.
+        path = LOCALE / language / "LC_MESSAGES" / "inbox*.po"
+        catalogue = {}
+        for part in sorted(path.parent.glob(path.name)):
+            with part.open("rb") as po:
+                for m in read_po(po):
+                    if m.id and m.id not in catalogue:
+                        catalogue[m.id] = m.string
         for message in marked:
             assert catalogue.get(message), f"{path}: no translation for {message!r}"
             placeholders = set(re.findall(r"\{\w+\}", message))

@@ -25,6 +25,7 @@ from lettersmith.app.results import (
     BadArgument,
     BuildResult,
     CheckResult,
+    InboxResult,
     OfficeSearch,
     SendPlan,
     SendResult,
@@ -32,7 +33,7 @@ from lettersmith.app.results import (
 )
 from lettersmith.errors import LettersmithError, Problem
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
-from lettersmith.translate import _
+from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.draft import DraftPreview
@@ -44,6 +45,8 @@ if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.compose.diff import DiffLine
     from lettersmith.compose.resolve import Mailing, Overrides
     from lettersmith.deliver.approval import Approval
+    from lettersmith.deliver.inbox.imap import Limits
+    from lettersmith.deliver.inbox.store import Event
     from lettersmith.deliver.rebuild import Rebuilt
     from lettersmith.load.spreadsheet import ImportPlan
     from lettersmith.render.verify import Verdict
@@ -52,6 +55,7 @@ __all__ = [
     "BadArgument",
     "BuildResult",
     "CheckResult",
+    "InboxResult",
     "OfficeSearch",
     "Project",
     "SendPlan",
@@ -178,9 +182,14 @@ class Project:
 
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
-            raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+            raise BadArgument(
+                "--pdf-variant",
+                _("{value!r}: choose {names}").format(
+                    value=pdf_variant, names=", ".join(PDF_VARIANTS)
+                ),
+            )
         if jobs is not None and jobs < 1:
-            raise BadArgument("--jobs", f"{jobs}: give 1 or more")
+            raise BadArgument("--jobs", _("{jobs}: give 1 or more").format(jobs=jobs))
         # Only what decides the outputs: a --force or --jobs build leaves a usable record.
         # (The memo's way is kept free of the compose stage's imports: it answers in a blink.)
         given = overrides
@@ -189,6 +198,8 @@ class Project:
             "date": given and given.date, "place": given and given.place,
             "signatory": given and given.signatory, "language": given and given.language,
             "variant": pdf_variant,
+            # The warnings it remembers are in the language they were made in.
+            "messages": current_language(),
         }  # fmt: skip
         key = memo.inputs_key(self.root, command, building.code_hash())
         out = self.root / "out"
@@ -251,7 +262,7 @@ class Project:
         from lettersmith.render import preview as previewing
 
         if not 30 <= dpi <= 600:
-            raise BadArgument("--dpi", f"{dpi}: give a resolution from 30 to 600")
+            raise BadArgument("--dpi", _("{dpi}: give a resolution from 30 to 600").format(dpi=dpi))
         mailing = self.mailing(
             letter, club=club, selectors=selectors, overrides=overrides, on_event=on_event
         )
@@ -337,6 +348,7 @@ class Project:
         a changed letter again). ``confirm`` is shown the plan before anything goes out;
         when it returns False nothing is sent.
         """
+        from lettersmith.app import notices
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.outbox import forget_copies
@@ -352,7 +364,14 @@ class Project:
                 approval.require(mailing, f"{letter} --club {club}" if club else letter)
             planned = sending.plan(mailing, journal, resend=resend)
             plan = SendPlan(
-                mailing.letter_id, club, tuple(planned), view.mail.bcc if view.mail else None
+                mailing.letter_id,
+                club,
+                tuple(planned),
+                view.mail.bcc if view.mail else None,
+                warnings=(
+                    *notices.placeholder_warnings(mailing.workspace, mailing.recipients),
+                    *notices.about_warnings(mailing),
+                ),
             )
             try:
                 if dry_run:
@@ -382,6 +401,7 @@ class Project:
         """
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
+        from lettersmith.deliver.inbox import news
 
         ws = self._load(club, on_event)
         view = self._view(ws, club)
@@ -392,7 +412,59 @@ class Project:
                 sending.mark_arrived(view, spec, journal, mark_arrived)
             mailing = self._mailing(ws, letter, club, selectors)
             rows = sending.status(mailing, journal)
-        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
+        inbox = news.by_recipient(view.state_dir, mailing.letter_id, club, rows)
+        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing), inbox)
+
+    def inbox(
+        self,
+        letter: str | None = None,
+        *,
+        club: str | None = None,
+        since: dt.date | None = None,
+        limits: Limits | None = None,
+        on_event: OnEvent = ignore,
+    ) -> InboxResult:
+        """Read what arrived in the ``mail.imap`` folder since the last run: bounces, receipts
+        and replies to our letters go into the journal (with a copy under
+        .lettersmith/inbox/); anything else is counted and left alone. Nothing on the server
+        changes. ``letter`` (and ``club``) narrow what the result tells, not what is read:
+        whatever answers another letter is recorded too, so the next run misses nothing.
+        ``since``: only messages the server received on or after that day.
+        """
+        from lettersmith.deliver.inbox import imap
+        from lettersmith.deliver.inbox.run import read_inbox
+
+        ws = self._load(club, on_event)
+        view = self._view(ws, club)
+        letter_id = self._mailing(ws, letter, club).letter_id if letter else None
+        where = view.mail.source.file if view.mail and view.mail.source else "lettersmith.yaml"
+        settings = imap.check_settings(view.mail.imap if view.mail else None, where)
+        outcome = read_inbox(
+            settings,
+            view.state_dir,
+            since=since,
+            limits=limits,
+            on_progress=lambda done, total: on_event(Progress("inbox", done, total)),
+        )
+
+        def asked(event: Event) -> bool:
+            if club is not None and event.club != club:
+                return False
+            return letter_id is None or (event.letter, event.club) == (letter_id, club)
+
+        events = tuple(event for event in outcome.events if asked(event))
+        return InboxResult(
+            folder=outcome.folder,
+            read=outcome.read,
+            events=events,
+            other_letters=len(outcome.events) - len(events),
+            unmatched=outcome.unmatched,
+            unrelated=outcome.unrelated,
+            already=outcome.already,
+            skipped=tuple(outcome.skipped),
+            waiting=outcome.waiting,
+            renumbered=outcome.renumbered,
+        )
 
     def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
         """Every letter, then each club's version of the letters it sends, with where it
@@ -666,7 +738,9 @@ def search_offices(text: str | None = None) -> OfficeSearch:
 
     found = tuple(offices.search(text))
     if not found:
-        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
+        raise LettersmithError(
+            _("no office matches '{text}'; `lettersmith offices` lists them all").format(text=text)
+        )
     return OfficeSearch(found, offices.oldest_verification())
 
 
@@ -675,7 +749,7 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     text = formats if isinstance(formats, str) else ",".join(formats)
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted or any(part not in FORMATS for part in wanted):
-        raise BadArgument("--format", f"{text!r}: choose pdf, docx or pdf,docx")
+        raise BadArgument("--format", _("{text!r}: choose pdf, docx or pdf,docx").format(text=text))
     return wanted
 
 

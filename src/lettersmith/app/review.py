@@ -35,13 +35,13 @@ from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
 from lettersmith.render.preview import render_pngs
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
-SHOWN_LETTERS = 3  # in each mode, the first letters are shown whole; the rest are alike
-SHOWN_EMAILS = 50
+PER_PAGE = 50  # letters (and emails) on one page: a batch to every municipality gets pages
 DPI = 80
 
 
@@ -96,10 +96,10 @@ class Review:
     revision: str  # the short code people compare
     revision_full: str
     made: str
-    shown: tuple[Shown, ...]
-    more_letters: int
+    shown: tuple[Shown, ...]  # every letter
+    more_letters: int  # none now: every letter is shown (the written page is paged)
     rows: tuple[Row, ...]
-    emails: tuple[Email, ...]
+    emails: tuple[Email, ...]  # every email
     more_emails: int
     mail_problem: str | None
     diff: list[diffing.DiffLine] | None
@@ -120,32 +120,64 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Revi
     try:
         content = _content(mailing, union, staging, target)
         shown = {field.name: getattr(content, field.name) for field in dataclasses.fields(content)}
-        page = _environment().get_template("index.html.j2").render(**shown)
-        out.write(staging / "index.html", page)
+        template = _environment().get_template("index.html.j2")
+        names = []
+        for number, page in enumerate(_pages(shown), start=1):
+            names.append(page_name(number))
+            out.write(staging / page_name(number), template.render(**page))
         _swap(out, staging, target)
     except BaseException:
         out.remove_tree(staging)
         raise
-    written = [target / "index.html"]
+    written = [target / name for name in names]
     if pack:
         zipped = target.parent / f"{mailing.letter_id}-review.zip"
         written.append(out.write(zipped, _zip(target)))
     return dataclasses.replace(content, written=tuple(written))
 
 
+def page_name(number: int) -> str:
+    """``index.html`` for the first page (the one people open), ``page-2.html`` and on."""
+    return "index.html" if number == 1 else f"page-{number}.html"
+
+
+def _pages(content: dict[str, object]) -> list[dict[str, object]]:
+    """The template's values for each page: every letter and every email, ``PER_PAGE`` to a
+    page, the n-th page holding the n-th fifty of each (in each mode, one recipient's letter
+    and email together), every page linking to every other."""
+    letters = list(content["shown"])  # type: ignore[call-overload]
+    emails = list(content["emails"])  # type: ignore[call-overload]
+    count = max(1, -(-max(len(letters), len(emails)) // PER_PAGE))
+    pages = [(number, page_name(number)) for number in range(1, count + 1)]
+    result = []
+    for number in range(1, count + 1):
+        start, end = (number - 1) * PER_PAGE, number * PER_PAGE
+        result.append(
+            {
+                **content,
+                "shown": letters[start:end],
+                "emails": emails[start:end],
+                "first_letter": start + 1,
+                "letter_count": len(letters),
+                "first_email": start + 1,
+                "email_count": len(emails),
+                "page": number,
+                "pages": pages,
+            }
+        )
+    return result
+
+
 def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path) -> Review:
     """What the page shows; its pictures and files written into ``folder`` (the staging
     folder that becomes ``target``)."""
     ws, letters = mailing.workspace, mailing.letters
-    shown_letters = letters[:SHOWN_LETTERS]
-    docs = build.plan([mailing], formats=("pdf", "docx"))
-    wanted = {letter.stem for letter in shown_letters}
-    jobs = [job for job in docs if job.letter.stem in wanted]
+    jobs = build.plan([mailing], formats=("pdf", "docx"))
     failed = [o.error for o in build.build(jobs) if o.error]
     if failed:
         raise LettersmithError("\n".join(failed))
     shown = []
-    for letter in shown_letters:
+    for letter in letters:
         pdf = build.letter_dir(ws, mailing.letter_id) / f"{letter.stem}.pdf"
         docx = pdf.with_suffix(".docx")
         files = folder / "files"
@@ -176,14 +208,14 @@ def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path
         mode=mailing.mode,
         date_line=first.date_line,
         signatory=", ".join(filter(None, (first.signature.name, first.signature.title))),
-        revision=revision[: revisions.SHORT],
+        revision=revisions.shown(revision),
         revision_full=revision,
         made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
         shown=tuple(shown),
-        more_letters=len(letters) - len(shown_letters),
+        more_letters=0,
         rows=tuple(_rows(ws, letters, sent)),
-        emails=tuple(emails[:SHOWN_EMAILS]),
-        more_emails=max(0, len(emails) - SHOWN_EMAILS),
+        emails=tuple(emails),
+        more_emails=0,
         mail_problem=mail_problem,
         diff=diffing.letter_diff(union, mailing) if union is not None else None,
         approve=f"lettersmith approve {mailing.letter_id}"
@@ -245,12 +277,12 @@ def _shown(planned: list[sending.Planned]) -> tuple[list[Email], dict[str, str],
                 subject=str(message["Subject"]),
                 text=body.get_content() if body is not None else "",
                 attachments=attachments,
-                send="will be sent" if item.send else item.note,
+                send=_("will be sent") if item.send else item.note,
             )
         )
         if item.previous is not None:
             when = sending.short_time(item.previous.updated_at)
-            sent[item.out.recipient_id] = f"{item.previous.state} {when}"
+            sent[item.out.recipient_id] = f"{_(item.previous.state)} {when}"
     return emails, sent, None
 
 
