@@ -270,7 +270,7 @@ def test_a_club_left_out_is_said_on_the_overview(app, mail_workspace: Path) -> N
     club = mail_workspace / "clubs" / "bergen.yaml"
     club.write_text(club.read_text(encoding="utf-8") + "\nlanguage: klingon\n", "utf-8")
     shown = text_of(logged_in(app).get("/").text)
-    assert "clubs/bergen.yaml has problems" in shown
+    assert "clubs/bergen.yaml har feil, så klubben" in shown
     assert " bergen " not in shown
 
 
@@ -316,9 +316,9 @@ def test_a_refused_recipient_is_shown_in_words(app, smtp_server) -> None:
     smtp_server.handler.refuse.add("postmottak@jd.dep.no")
     browser = logged_in(app)
     done = text_of(send_and_wait(app, browser))
-    assert "jd postmottak@jd.dep.no mislyktes 550 5.1.1 No such mailbox here" in done
+    assert "jd postmottak@jd.dep.no feilet 550 5.1.1 No such mailbox here" in done
     status = text_of(browser.get(f"/letters/{LETTER}/status").text)
-    assert "Sendt til 2 av 3 mottakere." in status and "mislyktes" in status
+    assert "Sendt til 2 av 3 mottakere." in status and "feilet" in status
 
 
 def test_build_runs_check_first_and_shows_every_problem(app, mail_workspace: Path) -> None:
