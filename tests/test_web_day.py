@@ -186,6 +186,9 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         page.get_by_role("link", name="Se gjennom").last.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("menneskehandel")
         expect(page.locator("main")).to_contain_text("postmottak@kld.dep.no")
+        # The engine's words come through in bokmål too, not only the page's own.
+        expect(page.locator("main")).to_contain_text("blir sendt")
+        expect(page.locator("main")).not_to_contain_text("will be sent")
         pages.check("day-10-review")
         page.get_by_label("Navnet ditt").fill("Karin Dahlberg Pettersen")
         press_on(page, page.get_by_role("button", name="Godkjenn", exact=True))
@@ -195,6 +198,7 @@ def test_a_secretarys_whole_day(browser, mail_workspace: Path, smtp_server, tmp_
         # Send, by keyboard, the bar followed to the end.
         page.get_by_role("link", name="Videre til sending").click()
         expect(page.get_by_role("heading", name="Dette blir sendt")).to_be_visible()
+        expect(page.locator("tbody tr").first).to_contain_text("sendes: ny")
         pages.check("day-12-send-plan")
         press_on(page, page.get_by_role("button", name="Send", exact=True))
         expect(page.locator("#progress")).to_contain_text("Ferdig.", timeout=120_000)
