@@ -74,7 +74,7 @@ def test_a_bad_date_is_shown_beside_its_field_and_nothing_is_saved(browser, root
     answer = browser.post(f"/positions/{LETTER}", data=position_form(browser, adopted_on="14.9"))
     assert answer.status_code == 400
     beside = re.search(r'id="adopted_on-problems">\s*<li>(.*?)</li>', answer.text)
-    assert beside and "adopted_on: &#39;14.9&#39; is not a date" in beside.group(1)
+    assert beside and "adopted_on: &#39;14.9&#39; er ikke en dato" in beside.group(1)
     assert 'aria-invalid="true" aria-describedby="adopted_on-problems"' in answer.text
     assert read(root, f"positions/{LETTER}.md") == before
 
@@ -105,7 +105,7 @@ def test_the_preview_answers_with_the_pages_of_the_draft(browser, root) -> None:
     assert images[0] and images[1] and images[0] != images[1]
     assert "Som i brevet menneskehandel-2024, til smk, hod, jd." in first.text
     broken = browser.post(f"/positions/{LETTER}/preview", data={**form, "adopted_on": "x"})
-    assert "adopted_on: &#39;x&#39; is not a date" in broken.text and "<img" not in broken.text
+    assert "adopted_on: &#39;x&#39; er ikke en dato" in broken.text and "<img" not in broken.text
 
 
 def test_a_new_position_is_made_from_the_list(browser, root) -> None:
@@ -209,23 +209,23 @@ def xlsx(rows) -> bytes:
 
 def test_an_import_is_shown_row_by_row_before_it_is_saved(browser, root) -> None:
     page = browser.get("/recipients").text
-    token = form_of(page, "/recipients/import")["csrf_token"]
+    token = form_of(page, "/recipients/-/import")["csrf_token"]
     bad = xlsx([["Navn", "E-post"], ["Kari", "kari@example.org"], ["Per", "ikke en adresse"]])
     sheet = {"spreadsheet": ("styret.xlsx", bad, "application/octet-stream")}
-    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
+    answer = browser.post("/recipients/-/import", data={"csrf_token": token}, files=sheet)
     assert answer.status_code == 400
     row = re.search(r"<tr><td>3</td><td>(.*?)</td></tr>", answer.text)
     assert row and "ikke en adresse" in row.group(1)
     good = xlsx([["Navn", "E-post"], ["Kari Ødegård", "kari@example.org"]])
     sheet = {"spreadsheet": ("styret.xlsx", good, "application/octet-stream")}
-    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
+    answer = browser.post("/recipients/-/import", data={"csrf_token": token}, files=sheet)
     assert answer.status_code == 200 and "kari-odegard" in answer.text
     assert "kari-odegard" not in read(root, "recipients.yaml")  # a dry run: nothing written
-    confirm = form_of(answer.text, "/recipients/import/confirm")
-    done = browser.post("/recipients/import/confirm", data=confirm)
+    confirm = form_of(answer.text, "/recipients/-/import/confirm")
+    done = browser.post("/recipients/-/import/confirm", data=confirm)
     assert done.status_code == 303
     assert "kari-odegard:" in read(root, "recipients.yaml")
-    assert "1 mottakere ble importert" in browser.get(done.headers["location"]).text
+    assert "1 mottaker ble importert" in browser.get(done.headers["location"]).text
 
 
 def test_a_recipient_is_added_edited_and_removed(browser, root) -> None:
@@ -356,8 +356,8 @@ def test_an_uploaded_zip_bomb_is_refused_in_words(browser, root) -> None:
                 handle.write(b"A" * (1 << 20))
     token = csrf_of(browser.get("/recipients").text)
     sheet = {"spreadsheet": ("bomb.xlsx", buffer.getvalue(), "application/octet-stream")}
-    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
-    assert answer.status_code == 400 and "unpacks to more than" in answer.text
+    answer = browser.post("/recipients/-/import", data={"csrf_token": token}, files=sheet)
+    assert answer.status_code == 400 and "pakkes ut til mer enn" in answer.text
     assert "/tmp" not in answer.text  # the person's file is named, not where it was kept
     assert "bomb.xlsx" in answer.text
 
@@ -409,7 +409,11 @@ def test_every_word_of_the_editing_pages_is_translated(language) -> None:
     translated = set()
     for po in (package / "data" / "locale" / language / "LC_MESSAGES").glob("*.po"):
         with po.open("rb") as handle:
-            translated |= {m.id for m in read_po(handle) if m.id and m.string}
+            translated |= {
+                m.id if isinstance(m.id, str) else m.id[0]  # a plural's singular, as found
+                for m in read_po(handle)
+                if m.id and (m.string if isinstance(m.string, str) else all(m.string))
+            }
     assert len(found) > 100
     assert sorted(found - translated) == []
 
@@ -418,7 +422,7 @@ def test_check_s_problems_are_shown_beside_their_fields_when_a_page_opens(browse
     path = root / "letters" / f"{LETTER}.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("mode: joint", "mode: alle"))
     page = browser.get(f"/letters/{LETTER}").text
-    assert re.search(r'id="mode-problems">\s*<li>mode: &#39;alle&#39; is not one of', page)
+    assert re.search(r'id="mode-problems">\s*<li>mode: &#39;alle&#39; er ikke en av', page)
     data = {
         **form_of(page, f"/letters/{LETTER}"), "position": LETTER, "mode": "joint",
         "date": "2024-12-10", "place": "Halden", "signatory": "president", "subject": "",
@@ -431,7 +435,7 @@ def test_check_s_problems_are_shown_beside_their_fields_when_a_page_opens(browse
         register.read_text(encoding="utf-8").replace("  office: no/jd\n", "  office: no/xx\n")
     )
     page = browser.get("/recipients/jd").text
-    assert re.search(r'id="office-problems">\s*<li>office: no office &#39;no/xx&#39;', page)
+    assert re.search(r'id="office-problems">\s*<li>office: ingen embete &#39;no/xx&#39;', page)
 
 
 def test_a_broken_position_can_be_found_and_fixed(browser, root) -> None:
@@ -439,7 +443,7 @@ def test_a_broken_position_can_be_found_and_fixed(browser, root) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("2024-09-14", "14. sept"))
     page = browser.get("/positions")
     assert page.status_code == 200
-    assert "adopted_on: &#39;14. sept&#39; is not a date" in page.text
+    assert "adopted_on: &#39;14. sept&#39; er ikke en dato" in page.text
     assert f'href="/positions/{LETTER}"' in page.text
     opened = browser.get(f"/positions/{LETTER}").text
     assert re.search(r'id="adopted_on-problems">\s*<li>adopted_on: &#39;14. sept', opened)
@@ -453,12 +457,12 @@ def test_a_column_with_another_name_is_named_on_the_page(browser, root) -> None:
     token = csrf_of(browser.get("/recipients").text)
     data = xlsx([["Navn", "Mobil e-post"], ["Kari Ødegård", "kari@example.org"]])
     sheet = {"spreadsheet": ("liste.xlsx", data, "application/octet-stream")}
-    answer = browser.post("/recipients/import", data={"csrf_token": token}, files=sheet)
-    assert answer.status_code == 400 and "no column for the email address" in answer.text
+    answer = browser.post("/recipients/-/import", data={"csrf_token": token}, files=sheet)
+    assert answer.status_code == 400 and "ingen kolonne for e-postadressen" in answer.text
     mapped = {"csrf_token": token, "columns": "Mobil e-post=email"}
-    answer = browser.post("/recipients/import", data=mapped, files=sheet)
+    answer = browser.post("/recipients/-/import", data=mapped, files=sheet)
     assert answer.status_code == 200 and "kari@example.org" in answer.text
-    confirm = form_of(answer.text, "/recipients/import/confirm")
+    confirm = form_of(answer.text, "/recipients/-/import/confirm")
     assert confirm["columns"] == "Mobil e-post=email"
-    assert browser.post("/recipients/import/confirm", data=confirm).status_code == 303
+    assert browser.post("/recipients/-/import/confirm", data=confirm).status_code == 303
     assert "  email: kari@example.org\n" in read(root, "recipients.yaml")

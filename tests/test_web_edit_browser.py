@@ -177,7 +177,7 @@ def test_a_spreadsheet_is_imported(browser_page, tmp_path) -> None:
     assert "kari-odegard" not in (root / "recipients.yaml").read_text(encoding="utf-8")
     accessible(page, "recipients-import-plan")
     page.get_by_role("button", name="Importer", exact=True).click()
-    page.wait_for_selector("text=1 mottakere ble importert")
+    page.wait_for_selector("text=1 mottaker ble importert")
     assert "kari-odegard:" in (root / "recipients.yaml").read_text(encoding="utf-8")
     page.goto(base + "/recipients/kari-odegard")
     accessible(page, "recipient")

@@ -31,7 +31,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from lettersmith.web.app import create_app
-from lettersmith.web.serve import server_config
+from lettersmith.web.serve import server_config, warm_up_in_background
 
 TOKEN = "test-token-0123456789"
 PORT = 8400
@@ -86,9 +86,10 @@ class Server:
 @contextmanager
 def serving(root: Path, token: str = TOKEN, log_level: str = "warning") -> Iterator[Server]:
     """The real server (uvicorn, configured as ``lettersmith serve`` does) on a free port in a
-    thread, stopped at the end."""
+    thread, stopped at the end; its renderer warmed in the background as ``serve`` does."""
     port = free_port()
     app = create_app(root, token=token, port=port)
+    warm_up_in_background(root)
     config = server_config(app, log_level=log_level)
     config.host, config.port = "127.0.0.1", port
     server = uvicorn.Server(config)

@@ -8,6 +8,7 @@ so it is shown beside that field; a problem that names none is shown above the f
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,6 +34,24 @@ class Answer:
     @property
     def failed(self) -> bool:
         return bool(self.fields or self.general or self.conflict)
+
+    @property
+    def differences(self) -> list[tuple[bool, str]]:
+        """A conflict's lines that differ, in the file's order, each marked mine (True) or on
+        disk (False): two whole files side by side hide a one-word change in a long file."""
+        if self.conflict is None:
+            return []
+        mine, theirs = self.conflict.mine.splitlines(), self.conflict.theirs.splitlines()
+        lines = difflib.unified_diff(mine, theirs, lineterm="", n=0)
+        changed = [
+            (line.startswith("-"), line[1:])
+            for line in lines
+            if line[:1] in "-+" and not line.startswith(("---", "+++"))
+        ]
+        return changed[:MAX_DIFFERENCES]
+
+
+MAX_DIFFERENCES = 40  # more than this: the two versions below say the rest
 
 
 def sort_problems(

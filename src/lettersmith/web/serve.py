@@ -19,6 +19,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from lettersmith.addresses import is_loopback
+from lettersmith.app import draft
 from lettersmith.app.results import BadArgument
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import Language, _
@@ -49,6 +50,7 @@ def serve(
     token = new_token()
     app = create_app(root, token=token, language=language, port=port, host=host)
     listening = _bind(host, port)
+    warm_up_in_background(root)
     link = f"http://{link_host(host)}:{port}/?token={token}"
     print(f"Open {link}", flush=True)
     server = uvicorn.Server(server_config(app))
@@ -92,6 +94,15 @@ def server_config(app: Starlette, log_level: str = "warning") -> uvicorn.Config:
         server_header=False,
         lifespan="off",
     )
+
+
+def warm_up_in_background(root: Path) -> threading.Thread:
+    """Draw one preview in a thread while the server starts: the first preview a person asks
+    for then takes a fraction of a second, not the two seconds WeasyPrint needs to load its
+    fonts the first time. The server does not wait for it."""
+    thread = threading.Thread(target=draft.warm_up, args=(root,), name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _bind(host: str, port: int) -> socket.socket:

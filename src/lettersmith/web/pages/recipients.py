@@ -241,8 +241,8 @@ def export(request: Request) -> Response:
 routes = [
     Route("/recipients", recipients),
     Route("/recipients", add, methods=["POST"]),
-    Route("/recipients/import", import_dry_run, methods=["POST"]),
-    Route("/recipients/import/confirm", import_confirmed, methods=["POST"]),
+    Route("/recipients/-/import", import_dry_run, methods=["POST"]),
+    Route("/recipients/-/import/confirm", import_confirmed, methods=["POST"]),
     Route("/recipients/export.{kind:str}", export),
     Route("/recipients/{recipient:id}", recipient),
     Route("/recipients/{recipient:id}", save, methods=["POST"]),
