@@ -216,7 +216,7 @@ def _at_breaks(
         ]
         extra = _bare(found[i] for i in seen) - (header(page, count) + header(following, count))
         if extra:
-            inserted = [found[i] for i in seen if extra[_bare_word(found[i])]]
+            inserted = [found[i] for i in seen if extra[bare_word(found[i])]]
             before = " ".join(found[i] for i in placed[max(0, k - QUOTED) : k])
             return [
                 f"{name} does not show the adopted title and body word for word: the words "
@@ -256,7 +256,7 @@ def _what_differs(
             inserted = [
                 found[i]
                 for i in range(position, end)
-                if i not in above and not allowed[_bare_word(found[i])]
+                if i not in above and not allowed[bare_word(found[i])]
             ]
             return f"{differs}: the words '{' '.join(inserted)}' come between them ({where})"
     expected = " ".join(want[index : index + QUOTED])
@@ -266,10 +266,10 @@ def _what_differs(
 def _bare(found: Iterable[str]) -> Counter[str]:
     """Words as a page's header or footer is compared: without the signs around them, signs
     alone left out ("Postboks 123 · 5804 Bergen" shows the address)."""
-    return Counter(word for word in map(_bare_word, found) if word)
+    return Counter(word for word in map(bare_word, found) if word)
 
 
-def _bare_word(word: str) -> str:
+def bare_word(word: str) -> str:
     return word.strip(_SIGNS)
 
 

@@ -116,6 +116,14 @@ class HouseStyle:
     address_list_before: float = 7.0
     about_before: float = 8.0
 
+    # Hyphenation of running text (nb, nn, en): the shortest word broken, the fewest letters
+    # left before and carried after the hyphen, and how short (per cent of the measure) a line
+    # may end before a word is broken at all.
+    hyphen_word: int = 7
+    hyphen_before: int = 3
+    hyphen_after: int = 3
+    hyphen_zone: int = 8
+
     @property
     def text_width(self) -> float:
         return 210.0 - self.margin_left - self.margin_right

@@ -36,12 +36,17 @@ from lettersmith.render.locked import (
     MIN_CONTRAST,
     MIN_SIZE,
     Statement,
+    bare_word,
     colour_name,
     contrast,
     find_statement,
     is_marker,
 )
 
+# The character WeasyPrint draws where it breaks a word at a line's end (letter.css's
+# hyphenate-character, CSS's default): U+2010 HYPHEN, never the "-" people type.
+HYPHENATION = "\u2010"
+LINE_END = "\n"  # pdfium's own characters between two lines, \r\n
 COVERED = 0.3  # the share of a character's box that a later shape may cover
 OVERLAP = 0.5  # the share of the smaller of two characters' boxes that the other may cover
 BACKGROUND_DPI = 36
@@ -78,6 +83,7 @@ class Word:
     text: str
     page: int
     chars: list[int] = field(default_factory=list)
+    broken: bool = False  # ends a line with the hyphen of hyphenation: it goes on after it
 
 
 def pdf_problems(
@@ -98,7 +104,7 @@ def pdf_problems(
             drawn = list(_walk(page))
             objects.append(drawn)
             chars.extend(_chars(page, index + 1, {_address(obj): d for obj, d in drawn}))
-        words = _words(chars)
+        words = _join_broken(_words(chars), header, len(pdf))
         found = [w for w in words if not is_marker(w.text)]
         heights = [
             (min(chars[i].box[1] for i in w.chars), max(chars[i].box[3] for i in w.chars))
@@ -236,15 +242,21 @@ _texts: dict[int, str] = {}
 def _text(code: int) -> str:
     if code not in _texts:
         text = unicodedata.normalize("NFKC", chr(code))
-        _texts[code] = "" if text in DROPPED_CHARS else " " if text.isspace() else text
+        if text in DROPPED_CHARS:
+            text = ""
+        elif text.isspace():
+            text = LINE_END if text in "\r\n" else " "
+        _texts[code] = text
     return _texts[code]
 
 
 def _words(chars: Sequence[Char]) -> list[Word]:
+    """The words drawn, in the text's order; those that end a line with ``HYPHENATION`` are
+    marked broken (see ``_join_broken``)."""
     words: list[Word] = []
     current: Word | None = None
     for index, char in enumerate(chars):
-        if char.text == " ":
+        if char.text in (" ", LINE_END):
             current = None
             continue
         if not char.text:
@@ -254,7 +266,43 @@ def _words(chars: Sequence[Char]) -> list[Word]:
             words.append(current)
         current.text += char.text
         current.chars.append(index)
+    for word in words:
+        if word.text.endswith(HYPHENATION):
+            after = word.chars[-1] + 1  # a line's or a page's end, or the last of the text
+            ends = after == len(chars) or chars[after].page != word.page
+            word.broken = ends or chars[after].text == LINE_END
     return words
+
+
+def _join_broken(
+    words: list[Word], header: Callable[[int, int], Counter[str]], count: int
+) -> list[Word]:
+    """Each word hyphenated at a line's end read whole, as a reader reads it: its first part
+    without the hyphen, then the next word in the text -- past the words of a running header
+    or footer (``header``), which the text may put first where the word goes on to the next
+    page or is drawn after the body. The hyphen's character still belongs to the word, so
+    nothing else is drawn in its line; words skipped stay where they were, so that the
+    statement's order is judged as before."""
+    joined: list[Word] = []
+    taken: set[int] = set()
+    for index, word in enumerate(words):
+        if index in taken:
+            continue
+        joined.append(word)
+        allowed = header(word.page, count) + header(word.page + 1, count)
+        after = index + 1
+        while word.broken and after < len(words) and words[after].page <= word.page + 1:
+            then = words[after]
+            bare = bare_word(then.text)
+            if after not in taken and allowed[bare]:
+                allowed[bare] -= 1
+            elif after not in taken:
+                word.text = word.text[: -len(HYPHENATION)] + then.text
+                word.chars.extend(then.chars)
+                word.broken = then.broken
+                taken.add(after)
+            after += 1
+    return joined
 
 
 # --------------------------------------------------------------------------- how it looks
