@@ -7,6 +7,7 @@ line, where a block sits. ``python tests/lines.py FILE.pdf`` prints the rag of e
 
 from __future__ import annotations
 
+import ctypes
 import statistics
 import sys
 from collections import Counter
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 
 MM = 72 / 25.4  # points in a millimetre
 
@@ -73,6 +75,45 @@ def _line(
         (height - max(b[3] for b in boxes)) / MM,
         shown[0][1],
     )
+
+
+def marked_texts(data: bytes) -> list[list[tuple[str, tuple[str, ...]]]]:
+    """Per page, each text object's text and the marked-content tags it is drawn inside
+    (``Span``, ``Artifact``...): what a screen reader reads and what it skips as furniture."""
+    pdf = pypdfium2.PdfDocument(data)
+    pages = []
+    try:
+        for page in pdf:
+            text = page.get_textpage()
+            found = []
+            for obj in page.get_objects():
+                if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                    found.append((_object_text(obj.raw, text.raw), _marks(obj.raw)))
+            pages.append(found)
+            text.close()
+    finally:
+        pdf.close()
+    return pages
+
+
+def _marks(raw: object) -> tuple[str, ...]:
+    names = []
+    for index in range(pdfium_c.FPDFPageObj_CountMarks(raw)):
+        mark = pdfium_c.FPDFPageObj_GetMark(raw, index)
+        buffer = (ctypes.c_ushort * 128)()
+        pdfium_c.FPDFPageObjMark_GetName(mark, buffer, 256, ctypes.byref(ctypes.c_ulong()))
+        names.append(_decode(buffer))
+    return tuple(names)
+
+
+def _object_text(raw: object, textpage: object) -> str:
+    buffer = (ctypes.c_ushort * 1024)()
+    pdfium_c.FPDFTextObj_GetText(raw, textpage, buffer, 2048)
+    return _decode(buffer)
+
+
+def _decode(buffer: ctypes.Array) -> str:
+    return bytes(buffer).decode("utf-16-le", "replace").split("\x00", 1)[0]
 
 
 def body_size(lines: list[Line]) -> float:

@@ -287,6 +287,14 @@ def what_leaves(
         tagline := letter.sender.tagline
     ):  # only when there is one: other letters keep their revision
         text["tagline"] = tagline
+    # The same for what came later: a letter without them keeps the revision it had.
+    later = {
+        "short_name": sender.short_name,
+        "reference": letter.reference,
+        "their_reference": letter.their_reference,
+        "statement_language": letter.statement_language,
+    }
+    text.update((name, value) for name, value in later.items() if value)
     look = files.look(letter)
     envelope = EnvelopeFields(
         mail.sender if mail else None,

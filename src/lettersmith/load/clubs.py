@@ -34,7 +34,7 @@ CLUB_FIELDS = (
 CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
-    "tagline": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
+    "tagline": None, "short_name": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
 }  # fmt: skip
 UNTRUSTED_MESSAGE = (
     "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
@@ -84,6 +84,9 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         logo=organisation.logo and prefer_club(organisation.logo),
         font=organisation.font and prefer_club(organisation.font),
     )
+    if organisation.name != ws.organisation.name and "short_name" not in club.organisation:
+        # The union's short name is the union's: a club under its own name has its own or none.
+        organisation = dataclasses.replace(organisation, short_name=None)
     if club.language not in (None, ws.language) and "about" not in club.organisation:
         # The union's about paragraph is in the union's language: a nynorsk letter ending in
         # bokmål reads as a mistake. The club's own about, or none.

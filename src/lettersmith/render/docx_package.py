@@ -31,6 +31,7 @@ from lettersmith.confine import (
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
+from lettersmith.render.html import header_name
 from lettersmith.render.style import house_style
 
 if TYPE_CHECKING:
@@ -105,12 +106,16 @@ def fill_headers(doc: DocumentObject, letter: ComposedLetter) -> None:
             if part.is_linked_to_previous:
                 continue
             uses_organisation = "{organisation}" in "".join(part._element.itertext())
+            # Page 1's letterhead names the organisation in full; the later pages' one-line
+            # header by its short name where the whole is too long (as the PDF's).
+            first = part in (section.first_page_header, section.first_page_footer)
+            name = letter.sender.name if first else header_name(letter.sender)
             for p in part._element.iter(qn("w:p")):
-                _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation)
+                _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation, name)
 
 
 def _fill_paragraph(
-    paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool
+    paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool, name: str
 ) -> None:
     runs = paragraph._p.xpath("./w:r")
     text = "".join(Run(run, paragraph).text for run in runs)  # keeps tabs and breaks
@@ -133,7 +138,7 @@ def _fill_paragraph(
             if piece:
                 new_run(piece)
         elif piece == "organisation":
-            new_run(letter.sender.name)
+            new_run(name)
         elif piece == "date":
             new_run(letter.date_line)  # place and date, as the PDF's page header
         elif piece == "sender_details":
@@ -145,6 +150,8 @@ def _fill_paragraph(
                     run._r.insert(len(run._r) - 1, OxmlElement("w:br"))
         elif piece == "page_number":
             _add_page_phrase(paragraph, letter.phrases.page, new_run)
+        elif piece == "page_number_if_several":
+            _add_page_phrase_if_several(letter.phrases.page, new_run)
         elif piece == "logo":
             logo = letter.sender.logo and image_file(letter.sender.logo, letter, what="logo")
             if logo:
@@ -167,6 +174,44 @@ def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run: Callable[[s
         result = new_run("1")  # shown until the application updates the field
         field.append(result._r)
         paragraph._p.append(field)
+
+
+def _add_page_phrase_if_several(phrase: str, new_run: Callable[[str], Run]) -> None:
+    """``{ IF { NUMPAGES } > 1 "Side { PAGE } av { NUMPAGES }" "" }``: page 1's number,
+    shown only when the letter has more pages. How many, Word knows once it has laid the
+    letter out, so the shown result is left empty until the fields are updated."""
+
+    def mark(kind: str) -> None:
+        char = OxmlElement("w:fldChar")
+        char.set(qn("w:fldCharType"), kind)
+        new_run("")._r.append(char)
+
+    def code(text: str) -> None:
+        instruction = OxmlElement("w:instrText")
+        instruction.set(qn("xml:space"), "preserve")
+        instruction.text = text
+        new_run("")._r.append(instruction)
+
+    def field(name: str) -> None:
+        mark("begin")
+        code(f" {name} ")
+        mark("separate")
+        new_run("1")
+        mark("end")
+
+    mark("begin")
+    code(" IF ")
+    field("NUMPAGES")
+    code(' > 1 "')
+    for index, piece in enumerate(_PAGE_FIELDS.split(phrase)):
+        if index % 2 == 0:
+            if piece:
+                code(piece.replace('"', "'"))
+        else:
+            field("PAGE" if piece == "page" else "NUMPAGES")
+    code('" "" ')
+    mark("separate")
+    mark("end")
 
 
 def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:

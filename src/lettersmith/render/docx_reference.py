@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
 
-PLACEHOLDERS = ("logo", "organisation", "sender_details", "date", "page_number")
+PLACEHOLDERS = (
+    "logo", "organisation", "sender_details", "date", "page_number", "page_number_if_several",
+)  # fmt: skip
 
 # Style names a secretary sees in Word's style list.
 SENDER_LINE = "Letter Sender"
@@ -207,6 +209,7 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
 
     about = _paragraph_style(doc, ABOUT, size=house.about_size)
     _lines(about, house.about_line, before=house.about_before)
+    about.paragraph_format.right_indent = Mm(house.text_width - house.about_width)  # ~70 a line
     about.font.color.rgb = _rgb(house.muted_colour)
 
     letterhead = _paragraph_style(doc, LETTERHEAD, size=house.name_size, bold=True)
@@ -282,6 +285,14 @@ def _headers(doc: DocumentObject, house: HouseStyle) -> None:
     trailing._p.getparent().append(trailing._p)
     trailing.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     trailing.paragraph_format.line_spacing = Pt(1)
+
+    # Page 1's foot: "Side 1 av 3", only when there is more than one page (an IF field).
+    first_footer = section.first_page_footer
+    first_footer.is_linked_to_previous = False
+    number = first_footer.paragraphs[0]
+    number.text = "{page_number_if_several}"
+    number.style = doc.styles[HEADER]
+    number.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
     # Pages 2+: one line with organisation, place and date, and "Side 2 av 3".
     later = section.header.paragraphs[0]

@@ -101,9 +101,12 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     """The words a page's running header or footer may show on page ``number`` of ``count``:
     the only words that may come between two words of the statement, where a page breaks.
 
-    lettersmith's own header shows the organisation, the place and date and "Side 2 av 3"
-    from page 2; a template's header or footer may show the organisation's address, email and
-    website and the addressees' lines on any page. Each may come once on a page."""
+    lettersmith's own header shows the organisation (or its short name), the place and date
+    and "Side 2 av 3" from page 2, and "Side 1 av 3" at the foot of page 1 of a letter of
+    more pages; a template's header or footer may show the organisation's address, email and
+    website and the addressees' lines on any page. Each may come once on a page. None of it
+    is the club's to choose but the organisation's own details and names, which the letter
+    prints anyway; page numbers are the true ones."""
     sender = letter.sender
     footer = _bare(words([sender.name, *sender.address, sender.email or "", sender.website or ""]))
     # A running header may name whom the letter is to, as letters often do from page 2.
@@ -112,8 +115,8 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     def header(number: int, count: int) -> Counter[str]:
         page = letter.phrases.page.replace("{page}", str(number)).replace("{pages}", str(count))
         if number <= 1:
-            return footer
-        return footer + _bare(words([sender.name, letter.date_line, page]))
+            return footer + _bare(words([page])) if count > 1 else footer
+        return footer + _bare(words([sender.short_name or sender.name, letter.date_line, page]))
 
     return header
 
