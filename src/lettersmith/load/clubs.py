@@ -34,7 +34,8 @@ CLUB_FIELDS = (
 CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
-    "tagline": None, "short_name": None, "about": None, "address": (), "email": None, "website": None, "logo": None,
+    "tagline": None, "short_name": None, "about": None, "address": (), "email": None,
+    "website": None, "logo": None,
 }  # fmt: skip
 UNTRUSTED_MESSAGE = (
     "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
