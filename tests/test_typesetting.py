@@ -10,18 +10,20 @@ import zipfile
 
 import pikepdf
 import pytest
+from click.testing import CliRunner
 
 from factories import make_letter, para
 from lettersmith.app.project import Project
+from lettersmith.cli import main
 from lettersmith.compose import i18n
-from lettersmith.errors import RenderError
+from lettersmith.errors import LettersmithError, RenderError
 from lettersmith.model import Addressee, Sender
 from lettersmith.render.docx import render_docx
 from lettersmith.render.locked import check_pdf
 from lettersmith.render.pdf import render_pdf
 from lines import MM, Line, between, body_size, marked_texts, pdf_lines, rag
 from readback import HYPHENATION
-from workspaces import REPO, copy_example, write_files
+from workspaces import REPO, copy_example, many_recipients, write_files
 
 MEASURE = 145.0  # mm: the body's width (render/style.py, 210 - 25 - 40)
 LEFT = 25.0
@@ -384,3 +386,44 @@ def test_a_nynorsk_clubs_letter_marks_the_unions_bokmal_statement(tmp_path):
     (letter,) = Project.open(root).mailing("menneskehandel-2024", club="bergen").letters
     assert (letter.language, letter.statement_language) == ("nn", "nb")
     assert ("/H1", "nb") in struct_langs(render_pdf(letter))
+
+
+def test_a_batch_with_some_their_references_gives_each_letter_its_own(tmp_path):
+    """Letters with a "Deres ref." leave the batch path; the others are stamped as before."""
+    root = many_recipients(tmp_path, 8, their_reference_every=4)
+    result = CliRunner().invoke(main, ["-w", str(root), "build", "--format", "pdf"])
+    assert result.exit_code == 0, result.output
+    out = root / "out" / "menneskehandel-2024"
+    for number in range(8):
+        lines = [line.text for line in pdf_lines((out / f"r{number:05d}.pdf").read_bytes())]
+        assert f"Ordfører Person Nummer {number}" in lines
+        theirs = [line for line in lines if line.startswith("Deres ref.")]
+        assert theirs == ([f"Deres ref. 24/{number}"] if number % 4 == 0 else [])
+
+
+def test_check_asks_for_a_short_name_where_the_name_is_too_long_for_the_header(tmp_path):
+    root = copy_example(tmp_path)
+    settings = root / "lettersmith.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("Norgesunionen\n", "Norgesunionen, Region Nord-Norge\n", 1))
+    warnings = Project.open(root).check().warnings
+    assert (
+        "lettersmith.yaml: warning: the organisation's name has 58 characters, more than the "
+        "header of pages 2 and on holds on one line; add organisation.short_name (at most 40 "
+        "characters), e.g. short_name: SI Norgesunionen"
+    ) in warnings
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            "  about:", "  short_name: SI Nord-Norge\n  about:", 1
+        )
+    )
+    assert not [w for w in Project.open(root).check().warnings if "short_name" in w]
+
+
+def test_a_short_name_longer_than_the_header_holds_is_refused(tmp_path):
+    root = copy_example(tmp_path)
+    settings = root / "lettersmith.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  about:", "  short_name: " + "x" * 41 + "\n  about:", 1))
+    with pytest.raises(LettersmithError, match=r"lettersmith.yaml:4: organisation.short_name: "):
+        Project.open(root).check()
