@@ -19,13 +19,13 @@ from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
 from lettersmith.load.clubs import club_view, unfinished_clubs, unknown_trusted_clubs
+from lettersmith.load.entries import SHORT_NAME_CHARS
 from lettersmith.load.images import image_problems
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
-from lettersmith.load.entries import SHORT_NAME_CHARS
 from lettersmith.render.html import HEADER_NAME_CHARS, letter_html
-from lettersmith.translate import _
 from lettersmith.render.worker import run_limited
+from lettersmith.translate import _
 
 
 @dataclass(frozen=True)
