@@ -116,12 +116,14 @@ def _cover_note(letter: ComposedLetter) -> str:
 # What a reader of both letters would compare, in the order the letter shows it.
 _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
     ("organisation", lambda letter: letter.sender.name),
+    ("short name", lambda letter: letter.sender.short_name or ""),
     ("tagline", lambda letter: letter.sender.tagline or ""),
     ("address", lambda letter: ", ".join(letter.sender.address)),
     ("sender's email", lambda letter: letter.sender.email or ""),
     ("website", lambda letter: letter.sender.website or ""),
     ("signatory", _signatory),
     ("place and date", lambda letter: letter.date_line),
+    ("our reference", lambda letter: letter.reference or ""),
     ("language", _language),
     ("introduction", lambda letter: letter.intro),
     # The adopted words: a club may not change them, but may pick another position.
