@@ -117,6 +117,20 @@ def test_a_word_hyphenated_across_a_page_break_still_reads_as_adopted(tmp_path):
     check_pdf(data, letter, "letter.html.j2")
 
 
+def test_a_broken_words_rest_is_read_even_where_a_page_footer_may_show_the_same_word(tmp_path):
+    """The rest of "bekym-ring" is also a word of the sender's address, which a page's footer
+    may show: on the line below, it is read as the word's rest, not as the footer's."""
+    text = (
+        "Soroptimist International Norgesunionen (SI Norge) ser med stor bekymring på den "
+        "omfattende menneskehandelen som foregår både i Norge og internasjonalt."
+    )
+    sender = Sender(name="Soroptimist International Norgesunionen", address=("ring", "1751 Halden"))
+    letter = make_letter(tmp_path, sender=sender, body=(para(text),))
+    data = render_pdf(letter)
+    assert any(line.endswith(f"bekym{HYPHENATION}") for line in hyphenated(data))
+    check_pdf(data, letter, "letter.html.j2")
+
+
 def test_a_hyphenate_character_cannot_slip_words_into_the_statement(tmp_path):
     """A template's stylesheet may set the character drawn at a break; words in it are read."""
     css = (

@@ -104,7 +104,7 @@ def pdf_problems(
             drawn = list(_walk(page))
             objects.append(drawn)
             chars.extend(_chars(page, index + 1, {_address(obj): d for obj, d in drawn}))
-        words = _join_broken(_words(chars), header, len(pdf))
+        words = _join_broken(_words(chars), chars, header, len(pdf))
         found = [w for w in words if not is_marker(w.text)]
         heights = [
             (min(chars[i].box[1] for i in w.chars), max(chars[i].box[3] for i in w.chars))
@@ -275,14 +275,17 @@ def _words(chars: Sequence[Char]) -> list[Word]:
 
 
 def _join_broken(
-    words: list[Word], header: Callable[[int, int], Counter[str]], count: int
+    words: list[Word],
+    chars: Sequence[Char],
+    header: Callable[[int, int], Counter[str]],
+    count: int,
 ) -> list[Word]:
     """Each word hyphenated at a line's end read whole, as a reader reads it: its first part
-    without the hyphen, then the next word in the text -- past the words of a running header
-    or footer (``header``), which the text may put first where the word goes on to the next
-    page or is drawn after the body. The hyphen's character still belongs to the word, so
-    nothing else is drawn in its line; words skipped stay where they were, so that the
-    statement's order is judged as before."""
+    without the hyphen, then its rest -- the next word in the text where that starts the line
+    below; else past the words of a running header or footer (``header``), which the text may
+    put first where the word goes on to the next page. The hyphen's character still belongs to
+    the word, so nothing else is drawn in its line; words skipped stay where they were, so
+    that the statement's order is judged as before."""
     joined: list[Word] = []
     taken: set[int] = set()
     for index, word in enumerate(words):
@@ -294,15 +297,24 @@ def _join_broken(
         while word.broken and after < len(words) and words[after].page <= word.page + 1:
             then = words[after]
             bare = bare_word(then.text)
-            if after not in taken and allowed[bare]:
+            if after in taken:
+                pass
+            elif allowed[bare] and not _next_line(chars, word, then):
                 allowed[bare] -= 1
-            elif after not in taken:
+            else:
                 word.text = word.text[: -len(HYPHENATION)] + then.text
                 word.chars.extend(then.chars)
                 word.broken = then.broken
                 taken.add(after)
             after += 1
     return joined
+
+
+def _next_line(chars: Sequence[Char], word: Word, then: Word) -> bool:
+    """Whether ``then`` starts on the line right below the end of ``word``, on its page."""
+    last, first = chars[word.chars[-1]].box, chars[then.chars[0]].box  # the hyphen, a letter
+    height = max(chars[i].box[3] - chars[i].box[1] for i in word.chars)  # about a line's
+    return then.page == word.page and last[1] - 2 * height < first[3] < last[1]
 
 
 # --------------------------------------------------------------------------- how it looks
