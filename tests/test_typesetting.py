@@ -290,7 +290,7 @@ def test_the_reference_block_stands_right_of_the_address_field_above_the_date(tm
     lines = pdf_lines(data)
     ours, theirs, date = (
         next(line for line in lines if line.text == text)
-        for text in ("Vår ref. 2024/17", "Deres ref. 24/1234", "Halden, 10.12.2024")
+        for text in ("Vår ref.: 2024/17", "Deres ref.: 24/1234", "Halden, 10.12.2024")
     )
     assert ours.top < theirs.top < date.top
     assert abs(ours.right - date.right) < 0.5 and abs(theirs.right - date.right) < 0.5
@@ -321,9 +321,9 @@ def test_the_reference_block_speaks_the_letters_language(tmp_path, language, our
         addressees=ADDRESSEE,
     )
     texts = [line.text for line in pdf_lines(render_pdf(letter))]
-    assert f"{ours} 2024/17" in texts and f"{theirs} 24/1234" in texts
+    assert f"{ours}: 2024/17" in texts and f"{theirs}: 24/1234" in texts
     docx = docx_part(render_docx(letter), "word/document.xml")
-    assert f"{ours} 2024/17" in docx and f"{theirs} 24/1234" in docx
+    assert f"{ours}: 2024/17" in docx and f"{theirs}: 24/1234" in docx
 
 
 def test_a_letter_without_references_shows_no_block(reference):
@@ -412,7 +412,7 @@ def test_a_batch_with_some_their_references_gives_each_letter_its_own(tmp_path):
         lines = [line.text for line in pdf_lines((out / f"r{number:05d}.pdf").read_bytes())]
         assert f"Ordfører Person Nummer {number}" in lines
         theirs = [line for line in lines if line.startswith("Deres ref.")]
-        assert theirs == ([f"Deres ref. 24/{number}"] if number % 4 == 0 else [])
+        assert theirs == ([f"Deres ref.: 24/{number}"] if number % 4 == 0 else [])
 
 
 def test_check_asks_for_a_short_name_where_the_name_is_too_long_for_the_header(tmp_path):

@@ -251,7 +251,7 @@ def _write_date_line(doc: DocumentObject, letter: ComposedLetter, style: HouseSt
     it the reference block ("Vår ref.", "Deres ref."), as the PDF has them: one frame."""
     phrases = letter.phrases
     lines = [
-        f"{label} {value}"
+        f"{label}: {value}"
         for label, value in (
             (phrases.our_reference, letter.reference),
             (phrases.their_reference, letter.their_reference),
