@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import pikepdf
+import pyphen
 import pytest
 from click.testing import CliRunner
 
@@ -84,6 +85,16 @@ def test_running_text_is_hyphenated_but_names_title_and_address_are_not(referenc
     names = ("Karin Dahlberg Pettersen", "Unionspresident", "Halden, 10.12.2024")
     for name in names:
         assert any(line.text == name for line in lines), name
+
+
+@pytest.mark.parametrize("language", ["nb", "nn", "en"])
+def test_the_letters_language_finds_its_own_hyphenation_patterns(language):
+    """WeasyPrint looks the element's lang up with pyphen.language_fallback: "nb" and "nn" must
+    find pyphen's bokmål and nynorsk patterns, not nothing (no hyphenation) or one another's."""
+    assert pyphen.language_fallback(language) == language
+    patterns = {name: pyphen.Pyphen(lang=name) for name in ("nb", "nn")}
+    if language != "en":
+        assert patterns[language].inserted("menneskehandel") == "men-neske-han-del"
 
 
 @pytest.mark.parametrize("language", ["nb", "nn"])
