@@ -452,3 +452,16 @@ def test_a_short_name_longer_than_the_header_holds_is_refused(tmp_path):
     settings.write_text(text.replace("  about:", "  short_name: " + "x" * 41 + "\n  about:", 1))
     with pytest.raises(LettersmithError, match=r"lettersmith.yaml:4: organisation.short_name: "):
         Project.open(root).check()
+
+
+def test_the_docx_hyphenates_running_text_and_keeps_names_and_titles_whole(tmp_path):
+    data = render_docx(make_letter(tmp_path))
+    settings = docx_part(data, "word/settings.xml")
+    assert "<w:autoHyphenation/>" in settings
+    assert re.search(r'<w:hyphenationZone w:val="\d+"/>', settings)
+    styles = docx_part(data, "word/styles.xml")
+    for style in ("LetterTitle", "LetterIntro", "Signature", "LetterAddress", "Heading1"):
+        definition = re.search(rf'w:styleId="{style}".*?</w:style>', styles, re.S)
+        assert definition and "<w:suppressAutoHyphens/>" in definition.group(0), style
+    about = re.search(r'w:styleId="About".*?</w:style>', styles, re.S)
+    assert about and "suppressAutoHyphens" not in about.group(0)

@@ -35,6 +35,7 @@ from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
     image_file,
+    set_hyphenation,
     set_properties,
     stable_bytes,
 )
@@ -87,6 +88,7 @@ def render_docx(letter: ComposedLetter) -> bytes:
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
+    set_hyphenation(doc, style)
     if source is None:  # a secretary's own reference keeps its own fonts
         embed_fonts(doc, style, letter.root)
     return stable_bytes(doc, letter.date)

@@ -32,7 +32,7 @@ from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.html import header_name
-from lettersmith.render.style import house_style
+from lettersmith.render.style import HouseStyle, house_style
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -233,6 +233,46 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
         doc.styles.element.insert(0, defaults)
     run_defaults = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
+
+
+def set_hyphenation(doc: DocumentObject, style: HouseStyle) -> None:
+    """Word and LibreOffice hyphenate the letter as the PDF does (letter.css), so that its
+    lines, and so its pages, break alike: automatic hyphenation with a hyphenation zone that
+    gives the PDF's line breaks in LibreOffice (``make parity``). The title, introduction,
+    headings and names keep their words whole (their styles, ``docx_reference``)."""
+    settings = doc.settings.element
+    successors = _AFTER_HYPHENATION_ZONE
+    for tag in ("w:autoHyphenation", "w:hyphenationZone"):
+        for old in settings.findall(qn(tag)):
+            settings.remove(old)
+    auto = OxmlElement("w:autoHyphenation")
+    zone = OxmlElement("w:hyphenationZone")
+    zone.set(qn("w:val"), str(Mm(style.docx_hyphen_zone).twips))
+    settings.insert_element_before(zone, *successors)
+    settings.insert_element_before(
+        auto, "w:consecutiveHyphenLimit", "w:hyphenationZone", *successors
+    )
+
+
+# What follows w:hyphenationZone in settings.xml (the schema's order; Word insists on it).
+_AFTER_HYPHENATION_ZONE = (
+    "w:doNotHyphenateCaps", "w:showEnvelope", "w:summaryLength", "w:clickAndTypeStyle",
+    "w:defaultTableStyle", "w:evenAndOddHeaders", "w:bookFoldRevPrinting", "w:bookFoldPrinting",
+    "w:bookFoldPrintingSheets", "w:drawingGridHorizontalSpacing", "w:drawingGridVerticalSpacing",
+    "w:displayHorizontalDrawingGridEvery", "w:displayVerticalDrawingGridEvery",
+    "w:doNotUseMarginsForDrawingGridOrigin", "w:drawingGridHorizontalOrigin",
+    "w:drawingGridVerticalOrigin", "w:doNotShadeFormData", "w:noPunctuationKerning",
+    "w:characterSpacingControl", "w:printTwoOnOne", "w:strictFirstAndLastChars",
+    "w:noLineBreaksAfter", "w:noLineBreaksBefore", "w:savePreviewPicture",
+    "w:doNotValidateAgainstSchema", "w:saveInvalidXml", "w:ignoreMixedContent",
+    "w:alwaysShowPlaceholderText", "w:doNotDemarcateInvalidXml", "w:saveXmlDataOnly",
+    "w:useXSLTWhenSaving", "w:saveThroughXslt", "w:showXMLTags", "w:alwaysMergeEmptyNamespace",
+    "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
+    "w:docVars", "w:rsids", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults",
+    "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)  # fmt: skip
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:
