@@ -43,6 +43,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/send_bench.py
+	$(PY) benchmarks/web_bench.py
+	$(PY) benchmarks/preview_bench.py
+	$(PY) benchmarks/inbox_bench.py
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py
@@ -52,15 +55,12 @@ refresh-golden: $(STAMP)
 parity: $(STAMP)
 	$(PY) tests/parity.py
 
-# The texts marked for translation, into every language's catalogues: new ones appear with an
-# empty msgstr for a translator to fill in (tests/test_translate.py says which are missing).
-LOCALE := src/lettersmith/data/locale
+# The texts marked for translation, into every language's catalogues: a new one appears with an
+# empty msgstr in the .po file of the part whose code uses it (web.po for web/, when there is
+# one; else lettersmith.po) for a translator to fill in; tests/test_translate.py names any text
+# bokmål lacks. One file per part, so that people working on different parts do not collide.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract --quiet -F babel.cfg -k N_ -k ngettext:1,2 --no-location \
-	  --sort-output -o $(LOCALE)/lettersmith.pot .
-	for lang in nb nn; do $(VENV)/bin/pybabel update --quiet --no-fuzzy-matching --no-location \
-	  -i $(LOCALE)/lettersmith.pot -d $(LOCALE) -D lettersmith -l $$lang; done
-	rm $(LOCALE)/lettersmith.pot
+	$(PY) -m lettersmith.catalogues
 
 clean:
 	rm -rf out .pytest_cache

@@ -153,6 +153,16 @@ def _serving(server: SmtpServer):
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands speak the language LANG asks for: every test runs them in English (as a
+    machine set to C would), whatever the machine running the tests is set to. A test of
+    another language sets LANG itself."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def smtp_server():
     """A running aiosmtpd on 127.0.0.1 without STARTTLS; ``.handler`` sets its faults."""
@@ -276,3 +286,46 @@ def tls_server(request, tls_files):
     server = SmtpServer(FaultyHandler(), options, security=request.param, cafile=cert)
     with _serving(server):
         yield server
+
+
+@pytest.fixture
+def dovecot():
+    """A running Dovecot on 127.0.0.1 without TLS, its Maildir empty (see tests/dovecot.py)."""
+    import dovecot as imap_server
+
+    imap_server.require()
+    server = imap_server.make()
+    try:
+        server.start()
+        yield server
+    finally:
+        imap_server.remove(server)
+
+
+def point_imap_at(root: Path, server, folder: str = "INBOX") -> Path:
+    """Add mail.imap to the workspace's lettersmith.yaml, pointing at ``server`` (no TLS)."""
+    config = root / "lettersmith.yaml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("  rate:")
+    imap = (
+        f"  imap:\n    host: 127.0.0.1\n    port: {server.port}\n    security: none\n"
+        f"    username: {server.user}\n    folder: {folder}\n"
+    )
+    config.write_text(text[:start] + imap + text[start:], encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def dovecot_tls(tls_files):
+    """A running Dovecot offering STARTTLS on ``.port`` and implicit TLS on ``.ssl_port``, with
+    the self-signed certificate for 127.0.0.1 of ``tls_files`` (``.cafile`` trusts it)."""
+    import dovecot as imap_server
+
+    imap_server.require()
+    server = imap_server.make(tls=tls_files)
+    server.cafile = tls_files[0]
+    try:
+        server.start()
+        yield server
+    finally:
+        imap_server.remove(server)

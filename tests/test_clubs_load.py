@@ -82,7 +82,9 @@ def test_a_club_overrides_what_it_names_and_inherits_the_rest(tmp_path):
     view = club_view(ws, "bergen")
     organisation = view.organisation
     assert organisation.name == "Testklubben Bergen"
-    assert organisation.email == "bergen@example.org" and organisation.about == "Ein lokal klubb."
+    assert organisation.email == "bergen@example.org" and organisation.about == (
+        ("nn", "Ein lokal klubb."),
+    )
     assert organisation.address == ("Gata 1", "0001 Oslo")
     assert (view.place, view.language) == ("Bergen", "nn")
     assert view.signatories["leder"].name == "Ola Nordmann"

@@ -457,3 +457,27 @@ def test_journal_rebuild_while_a_send_runs_touches_nothing(mail_workspace, smtp_
         assert refused.exit_code == 1, refused.output
     assert journal_file.read_bytes().startswith(b"not a database")
     assert sorted(path.name for path in state.glob("journal.sqlite*")) == ["journal.sqlite"]
+
+
+def test_a_copy_from_before_the_revision_header_split_is_restored_with_its_revision(
+    mail_workspace, smtp_server
+):
+    """Older copies carry the letter's whole hash in X-Lettersmith-Revision; rebuild reads it."""
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    revisions = {rid: row.revision for rid, row in journal_rows(mail_workspace).items()}
+    for copy in (mail_workspace / ".lettersmith" / "sent").rglob("*.eml"):
+        data = copy.read_bytes()
+        head, body = data.split(b"\r\n\r\n", 1)
+        lines = [
+            line for line in head.split(b"\r\n") if not line.startswith(b"X-Lettersmith-Revision:")
+        ]
+        old = b"\r\n".join(lines).replace(
+            b"X-Lettersmith-Letter-Revision:", b"X-Lettersmith-Revision:"
+        )
+        copy.write_bytes(old + b"\r\n\r\n" + body)
+    lose_journal(mail_workspace)
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert {rid: row.revision for rid, row in journal_rows(mail_workspace).items()} == revisions
+    nothing = cli(mail_workspace, "send", LETTER, "--yes")
+    assert "Nothing to send." in nothing.output, nothing.output

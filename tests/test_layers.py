@@ -1,9 +1,9 @@
 """The house: data flows one way, and no module imports from a floor above its own.
 
 Floors, lowest first: the base modules (model, errors, atomic, confine, addresses), load,
-compose, render, deliver, the application layer (app/), the command line. Every import is
-counted, also those inside a function or under TYPE_CHECKING: a lazy import up a floor is
-still a dependency up a floor.
+compose, render, deliver, the application layer (app/), the web app (web/), the command line.
+Every import is counted, also those inside a function or under TYPE_CHECKING: a lazy import up
+a floor is still a dependency up a floor.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lettersmith"
-FLOORS = ("base", "load", "compose", "render", "deliver", "app", "cli")
+FLOORS = ("base", "load", "compose", "render", "deliver", "app", "web", "cli")
 # Top-level modules that are not a stage folder. deliver/ importing load/ is downward (load is
 # the lower floor), so message.py's header check from load.yamlfile passes as it is.
 TOP_LEVEL = {

@@ -17,6 +17,11 @@ SETTINGS = MailSettings(
     sender="SI Norge <post@example.org>", reply_to="post@example.org", bcc="arkiv@example.org"
 )
 NOW = dt.datetime(2024, 12, 10, 9, 30, tzinfo=dt.UTC)
+# make_letter's PDF as the message names it: date, organisation, subject.
+PDF_NAME = (
+    "2024-12-10 Soroptimist International Norgesunionen - "
+    "Tiden er inne for å få en handlingsplan mot menneskehandel.pdf"
+)
 
 
 @pytest.fixture
@@ -63,7 +68,8 @@ def test_headers_parts_and_attachment(tmp_path, pdf):
     assert "Vedlagt følger en uttalelse." in text
     assert "<p>Vedlagt følger en uttalelse.</p>" in html
     attachments = list(msg.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["menneskehandel-2024.pdf"]
+    name = "2024-12-10 Soroptimist International Norgesunionen - Handlingsplan mot menneskehandel – nå.pdf"  # noqa: E501
+    assert [a.get_filename() for a in attachments] == [name]
     assert attachments[0].get_content_type() == "application/pdf"
     assert attachments[0].get_content() == pdf.read_bytes()
 
@@ -74,9 +80,9 @@ def test_extra_attachments_follow_the_pdf(tmp_path, pdf):
     extra.write_bytes(b"%PDF-1.7\nextra\n")
     out = build(make_letter(tmp_path, attachments=(extra,)), pdf)
     attachments = list(parse(out.data).iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["menneskehandel-2024.pdf", "vedlegg ø.pdf"]
+    assert [a.get_filename() for a in attachments] == [PDF_NAME, "vedlegg ø.pdf"]
     assert attachments[1].get_content() == extra.read_bytes()
-    assert out.attachments == "menneskehandel-2024.pdf, vedlegg ø.pdf"
+    assert out.attachments == f"{PDF_NAME}, vedlegg ø.pdf"
 
 
 def test_message_id_is_stable_and_follows_letter_club_recipient_and_attachment(tmp_path, pdf):

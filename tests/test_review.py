@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -50,7 +51,11 @@ def test_the_page_holds_recipients_emails_and_revision(reviewed):
     assert "<td>Postboks 8001 Dep, 0030 Oslo</td>" in page
     assert "Subject:</b> Tiden er inne for å få en handlingsplan mot menneskehandel" in page
     assert "Vi ber om at uttalelsen journalføres og legges fram for statsråden." in page
-    assert "menneskehandel-2024.pdf (" in page  # attachment with its size
+    # The attachment as the message names it, with its size.
+    assert (
+        "2024-12-10 Soroptimist International Norgesunionen - Tiden er inne for å få en "
+        "handlingsplan mot menneskehandel.pdf (" in page
+    )
     approve = run(reviewed, "approve", LETTER, "--by", "X").output
     assert approve.split("revision ")[1].split()[0] in page  # the revision approve records
 
@@ -133,3 +138,60 @@ def test_the_table_says_who_has_it_already(mail_workspace):
     page = (mail_workspace / "out" / LETTER / "review" / "index.html").read_text(encoding="utf-8")
     assert page.count("<td>sent 20") == 3
     assert page.count("already sent 20") == 3  # and send would skip them
+
+
+@pytest.fixture(scope="module")
+def five(tmp_path_factory) -> Path:
+    """The example in `each` mode to five recipients: five letters."""
+    root = copy_example(tmp_path_factory.mktemp("five"))
+    with (root / "recipients.yaml").open("a", encoding="utf-8") as register:
+        register.write(
+            "\nkd:\n  office: no/kd\n  email: postmottak@kd.dep.no\n"
+            "\nkdd:\n  office: no/kdd\n  email: postmottak@kdd.dep.no\n"
+        )
+    letter = root / "letters" / f"{LETTER}.yaml"
+    text = letter.read_text(encoding="utf-8")
+    text = text.replace("to: [smk, hod, jd]", "to: [smk, hod, jd, kd, kdd]")
+    letter.write_text(text.replace("mode: joint", "mode: each"), encoding="utf-8")
+    return root
+
+
+def test_every_letter_is_shown_whole(five):
+    assert run(five, "review", LETTER).exit_code == 0
+    folder = five / "out" / LETTER / "review"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<h2>The 5 letters</h2>" in page
+    for rid in ("smk", "hod", "jd", "kd", "kdd"):
+        assert f'<a href="files/{rid}.pdf">PDF</a>' in page, rid
+        assert f'src="pages/{rid}-1.png"' in page, rid
+        assert (folder / "pages" / f"{rid}-1.png").is_file()
+    assert page.count('<div class="email">') == 5
+    assert not list(folder.glob("page-*.html"))  # one page holds them all
+    assert 'class="pages"' not in page
+
+
+def test_a_big_batch_is_paged_with_links(five, monkeypatch):
+    from lettersmith.app import review
+
+    monkeypatch.setattr(review, "PER_PAGE", 2)
+    result = run(five, "review", LETTER)
+    assert result.exit_code == 0, result.output
+    folder = five / "out" / LETTER / "review"
+    names = ["index.html", "page-2.html", "page-3.html"]
+    assert sorted(p.name for p in folder.glob("*.html")) == sorted(names)
+    for name in names[1:]:
+        assert f"wrote out/{LETTER}/review/{name}" in result.output
+    seen_letters, seen_emails = [], 0
+    for number, name in enumerate(names, start=1):
+        page = (folder / name).read_text(encoding="utf-8")
+        assert f"Page {number} of 3:" in page
+        for other, link in enumerate(names, start=1):
+            assert (f'<a href="{link}">{other}</a>' in page) == (other != number)
+        seen_letters += re.findall(r'<a href="files/([a-z]+)\.pdf">PDF</a>', page)
+        seen_emails += page.count('<div class="email">')
+        assert ("<h2>Recipients (5)</h2>" in page) == (number == 1)
+    assert sorted(seen_letters) == ["hod", "jd", "kd", "kdd", "smk"]
+    assert seen_emails == 5
+    first = (folder / "index.html").read_text(encoding="utf-8")
+    assert "The letters 1–2 of 5" in first
+    assert "The letters 5–5 of 5" in (folder / "page-3.html").read_text(encoding="utf-8")

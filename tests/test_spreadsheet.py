@@ -549,3 +549,33 @@ def test_a_register_with_windows_line_endings_and_a_bom_keeps_them(ws, tmp_path)
     assert data.startswith(("\ufeff" + REGISTER.replace("\n", "\r\n")).encode("utf-8"))
     assert data.count(b"\n") == data.count(b"\r\n")
     assert list(imported(ws)) == ["ny-person"]
+
+
+def test_a_dry_run_shows_every_field_as_it_would_be_written(ws, tmp_path):
+    path = tmp_path / "styret.csv"
+    header = [*HEADER_NB, "Organisasjon", "Språk", "Hilsen", "Verifisert"]
+    row = [*PEOPLE[0], "Styret", "nn", "Kjære Kari", "2026-11-02"]
+    path.write_text(csv_text(header, [row], ","), encoding="utf-8")
+    result = cli(ws, "recipients", "import", str(path), "--dry-run")
+    assert result.exit_code == 0, result.output
+    shown = result.output.split("These entries would be added to recipients.yaml:\n", 1)[1]
+    written = shown.split("Dry run: 1 recipient(s) would be added.")[0]
+    for value in (
+        "kari-odegard:", "name: Kari Ødegård", "title: Styreleder", "email: kari@example.org",
+        "Postboks 1", "0030 Oslo", "styret", "organisation: Styret", "language: nn",
+        "salutation: Kjære Kari", "verified: 2026-11-02",
+    ):  # fmt: skip
+        assert value in written, value
+    assert (ws / "recipients.yaml").read_text(encoding="utf-8") == REGISTER
+    # What the dry run showed is what the import writes.
+    assert cli(ws, "recipients", "import", str(path)).exit_code == 0
+    assert written.strip() in (ws / "recipients.yaml").read_text(encoding="utf-8")
+
+
+def test_the_help_lists_every_declared_column(ws):
+    from lettersmith.load.fields import RECIPIENT
+
+    text = cli(ws, "recipients", "import", "--help").output
+    for field in RECIPIENT:
+        line = next(line for line in text.splitlines() if line.split()[:1] == [field.name])
+        assert all(column in line for column in field.columns), field.name

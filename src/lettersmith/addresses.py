@@ -15,6 +15,8 @@ from email.headerregistry import Address
 
 from email_validator import EmailNotValidError, validate_email
 
+from lettersmith.translate import N_, _
+
 # Characters that would end a header line and start another (header injection).
 LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -22,7 +24,7 @@ LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # lettersmith sends without SMTPUTF8 (many ministries' servers lack it), so an address whose
 # part before the @ is not ASCII is refused, at check, with the reason; the domain may be
 # international (it goes out as IDNA).
-NON_ASCII_LOCAL_PART = (
+NON_ASCII_LOCAL_PART = N_(
     "the part before the @ has letters outside ASCII (such as ø), which many mail servers "
     "cannot take; ask the recipient for an address without them"
 )
@@ -35,20 +37,22 @@ class MailboxError(ValueError):
 def parse_mailbox(value: str) -> Address:
     """The one mailbox ``value`` holds, domain in IDNA form; MailboxError otherwise."""
     if any(char in value for char in LINE_BREAKS):
-        raise MailboxError("contains a line break; write it on one line")
+        raise MailboxError(_("contains a line break; write it on one line"))
     try:
         header = policy.SMTP.header_factory("To", value)
         found = header.addresses
     except Exception as error:  # the stdlib parser raises assorted errors on odd input
-        raise MailboxError(f"cannot be read as an address ({error})") from None
+        raise MailboxError(
+            _("cannot be read as an address ({error})").format(error=error)
+        ) from None
     if len(found) != 1 or header.defects or any(group.display_name for group in header.groups):
-        raise MailboxError("must hold exactly one address")
+        raise MailboxError(_("must hold exactly one address"))
     try:
         checked = validate_email(found[0].addr_spec, check_deliverability=False)
     except EmailNotValidError as error:
-        raise MailboxError(f"is not a valid address: {error}") from None
+        raise MailboxError(_("is not a valid address: {error}").format(error=error)) from None
     if checked.ascii_email is None:
-        raise MailboxError(NON_ASCII_LOCAL_PART)
+        raise MailboxError(_(NON_ASCII_LOCAL_PART))
     return Address(display_name=found[0].display_name, addr_spec=checked.ascii_email)
 
 

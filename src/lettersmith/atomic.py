@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from lettersmith.translate import _
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -183,7 +185,7 @@ class OutDir:
             self._folder(target.parent, create=True) as new,
         ):
             if old < 0:
-                raise FileNotFoundError(2, "No such file or directory", str(source))
+                raise FileNotFoundError(2, _("No such file or directory"), str(source))
             os.rename(source.name, target.name, src_dir_fd=old, dst_dir_fd=new)
 
     def make_folder(self, path: Path) -> Path:
@@ -228,7 +230,7 @@ class OutDir:
     def _step(self, parent: int | None, name: str, reached: Path, create: bool) -> int:
         """The handle of the folder ``name`` in the folder ``parent`` (None: out/ itself), made
         when missing and ``create``; -1 when it is missing (or not a folder) and not made."""
-        for _ in range(2):
+        for _attempt in range(2):
             try:
                 return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
             except FileNotFoundError:
@@ -270,12 +272,18 @@ class OutDir:
 
         shown = folder.relative_to(self.root) if folder.is_relative_to(self.root) else folder
         return OutsideError(
-            f"{shown}: is a link to {os.path.realpath(folder)}, outside the workspace's "
-            "out/ folder; lettersmith writes and deletes only inside out/: remove the link "
-            "(out/ is remade by build)"
+            _(
+                "{shown}: is a link to {realpath}, outside the workspace's out/ folder; "
+                "lettersmith writes and deletes only inside out/: remove the link (out/ "
+                "is remade by build)"
+            ).format(shown=shown, realpath=os.path.realpath(folder))
         )
 
     def _outside(self, path: Path) -> Exception:
         from lettersmith.confine import OutsideError
 
-        return OutsideError(f"{path}: is not inside {self.path}/; lettersmith writes only there")
+        return OutsideError(
+            _("{path}: is not inside {folder}/; lettersmith writes only there").format(
+                path=path, folder=self.path
+            )
+        )

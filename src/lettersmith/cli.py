@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,13 +26,13 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from lettersmith import __version__
 from lettersmith.app import events
 from lettersmith.app.project import BadArgument, Project
 from lettersmith.errors import LettersmithError
 from lettersmith.model import DEFAULT_PDF_VARIANT
+from lettersmith.translate import _, language_from_environment, ngettext, use_language
 
 if TYPE_CHECKING:
     from lettersmith.app.project import SendPlan
@@ -87,7 +86,30 @@ def showing_progress(description: str) -> Iterator[events.OnEvent]:
 
 
 class LettersmithGroup(click.Group):
-    """Turns a user's mistake into a clean message and exit status 1."""
+    """Turns a user's mistake into a clean message and exit status 1.
+
+    The command speaks the language ``LANG`` asks for (``nb_NO.UTF-8``: bokmål; ``C`` or
+    English: English): its output and every message from the engine. The help texts stay in
+    English, as the README is.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Set for the command and reset after it: a program (or a test) that runs several
+        # commands in one process keeps its own language between them.
+        with use_language(language_from_environment()):
+            return super().main(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their whole first sentence, wrapped, where click would cut it
+        to the line's width and end it with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
@@ -110,7 +132,7 @@ class LettersmithGroup(click.Group):
             err.print(os_error_line(error), markup=False, soft_wrap=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            err.print("Interrupted.")
+            err.print(_("Interrupted."))
             sys.exit(130)
 
 
@@ -118,10 +140,10 @@ def os_error_line(error: OSError) -> str:
     """One line naming the path and what the system said, with what to check."""
     where = error.filename if error.filename is not None else "lettersmith"
     reason = error.strerror or str(error)
-    return (
-        f"{where}: {reason}; check that the folder exists, that you may write to it and "
+    return _(
+        "{where}: {reason}; check that the folder exists, that you may write to it and "
         "that the disk is not full"
-    )
+    ).format(where=where, reason=reason)
 
 
 GLOBAL_VALUE_OPTIONS = ("-w", "--workspace")
@@ -160,7 +182,7 @@ def report_error(error: LettersmithError) -> None:
     for line in str(error).splitlines():
         err.print(line, markup=False, soft_wrap=True)
     if problems and len(problems) > 1:
-        err.print(f"{len(problems)} problems found.", markup=False)
+        err.print(_("{count} problems found.").format(count=len(problems)), markup=False)
 
 
 def with_club(function: F) -> F:
@@ -189,7 +211,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
+        raise click.BadParameter(
+            _("{value!r}: write the date as YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 def with_overrides(function: F) -> F:
@@ -275,12 +299,20 @@ def init(obj: Context, directory: Path | None, club: str | None) -> None:
     if club:
         project = obj.project()
         path = project.add_club(club, on_event=warn)
-        out.print(f"Wrote {path.relative_to(project.root)}. Edit it, then: lettersmith check")
+        out.print(
+            _("Wrote {path}. Edit it, then: lettersmith check").format(
+                path=path.relative_to(project.root)
+            )
+        )
         return
     if directory is None:
-        raise click.UsageError("give the folder for the new workspace: lettersmith init DIR")
+        raise click.UsageError(_("give the folder for the new workspace: lettersmith init DIR"))
     written = new_workspace(directory)
-    out.print(f"Made a workspace in {directory} ({len(written)} files). Next:")
+    out.print(
+        _("Made a workspace in {directory} ({count} files). Next:").format(
+            directory=directory, count=len(written)
+        )
+    )
     out.print(f"  cd {directory} && lettersmith check && lettersmith build", markup=False)
 
 
@@ -297,8 +329,16 @@ def check(obj: Context) -> None:
     """
     result = obj.project().check(on_event=warn)
     out.print(
-        f"{result.root}: ok: {result.positions} positions, {result.letters} letters, "
-        f"{result.recipients} recipients, {result.clubs} clubs.",
+        _(
+            "{root}: ok: {positions} positions, {letters} letters, {recipients} recipients, "
+            "{clubs} clubs."
+        ).format(
+            root=result.root,
+            positions=result.positions,
+            letters=result.letters,
+            recipients=result.recipients,
+            clubs=result.clubs,
+        ),
         markup=False,
     )
 
@@ -367,7 +407,7 @@ def build(
       lettersmith build menneskehandel-2024 --club bergen
     """
     project = obj.project()
-    with showing_progress("Building") as show:
+    with showing_progress(_("Building")) as show:
         result = project.build(
             letters,
             club=club,
@@ -383,12 +423,14 @@ def build(
     written = result.written
     if verbose or len(written) <= LIST_WRITTEN:
         for path in written:
-            out.print(f"wrote {path.relative_to(root)}", markup=False)
-    summary = f"{len(written)} written, {result.up_to_date} up to date."
+            out.print(wrote(path.relative_to(root)), markup=False)
+    summary = _("{count} written, {up_to_date} up to date.").format(
+        count=len(written), up_to_date=result.up_to_date
+    )
     if len(written) > LIST_WRITTEN and not verbose:
         folders = sorted({f"{path.parent.relative_to(root)}/" for path in written})
         shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
-        summary += f" The files are in {shown} (-v lists them)."
+        summary += " " + _("The files are in {folders} (-v lists them).").format(folders=shown)
     out.print(summary, markup=False, soft_wrap=True)
     result.raise_failures()
 
@@ -434,17 +476,21 @@ def send(
     project = obj.project()
 
     def confirm(plan: SendPlan) -> bool:
-        out.print(tables.plan_table(plan.items, plan.bcc))
+        out.print(tables.plan_table(plan.items, plan.bcc, out.width))
+        for warning in plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         if (
             plan.todo
             and not yes
-            and not click.confirm(f"Send {plan.todo} message(s) by email now?")
+            and not click.confirm(
+                _("Send {count} message(s) by email now?").format(count=plan.todo)
+            )
         ):
-            out.print("Nothing sent.", markup=False)
+            out.print(_("Nothing sent."), markup=False)
             return False
         return True
 
-    with showing_progress("Sending") as show:
+    with showing_progress(_("Sending")) as show:
         result = project.send(
             letter,
             club=club,
@@ -456,18 +502,23 @@ def send(
             on_event=show,
         )
     if dry_run:
-        out.print(tables.plan_table(result.plan.items, result.plan.bcc))
+        out.print(tables.plan_table(result.plan.items, result.plan.bcc, out.width))
+        for warning in result.plan.warnings:
+            err.print(warning, markup=False, soft_wrap=True)
         for path in result.written:
-            out.print(f"wrote {path.relative_to(project.root)}", markup=False)
-        out.print(f"Dry run: {result.plan.todo} message(s) written, nothing sent.", markup=False)
+            out.print(wrote(path.relative_to(project.root)), markup=False)
+        out.print(
+            _("Dry run: {count} message(s) written, nothing sent.").format(count=result.plan.todo),
+            markup=False,
+        )
         return
     report = result.report
     if report is None:  # the answer was no
         return
     if report.results:
-        out.print(tables.summary_table(report.results))
+        out.print(tables.summary_table(report.results, out.width))
     elif not result.plan.todo:
-        out.print("Nothing to send.", markup=False)
+        out.print(_("Nothing to send."), markup=False)
     command = sending.command_line(obj.workspace_dir, letter, club, selectors)
     status_command = sending.command_line(obj.workspace_dir, letter, club, verb="status")
     tables.print_hints(err, report.hints(command, status_command))
@@ -500,8 +551,10 @@ def status(
     """Who has been sent LETTER, and when, from the send journal.
 
     One line per recipient: state (sent, deferred, failed, unknown, or not sent), time,
-    Message-ID and the mail server's reply; then the letter's revision and who approved
-    which revision, when (see `lettersmith approve`).
+    Message-ID and the mail server's reply, and what came back into the mailbox (read by
+    `lettersmith inbox`): bounced and why, received with the archive's case number, replied
+    when and by whom; then the letter's revision and who approved which revision, when (see
+    `lettersmith approve`).
 
     \b
     Examples:
@@ -513,7 +566,9 @@ def status(
     result = obj.project().status(
         letter, club=club, selectors=selectors, mark_arrived=arrived, on_event=warn
     )
-    out.print(tables.status_table(result.letter_id, result.club, result.rows))
+    out.print(
+        tables.status_table(result.letter_id, result.club, result.rows, result.inbox, out.width)
+    )
     for line in result.approval.lines():
         out.print(line, markup=False, soft_wrap=True)
 
@@ -533,10 +588,10 @@ def recipients() -> None:
 
     \b
     Examples:
-      lettersmith recipients                        list the register
-      lettersmith recipients tag:regjeringen        only these
-      lettersmith recipients --club bergen          with the club's own recipients
-      lettersmith recipients --stale                names not verified for 180 days
+      lettersmith recipients                      list the register
+      lettersmith recipients tag:regjeringen      only these
+      lettersmith recipients --club bergen        with the club's own recipients
+      lettersmith recipients --stale              names not verified for 180 days
       lettersmith recipients import styret.xlsx --dry-run
       lettersmith recipients export mottakere.csv
     """
@@ -568,7 +623,7 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
             r.email,
             ", ".join(r.tags),
             str(r.verified or ""),
-            r.club or "register",
+            r.club or _("register"),
         )
         for r in chosen
     ]
@@ -577,19 +632,57 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
         for row in [columns, *rows]:
             click.echo("\t".join(row))
         return
-    table = Table(*columns, box=box.SIMPLE)
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    from lettersmith.deliver.tables import Column, fitted
+
+    shown = (
+        Column("id", whole=True),
+        Column("title"),
+        Column("name"),
+        Column("email", whole=True),
+        Column("tags", gives_way=2),
+        Column("verified", whole=True, gives_way=1),
+        Column("from", whole=True, gives_way=3),
+    )
+    out.print(fitted(None, shown, rows, out.width))
     if stale:
         out.print(
-            f"{len(rows)} name(s) verified more than {STALE_AFTER_DAYS} days ago. Check "
-            "each on the ministry's page, then set verified: to the day you checked.",
+            _(
+                "{count} name(s) verified more than {days} days ago. Check each on the "
+                "ministry's page, then set verified: to the day you checked."
+            ).format(count=len(rows), days=STALE_AFTER_DAYS),
             markup=False,
         )
 
 
-@recipients.command("import")
+IMPORT_HELP = """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
+
+Columns are found by their header, in Norwegian or English, without regard to case, spaces
+or punctuation; --map names any other. Every row is checked first; on any problem nothing is
+written. --dry-run shows the entries exactly as they would be added, every field.
+
+Columns (the field, then the headers read as it):
+
+{columns}
+
+\b
+Examples:
+  lettersmith recipients import styret.csv --dry-run
+  lettersmith recipients import styret.xlsx --map Stilling=title
+"""
+
+
+class ImportCommand(click.Command):
+    """``recipients import``, whose help lists the columns from the declared fields: read when
+    the help is shown, so that starting the command line loads nothing of the engine."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from lettersmith.load import fields as declared
+
+        self.help = IMPORT_HELP.format(columns=declared.column_help())
+        super().format_help_text(ctx, formatter)
+
+
+@recipients.command("import", cls=ImportCommand, help=IMPORT_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--map",
@@ -602,37 +695,39 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
 @click.pass_obj
 def import_recipients(obj: Context, file: Path, mapping: tuple[str, ...], dry_run: bool) -> None:
-    """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
+    from lettersmith.deliver.tables import Column, fitted
+    from lettersmith.load import spreadsheet
 
-    Columns are found by their header, in Norwegian or English (navn/name, tittel/title,
-    e-post/email, organisasjon/organisation, adresse/address, postnummer, poststed,
-    tagger/tags, id). Every row is checked first; on any problem nothing is written.
-
-    \b
-    Examples:
-      lettersmith recipients import styret.csv --dry-run
-      lettersmith recipients import styret.xlsx --map Stilling=title
-    """
     plan = obj.project().import_recipients(file, mapping, dry_run=dry_run)
     for note in plan.skipped:
         err.print(note, markup=False, soft_wrap=True)
     if not plan.added:
-        out.print("Nothing to add.", markup=False)
+        out.print(_("Nothing to add."), markup=False)
         return
-    table = Table("id", "title", "name", "email", "tags", box=box.SIMPLE)
-    for entry in plan.added:
-        table.add_row(
-            entry.id,
-            entry.text("title"),
-            entry.text("name"),
-            entry.text("email"),
-            ", ".join(entry.tags),
+    if dry_run:  # every field, as it would be written
+        out.print(_("These entries would be added to recipients.yaml:"), markup=False)
+        out.print(spreadsheet.entries_text(plan).rstrip("\n"), markup=False, soft_wrap=True)
+        out.print(
+            _("Dry run: {count} recipient(s) would be added.").format(count=len(plan.added)),
+            markup=False,
         )
-    out.print(table)
-    if dry_run:
-        out.print(f"Dry run: {len(plan.added)} recipient(s) would be added.", markup=False)
         return
-    out.print(f"Added {len(plan.added)} recipient(s) to recipients.yaml.", markup=False)
+    columns = (
+        Column("id", whole=True),
+        Column("title"),
+        Column("name"),
+        Column("email", whole=True),
+        Column("tags", gives_way=1),
+    )
+    rows = [
+        (e.id, e.text("title"), e.text("name"), e.text("email"), ", ".join(e.tags))
+        for e in plan.added
+    ]
+    out.print(fitted(None, columns, rows, out.width))
+    out.print(
+        _("Added {count} recipient(s) to recipients.yaml.").format(count=len(plan.added)),
+        markup=False,
+    )
 
 
 @recipients.command("export")
@@ -648,7 +743,9 @@ def export_recipients(obj: Context, file: Path, club: str | None) -> None:
       lettersmith recipients export mottakere.csv --club bergen
     """
     count = obj.project().export_recipients(file, club=club, on_event=warn)
-    out.print(f"Wrote {count} recipient(s) to {file}.", markup=False)
+    out.print(
+        _("Wrote {count} recipient(s) to {file}.").format(count=count, file=file), markup=False
+    )
 
 
 @main.command()
@@ -673,16 +770,22 @@ def offices(text: str | None) -> None:
         for office in found:
             out.print(f"{office.id}: {office.describe()}", markup=False, soft_wrap=True)
             for label, value in (
-                ("ministry", office.ministry),
-                ("email", office.email or "not confirmed: give email: yourself"),
-                ("address", ", ".join(office.address) or "not confirmed"),
-                ("verified", office.verified or "never: the holder is not recorded"),
+                (_("ministry"), office.ministry),
+                ("email", office.email or _("not confirmed: give email: yourself")),
+                ("address", ", ".join(office.address) or _("not confirmed")),
+                ("verified", office.verified or _("never: the holder is not recorded")),
             ):
                 out.print(f"  {label}: {value}", markup=False)
             for source in office.sources:
-                date = f" ({source.date})" if source.date else ""
-                out.print(f"  source{date}: {source.url}", markup=False, soft_wrap=True)
-                out.print(f"    shows {source.shows}", markup=False, soft_wrap=True)
+                line = (
+                    _("  source ({date}): {url}").format(date=source.date, url=source.url)
+                    if source.date
+                    else _("  source: {url}").format(url=source.url)
+                )
+                out.print(line, markup=False, soft_wrap=True)
+                out.print(
+                    _("    shows {what}").format(what=source.shows), markup=False, soft_wrap=True
+                )
     elif not out.is_terminal:  # piped: one tab-separated line each, for other programs
         for office in found:
             click.echo(
@@ -692,22 +795,27 @@ def offices(text: str | None) -> None:
                 )
             )
     else:
-        table = Table("office", "title", "holder", "email", "verified", box=box.SIMPLE)
-        for office in found:
-            table.add_row(
-                office.id,
-                office.title,
-                office.holder or "",
-                office.email or "",
-                str(office.verified or ""),
-            )
-        out.print(table)
+        from lettersmith.deliver.tables import Column, fitted
+
+        columns = (
+            Column("office", whole=True),
+            Column("title"),
+            Column("holder"),
+            Column("email", whole=True, gives_way=1),
+            Column("verified", whole=True, gives_way=2),
+        )
+        rows = [
+            (o.id, o.title, o.holder or "", o.email or "", str(o.verified or "")) for o in found
+        ]
+        out.print(fitted(None, columns, rows, out.width))
     oldest = search.oldest_verification
     if oldest is not None:
         age = (dt.date.today() - oldest).days
         out.print(
-            f"The register was last verified {oldest} ({age} days ago). Offices change hands: "
-            "check the ministry's page before you rely on a name.",
+            _(
+                "The register was last verified {date} ({days} days ago). Offices change "
+                "hands: check the ministry's page before you rely on a name."
+            ).format(date=oldest, days=age),
             markup=False,
             soft_wrap=True,
         )
@@ -769,7 +877,7 @@ def preview(
         letter, club=club, selectors=selectors, overrides=overrides, dpi=dpi, on_event=warn
     )
     for png in pngs:
-        out.print(f"wrote {png.relative_to(project.root)}", markup=False)
+        out.print(wrote(png.relative_to(project.root)), markup=False)
 
 
 @main.group()
@@ -786,7 +894,8 @@ def journal_rebuild(obj: Context) -> None:
     put back from an older backup: `send` refuses to run then, because it could send letters
     a second time. Rows as new as the copies are kept; a damaged journal is renamed, not
     deleted. A restored message counts as sent when the server had accepted it, and as
-    unknown when nothing says it had.
+    unknown when nothing says it had. The bounces, receipts and replies `lettersmith inbox`
+    recorded come back from their copies in .lettersmith/inbox/.
 
     \b
     Example:
@@ -794,20 +903,139 @@ def journal_rebuild(obj: Context) -> None:
     """
     result = obj.project().journal_rebuild()
     if result.moved_aside is not None:
-        out.print(f"The damaged journal was kept as {result.moved_aside}.", markup=False)
-    for entry in result.restored:
-        where = f" (club {entry.club})" if entry.club else ""
         out.print(
-            f"restored {entry.letter}{where} -> {entry.recipient} <{entry.address}>, "
-            f"letter dated {entry.letter_date or 'unknown'}",
+            _("The damaged journal was kept as {path}.").format(path=result.moved_aside),
+            markup=False,
+        )
+    for entry in result.restored:
+        where = _(" (club {club})").format(club=entry.club) if entry.club else ""
+        out.print(
+            _("restored {letter}{club} -> {recipient} <{address}>, letter dated {date}").format(
+                letter=entry.letter,
+                club=where,
+                recipient=entry.recipient,
+                address=entry.address,
+                date=entry.letter_date or _("unknown"),
+            ),
             markup=False,
         )
     for reason in result.skipped:
         err.print(reason, markup=False)
     out.print(
-        f"{len(result.restored)} row(s) restored, {result.kept} already in the journal.",
+        _("{count} row(s) restored, {kept} already in the journal.").format(
+            count=len(result.restored), kept=result.kept
+        ),
         markup=False,
     )
+    if result.inbox_restored:
+        out.print(
+            _("{count} inbox row(s) restored from .lettersmith/inbox/.").format(
+                count=result.inbox_restored
+            ),
+            markup=False,
+        )
+
+
+@main.command()
+@click.argument("letter", required=False)
+@with_club
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    callback=_date,
+    help="Only messages that arrived on or after this day (for a first run on an old mailbox).",
+)
+@click.pass_obj
+def inbox(obj: Context, letter: str | None, club: str | None, since: dt.date | None) -> None:
+    """Read bounces, receipts and replies to your letters from the mail.imap folder.
+
+    Reads what arrived since the last run, changing nothing on the server (nothing is marked
+    read, moved or deleted). A message that answers one of your letters (a bounce, an
+    archive's automatic receipt with its case number, a person's reply) is recorded in the
+    journal with a copy under .lettersmith/inbox/; `status` then shows it per recipient.
+    Anything else is counted and left alone. The password comes from LETTERSMITH_IMAP_PASSWORD
+    (or LETTERSMITH_SMTP_PASSWORD). LETTER (and --club) narrow what is shown; whatever
+    answers another letter is recorded too.
+
+    \b
+    Examples:
+      lettersmith inbox
+      lettersmith inbox menneskehandel-2024
+      lettersmith inbox --since 2026-11-01
+    """
+    from lettersmith.deliver import tables
+    from lettersmith.deliver.inbox.classify import Kind, kind_label
+    from lettersmith.translate import _, ngettext
+
+    with showing_progress(_("Reading the inbox")) as show:
+        result = obj.project().inbox(letter, club=club, since=since, on_event=show)
+    if result.events:
+        out.print(tables.inbox_table(result.events, out.width))
+    kinds = (Kind.BOUNCED, Kind.RECEIVED, Kind.REPLIED)
+    counts = ", ".join(f"{result.count(kind.value)} {kind_label(kind)}" for kind in kinds)
+    out.print(
+        ngettext(
+            "{count} new message read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            "{count} new messages read in {folder}: {counts}; {unmatched} answering none of "
+            "your letters (left alone).",
+            result.read,
+        ).format(
+            count=result.read,
+            folder=result.folder,
+            counts=counts,
+            unmatched=result.unmatched + result.unrelated,
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.other_letters:
+        out.print(
+            _("{count} more recorded for other letters (see their status).").format(
+                count=result.other_letters
+            ),
+            markup=False,
+        )
+    if result.renumbered:
+        out.print(
+            _(
+                "The server renumbered the folder (its UIDVALIDITY changed), so it was read "
+                "again from the start; nothing was recorded twice ({count} known already)."
+            ).format(count=result.already),
+            markup=False,
+            soft_wrap=True,
+        )
+    for item in result.skipped:
+        if item.answers:
+            text = _(
+                "Read in part, too large ({size:.1f} MB): the message from {sender} “{subject}” "
+                "answers {letter}; it was recorded from its first part, and its copy in "
+                ".lettersmith/inbox/ holds only that: open it in your mail program for the rest."
+            )
+        else:
+            text = _(
+                "Not read whole, too large ({size:.1f} MB): the message from {sender} "
+                "“{subject}”; open it in your mail program."
+            )
+        err.print(
+            text.format(
+                size=item.size / 1024 / 1024,
+                sender=item.sender or "?",
+                subject=item.subject,
+                letter=item.answers,
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.waiting:
+        command = "lettersmith inbox" + (f" {letter}" if letter else "")
+        err.print(
+            _("{count} more messages are waiting; run `{command}` again to read them.").format(
+                count=result.waiting, command=command
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @main.command()
@@ -836,7 +1064,7 @@ def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
     """
     project = obj.project()
     for path in project.review(letter, club=club, pack=pack, on_event=warn):
-        out.print(f"wrote {path.relative_to(project.root)}", markup=False)
+        out.print(wrote(path.relative_to(project.root)), markup=False)
 
 
 @main.command()
@@ -855,10 +1083,46 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     \b
     Examples:
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
-      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" --note "Styremøte"
+      lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
+          --note "Styremøte"
     """
     recorded = obj.project().approve(letter, by=by, note=note, club=club, on_event=warn)
     out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on. Only this computer's (127.0.0.1, localhost, ::1) for now.",
+)
+@click.option(
+    "--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help="The port."
+)
+@click.option("--no-browser", is_flag=True, help="Print the link; do not open a browser.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, no_browser: bool) -> None:
+    """Start the web app on this workspace, for working in the browser (in Norwegian).
+
+    Prints one line, `Open http://127.0.0.1:8400/?token=...`, and opens that link in your
+    browser. The link logs that browser in; the token is new at each start, and without it
+    the app shows only how to get in. Stop the app with Ctrl-C (a send under way finishes
+    first).
+
+    \b
+    Examples:
+      lettersmith serve
+      lettersmith serve --port 8401 --no-browser
+    """
+    from lettersmith.web.serve import serve as serving
+
+    serving(obj.project().root, host=host, port=port, open_browser=not no_browser)
+
+
+def wrote(path: Path) -> str:
+    """The line for each file a command wrote."""
+    return _("wrote {path}").format(path=path)
 
 
 # build lists the files it wrote when there are at most this many (all of them with -v).
@@ -898,7 +1162,8 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
 
     \b
     Examples:
-      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf --trust certs/ca.pem
+      lettersmith verify out/menneskehandel-2024/menneskehandel-2024.pdf \\
+          --trust certs/ca.pem
       lettersmith verify out/*/*.pdf
     """
     from lettersmith.app.project import verify_files
@@ -909,14 +1174,17 @@ def verify(files: tuple[Path, ...], trust: tuple[Path, ...]) -> None:
         problems.extend(verdict.problems)
         if verdict.signer is None:
             continue
-        when = f"{verdict.signed_at:%Y-%m-%d %H:%M %Z}" if verdict.signed_at else "unknown time"
+        when = f"{verdict.signed_at:%Y-%m-%d %H:%M %Z}" if verdict.signed_at else _("unknown time")
+        count = len(verdict.signatures)
         parts = [
-            f"signed by {verdict.signer}",
-            f"at {when}" + (" (time-stamped)" if verdict.time_stamped else ""),
-            "intact" if verdict.intact else "MODIFIED",
-            "trusted" if verdict.trusted else "NOT TRUSTED",
-            verdict.pdfa or "not PDF/A",
-            f"{len(verdict.signatures)} signature{'' if len(verdict.signatures) == 1 else 's'}",
+            _("signed by {signer}").format(signer=verdict.signer),
+            (_("at {when} (time-stamped)") if verdict.time_stamped else _("at {when}")).format(
+                when=when
+            ),
+            _("intact") if verdict.intact else _("MODIFIED"),
+            _("trusted") if verdict.trusted else _("NOT TRUSTED"),
+            verdict.pdfa or _("not PDF/A"),
+            ngettext("{count} signature", "{count} signatures", count).format(count=count),
         ]
         out.print(f"{path}: " + "; ".join(parts), markup=False, soft_wrap=True)
     if problems:

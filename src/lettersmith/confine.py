@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lettersmith.errors import LettersmithError
+from lettersmith.translate import _
 
 # Limits no real letter comes near; the README lists them (section "Limits").
 MAX_CLUB_YAML = 1_000_000  # bytes: a club's clubs/<club>.yaml
@@ -123,8 +124,9 @@ def _check_size(size: int, limit: int, shown: str, what: str) -> int:
     if size > limit:
         measured = _mb(size) if _mb(size) != _mb(limit) else f"{size:,} bytes"
         raise TooLargeError(
-            f"{shown}: the {what} is {measured}, more than the limit of {_mb(limit)}; "
-            "make it smaller"
+            _(
+                "{shown}: the {what} is {measured}, more than the limit of {mb}; make it smaller"
+            ).format(shown=shown, what=_(what), measured=measured, mb=_mb(limit))
         )
     return size
 
@@ -163,7 +165,9 @@ def read_limited(
         os.close(fd)
     if len(data) > limit:
         raise TooLargeError(
-            f"{shown}: the {what} is more than the limit of {_mb(limit)}; make it smaller"
+            _("{shown}: the {what} is more than the limit of {mb}; make it smaller").format(
+                shown=shown, what=_(what), mb=_mb(limit)
+            )
         )
     return data
 
@@ -181,14 +185,18 @@ def _refuse_linked(info: os.stat_result, real: Path, root: Path, shown: str, wha
         return  # the union's own files and lettersmith's: theirs to arrange
     if not stat.S_ISREG(info.st_mode):
         raise LinkedFileError(
-            f"{shown}: refused: the {what} is not a plain file (a pipe or a device); "
-            "put the file itself there"
+            _(
+                "{shown}: refused: the {what} is not a plain file (a pipe or a device); "
+                "put the file itself there"
+            ).format(shown=shown, what=_(what))
         )
     if info.st_nlink > 1:
         raise LinkedFileError(
-            f"{shown}: refused: the {what} is a hard link (one file with {info.st_nlink} names), "
-            "so it may be a file outside the club's folder, such as the union's settings; "
-            "copy the file instead of linking it (cp, not ln)"
+            _(
+                "{shown}: refused: the {what} is a hard link (one file with {st_nlink} "
+                "names), so it may be a file outside the club's folder, such as the "
+                "union's settings; copy the file instead of linking it (cp, not ln)"
+            ).format(shown=shown, what=_(what), st_nlink=info.st_nlink)
         )
 
 
@@ -230,9 +238,11 @@ def inside_out(path: Path, root: Path) -> Path:
     if not real_out.is_relative_to(root) or not (real == real_out or real.is_relative_to(real_out)):
         link = _first_link(path.parent, out) or out
         raise OutsideError(
-            f"{shown_path(Path(link), root)}: is a link to {os.path.realpath(link)}, outside the "
-            "workspace's out/ folder; lettersmith writes and deletes only inside out/: remove "
-            "the link (out/ is remade by build)"
+            _(
+                "{shown_path}: is a link to {realpath}, outside the workspace's out/ "
+                "folder; lettersmith writes and deletes only inside out/: remove the "
+                "link (out/ is remade by build)"
+            ).format(shown_path=shown_path(Path(link), root), realpath=os.path.realpath(link))
         )
     return path
 

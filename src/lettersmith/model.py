@@ -37,7 +37,9 @@ class Source:
 class Organisation:
     name: str
     short_name: str | None = None  # where the name is too long for a line: the page header
-    about: str | None = None
+    # The closing paragraph about the sender, per language: ((language, text), ...), in the
+    # order written; a letter in a language without its own text prints none (check warns).
+    about: tuple[tuple[Language, str], ...] = ()
     tagline: str | None = None  # printed under the name: "Ein klubb i ... Norgesunionen"
     address: tuple[str, ...] = ()
     email: str | None = None
@@ -83,6 +85,17 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """``mail.imap``: the folder ``lettersmith inbox`` reads, never changes."""
+
+    host: str
+    port: int
+    username: str
+    security: Security = "ssl"
+    folder: str = "INBOX"
+
+
+@dataclass(frozen=True, slots=True)
 class Rate:
     """At most ``count`` messages per ``seconds``."""
 
@@ -98,6 +111,7 @@ class MailSettings:
     smtp: SmtpSettings | None = None
     rate: Rate | None = None
     source: Source | None = None
+    imap: ImapSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +246,11 @@ class Addressee:
     lines: tuple[str, ...]  # as printed in the address field
     email: str
     display_name: str  # for the To: header
+    # What the email's greeting is made of (compose.mailtext): the register's own fields.
+    title: str | None = None
+    name: str | None = None
+    organisation: str | None = None
+    salutation: str | None = None  # the recipient's own greeting, in either mode
 
 
 @dataclass(frozen=True, slots=True)

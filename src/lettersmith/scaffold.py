@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lettersmith.errors import LettersmithError
 from lettersmith.load.yamlfile import invalid_id, is_id
+from lettersmith.translate import _
 
 DATA = Path(__file__).parent / "data"
 
@@ -15,7 +16,10 @@ def new_workspace(directory: Path) -> list[Path]:
     """Copy the starter workspace into ``directory``, which must be empty or new."""
     if directory.exists() and any(directory.iterdir()):
         raise LettersmithError(
-            f"{directory}: the folder is not empty; give a new folder: lettersmith init NEW-FOLDER"
+            _(
+                "{directory}: the folder is not empty; give a new folder: lettersmith "
+                "init NEW-FOLDER"
+            ).format(directory=directory)
         )
     source = DATA / "init"
     written = []
@@ -33,10 +37,16 @@ def new_workspace(directory: Path) -> list[Path]:
 def add_club(root: Path, club_id: str) -> Path:
     """Write a commented ``clubs/<club_id>.yaml`` into the workspace at ``root``."""
     if not is_id(club_id):
-        raise LettersmithError(f"{invalid_id(club_id)} (for example: bergen)")
+        raise LettersmithError(
+            _("{invalid_id} (for example: bergen)").format(invalid_id=invalid_id(club_id))
+        )
     target = root / "clubs" / f"{club_id}.yaml"
     if target.exists():
-        raise LettersmithError(f"clubs/{club_id}.yaml: the club exists already; edit that file")
+        raise LettersmithError(
+            _("clubs/{club_id}.yaml: the club exists already; edit that file").format(
+                club_id=club_id
+            )
+        )
     text = (DATA / "club.yaml").read_text(encoding="utf-8")
     name = club_id.replace("-", " ").title()
     target.parent.mkdir(parents=True, exist_ok=True)

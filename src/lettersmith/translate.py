@@ -1,18 +1,34 @@
 """The words people read, in their language: gettext catalogues (Babel), one language per context.
 
-Messages are written in English in the code, marked with ``_()``; the catalogues under
+Messages are written in English in the code, marked with ``_()`` (``N_()`` where a text is
+defined before it is shown, ``ngettext()`` for a count); the catalogues under
 ``data/locale/<language>/LC_MESSAGES/`` give bokmål and nynorsk (English needs none: the English
-text is its own translation). A language's folder may hold several ``.po`` files, one per part
-of the program (``lettersmith.po`` for the engine and the commands, ``web.po`` for the web app's
-pages, ...); they are read together, the first (by name) winning where two translate one text. The language is a context variable, so one web
-request (or one command) reads its own language while another reads another::
+text is its own translation). Use named placeholders and ``.format()`` after ``_()``, never an
+f-string inside it; file names, ids and field names (``position:``) stay as they are in every
+language.
+
+A language's folder holds several ``.po`` files, one per part of the program, so that people
+working on different parts do not edit one file: ``lettersmith.po`` for the engine and the
+commands, ``web.po`` for the web app's pages, and so on. They are read together, the first (by
+name) winning where two translate one text. ``make messages`` (``lettersmith.catalogues``)
+keeps them in step with the code: a new text goes into the file of the part whose code uses it
+(``web.po`` for code under ``web/``, when the language has one), else into ``lettersmith.po``;
+a text no longer used is kept as obsolete in its file. ``tests/test_translate.py`` fails, naming
+it, on any text without its bokmål translation, and on a translation whose ``{placeholders}``
+differ from the English.
+
+The language is a context variable, so one web request (or one command) reads its own language
+while another reads another; the build's worker processes and threads are given the caller's::
 
     with use_language("nb"):
-        print(_("{count} letters built").format(count=3))   # "3 brev laget"
+        print(_("{count} written, {up_to_date} up to date.").format(count=3, up_to_date=0))
+        # "3 skrevet, 0 allerede oppdatert."
 
-The commands take the language from ``LANG`` (``nb_NO.UTF-8`` gives bokmål), the web app from
-the person's choice (bokmål by default). A ``.po`` file is read once per process; nothing is
-compiled at build time, so the catalogue in the repository is the one that runs.
+A text is made in the language of the moment it is made: what is kept to be shown later (the
+build memo's warnings) is kept per language. The commands take the language from ``LANG``
+(``nb_NO.UTF-8`` gives bokmål; ``C`` English), the web app from the person's choice (bokmål
+by default). A ``.po`` file is read once per process; nothing is compiled at build time, so the
+catalogue in the repository is the one that runs.
 """
 
 from __future__ import annotations
@@ -93,20 +109,25 @@ def N_(message: str) -> str:
 
 
 def language_from_environment(environ: Mapping[str, str] | None = None) -> Language:
-    """The language the environment asks for, as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES,
-    LANG): ``nb``/``no`` gives bokmål, ``nn`` nynorsk, anything else English."""
+    """The language the environment asks for, as GNU gettext reads it: ``LANGUAGE`` (a list,
+    ``nn:nb``) first, unless the locale (``LC_ALL``, ``LC_MESSAGES`` or ``LANG``, the first
+    set) is ``C``; then that locale. ``nb``/``no`` gives bokmål, ``nn`` nynorsk, anything else
+    English."""
     environ = os.environ if environ is None else environ
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name, "")
-        if not value:
-            continue
-        for choice in value.split(":"):
-            code = choice.split(".")[0].split("@")[0].split("_")[0].lower()
-            if code in ("nb", "no"):
-                return "nb"
-            if code == "nn":
-                return "nn"
-            if code in ("en", "c", "posix"):
-                return "en"
+    locale = next(
+        (environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(name)), ""
+    )
+    if _code(locale) in ("c", "posix"):
         return "en"
-    return "en"
+    for choice in environ.get("LANGUAGE", "").split(":"):
+        if (code := _code(choice)) in _CODES:
+            return _CODES[code]
+    return _CODES.get(_code(locale), "en")
+
+
+_CODES: dict[str, Language] = {"nb": "nb", "no": "nb", "nn": "nn", "en": "en"}
+
+
+def _code(value: str) -> str:
+    """``nb_NO.UTF-8@euro`` -> ``nb``."""
+    return value.split(".")[0].split("@")[0].split("_")[0].lower()

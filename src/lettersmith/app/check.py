@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
+from lettersmith.app.notices import about_warnings, placeholder_warnings
 from lettersmith.compose.resolve import Mailing, resolve
+from lettersmith.deliver.inbox.news import bounced_addresses, short_date
 from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
@@ -44,6 +46,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     composed = 0
     for view in views:
         problems.extend(_signing_problems(view))
+    warnings += bounce_warnings(views)
     for club in (None, *ws.clubs):
         for letter_id in ws.letters:
             try:
@@ -58,10 +61,14 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
                 composed += len(letters)
                 notes = (*shared_mailboxes(mailing), *mailing.shadowed, *register_notes(mailing))
                 for note in notes:
-                    where, _, what = note.partition(": ")
-                    warning = f"{where}: warning: {what}"
+                    where, _sep, what = note.partition(": ")
+                    warning = _("{where}: warning: {what}").format(where=where, what=what)
                     if warning not in warnings:
                         warnings.append(warning)
+                recipients = mailing.recipients
+                noticed = [*placeholder_warnings(mailing.workspace, recipients)]
+                noticed += about_warnings(mailing)
+                warnings.extend(w for w in noticed if w not in warnings)
     if problems:
         raise LettersmithError("\n".join(problems))
     return Summary(ws, composed, tuple(warnings))
@@ -108,11 +115,17 @@ def shared_mailboxes(mailing: Mailing) -> list[str]:
         by_mailbox.setdefault(mailbox_key(recipient.email), []).append(recipient)
     where = mailing.spec.source.file if mailing.spec.source else f"letters/{mailing.letter_id}.yaml"
     if mailing.club_id:
-        where = f"{where} (club {mailing.club_id})"
+        where = _("{file} (club {club})").format(file=where, club=mailing.club_id)
     return [
-        f"{where}: {', '.join(r.id for r in sharing)} share the mailbox "
-        f"{sharing[0].email}; it gets the letter once, as {sharing[0].id}. Remove the extra "
-        f"id from the letter's to: or give it its own address"
+        _(
+            "{where}: {ids} share the mailbox {email}; it gets the letter once, as {id}. "
+            "Remove the extra id from the letter's to: or give it its own address"
+        ).format(
+            where=where,
+            ids=", ".join(r.id for r in sharing),
+            email=sharing[0].email,
+            id=sharing[0].id,
+        )
         for sharing in by_mailbox.values()
         if len(sharing) > 1
     ]
@@ -136,12 +149,19 @@ def holder_difference(recipient: Recipient) -> str | None:
     office = offices.register()[recipient.office]
     if office.holder is None or office.holder == recipient.name:
         return None
-    dates = [f"since {office.since}"] if office.since else []
-    dates += [f"verified {office.verified}"] if office.verified else []
-    return (
-        f"{recipient.source}: {recipient.id}.name: '{recipient.name}' is not the register's "
-        f"holder of {office.id}, '{office.holder}' ({', '.join(dates)}); keep your "
-        "name if the letter is meant for them, or remove name: to use the register's"
+    dates = [_("since {date}").format(date=office.since)] if office.since else []
+    dates += [_("verified {date}").format(date=office.verified)] if office.verified else []
+    return _(
+        "{source}: {id}.name: '{name}' is not the register's holder of {office}, "
+        "'{holder}' ({dates}); keep your name if the letter is meant for them, or remove "
+        "name: to use the register's"
+    ).format(
+        source=recipient.source,
+        id=recipient.id,
+        name=recipient.name,
+        office=office.id,
+        holder=office.holder,
+        dates=", ".join(dates),
     )
 
 
@@ -149,12 +169,50 @@ def stale_warning(recipient: Recipient, letter_id: str, date: dt.date) -> str:
     assert recipient.verified is not None
     days = (date - recipient.verified).days
     office = f" ({recipient.office})" if recipient.office else ""
-    return (
-        f"{recipient.source}: {recipient.id}: '{recipient.name}' was last verified "
-        f"{recipient.verified}, {days} days before letter {letter_id}'s date {date}; check "
-        f"on the ministry's page (regjeringen.no) that {recipient.name} still holds the "
-        f"office{office} and the address is right, then set verified: to the day you checked"
+    return _(
+        "{source}: {id}: '{name}' was last verified {verified}, {days} days before letter "
+        "{letter}'s date {date}; check on the ministry's page (regjeringen.no) that {name} "
+        "still holds the office{office} and the address is right, then set verified: to the "
+        "day you checked"
+    ).format(
+        source=recipient.source,
+        id=recipient.id,
+        name=recipient.name,
+        verified=recipient.verified,
+        days=days,
+        letter=letter_id,
+        date=date,
+        office=office,
     )
+
+
+def bounce_warnings(views: list[Workspace]) -> list[str]:
+    """A recipient whose address bounced permanently (``lettersmith inbox``) and is still the
+    address in the register: the letter cannot reach them until someone corrects it."""
+    bounced = bounced_addresses(views[0].state_dir)
+    if not bounced:
+        return []
+    warnings: list[str] = []
+    for view in views:
+        for recipient in view.recipients.values():
+            event = bounced.get(mailbox_key(recipient.email))
+            if event is None:
+                continue
+            why = ": ".join(part for part in (event.status, event.diagnostic) if part)
+            warning = _(
+                "{where}: warning: {id}: {address} bounced permanently on {date} ({why}); "
+                "correct the address (the letter {letter} did not reach them), then send again"
+            ).format(
+                where=recipient.source or "recipients.yaml",
+                id=recipient.id,
+                address=recipient.email,
+                date=short_date(event.date)[:10],
+                why=why,
+                letter=event.letter,
+            )
+            if warning not in warnings:
+                warnings.append(warning)
+    return warnings
 
 
 def _try_word_reference(letter: ComposedLetter) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,18 +25,28 @@ from lettersmith.app.results import (
     BadArgument,
     BuildResult,
     CheckResult,
+    InboxResult,
     OfficeSearch,
     SendPlan,
     SendResult,
     StatusResult,
 )
-from lettersmith.errors import LettersmithError
+from lettersmith.errors import LettersmithError, Problem
 from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
+from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
+    from lettersmith.app.draft import DraftPreview
+    from lettersmith.app.overview import LetterState
+    from lettersmith.app.review import Review
+    from lettersmith.app.sources import SourceFile
+    from lettersmith.app.uploads import Upload
+    from lettersmith.app.yamledit import Value
     from lettersmith.compose.diff import DiffLine
     from lettersmith.compose.resolve import Mailing, Overrides
     from lettersmith.deliver.approval import Approval
+    from lettersmith.deliver.inbox.imap import Limits
+    from lettersmith.deliver.inbox.store import Event
     from lettersmith.deliver.rebuild import Rebuilt
     from lettersmith.load.spreadsheet import ImportPlan
     from lettersmith.render.verify import Verdict
@@ -45,6 +55,7 @@ __all__ = [
     "BadArgument",
     "BuildResult",
     "CheckResult",
+    "InboxResult",
     "OfficeSearch",
     "Project",
     "SendPlan",
@@ -171,9 +182,14 @@ class Project:
 
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
-            raise BadArgument("--pdf-variant", f"{pdf_variant!r}: choose {', '.join(PDF_VARIANTS)}")
+            raise BadArgument(
+                "--pdf-variant",
+                _("{value!r}: choose {names}").format(
+                    value=pdf_variant, names=", ".join(PDF_VARIANTS)
+                ),
+            )
         if jobs is not None and jobs < 1:
-            raise BadArgument("--jobs", f"{jobs}: give 1 or more")
+            raise BadArgument("--jobs", _("{jobs}: give 1 or more").format(jobs=jobs))
         # Only what decides the outputs: a --force or --jobs build leaves a usable record.
         # (The memo's way is kept free of the compose stage's imports: it answers in a blink.)
         given = overrides
@@ -182,6 +198,8 @@ class Project:
             "date": given and given.date, "place": given and given.place,
             "signatory": given and given.signatory, "language": given and given.language,
             "variant": pdf_variant,
+            # The warnings it remembers are in the language they were made in.
+            "messages": current_language(),
         }  # fmt: skip
         key = memo.inputs_key(self.root, command, building.code_hash())
         out = self.root / "out"
@@ -244,7 +262,7 @@ class Project:
         from lettersmith.render import preview as previewing
 
         if not 30 <= dpi <= 600:
-            raise BadArgument("--dpi", f"{dpi}: give a resolution from 30 to 600")
+            raise BadArgument("--dpi", _("{dpi}: give a resolution from 30 to 600").format(dpi=dpi))
         mailing = self.mailing(
             letter, club=club, selectors=selectors, overrides=overrides, on_event=on_event
         )
@@ -265,12 +283,24 @@ class Project:
         on_event: OnEvent = ignore,
     ) -> tuple[Path, ...]:
         """The board's review page (out/LETTER/review/index.html), and with ``pack`` a zip."""
+        return self.review_page(letter, club=club, pack=pack, on_event=on_event).written
+
+    def review_page(
+        self,
+        letter: str,
+        *,
+        club: str | None = None,
+        pack: bool = False,
+        on_event: OnEvent = ignore,
+    ) -> Review:
+        """Write the review page as ``review`` does, and return what it shows (for a face
+        that shows it in its own way: the web app)."""
         from lettersmith.app.review import write_review
 
         ws = self._load(club, on_event)
         mailing = self._mailing(ws, letter, club)
         union = self._mailing(ws, letter, None) if club else None
-        return tuple(write_review(mailing, union, pack=pack))
+        return write_review(mailing, union, pack=pack)
 
     def diff(self, letter: str, *, club: str, on_event: OnEvent = ignore) -> list[DiffLine]:
         """What the club's version of LETTER changes against the union's."""
@@ -318,6 +348,7 @@ class Project:
         a changed letter again). ``confirm`` is shown the plan before anything goes out;
         when it returns False nothing is sent.
         """
+        from lettersmith.app import notices
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.outbox import forget_copies
@@ -333,7 +364,14 @@ class Project:
                 approval.require(mailing, f"{letter} --club {club}" if club else letter)
             planned = sending.plan(mailing, journal, resend=resend)
             plan = SendPlan(
-                mailing.letter_id, club, tuple(planned), view.mail.bcc if view.mail else None
+                mailing.letter_id,
+                club,
+                tuple(planned),
+                view.mail.bcc if view.mail else None,
+                warnings=(
+                    *notices.placeholder_warnings(mailing.workspace, mailing.recipients),
+                    *notices.about_warnings(mailing),
+                ),
             )
             try:
                 if dry_run:
@@ -363,6 +401,7 @@ class Project:
         """
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
+        from lettersmith.deliver.inbox import news
 
         ws = self._load(club, on_event)
         view = self._view(ws, club)
@@ -373,7 +412,86 @@ class Project:
                 sending.mark_arrived(view, spec, journal, mark_arrived)
             mailing = self._mailing(ws, letter, club, selectors)
             rows = sending.status(mailing, journal)
-        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing))
+        inbox = news.by_recipient(view.state_dir, mailing.letter_id, club, rows)
+        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing), inbox)
+
+    def inbox(
+        self,
+        letter: str | None = None,
+        *,
+        club: str | None = None,
+        since: dt.date | None = None,
+        limits: Limits | None = None,
+        on_event: OnEvent = ignore,
+    ) -> InboxResult:
+        """Read what arrived in the ``mail.imap`` folder since the last run: bounces, receipts
+        and replies to our letters go into the journal (with a copy under
+        .lettersmith/inbox/); anything else is counted and left alone. Nothing on the server
+        changes. ``letter`` (and ``club``) narrow what the result tells, not what is read:
+        whatever answers another letter is recorded too, so the next run misses nothing.
+        ``since``: only messages the server received on or after that day.
+        """
+        from lettersmith.deliver.inbox import imap
+        from lettersmith.deliver.inbox.run import read_inbox
+
+        ws = self._load(club, on_event)
+        view = self._view(ws, club)
+        letter_id = self._mailing(ws, letter, club).letter_id if letter else None
+        where = view.mail.source.file if view.mail and view.mail.source else "lettersmith.yaml"
+        settings = imap.check_settings(view.mail.imap if view.mail else None, where)
+        outcome = read_inbox(
+            settings,
+            view.state_dir,
+            since=since,
+            limits=limits,
+            on_progress=lambda done, total: on_event(Progress("inbox", done, total)),
+        )
+
+        def asked(event: Event) -> bool:
+            if club is not None and event.club != club:
+                return False
+            return letter_id is None or (event.letter, event.club) == (letter_id, club)
+
+        events = tuple(event for event in outcome.events if asked(event))
+        return InboxResult(
+            folder=outcome.folder,
+            read=outcome.read,
+            events=events,
+            other_letters=len(outcome.events) - len(events),
+            unmatched=outcome.unmatched,
+            unrelated=outcome.unrelated,
+            already=outcome.already,
+            skipped=tuple(outcome.skipped),
+            waiting=outcome.waiting,
+            renumbered=outcome.renumbered,
+        )
+
+    def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
+        """Every letter, then each club's version of the letters it sends, with where it
+        stands: made, approved, sent to how many (see ``app/overview.py``). A letter that
+        cannot be resolved, or a club whose files have problems, is listed with the
+        problem in words; a problem in the union's own files is raised."""
+        from lettersmith.app.overview import LetterState
+
+        ws = self._load(None, on_event)
+        states = [self._state(ws, name, None) for name in sorted(ws.letters)]
+        for club in sorted(ws.clubs):
+            try:
+                club_ws = self._load(club, on_event)
+            except LettersmithError as error:
+                states.append(LetterState("", club, problem=str(error)))
+                continue
+            names = sorted(set(club_ws.clubs[club].letters) & set(club_ws.letters))
+            states += [self._state(club_ws, name, club) for name in names]
+        return tuple(states)
+
+    def _state(self, ws: Workspace, letter: str, club: str | None) -> LetterState:
+        from lettersmith.app.overview import LetterState, letter_state
+
+        try:
+            return letter_state(self._mailing(ws, letter, club))
+        except LettersmithError as error:
+            return LetterState(letter, club, problem=str(error))
 
     def recipients(
         self,
@@ -439,6 +557,159 @@ class Project:
         ws = self._load(None, on_event)
         return scaffold.add_club(ws.root, club)
 
+    # ----------------------------------------------------------------------- editing files
+    # What a face without an editor (the web app) saves: a normal edit of the person's files,
+    # comments and layout kept, refused when it would break `check` or overwrite a change
+    # made on disk since it was read (see app/sources.py).
+
+    def read_source(self, kind: str, item: str | None = None) -> SourceFile:
+        """The file of a position, letter or club (``kind``, its id ``item``), or of the
+        register (``kind="recipients"``): its text and version. Missing: empty, version ""."""
+        from lettersmith.app import sources
+
+        return sources.read(self.root, sources.path_of(kind, item))
+
+    def save_position(
+        self,
+        position: str,
+        fields: Mapping[str, str | None],
+        body: str,
+        *,
+        expected_version: str | None,
+    ) -> SourceFile:
+        """Save positions/POSITION.md: the front matter's ``fields`` (title, adopted_by,
+        adopted_on, language; None or "" removes one) and the body. ``expected_version``: the
+        version read (an ``EditConflict`` if the file is another now); None makes a new
+        position, refused if one exists."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("position", position)
+        old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
+        text = sources.position_text(old, fields, body)
+        return sources.save(self.root, rel, text, expected_version)
+
+    def save_letter(
+        self, letter: str, fields: Mapping[str, Value], *, expected_version: str | None
+    ) -> SourceFile:
+        """Save letters/LETTER.yaml with ``fields`` changed (see ``save_position``)."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("letter", letter)
+        old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
+        return sources.save(self.root, rel, sources.letter_text(old, fields), expected_version)
+
+    def save_recipient(
+        self,
+        recipient: str,
+        fields: Mapping[str, Value],
+        *,
+        expected_version: str,
+        new: bool = False,
+    ) -> SourceFile:
+        """Change (or with ``new`` add) the entry RECIPIENT of recipients.yaml;
+        ``expected_version`` is the register file's version as read ("" when it is missing)."""
+        from lettersmith.app import sources
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        present = recipient in sources.yaml_fields(source.text)
+        if new and present:
+            raise LettersmithError(
+                _("{file}: '{id}' is already in the register; choose another id").format(
+                    file=source.rel, id=recipient
+                )
+            )
+        if not new and not present and source.version == expected_version:
+            raise LettersmithError(
+                _("{file}: no recipient '{id}'").format(file=source.rel, id=recipient)
+            )
+        text = sources.recipient_text(source, recipient, fields)
+        return sources.save(self.root, source.rel, text, expected_version)
+
+    def remove_recipient(self, recipient: str, *, expected_version: str) -> SourceFile:
+        """Take the entry RECIPIENT out of recipients.yaml (refused while a letter names it)."""
+        from lettersmith.app import sources, yamledit
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        text = yamledit.remove_entry(source.text, sources.checked_id(recipient), file=source.rel)
+        return sources.save(self.root, source.rel, text, expected_version)
+
+    def add_offices(
+        self, offices: Sequence[str], *, expected_version: str
+    ) -> tuple[list[str], SourceFile]:
+        """The register's ids for built-in offices (``no/hod``), so a letter can name them in
+        ``to:``: an entry that names the office already, or a new entry ``hod: {office:
+        no/hod}`` added to recipients.yaml (one save for all)."""
+        from lettersmith.app import sources
+
+        source = sources.read(self.root, sources.path_of("recipients"))
+        register = sources.yaml_fields(source.text)
+        chosen = sources.office_entries(register, offices)
+        text = source.text
+        for office_id, entry in chosen.items():
+            if entry not in register:
+                text = sources.recipient_text(
+                    sources.SourceFile(source.rel, text, source.version),
+                    entry,
+                    {"office": office_id},
+                )
+        if text != source.text:
+            source = sources.save(self.root, source.rel, text, expected_version)
+        return list(chosen.values()), source
+
+    def file_problems(self, kind: str, item: str | None = None) -> list[Problem]:
+        """What ``check`` finds wrong in the file of a position, letter, club or the register
+        (``kind``, ``item`` as for ``read_source``), to show beside its fields."""
+        from lettersmith.app import sources
+
+        return sources.problems_in(self.root, sources.path_of(kind, item))
+
+    def save_club(
+        self, club: str, fields: Mapping[str, Value], *, expected_version: str
+    ) -> SourceFile:
+        """Change fields of clubs/CLUB.yaml (name, place, language, signatories, letters: a
+        mapping changes only the keys it names; None removes one)."""
+        from lettersmith.app import sources
+
+        rel = sources.path_of("club", club)
+        source = sources.read(self.root, rel)
+        if not source.exists:
+            raise LettersmithError(_("{file}: no such club").format(file=rel))
+        return sources.save(self.root, rel, sources.club_text(source, fields), expected_version)
+
+    def save_attachment(self, name: str, data: bytes) -> str:
+        """Keep an uploaded file in assets/ (bounded, safely named, never replacing another
+        file); the path a letter's ``attachments:`` names it by."""
+        from lettersmith.app import uploads
+
+        return uploads.save_attachment(self.root, name, data)
+
+    def receive_spreadsheet(self, name: str, data: bytes) -> Upload:
+        """Keep an uploaded .xlsx or .csv privately for ``plan_import``/``import_recipients``
+        (its ``path``); ``uploaded_spreadsheet(token)`` finds it again for the real import."""
+        from lettersmith.app import uploads
+
+        return uploads.keep_spreadsheet(name, data)
+
+    def uploaded_spreadsheet(self, token: str) -> Upload:
+        from lettersmith.app import uploads
+
+        return uploads.kept_spreadsheet(token)
+
+    def preview_draft(
+        self, position: str, text: str, *, letter: str | None = None, dpi: int = 60
+    ) -> DraftPreview:
+        """PNG pictures of a letter's pages with ``text`` as positions/POSITION.md, unsaved:
+        the first letter using the position (or ``letter``; with none, a sample). Nothing is
+        written. Problems in the draft raise, worded as ``check`` words them."""
+        from lettersmith.app import draft, sources
+
+        if not 30 <= dpi <= 200:
+            raise BadArgument("dpi", f"{dpi}: give a resolution from 30 to 200")
+        sources.checked_id(position)
+        if letter is not None:
+            sources.checked_id(letter)
+        return draft.preview_draft(self.root, position, text, letter=letter, dpi=dpi)
+
 
 # --------------------------------------------------------------------------- no workspace
 
@@ -467,7 +738,9 @@ def search_offices(text: str | None = None) -> OfficeSearch:
 
     found = tuple(offices.search(text))
     if not found:
-        raise LettersmithError(f"no office matches '{text}'; `lettersmith offices` lists them all")
+        raise LettersmithError(
+            _("no office matches '{text}'; `lettersmith offices` lists them all").format(text=text)
+        )
     return OfficeSearch(found, offices.oldest_verification())
 
 
@@ -476,7 +749,7 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     text = formats if isinstance(formats, str) else ",".join(formats)
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted or any(part not in FORMATS for part in wanted):
-        raise BadArgument("--format", f"{text!r}: choose pdf, docx or pdf,docx")
+        raise BadArgument("--format", _("{text!r}: choose pdf, docx or pdf,docx").format(text=text))
     return wanted
 
 

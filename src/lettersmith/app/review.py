@@ -8,6 +8,7 @@ the board approves what goes out. The folder is written beside and renamed into 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -34,13 +35,13 @@ from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
 from lettersmith.render.preview import render_pngs
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
-SHOWN_LETTERS = 3  # in each mode, the first letters are shown whole; the rest are alike
-SHOWN_EMAILS = 50
+PER_PAGE = 50  # letters (and emails) on one page: a batch to every municipality gets pages
 DPI = 80
 
 
@@ -76,8 +77,38 @@ class Shown:
     docx: str
 
 
-def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list[Path]:
-    """Write the review folder (and with ``pack`` a zip of it); return what was written.
+@dataclass(frozen=True)
+class Review:
+    """What the review page shows (the web app shows the same in its own page), and the
+    files written: ``folder`` holds the page, its pictures (``pages/``) and files (``files/``);
+    the paths in ``shown`` are relative to it."""
+
+    folder: Path
+    written: tuple[Path, ...]
+    title: str
+    letter_id: str
+    club: str | None
+    organisation: str
+    language: str
+    mode: str
+    date_line: str
+    signatory: str
+    revision: str  # the short code people compare
+    revision_full: str
+    made: str
+    shown: tuple[Shown, ...]  # every letter
+    more_letters: int  # none now: every letter is shown (the written page is paged)
+    rows: tuple[Row, ...]
+    emails: tuple[Email, ...]  # every email
+    more_emails: int
+    mail_problem: str | None
+    diff: list[diffing.DiffLine] | None
+    approve: str  # the command that approves this revision
+
+
+def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Review:
+    """Write the review folder (and with ``pack`` a zip of it); return what it shows and
+    what was written.
 
     ``union`` is the union's mailing of the same letter, for a club's review (its diff).
     """
@@ -87,31 +118,66 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> list
     out = OutDir(ws.root)  # through folder handles: a folder swapped for a link is not followed
     staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
-        context = _context(mailing, union, staging)
-        page = _environment().get_template("index.html.j2").render(**context)
-        out.write(staging / "index.html", page)
+        content = _content(mailing, union, staging, target)
+        shown = {field.name: getattr(content, field.name) for field in dataclasses.fields(content)}
+        template = _environment().get_template("index.html.j2")
+        names = []
+        for number, page in enumerate(_pages(shown), start=1):
+            names.append(page_name(number))
+            out.write(staging / page_name(number), template.render(**page))
         _swap(out, staging, target)
     except BaseException:
         out.remove_tree(staging)
         raise
-    written = [target / "index.html"]
+    written = [target / name for name in names]
     if pack:
         zipped = target.parent / f"{mailing.letter_id}-review.zip"
         written.append(out.write(zipped, _zip(target)))
-    return written
+    return dataclasses.replace(content, written=tuple(written))
 
 
-def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str, object]:
+def page_name(number: int) -> str:
+    """``index.html`` for the first page (the one people open), ``page-2.html`` and on."""
+    return "index.html" if number == 1 else f"page-{number}.html"
+
+
+def _pages(content: dict[str, object]) -> list[dict[str, object]]:
+    """The template's values for each page: every letter and every email, ``PER_PAGE`` to a
+    page, the n-th page holding the n-th fifty of each (in each mode, one recipient's letter
+    and email together), every page linking to every other."""
+    letters = list(content["shown"])  # type: ignore[call-overload]
+    emails = list(content["emails"])  # type: ignore[call-overload]
+    count = max(1, -(-max(len(letters), len(emails)) // PER_PAGE))
+    pages = [(number, page_name(number)) for number in range(1, count + 1)]
+    result = []
+    for number in range(1, count + 1):
+        start, end = (number - 1) * PER_PAGE, number * PER_PAGE
+        result.append(
+            {
+                **content,
+                "shown": letters[start:end],
+                "emails": emails[start:end],
+                "first_letter": start + 1,
+                "letter_count": len(letters),
+                "first_email": start + 1,
+                "email_count": len(emails),
+                "page": number,
+                "pages": pages,
+            }
+        )
+    return result
+
+
+def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path) -> Review:
+    """What the page shows; its pictures and files written into ``folder`` (the staging
+    folder that becomes ``target``)."""
     ws, letters = mailing.workspace, mailing.letters
-    shown_letters = letters[:SHOWN_LETTERS]
-    docs = build.plan([mailing], formats=("pdf", "docx"))
-    wanted = {letter.stem for letter in shown_letters}
-    jobs = [job for job in docs if job.letter.stem in wanted]
+    jobs = build.plan([mailing], formats=("pdf", "docx"))
     failed = [o.error for o in build.build(jobs) if o.error]
     if failed:
         raise LettersmithError("\n".join(failed))
     shown = []
-    for letter in shown_letters:
+    for letter in letters:
         pdf = build.letter_dir(ws, mailing.letter_id) / f"{letter.stem}.pdf"
         docx = pdf.with_suffix(".docx")
         files = folder / "files"
@@ -131,28 +197,30 @@ def _context(mailing: Mailing, union: Mailing | None, folder: Path) -> dict[str,
     emails, sent, mail_problem = _emails(mailing)
     revision = mailing.revision
     first = letters[0]
-    return {
-        "title": first.subject,
-        "letter_id": mailing.letter_id,
-        "club": ws.club,
-        "organisation": first.sender.name,
-        "language": first.language,
-        "mode": mailing.mode,
-        "date_line": first.date_line,
-        "signatory": ", ".join(filter(None, (first.signature.name, first.signature.title))),
-        "revision": revision[: revisions.SHORT],
-        "revision_full": revision,
-        "made": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
-        "shown": shown,
-        "more_letters": len(letters) - len(shown_letters),
-        "rows": _rows(ws, letters, sent),
-        "emails": emails[:SHOWN_EMAILS],
-        "more_emails": max(0, len(emails) - SHOWN_EMAILS),
-        "mail_problem": mail_problem,
-        "diff": diffing.letter_diff(union, mailing) if union is not None else None,
-        "approve": f"lettersmith approve {mailing.letter_id}"
+    return Review(
+        folder=target,
+        written=(),
+        title=first.subject,
+        letter_id=mailing.letter_id,
+        club=ws.club,
+        organisation=first.sender.name,
+        language=first.language,
+        mode=mailing.mode,
+        date_line=first.date_line,
+        signatory=", ".join(filter(None, (first.signature.name, first.signature.title))),
+        revision=revisions.shown(revision),
+        revision_full=revision,
+        made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        shown=tuple(shown),
+        more_letters=0,
+        rows=tuple(_rows(ws, letters, sent)),
+        emails=tuple(emails),
+        more_emails=0,
+        mail_problem=mail_problem,
+        diff=diffing.letter_diff(union, mailing) if union is not None else None,
+        approve=f"lettersmith approve {mailing.letter_id}"
         + (f" --club {ws.club}" if ws.club else ""),
-    }
+    )
 
 
 def _rows(ws: Workspace, letters: Sequence[ComposedLetter], sent: dict[str, str]) -> list[Row]:
@@ -209,12 +277,12 @@ def _shown(planned: list[sending.Planned]) -> tuple[list[Email], dict[str, str],
                 subject=str(message["Subject"]),
                 text=body.get_content() if body is not None else "",
                 attachments=attachments,
-                send="will be sent" if item.send else item.note,
+                send=_("will be sent") if item.send else item.note,
             )
         )
         if item.previous is not None:
             when = sending.short_time(item.previous.updated_at)
-            sent[item.out.recipient_id] = f"{item.previous.state} {when}"
+            sent[item.out.recipient_id] = f"{_(item.previous.state)} {when}"
     return emails, sent, None
 
 

@@ -16,6 +16,7 @@ from lettersmith.compose import markdown
 from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.model import ComposedLetter
+from lettersmith.translate import N_, _
 
 _STYLE = {"del": ("\x1b[31;9m", "[-", "-]"), "ins": ("\x1b[32m", "{+", "+}")}
 _RESET = "\x1b[0m"
@@ -46,10 +47,10 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
     """
     ours, theirs = list(union.letters), list(club.letters)
     result = [
-        DiffLine(label, word_diff(old, new))
+        DiffLine(_(label), word_diff(old, new))
         for label, old, new in [
-            ("mode", union.mode, club.mode),
-            ("position", union.spec.position, club.spec.position),
+            (N_("mode"), union.mode, club.mode),
+            (N_("position"), union.spec.position, club.spec.position),
             *((label, _each(ours, field), _each(theirs, field)) for label, field in _FIELDS),
         ]
         if old != new
@@ -57,30 +58,32 @@ def letter_diff(union: Mailing, club: Mailing) -> list[DiffLine]:
     before, after = _addressees(ours), _addressees(theirs)
     for key, text in before.items():
         if key not in after:
-            result.append(DiffLine("addressee removed", (("del", text),)))
+            result.append(DiffLine(_("addressee removed"), (("del", text),)))
     for key, text in after.items():
         if key not in before:
-            result.append(DiffLine("addressee added", (("ins", text),)))
+            result.append(DiffLine(_("addressee added"), (("ins", text),)))
     # The look and the envelope, in the words an approval's refusal uses.
     for line in revisions.envelope_and_look(revisions.snapshot(union), revisions.snapshot(club)):
         result.append(DiffLine(_kind(line), (("same", line),)))
     for note in club.shadowed:
-        result.append(DiffLine("not used", (("same", note),)))
+        result.append(DiffLine(_("not used"), (("same", note),)))
     for block in theirs[0].appended:
         text = markdown.plain_text([block])
-        result.append(DiffLine("appended paragraph", (("ins", text),)))
+        result.append(DiffLine(_("appended paragraph"), (("ins", text),)))
     if not result:
         result.append(
-            DiffLine("no changes", (("same", "the club sends the union's letter as it is"),))
+            DiffLine(_("no changes"), (("same", _("the club sends the union's letter as it is")),))
         )
     return result
 
 
 def _kind(line: str) -> str:
-    envelope = ("sender", "Reply-To", "Bcc", "another sender", "another Reply-To", "another Bcc")
-    if line.startswith(envelope):
-        return "envelope"
-    return "attachments" if line.startswith("attachment") else "look"
+    """The label of a line of ``envelope_and_look``, told by how it starts (in its language)."""
+    names = (_("sender"), _("Reply-To"), "Bcc")
+    another = _("another {what}: {before} → {after}").partition("{what}")[0]
+    if line.startswith((*names, *(another + name for name in names))):
+        return _("envelope")
+    return _("attachments") if line.startswith(_("attachment")) else _("look")
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
@@ -115,24 +118,24 @@ def _cover_note(letter: ComposedLetter) -> str:
 
 # What a reader of both letters would compare, in the order the letter shows it.
 _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
-    ("organisation", lambda letter: letter.sender.name),
-    ("short name", lambda letter: letter.sender.short_name or ""),
-    ("tagline", lambda letter: letter.sender.tagline or ""),
-    ("address", lambda letter: ", ".join(letter.sender.address)),
-    ("sender's email", lambda letter: letter.sender.email or ""),
-    ("website", lambda letter: letter.sender.website or ""),
-    ("signatory", _signatory),
-    ("place and date", lambda letter: letter.date_line),
-    ("our reference", lambda letter: letter.reference or ""),
-    ("language", _language),
-    ("introduction", lambda letter: letter.intro),
+    (N_("organisation"), lambda letter: letter.sender.name),
+    (N_("short name"), lambda letter: letter.sender.short_name or ""),
+    (N_("tagline"), lambda letter: letter.sender.tagline or ""),
+    (N_("address"), lambda letter: ", ".join(letter.sender.address)),
+    (N_("sender's email"), lambda letter: letter.sender.email or ""),
+    (N_("website"), lambda letter: letter.sender.website or ""),
+    (N_("signatory"), _signatory),
+    (N_("place and date"), lambda letter: letter.date_line),
+    (N_("our reference"), lambda letter: letter.reference or ""),
+    (N_("language"), _language),
+    (N_("introduction"), lambda letter: letter.intro),
     # The adopted words: a club may not change them, but may pick another position.
-    ("title", lambda letter: letter.title),
-    ("body", lambda letter: markdown.plain_text(letter.body)),
-    ("subject", lambda letter: letter.subject),
-    ("about", lambda letter: letter.about or ""),
-    ("email", _cover_note),
-    ("attachments", lambda letter: ", ".join(path.name for path in letter.attachments)),
+    (N_("title"), lambda letter: letter.title),
+    (N_("body"), lambda letter: markdown.plain_text(letter.body)),
+    (N_("subject"), lambda letter: letter.subject),
+    (N_("about"), lambda letter: letter.about or ""),
+    (N_("email"), _cover_note),
+    (N_("attachments"), lambda letter: ", ".join(path.name for path in letter.attachments)),
 )
 
 

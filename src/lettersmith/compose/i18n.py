@@ -9,6 +9,7 @@ from babel.dates import format_date
 
 from lettersmith.compose.typography import tie
 from lettersmith.model import Language, Phrases
+from lettersmith.translate import _, use_language
 
 PHRASES: dict[str, Phrases] = {
     "nb": Phrases(
@@ -47,14 +48,6 @@ _INTRO = {
     "en": "{organisation} adopted the following statement at {adopted_by} on {date}:",
 }
 
-# The closing is the letter's own (PHRASES), so that the email and the letter sign off alike.
-_COVER_NOTE = {
-    "nb": "Vedlagt følger et brev fra {organisation}: «{title}».\n\n{closing}  \n{signatory}",
-    "nn": "Vedlagt følgjer eit brev frå {organisation}: «{title}».\n\n{closing}  \n{signatory}",
-    "en": "Please find attached a letter from {organisation}: “{title}”.\n\n"
-    "{closing}  \n{signatory}",
-}
-
 _BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
 
 
@@ -87,11 +80,10 @@ def intro_line(organisation: str, adopted_by: str, adopted_on: dt.date, language
 
 
 @functools.lru_cache(maxsize=256)
-def default_cover_note(organisation: str, title: str, signatory: str, language: Language) -> str:
-    """The email's body when the letter gives none (Markdown)."""
-    return _COVER_NOTE[language].format(
-        organisation=organisation,
-        title=title,
-        signatory=signatory,
-        closing=PHRASES[language].closing,
-    )
+def default_cover_note(organisation: str, title: str, language: Language) -> str:
+    """The email's body when the letter gives none (Markdown); the email adds the greeting and
+    the closing around it (``compose.mailtext``), as it does around a letter's own note."""
+    with use_language(language):
+        return _("Please find attached a letter from {organisation}: “{title}”.").format(
+            organisation=organisation, title=title
+        )

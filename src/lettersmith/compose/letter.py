@@ -83,9 +83,7 @@ def _letter(
 ) -> ComposedLetter:
     position = ws.positions[spec.position]
     organisation = ws.organisation
-    cover_note = spec.email or i18n.default_cover_note(
-        organisation.name, position.title, signatory.name, language
-    )
+    cover_note = spec.email or i18n.default_cover_note(organisation.name, position.title, language)
     return ComposedLetter(
         letter_id=spec.id,
         club_id=ws.club,
@@ -118,7 +116,7 @@ def _letter(
         closing=i18n.phrases(language).closing,
         signature=Signature(signatory.name, signatory.title, signatory.signature),
         phrases=i18n.phrases(language),
-        about=organisation.about,
+        about=dict(organisation.about).get(language),
         return_address=return_address(organisation.name, organisation.address),
         salutation=salutation,
         appended=markdown.parse(spec.append),
@@ -158,5 +156,12 @@ def addressee(recipient: Recipient) -> Addressee:
     lines.extend(recipient.address or (recipient.email,))
     display = recipient.name or recipient.organisation or recipient.title or ""
     return Addressee(
-        id=recipient.id, lines=tuple(lines), email=recipient.email, display_name=display
+        id=recipient.id,
+        lines=tuple(lines),
+        email=recipient.email,
+        display_name=display,
+        title=recipient.title,
+        name=recipient.name,
+        organisation=recipient.organisation,
+        salutation=recipient.salutation,
     )

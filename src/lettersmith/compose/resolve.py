@@ -37,6 +37,7 @@ from lettersmith.model import (
     SigningSettings,
     Workspace,
 )
+from lettersmith.translate import _
 
 Level = Literal["built-in", "lettersmith.yaml", "club", "letter", "club letter", "command line"]
 
@@ -182,7 +183,7 @@ def resolve(
     place = str(settled["place"].value) if settled["place"] else ""
     language = _language(settled["language"])
     if settled["signatory"] is None:  # a letter without a signatory is refused when loaded
-        raise WorkspaceError(Problem(_letter_file(spec), None, "signatory: missing"))
+        raise WorkspaceError(Problem(_letter_file(spec), None, _("signatory: missing")))
     signatory = view.signatories[str(settled["signatory"].value)]
 
     recipients = tuple(select_recipients(view, spec.to))
@@ -267,10 +268,12 @@ def _shadowed(
         if own is None or setting is None or setting.level != "letter" or own == setting.value:
             continue
         yield (
-            f"clubs/{club}.yaml: {name}: {own} is not used in {letter_id}, because "
-            f"letters/{letter_id}.yaml sets {name}: {setting.value}, which comes later in the "
-            f"override order; to use {own} in this letter, set letters.{letter_id}.{name}: {own} "
-            f"in clubs/{club}.yaml"
+            _(
+                "clubs/{club}.yaml: {name}: {own} is not used in {letter_id}, because "
+                "letters/{letter_id}.yaml sets {name}: {value}, which comes later in the "
+                "override order; to use {own} in this letter, set "
+                "letters.{letter_id}.{name}: {own} in clubs/{club}.yaml"
+            ).format(club=club, name=name, own=own, letter_id=letter_id, value=setting.value)
         )
 
 
@@ -312,8 +315,9 @@ def _check_overrides(view: Workspace, settled: dict[str, Setting | None]) -> Non
             Problem(
                 "--signatory",
                 None,
-                f"no signatory '{signatory.value}'. Signatories: "
-                f"{', '.join(view.signatories) or 'none yet'}",
+                _("no signatory '{value}'. Signatories: {names}").format(
+                    value=signatory.value, names=", ".join(view.signatories) or _("none yet")
+                ),
             )
         )
 
@@ -332,7 +336,9 @@ def _select(
             Problem(
                 _letter_file(spec),
                 None,
-                f"--to {' '.join(selectors)} matches none of its recipients ({names})",
+                _("--to {names} matches none of its recipients ({recipients})").format(
+                    names=" ".join(selectors), recipients=names
+                ),
             )
         )
     return chosen

@@ -30,11 +30,20 @@ from lettersmith.atomic import content_hash
 from lettersmith.compose import markdown
 from lettersmith.confine import MAX_ASSET
 from lettersmith.model import Block, ComposedLetter, MailSettings, SigningSettings
+from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
 
 SHORT = 10  # characters of the revision shown to people
+
+
+def shown(revision: str) -> str:
+    """The revision code people see and compare: the review page, ``status``, ``approve`` and
+    the email's X-Lettersmith-Revision header all print this one string."""
+    return revision[:SHORT]
+
+
 MISSING = "missing"  # the content hash of a file that cannot be read
 
 
@@ -287,6 +296,9 @@ def what_leaves(
         tagline := letter.sender.tagline
     ):  # only when there is one: other letters keep their revision
         text["tagline"] = tagline
+    # The email greets each addressee with their own salutation, also in a joint letter.
+    if greetings := [a.salutation for a in letter.addressees if a.salutation != letter.salutation]:
+        text["email_salutations"] = greetings
     # The same for what came later: a letter without them keeps the revision it had.
     later = {
         "short_name": sender.short_name,
@@ -381,16 +393,16 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 # The parts of a snapshot, in the order a reader meets them, with the words used for them.
 PARTS: dict[str, str] = {
-    "addressees": "the recipients or their addresses",
-    "letterhead": "the letterhead",
-    "language": "the language",
-    "date_line": "the place and date",
-    "subject": "the subject",
-    "salutation": "the salutation",
-    "text": "the letter's text",
-    "signatory": "the signatory",
-    "tagline": "the line under the organisation's name",
-    "cover_note": "the email's cover note",
+    "addressees": N_("the recipients or their addresses"),
+    "letterhead": N_("the letterhead"),
+    "language": N_("the language"),
+    "date_line": N_("the place and date"),
+    "subject": N_("the subject"),
+    "salutation": N_("the salutation"),
+    "text": N_("the letter's text"),
+    "signatory": N_("the signatory"),
+    "tagline": N_("the line under the organisation's name"),
+    "cover_note": N_("the email's cover note"),
 }
 
 
@@ -445,61 +457,75 @@ def changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[s
     envelope and the look by what they were and are. A part an older snapshot did not keep
     is not compared (the revision says that something changed)."""
     lines = []
-    for part, words in PARTS.items():
+    for part, english in PARTS.items():
         old, new = before.get(part), after.get(part)
         if old == new or part not in before:
             continue
+        words = _(english)
+        changed = _("{part} changed").format(part=words)
         if part == "addressees" and isinstance(old, list) and isinstance(new, list):
-            lines += _addressee_changes(old, new) or [f"{words} changed"]
+            lines += _addressee_changes(old, new) or [changed]
         elif part == "language":
             lines.append(f"{words}: {old} → {new}")
         elif isinstance(old, str) and isinstance(new, str):
             lines.append(f"{words}: {_word_changes(old, new)}")
         else:
-            lines.append(f"{words} changed")
+            lines.append(changed)
     lines += envelope_and_look(before, after)
     if before.get("mode") != after.get("mode"):
-        lines.append(f"the mode: {before.get('mode')} -> {after.get('mode')}")
+        lines.append(
+            _("the mode: {before} -> {after}").format(
+                before=before.get("mode"), after=after.get("mode")
+            )
+        )
     return lines
 
 
 def envelope_and_look(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
     """The envelope, the look and the files that changed, each in a few words."""
     lines: list[str] = []
-    for key, words in (("from", "sender"), ("reply_to", "Reply-To"), ("bcc", "Bcc")):
+    for key, english in (("from", N_("sender")), ("reply_to", N_("Reply-To")), ("bcc", "Bcc")):
         if key not in before or before.get(key) == after.get(key):
             continue
         old, new = before.get(key), after.get(key)
+        words = _(english)
         if old is None:
-            lines.append(f"{words} added: {new}")
+            lines.append(_("{what} added: {name}").format(what=words, name=new))
         elif new is None:
-            lines.append(f"{words} removed: {old}")
+            lines.append(_("{what} removed: {name}").format(what=words, name=old))
         else:
-            lines.append(f"another {words}: {old} → {new}")
+            lines.append(
+                _("another {what}: {before} → {after}").format(what=words, before=old, after=new)
+            )
     if "colour" in before and before.get("colour") != after.get("colour"):
-        house = "the house colour"
-        lines.append(f"colour {before.get('colour') or house} → {after.get('colour') or house}")
+        house = _("the house colour")
+        lines.append(
+            _("colour {before} → {after}").format(
+                before=before.get("colour") or house, after=after.get("colour") or house
+            )
+        )
     for key, words in (
-        ("font", "font"),
-        ("logo", "logo"),
-        ("docx_logo", "DOCX logo"),
-        ("signature_image", "signature image"),
-        ("templates", "template"),
-        ("template_assets", "file the templates may show"),
-        ("signing", "signing certificate"),
+        ("font", N_("font")),
+        ("logo", N_("logo")),
+        ("docx_logo", N_("DOCX logo")),
+        ("signature_image", N_("signature image")),
+        ("templates", N_("template")),
+        ("template_assets", N_("file the templates may show")),
+        ("signing", N_("signing certificate")),
     ):
         if key in before and before.get(key) != after.get(key):
             lines += _files(words, _pairs(before.get(key)), _pairs(after.get(key)))
     if "signing" in before and before.get("signing_reason") != after.get("signing_reason"):
         lines.append(
-            f"the signature's reason: {before.get('signing_reason')} → "
-            f"{after.get('signing_reason')}"
+            _("the signature's reason: {before} → {after}").format(
+                before=before.get("signing_reason"), after=after.get("signing_reason")
+            )
         )
     if "attachments" in before and before.get("attachments") != after.get("attachments"):
         old_files = before.get("attachments")
         new_files = after.get("attachments")
         lines += _files(
-            "attachment",
+            N_("attachment"),
             old_files if isinstance(old_files, dict) else {},
             new_files if isinstance(new_files, dict) else {},
         )
@@ -520,13 +546,25 @@ def _addressee_changes(old: list[object], new: list[object]) -> list[str]:
     lines = []
     for rid in [*before, *(rid for rid in after if rid not in before)]:
         if rid not in after:
-            lines.append(f"recipient removed: {rid} ({', '.join(before[rid])})")
+            lines.append(
+                _("recipient removed: {id} ({lines})").format(id=rid, lines=", ".join(before[rid]))
+            )
         elif rid not in before:
-            lines.append(f"recipient added: {rid} ({', '.join(after[rid])})")
+            lines.append(
+                _("recipient added: {id} ({lines})").format(id=rid, lines=", ".join(after[rid]))
+            )
         elif before[rid] != after[rid]:
-            lines.append(f"recipient {rid}: {', '.join(before[rid])} → {', '.join(after[rid])}")
+            lines.append(
+                _("recipient {id}: {before} → {after}").format(
+                    id=rid, before=", ".join(before[rid]), after=", ".join(after[rid])
+                )
+            )
     if not lines and list(before) != list(after):
-        lines.append(f"the order of the recipients: {', '.join(before)} → {', '.join(after)}")
+        lines.append(
+            _("the order of the recipients: {before} → {after}").format(
+                before=", ".join(before), after=", ".join(after)
+            )
+        )
     return lines
 
 
@@ -544,18 +582,28 @@ def _pairs(value: object) -> dict[str, str]:
     return {str(item[0]): str(item[1]) for item in value if isinstance(item, list | tuple)}
 
 
-def _files(words: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+def _files(english: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """The files of one kind (``english``: its name, untranslated) added, removed or changed."""
     lines = []
-    if words != "attachment" and len(old) == len(new) == 1 and set(old) != set(new):
-        return [f"another {words}: {next(iter(old))} → {next(iter(new))}"]
+    words = _(english)
+    if english != "attachment" and len(old) == len(new) == 1 and set(old) != set(new):
+        return [
+            _("another {what}: {before} → {after}").format(
+                what=words, before=next(iter(old)), after=next(iter(new))
+            )
+        ]
     for name in sorted(old.keys() | new.keys()):
-        shown = Path(name).name if words == "attachment" else name
+        shown = Path(name).name if english == "attachment" else name
         if name not in new:
-            lines.append(f"{words} removed: {shown}")
+            lines.append(_("{what} removed: {name}").format(what=words, name=shown))
         elif name not in old:
-            lines.append(f"{words} added: {shown}")
+            lines.append(_("{what} added: {name}").format(what=words, name=shown))
         elif old[name] != new[name]:
-            lines.append(f"{words} {shown} changed (sha256 {old[name][:12]} → {new[name][:12]})")
+            lines.append(
+                _("{what} {name} changed (sha256 {before} → {after})").format(
+                    what=words, name=shown, before=old[name][:12], after=new[name][:12]
+                )
+            )
     return lines
 
 
@@ -574,7 +622,7 @@ def _word_changes(old: str, new: str, context: int = 3) -> str:
         if len(pieces) == 5:
             pieces.append("...")
             break
-    return " ".join(pieces) or "spacing or line breaks"
+    return " ".join(pieces) or _("spacing or line breaks")
 
 
 def _text(letter: ComposedLetter) -> str:

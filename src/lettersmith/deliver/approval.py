@@ -20,6 +20,7 @@ from lettersmith.compose import revision as revisions
 from lettersmith.deliver.journal import connect_readonly
 from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import Workspace
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -51,12 +52,14 @@ class Approval:
 
     @property
     def short(self) -> str:
-        return self.revision[: revisions.SHORT]
+        return revisions.shown(self.revision)
 
     def describe(self) -> str:
         when = self.at[:16].replace("T", " ") + " UTC"
         note = f" ({self.note})" if self.note else ""
-        return f"revision {self.short} approved by {self.by} on {when}{note}"
+        return _("revision {short} approved by {by} on {when}{note}").format(
+            short=self.short, by=self.by, when=when, note=note
+        )
 
 
 @contextmanager
@@ -71,7 +74,9 @@ def _database(ws: Workspace) -> Iterator[sqlite3.Connection]:
             yield db
     except sqlite3.Error as error:
         raise LettersmithError(
-            f"{path}: the journal cannot be used ({error}); check that the folder is writable"
+            _(
+                "{path}: the journal cannot be used ({error}); check that the folder is writable"
+            ).format(path=path, error=error)
         ) from None
 
 
@@ -80,10 +85,12 @@ def approve(mailing: Mailing, by: str, note: str | None = None) -> Approval:
     ws = mailing.workspace
     by, note = " ".join(by.split()), " ".join((note or "").split()) or None
     if not by:
-        raise LettersmithError("approve: --by needs the name of the person who approves")
+        raise LettersmithError(_("approve: --by needs the name of the person who approves"))
     if len(by) > MAX_NAME or (note and len(note) > MAX_NOTE):
         raise LettersmithError(
-            f"approve: keep --by under {MAX_NAME} and --note under {MAX_NOTE} characters"
+            _("approve: keep --by under {name} and --note under {note} characters").format(
+                name=MAX_NAME, note=MAX_NOTE
+            )
         )
     snapshot = revisions.snapshot(mailing)
     approval = Approval(
@@ -128,10 +135,14 @@ def history(mailing: Mailing) -> list[Approval]:
             ).fetchall()
     except sqlite3.OperationalError as error:
         if "readonly" not in str(error) and "read-only" not in str(error):
-            raise LettersmithError(f"{path}: the journal cannot be read ({error})") from None
+            raise LettersmithError(
+                _("{path}: the journal cannot be read ({error})").format(path=path, error=error)
+            ) from None
         rows = []  # no approvals table in a read-only journal: nothing approved yet
     except sqlite3.Error as error:
-        raise LettersmithError(f"{path}: the journal cannot be read ({error})") from None
+        raise LettersmithError(
+            _("{path}: the journal cannot be read ({error})").format(path=path, error=error)
+        ) from None
     return [
         Approval(mailing.letter_id, mailing.club_id, rev, by, note, at, json.loads(snap))
         for rev, by, note, at, snap in rows
@@ -168,13 +179,19 @@ class Standing:
 
     def lines(self) -> list[str]:
         """For ``status``: the approvals, and whether the letter changed since."""
-        short = self.revision[: revisions.SHORT]
+        short = revisions.shown(self.revision)
         if not self.approvals:
-            return [f"Revision {short}: not approved."]
-        lines = [f"Revision {short}: " + ("approved." if self.current else "NOT approved.")]
+            return [_("Revision {short}: not approved.").format(short=short)]
+        lines = [
+            (
+                _("Revision {short}: approved.")
+                if self.current
+                else _("Revision {short}: NOT approved.")
+            ).format(short=short)
+        ]
         lines += [f"  {a.describe()}" for a in self.approvals]
         if not self.current:
-            lines += ["  Changed since the last approval:", *(f"    {c}" for c in self.changed)]
+            lines += [_("  Changed since the last approval:"), *(f"    {c}" for c in self.changed)]
         return lines
 
 
@@ -186,10 +203,12 @@ def standing(mailing: Mailing) -> Standing:
         changed = revisions.changes(before, revisions.snapshot(mailing))
         if not changed and "from" not in before:  # approved by a lettersmith of before
             changed = [
-                "what an approval covers: now also the envelope and the look (sender, "
-                "Reply-To, Bcc, colour, font, logos); look at it again and approve it"
+                _(
+                    "what an approval covers: now also the envelope and the look (sender, "
+                    "Reply-To, Bcc, colour, font, logos); look at it again and approve it"
+                )
             ]
-        changed = changed or ["how lettersmith reads the files (the words are the same)"]
+        changed = changed or [_("how lettersmith reads the files (the words are the same)")]
     return Standing(mailing.revision, approvals, changed)
 
 
@@ -204,26 +223,30 @@ def require(mailing: Mailing, command: str) -> None:
     now = standing(mailing)
     if now.current:
         return
-    short = now.revision[: revisions.SHORT]
+    short = revisions.shown(now.revision)
     club_asks = ws.club is not None and ws.clubs[ws.club].approval_required
     where = f"clubs/{ws.club}.yaml" if club_asks else "lettersmith.yaml"
-    steps = (
-        f"look at it with `lettersmith review {command}`, then record the approval with "
-        f'`lettersmith approve {command} --by "NAME"`'
-    )
+    steps = _(
+        "look at it with `lettersmith review {command}`, then record the "
+        'approval with `lettersmith approve {command} --by "NAME"`'
+    ).format(command=command)
     if not now.approvals:
         raise DeliveryError(
-            f"{where}: approval: required, and no one has approved {mailing.letter_id} (revision "
-            f"{short}); {steps}"
+            _(
+                "{where}: approval: required, and no one has approved {letter_id} "
+                "(revision {short}); {steps}"
+            ).format(where=where, letter_id=mailing.letter_id, short=short, steps=steps)
         )
     last = now.approvals[-1]
     raise DeliveryError(
         "\n".join(
             [
-                f"{where}: approval: required, and the letter has changed since it was "
-                f"approved: {last.describe()}; it is now revision {short}. What changed:",
+                _(
+                    "{where}: approval: required, and the letter has changed since it was "
+                    "approved: {describe}; it is now revision {short}. What changed:"
+                ).format(where=where, describe=last.describe(), short=short),
                 *(f"  {line}" for line in now.changed),
-                f"Nothing was sent. {steps[0].upper()}{steps[1:]}.",
+                _("Nothing was sent. {steps}.").format(steps=steps[0].upper() + steps[1:]),
             ]
         )
     )

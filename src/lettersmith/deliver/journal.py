@@ -30,10 +30,12 @@ from lettersmith.atomic import atomic_write
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import Workspace
+from lettersmith.translate import N_, _
 
 State = Literal["sending", "sent", "deferred", "failed", "unknown"]
-INTERRUPTED = "interrupted while the message was being transmitted: check whether it arrived"
-MARKED_ARRIVED = "outcome was unknown; a person confirmed it arrived (status --mark-arrived)"
+# Notes lettersmith writes into the journal, in English (a record); shown translated.
+INTERRUPTED = N_("interrupted while the message was being transmitted: check whether it arrived")
+MARKED_ARRIVED = N_("outcome was unknown; a person confirmed it arrived (status --mark-arrived)")
 OUTCOME_SUFFIX = ".outcome"
 # Outcomes that are the server's final word on a message's data, kept beside its copy.
 ANSWERED = ("sent", "deferred", "failed")
@@ -103,8 +105,10 @@ class Journal:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise LocalWriteError(
-                f"{state_dir}: cannot be made: {error.strerror}; check that you may write to "
-                "the workspace folder"
+                _(
+                    "{state_dir}: cannot be made: {strerror}; check that you may write to "
+                    "the workspace folder"
+                ).format(state_dir=state_dir, strerror=error.strerror)
             ) from None
         with _usable(path):
             db = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -113,6 +117,10 @@ class Journal:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute(_SCHEMA)
+                # `lettersmith inbox` looks messages up by the Message-ID they answer.
+                db.execute(
+                    "CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries (message_id)"
+                )
                 have = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
                 for column in _ADDED_COLUMNS:
                     if column not in have:
@@ -168,11 +176,17 @@ class Journal:
             lock.acquire()
         except filelock.Timeout:
             raise DeliveryError(
-                f"{path}: another `lettersmith send` is running on this "
-                "workspace; wait for it to finish, then run this command again"
+                _(
+                    "{path}: another `lettersmith send` is running on this workspace; wait "
+                    "for it to finish, then run this command again"
+                ).format(path=path)
             ) from None
         except OSError as error:
-            raise LocalWriteError(f"{path}: cannot be written: {error.strerror}") from None
+            raise LocalWriteError(
+                _("{path}: cannot be written: {strerror}").format(
+                    path=path, strerror=error.strerror
+                )
+            ) from None
         self._lock = lock
 
     def sending_elsewhere(self) -> bool:
@@ -227,6 +241,18 @@ class Journal:
         )
         return found[0] if found else None
 
+    def with_message_id(self, message_id: str) -> Entry | None:
+        """The row whose message carried ``message_id`` (angle brackets included), if any."""
+        found = self._select("message_id = ? ORDER BY rowid LIMIT 1", (message_id,))
+        return found[0] if found else None
+
+    def to_domain(self, domain: str) -> list[Entry]:
+        """The rows of messages sent to an address at ``domain`` (any case), oldest first."""
+        escaped = domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self._select(
+            "lower(address) LIKE ? ESCAPE '\\' ORDER BY attempted_at, rowid", ("%@" + escaped,)
+        )
+
     def is_empty(self) -> bool:
         with _usable(self.state_dir / "journal.sqlite"):
             return self._db.execute("SELECT 1 FROM deliveries LIMIT 1").fetchone() is None
@@ -244,9 +270,15 @@ class Journal:
             atomic_write(self.state_dir / copy, out.data)
         except OSError as error:  # not a lost connection: stop the batch, nothing was sent
             raise LocalWriteError(
-                f"{self.state_dir / copy}: cannot be written: {error.strerror or error}; the "
-                f"message to {out.address} was not sent. Free some space or fix the permission, "
-                "then run the same command again"
+                _(
+                    "{path}: cannot be written: {strerror}; the message to {address} was "
+                    "not sent. Free some space or fix the permission, then run the same "
+                    "command again"
+                ).format(
+                    path=self.state_dir / copy,
+                    strerror=error.strerror or error,
+                    address=out.address,
+                )
             ) from None
         self._upsert(out, "sending", None, copy.as_posix(), now)
         self._in_flight[_key(out)] = copy.as_posix()
@@ -268,10 +300,15 @@ class Journal:
         if failure is not None:  # the row is right; its backup is not: stop the batch here
             path = self.state_dir / (copy or "")
             raise LocalWriteError(
-                f"{path.with_name(path.name + OUTCOME_SUFFIX)}: cannot be written: "
-                f"{failure.strerror or failure}; the message to {out.address} was sent and "
-                "recorded. Free some space or fix the permission, then run the same command "
-                "again"
+                _(
+                    "{path}: cannot be written: {strerror}; the message to {address} "
+                    "was sent and recorded. Free some space or fix the permission, then run "
+                    "the same command again"
+                ).format(
+                    path=path.with_name(path.name + OUTCOME_SUFFIX),
+                    strerror=failure.strerror or failure,
+                    address=out.address,
+                )
             )
 
     def mark_arrived(self, letter: str, club: str | None, recipient: str) -> bool:
@@ -491,14 +528,19 @@ def _usable(path: Path) -> Iterator[None]:
     except sqlite3.Error as error:
         if "readonly" in str(error) or "read-only" in str(error):
             raise LocalWriteError(
-                f"{path}: cannot be written ({error}); check that you may write to "
-                f"{path.parent}/ and that the disk is not full"
+                _(
+                    "{path}: cannot be written ({error}); check that you may write to "
+                    "{parent}/ and that the disk is not full"
+                ).format(path=path, error=error, parent=path.parent)
             ) from None
         raise DeliveryError(
-            f"{path}: the send journal cannot be used ({error}). It is what keeps a ministry from "
-            "getting a letter twice, so nothing is sent without it: if the file is damaged, "
-            "restore it from a backup, or from the copies of the sent messages with "
-            "`lettersmith journal rebuild` (it keeps the damaged file); do not delete it"
+            _(
+                "{path}: the send journal cannot be used ({error}). It is what keeps a "
+                "ministry from getting a letter twice, so nothing is sent without it: if "
+                "the file is damaged, restore it from a backup, or from the copies of "
+                "the sent messages with `lettersmith journal rebuild` (it keeps the "
+                "damaged file); do not delete it"
+            ).format(path=path, error=error)
         ) from None
 
 

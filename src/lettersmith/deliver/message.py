@@ -21,11 +21,13 @@ from pathlib import Path
 from markupsafe import escape
 
 from lettersmith.addresses import LINE_BREAKS, MailboxError, checked_key, parse_mailbox
-from lettersmith.compose import markdown
+from lettersmith.compose import mailtext, markdown
+from lettersmith.compose import revision as revisions
 from lettersmith.errors import DeliveryError
 from lettersmith.headers import header_problem
 from lettersmith.model import Addressee, Block, ComposedLetter, MailSettings
 from lettersmith.render.html import blocks_html
+from lettersmith.translate import N_, _
 
 
 class RefusedHeader(DeliveryError):
@@ -89,12 +91,15 @@ class Outgoing:
 
 
 # Headers of our own, so that `journal rebuild` can restore a row from a copy of the message.
+# The letter's own revision (the whole hash) is for the journal; X-Lettersmith-Revision shows
+# the mailing's revision code as the review page, `status` and `approve` show it.
 TRACE_HEADERS = {
     "letter": "X-Lettersmith-Letter",
     "club": "X-Lettersmith-Club",
     "recipient": "X-Lettersmith-Recipient",
-    "revision": "X-Lettersmith-Revision",
+    "revision": "X-Lettersmith-Letter-Revision",
     "letter_date": "X-Lettersmith-Date",
+    "shown_revision": "X-Lettersmith-Revision",
 }
 
 
@@ -119,7 +124,10 @@ def check_header(value: str, field: str) -> None:
         ord(char) < 32 or ord(char) == 127 for char in value
     ):
         raise RefusedHeader(
-            field, f"{field}: {value!r} contains a line break; write it on one line"
+            field,
+            _("{field}: {value!r} contains a line break; write it on one line").format(
+                field=field, value=value
+            ),
         )
     if problem := header_problem(value):
         raise RefusedHeader(field, f"{field}: {value!r} {problem}")
@@ -163,21 +171,28 @@ class Attached:
             data = self.path.read_bytes()
         except OSError as error:
             raise DeliveryError(
-                f"{self.shown}: cannot be read any more ({error.strerror or error}); "
-                "nothing more was sent; run the send again"
+                _(
+                    "{shown}: cannot be read any more ({strerror}); nothing more was sent; "
+                    "run the send again"
+                ).format(shown=self.shown, strerror=error.strerror or error)
             ) from None
         found = hashlib.sha256(data).hexdigest()
         if found != self.sha256:
             raise DeliveryError(
-                f"{self.shown} changed since the send was planned (sha256 {self.sha256[:12]} "
-                f"planned, {found[:12]} now); nothing more was sent; run the send again"
+                _(
+                    "{shown} changed since the send was planned (sha256 {sha256} planned, "
+                    "{found} now); nothing more was sent; run the send again"
+                ).format(shown=self.shown, sha256=self.sha256[:12], found=found[:12])
             )
         return data
 
 
 def attached_now(letter: ComposedLetter, pdf: Path) -> list[Attached]:
     """The letter's PDF and extra attachments as they are now, their hashes fixed now."""
-    files = [(f"{letter.letter_id}.pdf", pdf), *((path.name, path) for path in letter.attachments)]
+    files = [
+        (mailtext.attachment_name(letter), pdf),
+        *((path.name, path) for path in letter.attachments),
+    ]
     return [
         Attached(
             name,
@@ -205,19 +220,32 @@ def build_message(
     pdf: Path,
     *,
     revision: str = "",
+    mailing_revision: str = "",
     now: dt.datetime | None = None,
     attached: Sequence[Attached] | None = None,
 ) -> Outgoing:
     """The message carrying ``letter`` (its PDF and extra attachments) to one addressee.
 
-    ``attached``: the files as the send planned them (their hashes fixed); without it, the
-    PDF and the letter's attachments as they are now.
+    ``revision``: the letter's (for the journal and the Message-ID); ``mailing_revision``: the
+    mailing's, whose code the message shows. ``attached``: the files as the send planned them
+    (their hashes fixed); without it, the PDF and the letter's attachments as they are now.
     """
     check_header(letter.subject, "subject")
-    to = mailbox(addressee.email, f"recipient {addressee.id}", addressee.display_name)
-    # The PDF is named after the letter, also in `each` mode where out/ names it by recipient.
+    to = mailbox(
+        addressee.email, _("recipient {id}").format(id=addressee.id), addressee.display_name
+    )
+    # The PDF is named for the reader's archive (mailtext.attachment_name), in either mode.
+    pdf_name = mailtext.attachment_name(letter)
     for path in letter.attachments:
-        check_header(path.name, f"attachment {path.name!r}")
+        check_header(path.name, _("attachment {name!r}").format(name=path.name))
+        if path.name.casefold() == pdf_name.casefold():
+            raise RefusedHeader(
+                "attachments",
+                _(
+                    "attachment {name!r} has the name of the letter's own PDF, so the "
+                    "recipient could not tell them apart; rename the file"
+                ).format(name=path.name),
+            )
     sources = list(attached) if attached is not None else attached_now(letter, pdf)
 
     # Read each time a message is made, never held: 500 messages x 5 MB stay on disk.
@@ -233,7 +261,13 @@ def build_message(
         "recipient": addressee.id,
         "revision": revision,
         "letter_date": letter.date.isoformat(),
+        "shown_revision": revisions.shown(mailing_revision),
     }
+    # Replies go where Reply-To says, else to the organisation's mailbox, else to the sender.
+    answer_to = (envelope.reply_to or envelope.sender).addr_spec
+    if not envelope.reply_to and letter.sender.email:
+        answer_to = letter.sender.email
+    body = mailtext.email_blocks(letter, addressee, answer_to)
 
     def make() -> bytes:
         msg = EmailMessage(policy=policy.SMTP)
@@ -247,9 +281,9 @@ def build_message(
         for key, header in TRACE_HEADERS.items():
             if trace[key]:
                 msg[header] = trace[key]
-        note = letter.cover_note  # compose gives a default in the letter's language
-        msg.set_content(markdown.plain_text(note) + "\n")
-        msg.add_alternative(_html_document(note, letter.language), subtype="html")
+        # One composed text, two parts: the plain text and the HTML say the same words.
+        msg.set_content(markdown.plain_text(body) + "\n")
+        msg.add_alternative(_html_document(body, letter.language), subtype="html")
         for file in sources:
             maintype, subtype = _content_type(file.name)
             msg.add_attachment(file.read(), maintype, subtype, filename=file.name)
@@ -290,7 +324,7 @@ def read_attachment(path: Path, letter: ComposedLetter) -> bytes:
 
     shown = shown_path(path, letter.root)
     try:
-        return read_limited(path, MAX_ATTACHMENT, shown, "attachment", root=letter.root)
+        return read_limited(path, MAX_ATTACHMENT, shown, N_("attachment"), root=letter.root)
     except RefusedFileError as error:
         raise DeliveryError(str(error)) from None
 
@@ -322,12 +356,17 @@ def _verify(
     attached = [part.get_filename() for part in parsed.iter_attachments()]
     if wrong or subject != letter.subject or recipients != [to.addr_spec] or attached != names:
         problem = (
-            f"headers {', '.join(wrong)}" if wrong else "the subject, recipient or attachments"
+            _("headers {names}").format(names=", ".join(wrong))
+            if wrong
+            else _("the subject, recipient or attachments")
         )
         raise RefusedHeader(
             "message",
-            f"the message to {to.addr_spec} does not read back as it was written ({problem}); "
-            "check the subject, the names and the attachment file names for unusual text",
+            _(
+                "the message to {addr_spec} does not read back as it was written "
+                "({problem}); check the subject, the names and the attachment file names "
+                "for unusual text"
+            ).format(addr_spec=to.addr_spec, problem=problem),
         )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettersmith.atomic import OutDir, atomic_write, file_version
+from lettersmith.compose import mailtext
 from lettersmith.compose import revision as revisions
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
@@ -29,6 +30,7 @@ from lettersmith.deliver import message as mail
 from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.deliver.send import Planned
@@ -74,7 +76,7 @@ class Outbox:
             self._same_as_resolved(letters, before)
             for job, made in zip(jobs, private, strict=True):
                 data = made.path.read_bytes()
-                self._keep(job.path, f"{job.letter.letter_id}.pdf", data)
+                self._keep(job.path, mailtext.attachment_name(job.letter), data)
                 out.write(inside_out(job.path, self.root), data)
         finally:
             for folder in {made.path.parent for made in private}:
@@ -99,8 +101,10 @@ class Outbox:
         approved = self.approved.get(shown)
         if approved != sha:
             raise DeliveryError(
-                f"{shown} changed since the letter was read (sha256 {str(approved)[:12]} "
-                f"then, {sha[:12]} now); nothing was sent; run the send again"
+                _(
+                    "{shown} changed since the letter was read (sha256 {approved} then, "
+                    "{sha} now); nothing was sent; run the send again"
+                ).format(shown=shown, approved=str(approved)[:12], sha=sha[:12])
             )
         self._keep(path, path.name, data)
 
@@ -130,8 +134,10 @@ class Outbox:
         is not in; so would one changed and put back meanwhile (its version tells)."""
         mailing = self.mailing
         changed = DeliveryError(
-            f"{mailing.letter_id}: the letter's files changed while the send was being "
-            "planned; nothing was sent; run the send again"
+            _(
+                "{letter_id}: the letter's files changed while the send was being "
+                "planned; nothing was sent; run the send again"
+            ).format(letter_id=mailing.letter_id)
         )
         if {path: _version(path) for path in before} != before:
             raise changed

@@ -6,7 +6,8 @@ one that lacks a copy's message (a journal put back from an older backup): ``sen
 a dry run and ``status`` refuse, and ``lettersmith journal rebuild`` restores the rows from
 the copies' own headers (``X-Lettersmith-*``, written by ``deliver.message``) and the
 server's answer kept beside each copy (``<copy>.outcome``). A copy without an answer is a
-message whose fate is unknown: its row is ``unknown``, never ``sent``.
+message whose fate is unknown: its row is ``unknown``, never ``sent``. What came back
+(``lettersmith inbox``) is restored from the notes beside its copies in .lettersmith/inbox/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
+from lettersmith.deliver.inbox.store import InboxStore, notes
 from lettersmith.deliver.journal import (
     Entry,
     Journal,
@@ -32,13 +34,17 @@ from lettersmith.deliver.journal import (
 )
 from lettersmith.deliver.message import TRACE_HEADERS
 from lettersmith.errors import DeliveryError
+from lettersmith.translate import N_, _, ngettext
 
 JOURNAL_FILE = "journal.sqlite"
 REBUILD_COMMAND = "lettersmith journal rebuild"
-RESTORED = "restored by `lettersmith journal rebuild` from the copy of the message"
-UNCONFIRMED = (
-    f"{RESTORED}; nothing records that the server accepted it (a crash or a lost connection "
-    "while it was transmitted): check whether it arrived"
+# Written into the journal in English (a record, whoever reads it); the status table shows
+# them translated.
+RESTORED = N_("restored by `lettersmith journal rebuild` from the copy of the message")
+UNCONFIRMED = N_(
+    "restored by `lettersmith journal rebuild` from the copy of the message; nothing records "
+    "that the server accepted it (a crash or a lost connection while it was transmitted): "
+    "check whether it arrived"
 )
 Key = tuple[str, str, str]  # (letter, club or '', recipient), as the journal keys its rows
 
@@ -49,6 +55,7 @@ class Rebuilt:
     kept: int  # copies whose row the journal already had
     skipped: list[str]  # copies that could not be read, with the reason
     moved_aside: Path | None  # the unreadable journal, kept beside under another name
+    inbox_restored: int = 0  # inbox rows put back from the notes in .lettersmith/inbox/
 
 
 def copies(state_dir: Path) -> list[Path]:
@@ -72,7 +79,7 @@ def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
     if not count:
         return
     path = state_dir / JOURNAL_FILE
-    problem = "is missing" if not path.is_file() else _unreadable(path)
+    problem = _("is missing") if not path.is_file() else _unreadable(path)
     if problem is None:
         running = not locked and send_running(state_dir)
         unknown = _unrecorded(path, newest)
@@ -82,19 +89,44 @@ def refuse_lost_journal(state_dir: Path, *, locked: bool = False) -> None:
             return
         sent = state_dir / "sent"
         raise DeliveryError(
-            f"{path}: the send journal lacks {len(unknown)} "
-            f"cop{'y' if len(unknown) == 1 else 'ies'} of messages in {sent}/ (such as "
-            f"{sent.parent / unknown[0]}); it may have been put back from an older backup. "
-            "Sending now could send those letters a second time, so nothing was sent. "
-            f"Bring the journal up to date from the copies with `{REBUILD_COMMAND}`, then run "
-            "this command again"
+            ngettext(
+                "{path}: the send journal lacks {count} copy of messages in {sent}/ (such "
+                "as {example}); it may have been put back from an older backup. Sending now "
+                "could send those letters a second time, so nothing was sent. Bring the "
+                "journal up to date from the copies with `{command}`, then run this "
+                "command again",
+                "{path}: the send journal lacks {count} copies of messages in {sent}/ (such "
+                "as {example}); it may have been put back from an older backup. Sending now "
+                "could send those letters a second time, so nothing was sent. Bring the "
+                "journal up to date from the copies with `{command}`, then run this "
+                "command again",
+                len(unknown),
+            ).format(
+                path=path,
+                count=len(unknown),
+                sent=sent,
+                example=sent.parent / unknown[0],
+                command=REBUILD_COMMAND,
+            )
         )
     raise DeliveryError(
-        f"{path}: the send journal {problem}, but {state_dir / 'sent'}/ holds "
-        f"{count} cop{'y' if count == 1 else 'ies'} of messages already sent. "
-        "Sending now could send those letters a second time, so nothing was sent. "
-        f"Restore the journal from the copies with `{REBUILD_COMMAND}`, then run this "
-        "command again"
+        ngettext(
+            "{path}: the send journal {problem}, but {sent}/ holds {count} copy of "
+            "messages already sent. Sending now could send those letters a second time, so "
+            "nothing was sent. Restore the journal from the copies with `{command}`, then "
+            "run this command again",
+            "{path}: the send journal {problem}, but {sent}/ holds {count} copies of "
+            "messages already sent. Sending now could send those letters a second time, so "
+            "nothing was sent. Restore the journal from the copies with `{command}`, then "
+            "run this command again",
+            count,
+        ).format(
+            path=path,
+            problem=problem,
+            sent=state_dir / "sent",
+            count=count,
+            command=REBUILD_COMMAND,
+        )
     )
 
 
@@ -104,7 +136,7 @@ def _copies_by_key(state_dir: Path) -> tuple[int, dict[Key, str]]:
     ``sent/<letter>/<recipient>-<time>.eml`` or ``sent/clubs/<club>/<letter>/...``."""
     count = 0
     newest: dict[Key, str] = {}
-    for folder, _, files in os.walk(state_dir / "sent"):
+    for folder, _folders, files in os.walk(state_dir / "sent"):
         parts = Path(folder).relative_to(state_dir).parts[1:]
         where: tuple[str, str] | None = None  # (letter, club or '')
         if len(parts) == 1:
@@ -150,7 +182,7 @@ def _unreadable(path: Path) -> str | None:
         finally:
             db.close()
     except sqlite3.Error as error:
-        return f"cannot be read ({error})"
+        return _("cannot be read ({error})").format(error=error)
     return None
 
 
@@ -167,8 +199,10 @@ def rebuild(state_dir: Path) -> Rebuilt:
     """
     if send_running(state_dir):  # it has the journal open: nothing is moved under it
         raise DeliveryError(
-            f"{state_dir / 'send.lock'}: another `lettersmith send` is running on this "
-            f"workspace; wait for it to finish, then run `{REBUILD_COMMAND}` again"
+            _(
+                "{lock}: another `lettersmith send` is running on this workspace; wait "
+                "for it to finish, then run `{command}` again"
+            ).format(lock=state_dir / "send.lock", command=REBUILD_COMMAND)
         )
     moved = None
     path = state_dir / JOURNAL_FILE
@@ -196,7 +230,14 @@ def rebuild(state_dir: Path) -> Rebuilt:
         # A row a crashed send left `sending` (the journal kept, the run gone): as the next
         # send would record it, from the answer kept beside its copy, else `unknown`.
         journal.recover()
-    return Rebuilt(restored, kept, skipped, moved)
+    inbox_restored = 0
+    with InboxStore.open(state_dir) as store:
+        for _note, events_or_reason in notes(state_dir):
+            if isinstance(events_or_reason, str):
+                skipped.append(events_or_reason)
+            else:
+                inbox_restored += store.restore(events_or_reason)
+    return Rebuilt(restored, kept, skipped, moved, inbox_restored)
 
 
 def _entries(state_dir: Path) -> Iterator[Entry | str]:
@@ -208,16 +249,20 @@ def _entries(state_dir: Path) -> Iterator[Entry | str]:
         try:
             message = message_from_bytes(copy.read_bytes(), policy=policy.SMTP)
         except (OSError, ValueError) as error:
-            yield f"{shown}: cannot be read ({error})"
+            yield _("{shown}: cannot be read ({error})").format(shown=shown, error=error)
             continue
         trace = {key: str(message.get(header, "")).strip() for key, header in TRACE_HEADERS.items()}
+        if not trace["revision"] and len(trace["shown_revision"]) == 64:
+            trace["revision"] = trace["shown_revision"]  # a copy from before the header split
         to = message.get("To")
         address = to.addresses[0].addr_spec if to is not None and to.addresses else ""
         message_id = str(message.get("Message-ID", "")).strip()
         if not (trace["letter"] and trace["recipient"] and address and message_id):
             yield (
-                f"{shown}: has no X-Lettersmith-Letter/-Recipient, To or Message-ID header "
-                "(written by an older lettersmith?); its row cannot be restored"
+                _(
+                    "{shown}: has no X-Lettersmith-Letter/-Recipient, To or Message-ID "
+                    "header (written by an older lettersmith?); its row cannot be restored"
+                ).format(shown=shown)
             )
             continue
         try:

@@ -20,6 +20,8 @@ from lettersmith.atomic import OutDir
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
+from lettersmith.deliver.inbox.news import bounced_messages, verdict
+from lettersmith.deliver.inbox.store import Event
 from lettersmith.deliver.journal import INTERRUPTED, REACHED, Entry, Journal, read_outcome
 from lettersmith.deliver.message import Envelope, Outgoing, RefusedHeader
 from lettersmith.deliver.outbox import Outbox
@@ -28,6 +30,10 @@ from lettersmith.deliver.smtp import Outcome, Session, check_settings
 from lettersmith.errors import DeliveryError
 from lettersmith.model import ComposedLetter, LetterSpec, SmtpSettings, Workspace
 from lettersmith.render import build
+from lettersmith.translate import N_, _
+
+# Kept in the journal in English (a record); the status table shows it translated.
+NOT_ACCEPTED = N_("interrupted before the server accepted the message")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class Planned:
     note: str  # why, in a few words, for the plan table
     changed: bool = False  # sent before, but the letter's revision differs now
     same_as: str | None = None  # another recipient of this run with the same mailbox
+    bounced: bool = False  # sent, but it bounced for good to the address it still has
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class Report:
                 state = by_recipient.get(item.same_as, "pending")
             elif item.send or item.previous is None:
                 state = "pending"
+            elif item.bounced:
+                state = "bounced"
             else:
                 state = item.previous.state
             by_recipient[item.out.recipient_id] = state
@@ -89,26 +98,46 @@ class Report:
             by_state.setdefault(state, []).append(item.out.recipient_id)
         hints = []
         if waiting := by_state.get("pending", []) + by_state.get("deferred", []):
-            hints.append(f"Not delivered yet: {', '.join(waiting)}. To continue: {command}")
+            hints.append(
+                _("Not delivered yet: {names}. To continue: {command}").format(
+                    names=", ".join(waiting), command=command
+                )
+            )
         if failed := by_state.get("failed"):
             hints.append(
-                f"Refused by the server: {', '.join(failed)} (see the reply above). Correct the "
-                f"address if it is wrong, then: {command}"
+                _(
+                    "Refused by the server: {names} (see the reply above). Correct the "
+                    "address if it is wrong, then: {command}"
+                ).format(names=", ".join(failed), command=command)
             )
         for rid in by_state.get("unknown", []) + by_state.get("sending", []):
             arrived = (
-                f"if it did: {status_command} --mark-arrived {rid}; " if status_command else ""
+                _("if it did: {status_command} --mark-arrived {rid}; ").format(
+                    status_command=status_command, rid=rid
+                )
+                if status_command
+                else ""
             )
             hints.append(
-                f"{rid}: unknown whether it arrived. Check with the recipient (a copy is under "
-                f".lettersmith/sent/); {arrived}only if it did not arrive: "
-                f"{command} --resend --to {rid}"
+                _(
+                    "{rid}: unknown whether it arrived. Check with the recipient (a copy is "
+                    "under .lettersmith/sent/); {arrived}only if it did not arrive: "
+                    "{command} --resend --to {rid}"
+                ).format(rid=rid, arrived=arrived, command=command)
+            )
+        if bounced := by_state.get("bounced"):
+            hints.append(
+                _(
+                    "Bounced: {ids} (`status` says why). Correct the address in recipients.yaml "
+                    "if it is wrong, then: {command}"
+                ).format(ids=", ".join(bounced), command=command)
             )
         if changed := by_state.get("changed"):
             to = " ".join(f"--to {rid}" for rid in changed)
             hints.append(
-                f"Changed since sent: {', '.join(changed)}. To send the new version: "
-                f"{command} --resend {to}"
+                _(
+                    "Changed since sent: {names}. To send the new version: {command} --resend {to}"
+                ).format(names=", ".join(changed), command=command, to=to)
             )
         return hints
 
@@ -155,6 +184,7 @@ def _plan(
     # all its addressees, so `--resend --to ID` sends the very letter the others received.
     chosen = set(mailing.selected)
     first_with: dict[str, str] = {}  # mailbox -> the recipient planned for it in this run
+    bounces = bounced_messages(journal.state_dir)  # `lettersmith inbox` read them
     planned = []
     pdfs = outbox.make_pdfs(letters)
     for letter, pdf in zip(letters, pdfs, strict=True):
@@ -166,18 +196,35 @@ def _plan(
                 continue
             revision = mailing.revision_for(addressee.id)
             out = mail.build_message(
-                letter, addressee, envelope, pdf, revision=revision, now=now, attached=attached
+                letter,
+                addressee,
+                envelope,
+                pdf,
+                revision=revision,
+                mailing_revision=mailing.revision,
+                now=now,
+                attached=attached,
             )
             previous = journal.get(out.letter_id, out.club_id, out.recipient_id)
             if (twin := first_with.get(out.mailbox)) is not None:
                 planned.append(
-                    Planned(out, previous, False, f"same mailbox as {twin}: once", same_as=twin)
+                    Planned(
+                        out,
+                        previous,
+                        False,
+                        _("same mailbox as {twin}: once").format(twin=twin),
+                        same_as=twin,
+                    )
                 )
                 continue
             first_with[out.mailbox] = out.recipient_id
             if previous is None or previous.state not in REACHED:
                 previous = journal.reached(out.letter_id, out.club_id, out.mailbox) or previous
-            planned.append(decide(out, previous, resend, legacy=legacy))
+            item = decide(out, previous, resend, legacy=legacy)
+            bounce = bounces.get(previous.message_id) if previous is not None else None
+            if bounce is not None and previous is not None and previous.state in REACHED:
+                item = after_bounce(out, previous, bounce, resend)
+            planned.append(item)
     return planned
 
 
@@ -228,7 +275,7 @@ def deliver(planned: Sequence[Planned], journal: Journal, session: Session) -> I
                 outcome = (
                     Outcome("unknown", INTERRUPTED)
                     if session.awaiting_reply
-                    else Outcome("deferred", "interrupted before the server accepted the message")
+                    else Outcome("deferred", NOT_ACCEPTED)
                 )
                 journal.record_outcome(out, outcome.state, outcome.reply)
                 yield Delivered(item, outcome)
@@ -260,7 +307,7 @@ def send_planned(
     except DeliveryError as error:
         report.stopped = error
     except KeyboardInterrupt:
-        report.stopped = DeliveryError("Interrupted.")
+        report.stopped = DeliveryError(_("Interrupted."))
     return report
 
 
@@ -380,8 +427,10 @@ def mark_arrived(
             entry = journal.get(spec.id, ws.club, rid)
             state = entry.state if entry else "not sent"
             problems.append(
-                f"{rid}: its state is {state}; only a message whose outcome is unknown can be "
-                "marked as arrived"
+                _(
+                    "{rid}: its state is {state}; only a message whose outcome is unknown "
+                    "can be marked as arrived"
+                ).format(rid=rid, state=state)
             )
     if problems:
         raise DeliveryError("\n".join(problems))
@@ -397,30 +446,58 @@ def decide(
     gave this very letter (a row of then with one of them is not a changed letter)."""
     rid = out.recipient_id
     if previous is None:
-        return Planned(out, None, True, "new")
+        return Planned(out, None, True, _("new"))
     state, when = previous.state, short_time(previous.updated_at)
     if previous.recipient != rid:
-        when = f"{when} as {previous.recipient}"  # the id was renamed, the mailbox is the same
+        # the id was renamed, the mailbox is the same
+        when = _("{when} as {recipient}").format(when=when, recipient=previous.recipient)
     if previous.revision:
         changed = previous.revision != out.revision and previous.revision not in legacy
     else:  # a row from before revisions: compare what was attached, as it was then
         changed = previous.attachment_hash != out.attachment_hash
     if state in ("deferred", "failed"):
-        return Planned(out, previous, True, f"again (was {state})")
+        return Planned(out, previous, True, _("again (was {state})").format(state=_(state)))
     if state == "sent":
         if changed:
             if resend:
-                return Planned(out, previous, True, f"new version (sent {when})", changed=True)
-            note = f"changed since sent {when}: --resend --to {rid}"
+                note = _("new version (sent {when})").format(when=when)
+                return Planned(out, previous, True, note, changed=True)
+            note = _("changed since sent {when}: --resend --to {rid}").format(when=when, rid=rid)
             return Planned(out, previous, False, note, changed=True)
         if resend:
-            return Planned(out, previous, True, f"again (--resend; sent {when})")
-        return Planned(out, previous, False, f"already sent {when}")
+            return Planned(
+                out, previous, True, _("again (--resend; sent {when})").format(when=when)
+            )
+        return Planned(out, previous, False, _("already sent {when}").format(when=when))
     if resend:  # unknown: a person has checked that it did not arrive
-        return Planned(out, previous, True, f"again ({state} since {when}, --resend)")
-    return Planned(
-        out, previous, False, f"{state}: check whether it arrived, then --resend --to {rid}"
+        note = _("again ({state} since {when}, --resend)").format(state=_(state), when=when)
+        return Planned(out, previous, True, note)
+    note = _("{state}: check whether it arrived, then --resend --to {rid}").format(
+        state=_(state), rid=rid
     )
+    return Planned(out, previous, False, note)
+
+
+def after_bounce(out: Outgoing, previous: Entry, bounce: Event, resend: bool) -> Planned:
+    """A recipient whose message bounced for good has not got the letter: it goes again to a
+    corrected address; to the same address only with --resend (it would bounce again)."""
+    why = bounce.status or _("bounced")
+    if out.mailbox != bounce.address:
+        return Planned(
+            out,
+            previous,
+            True,
+            _("again: bounced ({why}) at {address}").format(why=why, address=previous.address),
+        )
+    if resend:
+        return Planned(out, previous, True, _("again (--resend; bounced: {why})").format(why=why))
+    if verdict(bounce).bad_address:
+        note = _("bounced ({why}): correct the address, then send again").format(why=why)
+    else:  # refused by a filter, a full mailbox: the address is right, the cause elsewhere
+        note = _(
+            "bounced ({why}): see `status`; once the cause is fixed, --resend --to {id}"
+        ).format(why=why, id=out.recipient_id)
+    return Planned(out, previous, False, note, bounced=True)
 
 
 def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:
@@ -428,7 +505,7 @@ def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:
     ws, spec = mailing.workspace, mailing.spec
     if ws.mail is None:
         raise DeliveryError(
-            "lettersmith.yaml: there is no mail: section; add mail.from (and mail.smtp to send)"
+            _("lettersmith.yaml: there is no mail: section; add mail.from (and mail.smtp to send)")
         )
     mail_file = ws.mail.source.file if ws.mail.source else "lettersmith.yaml"
     letter_file = spec.source.file if spec.source else f"letters/{spec.id}.yaml"
@@ -452,7 +529,7 @@ def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:
                 source = recipient.source if recipient and recipient.source else None
                 problems.append(f"{source or 'recipients.yaml'}: {error}")
     if problems:
-        raise DeliveryError("\n".join(problems) + "\nNothing was sent.")
+        raise DeliveryError("\n".join(problems) + "\n" + _("Nothing was sent."))
     assert envelope is not None
     return envelope
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Literal, NoReturn
 
 from lettersmith.addresses import is_loopback
+from lettersmith.deliver.connection import connection_problem
 from lettersmith.deliver.message import Outgoing
 from lettersmith.errors import DeliveryError
 from lettersmith.model import Rate, SmtpSettings
+from lettersmith.translate import _
 
 PASSWORD_VARIABLE = "LETTERSMITH_SMTP_PASSWORD"
 RETRY_DELAYS: tuple[float, ...] = (5.0, 20.0, 60.0)  # after a 4xx reply; then "deferred"
@@ -53,19 +55,26 @@ def check_settings(smtp: SmtpSettings | None, where: str = "lettersmith.yaml") -
     """Refuse settings that cannot be used safely, before anything is built or connected."""
     if smtp is None:
         raise DeliveryError(
-            f"{where}: mail.smtp is missing; add host, port and security to send by email "
-            "(or use --dry-run to write the messages as .eml files)"
+            _(
+                "{where}: mail.smtp is missing; add host, port and security to send by "
+                "email (or use --dry-run to write the messages as .eml files)"
+            ).format(where=where)
         )
     if smtp.security == "none" and not is_loopback(smtp.host):
         raise DeliveryError(
-            f"{where}: mail.smtp.security: none sends letters and password unencrypted; it is "
-            f"allowed only to this machine (localhost), not to {smtp.host}. "
-            "Use starttls (port 587) or ssl (port 465)"
+            _(
+                "{where}: mail.smtp.security: none sends letters and password "
+                "unencrypted; it is allowed only to this machine (localhost), not to "
+                "{host}. Use starttls (port 587) or ssl (port 465)"
+            ).format(where=where, host=smtp.host)
         )
     if smtp.username and not os.environ.get(PASSWORD_VARIABLE):
         raise DeliveryError(
-            f"{where}: mail.smtp.username is {smtp.username!r} but {PASSWORD_VARIABLE} is not set; "
-            f"set it in the environment (never in a file) and run the command again"
+            _(
+                "{where}: mail.smtp.username is {username!r} but {variable} is "
+                "not set; set it in the environment (never in a file) and run the "
+                "command again"
+            ).format(where=where, username=smtp.username, variable=PASSWORD_VARIABLE)
         )
     return smtp
 
@@ -131,7 +140,9 @@ class Session:
             except _ConnectionLost as lost:
                 reconnects += 1
                 if reconnects > RECONNECTS:
-                    return Outcome("deferred", f"connection lost before sending: {lost}")
+                    return Outcome(
+                        "deferred", _("connection lost before sending: {lost}").format(lost=lost)
+                    )
                 self._connect()
             except _Reply as reply:
                 if reply.code >= 500:
@@ -139,8 +150,10 @@ class Session:
                 if retry >= len(self._retry_delays):
                     if reply.code == 421:  # closing down, for the next messages too: stop here
                         raise DeliveryError(
-                            f"{self.where}: the server keeps closing the connection "
-                            f"({reply.text}); try again later"
+                            _(
+                                "{where}: the server keeps closing the connection ({text}); "
+                                "try again later"
+                            ).format(where=self.where, text=reply.text)
                         ) from None
                     return Outcome("deferred", reply.text)
                 self._sleep(self._retry_delays[retry])
@@ -155,13 +168,17 @@ class Session:
         conn = self._conn
         assert conn is not None  # _connect sets it or raises
         try:
-            self._expect_success(conn.mail(out.mail_from), conn)
+            self._sender_accepted(conn.mail(out.mail_from), out.mail_from, conn)
             self._expect_success(conn.rcpt(out.rcpt_to[0]), conn)
             refused = []
             for archive in out.rcpt_to[1:]:
                 code, text = conn.rcpt(archive)
                 if code not in (250, 251):
-                    refused.append(f"archive copy to {archive} refused: {_Reply(code, text)}")
+                    refused.append(
+                        _("archive copy to {archive} refused: {reply}").format(
+                            archive=archive, reply=_Reply(code, text)
+                        )
+                    )
             before_data()
             code, text = conn.docmd("data")
             if code != 354:
@@ -180,8 +197,10 @@ class Session:
             self._drop()
             return Outcome(
                 "unknown",
-                f"connection lost after the message was transmitted, before the server "
-                f"confirmed it ({error or type(error).__name__}): it may have arrived",
+                _(
+                    "connection lost after the message was transmitted, before the server "
+                    "confirmed it ({error}): it may have arrived"
+                ).format(error=error or type(error).__name__),
             )
         if not 200 <= code < 300:
             raise _Reply(code, text)
@@ -191,6 +210,35 @@ class Session:
         code, text = reply
         if not 200 <= code < 300:
             self._abandon(code, text, conn)
+
+    def _sender_accepted(self, reply: tuple[int, bytes], sender: str, conn: smtplib.SMTP) -> None:
+        """MAIL FROM: a lasting refusal concerns every message (one sender), so the batch stops
+        with what to change, instead of failing each recipient in turn."""
+        code, text = reply
+        if 200 <= code < 300:
+            return
+        if code < 500:
+            self._abandon(code, text, conn)
+        self._drop()
+        answer = _Reply(code, text)
+        if code == 530 or "5.7.0" in answer.text or "auth" in answer.text.lower():
+            message = _(
+                "{where}: the server wants a login before it takes mail ({reply}); set "
+                "mail.smtp.username and {variable}; the messages not yet sent were not sent, "
+                "run the same command once it is set"
+            )
+        else:
+            message = _(
+                "{where}: the server refused the sender {sender} ({reply}); mail.from must be "
+                "an address this server lets you send from (as a rule the address you log in "
+                "with); the messages not yet sent were not sent, run the same command once "
+                "mail.from is changed"
+            )
+        raise DeliveryError(
+            message.format(
+                where=self.where, reply=answer, variable=PASSWORD_VARIABLE, sender=sender
+            )
+        )
 
     def _abandon(self, code: int, text: bytes, conn: smtplib.SMTP) -> NoReturn:
         """End the refused transaction so the connection can serve the next message."""
@@ -209,6 +257,7 @@ class Session:
         self._drop()
         smtp = self.smtp
         context = self._tls or ssl.create_default_context()
+        nothing_sent = _("nothing was sent")
         try:
             if smtp.security == "ssl":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -221,28 +270,50 @@ class Session:
                 if not conn.has_extn("starttls"):
                     conn.close()
                     raise DeliveryError(
-                        f"{self.where}: the server does not offer STARTTLS, so the letters and "
-                        "password would travel unencrypted; nothing was sent. Check mail.smtp "
-                        "(port 587 with starttls, or port 465 with security: ssl)"
+                        _(
+                            "{where}: the server does not offer STARTTLS, so the letters and "
+                            "password would travel unencrypted; nothing was sent. Check mail.smtp "
+                            "(port 587 with starttls, or port 465 with security: ssl)"
+                        ).format(where=self.where)
                     )
                 conn.starttls(context=context)
                 conn.ehlo()
             if smtp.username:
                 _login(conn, smtp.username, os.environ.get(PASSWORD_VARIABLE, ""), self.where)
-        except smtplib.SMTPAuthenticationError as error:
+        except smtplib.SMTPNotSupportedError:  # AUTH not offered, though a username is set
             raise DeliveryError(
-                f"{self.where}: the server refused the login for {smtp.username!r} "
-                f"({_Reply(error.smtp_code, error.smtp_error)}); check mail.smtp.username "
-                f"and {PASSWORD_VARIABLE}"
+                _(
+                    "{where}: the server offers no login (it does not announce AUTH), but "
+                    "mail.smtp.username is set; a mail server on this computer or in your "
+                    "network often needs none: then remove username from mail.smtp; otherwise "
+                    "check mail.smtp.host and mail.smtp.port; {outcome}"
+                ).format(where=self.where, outcome=nothing_sent)
             ) from None
-        except ssl.SSLCertVerificationError as error:
+        except smtplib.SMTPAuthenticationError as error:
+            reply = _Reply(error.smtp_code, error.smtp_error)
+            if error.smtp_code == 535:
+                why = _(
+                    "{where}: the server refused the login for {user!r}: the user name or the "
+                    "password is wrong ({reply}); check {variable} and mail.smtp.username; "
+                    "{outcome}"
+                )
+            else:
+                why = _(
+                    "{where}: the server refused the login for {user!r} ({reply}); check "
+                    "mail.smtp.username and {variable}; {outcome}"
+                )
             raise DeliveryError(
-                f"{self.where}: the server's certificate cannot be trusted "
-                f"({error.verify_message}); nothing was sent"
+                why.format(
+                    where=self.where,
+                    user=smtp.username,
+                    reply=reply,
+                    variable=PASSWORD_VARIABLE,
+                    outcome=nothing_sent,
+                )
             ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(
-                f"{self.where}: cannot connect to the mail server ({error or type(error).__name__})"
+                connection_problem(error, smtp.host, smtp.port, nothing_sent, "mail.smtp")
             ) from None
         self._conn = conn
 
@@ -275,9 +346,12 @@ def _login(conn: smtplib.SMTP, username: str, password: str, where: str) -> None
         return
     if "PLAIN" not in conn.esmtp_features.get("auth", "").upper().split():
         raise DeliveryError(
-            f"{where}: mail.smtp.username or {PASSWORD_VARIABLE} contains letters beyond ASCII, "
-            "and the server does not offer AUTH PLAIN, the only login that can carry them; "
-            "nothing was sent. Use a password of ASCII letters, digits and signs"
+            _(
+                "{where}: mail.smtp.username or {variable} contains letters "
+                "beyond ASCII, and the server does not offer AUTH PLAIN, the only login "
+                "that can carry them; nothing was sent. Use a password of ASCII letters, "
+                "digits and signs"
+            ).format(where=where, variable=PASSWORD_VARIABLE)
         )
     token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
     code, text = conn.docmd("AUTH", f"PLAIN {token}")

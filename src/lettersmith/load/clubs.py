@@ -25,7 +25,8 @@ from lettersmith.load import fields as declared
 from lettersmith.load.entries import LETTER_FIELDS, RECIPIENTS_FILE
 from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import Checker, Map, Node, Scalar, did_you_mean, is_empty
-from lettersmith.model import Club, Recipient, Workspace
+from lettersmith.model import Club, Language, Recipient, Workspace
+from lettersmith.translate import N_, _
 
 CLUB_FIELDS = (
     "name", "place", "language", "organisation", "signatories", "recipients", "letters",
@@ -34,17 +35,22 @@ CLUB_FIELDS = (
 CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
-    "tagline": None, "short_name": None, "about": None, "address": (), "email": None,
+    "tagline": None, "short_name": None, "about": (), "address": (), "email": None,
     "website": None, "logo": None,
 }  # fmt: skip
-UNTRUSTED_MESSAGE = (
+UNTRUSTED_MESSAGE = N_(
     "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
     "lettersmith.yaml, or remove the folder and use organisation: fields (colour, font, logo, "
     "tagline)"
 )
 OVERRIDE_FIELDS = (*LETTER_FIELDS, "append")
 LOCKED_FIELDS = ("title", "body", "adopted_by", "adopted_on", "positions")
-LOCKED_MESSAGE = (
+# What the message calls each locked field ("a club cannot change a position's title").
+LOCKED_WHAT = {
+    "title": N_("title"), "body": N_("body"), "adopted_by": N_("adopted by"),
+    "adopted_on": N_("adopted on"), "positions": N_("text"),
+}  # fmt: skip
+LOCKED_MESSAGE = N_(
     "the adopted text is locked: a club cannot change a position's {what}, because it is "
     "what the meeting adopted. Remove this and put the club's own paragraphs under `append:`, "
     "which comes after the adopted text"
@@ -62,8 +68,11 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
             Problem(
                 f"clubs/{club_id}.yaml",
                 None,
-                f"no club '{club_id}'{did_you_mean(club_id, ws.clubs) or '.'} "
-                f"Clubs: {', '.join(ws.clubs) or 'none yet (add clubs/<club>.yaml)'}",
+                _("no club '{club_id}'{did_you_mean} Clubs: {names}").format(
+                    club_id=club_id,
+                    did_you_mean=did_you_mean(club_id, ws.clubs) or ".",
+                    names=", ".join(ws.clubs) or _("none yet (add clubs/<club>.yaml)"),
+                ),
             )
         )
     # A club folder that is a link out of clubs/ counts as missing: nothing is read from it.
@@ -88,10 +97,8 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
     if organisation.name != ws.organisation.name and "short_name" not in club.organisation:
         # The union's short name is the union's: a club under its own name has its own or none.
         organisation = dataclasses.replace(organisation, short_name=None)
-    if club.language not in (None, ws.language) and "about" not in club.organisation:
-        # The union's about paragraph is in the union's language: a nynorsk letter ending in
-        # bokmål reads as a mistake. The club's own about, or none.
-        organisation = dataclasses.replace(organisation, about=None)
+    # The union's about texts are in their languages (a plain one in the union's): a club's
+    # nynorsk letter takes a nynorsk text, never the bokmål one (compose picks; check warns).
     signatories = {
         sid: dataclasses.replace(
             signatory, signature=signatory.signature and prefer_club(signatory.signature)
@@ -139,7 +146,9 @@ def read_trusted_clubs(node: Node | None, checker: Checker, root: Path) -> tuple
     if node is None:
         return ()
     if isinstance(node, Map):
-        checker.problem(node.line, "trusted_clubs: expected a list of club ids, such as [bergen]")
+        checker.problem(
+            node.line, _("trusted_clubs: expected a list of club ids, such as [bergen]")
+        )
         return ()
     items = (node,) if isinstance(node, Scalar) else node.items
     trusted = []
@@ -154,8 +163,14 @@ def unknown_trusted_clubs(ws: Workspace) -> list[str]:
     """A warning for each id in ``trusted_clubs`` that names no club."""
     known = sorted(ws.clubs)
     return [
-        f"lettersmith.yaml: warning: trusted_clubs: no club '{club_id}' (no clubs/{club_id}.yaml)"
-        f"{did_you_mean(club_id, known) or '.'} Clubs: {', '.join(known) or 'none yet'}"
+        _(
+            "lettersmith.yaml: warning: trusted_clubs: no club '{club_id}' "
+            "(no clubs/{club_id}.yaml){did_you_mean} Clubs: {names}"
+        ).format(
+            club_id=club_id,
+            did_you_mean=did_you_mean(club_id, known) or ".",
+            names=", ".join(known) or _("none yet"),
+        )
         for club_id in ws.trusted_clubs
         if club_id not in ws.clubs
     ]
@@ -179,7 +194,7 @@ def untrusted_templates(root: Path, club_id: str) -> list[Problem]:
         ]
     else:
         return []
-    message = UNTRUSTED_MESSAGE.format(club=club_id)
+    message = _(UNTRUSTED_MESSAGE).format(club=club_id)
     return [Problem(path.relative_to(root).as_posix(), None, message) for path in sorted(found)]
 
 
@@ -188,9 +203,12 @@ def unfinished_clubs(ws: Workspace) -> list[str]:
     recipients or letters of its own. Its letters would be the union's, signed by the union's
     people and sent to the union's recipients, under the club's name."""
     return [
-        f"clubs/{club_id}.yaml: the club is not finished: it has no place and no signatory of "
-        "its own, so its letters would be the union's letters, signed by the union's people, "
-        "under the club's name; add place:, signatories: and letters: (see the README, Clubs)"
+        _(
+            "clubs/{club_id}.yaml: the club is not finished: it has no place and no signatory "
+            "of its own, so its letters would be the union's letters, signed by the union's "
+            "people, under the club's name; add place:, signatories: and letters: (see the "
+            "README, Clubs)"
+        ).format(club_id=club_id)
         for club_id, club in ws.clubs.items()
         if not (club.place or club.signatories or club.recipients or club.letters)
     ]
@@ -246,7 +264,7 @@ def _read_club(
     club_id = path.stem
     if confined(path, (ws.root / "clubs",), ws.root) is None:
         problems.append(
-            Problem(rel, None, "is a link to a file outside clubs/; put the file itself there")
+            Problem(rel, None, _("is a link to a file outside clubs/; put the file itself there"))
         )
         return None, {}
     folder = ws.root / "clubs" / club_id
@@ -255,8 +273,10 @@ def _read_club(
             Problem(
                 f"clubs/{club_id}/",
                 None,
-                f"is a link to {os.path.realpath(folder)}; a club's files must be in its own "
-                "folder (not another club's, nor one outside clubs/): put the folder itself there",
+                _(
+                    "is a link to {realpath}; a club's files must be in its own folder (not "
+                    "another club's, nor one outside clubs/): put the folder itself there"
+                ).format(realpath=os.path.realpath(folder)),
             )
         )
         return None, {}
@@ -274,6 +294,7 @@ def _read_club(
     if top is None:
         return None, {}
     name = checker.text(top.get("name"), "name")
+    language = checker.language(top.get("language"), "language")
     organisation: dict[str, Any] = {}
     if top.get("organisation") is not None:
         org = checker.mapping(
@@ -283,12 +304,16 @@ def _read_club(
             line=top.key_line("organisation"),
         )
         if org is not None:
-            organisation = _club_organisation(org, checker, ws.root, bases, allowed)
+            organisation = _club_organisation(
+                org, checker, ws.root, bases, allowed, language or ws.language
+            )
             if "name" in org.entries and top.get("name") is not None:
                 checker.problem(
                     org.key_line("name"),
-                    "organisation.name: the club's name is given twice, here and in name: at "
-                    f"line {top.key_line('name')}; keep one",
+                    _(
+                        "organisation.name: the club's name is given twice, here and in name: at "
+                        "line {line}; keep one"
+                    ).format(line=top.key_line("name")),
                 )
             name = name or checker.text(org.get("name"), "organisation.name")
     signatories = {}
@@ -299,8 +324,10 @@ def _read_club(
     if approval is False and ws.approval_required:
         checker.problem(
             top.key_line("approval"),
-            "approval: the union's lettersmith.yaml says approval: required, and a club "
-            "cannot turn it off; remove this line",
+            _(
+                "approval: the union's lettersmith.yaml says approval: required, and a "
+                "club cannot turn it off; remove this line"
+            ),
         )
     signing = None
     if (key := top.get("signing")) is not None:
@@ -311,7 +338,7 @@ def _read_club(
             path=path,
             name=name,
             place=checker.text(top.get("place"), "place"),
-            language=checker.language(top.get("language"), "language"),
+            language=language,
             organisation=organisation,
             signatories=signatories,
             recipients=_read_club_recipients(ws, top, checker, club_id),
@@ -324,11 +351,17 @@ def _read_club(
 
 
 def _club_organisation(
-    org: Map, checker: Checker, root: Path, bases: tuple[Path, ...], allowed: tuple[Path, ...]
+    org: Map,
+    checker: Checker,
+    root: Path,
+    bases: tuple[Path, ...],
+    allowed: tuple[Path, ...],
+    language: Language,
 ) -> dict[str, Any]:
-    """The letterhead fields a club declares; one left empty prints none of the union's."""
+    """The letterhead fields a club declares; one left empty prints none of the union's.
+    ``language``: the club's, in which a plain ``about:`` text is written."""
     fields: dict[str, Any] = records.organisation_fields(
-        org, checker, "organisation", root, bases, allowed
+        org, checker, "organisation", root, bases, allowed, language=language
     )
     for key, none in CLEARABLE_FIELDS.items():
         if key in org.entries and is_empty(org.get(key)):
@@ -347,9 +380,10 @@ def _read_club_recipients(
         assert isinstance(node, Map)  # read_recipients returns none from anything else
         checker.problem(
             node.key_line(rid),
-            f"recipients.{rid}: the id '{rid}' is already in the register at "
-            f"{ws.recipients[rid].source or RECIPIENTS_FILE}; give the club's recipient "
-            f"another id, such as '{club_id}-{rid}'",
+            _(
+                "recipients.{rid}: the id '{rid}' is already in the register at {source}; "
+                "give the club's recipient another id, such as '{club_id}-{rid}'"
+            ).format(rid=rid, source=ws.recipients[rid].source or RECIPIENTS_FILE, club_id=club_id),
         )
         del recipients[rid]
     return recipients
@@ -363,7 +397,7 @@ def _read_overrides(
     if node is None:
         return {}, {}
     if not isinstance(node, Map):
-        checker.problem(node.line, "letters: expected a mapping from letter id to overrides")
+        checker.problem(node.line, _("letters: expected a mapping from letter id to overrides"))
         return {}, {}
     overrides: dict[str, dict[str, Any]] = {}
     lines: dict[str, dict[str, int]] = {}
@@ -374,8 +408,12 @@ def _read_overrides(
                 continue  # the letter has problems of its own, reported in its file
             checker.problem(
                 line,
-                f"{field}: no letters/{letter_id}.yaml{did_you_mean(letter_id, ws.letters) or '.'}"
-                f" Letters: {', '.join(ws.letters) or 'none yet'}",
+                _("{field}: no letters/{letter_id}.yaml{did_you_mean} Letters: {names}").format(
+                    field=field,
+                    letter_id=letter_id,
+                    did_you_mean=did_you_mean(letter_id, ws.letters) or ".",
+                    names=", ".join(ws.letters) or _("none yet"),
+                ),
             )
             continue
         entry = checker.mapping(
@@ -404,7 +442,9 @@ def _without_locked(node: Node | None, checker: Checker, field: str) -> Node | N
         return node
     for key in LOCKED_FIELDS:
         if key in node.entries:
-            what = "text" if key == "positions" else key.replace("_", " ")
-            checker.problem(node.key_line(key), f"{field}{key}: {LOCKED_MESSAGE.format(what=what)}")
+            what = _(LOCKED_WHAT[key])
+            checker.problem(
+                node.key_line(key), f"{field}{key}: {_(LOCKED_MESSAGE).format(what=what)}"
+            )
     kept = {key: entry for key, entry in node.entries.items() if key not in LOCKED_FIELDS}
     return Map(kept, node.line)

@@ -26,9 +26,10 @@ from lettersmith.confine import (
 from lettersmith.errors import Problem, relative
 from lettersmith.headers import header_problem
 from lettersmith.load import fields as declared
-from lettersmith.load import offices
+from lettersmith.load import offices, pending
 from lettersmith.load.offices import Office
 from lettersmith.load.yamlfile import (
+    LANGUAGE_CODES,
     Checker,
     Map,
     Node,
@@ -42,6 +43,7 @@ from lettersmith.load.yamlfile import (
 )
 from lettersmith.model import (
     LANGUAGES,
+    Language,
     LetterSpec,
     Recipient,
     Signatory,
@@ -49,6 +51,7 @@ from lettersmith.model import (
     Source,
     Workspace,
 )
+from lettersmith.translate import N_, _
 
 RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = declared.children("signatories.ID")
@@ -67,30 +70,40 @@ TAG_PREFIX = "tag:"
 def read_text(
     root: Path, rel: str, problems: list[Problem], max_size: int | None = None
 ) -> str | None:
-    """A file's text, or None (and a problem) when it is unreadable, too large or not UTF-8."""
+    """A file's text, or None (and a problem) when it is unreadable, too large or not UTF-8.
+
+    A file with a pending text (a save being checked, ``load.pending``) reads as that text."""
+    draft = pending.text(rel)
+    if draft is not None:
+        if max_size is not None and len(draft.encode("utf-8")) > max_size:
+            problems.append(Problem(rel, None, f"is larger than the limit of {max_size:,} bytes"))
+            return None
+        return draft
     try:
         if max_size is None:
             data = (root / rel).read_bytes()
         else:
-            data = read_limited(root / rel, max_size, rel, "file", root=root)
+            data = read_limited(root / rel, max_size, rel, N_("file"), root=root)
     except RefusedFileError as err:
         problems.append(Problem(rel, None, str(err).removeprefix(f"{rel}: ")))
         return None
     except OSError as err:
-        problems.append(Problem(rel, None, f"cannot be read: {err.strerror}"))
+        problems.append(
+            Problem(rel, None, _("cannot be read: {strerror}").format(strerror=err.strerror))
+        )
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(rel, line, "is not UTF-8 text; save it as UTF-8"))
+        problems.append(Problem(rel, line, _("is not UTF-8 text; save it as UTF-8")))
         return None
 
 
 def read_yaml(
     root: Path, rel: str, problems: list[Problem], max_size: int | None = None
 ) -> Node | None:
-    if not (root / rel).is_file():
+    if pending.text(rel) is None and not (root / rel).is_file():
         return None
     text = read_text(root, rel, problems, max_size)
     return None if text is None else parse_yaml(text, rel, problems)
@@ -100,25 +113,42 @@ def id_files(root: Path, folder: str, suffix: str, problems: list[Problem]) -> l
     """The ``*suffix`` files in ``folder`` whose stem is a valid id, by name."""
     found: list[Path] = []
     directory = root / folder
-    if not directory.is_dir():
-        return found
+    new = {directory / name for name in pending.names(folder)}
     try:
-        paths = sorted(directory.iterdir())
+        paths = sorted(set(directory.iterdir()) | new) if directory.is_dir() else sorted(new)
     except OSError as err:
-        problems.append(Problem(f"{folder}/", None, f"cannot be read: {err.strerror}"))
+        problems.append(
+            Problem(
+                f"{folder}/", None, _("cannot be read: {strerror}").format(strerror=err.strerror)
+            )
+        )
         return found
     for path in paths:
         rel = f"{folder}/{path.name}"
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or not (path in new or path.is_file()):
             continue
         if path.suffix in (".yml", ".markdown") and suffix != path.suffix:
-            problems.append(Problem(rel, None, f"is ignored; rename it to {path.stem}{suffix}"))
+            problems.append(
+                Problem(
+                    rel,
+                    None,
+                    _("is ignored; rename it to {stem}{suffix}").format(
+                        stem=path.stem, suffix=suffix
+                    ),
+                )
+            )
         elif path.suffix == suffix:
             if is_id(path.stem):
                 found.append(path)
             else:
                 problems.append(
-                    Problem(rel, None, f"the file name is the id: {invalid_id(path.stem)}")
+                    Problem(
+                        rel,
+                        None,
+                        _("the file name is the id: {invalid_id}").format(
+                            invalid_id=invalid_id(path.stem)
+                        ),
+                    )
                 )
     return found
 
@@ -159,13 +189,20 @@ def asset(
                 if not os.access(resolved, os.R_OK):
                     checker.problem(
                         line_of(node),
-                        f"{field}: '{value}' cannot be read (permission denied); "
-                        "give yourself read access to the file",
+                        _(
+                            "{field}: '{value}' cannot be read (permission denied); give yourself "
+                            "read access to the file"
+                        ).format(field=field, value=value),
                     )
                     return None
-                check_size(resolved, max_size, f"{field}: '{value}'", "file", root=root)
+                check_size(resolved, max_size, f"{field}: '{value}'", N_("file"), root=root)
                 if attachment and (problem := _file_name_problem(resolved.name)):
-                    checker.problem(line_of(node), f"{field}: the file name {problem}; rename it")
+                    checker.problem(
+                        line_of(node),
+                        _("{field}: the file name {problem}; rename it").format(
+                            field=field, problem=problem
+                        ),
+                    )
                     return None
                 return resolved
         except RefusedFileError as error:
@@ -174,22 +211,26 @@ def asset(
         except (OSError, RuntimeError, ValueError):
             continue
     places = " or ".join(relative(c, root) for c in candidates)
-    checker.problem(line_of(node), f"{field}: no file {places}; {_path_hint(value)}")
+    checker.problem(
+        line_of(node),
+        _("{field}: no file {places}; {path_hint}").format(
+            field=field, places=places, path_hint=_path_hint(value)
+        ),
+    )
     return None
 
 
 def _outside(folders: Sequence[Path], root: Path) -> str:
     if tuple(folders) == (root,):
-        return "is outside the workspace; copy the file into assets/ and write assets/NAME"
-    return (
-        f"is outside the folders it may come from ({names(folders, root)}); "
-        "copy the file into the first of them"
-    )
+        return _("is outside the workspace; copy the file into assets/ and write assets/NAME")
+    return _(
+        "is outside the folders it may come from ({names}); copy the file into the first of them"
+    ).format(names=names(folders, root))
 
 
 def _file_name_problem(name: str) -> str | None:
     if any(unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") for char in name):
-        return f"{name!r} contains a line break or control character"
+        return _("{name!r} contains a line break or control character").format(name=name)
     problem = header_problem(name)
     return f"{name!r} {problem}" if problem else None
 
@@ -198,10 +239,10 @@ def _path_hint(value: str) -> str:
     """How to fix a path that names no file; a Windows path gets told how to write it here."""
     parts = [part for part in value.split("\\") if part]
     if len(parts) < 2:
-        return "put the file there or fix the path"
+        return _("put the file there or fix the path")
     if parts[0].endswith(":"):  # C:\Users\...: a file outside the workspace
-        return f"copy the file into assets/ and write assets/{parts[-1]}"
-    return f"write the path with / instead of \\: {'/'.join(parts)}"
+        return _("copy the file into assets/ and write assets/{name}").format(name=parts[-1])
+    return _("write the path with / instead of \\: {path}").format(path="/".join(parts))
 
 
 # --------------------------------------------------------------------------- records
@@ -219,8 +260,10 @@ def colour(checker: Checker, node: Node | None, field: str) -> str | None:
     if not COLOUR.fullmatch(value):
         checker.problem(
             node.line if node else None,
-            f"{field}: '{value}' is not a colour; write it as \"#RRGGBB\" in quotes, "
-            'for example colour: "#7a1f2b"',
+            _(
+                "{field}: '{value}' is not a colour; write it as \"#RRGGBB\" in quotes, "
+                'for example colour: "#7a1f2b"'
+            ).format(field=field, value=value),
         )
         return None
     return value.lower()
@@ -241,7 +284,9 @@ def font_file(
     if path.suffix.lower() not in FONT_SUFFIXES:
         checker.problem(
             node.line if node else None,
-            f"{field}: '{path.name}' is not a font file; name a .ttf, .otf or .woff2 file",
+            _("{field}: '{name}' is not a font file; name a .ttf, .otf or .woff2 file").format(
+                field=field, name=path.name
+            ),
         )
         return None
     return path
@@ -270,10 +315,14 @@ def organisation_fields(
     root: Path,
     bases: Sequence[Path],
     allowed: Sequence[Path] | None = None,
+    language: Language = "nb",
 ) -> dict[str, Any]:
-    """The optional organisation fields that ``org`` sets, converted, by Organisation name."""
+    """The optional organisation fields that ``org`` sets, converted, by Organisation name.
+
+    ``language``: the one a plain ``about:`` text is written in (the file's ``language:``).
+    """
     readers: dict[str, Callable[[Node | None, str], object]] = {
-        "about": lambda node, name: checker.text(node, name, multiline=True),
+        "about": lambda node, name: about_texts(checker, node, name, language),
         "short_name": lambda node, name: short_name(checker, node, name),
         "tagline": checker.text,
         "address": checker.text_list,
@@ -291,6 +340,30 @@ def organisation_fields(
     return values
 
 
+def about_texts(
+    checker: Checker, node: Node | None, field: str, language: Language
+) -> tuple[tuple[Language, str], ...]:
+    """``about:`` as one text (in ``language``) or one per language: ``{nb: ..., nn: ...}``."""
+    if node is None:
+        return ()
+    if not isinstance(node, Map):
+        text = checker.text(node, field, multiline=True)
+        return ((language, text),) if text else ()
+    texts: list[tuple[Language, str]] = []
+    for key, (line, value) in node.entries.items():
+        if key not in LANGUAGE_CODES:
+            checker.problem(
+                line,
+                _("{field}.{key}: not a language; write the text under nb, nn or en").format(
+                    field=field, key=key
+                ),
+            )
+            continue
+        if text := checker.text(value, f"{field}.{key}", multiline=True):
+            texts.append((LANGUAGE_CODES[key], text))
+    return tuple(texts)
+
+
 def _entries_by_id(
     node: Node,
     checker: Checker,
@@ -306,7 +379,12 @@ def _entries_by_id(
     """
     if not isinstance(node, Map):
         prefix = f"{field}: " if field else ""
-        checker.problem(node.line, f"{prefix}expected a mapping from {what} id to fields")
+        checker.problem(
+            node.line,
+            _("{prefix}expected a mapping from {what} id to fields").format(
+                prefix=prefix, what=what
+            ),
+        )
         return
     for entry_id, (line, value) in node.entries.items():
         name = f"{field}.{entry_id}" if field else entry_id
@@ -364,7 +442,10 @@ def read_recipients(
             for key in ("title", "name", "organisation")
         ):
             checker.problem(
-                line, f"{name}: give at least one of title, name or organisation to address it to"
+                line,
+                _(
+                    "{name}: give at least one of title, name or organisation to address it to"
+                ).format(name=name),
             )
         tags = checker.text_list(entry.get("tags"), f"{name}.tags")
         for tag in tags:
@@ -374,12 +455,16 @@ def read_recipients(
         written = "email" in entry.entries
         if is_empty(entry.get("email")) and (written or not inherited.get("email")):
             if written or office is None:
-                checker.problem(line, f"{name}.email: required field is missing; add it")
+                checker.problem(
+                    line, _("{name}.email: required field is missing; add it").format(name=name)
+                )
             else:
                 checker.problem(
                     line,
-                    f"{name}.email: the register has no confirmed mailbox for {office.id}; "
-                    "add the address you write to as email:",
+                    _(
+                        "{name}.email: the register has no confirmed mailbox for {id}; add the "
+                        "address you write to as email:"
+                    ).format(name=name, id=office.id),
                 )
             continue
         if email is None:
@@ -461,17 +546,36 @@ def unknown_selector(ws: Workspace, selector: str) -> str:
     if selector.startswith(TAG_PREFIX):
         tags = sorted({tag for r in ws.recipients.values() for tag in r.tags})
         tag = selector[len(TAG_PREFIX) :]
-        return (
-            f"no recipient has the tag '{tag}'{did_you_mean(tag, tags) or '.'} "
-            f"Tags in use: {', '.join(tags) or 'none'}"
+        return _("no recipient has the tag '{tag}'{did_you_mean} Tags in use: {names}").format(
+            tag=tag, did_you_mean=did_you_mean(tag, tags) or ".", names=", ".join(tags) or _("none")
         )
-    return (
-        f"no recipient '{selector}'{did_you_mean(selector, ws.recipients) or '.'} "
-        "`lettersmith recipients` lists them"
+    return _("no recipient '{selector}'{did_you_mean} `lettersmith recipients` lists them").format(
+        selector=selector, did_you_mean=did_you_mean(selector, ws.recipients) or "."
     )
 
 
 # --------------------------------------------------------------------------- letters
+
+
+def position_id(checker: Checker, node: Node | None, field: str) -> str | None:
+    """A position's id; ``eksempel.md`` or ``positions/eksempel.md`` is answered with the id
+    to write, since a file's name is what people see in their folder."""
+    value = checker.text(node, field)
+    if value is None:
+        return None
+    prefix = "positions/" if value.startswith("positions/") else ""
+    stem = value[len(prefix) :]
+    suffix = stem[-3:] if stem.lower().endswith(".md") else ""
+    stem = stem[: len(stem) - len(suffix)]
+    if (prefix or suffix) and is_id(stem):
+        checker.problem(
+            line_of(node),
+            _("{field}: leave out {extra}; write {field}: {stem}").format(
+                field=field, extra=_(" and ").join(p for p in (prefix, suffix) if p), stem=stem
+            ),
+        )
+        return None
+    return checker.ident(node, field)
 
 
 def letter_fields(
@@ -487,7 +591,7 @@ def letter_fields(
     Attachments come from the ``allowed`` folders only (a club's: its own folder).
     """
     readers: dict[str, Callable[[Node, str], object]] = {
-        "position": checker.ident,
+        "position": lambda node, name: position_id(checker, node, name),
         "to": lambda node, name: _read_selectors(checker, node, name),
         "mode": lambda node, name: checker.choice(node, name, MODES),
         "date": checker.date,
@@ -516,7 +620,9 @@ def letter_fields(
 def _read_selectors(checker: Checker, node: Node, field: str) -> tuple[str, ...] | None:
     selectors = checker.text_list(node, field)
     if not selectors:
-        checker.problem(node.line, f"{field}: name at least one recipient id or tag:NAME")
+        checker.problem(
+            node.line, _("{field}: name at least one recipient id or tag:NAME").format(field=field)
+        )
         return None
     for selector in selectors:
         name = selector.removeprefix(TAG_PREFIX)
@@ -583,9 +689,11 @@ def letter_reference_problems(
         if letter.position not in positions:
             report(
                 "position",
-                f"no positions/{letter.position}.md"
-                f"{did_you_mean(letter.position, positions) or '.'}"
-                f" Positions: {', '.join(positions) or 'none yet'}",
+                _("no positions/{position}.md{did_you_mean} Positions: {names}").format(
+                    position=letter.position,
+                    did_you_mean=did_you_mean(letter.position, positions) or ".",
+                    names=", ".join(positions) or _("none yet"),
+                ),
             )
     for selector in letter.to:
         if select(ws, selector) is None:
@@ -593,19 +701,23 @@ def letter_reference_problems(
     if letter.signatory not in ws.signatories:
         report(
             "signatory",
-            f"no signatory '{letter.signatory}'"
-            f"{did_you_mean(letter.signatory, ws.signatories) or '.'} "
-            f"Signatories: {', '.join(ws.signatories) or 'none yet'}",
+            _("no signatory '{signatory}'{did_you_mean} Signatories: {names}").format(
+                signatory=letter.signatory,
+                did_you_mean=did_you_mean(letter.signatory, ws.signatories) or ".",
+                names=", ".join(ws.signatories) or _("none yet"),
+            ),
         )
     # Each file a message carries is told apart by its name: one named as the letter's own PDF
     # would pass for the statement.
-    seen = {f"{letter.id}.pdf".casefold(): "the letter's own PDF"}
+    seen = {f"{letter.id}.pdf".casefold(): _("the letter's own PDF")}
     for path in letter.attachments:
         if (other := seen.get(path.name.casefold())) is not None:
             report(
                 "attachments",
-                f"'{path.name}' has the name of {other}, so the recipient could not tell them "
-                "apart; rename the file",
+                _(
+                    "'{name}' has the name of {other}, so the recipient could not tell them "
+                    "apart; rename the file"
+                ).format(name=path.name, other=other),
             )
         seen.setdefault(path.name.casefold(), f"'{path.name}'")
     return problems
@@ -636,15 +748,21 @@ def read_signing(
     if url is not None and club:
         checker.problem(
             signing.key_line("timestamp_url"),
-            "signing.timestamp_url: a club's settings may not make lettersmith reach the "
-            "network; remove it (the club's letters are signed without a time stamp)",
+            _(
+                "signing.timestamp_url: a club's settings may not make lettersmith reach "
+                "the network; remove it (the club's letters are signed without a time "
+                "stamp)"
+            ),
         )
         url = None
     elif url is not None and not url.lower().startswith(("https://", "http://")):
         checker.problem(
             signing.key_line("timestamp_url"),
-            f"signing.timestamp_url: '{url}' is not a web address; write it as "
-            "https://tsa.example/ (the time-stamp server your certificate provider names)",
+            _(
+                "signing.timestamp_url: '{url}' is not a web address; write it as "
+                "https://tsa.example/ (the time-stamp server your certificate provider "
+                "names)"
+            ).format(url=url),
         )
         url = None
     reason = checker.text(signing.get("reason"), "signing.reason")
@@ -665,7 +783,9 @@ def without_password(node: Node, checker: Checker, section: str, variable: str, 
         return node
     checker.problem(
         node.key_line("password"),
-        f"{section}.password: never write the password in a file; remove it and set the "
-        f"environment variable {variable} when you {when}",
+        _(
+            "{section}.password: never write the password in a file; remove it and "
+            "set the environment variable {variable} when you {when}"
+        ).format(section=section, variable=variable, when=when),
     )
     return Map({k: v for k, v in node.entries.items() if k != "password"}, node.line)

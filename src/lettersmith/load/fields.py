@@ -14,15 +14,19 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
+from lettersmith.translate import _
+
 # How a value is written in recipients.yaml and in one spreadsheet cell.
 Kind = Literal[
     "text", "email", "lines", "tags", "language", "office", "date", "id", "fields", "paragraph",
+    "paragraphs",
     "mailbox", "file", "image", "font", "colour", "url", "number", "rate", "security", "approval",
     "signatories",
 ]  # fmt: skip
 KIND_WORDS: dict[str, str] = {
     "fields": "fields below",
     "paragraph": "text, may span lines",
+    "paragraphs": "text, may span lines; or one text per language under nb:, nn:, en:",
     "mailbox": "email address, a name allowed",
     "file": "path of a file",
     "image": "path of an SVG, PNG or JPEG file",
@@ -144,8 +148,9 @@ SETTINGS: tuple[Field, ...] = (
           "short_name: SI Norgesunionen", default="the name"),
     Field("organisation.tagline", "text", "A line under the name in the letterhead.",
           "tagline: Ein klubb i Soroptimist International Norgesunionen"),
-    Field("organisation.about", "paragraph", "A closing paragraph about you.",
-          "about: Soroptimist International er ..."),
+    Field("organisation.about", "paragraphs", "A closing paragraph about you, in the letters' "
+          "language; a letter in a language it has no text in ends without it (`check` warns).",
+          "about: {nb: Soroptimist International er ..., nn: Soroptimist International er ...}"),
     Field("organisation.address", "lines", "Your postal address, in the letterhead.",
           "address: [Postboks 1, 1751 Halden]"),
     Field("organisation.email", "email", "Your email address, in the letterhead.",
@@ -184,6 +189,18 @@ SETTINGS: tuple[Field, ...] = (
           "computer (localhost).", "security: starttls", default="starttls"),
     Field("mail.smtp.username", "text", "Your login at the mail server; the password comes from "
           "LETTERSMITH_SMTP_PASSWORD, never from a file.", "username: post@example.org"),
+    Field("mail.imap", "fields", "The mailbox where replies, receipts and bounces arrive; "
+          "`lettersmith inbox` reads it and changes nothing there.", "imap:"),
+    Field("mail.imap.host", "text", "The IMAP server's name.", "host: imap.example.org",
+          default="required"),
+    Field("mail.imap.port", "number", "The IMAP server's port.", "port: 993",
+          default="993 for ssl, 143 for starttls and none"),
+    Field("mail.imap.security", "security", "How the connection is encrypted; none only to this "
+          "computer (localhost).", "security: ssl", default="ssl"),
+    Field("mail.imap.username", "text", "Your login at the IMAP server; the password comes from "
+          "LETTERSMITH_IMAP_PASSWORD (else LETTERSMITH_SMTP_PASSWORD), never from a file.",
+          "username: post@example.org", default="required"),
+    Field("mail.imap.folder", "text", "The folder to read.", "folder: INBOX", default="INBOX"),
     Field("mail.rate", "rate", "At most this many messages in that time.", "rate: 30/minute",
           default="no limit"),
     Field("approval", "approval", "`required`: send refuses a letter no one has approved.",
@@ -229,6 +246,14 @@ COLUMN_FIELDS: tuple[str, ...] = tuple(f.name for f in RECIPIENT)
 EXPORT_COLUMNS: tuple[str, ...] = ("id", *RECIPIENT_FILE_FIELDS)
 
 
+def column_help(fields: tuple[Field, ...] = RECIPIENT) -> str:
+    """``recipients import --help``'s list of columns, one line per field: its name and the
+    header names people write for it (a ``\\b`` block: click keeps the lines as they are)."""
+    width = max(len(f.name) for f in fields) + 2
+    lines = [f"  {f.name.ljust(width)}{', '.join(f.columns) or f.name}" for f in fields]
+    return "\b\n" + "\n".join(lines)
+
+
 def header_key(name: str) -> str:
     """ "E-post", "e_post ", "E-POST" -> "epost"; æøå kept apart from their look-alikes."""
     name = name.strip().casefold().replace("å", "a").replace("ø", "o").replace("æ", "ae")
@@ -241,7 +266,9 @@ def _headers() -> dict[str, str]:
         for written in (field.name, *field.columns):
             key = header_key(written)
             if headers.setdefault(key, field.name) != field.name:
-                raise AssertionError(f"the column name {written!r} is declared twice")
+                raise AssertionError(
+                    _("the column name {written!r} is declared twice").format(written=written)
+                )
     return headers
 
 

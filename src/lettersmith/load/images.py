@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from lettersmith.confine import MAX_ASSET, LinkedFileError, RefusedFileError, check_size
 from lettersmith.errors import relative
 from lettersmith.model import Workspace
+from lettersmith.translate import N_, _
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg"}
 MAX_PIXELS = 50_000_000  # a logo or signature is far smaller; more is a decompression bomb
@@ -39,15 +40,15 @@ def image_problems(views: Iterable[Workspace]) -> list[str]:
         org = view.organisation
         for path in (org.logo, *(s.signature for s in view.signatories.values())):
             if path is not None:
-                files.setdefault(path, "image")
+                files.setdefault(path, N_("image"))
                 if path.suffix.lower() == ".svg" and path.with_suffix(".png").is_file():
-                    files.setdefault(path.with_suffix(".png"), "image")  # the DOCX's copy
+                    files.setdefault(path.with_suffix(".png"), N_("image"))  # the DOCX's copy
         if org.font is not None:
-            files.setdefault(org.font, "font")
+            files.setdefault(org.font, N_("font"))
     for folder in (root / "assets", *sorted((root / "clubs").glob("*/assets"))):
         for path in _files(folder):
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                files.setdefault(path, "image")
+                files.setdefault(path, N_("image"))
     problems = []
     for path, kind in sorted(files.items()):
         try:  # a club's file with a second name (a hard link): build and send refuse it
@@ -59,7 +60,11 @@ def image_problems(views: Iterable[Workspace]) -> list[str]:
             pass  # too large or unreadable: told where it is used, or just below
         reason = _font_problem(path) if kind == "font" else _image_problem(path)
         if reason:
-            problems.append(f"{relative(path, root)}: cannot read this {kind}: {reason}")
+            problems.append(
+                _("{path}: cannot read this {kind}: {reason}").format(
+                    path=relative(path, root), kind=kind, reason=reason
+                )
+            )
     return problems
 
 
@@ -84,13 +89,15 @@ def _raster_problem(data: bytes) -> str | None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    return f"{image.width} x {image.height} pixels is too large; save it smaller"
+                    return _("{width} x {height} pixels is too large; save it smaller").format(
+                        width=image.width, height=image.height
+                    )
                 image.load()
     except UnidentifiedImageError:
-        return "not a picture format lettersmith knows; save it as PNG or JPEG"
+        return _("not a picture format lettersmith knows; save it as PNG or JPEG")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as err:  # fmt: skip
-        return f"{err}; save it again as PNG or JPEG"
+        return _("{err}; save it again as PNG or JPEG").format(err=err)
     return None
 
 
@@ -99,14 +106,14 @@ def _svg_problem(data: bytes, folder: Path) -> str | None:
     try:
         svg = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        return f"not a valid SVG file ({err})"
+        return _("not a valid SVG file ({err})").format(err=err)
     if etree.QName(svg).localname != "svg":
-        return "not an SVG file (its first element is not <svg>)"
+        return _("not an SVG file (its first element is not <svg>)")
     for element in svg.iter("{*}image"):
         href = element.get("href") or element.get(_XLINK) or ""
         reason = _embedded_problem(href, folder)
         if reason:
-            return f"its image {_short(href)}: {reason}"
+            return _("its image {image}: {reason}").format(image=_short(href), reason=reason)
     return None
 
 
@@ -129,7 +136,7 @@ def svg_files(path: Path) -> list[Path]:
 
 def _embedded_problem(href: str, folder: Path) -> str | None:
     if href.startswith("data:"):
-        header, _, payload = href.partition(",")
+        header, _comma, payload = href.partition(",")
         try:
             data = (
                 base64.b64decode(payload, validate=False)
@@ -137,14 +144,14 @@ def _embedded_problem(href: str, folder: Path) -> str | None:
                 else unquote(payload).encode()
             )
         except (binascii.Error, ValueError) as err:
-            return f"cannot be decoded ({err})"
+            return _("cannot be decoded ({err})").format(err=err)
         return _raster_problem(data) if not header.startswith("data:image/svg") else None
     parts = urlsplit(href)
     if parts.scheme or parts.netloc:
-        return "not a file beside the SVG; lettersmith reads no other files"
+        return _("not a file beside the SVG; lettersmith reads no other files")
     target = (folder / unquote(parts.path)).resolve()
     if not target.is_file():
-        return "the file is missing"
+        return _("the file is missing")
     return _image_problem(target)
 
 
@@ -167,7 +174,7 @@ def _font_problem(path: Path) -> str | None:
             font["name"].getBestFamilyName()
             return unreadable_letters(font)
     except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
-        return f"{err or 'not a font file'}; use a .ttf or .otf file"
+        return _("{err}; use a .ttf or .otf file").format(err=err or _("not a font file"))
 
 
 def unreadable_letters(font: Any) -> str | None:
@@ -187,7 +194,8 @@ def unreadable_letters(font: Any) -> str | None:
             blank.append(letter)
     if not blank:
         return None
-    return (
-        f"it draws the letters {' '.join(blank[:10])} blank or too small to read, so a "
-        "reader would not see the words the letter holds; use the font as its maker made it"
-    )
+    return _(
+        "it draws the letters {names} blank or too small to read, so a reader "
+        "would not see the words the letter holds; use the font as its maker "
+        "made it"
+    ).format(names=" ".join(blank[:10]))

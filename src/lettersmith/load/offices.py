@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from lettersmith.errors import LettersmithError
+from lettersmith.translate import _
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "offices"
 # A name checked longer ago than this before a letter's date may belong to someone who has left.
@@ -44,9 +45,12 @@ class Office:
     def describe(self) -> str:
         """One line: "Helse- og omsorgsminister Jan Christian Vestre (since 2024-04-19)"."""
         if not self.holder:
-            return f"{self.title} (holder not recorded)"
-        since = f" (since {self.since})" if self.since else ""
-        return f"{self.title} {self.holder}{since}"
+            return _("{title} (holder not recorded)").format(title=self.title)
+        if self.since:
+            return _("{title} {holder} (since {date})").format(
+                title=self.title, holder=self.holder, date=self.since
+            )
+        return f"{self.title} {self.holder}"
 
 
 @functools.cache
@@ -112,10 +116,10 @@ def is_stale(verified: dt.date | None, on: dt.date) -> bool:
 def unknown_office(office_id: str) -> str:
     from lettersmith.load.yamlfile import did_you_mean
 
-    return (
-        f"no office '{office_id}' in the built-in register"
-        f"{did_you_mean(office_id, register()) or '.'} `lettersmith offices` lists them"
-    )
+    return _(
+        "no office '{office_id}' in the built-in register{did_you_mean} "
+        "`lettersmith offices` lists them"
+    ).format(office_id=office_id, did_you_mean=did_you_mean(office_id, register()) or ".")
 
 
 def get(office_id: str) -> Office:

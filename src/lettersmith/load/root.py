@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lettersmith.errors import Problem, WorkspaceError
+from lettersmith.translate import _
 
 WORKSPACE_FILE = "lettersmith.yaml"
 
@@ -19,7 +20,9 @@ def find_root(start: Path) -> Path:
         Problem(
             str(start),
             None,
-            f"no {WORKSPACE_FILE} here or in any parent folder; make a workspace with "
-            "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`",
+            _(
+                "no {file} here or in any parent folder; make a workspace with "
+                "`lettersmith init DIR`, or name one with `lettersmith -w DIR ...`"
+            ).format(file=WORKSPACE_FILE),
         )
     )

@@ -37,6 +37,7 @@ from lettersmith.load.yamlfile import (
     parse_yaml,
 )
 from lettersmith.model import LANGUAGES, Workspace
+from lettersmith.translate import _
 
 FIELDS = COLUMN_FIELDS  # the fields a column can fill (postcode and town join the address)
 KINDS = {f.name: f.kind for f in RECIPIENT}
@@ -76,8 +77,9 @@ def column_fields(
         target = HEADERS.get(header_key(written), written.strip())  # tittel is title
         if not sep or target not in FIELDS:
             raise LettersmithError(
-                f"--map {item}: write COLUMN=FIELD, FIELD one of {', '.join(FIELDS)}"
-                f"{did_you_mean(target, FIELDS)}"
+                _("--map {item}: write COLUMN=FIELD, FIELD one of {names}{did_you_mean}").format(
+                    item=item, names=", ".join(FIELDS), did_you_mean=did_you_mean(target, FIELDS)
+                )
             )
         chosen[header_key(column)] = target
     columns: dict[int, str] = {}
@@ -88,23 +90,30 @@ def column_fields(
         if field_name is None:
             if name.strip():
                 notes.append(
-                    f"{path}: column '{name}' is not used; add --map '{name}=FIELD' to use it"
+                    _(
+                        "{path}: column '{name}' is not used; add --map '{name}=FIELD' to use it"
+                    ).format(path=path, name=name)
                 )
             continue
         if field_name in columns.values():
             raise LettersmithError(
-                f"{path}:1: two columns give {field_name}; use --map to say which one is which"
+                _(
+                    "{path}:1: two columns give {field_name}; use --map to say which one is which"
+                ).format(path=path, field_name=field_name)
             )
         columns[index] = field_name
     if chosen:
         raise LettersmithError(
-            f"{path}:1: --map names no column of the file: {', '.join(chosen)}; "
-            f"the columns are: {', '.join(header)}"
+            _(
+                "{path}:1: --map names no column of the file: {names}; the columns are: {columns}"
+            ).format(path=path, names=", ".join(chosen), columns=", ".join(header))
         )
     if "email" not in columns.values() and "office" not in columns.values():
         raise LettersmithError(
-            f"{path}:1: no column for the email address (e-post/email); name one with "
-            "--map COLUMN=email"
+            _(
+                "{path}:1: no column for the email address (e-post/email); name one with "
+                "--map COLUMN=email"
+            ).format(path=path)
         )
     return columns, notes
 
@@ -136,14 +145,23 @@ def plan_import(root: Path, path: Path, mapping: Sequence[str] = ()) -> ImportPl
         folded = email.casefold() if isinstance(email, str) else ""
         if folded and folded in existing.emails:
             notes.append(
-                f"{where}:{number}: {email} is already in {RECIPIENTS_FILE} "
-                f"(as '{existing.emails[folded]}'); row left out"
+                _(
+                    "{where}:{number}: {email} is already in {file} (as '{emails}'); row left out"
+                ).format(
+                    where=where,
+                    number=number,
+                    email=email,
+                    file=RECIPIENTS_FILE,
+                    emails=existing.emails[folded],
+                )
             )
             continue
         if folded and folded in mailboxes:
             found.append(
-                f"email: {email} is also on row {mailboxes[folded]}; "
-                "each mailbox goes in once: remove one of the rows"
+                _(
+                    "email: {email} is also on row {mailboxes}; each mailbox goes in once: "
+                    "remove one of the rows"
+                ).format(email=email, mailboxes=mailboxes[folded])
             )
         elif folded:
             mailboxes[folded] = number
@@ -166,7 +184,9 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str
             for char in value
             if char not in allowed
         ):
-            found.append(f"{key}: contains a line break or control character; remove it")
+            found.append(
+                _("{key}: contains a line break or control character; remove it").format(key=key)
+            )
     entry: dict[str, str | list[str]] = {}
     office_id = values.get("office")
     if office_id is not None:
@@ -178,13 +198,17 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str
         if key in values:
             entry[key] = values[key]
     if not any(key in entry for key in ("title", "name", "organisation", "office")):
-        found.append("give a name, title or organisation to address the letter to")
+        found.append(_("give a name, title or organisation to address the letter to"))
     if "email" in values:
         if reason := email_problem(values["email"]):
-            found.append(f"email: '{values['email']}' is not a valid email address: {reason}")
+            found.append(
+                _("email: '{value}' is not a valid email address: {reason}").format(
+                    value=values["email"], reason=reason
+                )
+            )
         entry["email"] = values["email"]
     elif office_id is None or not (o := offices.register().get(office_id)) or not o.email:
-        found.append("email: the email address is missing; fill it in")
+        found.append(_("email: the email address is missing; fill it in"))
     address = [line.strip() for line in values.get("address", "").splitlines() if line.strip()]
     postcode, town = values.get("postcode", ""), values.get("town", "")
     if postcode.isdigit() and len(postcode) < 4:  # Excel drops the 0 of 0030
@@ -203,7 +227,11 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str
         entry["tags"] = list(dict.fromkeys(tags))
     if "language" in values:
         if values["language"] not in LANGUAGES:
-            found.append(f"language: '{values['language']}' is not one of {', '.join(LANGUAGES)}")
+            found.append(
+                _("language: '{value}' is not one of {names}").format(
+                    value=values["language"], names=", ".join(LANGUAGES)
+                )
+            )
         entry["language"] = values["language"]
     if "salutation" in values:
         entry["salutation"] = values["salutation"]
@@ -212,7 +240,11 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str
     if "verified" in values:
         verified = _date(values["verified"])
         if verified is None:
-            found.append(f"verified: '{values['verified']}' is not a date; write YYYY-MM-DD")
+            found.append(
+                _("verified: '{value}' is not a date; write YYYY-MM-DD").format(
+                    value=values["verified"]
+                )
+            )
         else:
             entry["verified"] = verified.isoformat()
     return entry
@@ -235,7 +267,7 @@ def _entry_id(
         if not is_id(rid):
             found.append(f"id: {invalid_id(rid)}")
         elif rid in taken:
-            found.append(f"id: '{rid}' is already used; give this row another id")
+            found.append(_("id: '{rid}' is already used; give this row another id").format(rid=rid))
         return rid
     base = make_id(str(entry.get("name") or entry.get("organisation") or entry.get("title") or ""))
     base = base or str(entry.get("office", "")).replace("/", "-") or "mottaker"
@@ -272,18 +304,24 @@ def _existing(root: Path) -> _Existing:
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise LettersmithError(
-            f"{RECIPIENTS_FILE}: cannot be read ({err}); run `lettersmith check` and fix it first"
+            _("{file}: cannot be read ({err}); run `lettersmith check` and fix it first").format(
+                file=RECIPIENTS_FILE, err=err
+            )
         ) from None
     problems: list[Problem] = []
     node = parse_yaml(text, RECIPIENTS_FILE, problems)
     if problems:
         raise LettersmithError(
-            f"{problems[0]}; run `lettersmith check` and fix {RECIPIENTS_FILE} first"
+            _("{problems}; run `lettersmith check` and fix {file} first").format(
+                problems=problems[0], file=RECIPIENTS_FILE
+            )
         )
     if node is not None and not isinstance(node, Map):
-        raise LettersmithError(f"{RECIPIENTS_FILE}: expected a mapping from recipient id to fields")
+        raise LettersmithError(
+            _("{file}: expected a mapping from recipient id to fields").format(file=RECIPIENTS_FILE)
+        )
     existing = _Existing(text=text, bom=data.startswith(b"\xef\xbb\xbf"), root=node)
-    for rid, (_, entry) in (node.entries if node else {}).items():
+    for rid, (_line, entry) in (node.entries if node else {}).items():
         existing.ids.add(rid)
         email = entry.get("email") if isinstance(entry, Map) else None
         office = entry.get("office") if isinstance(entry, Map) else None
@@ -296,6 +334,11 @@ def _existing(root: Path) -> _Existing:
 
 
 # --------------------------------------------------------------------------- writing
+
+
+def entries_text(plan: ImportPlan) -> str:
+    """The entries as the import writes them into recipients.yaml: what a dry run shows."""
+    return _block_entries(plan).lstrip("\n")
 
 
 def _block_entries(plan: ImportPlan) -> str:
@@ -370,18 +413,20 @@ def _reads_back(existing: _Existing, plan: ImportPlan, text: str) -> str | None:
     problems: list[Problem] = []
     node = parse_yaml(text, RECIPIENTS_FILE, problems)
     if problems or not isinstance(node, Map):
-        return str(problems[0]) if problems else "it is not a mapping of recipients"
+        return str(problems[0]) if problems else _("it is not a mapping of recipients")
     before = existing.root.entries if existing.root else {}
     if list(node.entries) != [*before, *(entry.id for entry in plan.added)]:
-        return "the ids read back differ"
+        return _("the ids read back differ")
     if any(node.entries[rid] != entry for rid, entry in before.items()):
-        return "an entry already in the file reads differently"
+        return _("an entry already in the file reads differently")
     for entry in plan.added:
         got = node.get(entry.id)
         fields = got.entries if isinstance(got, Map) else {}
         read = {key: _plain(value) for key, (_, value) in fields.items()}
         if read != entry.fields:
-            return f"'{entry.id}' reads back as {read}, not {entry.fields}"
+            return _("'{id}' reads back as {read}, not {fields}").format(
+                id=entry.id, read=read, fields=entry.fields
+            )
     new = Map({e.id: node.entries[e.id] for e in plan.added}, node.line)
     read_recipients(new, Checker(RECIPIENTS_FILE, problems), "")  # as check reads it
     return str(problems[0]) if problems else None
@@ -406,13 +451,18 @@ def write_import(root: Path, plan: ImportPlan) -> Path:
     text = _new_text(existing, plan)
     if reason := _reads_back(existing, plan, text):
         raise LettersmithError(
-            f"{RECIPIENTS_FILE}: the new entries would not read back as imported ({reason}); "
-            "nothing was written. Add them by hand, or report this as a bug"
+            _(
+                "{file}: the new entries would not read back as imported "
+                "({reason}); nothing was written. Add them by hand, or report this as a "
+                "bug"
+            ).format(file=RECIPIENTS_FILE, reason=reason)
         )
     try:
         return atomic_write(path, ("\ufeff" if existing.bom else "") + text)
     except OSError as err:
-        raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
+        raise LettersmithError(
+            _("{path}: cannot be written: {strerror}").format(path=path, strerror=err.strerror)
+        ) from None
 
 
 # --------------------------------------------------------------------------- export

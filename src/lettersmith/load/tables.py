@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lettersmith.atomic import atomic_write
 from lettersmith.errors import LettersmithError
+from lettersmith.translate import _
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 200
@@ -46,14 +47,20 @@ def read_table(path: Path) -> tuple[list[str], Rows]:
         if suffix in (".csv", ".txt"):
             return _read_csv(path)
     except OSError as err:
-        raise LettersmithError(f"{path}: cannot be read: {err.strerror}") from None
-    raise LettersmithError(f"{path}: not a spreadsheet lettersmith reads; save it as .csv or .xlsx")
+        raise LettersmithError(
+            _("{path}: cannot be read: {strerror}").format(path=path, strerror=err.strerror)
+        ) from None
+    raise LettersmithError(
+        _("{path}: not a spreadsheet lettersmith reads; save it as .csv or .xlsx").format(path=path)
+    )
 
 
 def unreadable(path: Path, reason: str) -> LettersmithError:
     reason = " ".join(reason.split())[:300]  # one line, whatever a library said
     return LettersmithError(
-        f"{path}: cannot read this spreadsheet: {reason}; save it again as .xlsx or .csv"
+        _("{path}: cannot read this spreadsheet: {reason}; save it again as .xlsx or .csv").format(
+            path=path, reason=reason
+        )
     )
 
 
@@ -75,13 +82,17 @@ def decode(data: bytes) -> str:
 
 def _read_csv(path: Path) -> tuple[list[str], Rows]:
     if path.stat().st_size > MAX_CSV:
-        raise unreadable(path, f"it is larger than {MAX_CSV // 2**20} MB")
+        raise unreadable(path, _("it is larger than {number} MB").format(number=MAX_CSV // 2**20))
     text = decode(path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         return _rows(path, reader, time.monotonic() + MAX_SECONDS)
     except csv.Error as err:
-        raise LettersmithError(f"{path}:{reader.line_num}: cannot be read as CSV: {err}") from None
+        raise LettersmithError(
+            _("{path}:{line_num}: cannot be read as CSV: {err}").format(
+                path=path, line_num=reader.line_num, err=err
+            )
+        ) from None
 
 
 def _rows(path: Path, lines: Iterable[Sequence[object]], deadline: float) -> tuple[list[str], Rows]:
@@ -90,18 +101,30 @@ def _rows(path: Path, lines: Iterable[Sequence[object]], deadline: float) -> tup
     rows: Rows = []
     for number, values in enumerate(lines, start=1):
         if time.monotonic() > deadline:
-            raise unreadable(path, f"reading it took longer than {MAX_SECONDS:.0f} seconds")
+            raise unreadable(
+                path,
+                _("reading it took longer than {seconds:.0f} seconds").format(seconds=MAX_SECONDS),
+            )
         cells = [_cell(value) for value in values]
         while cells and not cells[-1]:  # an .xlsx row comes padded to the widest one read
             cells.pop()
         if len(cells) > MAX_COLUMNS:
-            raise unreadable(path, f"row {number} has more than {MAX_COLUMNS} columns")
+            raise unreadable(
+                path,
+                _("row {number} has more than {columns} columns").format(
+                    number=number, columns=MAX_COLUMNS
+                ),
+            )
         if header is None:
             header = cells
         elif any(cells):
             rows.append((number, cells))
             if len(rows) > MAX_ROWS:
-                raise LettersmithError(f"{path}: more than {MAX_ROWS} rows; split the file")
+                raise LettersmithError(
+                    _("{path}: more than {rows} rows; split the file").format(
+                        path=path, rows=MAX_ROWS
+                    )
+                )
     return header or [], rows
 
 
@@ -143,28 +166,38 @@ def _check_archive(path: Path) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
         raise unreadable(path, _why(err)) from None
     if len(members) > MAX_MEMBERS:
-        raise unreadable(path, f"the archive holds more than {MAX_MEMBERS} parts")
+        raise unreadable(
+            path,
+            _("the archive holds more than {members} parts").format(members=MAX_MEMBERS),
+        )
     total = sum(member.file_size for member in members)
     if total > MAX_UNPACKED:
         raise unreadable(
-            path, f"it unpacks to more than {MAX_UNPACKED // 2**20} MB ({total // 2**20} MB)"
+            path,
+            _("it unpacks to more than {limit} MB ({size} MB)").format(
+                limit=MAX_UNPACKED // 2**20, size=total // 2**20
+            ),
         )
     for member in members:
         if member.file_size > 2**20 and member.file_size > MAX_RATIO * member.compress_size:
             raise unreadable(
                 path,
-                f"it unpacks to more than {MAX_RATIO} times its size ({member.filename}), "
-                "as a zip bomb does",
+                _(
+                    "it unpacks to more than {ratio} times its size ({filename}), as a "
+                    "zip bomb does"
+                ).format(ratio=MAX_RATIO, filename=member.filename),
             )
 
 
 def _why(err: Exception) -> str:
     """A damaged workbook's fault in words."""
     if isinstance(err, zipfile.BadZipFile):
-        return f"it is not a whole .xlsx file ({err})"
+        return _("it is not a whole .xlsx file ({err})").format(err=err)
     if isinstance(err, KeyError):
-        return f"a part of the workbook is missing ({err.args[0] if err.args else err})"
-    return f"the workbook is damaged ({type(err).__name__}: {err})"
+        return _("a part of the workbook is missing ({args})").format(
+            args=err.args[0] if err.args else err
+        )
+    return _("the workbook is damaged ({kind}: {err})").format(kind=type(err).__name__, err=err)
 
 
 def _cell(value: object) -> str:
@@ -204,11 +237,13 @@ def write_table(path: Path, rows: Sequence[Sequence[str]]) -> None:
     elif suffix == ".xlsx":
         data = _xlsx(rows)
     else:
-        raise LettersmithError(f"{path}: write to a .csv or .xlsx file")
+        raise LettersmithError(_("{path}: write to a .csv or .xlsx file").format(path=path))
     try:
         atomic_write(path, data)
     except OSError as err:
-        raise LettersmithError(f"{path}: cannot be written: {err.strerror}") from None
+        raise LettersmithError(
+            _("{path}: cannot be written: {strerror}").format(path=path, strerror=err.strerror)
+        ) from None
 
 
 def _xlsx(rows: Sequence[Sequence[str]]) -> bytes:

@@ -22,6 +22,7 @@ from lettersmith.load.entries import (
 from lettersmith.load.root import WORKSPACE_FILE
 from lettersmith.load.yamlfile import (
     Checker,
+    Map,
     Node,
     Scalar,
     did_you_mean,
@@ -30,6 +31,7 @@ from lettersmith.load.yamlfile import (
     parse_yaml,
 )
 from lettersmith.model import (
+    ImapSettings,
     Language,
     LetterSpec,
     MailSettings,
@@ -42,13 +44,16 @@ from lettersmith.model import (
     Source,
     Workspace,
 )
+from lettersmith.translate import _
 
 # Declared in load/fields.py, with their types, defaults and help (the README table).
 PROFILE_FIELDS = declared.children("")
 ORGANISATION_FIELDS = declared.children("organisation")
 MAIL_FIELDS = declared.children("mail")
 SMTP_FIELDS = declared.children("mail.smtp")
+IMAP_FIELDS = declared.children("mail.imap")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 SECURITIES: dict[str, Security] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
 RATE_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 POSITION_FIELDS = ("title", "adopted_by", "adopted_on", "language")
@@ -83,8 +88,10 @@ def load(
         broken = sorted({c for p in problems if (c := _club_of(p.file)) and c != club})
         for name in broken:
             warn(
-                f"warning: clubs/{name}.yaml has problems, so club '{name}' is left out; "
-                "`lettersmith check` shows them"
+                _(
+                    "warning: clubs/{name}.yaml has problems, so club '{name}' is left out; "
+                    "`lettersmith check` shows them"
+                ).format(name=name)
             )
         problems = [p for p in problems if _club_of(p.file) not in broken]
         kept = {cid: profile for cid, profile in workspace.clubs.items() if cid not in broken}
@@ -112,7 +119,11 @@ def _load_own_files(
 ) -> tuple[Workspace, dict[str, dict[str, int]]]:
     if not (root / WORKSPACE_FILE).is_file():
         problems.append(
-            Problem(WORKSPACE_FILE, None, f"missing in {root}; make one with `lettersmith init`")
+            Problem(
+                WORKSPACE_FILE,
+                None,
+                _("missing in {root}; make one with `lettersmith init`").format(root=root),
+            )
         )
     workspace = _read_profile(root, problems)
     recipients_node = read_yaml(root, RECIPIENTS_FILE, problems)
@@ -154,6 +165,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     if top is None:
         return Workspace(root=root, organisation=Organisation(name=""))
     organisation = Organisation(name="")
+    language = checker.language(top.get("language"), "language") or "nb"
     org = None
     if not is_empty(top.get("organisation")):  # when empty, ``required`` above said so
         org = checker.mapping(
@@ -166,7 +178,9 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     if org is not None:
         organisation = Organisation(
             name=checker.text(org.get("name"), "organisation.name") or "",
-            **records.organisation_fields(org, checker, "organisation", root, (root,)),
+            **records.organisation_fields(
+                org, checker, "organisation", root, (root,), language=language
+            ),
         )
     signatories = {}
     if (signatories_node := top.get("signatories")) is not None:
@@ -179,7 +193,7 @@ def _read_profile(root: Path, problems: list[Problem]) -> Workspace:
     return Workspace(
         root=root,
         organisation=organisation,
-        language=checker.language(top.get("language"), "language") or "nb",
+        language=language,
         place=checker.text(top.get("place"), "place"),
         signatories=signatories,
         mail=_read_mail(mail, checker, top.key_line("mail")) if mail is not None else None,
@@ -203,6 +217,9 @@ def _read_mail(node: Node, checker: Checker, line: int) -> MailSettings | None:
         smtp=smtp,
         rate=_read_rate(mail.get("rate"), checker),
         source=Source(checker.file, line),
+        imap=_read_imap(imap_node, checker, mail.key_line("imap"))
+        if (imap_node := mail.get("imap")) is not None
+        else None,
     )
 
 
@@ -213,22 +230,49 @@ def _read_smtp(node: Node, checker: Checker, line: int) -> SmtpSettings | None:
     )
     if smtp is None:
         return None
-    host = checker.text(smtp.get("host"), "mail.smtp.host") or ""
-    chosen = checker.choice(smtp.get("security"), "mail.smtp.security", tuple(SECURITY_PORTS))
-    security = SECURITIES.get(chosen or "starttls", "starttls")
-    if security == "none" and host and not is_loopback(host):
-        checker.problem(
-            line_of(smtp.get("security")),
-            f"mail.smtp.security: 'none' sends the password unencrypted, so it is allowed only "
-            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
-        )
-    port = checker.integer(smtp.get("port"), "mail.smtp.port", 1, 65535)
+    host, port, security = _read_server(smtp, checker, "mail.smtp", "starttls", SECURITY_PORTS)
     return SmtpSettings(
         host=host,
-        port=port or SECURITY_PORTS[security],
+        port=port,
         security=security,
         username=checker.text(smtp.get("username"), "mail.smtp.username"),
     )
+
+
+def _read_imap(node: Node, checker: Checker, line: int) -> ImapSettings | None:
+    node = records.without_password(
+        node, checker, "mail.imap", "LETTERSMITH_IMAP_PASSWORD", "run `lettersmith inbox`"
+    )
+    imap = checker.mapping(
+        node, "mail.imap", IMAP_FIELDS, declared.required("mail.imap"), line=line
+    )
+    if imap is None:
+        return None
+    host, port, security = _read_server(imap, checker, "mail.imap", "ssl", IMAP_PORTS)
+    return ImapSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=checker.text(imap.get("username"), "mail.imap.username") or "",
+        folder=checker.text(imap.get("folder"), "mail.imap.folder") or "INBOX",
+    )
+
+
+def _read_server(
+    node: Map, checker: Checker, section: str, default: Security, ports: dict[str, int]
+) -> tuple[str, int, Security]:
+    """A mail server's host, port and security; unencrypted only to this computer."""
+    host = checker.text(node.get("host"), f"{section}.host") or ""
+    chosen = checker.choice(node.get("security"), f"{section}.security", tuple(ports))
+    security = SECURITIES.get(chosen or default, default)
+    if security == "none" and host and not is_loopback(host):
+        checker.problem(
+            line_of(node.get("security")),
+            f"{section}.security: 'none' sends the password unencrypted, so it is allowed only "
+            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
+        )
+    port = checker.integer(node.get("port"), f"{section}.port", 1, 65535)
+    return host, port or ports[security], security
 
 
 def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
@@ -239,8 +283,10 @@ def _read_rate(node: Node | None, checker: Checker) -> Rate | None:
     if match is None or int(match[1]) == 0:
         checker.problem(
             line_of(node),
-            f"mail.rate: '{value}' is not a rate; write a number of messages per second, "
-            "minute or hour, such as 30/minute",
+            _(
+                "mail.rate: '{value}' is not a rate; write a number of messages per "
+                "second, minute or hour, such as 30/minute"
+            ).format(value=value),
         )
         return None
     return Rate(count=int(match[1]), seconds=RATE_UNITS[match[2]])
@@ -277,14 +323,16 @@ def _read_position(
     if text is None:
         return None
     lines = text.replace("\r\n", "\n").split("\n")
-    fence = "a line '---', the fields title, adopted_by and adopted_on, then '---'"
+    fence = _("a line '---', the fields title, adopted_by and adopted_on, then '---'")
     if lines[0].strip() != "---":
-        problems.append(Problem(rel, 1, f"must start with front matter: {fence}"))
+        problems.append(
+            Problem(rel, 1, _("must start with front matter: {fence}").format(fence=fence))
+        )
         return None
     close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if close is None:
         problems.append(
-            Problem(rel, 1, "the front matter is not closed; add a line '---' after it")
+            Problem(rel, 1, _("the front matter is not closed; add a line '---' after it"))
         )
         return None
     checker = Checker(rel, problems)
@@ -298,7 +346,7 @@ def _read_position(
         body_start += 1
     body = "\n".join(lines[body_start:]).rstrip()
     if not body:
-        problems.append(Problem(rel, close + 1, "has no text after the front matter; add it"))
+        problems.append(Problem(rel, close + 1, _("has no text after the front matter; add it")))
     for offset, line in enumerate(lines[body_start:]):
         checker.text(Scalar(line, body_start + 1 + offset), "body", multiline=True)
     if front is None:
@@ -332,7 +380,7 @@ def _read_letter(
     node = read_yaml(root, rel, problems)
     mapping = checker.mapping(node, "", LETTER_FIELDS, LETTER_REQUIRED, line=1) if node else None
     if node is None and not any(p.file == rel for p in problems):
-        checker.problem(1, f"is empty; it needs {', '.join(LETTER_REQUIRED)}")
+        checker.problem(1, _("is empty; it needs {names}").format(names=", ".join(LETTER_REQUIRED)))
     if mapping is None:
         return None, {}
     values, lines = records.letter_fields(mapping, checker, "", root, (root,))
@@ -357,7 +405,10 @@ def find_letter(ws: Workspace, arg: str) -> LetterSpec:
         Problem(
             "letters/",
             None,
-            f"no letter '{arg}'{did_you_mean(Path(arg).stem, ws.letters) or '.'} "
-            f"Letters: {', '.join(ws.letters) or 'none yet'}",
+            _("no letter '{arg}'{did_you_mean} Letters: {names}").format(
+                arg=arg,
+                did_you_mean=did_you_mean(Path(arg).stem, ws.letters) or ".",
+                names=", ".join(ws.letters) or _("none yet"),
+            ),
         )
     )

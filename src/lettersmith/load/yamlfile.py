@@ -23,7 +23,9 @@ from yaml.events import AliasEvent, NodeEvent
 from lettersmith.addresses import NON_ASCII_LOCAL_PART, MailboxError, parse_mailbox
 from lettersmith.errors import Problem
 from lettersmith.headers import bidi_problem, header_problem
+from lettersmith.load import yamlslips
 from lettersmith.model import LANGUAGES, Language
+from lettersmith.translate import N_, _
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -58,13 +60,15 @@ class Map:
 Node = Scalar | Seq | Map
 
 
-ANCHOR_REFUSED = "anchors and aliases (&name, *name) are not allowed; write the value out in full"
+ANCHOR_REFUSED = N_(
+    "anchors and aliases (&name, *name) are not allowed; write the value out in full"
+)
 
 
 class _AnchorRefused(yaml.YAMLError):
     def __init__(self, line: int):
         self.line = line  # counted from 0, as PyYAML counts
-        super().__init__(ANCHOR_REFUSED)
+        super().__init__(_(ANCHOR_REFUSED))
 
 
 class _StrictLoader(yaml.BaseLoader):
@@ -151,14 +155,14 @@ def _event_node(
 def _key_problem(key: str | None, entries: dict[str, tuple[int, Node]]) -> str | None:
     """Why a mapping's key (None: a list or map) cannot be taken, or None."""
     if key is None:
-        return "a key must be a plain name, not a list or map"
+        return _("a key must be a plain name, not a list or map")
     if bad := _control_characters(key, multiline=False):
-        return f"a key contains {_describe(bad[0])}; remove it"
+        return _("a key contains {character}; remove it").format(character=_describe(bad[0]))
     if key in entries:
-        return (
-            f"duplicate key '{key}' (first on line {entries[key][0]}); "
-            "each key may appear only once: rename or remove one of them"
-        )
+        return _(
+            "duplicate key '{key}' (first on line {line}); each key may appear "
+            "only once: rename or remove one of them"
+        ).format(key=key, line=entries[key][0])
     return None
 
 
@@ -176,9 +180,12 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
         root = yaml.compose(text, Loader=_StrictLoader)
         return None if root is None else _convert(root, file, problems, offset)
     except _AnchorRefused as err:
-        problems.append(Problem(file, err.line + 1 + offset, ANCHOR_REFUSED))
+        problems.append(Problem(file, err.line + 1 + offset, _(ANCHOR_REFUSED)))
         return None
     except yaml.MarkedYAMLError as err:
+        if (slip := yamlslips.diagnose(err, text)) is not None:  # on the line where it is
+            problems.append(Problem(file, slip.line + 1 + offset, slip.message))
+            return None
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 + offset if mark else None
         problems.append(Problem(file, line, _yaml_message(err, text)))
@@ -186,14 +193,20 @@ def parse_yaml(text: str, file: str, problems: list[Problem], first_line: int = 
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1 + offset
         problems.append(
-            Problem(file, line, f"character U+{err.character:04X} is not allowed; remove it")
+            Problem(
+                file,
+                line,
+                _("character U+{character:04X} is not allowed; remove it").format(
+                    character=err.character
+                ),
+            )
         )
         return None
     except yaml.YAMLError as err:
-        problems.append(Problem(file, None, f"not valid YAML: {err}"))
+        problems.append(Problem(file, None, _("not valid YAML: {err}").format(err=err)))
         return None
     except RecursionError:  # in PyYAML's composer or in _convert
-        problems.append(Problem(file, None, "nested too deeply to be read; simplify the file"))
+        problems.append(Problem(file, None, _("nested too deeply to be read; simplify the file")))
         return None
 
 
@@ -205,18 +218,17 @@ def _yaml_message(err: yaml.MarkedYAMLError, text: str) -> str:
         line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         before = line[: mark.column].strip() if mark else ""
         if before:
-            return (
-                f"a tab after '{before[-30:]}'; YAML needs a space there: "
-                "replace the tab with a space"
-            )
-        return "a tab character; indent with spaces, not tabs"
+            return _(
+                "a tab after '{before}'; YAML needs a space there: replace the tab with a space"
+            ).format(before=before[-30:])
+        return _("a tab character; indent with spaces, not tabs")
     if "mapping values are not allowed here" in problem:
-        return (
+        return _(
             "a ': ' inside a value; put the value in quotes when it contains ': ', "
             'for example title: "NOU 2024: 4"'
         )
     what = " ".join(part for part in (err.context, problem) if part)
-    return f"not valid YAML: {what}; check the indentation and quoting here"
+    return _("not valid YAML: {what}; check the indentation and quoting here").format(what=what)
 
 
 def _convert(node: yaml.Node, file: str, problems: list[Problem], offset: int) -> Node:
@@ -239,7 +251,7 @@ def _convert(node: yaml.Node, file: str, problems: list[Problem], offset: int) -
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return _("; did you mean '{choice}'?").format(choice=close[0]) if close else ""
 
 
 def _control_characters(text: str, multiline: bool) -> list[str]:
@@ -279,19 +291,28 @@ class Checker:
         if not isinstance(node, Map):
             where = node.line if node is not None else line
             prefix = f"{field}: " if field else ""
-            self.problem(where, f"{prefix}expected a mapping of fields ({', '.join(known)})")
+            self.problem(
+                where,
+                _("{prefix}expected a mapping of fields ({names})").format(
+                    prefix=prefix, names=", ".join(known)
+                ),
+            )
             return None
-        for key, (key_line, _) in node.entries.items():
+        for key, (key_line, _value) in node.entries.items():
             if key not in known:
                 self.problem(
                     key_line,
-                    f"{_join(field, key)}: unknown field{did_you_mean(key, known) or '.'} "
-                    f"Known fields: {', '.join(known)}",
+                    _("{field}: unknown field{did_you_mean} Known fields: {names}").format(
+                        field=_join(field, key),
+                        did_you_mean=did_you_mean(key, known) or ".",
+                        names=", ".join(known),
+                    ),
                 )
         for key in required:
             if is_empty(node.get(key)):
                 self.problem(
-                    line or node.line, f"{_join(field, key)}: required field is missing; add it"
+                    line or node.line,
+                    _("{field}: required field is missing; add it").format(field=_join(field, key)),
                 )
         return node
 
@@ -300,13 +321,20 @@ class Checker:
         if node is None:
             return None
         if not isinstance(node, Scalar):
-            self.problem(node.line, f"{field}: expected text, not a list or mapping")
+            self.problem(
+                node.line, _("{field}: expected text, not a list or mapping").format(field=field)
+            )
             return None
         bad = _control_characters(node.value, multiline)
         if bad:
             names = ", ".join(sorted({_describe(char) for char in bad}))
-            hint = "" if multiline else "; this field must be a single line"
-            self.problem(node.line, f"{field}: contains {names}, which is not allowed here{hint}")
+            hint = "" if multiline else _("; this field must be a single line")
+            self.problem(
+                node.line,
+                _("{field}: contains {names}, which is not allowed here{hint}").format(
+                    field=field, names=names, hint=hint
+                ),
+            )
             return None
         # Single-line values are names, titles, subjects, paths: what reaches headers.
         problem = header_problem(node.value) if not multiline else bidi_problem(node.value)
@@ -323,7 +351,9 @@ class Checker:
             value = self.text(node, field)
             return (value,) if value else ()
         if isinstance(node, Map):
-            self.problem(node.line, f"{field}: expected a list such as [first, second]")
+            self.problem(
+                node.line, _("{field}: expected a list such as [first, second]").format(field=field)
+            )
             return ()
         values = (self.text(item, f"{field}[{index}]") for index, item in enumerate(node.items))
         return tuple(value for value in values if value)
@@ -340,8 +370,12 @@ class Checker:
         if value is not None and value not in choices:
             self.problem(
                 line_of(node),
-                f"{field}: '{value}' is not one of {', '.join(choices)}"
-                f"{did_you_mean(value, choices)}",
+                _("{field}: '{value}' is not one of {names}{did_you_mean}").format(
+                    field=field,
+                    value=value,
+                    names=", ".join(choices),
+                    did_you_mean=did_you_mean(value, choices),
+                ),
             )
             return None
         return value
@@ -359,10 +393,18 @@ class Checker:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 self.problem(
-                    line_of(node), f"{field}: '{value}' is not a date: {_impossible(value)}"
+                    line_of(node),
+                    _("{field}: '{value}' is not a date: {impossible}").format(
+                        field=field, value=value, impossible=_impossible(value)
+                    ),
                 )
                 return None
-        self.problem(line_of(node), f"{field}: '{value}' is not a date; write it as YYYY-MM-DD")
+        self.problem(
+            line_of(node),
+            _("{field}: '{value}' is not a date; write it as YYYY-MM-DD").format(
+                field=field, value=value
+            ),
+        )
         return None
 
     def integer(self, node: Node | None, field: str, low: int, high: int) -> int | None:
@@ -372,7 +414,10 @@ class Checker:
         if value.isascii() and value.isdigit() and low <= int(value) <= high:
             return int(value)
         self.problem(
-            line_of(node), f"{field}: '{value}' must be a whole number from {low} to {high}"
+            line_of(node),
+            _("{field}: '{value}' must be a whole number from {low} to {high}").format(
+                field=field, value=value, low=low, high=high
+            ),
         )
         return None
 
@@ -380,7 +425,10 @@ class Checker:
         value = self.text(node, field)
         if value is not None and (reason := email_problem(value)):
             self.problem(
-                line_of(node), f"{field}: '{value}' is not a valid email address: {reason}"
+                line_of(node),
+                _("{field}: '{value}' is not a valid email address: {reason}").format(
+                    field=field, value=value, reason=reason
+                ),
             )
             return None
         return value
@@ -391,8 +439,10 @@ class Checker:
         if value is not None and (reason := mailbox_problem(value)):
             self.problem(
                 line_of(node),
-                f"{field}: '{value}' {reason}; write one address, "
-                'such as post@example.org or "Name" <post@example.org>',
+                _(
+                    "{field}: '{value}' {reason}; write one address, such as "
+                    'post@example.org or "Name" <post@example.org>'
+                ).format(field=field, value=value, reason=reason),
             )
             return None
         return value
@@ -403,10 +453,10 @@ def is_id(value: str) -> bool:
 
 
 def invalid_id(value: str) -> str:
-    return (
-        f"'{value}' is not a valid id; use lowercase letters, digits and '-', "
+    return _(
+        "'{value}' is not a valid id; use lowercase letters, digits and '-', "
         "starting with a letter or digit"
-    )
+    ).format(value=value)
 
 
 def email_problem(value: str) -> str | None:
@@ -415,7 +465,7 @@ def email_problem(value: str) -> str | None:
     except email_validator.EmailNotValidError as err:
         return str(err)
     if checked.ascii_email is None:
-        return NON_ASCII_LOCAL_PART
+        return _(NON_ASCII_LOCAL_PART)
     return None
 
 
@@ -442,17 +492,20 @@ def _join(field: str, key: str) -> str:
 
 def _describe(char: str) -> str:
     if char in "\n\r\x85\u2028\u2029":
-        return "a line break"
+        return _("a line break")
     if char == "\t":
-        return "a tab"
-    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
-    return f"{kind} U+{ord(char):04X}"
+        return _("a tab")
+    if unicodedata.category(char) == "Cc":
+        return _("control character U+{code:04X}").format(code=ord(char))
+    return _("character U+{code:04X}").format(code=ord(char))
 
 
 def _impossible(value: str) -> str:
     """Why a YYYY-MM-DD date does not exist: "month 13 does not exist"."""
     year, month, day = (int(part) for part in value.split("-"))
     if not 1 <= month <= 12:
-        return f"month {month} does not exist"
+        return _("month {month} does not exist").format(month=month)
     last = calendar.monthrange(year, month)[1]
-    return f"day {day} does not exist in {year}-{month:02d}, which has {last} days"
+    return _("day {day} does not exist in {year}-{month:02d}, which has {last} days").format(
+        day=day, year=year, month=month, last=last
+    )

@@ -16,6 +16,9 @@ from lettersmith.load.yamlfile import DATE_PATTERN
 # Written as they are: words of letters and digits with the punctuation of names and
 # addresses, none of which YAML reads as anything but text, in a block or in [a, b].
 _PLAIN = re.compile(r"[^\W_](?:[\w'()/@&+.-]| (?! ))*")
+# A letter's selector, as the README writes it (`to: [tag:regjeringen]`): a colon not followed
+# by a space is text to every YAML reader, in a block or in [a, b].
+_SELECTOR = re.compile(r"tag:[a-z0-9][a-z0-9-]*")
 # Text that YAML 1.1 or 1.2 tools read as true/false/null or a number: quoted, so that no
 # other program reads it as anything else either. Dates stay plain, as people write them.
 _WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf"})
@@ -29,6 +32,8 @@ _UNSAFE = re.compile(
 def yaml_scalar(value: str) -> str:
     """``value`` as a YAML scalar that every YAML reading gives back exactly: the one rule
     every value an import writes goes through (keys, fields, list items)."""
+    if _SELECTOR.fullmatch(value):
+        return value
     plain = _PLAIN.fullmatch(value) and not value.endswith(" ")
     if (
         plain

@@ -7,6 +7,7 @@ beside its target and renamed, so out/ never holds half a file.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import hashlib
 import json
@@ -40,6 +41,7 @@ from lettersmith.confine import MAX_ASSET, OutsideError, inside_out
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter, SigningSettings, Workspace
 from lettersmith.render.locked import check_statement
+from lettersmith.translate import Language, _, current_language, use_language
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -228,7 +230,7 @@ class Workers:
             )
         self.sizes = {id(self.layout): 1, id(self.pools[-1]): max(1, count - 1)}
         for pool in self.pools:
-            for _ in range(self.sizes[id(pool)]):  # a pool starts its processes when given work
+            for _process in range(self.sizes[id(pool)]):  # a pool starts its processes on work
                 pool.submit(int)
         self.given: dict[int, set[Future[Any]]] = {id(pool): set() for pool in self.pools}
 
@@ -248,7 +250,9 @@ class Workers:
     ) -> Future[Any]:
         """Run ``task`` in ``pool`` (by default the layout worker's)."""
         pool = pool or self.layout
-        future = pool.submit(task, *args)
+        # The worker speaks the language of the caller (a web request's, a command's): its
+        # error messages end up in the caller's report.
+        future = pool.submit(_in_language, current_language(), task, *args)
         self.given[id(pool)].add(future)
         return future
 
@@ -262,6 +266,11 @@ class Workers:
 
     def __exit__(self, *failed: object) -> None:
         self.shutdown()
+
+
+def _in_language(language: Language, task: Callable[..., Any], *args: Any) -> Any:
+    with use_language(language):
+        return task(*args)
 
 
 def _start_worker(formats: tuple[str, ...], layout: bool) -> None:
@@ -385,7 +394,7 @@ def _run_in(
 
         feed()
         while (bases or chunks or waiting) and not interrupted.is_set():
-            finished, _ = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
+            finished, _pending = wait({*bases, *chunks}, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in bases:
                     made = future.result()
@@ -549,7 +558,8 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
             except LettersmithError as error:
                 pending.append(Outcome(job.path, built=False, error=str(error)))
                 continue
-            pending.append(writers.submit(put, job, data))
+            # A writer thread speaks this one's language (a thread starts with none of its own).
+            pending.append(writers.submit(contextvars.copy_context().run, put, job, data))
     return [item if isinstance(item, Outcome) else item.result() for item in pending]
 
 
@@ -662,10 +672,10 @@ def put(job: Job, data: bytes) -> Outcome:
 
 def _write_error(job: Job, error: OSError) -> str:
     shown = relative(job.path, job.letter.root)
-    return (
-        f"{shown}: cannot be written: {error.strerror or error}; check that you may write "
-        f"to {Path(shown).parent}/ (or delete out/: it is remade) and that the disk is not full"
-    )
+    return _(
+        "{shown}: cannot be written: {strerror}; check that you may write to "
+        "{parent}/ (or delete out/: it is remade) and that the disk is not full"
+    ).format(shown=shown, strerror=error.strerror or error, parent=Path(shown).parent)
 
 
 def render(

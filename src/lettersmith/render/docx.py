@@ -41,6 +41,7 @@ from lettersmith.render.docx_package import (
 )
 from lettersmith.render.html import address_field_fits
 from lettersmith.render.style import HouseStyle, house_style
+from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -111,12 +112,14 @@ def _read_reference(source: Path, letter: ComposedLetter) -> bytes:
     shown = _shown(source, letter)
     if confined(source, (source.parent,), letter.root) is None:
         raise RenderError(
-            f"{shown}: refused: it is a link to a file outside {_shown(source.parent, letter)}/; "
-            "put the document itself there"
+            _(
+                "{shown}: refused: it is a link to a file outside {folder}/; put the "
+                "document itself there"
+            ).format(shown=shown, folder=_shown(source.parent, letter))
         )
     try:
         data = read_limited(
-            source.resolve(), MAX_REFERENCE_DOCX, shown, "Word document", root=letter.root
+            source.resolve(), MAX_REFERENCE_DOCX, shown, N_("Word document"), root=letter.root
         )
     except RefusedFileError as error:
         raise RenderError(str(error)) from None
@@ -145,8 +148,10 @@ def _open_reference(
     except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError,
             etree.XMLSyntaxError) as err:  # fmt: skip
         raise RenderError(
-            f"{_shown(source, letter)}: not a Word document lettersmith can read ({err}); "
-            "save it from Word or LibreOffice as 'Word Document (.docx)'"
+            _(
+                "{shown}: not a Word document lettersmith can read ({err}); save it from "
+                "Word or LibreOffice as 'Word Document (.docx)'"
+            ).format(shown=_shown(source, letter), err=err)
         ) from err
 
 
@@ -176,9 +181,11 @@ def _check_styles(
     if missing:
         where = _shown(source, letter)
         raise RenderError(
-            f"{where}: the Word styles {', '.join(repr(m) for m in missing)} are missing; "
-            "add them in Word's Styles pane, or start from the built-in reference with "
-            f"'python -m lettersmith.render.docx_reference {where}'"
+            _(
+                "{where}: the Word styles {names} are missing; add them in Word's Styles "
+                "pane, or start from the built-in reference with 'python -m "
+                "lettersmith.render.docx_reference {where}'"
+            ).format(where=where, names=", ".join(repr(m) for m in missing))
         )
 
 
@@ -287,11 +294,11 @@ def _write_signature(doc: DocumentObject, letter: ComposedLetter, style: HouseSt
     space = add_paragraph(doc, ref.SIGNATURE)
     space.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     space.paragraph_format.line_spacing = Mm(style.signature_space)
-    image = signature.image and image_file(signature.image, letter, what="signature image")
+    image = signature.image and image_file(signature.image, letter, what=N_("signature image"))
     if image:
         height = Mm(style.signature_image_height)
         add_picture(
-            space.add_run(), image, letter, what="signature image", width=Mm(60), height=height
+            space.add_run(), image, letter, what=N_("signature image"), width=Mm(60), height=height
         )
     lines = [signature.name, signature.title, letter.sender.name]
     written = [add_paragraph(doc, ref.SIGNATURE, line) for line in lines if line]

@@ -20,6 +20,7 @@ from lxml import etree
 
 from lettersmith.confine import MAX_REFERENCE_UNPACKED
 from lettersmith.errors import RenderError
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -50,10 +51,17 @@ def check_package(data: bytes, shown: str) -> None:
     unpacked = sum(entry.file_size for entry in entries)
     if len(entries) > MAX_PARTS or unpacked > MAX_REFERENCE_UNPACKED:
         raise RenderError(
-            f"{shown}: the Word document unpacks to {unpacked // 1_000_000} MB in "
-            f"{len(entries)} parts, more than the limit of "
-            f"{MAX_REFERENCE_UNPACKED // 1_000_000} MB and {MAX_PARTS} parts; "
-            "save it again from Word without large embedded files"
+            _(
+                "{shown}: the Word document unpacks to {size} MB in {count} parts, "
+                "more than the limit of {limit} MB and {parts} parts; save it "
+                "again from Word without large embedded files"
+            ).format(
+                shown=shown,
+                size=unpacked // 1000000,
+                count=len(entries),
+                limit=MAX_REFERENCE_UNPACKED // 1000000,
+                parts=MAX_PARTS,
+            )
         )
 
 

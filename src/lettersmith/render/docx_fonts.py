@@ -33,6 +33,7 @@ from lettersmith.confine import (
 )
 from lettersmith.errors import RenderError
 from lettersmith.render.style import Face, HouseStyle
+from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -99,11 +100,15 @@ def font_program(path: Path, root: Path | None = None) -> bytes:
     real = Path(os.path.realpath(path))
     if root is not None and is_club_file(real, root):
         try:
-            data = read_limited(real, MAX_ASSET, shown_path(real, root), "font", root=root)
+            data = read_limited(real, MAX_ASSET, shown_path(real, root), N_("font"), root=root)
         except RefusedFileError as error:
             raise RenderError(str(error)) from None
         except OSError as err:
-            raise RenderError(f"{path}: cannot read this font ({err.strerror})") from None
+            raise RenderError(
+                _("{path}: cannot read this font ({strerror})").format(
+                    path=path, strerror=err.strerror
+                )
+            ) from None
         return _subset(data, path)
     # Keyed by the contents too: a long-lived process sees a font replaced under its name.
     return _font_program(path, content_hash(path, path.stat()))
@@ -115,7 +120,9 @@ def _font_program(path: Path, _contents: str) -> bytes:
         data = path.read_bytes()
     except OSError as err:
         raise RenderError(
-            f"{path}: cannot read this font ({err}); use a .ttf or .otf file"
+            _("{path}: cannot read this font ({err}); use a .ttf or .otf file").format(
+                path=path, err=err
+            )
         ) from err
     return _subset(data, path)
 
@@ -146,10 +153,14 @@ def _subset(data: bytes, path: Path) -> bytes:
         data = subset.blob.data if subset is not None else b""
     except (OSError, RuntimeError) as err:
         raise RenderError(
-            f"{path}: cannot read this font ({err}); use a .ttf or .otf file"
+            _("{path}: cannot read this font ({err}); use a .ttf or .otf file").format(
+                path=path, err=err
+            )
         ) from err
     if not data:
-        raise RenderError(f"{path}: cannot read this font; use a .ttf or .otf file")
+        raise RenderError(
+            _("{path}: cannot read this font; use a .ttf or .otf file").format(path=path)
+        )
     return bytes(data)
 
 

@@ -33,6 +33,7 @@ from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.html import header_name
 from lettersmith.render.style import HouseStyle, house_style
+from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -54,19 +55,26 @@ def image_file(path: Path, letter: ComposedLetter, *, what: str) -> Path | None:
     allowed = club_folders(letter.root, letter.club_id)
     if confined(path, allowed, letter.root) is None:
         raise RenderError(
-            f"{path}: the {what} must be a file inside {names(allowed, letter.root)}; "
-            "copy it into assets/ and name it from there"
+            _(
+                "{path}: the {what} must be a file inside {names}; copy it into assets/ "
+                "and name it from there"
+            ).format(path=path, what=_(what), names=names(allowed, letter.root))
         )
     if not path.is_file():
-        raise RenderError(f"{relative(path, letter.root)}: the {what} is missing")
+        raise RenderError(
+            _("{path}: the {what} is missing").format(
+                path=relative(path, letter.root), what=_(what)
+            )
+        )
     try:
         check_size(path, MAX_ASSET, relative(path, letter.root), what, root=letter.root)
     except RefusedFileError as error:
         raise RenderError(str(error)) from None
     if path.suffix.lower() not in EMBEDDABLE:
         raise RenderError(
-            f"{relative(path, letter.root)}: the {what} cannot be put in a DOCX; "
-            "use a PNG or JPEG file"
+            _("{path}: the {what} cannot be put in a DOCX; use a PNG or JPEG file").format(
+                path=relative(path, letter.root), what=_(what)
+            )
         )
     return path
 
@@ -82,8 +90,9 @@ def add_picture(
         raise RenderError(str(error)) from None
     except (UnrecognizedImageError, OSError, ValueError) as err:
         raise RenderError(
-            f"{relative(path, letter.root)}: cannot read the {what} ({err}); "
-            "save it again as PNG or JPEG"
+            _("{path}: cannot read the {what} ({err}); save it again as PNG or JPEG").format(
+                path=relative(path, letter.root), what=_(what), err=err
+            )
         ) from err
     inline = run._r.xpath(".//wp:inline")[-1]
     extent = inline.find(qn("wp:extent"))
@@ -153,11 +162,11 @@ def _fill_paragraph(
         elif piece == "page_number_if_several":
             _add_page_phrase_if_several(letter.phrases.page, new_run)
         elif piece == "logo":
-            logo = letter.sender.logo and image_file(letter.sender.logo, letter, what="logo")
+            logo = letter.sender.logo and image_file(letter.sender.logo, letter, what=N_("logo"))
             if logo:
                 style = house_style(letter)
                 size = {"width": Mm(style.logo_width), "height": Mm(style.logo_height)}
-                add_picture(new_run(), logo, letter, what="logo", **size)
+                add_picture(new_run(), logo, letter, what=N_("logo"), **size)
             elif not uses_organisation:
                 new_run(letter.sender.name)
 

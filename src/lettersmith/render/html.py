@@ -31,6 +31,7 @@ from lettersmith.model import (
 )
 from lettersmith.render.style import house_style
 from lettersmith.render.templates import environment, render, statement_marker
+from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -200,11 +201,13 @@ def letter_html(letter: ComposedLetter) -> str:
     count = html.count(marker)
     if count != 1 or _in_comment(html, marker):
         name = _template_shown(env)
-        how = "more than once" if count > 1 else "as it is (not filtered, not in a comment)"
+        how = _("more than once") if count > 1 else _("as it is (not filtered, not in a comment)")
         raise TemplateError(
-            f"{name}: must show the adopted statement {how}: write {{{{ letter.statement }}}} "
-            "once, where the introduction, title and body go; a club can change what is "
-            "around the statement, never its words"
+            _(
+                "{name}: must show the adopted statement {how}: write {{{{ "
+                "letter.statement }}}} once, where the introduction, title and body go; "
+                "a club can change what is around the statement, never its words"
+            ).format(name=name, how=how)
         )
     return html.replace(marker, statement_html(letter))
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import Block, ComposedLetter, Heading, ListBlock, Paragraph
+from lettersmith.translate import _
 
-READABLE = "the statement must be readable as adopted"
 MIN_SIZE = 8.0  # points: below it, a letter's reader may not read the words
 MIN_CONTRAST = 3.0  # WCAG 2's least ratio for large text and for what must be seen
 # How many words of the statement a message quotes around the place where it goes wrong.
@@ -78,8 +78,10 @@ def check_docx(data: bytes, letter: ComposedLetter, template: str) -> None:
 def _refuse(problems: Sequence[str], template: str) -> None:
     if problems:
         raise RenderError(
-            f"{template}: {READABLE}: {'; '.join(problems)}; a template may change what is "
-            "around the statement, never how it reads"
+            _(
+                "{template}: the statement must be readable as adopted: {problems}; a "
+                "template may change what is around the statement, never how it reads"
+            ).format(template=template, problems="; ".join(problems))
         )
 
 
@@ -90,7 +92,9 @@ def _shown(letter: ComposedLetter, template: str, names: Sequence[str]) -> str:
     shown = [relative(path, letter.root) for path in used if path is not None]
     if not shown:
         return template
-    return shown[0] if len(shown) == 1 else f"{shown[0]} (with {shown[1]})"
+    if len(shown) == 1:
+        return shown[0]
+    return _("{template} (with {stylesheet})").format(template=shown[0], stylesheet=shown[1])
 
 
 def _first(folders: Sequence[Path], name: str) -> Path | None:
@@ -173,8 +177,12 @@ def find_statement(
         return [], []
     if best[0] < wanted.intro:
         intro = " ".join(want[: wanted.intro])
-        return best[1], [f"{name} does not show the introduction line ('{intro}') as written, "
-                         "right before the title"]  # fmt: skip
+        return best[1], [
+            _(
+                "{name} does not show the introduction line ('{intro}') as written, right "
+                "before the title"
+            ).format(name=name, intro=intro)
+        ]
     return best[1], [best[2]]
 
 
@@ -222,8 +230,10 @@ def _at_breaks(
             inserted = [found[i] for i in seen if extra[bare_word(found[i])]]
             before = " ".join(found[i] for i in placed[max(0, k - QUOTED) : k])
             return [
-                f"{name} does not show the adopted title and body word for word: the words "
-                f"'{' '.join(inserted)}' come between them (page {following}, after '{before}')"
+                _(
+                    "{name} does not show the adopted title and body word for word: the "
+                    "words '{names}' come between them (page {following}, after '{before}')"
+                ).format(name=name, names=" ".join(inserted), following=following, before=before)
             ]
     return []
 
@@ -252,8 +262,12 @@ def _what_differs(
 ) -> str:
     before = " ".join(want[max(0, index - QUOTED) : index])
     page = pages[min(position, len(pages) - 1)] if pages else 0
-    where = f"page {page}, after '{before}'" if page else f"after '{before}'"
-    differs = f"{name} does not show the adopted title and body word for word"
+    where = (
+        _("page {page}, after '{before}'").format(page=page, before=before)
+        if page
+        else _("after '{before}'").format(before=before)
+    )
+    differs = _("{name} does not show the adopted title and body word for word").format(name=name)
     for end in range(position, min(position + 40, len(found))):
         if found[end] == want[index]:
             inserted = [
@@ -261,9 +275,13 @@ def _what_differs(
                 for i in range(position, end)
                 if i not in above and not allowed[bare_word(found[i])]
             ]
-            return f"{differs}: the words '{' '.join(inserted)}' come between them ({where})"
+            return _("{differs}: the words '{names}' come between them ({where})").format(
+                differs=differs, names=" ".join(inserted), where=where
+            )
     expected = " ".join(want[index : index + QUOTED])
-    return f"{differs}: '{expected}' is missing or changed ({where})"
+    return _("{differs}: '{expected}' is missing or changed ({where})").format(
+        differs=differs, expected=expected, where=where
+    )
 
 
 def _bare(found: Iterable[str]) -> Counter[str]:
@@ -293,9 +311,9 @@ def contrast(first: Colour, second: Colour) -> float:
 def colour_name(colour: Colour) -> str:
     hex_ = "#{:02x}{:02x}{:02x}".format(*colour)
     if min(colour) >= 240:
-        return f"white ({hex_})"
+        return _("white ({hex})").format(hex=hex_)
     if max(colour) <= 24:
-        return f"black ({hex_})"
+        return _("black ({hex})").format(hex=hex_)
     return hex_
 
 

@@ -31,6 +31,7 @@ from lettersmith.errors import RenderError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
 from lettersmith.render import pdf_tags
 from lettersmith.render.html import letter_html
+from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -63,22 +64,22 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
         if scheme == "data":  # inline, reads nothing
             response = super().fetch(url, headers)
             inline = response.read()
-            self._check_font("a font given inline (data:)", inline)
+            self._check_font(_("a font given inline (data:)"), inline)
             return URLFetcherResponse(url, inline, response.headers)
         if scheme != "file" or parts.netloc not in ("", "localhost"):
-            self._refuse(url, "only files inside the workspace may be used")
+            self._refuse(url, _("only files inside the workspace may be used"))
         written = Path(url2pathname(parts.path))
         path = confined(written, self.allowed, self.root)
         if path is None:
-            self._refuse(url, "the file is outside the folders a letter may use")
+            self._refuse(url, _("the file is outside the folders a letter may use"))
         if not path.is_file():
-            self._refuse(url, "no such file")
+            self._refuse(url, _("no such file"))
         try:
-            data = read_limited(path, MAX_ASSET, str(url), "file", root=self.root)
+            data = read_limited(path, MAX_ASSET, str(url), N_("file"), root=self.root)
         except RefusedFileError as error:
             self._refuse(url, str(error).removeprefix(f"{url}: "))
         except OSError as error:
-            self._refuse(url, f"cannot be read: {error.strerror}")
+            self._refuse(url, _("cannot be read: {strerror}").format(strerror=error.strerror))
         self._check_font(relative(path, self.root), data)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, data, {"Content-Type": content_type})
@@ -89,10 +90,10 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyp
         if data[:4] in _FONT_MAGIC:
             reason = _unreadable_font(data)
             if reason:
-                self._refuse(name, f"cannot use this font: {reason}")
+                self._refuse(name, _("cannot use this font: {reason}").format(reason=reason))
 
     def _refuse(self, url: str, reason: str) -> NoReturn:
-        message = f"{url}: refused: {reason}"
+        message = _("{url}: refused: {reason}").format(url=url, reason=reason)
         self.refused.append(message)
         raise _Refused(message)
 
@@ -136,8 +137,10 @@ def render_document(
             _leave_out_page_count(rendered)
         if len(rendered.pages) > MAX_PAGES:
             raise RenderError(
-                f"{_name(letter)}: the letter has {len(rendered.pages)} pages, more than the "
-                f"limit of {MAX_PAGES}; check the template for a loop that repeats text"
+                _(
+                    "{name}: the letter has {count} pages, more than the limit of "
+                    "{pages}; check the template for a loop that repeats text"
+                ).format(name=_name(letter), count=len(rendered.pages), pages=MAX_PAGES)
             )
         pdf = rendered.write_pdf(**options)
     except _Refused as refused:

@@ -11,6 +11,7 @@ import pypdfium2 as pdfium
 from lettersmith.atomic import OutDir, atomic_write
 from lettersmith.confine import inside_out
 from lettersmith.errors import RenderError
+from lettersmith.translate import _
 
 POINTS_PER_INCH = 72
 
@@ -31,7 +32,9 @@ def render_pngs(
     try:
         document = pdfium.PdfDocument(pdf_path)
     except pdfium.PdfiumError as error:
-        raise RenderError(f"{pdf_path}: cannot read the PDF: {error}") from None
+        raise RenderError(
+            _("{pdf_path}: cannot read the PDF: {error}").format(pdf_path=pdf_path, error=error)
+        ) from None
     written: list[Path] = []
     try:
         for number, page in enumerate(document, start=1):
@@ -46,8 +49,10 @@ def render_pngs(
                     written.append(atomic_write(target, buffer.getvalue()))
             except OSError as error:
                 raise RenderError(
-                    f"{target}: cannot be written: {error.strerror or error}; check that you "
-                    f"may write to {out_dir}/ (or delete it: it is remade)"
+                    _(
+                        "{target}: cannot be written: {strerror}; check that you may write to "
+                        "{out_dir}/ (or delete it: it is remade)"
+                    ).format(target=target, strerror=error.strerror or error, out_dir=out_dir)
                 ) from None
             page.close()
     finally:

@@ -29,6 +29,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from lettersmith.confine import MAX_ASSET, RefusedFileError, read_limited
 from lettersmith.errors import LettersmithError, relative
 from lettersmith.model import SigningSettings
+from lettersmith.translate import N_, _
 
 PASSWORD_VARIABLE = "LETTERSMITH_SIGN_PASSWORD"
 FIELD_NAME = "Signature"
@@ -56,14 +57,16 @@ def load_key(settings: SigningSettings, root: Path) -> LoadedKey:
     shown = relative(settings.certificate, root)
     try:  # a club's certificate hard-linked to the union's would sign with the union's key
         data = read_limited(
-            settings.certificate, MAX_ASSET, shown, "signing certificate", root=root
+            settings.certificate, MAX_ASSET, shown, N_("signing certificate"), root=root
         )
     except RefusedFileError as error:
         raise SigningError(str(error)) from None
     except OSError as error:
         raise SigningError(
-            f"{shown}: the signing certificate cannot be read: {error.strerror}; "
-            "check signing.certificate in lettersmith.yaml"
+            _(
+                "{shown}: the signing certificate cannot be read: {strerror}; check "
+                "signing.certificate in lettersmith.yaml"
+            ).format(shown=shown, strerror=error.strerror)
         ) from None
     password = os.environ.get(PASSWORD_VARIABLE)
     key = (settings.certificate, data + (password or "").encode())
@@ -73,8 +76,10 @@ def load_key(settings: SigningSettings, root: Path) -> LoadedKey:
     now = dt.datetime.now(dt.UTC)
     if loaded.not_after < now:
         raise SigningError(
-            f"{shown}: the certificate of {loaded.subject} expired on "
-            f"{loaded.not_after:%Y-%m-%d}; get a new one from your certificate provider"
+            _(
+                "{shown}: the certificate of {subject} expired on {not_after:%Y-%m-%d}; "
+                "get a new one from your certificate provider"
+            ).format(shown=shown, subject=loaded.subject, not_after=loaded.not_after)
         )
     return loaded
 
@@ -86,23 +91,31 @@ def _open(data: bytes, password: str | None, shown: str) -> LoadedKey:
     except ValueError:
         if password is None:
             raise SigningError(
-                f"{shown}: the signing certificate needs its password; set the environment "
-                f"variable {PASSWORD_VARIABLE} (it is never written in a file)"
+                _(
+                    "{shown}: the signing certificate needs its password; set the "
+                    "environment variable {variable} (it is never written in a file)"
+                ).format(shown=shown, variable=PASSWORD_VARIABLE)
             ) from None
         raise SigningError(
-            f"{shown}: cannot be opened with the password in {PASSWORD_VARIABLE}: the "
-            "password is wrong, or the file is not a PKCS#12 (.p12/.pfx) certificate"
+            _(
+                "{shown}: cannot be opened with the password in {variable}: the "
+                "password is wrong, or the file is not a PKCS#12 (.p12/.pfx) certificate"
+            ).format(shown=shown, variable=PASSWORD_VARIABLE)
         ) from None
     if private_key is None or certificate is None:
         raise SigningError(
-            f"{shown}: holds no private key and certificate; export the certificate "
-            "with its private key as a .p12 file"
+            _(
+                "{shown}: holds no private key and certificate; export the certificate "
+                "with its private key as a .p12 file"
+            ).format(shown=shown)
         )
     signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=secret)
     if certificate.not_valid_before_utc > dt.datetime.now(dt.UTC):
         raise SigningError(
-            f"{shown}: the certificate is valid only from "
-            f"{certificate.not_valid_before_utc:%Y-%m-%d}; sign after that day"
+            _(
+                "{shown}: the certificate is valid only from "
+                "{not_valid_before_utc:%Y-%m-%d}; sign after that day"
+            ).format(shown=shown, not_valid_before_utc=certificate.not_valid_before_utc)
         )
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     subject = str(names[0].value) if names else certificate.subject.rfc4514_string()
@@ -139,7 +152,9 @@ def sign_pdf(pdf: bytes, settings: SigningSettings, root: Path) -> bytes:
     except (PdfError, ValueError) as error:  # pyHanko's SigningError is a PdfError too
         shown = relative(settings.certificate, root)
         raise SigningError(
-            f"{shown}: the PDF could not be signed with this certificate: {error}"
+            _("{shown}: the PDF could not be signed with this certificate: {error}").format(
+                shown=shown, error=error
+            )
         ) from None
     return signed.getvalue()
 
@@ -189,12 +204,17 @@ class UrlTimeStamper(TimeStamper):
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise TimeStampError(
-                f"{self.url}: the time-stamp server did not answer ({reason}); check "
-                "signing.timestamp_url and the network, or remove it to sign without a time stamp"
+                _(
+                    "{url}: the time-stamp server did not answer ({reason}); check "
+                    "signing.timestamp_url and the network, or remove it to sign without a "
+                    "time stamp"
+                ).format(url=self.url, reason=reason)
             ) from None
         if kind.split(";")[0].strip() != "application/timestamp-reply":
             raise TimeStampError(
-                f"{self.url}: did not answer as a time-stamp server (it sent {kind or 'no type'})"
-                "; check signing.timestamp_url"
+                _(
+                    "{url}: did not answer as a time-stamp server (it sent {kind}); check "
+                    "signing.timestamp_url"
+                ).format(url=self.url, kind=kind or _("no type"))
             )
         return body

@@ -22,6 +22,7 @@ from typing import Any
 from lettersmith.atomic import content_hash
 from lettersmith.errors import RenderError
 from lettersmith.model import ComposedLetter
+from lettersmith.translate import _
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
 DEFAULT_COLOUR = "#3c3c3c"  # a neutral dark grey: no one's brand colour
@@ -201,8 +202,14 @@ def font_family_name(path: Path) -> str:
             name = str(font["name"].getBestFamilyName() or path.stem)
             unreadable = unreadable_letters(font)
     except (OSError, TTLibError, KeyError, AssertionError, ValueError) as err:
-        message = f"{path.name}: cannot read this font ({err}); use a .ttf or .otf file"
+        message = _("{path}: cannot read this font ({err}); use a .ttf or .otf file").format(
+            path=path.name, err=err
+        )
         raise RenderError(message) from err
     if unreadable:  # its words would be in the text, not on the page
-        raise RenderError(f"{path.name}: cannot use this font: {unreadable}")
+        raise RenderError(
+            _("{name}: cannot use this font: {unreadable}").format(
+                name=path.name, unreadable=unreadable
+            )
+        )
     return name

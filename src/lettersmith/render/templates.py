@@ -36,6 +36,7 @@ from markupsafe import Markup
 from lettersmith.atomic import file_version
 from lettersmith.confine import MAX_TEMPLATE, RefusedFileError, read_limited
 from lettersmith.errors import TemplateError
+from lettersmith.translate import N_, _
 
 try:  # not on Windows: there the memory check is left to the operating system
     import resource
@@ -71,7 +72,11 @@ class _Limits:
 
     def check_time(self, now: float) -> None:
         if now > self.deadline:
-            raise RenderLimitError(f"rendering took longer than {self.time_limit:g} seconds")
+            raise RenderLimitError(
+                _("rendering took longer than {time_limit:g} seconds").format(
+                    time_limit=self.time_limit
+                )
+            )
 
 
 _limits: contextvars.ContextVar[_Limits | None] = contextvars.ContextVar("limits", default=None)
@@ -92,7 +97,9 @@ class _LimitedSandbox(ImmutableSandboxedEnvironment):
         if op == "*" and isinstance(left, int) and hasattr(right, "__len__"):
             _check_size(len(right) * left)
         if op == "**" and isinstance(right, int) and right > 64:
-            raise RenderLimitError(f"exponent {right} is too large for a template")
+            raise RenderLimitError(
+                _("exponent {right} is too large for a template").format(right=right)
+            )
         if op == "%" and isinstance(left, str):
             _check_format_widths(left)
         return {"*": operator.mul, "**": operator.pow, "%": operator.mod}[op](left, right)
@@ -117,12 +124,16 @@ def _check_numbers(*values: Any) -> None:
     limit = _current_limits().max_chars
     for value in values:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit:
-            raise RenderLimitError(f"the number {value} is too large for a template")
+            raise RenderLimitError(
+                _("the number {value} is too large for a template").format(value=value)
+            )
 
 
 def _check_size(size: int) -> None:
     if size > _current_limits().max_chars:
-        raise RenderLimitError(f"a value of {size} characters or items is too large")
+        raise RenderLimitError(
+            _("a value of {size} characters or items is too large").format(size=size)
+        )
 
 
 def _check_format_widths(fmt: str) -> None:
@@ -130,7 +141,9 @@ def _check_format_widths(fmt: str) -> None:
     for match in _FORMAT_WIDTH.finditer(fmt):
         for digits in match.groups():
             if digits and int(digits) > _current_limits().max_chars:
-                raise RenderLimitError(f"the field width {digits} is too large")
+                raise RenderLimitError(
+                    _("the field width {digits} is too large").format(digits=digits)
+                )
 
 
 def _limit_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -173,7 +186,7 @@ def _listing(dirs: tuple[Path, ...]) -> tuple[tuple[str | int, ...], ...]:
     """Every file in the template folders, by name and version (``file_version``)."""
     found: list[tuple[str | int, ...]] = []
     for folder in dirs:
-        for parent, _, files in os.walk(folder):  # links to folders not followed: no loops
+        for parent, _folders, files in os.walk(folder):  # links to folders not followed: no loops
             for name in sorted(files):
                 with contextlib.suppress(OSError):
                     info = os.stat(os.path.join(parent, name))
@@ -208,20 +221,31 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(self.folder):
             raise RefusedTemplate(
-                f"{_display(environment, str(path))}: refused: it is a link to a file outside "
-                f"{_display(environment, str(self.folder))}/; put the file itself there"
+                _(
+                    "{display}: refused: it is a link to a file outside {folder}/; put the "
+                    "file itself there"
+                ).format(
+                    display=_display(environment, str(path)),
+                    folder=_display(environment, str(self.folder)),
+                )
             )
         shown = _display(environment, str(path))
         try:
-            data = read_limited(real, MAX_TEMPLATE, shown, "template", root=self.root)
+            data = read_limited(real, MAX_TEMPLATE, shown, N_("template"), root=self.root)
         except RefusedFileError as error:
             raise RefusedTemplate(str(error)) from None
         except OSError as error:
-            raise RefusedTemplate(f"{shown}: cannot be read: {error.strerror}") from None
+            raise RefusedTemplate(
+                _("{shown}: cannot be read: {strerror}").format(
+                    shown=shown, strerror=error.strerror
+                )
+            ) from None
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise RefusedTemplate(f"{shown}: is not UTF-8 text; save it as UTF-8") from None
+            raise RefusedTemplate(
+                _("{shown}: is not UTF-8 text; save it as UTF-8").format(shown=shown)
+            ) from None
         read = file_version(real.stat())
         return source, str(path), lambda: _unchanged(real, read)
 
@@ -300,7 +324,9 @@ def render(
         where = _where_raised(env, error, "")  # the include or import that named it
         prefix = f"{where}: " if where else ""
         raise TemplateError(
-            f"{prefix}{error.name}: template not found (searched {searched})"
+            _("{prefix}{name}: template not found (searched {searched})").format(
+                prefix=prefix, name=error.name, searched=searched
+            )
         ) from None
     except RefusedTemplate as error:
         where = _where_raised(env, error, "")  # the include, import or extends that named it
@@ -320,7 +346,9 @@ def _collect(chunks: Iterator[str], limits: _Limits) -> str:
     for chunk in chunks:
         size += len(chunk)
         if size > limits.max_chars:
-            raise RenderLimitError(f"output passed {limits.max_chars} characters")
+            raise RenderLimitError(
+                _("output passed {max_chars} characters").format(max_chars=limits.max_chars)
+            )
         limits.check_time(time.monotonic())
         parts.append(chunk)
     return "".join(parts)
@@ -357,7 +385,7 @@ class _Watchdog:
         if now >= self.next_memory_check:
             self.next_memory_check = now + MEMORY_CHECK_INTERVAL
             if resource is not None and _max_rss_kb() > self.limits.max_rss_kb:
-                raise RenderLimitError("rendering used too much memory")
+                raise RenderLimitError(_("rendering used too much memory"))
         return self._on_line
 
 
@@ -371,21 +399,23 @@ def _max_rss_kb() -> int:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, jinja2.UndefinedError):
-        return f"{error.message} (is the name spelt as in the built-in template?)"
+        return _("{message} (is the name spelt as in the built-in template?)").format(
+            message=error.message
+        )
     if isinstance(error, RenderLimitError):
-        return f"stopped: {error}"
+        return _("stopped: {reason}").format(reason=error)
     if isinstance(error, SecurityError):
-        return f"not allowed in a template: {error}"
+        return _("not allowed in a template: {error}").format(error=error)
     if isinstance(error, MemoryError):
         from lettersmith.render import worker
 
         if worker.active is not None:
-            return (
-                f"stopped: it needed more than {worker.active.memory // 1_000_000} MB of memory, "
-                "the limit for a club's letter; look for a loop that repeats text"
-            )
+            return _(
+                "stopped: it needed more than {limit} MB of memory, the limit for a "
+                "club's letter; look for a loop that repeats text"
+            ).format(limit=worker.active.memory // 1000000)
     if isinstance(error, OverflowError | MemoryError | RecursionError):
-        return f"stopped: {str(error) or type(error).__name__}"
+        return _("stopped: {reason}").format(reason=str(error) or type(error).__name__)
     return f"{type(error).__name__}: {error}"
 
 

@@ -29,6 +29,7 @@ from pyhanko.sign.validation.status import (
 from pyhanko_certvalidator import ValidationContext
 
 from lettersmith.errors import LettersmithError
+from lettersmith.translate import _
 
 # pyHanko logs a failed path search with a traceback; the report below says it in one line.
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -91,10 +92,12 @@ def trust_context(trust: list[Path]) -> ValidationContext:
             roots.extend(load_certs_from_pemder([str(path)]))  # type: ignore[no-untyped-call]
         except (OSError, ValueError) as error:
             raise LettersmithError(
-                f"{path}: cannot be read as a CA certificate (PEM or DER): {error}"
+                _("{path}: cannot be read as a CA certificate (PEM or DER): {error}").format(
+                    path=path, error=error
+                )
             ) from None
     if not roots and trust:
-        raise LettersmithError(f"{trust[0]}: holds no certificate")
+        raise LettersmithError(_("{trust}: holds no certificate").format(trust=trust[0]))
     # No fetching: verifying a letter reaches no network. Revocation is checked when the
     # signature carries the answers, and otherwise left (soft-fail).
     if roots:
@@ -110,11 +113,15 @@ def verify(path: Path, context: ValidationContext) -> Verdict:
             _check_signatures(reader, context, verdict)
             verdict.pdfa = _pdfa(reader)
     except OSError as error:
-        verdict.problems.append(f"{path}: cannot be read: {error.strerror}")
+        verdict.problems.append(
+            _("{path}: cannot be read: {strerror}").format(path=path, strerror=error.strerror)
+        )
         return verdict
     except Exception as error:  # noqa: BLE001 -- a damaged file breaks a parser in many ways
         verdict.problems.append(
-            f"{path}: modified or damaged: it cannot be read as a PDF ({error or type(error)})"
+            _("{path}: modified or damaged: it cannot be read as a PDF ({error})").format(
+                path=path, error=error or type(error)
+            )
         )
         return verdict
     return verdict
@@ -127,10 +134,12 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
     path = verdict.path
     embedded = reader.embedded_signatures
     if not embedded:
-        verdict.problems.append(f"{path}: is not signed")
+        verdict.problems.append(_("{path}: is not signed").format(path=path))
         return
     if all(signature.sig_object_type == "/DocTimeStamp" for signature in embedded):
-        verdict.problems.append(f"{path}: is not signed (it holds only a time stamp)")
+        verdict.problems.append(
+            _("{path}: is not signed (it holds only a time stamp)").format(path=path)
+        )
         return
     for number, signature in enumerate(embedded, start=1):
         try:
@@ -140,8 +149,16 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
             else:
                 status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE)
         except (SignatureValidationError, ValueError) as error:
-            which = f"signature {number} of {len(embedded)}" if len(embedded) > 1 else "signature"
-            verdict.problems.append(f"{path}: modified: the {which} cannot be checked ({error})")
+            which = (
+                _("signature {number} of {count}").format(number=number, count=len(embedded))
+                if len(embedded) > 1
+                else _("signature")
+            )
+            verdict.problems.append(
+                _("{path}: modified: the {which} cannot be checked ({error})").format(
+                    path=path, which=which, error=error
+                )
+            )
             verdict.signatures.append(
                 Signature(signature.field_name, None, None, False, False, False, False, str(error))
             )
@@ -159,10 +176,18 @@ def _check_signatures(reader: PdfFileReader, context: ValidationContext, verdict
         if number > 1 and (page := _visible_on(reader, signature.sig_field)):
             verdict.intact = False
             verdict.problems.append(
-                f"{path}: modified after {first.signer or 'the first signer'} signed it: "
-                f"signature {number} ({found.signer or found.field}) shows a box of its own on "
-                f"page {page}, with words or pictures the first signature does not cover; ask "
-                "the sender for a copy without it"
+                _(
+                    "{path}: modified after {signer} signed it: signature {number} "
+                    "({other}) shows a box of its own on page {page}, with words or "
+                    "pictures the first signature does not cover; ask the sender for a copy "
+                    "without it"
+                ).format(
+                    path=path,
+                    signer=first.signer or _("the first signer"),
+                    number=number,
+                    other=found.signer or found.field,
+                    page=page,
+                )
             )
     verdict.trusted = all(s.trusted for s in verdict.signatures)
     if first.signer is None:
@@ -224,38 +249,51 @@ def _signature(
     intact = bool(status.intact and status.valid)
     level = status.modification_level
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
-        covers, coverage = True, "the whole file"
+        covers, coverage = True, _("the whole file")
     elif (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
         and level in PERMITTED_AFTER
         and status.docmdp_ok is not False
     ):
-        covers, coverage = True, "the whole file, then only signatures or validation data added"
+        covers, coverage = True, _("the whole file, then only signatures or validation data added")
     else:
         covers, coverage = False, _what_followed(status)
     if not intact:
         problems.append(
-            f"{path}: modified after signing: the content {signer} signed does not match the "
-            "signature; ask the sender for a new copy"
+            _(
+                "{path}: modified after signing: the content {signer} signed does not "
+                "match the signature; ask the sender for a new copy"
+            ).format(path=path, signer=signer)
         )
     elif not covers and status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
         problems.append(
-            f"{path}: modified after {signer} signed it: the file was changed after that "
-            f"signature ({coverage}); that signature covers only the file as it was before. Ask "
-            "the sender for a new copy"
+            _(
+                "{path}: modified after {signer} signed it: the file was changed after "
+                "that signature ({coverage}); that signature covers only the file as it "
+                "was before. Ask the sender for a new copy"
+            ).format(path=path, signer=signer, coverage=coverage)
         )
     elif not covers:
         problems.append(
-            f"{path}: modified after signing: something was added to the file after the "
-            f"signature of {signer}; the signed version is the file up to that signature"
+            _(
+                "{path}: modified after signing: something was added to the file after "
+                "the signature of {signer}; the signed version is the file up to that "
+                "signature"
+            ).format(path=path, signer=signer)
         )
     if not status.trusted:
         problems.append(
-            f"{path}: untrusted: the certificate of {signer} does not chain to a "
-            "trusted root; give the issuer's CA certificate with --trust CA.pem"
+            _(
+                "{path}: untrusted: the certificate of {signer} does not chain to a "
+                "trusted root; give the issuer's CA certificate with --trust CA.pem"
+            ).format(path=path, signer=signer)
         )
     elif stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
-        problems.append(f"{path}: the time stamp of {signer}'s signature is not valid or trusted")
+        problems.append(
+            _("{path}: the time stamp of {signer}'s signature is not valid or trusted").format(
+                path=path, signer=signer
+            )
+        )
     return Signature(
         field=name,
         signer=signer,
@@ -272,8 +310,8 @@ def _what_followed(status: PdfSignatureStatus | DocumentTimestampStatus) -> str:
     """What pyHanko's comparison of the signed version with the file found, in a few words
     (its own account names PDF objects by number: of no use to a reader)."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
-        return "its content was changed, not only signatures added"
-    return "it signed only part of the file"
+        return _("its content was changed, not only signatures added")
+    return _("it signed only part of the file")
 
 
 def _pdfa(reader: PdfFileReader) -> str | None:

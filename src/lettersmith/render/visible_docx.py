@@ -32,6 +32,7 @@ from lettersmith.render.locked import (
     find_statement,
     words,
 )
+from lettersmith.translate import N_, _
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
@@ -51,7 +52,7 @@ MIN_COLUMN = 4 * 567  # twips (4 cm): a narrower column breaks the statement's w
 MAX_INDENT = 6804  # twips (12 cm): an indent past it leaves a strip too narrow to read
 DEFAULT_SIZE = 20  # half-points: Word's size when nothing says one
 _HIDDEN = ("vanish", "specVanish", "webHidden")
-_HOLLOW = {"emboss": "embossed", "imprint": "engraved", "outline": "as outlines"}
+_HOLLOW = {"emboss": N_("embossed"), "imprint": N_("engraved"), "outline": N_("as outlines")}
 SHIFTED = 2 / 3  # the share of its size Word draws a superscript or subscript at
 # Fonts whose letters are pictures: the words are in the file, a reader sees symbols.
 SYMBOL_FONTS = {"symbol", "wingdings", "wingdings 2", "wingdings 3", "webdings", "marlett",
@@ -162,7 +163,7 @@ def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> lis
     package = Package(data)
     body = package.document.find("w:body", NS)
     if body is None:
-        return ["the DOCX has no body"]
+        return [_("the DOCX has no body")]
     paragraphs = list(body.iter(f"{_W}p"))
     found: list[str] = []
     owner: list[int] = []
@@ -174,20 +175,27 @@ def docx_problems(data: bytes, letter: ComposedLetter, wanted: Statement) -> lis
         for word in words([label + _text(paragraph)]):
             found.append(word)
             owner.append(number)
-    placed, problems = find_statement(found, [0] * len(found), wanted, f"the DOCX of {letter.stem}")
+    placed, problems = find_statement(
+        found, [0] * len(found), wanted, _("the DOCX of {stem}").format(stem=letter.stem)
+    )
     if problems or not placed:
         return problems + [
-            f"{source} numbers paragraphs with the words '{label}'; number them with digits "
-            "or signs only"
+            _(
+                "{source} numbers paragraphs with the words '{label}'; number them with "
+                "digits or signs only"
+            ).format(source=source, label=label)
             for source, label in labels.items()
         ]
     shown = paragraphs[owner[placed[0]] : owner[placed[-1]] + 1]
     from lettersmith.render.visible_docx_boxes import floating_over_body
 
     statement = set(shown)
-    others = [("the letter", p) for p in paragraphs if p not in statement]
+    others = [(_("the letter"), p) for p in paragraphs if p not in statement]
     for kind, name, root in package.parts(("header", "footer")):
-        others += [(f"the {kind} ({name.removeprefix('word/')})", p) for p in root.iter(f"{_W}p")]
+        where = (_("the header ({part})") if kind == "header" else _("the footer ({part})")).format(
+            part=name.removeprefix("word/")
+        )
+        others += [(where, p) for p in root.iter(f"{_W}p")]
     return (
         _formatting(package, shown) + floating_over_body(package, letter) + _unseen(package, others)
     )
@@ -229,8 +237,10 @@ def _unseen(package: Package, paragraphs: Sequence[tuple[str, etree._Element]]) 
             )  # fmt: skip
             if unseen:
                 return [
-                    f"{where} holds words a reader cannot see (hidden, white or tiny: "
-                    f"'{text[:40]}'), while a program reading the letter gets them"
+                    _(
+                        "{where} holds words a reader cannot see (hidden, white or tiny: "
+                        "'{text}'), while a program reading the letter gets them"
+                    ).format(where=where, text=text[:40])
                 ]
     return []
 
@@ -248,11 +258,13 @@ def _paragraph_setting(
     """A paragraph property (``framePr``, ``shd``, ``numPr``) and the style that sets it."""
     ppr = paragraph.find("w:pPr", NS)
     if ppr is not None and ppr.find(f"w:{name}", NS) is not None:
-        return ppr.find(f"w:{name}", NS), "the paragraph"
+        return ppr.find(f"w:{name}", NS), _("the paragraph")
     for style in reversed(package.chain(_style_id(package, paragraph))):
         node = style.find(f"w:pPr/w:{name}", NS)
         if node is not None:
-            return node, f"the style '{package.name(style.get(f'{_W}styleId'))}'"
+            return node, _("the style '{name}'").format(
+                name=package.name(style.get(f"{_W}styleId"))
+            )
     return None, ""
 
 
@@ -300,12 +312,19 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
     for paragraph in paragraphs:
         frame, source = _paragraph_setting(package, paragraph, "framePr")
         if frame is not None:
-            problems.setdefault("frame", f"{source} puts the statement in a frame, where it "
-                                "can be moved or covered; remove the frame")  # fmt: skip
+            problems.setdefault(
+                "frame",
+                _(
+                    "{source} puts the statement in a frame, where it can be moved or "
+                    "covered; remove the frame"
+                ).format(source=source),
+            )
         _placed(package, paragraph, problems)
         shading, shading_source = _paragraph_setting(package, paragraph, "shd")
         fill = _fill(shading)
-        paragraph_fill = (fill, shading_source + " (its shading)") if fill else page
+        paragraph_fill = (
+            (fill, _("{source} (its shading)").format(source=shading_source)) if fill else page
+        )
         style_id = _style_id(package, paragraph)
         for run in paragraph.iter(f"{_W}r"):
             if not "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip():
@@ -323,25 +342,35 @@ def _section(package: Package, problems: dict[str, str]) -> None:
         return
     direction = section.find("w:textDirection", NS)
     if direction is not None and direction.get(f"{_W}val") not in ("lrTb", "tb"):
-        problems.setdefault("direction", "the page's section turns the statement's lines on "
-                            "their side (text direction); keep it left to right")  # fmt: skip
+        problems.setdefault(
+            "direction",
+            _(
+                "the page's section turns the statement's lines on their side (text "
+                "direction); keep it left to right"
+            ),
+        )
     margins, columns = section.find("w:pgMar", NS), section.find("w:cols", NS)
     count = max(1, number(columns, "num", 1))
     width = twips(section.find("w:pgSz", NS), "w", 11906) - twips(margins, "left", 1440)
     width -= twips(margins, "right", 1440) + twips(columns, "space", 720) * (count - 1)
     if width / count < MIN_COLUMN:
-        problems.setdefault("column", f"the page's size, margins or columns leave the statement "
-                            f"a column {width / count / 567:.1f} cm wide; keep it at least "
-                            f"{MIN_COLUMN / 567:.0f} cm")  # fmt: skip
+        problems.setdefault(
+            "column",
+            _(
+                "the page's size, margins or columns leave the statement a column "
+                "{width:.1f} cm wide; keep it at least {least:.0f} cm"
+            ).format(width=width / count / 567, least=MIN_COLUMN / 567),
+        )
 
 
 # What may not be inside the statement's paragraphs: lettersmith writes only text, breaks,
 # tabs and links there, so anything else came from somewhere it should not.
 _FOREIGN = {
-    "txbxContent": "a text box", "drawing": "a drawing", "pict": "a shape", "object": "an object",
-    "footnoteReference": "a footnote", "endnoteReference": "an endnote",
-    "commentReference": "a comment", "fldSimple": "a field", "fldChar": "a field",
-    "altChunk": "another document", "subDoc": "another document",
+    "txbxContent": N_("a text box"), "drawing": N_("a drawing"), "pict": N_("a shape"),
+    "object": N_("an object"), "footnoteReference": N_("a footnote"),
+    "endnoteReference": N_("an endnote"), "commentReference": N_("a comment"),
+    "fldSimple": N_("a field"), "fldChar": N_("a field"),
+    "altChunk": N_("another document"), "subDoc": N_("another document"),
 }  # fmt: skip
 
 
@@ -350,7 +379,9 @@ def _placed(package: Package, paragraph: etree._Element, problems: dict[str, str
     for node in paragraph.iter():
         what = _FOREIGN.get(etree.QName(node).localname) if isinstance(node.tag, str) else None
         if what:
-            problems.setdefault("foreign", f"the statement's paragraphs hold {what}")
+            problems.setdefault(
+                "foreign", _("the statement's paragraphs hold {what}").format(what=_(what))
+            )
     indent, source = _paragraph_setting(package, paragraph, "ind")
     if indent is None:
         return
@@ -358,9 +389,12 @@ def _placed(package: Package, paragraph: etree._Element, problems: dict[str, str
         value = twips(indent, side, 0)
         if value < -MAX_OUTDENT or value > MAX_INDENT:
             problems.setdefault(
-                "indent", f"{source} indents the statement {value / 567:.0f} cm ({side}), "
-                "pushing its words off the page or into a narrow strip",
-            )  # fmt: skip
+                "indent",
+                _(
+                    "{source} indents the statement {number:.0f} cm ({side}), pushing its "
+                    "words off the page or into a narrow strip"
+                ).format(source=source, number=value / 567, side=side),
+            )
 
 
 def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[str, str]) -> None:
@@ -373,39 +407,59 @@ def _lines(package: Package, paragraph: etree._Element, looks: Looks, p: dict[st
     exact = spacing is not None and spacing.get(f"{_W}lineRule") == "exact"
     line = twips(spacing, "line", 240)
     if exact and line < size * 10 * MIN_LINE:  # half-points to twips: * 10
-        p.setdefault("line", f"{source} sets the statement's lines {line / 20:.1f} pt apart, "
-                     "lower than its letters, so that they are drawn over each other")  # fmt: skip
+        p.setdefault(
+            "line",
+            _(
+                "{source} sets the statement's lines {number:.1f} pt apart, lower than "
+                "its letters, so that they are drawn over each other"
+            ).format(source=source, number=line / 20),
+        )
     rule = spacing.get(f"{_W}lineRule", "auto") if spacing is not None else "auto"
     if rule == "auto" and line < 240 * MIN_MULTIPLE:  # in 240ths of a line
-        p.setdefault("line", f"{source} sets the statement's lines {line / 240:.2f} lines "
-                     "apart, so that they are drawn over each other")  # fmt: skip
+        p.setdefault(
+            "line",
+            _(
+                "{source} sets the statement's lines {number:.2f} lines apart, so that "
+                "they are drawn over each other"
+            ).format(source=source, number=line / 240),
+        )
     if "spacing" in settings and twips(settings["spacing"][0], "val", 0) < -size * 10 * 0.2:
-        p.setdefault("spacing", f"{settings['spacing'][1]} pushes the statement's letters "
-                     "into each other (character spacing)")  # fmt: skip
+        p.setdefault(
+            "spacing",
+            _(
+                "{settings} pushes the statement's letters into each other (character spacing)"
+            ).format(settings=settings["spacing"][1]),
+        )
     if "position" in settings:
         raised = abs(number(settings["position"][0], "val", 0))
         if raised > size:  # both in half-points
-            p.setdefault("position", f"{settings['position'][1]} lifts or lowers the "
-                         "statement's letters off their line")  # fmt: skip
+            p.setdefault(
+                "position",
+                _("{settings} lifts or lowers the statement's letters off their line").format(
+                    settings=settings["position"][1]
+                ),
+            )
 
 
 def _looks(package: Package, style_id: str | None, run: etree._Element) -> Looks:
     looks = Looks()
-    looks.take(package.defaults, "the document's default text settings")
+    looks.take(package.defaults, _("the document's default text settings"))
     paragraph_style = package.name(style_id)
     for style in package.chain(style_id):
         name = package.name(style.get(f"{_W}styleId"))
-        source = f"the style '{name}'"
+        source = _("the style '{name}'").format(name=name)
         if name != paragraph_style:
-            source += f" (which '{paragraph_style}' is based on)"
+            source += _(" (which '{paragraph_style}' is based on)").format(
+                paragraph_style=paragraph_style
+            )
         looks.take(style.find("w:rPr", NS), source)
     rpr = run.find("w:rPr", NS)
     character = rpr.find("w:rStyle", NS) if rpr is not None else None
     if character is not None:
         for style in package.chain(character.get(f"{_W}val")):
             name = package.name(style.get(f"{_W}styleId"))
-            looks.take(style.find("w:rPr", NS), f"the style '{name}'")
-    looks.take(rpr, "the run")
+            looks.take(style.find("w:rPr", NS), _("the style '{name}'").format(name=name))
+    looks.take(rpr, _("the run"))
     return looks
 
 
@@ -418,49 +472,88 @@ def _judge(
     settings = looks.settings
     for name in _HIDDEN:
         if name in settings and _on(settings[name][0]):
-            problems.setdefault("hidden", f"{settings[name][1]} hides the statement ({name})")
+            problems.setdefault(
+                "hidden",
+                _("{settings} hides the statement ({name})").format(
+                    settings=settings[name][1], name=name
+                ),
+            )
     for name, how in _HOLLOW.items():
         if name in settings and _on(settings[name][0]):
-            problems.setdefault("hollow", f"{settings[name][1]} draws the statement's letters "
-                                f"{how}, hard to read")  # fmt: skip
+            problems.setdefault(
+                "hollow",
+                _("{settings} draws the statement's letters {how}, hard to read").format(
+                    settings=settings[name][1], how=_(how)
+                ),
+            )
     if "textFill" in settings and _unfilled(settings["textFill"][0]):
-        problems.setdefault("fill", f"{settings['textFill'][1]} fills the statement's letters "
-                            "with nothing or almost transparent colour")  # fmt: skip
-    size_node, size_source = settings.get("sz", (None, "the document's default text settings"))
+        problems.setdefault(
+            "fill",
+            _(
+                "{settings} fills the statement's letters with nothing or almost transparent colour"
+            ).format(settings=settings["textFill"][1]),
+        )
+    size_node, size_source = settings.get("sz", (None, _("the document's default text settings")))
     size: float = number(size_node, "val", DEFAULT_SIZE)
     shift = settings.get("vertAlign", (None, ""))
     if shift[0] is not None and shift[0].get(f"{_W}val") in ("superscript", "subscript"):
         size = size * SHIFTED  # Word draws a superscript or subscript smaller
-        by = "" if shift[1] == size_source else f" and {shift[1]}"
-        size_source += f"{by} (as superscript or subscript)"
+        by = "" if shift[1] == size_source else _(" and {source}").format(source=shift[1])
+        size_source += _("{by} (as superscript or subscript)").format(by=by)
     if size < MIN_SIZE * 2:
-        problems.setdefault("size", f"{size_source} sets the statement {size / 2:.1f} pt high, "
-                            f"less than the {MIN_SIZE:.0f} pt a reader needs")  # fmt: skip
+        problems.setdefault(
+            "size",
+            _(
+                "{source} sets the statement {size:.1f} pt high, less than the "
+                "{least:.0f} pt a reader needs"
+            ).format(source=size_source, size=size / 2, least=MIN_SIZE),
+        )
     if "w" in settings and number(settings["w"][0], "val", 100) < MIN_WIDTH:
-        problems.setdefault("width", f"{settings['w'][1]} squeezes the statement's letters")
+        problems.setdefault(
+            "width",
+            _("{settings} squeezes the statement's letters").format(settings=settings["w"][1]),
+        )
     layout = settings.get("eastAsianLayout", (None, ""))
     if layout[0] is not None and layout[0].get(f"{_W}combine") in ("1", "true", "on"):
-        problems.setdefault("width", f"{layout[1]} squeezes the statement's letters into one "
-                            "character's space (combine characters)")  # fmt: skip
+        problems.setdefault(
+            "width",
+            _(
+                "{layout} squeezes the statement's letters into one character's space "
+                "(combine characters)"
+            ).format(layout=layout[1]),
+        )
     if "rFonts" in settings:
         face = _face(package, settings["rFonts"][0])
         if face.lower() in SYMBOL_FONTS:
-            problems.setdefault("symbols", f"{settings['rFonts'][1]} sets the statement in "
-                                f"{face}, a font of symbols, not letters")  # fmt: skip
+            problems.setdefault(
+                "symbols",
+                _("{settings} sets the statement in {face}, a font of symbols, not letters").format(
+                    settings=settings["rFonts"][1], face=face
+                ),
+            )
     if "fitText" in settings:
-        problems.setdefault("width", f"{settings['fitText'][1]} squeezes the statement's letters "
-                            "into a set width (fit text)")  # fmt: skip
+        problems.setdefault(
+            "width",
+            _("{settings} squeezes the statement's letters into a set width (fit text)").format(
+                settings=settings["fitText"][1]
+            ),
+        )
     for name in ("strike", "dstrike"):
         if name in settings and _on(settings[name][0]):
-            problems.setdefault("strike", f"{settings[name][1]} strikes the statement through, "
-                                "as if it were withdrawn")  # fmt: skip
+            problems.setdefault(
+                "strike",
+                _("{settings} strikes the statement through, as if it were withdrawn").format(
+                    settings=settings[name][1]
+                ),
+            )
     highlight = settings.get("highlight", (None, ""))
     shading = settings.get("shd", (None, ""))
     if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
         behind = _HIGHLIGHTS[highlight[0].get(f"{_W}val", "")]
-        behind_source = highlight[1] + " (its highlight)"
+        behind_source = _("{source} (its highlight)").format(source=highlight[1])
     elif _fill(shading[0]):
-        behind, behind_source = _fill(shading[0]) or behind, shading[1] + " (its shading)"
+        behind = _fill(shading[0]) or behind
+        behind_source = _("{source} (its shading)").format(source=shading[1])
     colour_node, colour_source = settings.get("color", (None, ""))
     colour = _colour(package, colour_node) if colour_node is not None else None
     if colour is None:
@@ -469,10 +562,19 @@ def _judge(
     if ratio < MIN_CONTRAST:
         problems.setdefault(
             "contrast",
-            f"{colour_source} draws the statement in {colour_name(_rgb(colour))} on "
-            f"{colour_name(_rgb(behind))}{', from ' + behind_source if behind_source else ''}: "
-            f"a contrast of {ratio:.1f} to 1, where a reader needs at least "
-            f"{MIN_CONTRAST:.0f} to 1",
+            _(
+                "{source} draws the statement in {colour} on {background}{from_source}: a "
+                "contrast of {ratio:.1f} to 1, where a reader needs at least {least:.0f} to 1"
+            ).format(
+                source=colour_source,
+                colour=colour_name(_rgb(colour)),
+                background=colour_name(_rgb(behind)),
+                from_source=_(", from {source}").format(source=behind_source)
+                if behind_source
+                else "",
+                ratio=ratio,
+                least=MIN_CONTRAST,
+            ),
         )
 
 
@@ -560,7 +662,7 @@ def _rgb(value: str) -> tuple[int, int, int]:
 
 def _page_colour(package: Package) -> tuple[str, str]:
     colour = _fill_colour(package.document.find("w:background", NS))
-    return (colour, "the page's colour") if colour else ("FFFFFF", "")
+    return (colour, _("the page's colour")) if colour else ("FFFFFF", "")
 
 
 def _fill_colour(node: etree._Element | None) -> str | None:

@@ -19,6 +19,7 @@ from lxml import etree
 from lettersmith.model import ComposedLetter
 from lettersmith.render.style import house_style
 from lettersmith.render.visible_docx import NS, REL, Package, W, number, plain, twips
+from lettersmith.translate import N_, _
 
 _W = f"{{{W}}}"
 EMU_PER_TWIP = 635
@@ -50,11 +51,20 @@ def floating_over_body(package: Package, letter: ComposedLetter) -> list[str]:
         body = (left, area_top, width - right, height - bottom)
         for what, box, text in _floating(root, (width, height, top, left, header_top)):
             if box is None or _crosses(box, body):
-                words_ = f" ('{text}')" if text else ""
+                words = f" ('{text}')" if text else ""
+                message = (
+                    _(
+                        "the header ({name}) holds {what}{words} that lies over the statement, "
+                        "where the page's body is; keep it in the header's own space"
+                    )
+                    if kind == "header"
+                    else _(
+                        "the footer ({name}) holds {what}{words} that lies over the statement, "
+                        "where the page's body is; keep it in the footer's own space"
+                    )
+                )
                 problems.append(
-                    f"the {kind} ({name.removeprefix('word/')}) holds {what}{words_} that lies "
-                    "over the statement, where the page's body is; keep it in the "
-                    f"{kind}'s own space"
+                    message.format(name=name.removeprefix("word/"), what=_(what), words=words)
                 )
     return problems[:3]
 
@@ -84,7 +94,7 @@ def _floating(
         x = _anchor_offset(anchor.find("wp:positionH", NS), width, left, header_top)
         y = _anchor_offset(anchor.find("wp:positionV", NS), height, top, header_top)
         box = (x, y, x + cx, y + cy) if x is not None and y is not None else None
-        yield "a text box or shape", box, plain(anchor)
+        yield N_("a text box or shape"), box, plain(anchor)
     for paragraph in root.iter(f"{_W}p"):
         frame = paragraph.find("w:pPr/w:framePr", NS)
         if frame is None:
@@ -96,7 +106,7 @@ def _floating(
         x = twips(frame, "x", 0) + (0 if frame.get(f"{_W}hAnchor") == "page" else left)
         h = twips(frame, "h", 0) or 300
         w = twips(frame, "w", 0) or width
-        yield "a frame", (x, y, x + w, y + h), plain(paragraph)
+        yield N_("a frame"), (x, y, x + w, y + h), plain(paragraph)
     for place in root.iter(f"{_W}tblpPr"):
         table = place.getparent().getparent()
         anchor = place.get(f"{_W}vertAnchor")
@@ -107,11 +117,11 @@ def _floating(
         rows = table.findall("w:tr", NS)
         h = sum(twips(row.find("w:trPr/w:trHeight", NS), "val", 300) for row in rows)
         w = sum(twips(column, "w", 0) for column in table.iterfind("w:tblGrid/w:gridCol", NS))
-        yield "a floating table", (x, y, x + (w or width), y + h), plain(table)
+        yield N_("a floating table"), (x, y, x + (w or width), y + h), plain(table)
     for shape in root.iter(f"{{{NS['v']}}}*"):  # a rect, a roundrect, an oval, a group...
         fallback = any(etree.QName(up).localname == "Fallback" for up in shape.iterancestors())
         if "absolute" in (shape.get("style") or "") and not fallback:
-            yield "a shape", None, plain(shape)  # VML: Word's older drawings; where, untold
+            yield N_("a shape"), None, plain(shape)  # VML: Word's older drawings; where, untold
 
 
 PALE = 0xE0  # a shape behind the text whose fill has every channel at least this is a tint

@@ -42,6 +42,7 @@ from lettersmith.render.locked import (
     find_statement,
     is_marker,
 )
+from lettersmith.translate import _
 
 # The character WeasyPrint draws where it breaks a word at a line's end (letter.css's
 # hyphenate-character, CSS's default): U+2010 HYPHEN, never the "-" people type.
@@ -112,7 +113,7 @@ def pdf_problems(
         ]
         placed, problems = find_statement(
             [w.text for w in found], [w.page for w in found], wanted,
-            f"the PDF of {letter.stem}", header, heights,
+            _("the PDF of {stem}").format(stem=letter.stem), header, heights,
         )  # fmt: skip
         if not placed:
             return problems
@@ -353,17 +354,22 @@ def _looks(
         if id(drawn) not in seen:
             seen.add(id(drawn))
             if not drawn.painted or drawn.alpha == 0:
-                problem("hidden", index, "words of the statement are not painted (invisible text)")
+                problem(
+                    "hidden", index, _("words of the statement are not painted (invisible text)")
+                )
             if drawn.size < MIN_SIZE:
                 problem(
-                    "size", index,
-                    f"words of the statement are drawn {drawn.size:.1f} pt high, less than the "
-                    f"{MIN_SIZE:.0f} pt a reader needs",
-                )  # fmt: skip
+                    "size",
+                    index,
+                    _(
+                        "words of the statement are drawn {size:.1f} pt high, less than the "
+                        "{least:.0f} pt a reader needs"
+                    ).format(size=drawn.size, least=MIN_SIZE),
+                )
         left, bottom, right, top = char.box
         x, y = (left + right) / 2, (bottom + top) / 2
         if not (0 <= x <= width and 0 <= y <= height):
-            problem("outside", index, "words of the statement are drawn outside the page")
+            problem("outside", index, _("words of the statement are drawn outside the page"))
             continue
         column = min(int(x * _SCALE), int(width * _SCALE) - 1)
         row = min(int((height - y) * _SCALE), int(height * _SCALE) - 1)
@@ -381,26 +387,49 @@ def _looks(
             ratio = contrast(colour, behind)
         if ratio < MIN_CONTRAST:
             problem(
-                "contrast", index,
-                f"words of the statement are drawn in {colour_name(colour)} on "
-                f"{colour_name(behind)}: a contrast of {ratio:.1f} to 1, where a reader "
-                f"needs at least {MIN_CONTRAST:.0f} to 1",
-            )  # fmt: skip
+                "contrast",
+                index,
+                _(
+                    "words of the statement are drawn in {colour} on {background}: a contrast "
+                    "of {ratio:.1f} to 1, where a reader needs at least {least:.0f} to 1"
+                ).format(
+                    colour=colour_name(colour),
+                    background=colour_name(behind),
+                    ratio=ratio,
+                    least=MIN_CONTRAST,
+                ),
+            )
         if any(shape.order > drawn.order and _share(char.box, shape.box) >= COVERED
                for shape in shapes):  # fmt: skip
-            problem("covered", index, "words of the statement are covered by a box or picture "
-                    "drawn over them")  # fmt: skip
+            problem(
+                "covered",
+                index,
+                _("words of the statement are covered by a box or picture drawn over them"),
+            )
     for index in _unseen(chars, mine, pages, backgrounds):
-        problem("unseen", index, "other words are drawn where a reader cannot see them (white, "
-                "transparent or tiny), while a program reading the letter gets them")  # fmt: skip
+        problem(
+            "unseen",
+            index,
+            _(
+                "other words are drawn where a reader cannot see them (white, transparent or "
+                "tiny), while a program reading the letter gets them"
+            ),
+        )
     for index, other in _overlaps(chars, mine):
         if other in mine:
-            problem("overlap", index, "lines or letters of the statement are drawn over each other")
+            problem(
+                "overlap", index, _("lines or letters of the statement are drawn over each other")
+            )
         else:
-            problem("covered-text", index, f"words of the statement are covered by other words "
-                    f"('{_context(chars, other)}')")  # fmt: skip
+            problem(
+                "covered-text",
+                index,
+                _("words of the statement are covered by other words ('{context}')").format(
+                    context=_context(chars, other)
+                ),
+            )
     for index in _among(chars, mine, markers):
-        problem("among", index, "other words are drawn among the lines of the statement")
+        problem("among", index, _("other words are drawn among the lines of the statement"))
     return list(problems.values())
 
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 from lettersmith import confine
 from lettersmith.errors import LettersmithError, RenderError
 from lettersmith.model import ComposedLetter
+from lettersmith.translate import Language, _, current_language, use_language
 
 T = TypeVar("T")
 
@@ -56,7 +57,10 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *
     context = multiprocessing.get_context(_start_method())
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(sender, limits, function, args), daemon=True, name="lettersmith-render"
+        target=_child,
+        args=(sender, limits, current_language(), function, args),
+        daemon=True,
+        name="lettersmith-render",
     )
     process.start()
     sender.close()
@@ -80,19 +84,37 @@ def run_limited(letter: ComposedLetter, what: str, function: Callable[..., T], *
         return cast(T, value)  # what ``function`` returned in the child
     if kind == "time":
         raise RenderError(
-            f"{club_files(letter, what)}: stopped: rendering the {what} of {letter.stem} took "
-            f"longer than {limits.seconds:g} seconds, the limit for a club's letter; "
-            "look for a loop or a very large picture"
+            _(
+                "{club_files}: stopped: rendering the {what} of {stem} took longer than "
+                "{seconds:g} seconds, the limit for a club's letter; look for a loop or "
+                "a very large picture"
+            ).format(
+                club_files=club_files(letter, what),
+                what=_(what),
+                stem=letter.stem,
+                seconds=limits.seconds,
+            )
         )
     if kind == "memory":
         raise RenderError(
-            f"{club_files(letter, what)}: stopped: rendering the {what} of {letter.stem} needed "
-            f"more than {limits.memory // 1_000_000} MB of memory, the limit for a club's letter; "
-            "look for a loop that repeats text or a very large picture"
+            _(
+                "{club_files}: stopped: rendering the {what} of {stem} needed more than "
+                "{number} MB of memory, the limit for a club's letter; look for a loop "
+                "that repeats text or a very large picture"
+            ).format(
+                club_files=club_files(letter, what),
+                what=_(what),
+                stem=letter.stem,
+                number=limits.memory // 1000000,
+            )
         )
     if kind == "error":
         raise LettersmithError(value)
-    raise RenderError(f"{club_files(letter, what)}: rendering the {what} failed: {value}")
+    raise RenderError(
+        _("{club_files}: rendering the {what} failed: {value}").format(
+            club_files=club_files(letter, what), what=_(what), value=value
+        )
+    )
 
 
 def club_files(letter: ComposedLetter, what: str) -> str:
@@ -116,13 +138,18 @@ active: Limits | None = None
 
 
 def _child(
-    sender: Any, limits: Limits, function: Callable[..., Any], args: tuple[Any, ...]
+    sender: Any,
+    limits: Limits,
+    language: Language,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
 ) -> None:
     global active
     active = limits
     try:
         _hold_to(limits)
-        result: tuple[str, Any] = ("ok", function(*args))
+        with use_language(language):  # spawned (macOS), the child would start in English
+            result: tuple[str, Any] = ("ok", function(*args))
     except MemoryError:
         result = ("memory", None)
     except LettersmithError as error:

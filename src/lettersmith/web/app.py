@@ -1,0 +1,134 @@
+"""The web app: ``create_app`` puts the pages, the static files and the guards together.
+
+Starlette (ASGI, with uvicorn as the server) because it is small and well kept, serves
+plain server-rendered pages, and lets a long send run in a thread of the server while any
+browser asks how far it got. Every page is a module under ``web/pages/`` that exports
+``routes`` (a list of Starlette routes); they are found and joined here, so a new page is
+a new module and nothing else. Each route calls ``Project`` (the one door to the engine)
+and shows what it returns: the web app keeps no rule of its own.
+
+An id in a path is matched by the ``{name:id}`` converter, which is the engine's id rule
+(``load.yamlfile.ID_PATTERN``): anything else (``..``, ``/``, capitals, ``%2e``) matches no
+route and answers 404 before any path is made from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from lettersmith.app.project import Project
+from lettersmith.errors import LettersmithError
+from lettersmith.load.yamlfile import ID_PATTERN
+from lettersmith.translate import Language
+from lettersmith.web import pages as pages_package
+from lettersmith.web.jobs import Jobs
+from lettersmith.web.reviews import Reviews
+from lettersmith.web.security import BodyLimit, Guard, HostCheck, Sessions
+from lettersmith.web.templating import Pages, render
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class IdConvertor(Convertor[str]):
+    """A path segment that is an id by the engine's rule."""
+
+    regex = ID_PATTERN.pattern
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        if ID_PATTERN.fullmatch(value) is None:
+            raise ValueError(f"not an id: {value!r}")
+        return value
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def page_routes() -> list[BaseRoute]:
+    """The ``routes`` of every module in web/pages/, in the order of their names."""
+    routes: list[BaseRoute] = []
+    for info in sorted(pkgutil.iter_modules(pages_package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{pages_package.__name__}.{info.name}")
+        routes.extend(getattr(module, "routes", []))
+    return routes
+
+
+def create_app(
+    project_root: str | Path,
+    *,
+    token: str,
+    language: Language = "nb",
+    port: int | None = 8400,
+    host: str = "127.0.0.1",
+) -> Starlette:
+    """The web app on the workspace at ``project_root``.
+
+    ``token`` is the secret of the link that logs a browser in; ``language`` the one a new
+    session speaks; ``port`` and ``host`` those the server listens on (a request's Host
+    header must name a loopback name or ``host``, with ``port``).
+    """
+    project = Project.open(project_root)
+    sessions = Sessions(token, cookie=f"lettersmith-{port or 'session'}", language=language)
+    routes = [*page_routes(), Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(HostCheck, port=port, host=host),
+            Middleware(BodyLimit),
+            Middleware(Guard, sessions=sessions, gate=_gate),
+        ],
+        exception_handlers={
+            HTTPException: _http_error,
+            LettersmithError: _engine_error,
+        },
+    )
+    app.state.project = project
+    app.state.sessions = sessions
+    app.state.pages = Pages(_organisation(project))
+    app.state.jobs = Jobs()
+    app.state.writing = threading.Lock()
+    app.state.reviews = Reviews()
+    return app
+
+
+def _organisation(project: Project) -> str:
+    """The organisation's name for the header (the folder's name if the files cannot be read:
+    the pages then show what is wrong)."""
+    try:
+        return project.workspace().organisation.name
+    except LettersmithError:
+        return project.root.name
+
+
+async def _gate(scope: Any, receive: Any, send: Any) -> None:
+    """The page shown to a browser without a session: how to get in."""
+    request = Request(scope, receive)
+    response = render(request, "gate.html", status_code=403)
+    await response(scope, receive, send)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if request.scope.get("lettersmith.session") is None or error.status_code not in (404, 405):
+        return Response(str(error.detail), status_code=error.status_code)
+    return render(request, "not_found.html", status_code=error.status_code)
+
+
+async def _engine_error(request: Request, error: Exception) -> Response:
+    """A problem in the person's files or a refusal by the engine: its words on a page."""
+    return render(request, "problem.html", status_code=400, lines=str(error).splitlines())

@@ -1,0 +1,182 @@
+"""A letter's own pages: review and approve, build, status. (Sending is in ``send.py``.)
+
+A club's version of a letter is the same page with ``?club=ID``. Each id is matched by the
+engine's id rule (the ``id`` path converter, ``target`` for the club) and looked up in the
+workspace before anything else: an unknown letter or club answers 404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from lettersmith.app.project import BuildResult, Project
+from lettersmith.confine import inside_out
+from lettersmith.deliver.journal import Entry
+from lettersmith.errors import LettersmithError
+from lettersmith.translate import N_, _
+from lettersmith.web.state import project_of, reviews_of, writing_of
+from lettersmith.web.targets import Target, target
+from lettersmith.web.templating import render
+from lettersmith.web.words import state_word
+
+# --------------------------------------------------------------------------- review
+
+
+def review(request: Request) -> Response:
+    """The board's review page (Project.review_page), shown in the app, with the form that
+    approves the letter as it is now."""
+    chosen = target(request)
+    return _review_page(request, chosen, [])
+
+
+def _review_page(request: Request, chosen: Target, problems: list[str]) -> Response:
+    made = reviews_of(request).page(project_of(request), chosen, writing_of(request))
+    return render(
+        request,
+        "review.html",
+        status_code=400 if problems else 200,
+        target=chosen,
+        review=made.review,
+        file_number=made.numbers,
+        problems=problems,
+    )
+
+
+def review_file(request: Request) -> Response:
+    chosen = target(request)
+    path = reviews_of(request).file(chosen, request.path_params["number"])
+    if path is None or not path.is_file():
+        raise HTTPException(404)
+    root = project_of(request).root
+    inside_out(path, root)  # a link put in out/ since is refused, not followed
+    if path.suffix == ".png":
+        return FileResponse(path, media_type="image/png")
+    return FileResponse(path, filename=path.name)
+
+
+async def approve(request: Request) -> Response:
+    """Record the approval of the letter's current revision by the name typed in the form."""
+    chosen = await run_in_threadpool(target, request)
+    form = await request.form()
+    name = str(form.get("by", "")).strip()
+    note = str(form.get("note", "")).strip() or None
+    if not name:
+        return await run_in_threadpool(
+            _review_page, request, chosen, [_("Write your name to approve the letter.")]
+        )
+    project = project_of(request)
+    await run_in_threadpool(project.approve, chosen.letter, by=name, note=note, club=chosen.club)
+    return RedirectResponse(f"/letters/{chosen.letter}/status{chosen.query}", status_code=303)
+
+
+# --------------------------------------------------------------------------- build
+
+
+async def build(request: Request) -> Response:
+    """Check the workspace, then build the letter; the problems in words, on the page."""
+    chosen = await run_in_threadpool(target, request)
+    project = project_of(request)
+    try:
+        result = await run_in_threadpool(_check_and_build, project, chosen, writing_of(request))
+    except LettersmithError as error:
+        return render(
+            request, "built.html", status_code=400, target=chosen, result=None,
+            problems=str(error).splitlines(),
+        )  # fmt: skip
+    problems = list(result.failed)
+    return render(
+        request,
+        "built.html",
+        status_code=400 if problems else 200,
+        target=chosen,
+        result=result,
+        problems=problems,
+        written=[str(path.relative_to(project.root)) for path in result.written],
+    )
+
+
+def _check_and_build(project: Project, chosen: Target, writing: threading.Lock) -> BuildResult:
+    project.check()  # every problem of the workspace at once, before any file is made
+    with writing:
+        # One process: a server with threads does not fork workers (and one letter is quick).
+        return project.build([chosen.letter], club=chosen.club, jobs=1)
+
+
+# --------------------------------------------------------------------------- status
+
+# What a status row shows of its journal entry: the fields a person reads, in this order;
+# any other field a newer journal row has (the inbox's) is shown after them, by name.
+SHOWN_FIELDS = {
+    "state": N_("State"),
+    "updated_at": N_("Time (UTC)"),
+    "message_id": N_("Message-ID"),
+    "reply": N_("Server reply"),
+}
+HIDDEN_FIELDS = {
+    "letter", "club", "recipient", "address", "attachment_hash", "copy", "revision", "mailbox",
+    "letter_date", "attempted_at",
+}  # fmt: skip
+
+
+def status(request: Request) -> Response:
+    chosen = target(request)
+    result = project_of(request).status(chosen.letter, club=chosen.club)
+    extra = sorted(
+        {
+            f.name
+            for _, _, entry in result.rows
+            if entry is not None
+            for f in dataclasses.fields(entry)
+            if f.name not in SHOWN_FIELDS and f.name not in HIDDEN_FIELDS
+        }
+    )
+    columns = [(name, _(label)) for name, label in SHOWN_FIELDS.items()]
+    columns += [(name, name.replace("_", " ")) for name in extra]
+    rows = [
+        (recipient, address, [(name, _cell(entry, name, recipient)) for name, _l in columns])
+        for recipient, address, entry in result.rows
+    ]
+    standing = result.approval
+    return render(
+        request,
+        "status.html",
+        target=chosen,
+        result=result,
+        columns=columns,
+        rows=rows,
+        sent=sum(1 for _, _, entry in result.rows if entry is not None and entry.state == "sent"),
+        approvals=standing.approvals,
+        current=standing.current,
+        revision=standing.revision[:10],
+        changed=standing.changed,
+    )
+
+
+def _cell(entry: Entry | None, name: str, recipient: str) -> str:
+    if entry is None:
+        return _("not sent") if name == "state" else ""
+    value = getattr(entry, name, None)
+    if name == "state":
+        text = state_word(str(value))
+        if entry.recipient != recipient:
+            text += " " + _("(as {recipient})").format(recipient=entry.recipient)
+        return text
+    if name == "updated_at" and isinstance(value, str):
+        return value[:19].replace("T", " ")
+    return "" if value is None else str(value)
+
+
+routes = [
+    Route("/letters/{letter:id}/review", review),
+    Route("/letters/{letter:id}/review/files/{number:int}", review_file),
+    Route("/letters/{letter:id}/approve", approve, methods=["POST"]),
+    Route("/letters/{letter:id}/build", build, methods=["POST"]),
+    Route("/letters/{letter:id}/status", status),
+]

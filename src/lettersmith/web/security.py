@@ -1,0 +1,341 @@
+"""The web app's guards, as plain ASGI middleware around every route (static files too).
+
+A local app is still reachable by every web page the person has open: a page elsewhere can
+make their browser send requests to 127.0.0.1 (cross-site requests, DNS rebinding). So,
+outermost first:
+
+- ``HostCheck``: only ``127.0.0.1``, ``localhost`` or ``[::1]`` with the server's port in
+  the Host header (a rebound name answers 400);
+- ``BodyLimit``: a request body over ``MAX_BODY`` answers 413, read no further;
+- ``Guard``: the session (a cookie set by the token link) before anything but the page that
+  says how to get in; the CSRF token on every request that changes something; the headers
+  (Content-Security-Policy without inline script, no sniffing, no referrer) on every answer;
+  and the session's language for the request.
+
+The session id and the CSRF token are random, held in this process only (a restart logs
+everyone out, and the token link is new at each start).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from lettersmith.translate import LANGUAGES, Language, use_language
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY = 10 * 1024 * 1024  # an uploaded spreadsheet or attachment; more is refused (413)
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+# What the page saying how to get in needs, served without a session.
+OPEN_PATHS = frozenset({"/static/app.css", "/static/favicon.svg"})
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@dataclass
+class Session:
+    """One logged-in browser: its CSRF token and the language it chose."""
+
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    language: Language = "nb"
+
+
+class Sessions:
+    """The logged-in browsers, by random session id; safe to use from any thread."""
+
+    def __init__(self, token: str, cookie: str, language: Language) -> None:
+        self._token = token
+        self.cookie = cookie
+        self.language = language
+        self._by_id: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def token_matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode(), self._token.encode())
+
+    def start(self) -> tuple[str, Session]:
+        session_id = secrets.token_urlsafe(32)
+        session = Session(language=self.language)
+        with self._lock:
+            self._by_id[session_id] = session
+        return session_id, session
+
+    def find(self, session_id: str | None) -> Session | None:
+        if not session_id:
+            return None
+        with self._lock:
+            return self._by_id.get(session_id)
+
+    def cookie_header(self, session_id: str) -> str:
+        return f"{self.cookie}={session_id}; HttpOnly; SameSite=Strict; Path=/"
+
+
+def session_of(request: Request) -> Session:
+    """The request's session (the guard let the request through only with one)."""
+    session = request.scope.get("lettersmith.session")
+    assert isinstance(session, Session)
+    return session
+
+
+# --------------------------------------------------------------------------- middleware
+
+
+class HostCheck:
+    """400 for a Host header that is not this computer's loopback with our port."""
+
+    def __init__(self, app: ASGIApp, port: int | None, host: str = "127.0.0.1") -> None:
+        self.app = app
+        suffix = f":{port}" if port is not None else ""
+        bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        names = {*LOOPBACK_NAMES, bound.lower()}
+        self.allowed = {name + suffix for name in names}
+        if port == 80:
+            self.allowed |= names
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        host = Headers(scope=scope).get("host", "").lower()
+        if scope["type"] == "http" and host not in self.allowed:
+            response = PlainTextResponse("Bad Host header", status_code=400)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """413 for a body over ``limit`` bytes: told by Content-Length before reading, or found
+    while reading (a chunked upload) and stopped there."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            await _too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except TooLarge:
+            await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    megabytes = MAX_BODY // (1024 * 1024)
+    response = PlainTextResponse(f"Too large: at most {megabytes} MB", status_code=413)
+    await response(scope, receive, send)
+
+
+class Guard:
+    """The session, the CSRF token, the security headers and the language of each request.
+
+    ``/?token=...`` with the right token starts a session and redirects to ``/`` (so the
+    token leaves the address bar and the history); without a session every path but
+    ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in).
+    """
+
+    def __init__(self, app: ASGIApp, sessions: Sessions, gate: ASGIApp) -> None:
+        self.app = app
+        self.sessions = sessions
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        request = Request(scope)
+        given = request.query_params.get("token")
+        if given is not None and self.sessions.token_matches(given):
+            session_id, _ = self.sessions.start()
+            response = Response(status_code=303, headers={"location": "/"})
+            response.headers["set-cookie"] = self.sessions.cookie_header(session_id)
+            await response(scope, receive, with_headers)
+            return
+        session = self.sessions.find(request.cookies.get(self.sessions.cookie))
+        if session is None:
+            if scope["path"] in OPEN_PATHS:
+                await self.app(scope, receive, with_headers)
+            else:
+                with use_language(self.sessions.language):
+                    await self.gate(scope, receive, with_headers)
+            return
+        scope["lettersmith.session"] = session
+        if scope["method"] not in SAFE_METHODS:
+            body = await _read_body(receive)
+            if not _csrf_matches(scope, body, session.csrf):
+                forbidden = PlainTextResponse(
+                    "Forbidden: the form's security token is missing or wrong; "
+                    "open the page again and repeat.",
+                    status_code=403,
+                )
+                await forbidden(scope, receive, with_headers)
+                return
+            receive = _replay(body)
+        with use_language(session.language):
+            await self.app(scope, receive, with_headers)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body (bounded by BodyLimit, outside this middleware)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _csrf_matches(scope: Scope, body: bytes, expected: str) -> bool:
+    """The token from the X-CSRF-Token header (htmx) or the form's ``csrf_token`` field."""
+    headers = Headers(scope=scope)
+    given = headers.get(CSRF_HEADER) or _form_token(headers.get("content-type", ""), body)
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _form_token(content_type: str, body: bytes) -> str | None:
+    """The one ``csrf_token`` field of a form (none for a body that is not a well-formed form,
+    or that has two: the request is then refused)."""
+    kind = content_type.split(";")[0].strip().lower()
+    try:
+        if kind == "application/x-www-form-urlencoded":
+            values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(CSRF_FIELD, [])
+            return values[0] if len(values) == 1 else None
+        if kind == "multipart/form-data":
+            return _multipart_token(content_type, body)
+    except ValueError:  # too many fields; python-multipart's parse errors are ValueErrors too
+        return None
+    return None
+
+
+def _multipart_token(content_type: str, body: bytes) -> str | None:
+    """The ``csrf_token`` part of a multipart body (parsed by python-multipart, as Starlette
+    does; the file parts are not kept)."""
+    from python_multipart import MultipartParser
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        return None
+    found: list[bytes] = []
+    current: dict[str, Any] = {"name": None, "data": bytearray()}
+    header_field = bytearray()
+    header_value = bytearray()
+
+    def on_part_begin() -> None:
+        current["name"] = None
+        current["data"] = bytearray()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_field.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        if bytes(header_field).lower() == b"content-disposition":
+            _, params = parse_options_header(bytes(header_value))
+            current["name"] = params.get(b"name")
+        header_field.clear()
+        header_value.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if current["name"] == CSRF_FIELD.encode() and len(current["data"]) < 200:
+            current["data"].extend(data[start:end])
+
+    def on_part_end() -> None:
+        if current["name"] == CSRF_FIELD.encode():
+            found.append(bytes(current["data"]))
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    parser.write(body)
+    parser.finalize()
+    return found[0].decode("latin-1") if len(found) == 1 else None
+
+
+def new_token() -> str:
+    """The token of the link printed at start (new at each start)."""
+    return secrets.token_urlsafe(32)
+
+
+def language_choice(value: str) -> Language | None:
+    return next((language for language in LANGUAGES if language == value), None)

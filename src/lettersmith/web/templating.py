@@ -1,0 +1,79 @@
+"""The pages' templates: one sandboxed, autoescaped Jinja2 environment, speaking the request's
+language through ``lettersmith.translate``.
+
+Sandboxed and autoescaped because the pages show what people typed (names, notes, club
+files from elsewhere): text is always text, never markup or code. In a template, ``_()``
+translates and ``.format()`` fills placeholders, as in Python::
+
+    {{ _("Sent {done} of {total}").format(done=3, total=5) }}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from lettersmith import translate
+from lettersmith.web.security import CSRF_HEADER, session_of
+from lettersmith.web.words import state_word
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # newstyle=False: the engine's messages use {placeholders} filled by .format(), not %.
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        translate._, translate.ngettext, newstyle=False
+    )
+    env.globals["state_word"] = state_word
+    return env
+
+
+class Pages:
+    """Renders a page for a request: the template's context gets the session's CSRF token,
+    the language, the organisation's name and what the base layout needs."""
+
+    def __init__(self, organisation: str) -> None:
+        self.env = environment()
+        self.organisation = organisation
+
+    def render(
+        self, request: Request, name: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        session = request.scope.get("lettersmith.session")
+        csrf = session_of(request).csrf if session is not None else ""
+        page = self.env.get_template(name).render(
+            request_path=request.url.path,
+            language=translate.current_language(),
+            languages=translate.LANGUAGES,
+            organisation=self.organisation,
+            csrf_token=csrf,
+            csrf_headers={CSRF_HEADER: csrf},
+            logged_in=session is not None,
+            **context,
+        )
+        return HTMLResponse(page, status_code=status_code)
+
+
+def pages_of(request: Request) -> Pages:
+    pages = request.app.state.pages
+    assert isinstance(pages, Pages)
+    return pages
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``name`` (a template under web/templates/) for this request."""
+    return pages_of(request).render(request, name, status_code, **context)

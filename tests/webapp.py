@@ -1,0 +1,158 @@
+"""The web app for tests: an app on a workspace, a browser-like client logged in to it, the
+real server (uvicorn) in a thread, and a real browser (Debian's Chromium) to check pages with.
+
+    from webapp import PageChecks, chromium, logged_in, serving
+
+    client = logged_in(create_app(root, token=TOKEN))   # Starlette's TestClient, with a session
+    with serving(root) as server, chromium() as browser:
+        page = browser.new_page()
+        checks = PageChecks(page)
+        page.goto(server.link)                          # the token link, as printed
+        checks.check("01-overview")                     # screenshot + axe-core
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from lettersmith.web.app import create_app
+
+TOKEN = "test-token-0123456789"
+PORT = 8400
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def client(app: Starlette) -> TestClient:
+    """A client that is not logged in, naming the loopback host and port the app expects."""
+    return TestClient(app, base_url=BASE, follow_redirects=False)
+
+
+def logged_in(app: Starlette, token: str = TOKEN) -> TestClient:
+    """A client that opened the token link: it holds the session cookie."""
+    browser = client(app)
+    answer = browser.get(f"/?token={token}")
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token in a page's forms (every form that changes something carries it)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token field in the page"
+    return found.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    port: int
+    token: str
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def link(self) -> str:
+        return f"{self.base}/?token={self.token}"
+
+
+@contextmanager
+def serving(root: Path, token: str = TOKEN) -> Iterator[Server]:
+    """The real server (uvicorn) on a free port in a thread, stopped at the end."""
+    port = free_port()
+    app = create_app(root, token=token, port=port)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield Server(port, token)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "web"
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright; the test is skipped without it, unless CI is set."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set, and Debian's chromium is missing (apt install chromium)")
+        pytest.skip("needs Debian's chromium package (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class PageChecks:
+    """For each page seen: a screenshot in tests/artifacts/web/NAME.png (to look at) and
+    axe-core, which must find no serious or critical violation; the console's messages (a
+    Content-Security-Policy complaint shows there)."""
+
+    def __init__(self, page: Any) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.page = page
+        self.axe = Axe()
+        self.seen: list[str] = []
+        self.console: list[str] = []
+        page.on("console", lambda message: self.console.append(message.text))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state("load")
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        results = self.axe.run(self.page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], f"{name}: {bad}"
+        self.seen.append(name)
+
+    @property
+    def blocked(self) -> list[str]:
+        return [text for text in self.console if "Content Security Policy" in text]
