@@ -2,6 +2,7 @@
 
     python benchmarks/build_bench.py [--n 200 1000] [--jobs CORES]
     python benchmarks/build_bench.py --memory [--n 100 1000 10000]
+    python benchmarks/build_bench.py --their-reference 10 ...   (every 10th with a "Deres ref.")
 
 For each N, in one invocation and on one generated workspace (the example letter, N
 recipients): the naive loop (per recipient a Jinja2 HTML string through WeasyPrint's
@@ -211,9 +212,9 @@ def count_files(folder: Path, suffix: str) -> int:
     return sum(1 for _ in folder.glob(f"*.{suffix}"))
 
 
-def compare(n: int, jobs: int) -> None:
+def compare(n: int, jobs: int, every: int = 0) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        root = many_recipients(Path(folder), n)
+        root = many_recipients(Path(folder), n, every)
         naive = [sys.executable, __file__, "--naive", str(root)]
         naive_s, naive_cpu, naive_out = timed(naive, root)
         assert count_files(root / "naive", "pdf") == n and count_files(root / "naive", "docx") == n
@@ -247,9 +248,9 @@ def _range(times: list[float]) -> str:
     return f"[{min(times):.2f}-{max(times):.2f}]"
 
 
-def memory(n: int, jobs: int) -> None:
+def memory(n: int, jobs: int, every: int = 0) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        root = many_recipients(Path(folder), n)
+        root = many_recipients(Path(folder), n, every)
         seconds, peak_mb, output = timed(build_command(jobs), root, sample=True)
         lines = len(output.strip().splitlines())
     print(
@@ -264,6 +265,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", help="letter counts (default 200 1000)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="build workers")
     parser.add_argument("--memory", action="store_true", help="peak memory of build only")
+    parser.add_argument(
+        "--their-reference",
+        type=int,
+        default=0,
+        metavar="EVERY",
+        help='every EVERY-th recipient has a "Deres ref." (their letters are laid out one by one)',
+    )
     parser.add_argument("--naive", metavar="WORKSPACE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive:
@@ -277,7 +285,7 @@ def main() -> None:
         f" lettersmith from {REPO / 'src'}"
     )
     for n in counts:
-        (memory if args.memory else compare)(n, args.jobs)
+        (memory if args.memory else compare)(n, args.jobs, args.their_reference)
 
 
 if __name__ == "__main__":

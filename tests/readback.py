@@ -14,8 +14,16 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+# The hyphen WeasyPrint draws where it breaks a word at a line's end (letter.css).
+HYPHENATION = "\u2010"
+
+
 def pdf_pages(path: Path) -> list[str]:
-    return [page.extract_text() or "" for page in PdfReader(path).pages]
+    """Each page's text; a word hyphenated at a line's end read whole, as a reader reads it."""
+    return [
+        re.sub(f"{HYPHENATION}\\s*\\n\\s*", "", page.extract_text() or "")
+        for page in PdfReader(path).pages
+    ]
 
 
 def pdf_text(path: Path) -> str:

@@ -106,7 +106,8 @@ BAD_INPUTS = {
     "unknown field": (
         {"recipients.yaml": "c:\n  name: C\n  adresse: [Gata 1]\n  email: c@example.no\n"},
         "recipients.yaml:3: c.adresse: unknown field; did you mean 'address'? Known fields: "
-        "title, name, organisation, email, address, tags, language, salutation, office, verified",
+        "title, name, organisation, email, address, tags, language, salutation, their_reference, "
+        "office, verified",
     ),
     "nested too deeply": (
         {"recipients.yaml": "c: " + "[" * 2000 + "]" * 2000 + "\n"},
@@ -300,7 +301,8 @@ def test_every_problem_is_reported_together(tmp_path):
         "letters/brev.yaml:4: date: '2025-1-1' is not a date; write it as YYYY-MM-DD",
         "positions/sak.md:1: adopted_on: required field is missing; add it",
         "recipients.yaml:4: a.adresse: unknown field; did you mean 'address'? Known fields: "
-        "title, name, organisation, email, address, tags, language, salutation, office, verified",
+        "title, name, organisation, email, address, tags, language, salutation, their_reference, "
+        "office, verified",
     ]
 
 

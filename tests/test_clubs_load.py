@@ -179,7 +179,7 @@ def test_club_recipients_are_checked_like_the_register(tmp_path):
         "address: The part after the @-sign is not valid. It should have a period.",
         "clubs/bergen.yaml:13: recipients.ordforer.tagss: unknown field; did you mean 'tags'? "
         "Known fields: title, name, organisation, email, address, tags, language, salutation, "
-        "office, verified",
+        "their_reference, office, verified",
     ]
 
 

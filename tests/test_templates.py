@@ -164,8 +164,11 @@ def _letter_stub() -> dict:
         "about": None,
         "addressees": [{"id": "a", "lines": ["A"]}],
         "address_field_fits": True,
+        "reference": None,
+        "their_reference": None,
         "sender": {
             "name": "Org",
+            "header_name": "Org",
             "tagline": None,
             "address": [],
             "email": None,
@@ -174,7 +177,13 @@ def _letter_stub() -> dict:
         },
         "return_address": "Org",
         "signature": {"name": "N", "title": None, "image": None},
-        "phrases": {"page": "Side", "see_list": "Se", "list_heading": "Liste"},
+        "phrases": {
+            "page": "Side",
+            "see_list": "Se",
+            "list_heading": "Liste",
+            "our_reference": "Vår ref.",
+            "their_reference": "Deres ref.",
+        },
         "style": HouseStyle().css(),
     }
 

@@ -78,8 +78,9 @@ def minimal(root: Path, changes: dict[str, str] | None = None) -> Path:
     return write_files(root, {**MINIMAL, **(changes or {})})
 
 
-def many_recipients(root: Path, n: int) -> Path:
-    """The example workspace with ``n`` generated recipients, one letter each (for benchmarks)."""
+def many_recipients(root: Path, n: int, their_reference_every: int = 0) -> Path:
+    """The example workspace with ``n`` generated recipients, one letter each (for benchmarks);
+    every ``their_reference_every``-th of them with a case number of its own ("Deres ref.")."""
     copy_example(root)
     lines = []
     for i in range(n):
@@ -90,6 +91,8 @@ def many_recipients(root: Path, n: int) -> Path:
             f"  email: postmottak{i}@kommune{i}.example.no",
             "  tags: [alle]",
         ]
+        if their_reference_every and i % their_reference_every == 0:
+            lines.append(f"  their_reference: 24/{i}")
     (root / "recipients.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     path = root / "letters" / "menneskehandel-2024.yaml"
     letter = path.read_text(encoding="utf-8")

@@ -36,6 +36,7 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Organisation:
     name: str
+    short_name: str | None = None  # where the name is too long for a line: the page header
     # The closing paragraph about the sender, per language: ((language, text), ...), in the
     # order written; a letter in a language without its own text prints none (check warns).
     about: tuple[tuple[Language, str], ...] = ()
@@ -68,6 +69,7 @@ class Recipient:
     tags: tuple[str, ...] = ()
     language: Language | None = None
     salutation: str | None = None
+    their_reference: str | None = None  # "Deres ref.": the recipient's case number
     club: str | None = None  # the club that added it, None for the register
     source: Source | None = None
     office: str | None = None  # the built-in register's office it builds on: "no/hod"
@@ -151,6 +153,7 @@ class LetterSpec:
     place: str | None = None
     language: Language | None = None
     subject: str | None = None
+    reference: str | None = None  # "Vår ref.": the sender's case number
     email: str | None = None  # cover note, Markdown
     attachments: tuple[Path, ...] = ()  # resolved, absolute
     append: str | None = None  # a club's own paragraphs, Markdown
@@ -253,6 +256,7 @@ class Addressee:
 @dataclass(frozen=True, slots=True)
 class Sender:
     name: str
+    short_name: str | None = None
     tagline: str | None = None
     address: tuple[str, ...] = ()
     email: str | None = None
@@ -278,6 +282,8 @@ class Phrases:
     list_heading: str  # heading of the full list of addressees after the signature
     page: str  # "Side {page} av {pages}"
     attachments: str  # "Vedlegg"
+    our_reference: str = "Vår ref."  # the labels of the reference block
+    their_reference: str = "Deres ref."
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,3 +312,6 @@ class ComposedLetter:
     attachments: tuple[Path, ...] = ()
     root: Path = Path(".")  # the workspace root: renderers may read files only under it
     template_dirs: tuple[Path, ...] = ()  # club's, then workspace's; built-ins come last
+    reference: str | None = None  # "Vår ref.": the sender's case number
+    their_reference: str | None = None  # "Deres ref.": the one recipient's case number
+    statement_language: Language | None = None  # the position's, where it is not the letter's

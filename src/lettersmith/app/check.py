@@ -21,10 +21,11 @@ from lettersmith.deliver.journal import first_sent_date
 from lettersmith.errors import LettersmithError
 from lettersmith.load import offices
 from lettersmith.load.clubs import club_view, unfinished_clubs, unknown_trusted_clubs
+from lettersmith.load.entries import SHORT_NAME_CHARS
 from lettersmith.load.images import image_problems
 from lettersmith.load.workspace import load
 from lettersmith.model import ComposedLetter, Recipient, Workspace
-from lettersmith.render.html import letter_html
+from lettersmith.render.html import HEADER_NAME_CHARS, letter_html
 from lettersmith.render.worker import run_limited
 from lettersmith.translate import _
 
@@ -41,7 +42,7 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     ws = load(root)
     views = [ws, *(club_view(ws, club) for club in ws.clubs)]
     problems: list[str] = [*unfinished_clubs(ws), *image_problems(views)]
-    warnings: list[str] = unknown_trusted_clubs(ws)
+    warnings: list[str] = [*unknown_trusted_clubs(ws), *long_names(views)]
     composed = 0
     for view in views:
         problems.extend(_signing_problems(view))
@@ -71,6 +72,36 @@ def check(root: Path, today: dt.date | None = None) -> Summary:
     if problems:
         raise LettersmithError("\n".join(problems))
     return Summary(ws, composed, tuple(warnings))
+
+
+def long_names(views: list[Workspace]) -> list[str]:
+    """A warning for each organisation whose name is too long for the one-line header of
+    pages 2 and on and that gives no ``short_name`` for it (render.html.header_name)."""
+    warnings = []
+    for view in views:
+        organisation = view.organisation
+        if len(organisation.name) <= HEADER_NAME_CHARS or organisation.short_name:
+            continue
+        where = f"clubs/{view.club}.yaml" if view.club else "lettersmith.yaml"
+        warnings.append(
+            _(
+                "{file}: warning: the organisation's name has {count} characters, more than "
+                "the header of pages 2 and on holds on one line; add organisation.short_name "
+                "(at most {most} characters), e.g. short_name: {example}"
+            ).format(
+                file=where,
+                count=len(organisation.name),
+                most=SHORT_NAME_CHARS,
+                example=_initials(organisation.name),
+            )
+        )
+    return warnings
+
+
+def _initials(name: str) -> str:
+    """ "Soroptimist International Norgesunionen, Region Nord" -> "SI Norgesunionen"."""
+    words = name.split(",")[0].split()
+    return " ".join(["".join(word[0] for word in words[:-1]), words[-1]])[:SHORT_NAME_CHARS]
 
 
 def shared_mailboxes(mailing: Mailing) -> list[str]:

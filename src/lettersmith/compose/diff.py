@@ -119,12 +119,14 @@ def _cover_note(letter: ComposedLetter) -> str:
 # What a reader of both letters would compare, in the order the letter shows it.
 _FIELDS: tuple[tuple[str, Callable[[ComposedLetter], str]], ...] = (
     (N_("organisation"), lambda letter: letter.sender.name),
+    (N_("short name"), lambda letter: letter.sender.short_name or ""),
     (N_("tagline"), lambda letter: letter.sender.tagline or ""),
     (N_("address"), lambda letter: ", ".join(letter.sender.address)),
     (N_("sender's email"), lambda letter: letter.sender.email or ""),
     (N_("website"), lambda letter: letter.sender.website or ""),
     (N_("signatory"), _signatory),
     (N_("place and date"), lambda letter: letter.date_line),
+    (N_("our reference"), lambda letter: letter.reference or ""),
     (N_("language"), _language),
     (N_("introduction"), lambda letter: letter.intro),
     # The adopted words: a club may not change them, but may pick another position.

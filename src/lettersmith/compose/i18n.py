@@ -18,6 +18,8 @@ PHRASES: dict[str, Phrases] = {
         list_heading="Adresseliste",
         page="Side {page} av {pages}",
         attachments="Vedlegg",
+        our_reference="Vår ref.",
+        their_reference="Deres ref.",
     ),
     "nn": Phrases(
         closing="Venleg helsing",
@@ -25,6 +27,8 @@ PHRASES: dict[str, Phrases] = {
         list_heading="Adresseliste",
         page="Side {page} av {pages}",
         attachments="Vedlegg",
+        our_reference="Vår ref.",
+        their_reference="Dykkar ref.",
     ),
     "en": Phrases(
         closing="Kind regards",
@@ -32,6 +36,8 @@ PHRASES: dict[str, Phrases] = {
         list_heading="List of recipients",
         page="Page {page} of {pages}",
         attachments="Attachments",
+        our_reference="Our ref.",
+        their_reference="Your ref.",
     ),
 }
 

@@ -91,6 +91,7 @@ def _letter(
         language=language,
         sender=Sender(
             name=organisation.name,
+            short_name=organisation.short_name,
             tagline=organisation.tagline,
             address=organisation.address,
             email=organisation.email,
@@ -123,6 +124,10 @@ def _letter(
         attachments=spec.attachments,
         root=ws.root,
         template_dirs=ws.template_dirs,
+        reference=spec.reference,
+        # "Deres ref." is one recipient's: a joint letter to several has none.
+        their_reference=recipients[0].their_reference if len(recipients) == 1 else None,
+        statement_language=position.language if position.language != language else None,
     )
 
 

@@ -299,6 +299,14 @@ def what_leaves(
     # The email greets each addressee with their own salutation, also in a joint letter.
     if greetings := [a.salutation for a in letter.addressees if a.salutation != letter.salutation]:
         text["email_salutations"] = greetings
+    # The same for what came later: a letter without them keeps the revision it had.
+    later = {
+        "short_name": sender.short_name,
+        "reference": letter.reference,
+        "their_reference": letter.their_reference,
+        "statement_language": letter.statement_language,
+    }
+    text.update((name, value) for name, value in later.items() if value)
     look = files.look(letter)
     envelope = EnvelopeFields(
         mail.sender if mail else None,

@@ -35,7 +35,8 @@ CLUB_FIELDS = (
 CLUB_ORGANISATION_FIELDS = declared.children("organisation")  # the union's, declared once
 # A club may print none of the union's: ``website:`` left empty. The name is always printed.
 CLEARABLE_FIELDS = {
-    "tagline": None, "about": (), "address": (), "email": None, "website": None, "logo": None,
+    "tagline": None, "short_name": None, "about": (), "address": (), "email": None,
+    "website": None, "logo": None,
 }  # fmt: skip
 UNTRUSTED_MESSAGE = N_(
     "only a club the union trusts may use its own templates; add {club} to trusted_clubs: in "
@@ -93,6 +94,9 @@ def club_view(ws: Workspace, club_id: str) -> Workspace:
         logo=organisation.logo and prefer_club(organisation.logo),
         font=organisation.font and prefer_club(organisation.font),
     )
+    if organisation.name != ws.organisation.name and "short_name" not in club.organisation:
+        # The union's short name is the union's: a club under its own name has its own or none.
+        organisation = dataclasses.replace(organisation, short_name=None)
     # The union's about texts are in their languages (a plain one in the union's): a club's
     # nynorsk letter takes a nynorsk text, never the bokmål one (compose picks; check warns).
     signatories = {

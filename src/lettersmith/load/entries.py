@@ -57,8 +57,8 @@ RECIPIENTS_FILE = "recipients.yaml"
 SIGNATORY_FIELDS = declared.children("signatories.ID")
 RECIPIENT_FIELDS = declared.RECIPIENT_FILE_FIELDS
 LETTER_FIELDS = (
-    "position", "to", "mode", "date", "place", "language", "signatory", "subject", "email",
-    "attachments",
+    "position", "to", "mode", "date", "place", "language", "signatory", "subject", "reference",
+    "email", "attachments",
 )  # fmt: skip
 MODES = ("joint", "each")
 TAG_PREFIX = "tag:"
@@ -292,6 +292,22 @@ def font_file(
     return path
 
 
+# A short name is for one line of the page header, beside the place, date and page number.
+SHORT_NAME_CHARS = 40
+
+
+def short_name(checker: Checker, node: Node | None, field: str) -> str | None:
+    text = checker.text(node, field)
+    if text is not None and len(text) > SHORT_NAME_CHARS:
+        checker.problem(
+            node.line if node else None,
+            f"{field}: '{text}' is {len(text)} characters; a short name is at most "
+            f"{SHORT_NAME_CHARS}, so that it fits the page header's line: shorten it",
+        )
+        return None
+    return text
+
+
 def organisation_fields(
     org: Map,
     checker: Checker,
@@ -307,6 +323,7 @@ def organisation_fields(
     """
     readers: dict[str, Callable[[Node | None, str], object]] = {
         "about": lambda node, name: about_texts(checker, node, name, language),
+        "short_name": lambda node, name: short_name(checker, node, name),
         "tagline": checker.text,
         "address": checker.text_list,
         "email": checker.email,
@@ -462,6 +479,7 @@ def read_recipients(
             tags=tags,
             language=checker.language(entry.get("language"), f"{name}.language"),
             salutation=checker.text(entry.get("salutation"), f"{name}.salutation"),
+            their_reference=checker.text(entry.get("their_reference"), f"{name}.their_reference"),
             club=club,
             source=Source(checker.file, line),
             office=office.id if office else None,
@@ -581,6 +599,7 @@ def letter_fields(
         "language": lambda node, name: checker.choice(node, name, LANGUAGES),
         "signatory": checker.ident,
         "subject": checker.text,
+        "reference": checker.text,
         "email": lambda node, name: checker.text(node, name, multiline=True),
         "attachments": lambda node, name: _read_attachments(
             checker, node, name, root, bases, allowed

@@ -121,6 +121,12 @@ RECIPIENT: tuple[Field, ...] = (
         "salutation: Til statsministeren", ("Hilsen",),
     ),
     Field(
+        "their_reference", "text",
+        "Their case number (\"Deres ref.\"), printed in the reference block beside the "
+        "address; in `joint` mode only when the letter has this one recipient.",
+        "their_reference: 24/1234", ("Deres ref.", "Deres referanse", "Saksnummer", "Their ref"),
+    ),
+    Field(
         "office", "office",
         "Take title, name, ministry, mailbox and address from the built-in register of "
         "offices (`lettersmith offices` lists them); what the entry writes wins.",
@@ -137,6 +143,9 @@ SETTINGS: tuple[Field, ...] = (
     Field("organisation", "fields", "Who writes the letters.", "organisation:", default="required"),
     Field("organisation.name", "text", "The organisation's name, in the letterhead.",
           "name: Soroptimist International Norgesunionen", default="required"),
+    Field("organisation.short_name", "text", "A shorter name, at most 40 characters, for the "
+          "header of pages 2 and on, where the whole name does not fit one line.",
+          "short_name: SI Norgesunionen", default="the name"),
     Field("organisation.tagline", "text", "A line under the name in the letterhead.",
           "tagline: Ein klubb i Soroptimist International Norgesunionen"),
     Field("organisation.about", "paragraphs", "A closing paragraph about you, in the letters' "

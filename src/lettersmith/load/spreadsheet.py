@@ -235,6 +235,8 @@ def _entry(values: dict[str, str], found: list[str]) -> dict[str, str | list[str
         entry["language"] = values["language"]
     if "salutation" in values:
         entry["salutation"] = values["salutation"]
+    if "their_reference" in values:
+        entry["their_reference"] = values["their_reference"]
     if "verified" in values:
         verified = _date(values["verified"])
         if verified is None:

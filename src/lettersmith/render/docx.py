@@ -35,6 +35,7 @@ from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
     image_file,
+    set_hyphenation,
     set_properties,
     stable_bytes,
 )
@@ -88,6 +89,7 @@ def render_docx(letter: ComposedLetter) -> bytes:
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
+    set_hyphenation(doc, style)
     if source is None:  # a secretary's own reference keeps its own fonts
         embed_fonts(doc, style, letter.root)
     return stable_bytes(doc, letter.date)
@@ -254,13 +256,25 @@ def _write_address_field(
 
 
 def _write_date_line(doc: DocumentObject, letter: ComposedLetter, style: HouseStyle) -> None:
-    """The date line on the right, level with the last line of the address field."""
-    height = _style_line_height(doc, ref.DATE)
-    _frame(
-        add_paragraph(doc, ref.DATE, letter.date_line),
-        w=Mm(80), h=height, hRule="exact", wrap="around", hAnchor="margin",
-        vAnchor="page", xAlign="right", y=Length(Mm(style.window_bottom) - height),
-    )  # fmt: skip
+    """The date line on the right, level with the last line of the address field, and above
+    it the reference block ("Vår ref.", "Deres ref."), as the PDF has them: one frame."""
+    phrases = letter.phrases
+    lines = [
+        f"{label}: {value}"
+        for label, value in (
+            (phrases.our_reference, letter.reference),
+            (phrases.their_reference, letter.their_reference),
+        )
+        if value
+    ]
+    line = _style_line_height(doc, ref.DATE)
+    height = Length(line * (len(lines) + 1))
+    for text in [*lines, letter.date_line]:
+        _frame(
+            add_paragraph(doc, ref.DATE, text),
+            w=Mm(80), h=height, hRule="exact", wrap="around", hAnchor="margin",
+            vAnchor="page", xAlign="right", y=Length(Mm(style.window_bottom) - height),
+        )  # fmt: skip
 
 
 def _write_address_list(doc: DocumentObject, letter: ComposedLetter) -> None:

@@ -31,7 +31,8 @@ from lettersmith.confine import (
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
-from lettersmith.render.style import house_style
+from lettersmith.render.html import header_name
+from lettersmith.render.style import HouseStyle, house_style
 from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
@@ -114,12 +115,16 @@ def fill_headers(doc: DocumentObject, letter: ComposedLetter) -> None:
             if part.is_linked_to_previous:
                 continue
             uses_organisation = "{organisation}" in "".join(part._element.itertext())
+            # Page 1's letterhead names the organisation in full; the later pages' one-line
+            # header by its short name where the whole is too long (as the PDF's).
+            first = part in (section.first_page_header, section.first_page_footer)
+            name = letter.sender.name if first else header_name(letter.sender)
             for p in part._element.iter(qn("w:p")):
-                _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation)
+                _fill_paragraph(DocxParagraph(p, part), letter, uses_organisation, name)
 
 
 def _fill_paragraph(
-    paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool
+    paragraph: DocxParagraph, letter: ComposedLetter, uses_organisation: bool, name: str
 ) -> None:
     runs = paragraph._p.xpath("./w:r")
     text = "".join(Run(run, paragraph).text for run in runs)  # keeps tabs and breaks
@@ -142,7 +147,7 @@ def _fill_paragraph(
             if piece:
                 new_run(piece)
         elif piece == "organisation":
-            new_run(letter.sender.name)
+            new_run(name)
         elif piece == "date":
             new_run(letter.date_line)  # place and date, as the PDF's page header
         elif piece == "sender_details":
@@ -154,6 +159,8 @@ def _fill_paragraph(
                     run._r.insert(len(run._r) - 1, OxmlElement("w:br"))
         elif piece == "page_number":
             _add_page_phrase(paragraph, letter.phrases.page, new_run)
+        elif piece == "page_number_if_several":
+            _add_page_phrase_if_several(letter.phrases.page, new_run)
         elif piece == "logo":
             logo = letter.sender.logo and image_file(letter.sender.logo, letter, what=N_("logo"))
             if logo:
@@ -178,6 +185,44 @@ def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run: Callable[[s
         paragraph._p.append(field)
 
 
+def _add_page_phrase_if_several(phrase: str, new_run: Callable[[str], Run]) -> None:
+    """``{ IF { NUMPAGES } > 1 "Side { PAGE } av { NUMPAGES }" "" }``: page 1's number,
+    shown only when the letter has more pages. How many, Word knows once it has laid the
+    letter out, so the shown result is left empty until the fields are updated."""
+
+    def mark(kind: str) -> None:
+        char = OxmlElement("w:fldChar")
+        char.set(qn("w:fldCharType"), kind)
+        new_run("")._r.append(char)
+
+    def code(text: str) -> None:
+        instruction = OxmlElement("w:instrText")
+        instruction.set(qn("xml:space"), "preserve")
+        instruction.text = text
+        new_run("")._r.append(instruction)
+
+    def field(name: str) -> None:
+        mark("begin")
+        code(f" {name} ")
+        mark("separate")
+        new_run("1")
+        mark("end")
+
+    mark("begin")
+    code(" IF ")
+    field("NUMPAGES")
+    code(' > 1 "')
+    for index, piece in enumerate(_PAGE_FIELDS.split(phrase)):
+        if index % 2 == 0:
+            if piece:
+                code(piece.replace('"', "'"))
+        else:
+            field("PAGE" if piece == "page" else "NUMPAGES")
+    code('" "" ')
+    mark("separate")
+    mark("end")
+
+
 def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     """Core properties and the language that spell checkers and screen readers use."""
     tag = LANGUAGE_TAGS[letter.language]
@@ -197,6 +242,46 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
         doc.styles.element.insert(0, defaults)
     run_defaults = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
+
+
+def set_hyphenation(doc: DocumentObject, style: HouseStyle) -> None:
+    """Word and LibreOffice hyphenate the letter as the PDF does (letter.css), so that its
+    lines, and so its pages, break alike: automatic hyphenation with a hyphenation zone that
+    gives the PDF's line breaks in LibreOffice (``make parity``). The title, introduction,
+    headings and names keep their words whole (their styles, ``docx_reference``)."""
+    settings = doc.settings.element
+    successors = _AFTER_HYPHENATION_ZONE
+    for tag in ("w:autoHyphenation", "w:hyphenationZone"):
+        for old in settings.findall(qn(tag)):
+            settings.remove(old)
+    auto = OxmlElement("w:autoHyphenation")
+    zone = OxmlElement("w:hyphenationZone")
+    zone.set(qn("w:val"), str(Mm(style.docx_hyphen_zone).twips))
+    settings.insert_element_before(zone, *successors)
+    settings.insert_element_before(
+        auto, "w:consecutiveHyphenLimit", "w:hyphenationZone", *successors
+    )
+
+
+# What follows w:hyphenationZone in settings.xml (the schema's order; Word insists on it).
+_AFTER_HYPHENATION_ZONE = (
+    "w:doNotHyphenateCaps", "w:showEnvelope", "w:summaryLength", "w:clickAndTypeStyle",
+    "w:defaultTableStyle", "w:evenAndOddHeaders", "w:bookFoldRevPrinting", "w:bookFoldPrinting",
+    "w:bookFoldPrintingSheets", "w:drawingGridHorizontalSpacing", "w:drawingGridVerticalSpacing",
+    "w:displayHorizontalDrawingGridEvery", "w:displayVerticalDrawingGridEvery",
+    "w:doNotUseMarginsForDrawingGridOrigin", "w:drawingGridHorizontalOrigin",
+    "w:drawingGridVerticalOrigin", "w:doNotShadeFormData", "w:noPunctuationKerning",
+    "w:characterSpacingControl", "w:printTwoOnOne", "w:strictFirstAndLastChars",
+    "w:noLineBreaksAfter", "w:noLineBreaksBefore", "w:savePreviewPicture",
+    "w:doNotValidateAgainstSchema", "w:saveInvalidXml", "w:ignoreMixedContent",
+    "w:alwaysShowPlaceholderText", "w:doNotDemarcateInvalidXml", "w:saveXmlDataOnly",
+    "w:useXSLTWhenSaving", "w:saveThroughXslt", "w:showXMLTags", "w:alwaysMergeEmptyNamespace",
+    "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
+    "w:docVars", "w:rsids", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults",
+    "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)  # fmt: skip
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:

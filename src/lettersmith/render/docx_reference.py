@@ -37,7 +37,18 @@ if TYPE_CHECKING:
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
 
-PLACEHOLDERS = ("logo", "organisation", "sender_details", "date", "page_number")
+PLACEHOLDERS = (
+    "logo", "organisation", "sender_details", "date", "page_number", "page_number_if_several",
+)  # fmt: skip
+
+# What follows w:suppressAutoHyphens in a paragraph's properties (the schema's order).
+_AFTER_SUPPRESS_HYPHENS = (
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+    "w:sectPr", "w:pPrChange",
+)  # fmt: skip
 
 # Style names a secretary sees in Word's style list.
 SENDER_LINE = "Letter Sender"
@@ -207,7 +218,19 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
 
     about = _paragraph_style(doc, ABOUT, size=house.about_size)
     _lines(about, house.about_line, before=house.about_before)
+    about.paragraph_format.right_indent = Mm(house.text_width - house.about_width)  # ~70 a line
     about.font.color.rgb = _rgb(house.muted_colour)
+
+    # Names and headings keep their words whole, as in the PDF (letter.css): only running
+    # text is hyphenated (docx_package.set_hyphenation).
+    whole = (SENDER_LINE, ADDRESS, DATE, INTRO, TITLE, SALUTATION, CLOSING, SIGNATURE,
+             ADDRESS_LIST_HEADING, ADDRESS_LIST, "Heading 1", "Heading 2", "Heading 3")  # fmt: skip
+    for name in whole:
+        properties = styles[name].element.get_or_add_pPr()
+        if properties.find(qn("w:suppressAutoHyphens")) is None:
+            properties.insert_element_before(
+                OxmlElement("w:suppressAutoHyphens"), *_AFTER_SUPPRESS_HYPHENS
+            )
 
     letterhead = _paragraph_style(doc, LETTERHEAD, size=house.name_size, bold=True)
     _font(letterhead, display)
@@ -282,6 +305,14 @@ def _headers(doc: DocumentObject, house: HouseStyle) -> None:
     trailing._p.getparent().append(trailing._p)
     trailing.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     trailing.paragraph_format.line_spacing = Pt(1)
+
+    # Page 1's foot: "Side 1 av 3", only when there is more than one page (an IF field).
+    first_footer = section.first_page_footer
+    first_footer.is_linked_to_previous = False
+    number = first_footer.paragraphs[0]
+    number.text = "{page_number_if_several}"
+    number.style = doc.styles[HEADER]
+    number.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
     # Pages 2+: one line with organisation, place and date, and "Side 2 av 3".
     later = section.header.paragraphs[0]

@@ -19,7 +19,16 @@ from markupsafe import Markup, escape
 
 from lettersmith.compose.markdown import link_allowed
 from lettersmith.errors import TemplateError
-from lettersmith.model import Addressee, Block, ComposedLetter, Heading, ListBlock, Paragraph, Span
+from lettersmith.model import (
+    Addressee,
+    Block,
+    ComposedLetter,
+    Heading,
+    ListBlock,
+    Paragraph,
+    Sender,
+    Span,
+)
 from lettersmith.render.style import house_style
 from lettersmith.render.templates import environment, render, statement_marker
 from lettersmith.translate import _
@@ -36,6 +45,9 @@ WINDOW_LINES = 9
 WINDOW_CHARS_PER_LINE = 46
 # Blank space between two addressees, in lines.
 ADDRESSEE_GAP = 0.5
+# The page header's line holds the organisation's name beside the place and date and the page
+# number: some 55 characters of 8 pt IBM Plex Sans. A longer name gives way to the short name.
+HEADER_NAME_CHARS = 50
 
 
 def blocks_html(blocks: Sequence[Block]) -> Markup:
@@ -100,6 +112,14 @@ def page_phrase(phrase: str) -> Markup:
     )
 
 
+def header_name(sender: Sender) -> str:
+    """The organisation as the header of pages 2 and on names it, on one line: its short name
+    where the whole name is too long for that line (the PDF's and the DOCX's header)."""
+    if sender.short_name and len(sender.name) > HEADER_NAME_CHARS:
+        return sender.short_name
+    return sender.name
+
+
 def letter_context(letter: ComposedLetter) -> dict[str, Any]:
     """What the letter template sees, as plain values (see the module docstring)."""
     sender = letter.sender
@@ -112,6 +132,7 @@ def letter_context(letter: ComposedLetter) -> dict[str, Any]:
             "language": letter.language,
             "sender": {
                 "name": sender.name,
+                "header_name": header_name(sender),
                 "tagline": sender.tagline,
                 "address": list(sender.address),
                 "email": sender.email,
@@ -124,6 +145,8 @@ def letter_context(letter: ComposedLetter) -> dict[str, Any]:
             "place": letter.place,
             "date": letter.date.isoformat(),
             "date_line": letter.date_line,
+            "reference": letter.reference,
+            "their_reference": letter.their_reference,
             "statement": statement_marker(),
             "title": letter.title,
             "subject": letter.subject,
@@ -143,6 +166,8 @@ def letter_context(letter: ComposedLetter) -> dict[str, Any]:
                 "list_heading": letter.phrases.list_heading,
                 "attachments": letter.phrases.attachments,
                 "page": page_phrase(letter.phrases.page),
+                "our_reference": letter.phrases.our_reference,
+                "their_reference": letter.phrases.their_reference,
             },
         }
     }
@@ -155,10 +180,16 @@ def statement_html(letter: ComposedLetter) -> Markup:
         if letter.salutation
         else ""
     )
+    # The adopted title and body in the position's language where the letter is in another (a
+    # nynorsk club's letter with the union's bokmål statement; the introduction and salutation
+    # are the letter's): screen readers and hyphenation follow the element's lang.
+    lang = (
+        Markup(' lang="{}"').format(letter.statement_language) if letter.statement_language else ""
+    )
     return Markup(
-        '<div class="statement">\n<p class="intro">{}</p>\n<h1 class="title">{}</h1>\n'
-        '{}<div class="body">\n{}\n</div>\n</div>'
-    ).format(letter.intro, letter.title, salutation, blocks_html(letter.body))
+        '<div class="statement">\n<p class="intro">{}</p>\n<h1 class="title"{}>{}</h1>\n'
+        '{}<div class="body"{}>\n{}\n</div>\n</div>'
+    ).format(letter.intro, lang, letter.title, salutation, lang, blocks_html(letter.body))
 
 
 def letter_html(letter: ComposedLetter) -> str:

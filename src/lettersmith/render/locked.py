@@ -105,9 +105,12 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     """The words a page's running header or footer may show on page ``number`` of ``count``:
     the only words that may come between two words of the statement, where a page breaks.
 
-    lettersmith's own header shows the organisation, the place and date and "Side 2 av 3"
-    from page 2; a template's header or footer may show the organisation's address, email and
-    website and the addressees' lines on any page. Each may come once on a page."""
+    lettersmith's own header shows the organisation (or its short name), the place and date
+    and "Side 2 av 3" from page 2, and "Side 1 av 3" at the foot of page 1 of a letter of
+    more pages; a template's header or footer may show the organisation's address, email and
+    website and the addressees' lines on any page. Each may come once on a page. None of it
+    is the club's to choose but the organisation's own details and names, which the letter
+    prints anyway; page numbers are the true ones."""
     sender = letter.sender
     footer = _bare(words([sender.name, *sender.address, sender.email or "", sender.website or ""]))
     # A running header may name whom the letter is to, as letters often do from page 2.
@@ -116,8 +119,8 @@ def _page_header(letter: ComposedLetter) -> Callable[[int, int], Counter[str]]:
     def header(number: int, count: int) -> Counter[str]:
         page = letter.phrases.page.replace("{page}", str(number)).replace("{pages}", str(count))
         if number <= 1:
-            return footer
-        return footer + _bare(words([sender.name, letter.date_line, page]))
+            return footer + _bare(words([page])) if count > 1 else footer
+        return footer + _bare(words([sender.short_name or sender.name, letter.date_line, page]))
 
     return header
 
@@ -224,7 +227,7 @@ def _at_breaks(
         ]
         extra = _bare(found[i] for i in seen) - (header(page, count) + header(following, count))
         if extra:
-            inserted = [found[i] for i in seen if extra[_bare_word(found[i])]]
+            inserted = [found[i] for i in seen if extra[bare_word(found[i])]]
             before = " ".join(found[i] for i in placed[max(0, k - QUOTED) : k])
             return [
                 _(
@@ -270,7 +273,7 @@ def _what_differs(
             inserted = [
                 found[i]
                 for i in range(position, end)
-                if i not in above and not allowed[_bare_word(found[i])]
+                if i not in above and not allowed[bare_word(found[i])]
             ]
             return _("{differs}: the words '{names}' come between them ({where})").format(
                 differs=differs, names=" ".join(inserted), where=where
@@ -284,10 +287,10 @@ def _what_differs(
 def _bare(found: Iterable[str]) -> Counter[str]:
     """Words as a page's header or footer is compared: without the signs around them, signs
     alone left out ("Postboks 123 · 5804 Bergen" shows the address)."""
-    return Counter(word for word in map(_bare_word, found) if word)
+    return Counter(word for word in map(bare_word, found) if word)
 
 
-def _bare_word(word: str) -> str:
+def bare_word(word: str) -> str:
     return word.strip(_SIGNS)
 
 

@@ -12,7 +12,7 @@ import io
 import logging
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -29,6 +29,7 @@ from lettersmith.confine import (
 )
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import DEFAULT_PDF_VARIANT, ComposedLetter
+from lettersmith.render import pdf_tags
 from lettersmith.render.html import letter_html
 from lettersmith.translate import N_, _
 
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 
 # WeasyPrint reports unsupported CSS and similar at WARNING; a refused URL is our error instead.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
+pdf_tags.install()  # the page header as an artifact, a statement's own language as /Lang
+
+# Boxes of elements with this class are left out of a letter of one page (letter.html.j2's
+# "Side 1 av 2" on page 1): how many pages there are is known only once it is laid out.
+SEVERAL_PAGES = "several-pages"
 
 
 class _Refused(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint is untyped
@@ -127,6 +133,8 @@ def render_document(
     try:
         document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(**options)
+        if len(rendered.pages) == 1:
+            _leave_out_page_count(rendered)
         if len(rendered.pages) > MAX_PAGES:
             raise RenderError(
                 _(
@@ -143,6 +151,30 @@ def render_document(
     if fetcher.refused:
         raise RenderError(f"{_name(letter)}: {fetcher.refused[0]}")
     return rendered, pdf
+
+
+def _leave_out_page_count(rendered: Document) -> None:
+    """Take the boxes of ``SEVERAL_PAGES`` elements out of the laid-out pages (a page number
+    on a letter of one page says nothing); cheaper than laying the letter out again."""
+
+    def prune(box: Any) -> None:
+        children = getattr(box, "children", None)
+        if not isinstance(children, list | tuple):
+            return
+        kept = [child for child in children if not _several_pages(child)]
+        box.children = type(children)(kept)
+        for child in kept:
+            prune(child)
+
+    for page in rendered.pages:
+        prune(page._page_box)
+
+
+def _several_pages(box: Any) -> bool:
+    element = getattr(box, "element", None)
+    if element is None or getattr(box, "element_tag", None) is None:
+        return False
+    return SEVERAL_PAGES in (element.get("class") or "").split()
 
 
 def _name(letter: ComposedLetter) -> str:

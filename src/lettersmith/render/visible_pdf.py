@@ -36,6 +36,7 @@ from lettersmith.render.locked import (
     MIN_CONTRAST,
     MIN_SIZE,
     Statement,
+    bare_word,
     colour_name,
     contrast,
     find_statement,
@@ -43,6 +44,10 @@ from lettersmith.render.locked import (
 )
 from lettersmith.translate import _
 
+# The character WeasyPrint draws where it breaks a word at a line's end (letter.css's
+# hyphenate-character, CSS's default): U+2010 HYPHEN, never the "-" people type.
+HYPHENATION = "\u2010"
+LINE_END = "\n"  # pdfium's own characters between two lines, \r\n
 COVERED = 0.3  # the share of a character's box that a later shape may cover
 OVERLAP = 0.5  # the share of the smaller of two characters' boxes that the other may cover
 BACKGROUND_DPI = 36
@@ -79,6 +84,7 @@ class Word:
     text: str
     page: int
     chars: list[int] = field(default_factory=list)
+    broken: bool = False  # ends a line with the hyphen of hyphenation: it goes on after it
 
 
 def pdf_problems(
@@ -99,7 +105,7 @@ def pdf_problems(
             drawn = list(_walk(page))
             objects.append(drawn)
             chars.extend(_chars(page, index + 1, {_address(obj): d for obj, d in drawn}))
-        words = _words(chars)
+        words = _join_broken(_words(chars), chars, header, len(pdf))
         found = [w for w in words if not is_marker(w.text)]
         heights = [
             (min(chars[i].box[1] for i in w.chars), max(chars[i].box[3] for i in w.chars))
@@ -237,15 +243,21 @@ _texts: dict[int, str] = {}
 def _text(code: int) -> str:
     if code not in _texts:
         text = unicodedata.normalize("NFKC", chr(code))
-        _texts[code] = "" if text in DROPPED_CHARS else " " if text.isspace() else text
+        if text in DROPPED_CHARS:
+            text = ""
+        elif text.isspace():
+            text = LINE_END if text in "\r\n" else " "
+        _texts[code] = text
     return _texts[code]
 
 
 def _words(chars: Sequence[Char]) -> list[Word]:
+    """The words drawn, in the text's order; those that end a line with ``HYPHENATION`` are
+    marked broken (see ``_join_broken``)."""
     words: list[Word] = []
     current: Word | None = None
     for index, char in enumerate(chars):
-        if char.text == " ":
+        if char.text in (" ", LINE_END):
             current = None
             continue
         if not char.text:
@@ -255,7 +267,55 @@ def _words(chars: Sequence[Char]) -> list[Word]:
             words.append(current)
         current.text += char.text
         current.chars.append(index)
+    for word in words:
+        if word.text.endswith(HYPHENATION):
+            after = word.chars[-1] + 1  # a line's or a page's end, or the last of the text
+            ends = after == len(chars) or chars[after].page != word.page
+            word.broken = ends or chars[after].text == LINE_END
     return words
+
+
+def _join_broken(
+    words: list[Word],
+    chars: Sequence[Char],
+    header: Callable[[int, int], Counter[str]],
+    count: int,
+) -> list[Word]:
+    """Each word hyphenated at a line's end read whole, as a reader reads it: its first part
+    without the hyphen, then its rest -- the next word in the text where that starts the line
+    below; else past the words of a running header or footer (``header``), which the text may
+    put first where the word goes on to the next page. The hyphen's character still belongs to
+    the word, so nothing else is drawn in its line; words skipped stay where they were, so
+    that the statement's order is judged as before."""
+    joined: list[Word] = []
+    taken: set[int] = set()
+    for index, word in enumerate(words):
+        if index in taken:
+            continue
+        joined.append(word)
+        allowed = header(word.page, count) + header(word.page + 1, count)
+        after = index + 1
+        while word.broken and after < len(words) and words[after].page <= word.page + 1:
+            then = words[after]
+            bare = bare_word(then.text)
+            if after in taken:
+                pass
+            elif allowed[bare] and not _next_line(chars, word, then):
+                allowed[bare] -= 1
+            else:
+                word.text = word.text[: -len(HYPHENATION)] + then.text
+                word.chars.extend(then.chars)
+                word.broken = then.broken
+                taken.add(after)
+            after += 1
+    return joined
+
+
+def _next_line(chars: Sequence[Char], word: Word, then: Word) -> bool:
+    """Whether ``then`` starts on the line right below the end of ``word``, on its page."""
+    last, first = chars[word.chars[-1]].box, chars[then.chars[0]].box  # the hyphen, a letter
+    height = max(chars[i].box[3] - chars[i].box[1] for i in word.chars)  # about a line's
+    return then.page == word.page and last[1] - 2 * height < first[3] < last[1]
 
 
 # --------------------------------------------------------------------------- how it looks
