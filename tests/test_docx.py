@@ -437,27 +437,13 @@ def embedded_fonts(data: bytes) -> dict[tuple[str, str], bytes]:
     return found
 
 
-def test_the_docx_embeds_the_house_fonts_it_names(letter):
-    from fontTools.ttLib import TTFont
-
+def test_the_docx_names_the_house_fonts_it_embeds(letter):
+    # Which faces and which letters go in: test_docx_file.py.
     data = render_docx(letter)
-    fonts = embedded_fonts(data)
-    assert set(fonts) == {
-        ("IBM Plex Serif", "embedRegular"),
-        ("IBM Plex Serif", "embedBold"),
-        ("IBM Plex Serif", "embedItalic"),
-        ("IBM Plex Serif", "embedBoldItalic"),
-        ("IBM Plex Sans", "embedRegular"),
-        ("IBM Plex Sans", "embedBold"),
-    }
-    program = TTFont(io.BytesIO(fonts[("IBM Plex Serif", "embedRegular")]))
-    assert program["name"].getBestFamilyName() == "IBM Plex Serif"
-    cmap = program.getBestCmap()
-    assert all(ord(c) in cmap for c in "æøåÆØÅ§–«»ŋŧđčšž\u00a0")  # Norwegian and Sámi
+    assert {family for family, _ in embedded_fonts(data)} == {"IBM Plex Serif", "IBM Plex Sans"}
     document = docx.Document(io.BytesIO(data))
     assert document.styles["Normal"].font.name == "IBM Plex Serif"
     assert document.styles["Letter Title"].font.name == "IBM Plex Sans"
-    assert render_docx(letter) == data  # the same letter, the same bytes
 
 
 def test_an_organisation_font_replaces_the_house_fonts_in_both_files(tmp_path, letter):

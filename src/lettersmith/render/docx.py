@@ -60,6 +60,12 @@ _AFTER_FRAME = (
 
 def render_docx(letter: ComposedLetter) -> bytes:
     """The letter as the bytes of a .docx file; the same letter always gives the same bytes."""
+    return docx_and_glyphs(letter)[0]
+
+
+def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | None]:
+    """The letter's .docx, and the characters its embedded fonts hold (None: a secretary's own
+    reference, whose fonts are not embedded): the batch path stamps only addresses in them."""
     style = house_style(letter)
     doc, source = _open_reference(letter, style)
     # The PDF's rule, so that both formats show the same addressees in the field.
@@ -87,9 +93,10 @@ def render_docx(letter: ComposedLetter) -> bytes:
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
+    glyphs = None
     if source is None:  # a secretary's own reference keeps its own fonts
-        embed_fonts(doc, style, letter.root)
-    return stable_bytes(doc, letter.date)
+        glyphs = embed_fonts(doc, style, letter.root)
+    return stable_bytes(doc, letter.date), glyphs
 
 
 # --------------------------------------------------------------------------- reference

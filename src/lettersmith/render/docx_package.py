@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from lxml import etree
 
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
+ZIP_LEVEL = 9  # the smallest file; the batch path compresses its stamped part the same way
 LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(ref.PLACEHOLDERS) + r")\}")
 _PAGE_FIELDS = re.compile(r"\{(page|pages)\}")
@@ -212,5 +213,5 @@ def stable_bytes(doc: DocumentObject, date: dt.date) -> bytes:
             info = zipfile.ZipInfo(entry.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
+            target.writestr(info, source.read(entry.filename), compresslevel=ZIP_LEVEL)
     return out.getvalue()
