@@ -353,9 +353,11 @@ def placed_lines(reader: PdfReader) -> list[tuple[int, float, float, str]]:
 def test_libreoffice_lays_out_the_same_text_in_the_same_order(tmp_path, letter):
     lines = placed_lines(soffice_pdf(render_docx(letter), tmp_path))
     text = normalise(" ".join(line[3] for line in lines)).replace(" ,", ",").replace(" .", ".")
-    # Runs of one line come out as separate fragments; compare without the joins' spaces.
-    squeeze = "".join(text.split())
-    assert in_order(squeeze, ["".join(line.split()) for line in letter_lines(letter)]) == []
+    # Runs of one line come out as separate fragments; compare without the joins' spaces, and
+    # without hyphens (LibreOffice breaks words at the line's end, as the settings ask).
+    squeeze = "".join(text.split()).replace("-", "")
+    expected = ["".join(line.split()).replace("-", "") for line in letter_lines(letter)]
+    assert in_order(squeeze, expected) == []
 
     addressee = next(line for line in lines if line[3].startswith("Statsminister"))
     assert addressee[0] == 1

@@ -153,3 +153,82 @@ def test_a_list_marker_is_in_the_fonts(tmp_path):
     body = (ListBlock(False, ((para("Første"),), (para("Andre"),))),)
     fonts = embedded_fonts(render_docx(make_letter(tmp_path, body=body)))
     assert ord("•") in fonts[("IBM Plex Serif", "embedRegular")].getBestCmap()
+
+
+# --------------------------------------------------------------------------- properties
+
+
+CP = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+DCTERMS = "{http://purl.org/dc/terms/}"
+APP = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+
+
+def test_the_properties_name_lettersmith_the_title_the_organisation_and_the_language(tmp_path):
+    letter = make_letter(tmp_path, language="nn")
+    data = render_docx(letter)
+    app = part(data, "docProps/app.xml")
+    assert app.findtext(f"{APP}Application") == "lettersmith"
+    assert app.findtext(f"{APP}Company") == letter.sender.name
+    assert "Word" not in etree.tostring(app, encoding="unicode")  # no borrowed maker, version
+    assert app.find(f"{APP}Template") is None and app.find(f"{APP}Words") is None
+    core = part(data, "docProps/core.xml")
+    assert core.findtext(f"{DC}title") == letter.title
+    assert core.findtext(f"{DC}creator") == letter.sender.name
+    assert core.findtext(f"{CP}lastModifiedBy") == letter.sender.name
+    assert core.findtext(f"{DC}language") == "nn-NO"
+    for stamp in (f"{DCTERMS}created", f"{DCTERMS}modified"):
+        assert core.findtext(stamp) == "2024-12-10T12:00:00Z"  # the letter's date, not today's
+    assert core.find(f"{CP}keywords") is None  # nothing empty left behind
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_word_opens_it_in_current_mode_without_a_question(tmp_path):
+    settings = part(render_docx(make_letter(tmp_path)), "word/settings.xml")
+    modes = settings.xpath(
+        "w:compat/w:compatSetting[@w:name='compatibilityMode']/@w:val", namespaces=NS
+    )
+    assert modes == ["15"]
+    assert settings.find(f"{W}compat/{W}useFELayout") is None
+    # Page numbers are worked out on layout; updateFields would ask on every opening.
+    assert settings.find(f"{W}updateFields") is None
+    assert settings.find(f"{W}rsids") is None and settings.find(f"{W}proofState") is None
+
+
+def test_settings_stay_in_the_order_word_requires(tmp_path):
+    from lettersmith.render.docx_settings import _ORDER
+
+    settings = part(render_docx(make_letter(tmp_path)), "word/settings.xml")
+    names = [etree.QName(child).localname for child in settings]
+    known = [name for name in names if name in _ORDER]
+    assert known == sorted(known, key=_ORDER.index)
+    assert names.index("themeFontLang") > names.index("mathPr")
+
+
+@pytest.mark.parametrize(
+    ("language", "tag", "decimal"), [("nb", "nb-NO", ","), ("en", "en-GB", ".")]
+)
+def test_hyphenation_is_on_bounded_and_in_the_letters_language(tmp_path, language, tag, decimal):
+    from lettersmith.render.style import HouseStyle
+
+    data = render_docx(make_letter(tmp_path, language=language))
+    settings = part(data, "word/settings.xml")
+    assert settings.find(f"{W}autoHyphenation") is not None
+    limit = settings.find(f"{W}consecutiveHyphenLimit").get(f"{W}val")
+    zone = int(settings.find(f"{W}hyphenationZone").get(f"{W}val"))
+    assert int(limit) == HouseStyle().hyphen_limit == 2
+    assert abs(zone / 1440 * 25.4 - HouseStyle().hyphenation_zone) < 0.1  # twips to mm
+    assert settings.find(f"{W}themeFontLang").get(f"{W}val") == tag
+    assert settings.find(f"{W}decimalSymbol").get(f"{W}val") == decimal
+    styles = part(data, "word/styles.xml")
+    default = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
+    assert default.get(f"{W}val") == tag
+
+    def hyphenated(name: str) -> bool:
+        (style,) = styles.xpath(f"w:style[w:name/@w:val='{name}']", namespaces=NS)
+        return style.find(f"{W}pPr/{W}suppressAutoHyphens") is None
+
+    assert hyphenated("Body Text") and hyphenated("Normal")
+    assert not any(map(hyphenated, ("Letter Address", "Letter Title", "Signature", "heading 2")))

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, cast
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 from lxml import etree
@@ -38,6 +37,7 @@ from lettersmith.render.docx_package import (
     set_properties,
     stable_bytes,
 )
+from lettersmith.render.docx_settings import set_language
 from lettersmith.render.html import address_field_fits
 from lettersmith.render.style import HouseStyle, house_style
 
@@ -47,15 +47,6 @@ if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph
 
 DEFAULT_FONT_SIZE = Pt(11)
-# What follows <w:framePr> inside <w:pPr>, in the order the schema fixes.
-_AFTER_FRAME = (
-    "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
-    "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
-    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
-    "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
-)  # fmt: skip
 
 
 def render_docx(letter: ComposedLetter) -> bytes:
@@ -93,6 +84,7 @@ def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | Non
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
+    set_language(doc, letter.language)
     glyphs = None
     if source is None:  # a secretary's own reference keeps its own fonts
         glyphs = embed_fonts(doc, style, letter.root)
@@ -219,10 +211,8 @@ def _style_line_height(doc: DocumentObject, name: str) -> Length:
 
 def _frame(paragraph: Paragraph, **attributes: Length | str) -> None:
     """Give ``paragraph`` a Word frame; neighbours with the same frame share it."""
-    frame = OxmlElement("w:framePr")
-    for key, value in attributes.items():
-        frame.set(qn(f"w:{key}"), str(value.twips) if isinstance(value, Length) else value)
-    paragraph._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAME)
+    values = {k: str(v.twips) if isinstance(v, Length) else v for k, v in attributes.items()}
+    ref.set_ppr(paragraph._p.get_or_add_pPr(), "w:framePr", **values)
 
 
 def _window_frame(paragraph: Paragraph, style: HouseStyle) -> None:

@@ -45,6 +45,7 @@ from lettersmith.confine import (
     shown_path,
 )
 from lettersmith.errors import RenderError
+from lettersmith.render.docx_settings import remove_setting, set_setting
 from lettersmith.render.docx_usage import RunFace, characters, faces
 from lettersmith.render.style import Face, Family, HouseStyle
 
@@ -66,12 +67,6 @@ EDITING_CHARACTERS = frozenset(
 )  # fmt: skip
 # OpenType layout tables (and their companions) that a DOCX's runs never ask for: see above.
 UNREAD_TABLES = ("GPOS", "GSUB", "GDEF", "BASE", "JSTF", "MATH", "kern", "morx", "kerx")
-# What may stand before the font settings in w:settings, in the schema's order.
-_SETTINGS_BEFORE = (
-    "w:writeProtection", "w:view", "w:zoom", "w:removePersonalInformation",
-    "w:removeDateAndTime", "w:doNotDisplayPageBoundaries", "w:displayBackgroundShape",
-    "w:printPostScriptOverText", "w:printFractionalCharacterWidth", "w:printFormsData",
-)  # fmt: skip
 
 
 def embed_fonts(doc: DocumentObject, style: HouseStyle, root: Path | None = None) -> frozenset[str]:
@@ -243,11 +238,7 @@ def _font_entry(table: etree._Element, name: str) -> etree._Element:
 
 
 def _set_embedding(settings: BaseOxmlElement) -> None:
-    """``w:embedTrueTypeFonts``: Word keeps the fonts when the secretary saves the letter."""
-    for tag in ("w:embedTrueTypeFonts", "w:saveSubsetFonts"):
-        old = settings.find(qn(tag))
-        if old is not None:
-            settings.remove(old)
-    anchor = [settings.find(qn(tag)) for tag in _SETTINGS_BEFORE]
-    position = max((list(settings).index(a) + 1 for a in anchor if a is not None), default=0)
-    settings.insert(position, OxmlElement("w:embedTrueTypeFonts"))
+    """``w:embedTrueTypeFonts``: Word keeps the fonts when the secretary saves the letter; no
+    ``w:saveSubsetFonts`` (see the module's docstring)."""
+    set_setting(settings, "embedTrueTypeFonts")
+    remove_setting(settings, "saveSubsetFonts")

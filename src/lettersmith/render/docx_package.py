@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docx.image.exceptions import UnrecognizedImageError
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
+from lxml import etree
+from lxml.builder import ElementMaker
 
 from lettersmith.confine import (
     MAX_ASSET,
@@ -31,15 +37,17 @@ from lettersmith.confine import (
 from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
+from lettersmith.render.docx_settings import LANGUAGE_TAGS
 from lettersmith.render.style import house_style
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
-    from lxml import etree
 
+APPLICATION = "lettersmith"  # what Word's File > Info and a file browser show as the maker
+_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+E = ElementMaker(namespace=_APP, nsmap={None: _APP})
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
 ZIP_LEVEL = 9  # the smallest file; the batch path compresses its stamped part the same way
-LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(ref.PLACEHOLDERS) + r")\}")
 _PAGE_FIELDS = re.compile(r"\{(page|pages)\}")
 
@@ -171,7 +179,13 @@ def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run: Callable[[s
 
 
 def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
-    """Core properties and the language that spell checkers and screen readers use."""
+    """Core and application properties, and the language that spell checkers, hyphenation and
+    screen readers use.
+
+    The author is the organisation: the letter is its letter (a ministry journals it under the
+    sender), whoever signs it this year. Created and modified are the letter's date, at noon
+    UTC, so that the same letter gives the same bytes on any day it is built.
+    """
     tag = LANGUAGE_TAGS[letter.language]
     created = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
     props = doc.core_properties
@@ -182,6 +196,11 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     props.created = props.modified = created
     props.revision = 1
     props.comments = props.keywords = props.category = ""
+    core = props._element
+    for node in list(core):  # python-docx writes the emptied ones as empty elements
+        if not (node.text or "").strip() and not len(node):
+            core.remove(node)
+    _application_properties(doc, letter)
 
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     if defaults is None:
@@ -189,6 +208,27 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
         doc.styles.element.insert(0, defaults)
     run_defaults = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
+
+
+def _application_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
+    """``docProps/app.xml``: made by lettersmith for the organisation. Word counts pages and
+    words itself when it opens the file; counts written here would be wrong until then."""
+    package = doc.part.package
+    found = [rel for rel in package.rels.values() if rel.reltype == RT.EXTENDED_PROPERTIES]
+    properties = E.Properties(
+        E.Application(APPLICATION),
+        E.DocSecurity("0"),
+        E.Company(letter.sender.name),
+        E.LinksUpToDate("false"),
+        E.SharedDoc("false"),
+        E.HyperlinksChanged("false"),
+    )
+    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if found:
+        found[0].target_part._blob = blob
+        return
+    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
+    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:

@@ -26,11 +26,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
 
+from lettersmith.render.docx_settings import current_word_mode, hyphenate
 from lettersmith.render.style import HouseStyle
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
     from docx.oxml.text.parfmt import CT_PPr
+    from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.styles.style import CharacterStyle, ParagraphStyle
     from docx.table import Table
 
@@ -58,6 +60,36 @@ HEADER = "Header"
 HYPERLINK = "Hyperlink"
 CODE = "Code"
 
+HEADINGS = ("Heading 1", "Heading 2", "Heading 3")
+UNHYPHENATED = (
+    SENDER_LINE, ADDRESS, DATE, TITLE, *HEADINGS, CLOSING, SIGNATURE, ADDRESS_LIST_HEADING,
+    ADDRESS_LIST, LETTERHEAD, LETTERHEAD_DETAILS, HEADER,
+)  # fmt: skip
+
+
+# The order of a paragraph's properties (CT_PPr), which Word insists on.
+PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr",
+    "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
+    "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+    "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
+def set_ppr(ppr: CT_PPr, tag: str, **values: str) -> BaseOxmlElement:
+    """Put ``<tag w:key="value"...>`` in its place among the paragraph properties ``ppr``."""
+    old = ppr.find(qn(tag))
+    if old is not None:
+        ppr.remove(old)
+    element = OxmlElement(tag)
+    for key, value in values.items():
+        element.set(qn(f"w:{key}"), value)
+    ppr.insert_element_before(element, *PPR_ORDER[PPR_ORDER.index(tag) + 1 :])
+    return element
+
 
 def build_reference(out: Path, style: HouseStyle | None = None) -> None:
     """Write the built-in reference document, in ``style`` (the house default), to ``out``."""
@@ -79,6 +111,8 @@ def reference_document(style: HouseStyle) -> DocumentObject:
         "The renderer replaces this body with the letter; edit the styles and headers.",
         style=BODY,
     )
+    current_word_mode(doc)
+    hyphenate(doc, style)
     props = doc.core_properties
     props.author = props.last_modified_by = "lettersmith"
     props.comments = props.keywords = props.subject = ""
@@ -245,6 +279,11 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     header.font.color.rgb = _rgb(house.muted_colour)
     _lines(header, house.header_line, after=1)
 
+    # Names, addresses, titles and headings are not broken at a hyphen (the settings turn
+    # automatic hyphenation on for the rest: docx_settings).
+    for name in UNHYPHENATED:
+        set_ppr(styles[name].element.get_or_add_pPr(), "w:suppressAutoHyphens")
+
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
     link.font.underline = True
     styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = house.mono_font
@@ -252,14 +291,10 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
 
 def _bottom_rule(ppr: CT_PPr, colour: str) -> None:
     """A thin rule under the paragraph, as the PDF draws under the page header."""
-    borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("val", "single"), ("sz", "3"), ("space", "3"), ("color", colour[1:])):
         bottom.set(qn(f"w:{key}"), value)
-    borders.append(bottom)
-    ppr.insert_element_before(
-        borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"
-    )
+    set_ppr(ppr, "w:pBdr").append(bottom)
 
 
 def _no_cell_margins(table: Table) -> None:

@@ -115,6 +115,11 @@ class HouseStyle:
     signature_image_height: float = 14.0
     address_list_before: float = 7.0
     about_before: float = 8.0
+    # Hyphenation (PDF and DOCX): a word is broken only where the line would otherwise end
+    # more than this short of the right margin, and at most this many lines in a row end in
+    # a hyphen: a bounded rag without a ladder of hyphens.
+    hyphenation_zone: float = 6.0
+    hyphen_limit: int = 2
 
     @property
     def text_width(self) -> float:
