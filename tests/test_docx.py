@@ -468,3 +468,20 @@ def test_the_letterhead_colour_comes_from_the_organisation(letter):
     for data, expected in ((render_docx(letter), "3C3C3C"), (render_docx(coloured), "7A1F3D")):
         style = docx.Document(io.BytesIO(data)).styles["Letterhead"]
         assert str(style.font.color.rgb) == expected
+
+
+@needs_soffice
+def test_libreoffice_sets_headings_and_list_markers_in_the_house_fonts(tmp_path, letter):
+    """Word and LibreOffice take a theme font over a named one: the headings were set in the
+    theme's, the bullets in Symbol."""
+    fonts: dict[str, set[str]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if font and text.strip():
+            fonts.setdefault(text.strip(), set()).add(str(font.get("/BaseFont", "")))
+
+    for page in soffice_pdf(render_docx(letter), tmp_path).pages:
+        page.extract_text(visitor_text=visit)
+    assert all("IBMPlexSans-Bold" in name for name in fonts["Tiltak"]), fonts["Tiltak"]
+    markers = {name for text, names in fonts.items() if text.startswith("•") for name in names}
+    assert markers and all("IBMPlexSerif" in name for name in markers), markers

@@ -232,3 +232,148 @@ def test_hyphenation_is_on_bounded_and_in_the_letters_language(tmp_path, languag
 
     assert hyphenated("Body Text") and hyphenated("Normal")
     assert not any(map(hyphenated, ("Letter Address", "Letter Title", "Signature", "heading 2")))
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def rich_letter(tmp_path):
+    """A letter with a heading, a subheading, bold, a numbered and a nested bullet list."""
+    body = (
+        para("Innledning."),
+        Heading(1, (Span("Hva vi ber om"),)),
+        Heading(2, (Span("Først"),)),
+        ListBlock(True, ((para("Ett"),), (para("To"),))),
+        ListBlock(False, ((para("Ytre"), ListBlock(False, ((para("Indre"),),))),)),
+    )
+    return make_letter(tmp_path, body=body)
+
+
+def style_of(styles: etree._Element, name: str) -> etree._Element:
+    (style,) = styles.xpath(f"w:style[w:name/@w:val='{name}']", namespaces=NS)
+    return style
+
+
+def outline_level(styles: etree._Element, name: str) -> str | None:
+    found = style_of(styles, name).find(f"{W}pPr/{W}outlineLvl")
+    return None if found is None else found.get(f"{W}val")
+
+
+def test_the_navigation_pane_shows_the_title_over_the_headings(tmp_path):
+    data = render_docx(rich_letter(tmp_path))
+    styles = part(data, "word/styles.xml")
+    # The PDF's h1 (the title), h2 and h3 (the body's headings of level 1 and 2).
+    assert outline_level(styles, "Letter Title") == "0"
+    assert outline_level(styles, "heading 1") == "1"
+    assert outline_level(styles, "heading 2") == "2"
+    body = part(data, "word/document.xml")
+    used = body.xpath("//w:p/w:pPr/w:pStyle/@w:val", namespaces=NS)
+    assert {"LetterTitle", "Heading1", "Heading2"} <= set(used)
+
+
+def test_no_style_or_list_falls_back_to_a_theme_font(tmp_path):
+    import docx
+
+    from lettersmith.render.docx_usage import faces
+
+    data = render_docx(rich_letter(tmp_path))
+    for name in ("word/styles.xml", "word/numbering.xml"):
+        xml = etree.tostring(part(data, name), encoding="unicode")
+        assert "Theme=" not in xml and "cstheme" not in xml, name  # a theme font wins in Word
+        assert "Symbol" not in xml and "Calibri" not in xml, name
+    theme = etree.tostring(part(data, "word/theme/theme1.xml"), encoding="unicode")
+    assert 'typeface="IBM Plex Sans"' in theme and 'typeface="IBM Plex Serif"' in theme
+    # Every run and every list marker is set in a house font.
+    used = faces(docx.Document(io.BytesIO(data)))
+    assert {face.font for face in used} == {"IBM Plex Serif", "IBM Plex Sans"}
+    heading = next(face for face in used if face.font == "IBM Plex Sans" and face.bold)
+    assert heading
+
+
+def test_lists_are_indented_as_in_the_pdf_with_markers_in_the_text_font(tmp_path):
+    from lettersmith.render.style import HouseStyle
+
+    data = render_docx(rich_letter(tmp_path))
+    numbering = part(data, "word/numbering.xml")
+    styles = part(data, "word/styles.xml")
+    twips_per_mm = 1440 / 25.4
+    for kind, markers in (("List Bullet", ["•", "–", "•"]), ("List Number", ["%1."] * 3)):
+        for level, marker in enumerate(markers):
+            name = kind if level == 0 else f"{kind} {level + 1}"
+            style = style_of(styles, name)
+            assert style.find(f"{W}pPr/{W}contextualSpacing") is None  # 1 mm between items
+            (num_id,) = style.xpath("w:pPr/w:numPr/w:numId/@w:val", namespaces=NS)
+            (abstract,) = numbering.xpath(
+                f"w:num[@w:numId='{num_id}']/w:abstractNumId/@w:val", namespaces=NS
+            )
+            (lvl,) = numbering.xpath(
+                f"w:abstractNum[@w:abstractNumId='{abstract}']/w:lvl", namespaces=NS
+            )
+            assert lvl.find(f"{W}lvlText").get(f"{W}val") == marker
+            left = int(lvl.find(f"{W}pPr/{W}ind").get(f"{W}left")) / twips_per_mm
+            assert abs(left - 6 * (level + 1)) < 0.1  # letter.css: padding-left 6mm a level
+            fonts = lvl.find(f"{W}rPr/{W}rFonts")
+            for script in ("ascii", "hAnsi", "cs", "eastAsia"):
+                assert fonts.get(f"{W}{script}") == HouseStyle().text_font.name
+
+
+def test_every_drawing_has_its_own_id(tmp_path):
+    from lettersmith.model import Sender, Signature
+    from test_docx import png
+
+    letter = make_letter(
+        tmp_path,
+        sender=Sender("Foreningen", logo=png(tmp_path / "assets" / "logo.png")),
+        signature=Signature("Kari", image=png(tmp_path / "assets" / "sign.png", (200, 60))),
+    )
+    data = render_docx(letter)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = [n for n in package.namelist() if n.startswith("word/") and n.endswith(".xml")]
+    ids = [
+        drawing_id
+        for name in names
+        for drawing_id in part(data, name).xpath(
+            "//wp:docPr/@id",
+            namespaces={
+                "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+            },
+        )
+    ]
+    assert len(ids) == 2 and len(set(ids)) == 2  # the logo in the header, the signature
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_a_statement_in_another_language_is_tagged_with_its_own(tmp_path):
+    letter = make_letter(tmp_path, language="nn", statement_language="nb")
+    data = render_docx(letter)
+    styles = part(data, "word/styles.xml")
+    default = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
+    assert default.get(f"{W}val") == "nn-NO"  # the letter's: introduction, closing, about
+    body = part(data, "word/document.xml")
+
+    def languages(text: str) -> set[str | None]:
+        runs = body.xpath(f"//w:r[w:t[contains(., '{text}')]]", namespaces=NS)
+        assert runs, text
+        return {run.xpath("string(w:rPr/w:lang/@w:val)", namespaces=NS) or None for run in runs}
+
+    assert languages(letter.title[:20]) == {"nb-NO"}
+    assert languages("internasjonalt problem") == {"nb-NO"}
+    assert languages("Første punkt") == {"nb-NO"}  # a list item of the statement
+    assert languages("handles") == {"nb-NO"}  # bold words
+    assert languages("lovdata") == {"nb-NO"}  # a link
+    assert languages("vedtok på") == {None}
+    assert languages(letter.closing) == {None}
+    same = render_docx(make_letter(tmp_path, language="nn"))
+    assert b'w:lang w:val="nb-NO"' not in zipfile.ZipFile(io.BytesIO(same)).read(
+        "word/document.xml"
+    )
+
+
+def test_compose_names_the_statements_language_only_where_it_differs(tmp_path):
+    root = copy_example(tmp_path / "ws")
+    union = resolve(load(root), LETTER).letters[0]
+    club = resolve(load(root), LETTER, club="bergen").letters[0]
+    assert (union.language, union.statement_language) == ("nb", None)
+    assert (club.language, club.statement_language) == ("nn", "nb")

@@ -120,6 +120,7 @@ def _letter(
         about=organisation.about,
         return_address=return_address(organisation.name, organisation.address),
         salutation=salutation,
+        statement_language=position.language if position.language != language else None,
         appended=markdown.parse(spec.append),
         cover_note=markdown.parse(cover_note),
         attachments=spec.attachments,

@@ -34,8 +34,10 @@ from lettersmith.render.docx_package import (
     add_picture,
     fill_headers,
     image_file,
+    number_drawings,
     set_properties,
     stable_bytes,
+    tag_language,
 )
 from lettersmith.render.docx_settings import set_language
 from lettersmith.render.html import address_field_fits
@@ -71,10 +73,12 @@ def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | Non
     _write_address_field(doc, letter, address_fits, style)
     _write_date_line(doc, letter, style)
     add_paragraph(doc, ref.INTRO, letter.intro)
-    add_paragraph(doc, ref.TITLE, letter.title)
+    title = add_paragraph(doc, ref.TITLE, letter.title)
     if letter.salutation:
         add_paragraph(doc, ref.SALUTATION, letter.salutation)
-    write_blocks(doc, letter.body)
+    body = write_blocks(doc, letter.body)
+    if letter.statement_language:
+        tag_language([title, *body], letter.statement_language)
     appended = write_blocks(doc, letter.appended)
     if appended:  # a club's own paragraphs, set apart from the adopted text
         appended[0].paragraph_format.space_before = Mm(style.appended_before)
@@ -85,6 +89,7 @@ def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | Non
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
     set_language(doc, letter.language)
+    number_drawings(doc)
     glyphs = None
     if source is None:  # a secretary's own reference keeps its own fonts
         glyphs = embed_fonts(doc, style, letter.root)

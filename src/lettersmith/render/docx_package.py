@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from lettersmith.confine import (
     read_limited,
 )
 from lettersmith.errors import RenderError, relative
-from lettersmith.model import ComposedLetter
+from lettersmith.model import ComposedLetter, Language
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.docx_settings import LANGUAGE_TAGS
 from lettersmith.render.style import house_style
@@ -229,6 +229,40 @@ def _application_properties(doc: DocumentObject, letter: ComposedLetter) -> None
         return
     part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
     package.relate_to(part, RT.EXTENDED_PROPERTIES)
+
+
+def tag_language(paragraphs: Iterable[DocxParagraph], language: Language) -> None:
+    """Mark every run of ``paragraphs`` as written in ``language`` (the document's default is
+    the letter's): Word checks its spelling and hyphenates it in that language, and a screen
+    reader reads it so."""
+    tag = LANGUAGE_TAGS[language]
+    for paragraph in paragraphs:
+        for run in paragraph._p.iter(qn("w:r")):
+            rpr = run.get_or_add_rPr()
+            for old in rpr.findall(qn("w:lang")):
+                rpr.remove(old)
+            lang = OxmlElement("w:lang")
+            lang.set(qn("w:val"), tag)
+            rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
+def number_drawings(doc: DocumentObject) -> None:
+    """Number every picture (``wp:docPr``) in the body and the headers and footers 1, 2, 3...:
+    python-docx numbers each part on its own, so the logo in the header and the signature
+    in the body were both 1, and Word requires one number per drawing in the document."""
+    parts = [doc.part] + sorted(
+        (
+            rel.target_part
+            for rel in doc.part.rels.values()
+            if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)
+        ),
+        key=lambda part: str(part.partname),
+    )
+    number = 0
+    for part in parts:
+        for drawing in part.element.iter(qn("wp:docPr")):
+            number += 1
+            drawing.set("id", str(number))
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:

@@ -22,10 +22,13 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
+from lxml import etree
 
+from lettersmith.render.docx_lists import number_lists
 from lettersmith.render.docx_settings import current_word_mode, hyphenate
 from lettersmith.render.style import HouseStyle
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from docx.table import Table
 
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
+_DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/main"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
 
 PLACEHOLDERS = ("logo", "organisation", "sender_details", "date", "page_number")
@@ -102,6 +106,8 @@ def reference_document(style: HouseStyle) -> DocumentObject:
     _trim(doc)
     _page_setup(doc, style)
     _styles(doc, style)
+    number_lists(doc, style)
+    _house_fonts_only(doc, style)
     _headers(doc, style)
     body = doc.element.body
     for child in list(body):
@@ -233,6 +239,9 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     _font(title, display)
     _lines(title, house.title_line, after=house.title_after)
     title.paragraph_format.keep_with_next = True
+    # Word's navigation pane and a PDF made from Word show paragraphs with an outline level:
+    # the title at the top, the body's headings below it (the PDF's h1, and h2 to h4).
+    set_ppr(title.element.get_or_add_pPr(), "w:outlineLvl", val="0")
     _lines(_paragraph_style(doc, SALUTATION), house.text_line, after=house.paragraph_after)
 
     for level in (1, 2, 3):
@@ -241,6 +250,7 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
         heading.font.color.rgb = _rgb(house.text_colour)
         _lines(heading, house.heading_line, before=house.heading_before, after=house.heading_after)
         heading.paragraph_format.keep_with_next = True
+        set_ppr(heading.element.get_or_add_pPr(), "w:outlineLvl", val=str(level))
     for name in ("List Bullet", "List Number", "List Continue"):
         for suffix in ("", " 2", " 3"):
             _lines(styles[name + suffix], house.text_line, after=1)
@@ -256,6 +266,7 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     _font(list_heading, display)
     _lines(list_heading, house.heading_line, before=house.address_list_before, after=1)
     list_heading.paragraph_format.keep_with_next = True
+    set_ppr(list_heading.element.get_or_add_pPr(), "w:outlineLvl", val="1")
     address_list = _paragraph_style(doc, ADDRESS_LIST)
     _lines(address_list, house.text_line, after=house.paragraph_after)
     address_list.paragraph_format.keep_together = True
@@ -287,6 +298,32 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
     link.font.underline = True
     styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = house.mono_font
+
+
+def _house_fonts_only(doc: DocumentObject, house: HouseStyle) -> None:
+    """Every style's font named, none left to the theme: in Word a theme font (``asciiTheme``)
+    wins over a named one, which set the headings in Calibri Light whatever they named. The
+    theme's own fonts become the house fonts too, for a style a secretary adds."""
+    text, display = house.text_font.name, house.display_font.name
+    for fonts in doc.styles.element.iter(qn("w:rFonts")):
+        theme = fonts.get(qn("w:asciiTheme")) or fonts.get(qn("w:hAnsiTheme")) or ""
+        for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+            fonts.attrib.pop(qn(f"w:{attribute}"), None)
+        if theme:
+            name = display if theme.startswith("major") else text
+            for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
+                if fonts.get(qn(f"w:{attribute}")) is None:
+                    fonts.set(qn(f"w:{attribute}"), name)
+    for rel in doc.part.rels.values():
+        if rel.reltype == RT.THEME and not rel.is_external:
+            theme_part = rel.target_part
+            root = etree.fromstring(theme_part.blob)
+            for kind, name in (("majorFont", display), ("minorFont", text)):
+                for latin in root.iter(f"{{{_DRAWING}}}{kind}"):
+                    latin.find(f"{{{_DRAWING}}}latin").set("typeface", name)
+            theme_part._blob = etree.tostring(
+                root, xml_declaration=True, encoding="UTF-8", standalone=True
+            )
 
 
 def _bottom_rule(ppr: CT_PPr, colour: str) -> None:
