@@ -282,11 +282,9 @@ class ComposedLetter:
     about: str | None = None
     return_address: str = ""  # the small sender line above the address field
     salutation: str | None = None
-    # The adopted text's language (its title and body) where it is not the letter's: a bokmål
-    # statement in a club's nynorsk letter, tagged as bokmål for spell checkers and readers.
-    statement_language: Language | None = None
     appended: tuple[Block, ...] = ()  # a club's own paragraphs, after the adopted body
     cover_note: tuple[Block, ...] = ()  # the email's body
     attachments: tuple[Path, ...] = ()
     root: Path = Path(".")  # the workspace root: renderers may read files only under it
     template_dirs: tuple[Path, ...] = ()  # club's, then workspace's; built-ins come last
+    statement_language: Language | None = None  # the position's, where it is not the letter's

@@ -120,12 +120,12 @@ def _letter(
         about=organisation.about,
         return_address=return_address(organisation.name, organisation.address),
         salutation=salutation,
-        statement_language=position.language if position.language != language else None,
         appended=markdown.parse(spec.append),
         cover_note=markdown.parse(cover_note),
         attachments=spec.attachments,
         root=ws.root,
         template_dirs=ws.template_dirs,
+        statement_language=position.language if position.language != language else None,
     )
 
 

@@ -31,6 +31,7 @@ from lettersmith.render.docx_blocks import add_paragraph, has_style, styles_used
 from lettersmith.render.docx_clean import check_package, clean
 from lettersmith.render.docx_fonts import embed_fonts
 from lettersmith.render.docx_package import (
+    LANGUAGE_TAGS,
     add_picture,
     fill_headers,
     image_file,
@@ -88,7 +89,7 @@ def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | Non
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
-    set_language(doc, letter.language)
+    set_language(doc, LANGUAGE_TAGS[letter.language])
     number_drawings(doc)
     glyphs = None
     if source is None:  # a secretary's own reference keeps its own fonts

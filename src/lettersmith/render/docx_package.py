@@ -35,18 +35,20 @@ from lettersmith.confine import (
     read_limited,
 )
 from lettersmith.errors import RenderError, relative
-from lettersmith.model import ComposedLetter, Language
+from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
-from lettersmith.render.docx_settings import LANGUAGE_TAGS
 from lettersmith.render.style import house_style
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
 
+    from lettersmith.model import Language
+
 APPLICATION = "lettersmith"  # what Word's File > Info and a file browser show as the maker
 _APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 E = ElementMaker(namespace=_APP, nsmap={None: _APP})
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
+LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
 ZIP_LEVEL = 9  # the smallest file; the batch path compresses its stamped part the same way
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(ref.PLACEHOLDERS) + r")\}")
 _PAGE_FIELDS = re.compile(r"\{(page|pages)\}")

@@ -2,16 +2,16 @@
 
 - Current Word mode: ``compatibilityMode`` 15 (Word 2013 and later), so Word does not open the
   letter in compatibility mode and lays it out as it lays out a new document.
-- Automatic hyphenation in the letter's language, as the PDF hyphenates: at most
-  ``HouseStyle.hyphen_limit`` lines in a row ending in a hyphen, and a word broken only where
-  the line would otherwise end more than ``HouseStyle.hyphenation_zone`` short of the margin.
+- Automatic hyphenation in the letter's language, as the PDF hyphenates: a word is broken only
+  where the line would otherwise end more than ``HouseStyle.hyphen_zone`` per cent of the
+  measure short of the margin, and at most ``CONSECUTIVE_HYPHENS`` lines in a row end in one.
   Words in capitals (NOU, GREVIO) are not broken; styles that must not break (the address,
   the title, headings, the signature) say so themselves (``w:suppressAutoHyphens``).
 - No ``w:updateFields``: Word answers it with a question on every opening ("This document
   contains fields that may refer to other files. Do you want to update the fields?"), a
   question a secretary would learn to click away, and one that a ministry's archive would see
-  on every letter. The letter's only fields are the page numbers in the headers, which Word and
-  LibreOffice work out whenever they lay the pages out, without being asked.
+  on every letter. The letter's only fields are the page numbers in its headers and footers,
+  which Word and LibreOffice work out whenever they lay the pages out, without being asked.
 
 Settings are elements in an order the schema fixes (ECMA-376 Part 1, 17.15.1.78); Word refuses
 a file whose settings are out of order, so each is put in its place here.
@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
     from lxml import etree
 
-    from lettersmith.model import Language
     from lettersmith.render.style import HouseStyle
 
-LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}  # Word's and BCP 47's
+# At most two lines in a row end in a hyphen (the PDF's hyphenation has no such limit, but
+# breaks fewer words: HouseStyle.hyphen_word and the letters before and after).
+CONSECUTIVE_HYPHENS = 2
 WORD_2013 = "15"  # compatibilityMode of Word 2013, 2016, 2019, 2021 and Microsoft 365
 _WORD_URI = "http://schemas.microsoft.com/office/word"
 # The order of w:settings' children (CT_Settings), up to the last one lettersmith writes.
@@ -119,18 +120,19 @@ def current_word_mode(doc: DocumentObject) -> None:
 
 def hyphenate(doc: DocumentObject, style: HouseStyle) -> None:
     settings = doc.settings.element
+    zone = Mm(style.text_width * style.hyphen_zone / 100)
     set_setting(settings, "autoHyphenation")
-    set_setting(settings, "consecutiveHyphenLimit", val=str(style.hyphen_limit))
-    set_setting(settings, "hyphenationZone", val=str(Mm(style.hyphenation_zone).twips))
+    set_setting(settings, "consecutiveHyphenLimit", val=str(CONSECUTIVE_HYPHENS))
+    set_setting(settings, "hyphenationZone", val=str(zone.twips))
     set_setting(settings, "doNotHyphenateCaps")
 
 
-def set_language(doc: DocumentObject, language: Language) -> None:
-    """The language Word picks theme fonts for, and the decimal sign and list separator its
-    field formulas use (the text itself is tagged in the styles' defaults, see
+def set_language(doc: DocumentObject, tag: str) -> None:
+    """The language (``nb-NO``) Word picks theme fonts for, and the decimal sign and list
+    separator its field formulas use (the text itself is tagged in the styles' defaults, see
     ``docx_package.set_properties``)."""
     settings = doc.settings.element
-    set_setting(settings, "themeFontLang", val=LANGUAGE_TAGS[language])
-    decimal, separator = (".", ",") if language == "en" else (",", ";")
+    set_setting(settings, "themeFontLang", val=tag)
+    decimal, separator = (".", ",") if tag.startswith("en") else (",", ";")
     set_setting(settings, "decimalSymbol", val=decimal)
     set_setting(settings, "listSeparator", val=separator)

@@ -115,11 +115,16 @@ class HouseStyle:
     signature_image_height: float = 14.0
     address_list_before: float = 7.0
     about_before: float = 8.0
-    # Hyphenation (PDF and DOCX): a word is broken only where the line would otherwise end
-    # more than this short of the right margin, and at most this many lines in a row end in
-    # a hyphen: a bounded rag without a ladder of hyphens.
-    hyphenation_zone: float = 6.0
-    hyphen_limit: int = 2
+    about_width: float = 100.0  # the about paragraph's measure: some 70 characters of 8.5 pt
+    footer_gap: float = 8.0  # from the body's foot to page 1's "Side 1 av 2"
+
+    # Hyphenation of running text (nb, nn, en): the shortest word broken, the fewest letters
+    # left before and carried after the hyphen, and how short (per cent of the measure) a line
+    # may end before a word is broken at all.
+    hyphen_word: int = 7
+    hyphen_before: int = 3
+    hyphen_after: int = 3
+    hyphen_zone: int = 8
 
     @property
     def text_width(self) -> float:
