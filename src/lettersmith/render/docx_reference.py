@@ -118,7 +118,7 @@ def reference_document(style: HouseStyle) -> DocumentObject:
         style=BODY,
     )
     current_word_mode(doc)
-    hyphenate(doc, style)
+    hyphenate(doc)
     props = doc.core_properties
     props.author = props.last_modified_by = "lettersmith"
     props.comments = props.keywords = props.subject = ""
