@@ -41,7 +41,9 @@ class _Properties:
             return
         fonts = rpr.find(qn("w:rFonts"))
         if fonts is not None:
-            self.font = fonts.get(qn("w:ascii")) or fonts.get(qn("w:hAnsi")) or self.font
+            named = fonts.get(qn("w:ascii")) or fonts.get(qn("w:hAnsi")) or self.font
+            themed = fonts.get(qn("w:asciiTheme")) or fonts.get(qn("w:hAnsiTheme"))
+            self.font = None if themed else named  # a theme font wins over a named one
         for tag, name in (("w:b", "bold"), ("w:i", "italic")):
             found = rpr.find(qn(tag))
             if found is not None:
