@@ -13,17 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docx.image.exceptions import UnrecognizedImageError
-from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
-from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 from lxml import etree
-from lxml.builder import ElementMaker
 
 from lettersmith.confine import (
     MAX_ASSET,
@@ -44,9 +40,6 @@ if TYPE_CHECKING:
 
     from lettersmith.model import Language
 
-APPLICATION = "lettersmith"  # what Word's File > Info and a file browser show as the maker
-_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
-E = ElementMaker(namespace=_APP, nsmap={None: _APP})
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
 LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
 ZIP_LEVEL = 9  # the smallest file; the batch path compresses its stamped part the same way
@@ -202,7 +195,7 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     for node in list(core):  # python-docx writes the emptied ones as empty elements
         if not (node.text or "").strip() and not len(node):
             core.remove(node)
-    _application_properties(doc, letter)
+    ref.application_properties(doc, company=letter.sender.name)
 
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     if defaults is None:
@@ -210,27 +203,6 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
         doc.styles.element.insert(0, defaults)
     run_defaults = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
-
-
-def _application_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
-    """``docProps/app.xml``: made by lettersmith for the organisation. Word counts pages and
-    words itself when it opens the file; counts written here would be wrong until then."""
-    package = doc.part.package
-    found = [rel for rel in package.rels.values() if rel.reltype == RT.EXTENDED_PROPERTIES]
-    properties = E.Properties(
-        E.Application(APPLICATION),
-        E.DocSecurity("0"),
-        E.Company(letter.sender.name),
-        E.LinksUpToDate("false"),
-        E.SharedDoc("false"),
-        E.HyperlinksChanged("false"),
-    )
-    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
-    if found:
-        found[0].target_part._blob = blob
-        return
-    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
-    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 def tag_language(paragraphs: Iterable[DocxParagraph], language: Language) -> None:

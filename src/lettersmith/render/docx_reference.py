@@ -22,11 +22,15 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
 from lxml import etree
+from lxml.builder import ElementMaker
 
 from lettersmith.render.docx_lists import number_lists
 from lettersmith.render.docx_settings import current_word_mode, hyphenate
@@ -119,6 +123,7 @@ def reference_document(style: HouseStyle) -> DocumentObject:
     )
     current_word_mode(doc)
     hyphenate(doc)
+    application_properties(doc)
     props = doc.core_properties
     props.author = props.last_modified_by = "lettersmith"
     props.comments = props.keywords = props.subject = ""
@@ -126,6 +131,9 @@ def reference_document(style: HouseStyle) -> DocumentObject:
     return doc
 
 
+APPLICATION = "lettersmith"  # what Word's File > Info and a file browser show as the maker
+_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+E = ElementMaker(namespace=_APP, nsmap={None: _APP})
 # Parts of python-docx's starting document that a letter does without: the Word 2010 copy of
 # the styles (Word 2013 and later neither read nor write it), a bibliography's custom XML, and
 # a thumbnail of a blank page that file browsers would show for every letter.
@@ -133,6 +141,28 @@ _UNUSED_PARTS = ("/stylesWithEffects", "/customXml", "/metadata/thumbnail")
 # Table styles kept: the default one and the plain grid. Word and LibreOffice add any other
 # built-in table style when a secretary picks it; their 170 definitions were 95% of styles.xml.
 _TABLE_STYLES = ("TableNormal", "TableGrid")
+
+
+def application_properties(doc: DocumentObject, company: str = "") -> None:
+    """``docProps/app.xml``: made by lettersmith (python-docx's says "Microsoft Macintosh
+    Word" 14), for ``company``, the organisation. Word counts pages and words itself when it
+    opens the file; counts written here would be wrong until then."""
+    package = doc.part.package
+    found = [rel for rel in package.rels.values() if rel.reltype == RT.EXTENDED_PROPERTIES]
+    properties = E.Properties(
+        E.Application(APPLICATION),
+        E.DocSecurity("0"),
+        *([E.Company(company)] if company else []),
+        E.LinksUpToDate("false"),
+        E.SharedDoc("false"),
+        E.HyperlinksChanged("false"),
+    )
+    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if found:
+        found[0].target_part._blob = blob
+        return
+    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
+    package.relate_to(part, RT.EXTENDED_PROPERTIES)
 
 
 def _trim(doc: DocumentObject) -> None:
