@@ -21,6 +21,11 @@ system-deps:
 	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libharfbuzz-subset0 >/dev/null 2>&1)) || \
 	  echo "note: could not install libharfbuzz-subset0; PDF builds will be slower"; \
 	else echo "note: 'sudo apt-get install libharfbuzz-subset0' makes PDF building about twice as fast"; fi
+	@# LibreOffice hyphenates a DOCX's Norwegian as the PDF does only with these patterns (make parity).
+	@if command -v soffice >/dev/null && [ ! -e /usr/share/hyphen/hyph_nb_NO.dic ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq hyphen-no >/dev/null 2>&1 || echo "note: could not install hyphen-no"; \
+	  else echo "note: 'sudo apt-get install hyphen-no' lets LibreOffice hyphenate Norwegian letters"; fi; fi
 
 demo: $(STAMP)
 	$(VENV)/bin/lettersmith check

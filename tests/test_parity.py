@@ -2,7 +2,9 @@
 on the same page, for the reference letter, a club's letter and a three-page letter.
 
 ``make parity`` prints the same measures and writes page 1 of both files side by side to
-``out/parity/``. In CI (``CI`` set) a missing LibreOffice fails instead of skipping.
+``out/parity/``. In CI (``CI`` set) a missing LibreOffice fails instead of skipping. Both files
+hyphenate Norwegian: LibreOffice needs the patterns for it (``hyphen-no``, which
+``make system-deps`` installs), or its lines are longer than the PDF's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from parity import TOLERANCE_MM, measure, parity_letters, report, soffice_pdf
 if shutil.which("soffice") is None:
     if os.environ.get("CI"):
         raise RuntimeError(
-            "LibreOffice is required in CI: apt-get install libreoffice-writer-nogui"
+            "LibreOffice is required in CI: apt-get install libreoffice-writer-nogui hyphen-no"
         )
     pytest.skip("LibreOffice is not installed", allow_module_level=True)
 

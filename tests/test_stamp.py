@@ -280,6 +280,26 @@ def test_fast_docx_equals_per_letter_docx(tmp_path: Path) -> None:
                 assert a.read(name) == b.read(name), name
 
 
+def test_an_address_beyond_the_docx_fonts_is_made_whole_with_its_glyphs(tmp_path: Path) -> None:
+    """The base's fonts hold the letters a secretary types (Latin-1, Latin Extended-A) and the
+    letter's own text: an address with another letter (Vietnamese ạ) is not stamped into it
+    but made whole, its fonts holding that letter; the others are stamped, the same file."""
+    from test_docx_file import embedded_fonts
+
+    extra = "v:\n  name: Nguyễn Thị Hạnh\n  email: v@v.example.no\n  tags: [alle]\n"
+    group = letters(tmp_path, 1, extra)
+    stamper = stamp.DocxStamper.for_group(group[0])
+    assert stamper is not None
+    for letter in group:
+        fast, slow = stamper.stamp(letter), render_docx(letter)
+        if letter.stem == "v":
+            assert fast is None
+            for program in embedded_fonts(slow).values():
+                assert ord("ạ") in program.getBestCmap() and ord("ễ") in program.getBestCmap()
+        else:
+            assert fast == slow
+
+
 def test_build_stamps_a_group_and_its_files_match_the_per_letter_path(tmp_path: Path) -> None:
     extra = "".join(
         f"m{n}:\n  title: Ordfører\n  name: Person {n}\n  email: m{n}@m.example.no\n"

@@ -564,6 +564,25 @@ def test_a_pale_tint_behind_the_text_builds(ws: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def highlight_over_dark_shading(doc, style: str) -> None:
+    """Black letters, highlighted yellow, on black character shading: Word and LibreOffice
+    draw the highlight over the shading, so they read black on yellow."""
+    _rpr(doc.styles[style], "color", 'w:val="000000"')
+    _rpr(doc.styles[style], "highlight", 'w:val="yellow"')
+    _rpr(doc.styles[style], "shd", 'w:val="clear" w:color="auto" w:fill="000000"')
+
+
+@pytest.mark.parametrize("style", ["Body Text", "About"])
+def test_a_highlight_is_judged_over_the_shading_in_the_statement_and_around_it(ws, style):
+    """What is behind a word is decided once: the statement (Body Text) and the other words
+    of the letter (About) are read against the same colour."""
+    doc = Document(str(BUILTIN_REFERENCE))
+    highlight_over_dark_shading(doc, style)
+    doc.save(str(ws / "clubs" / "bergen" / "templates" / "letter.docx"))
+    result = run(ws, "build", LETTER, "--club", "bergen", "--format", "docx")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_copy_of_the_builtin_reference_is_untouched_by_the_check(ws: Path) -> None:
     """The built-in reference, saved as the union's: exactly what a secretary starts from."""
     doc = Document(str(BUILTIN_REFERENCE))

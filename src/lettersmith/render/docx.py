@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, cast
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 from lxml import etree
@@ -32,13 +31,16 @@ from lettersmith.render.docx_blocks import add_paragraph, has_style, styles_used
 from lettersmith.render.docx_clean import check_package, clean
 from lettersmith.render.docx_fonts import embed_fonts
 from lettersmith.render.docx_package import (
+    LANGUAGE_TAGS,
     add_picture,
     fill_headers,
     image_file,
-    set_hyphenation,
+    number_drawings,
     set_properties,
     stable_bytes,
+    tag_language,
 )
+from lettersmith.render.docx_settings import set_language
 from lettersmith.render.html import address_field_fits
 from lettersmith.render.style import HouseStyle, house_style
 from lettersmith.translate import N_, _
@@ -49,19 +51,16 @@ if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph
 
 DEFAULT_FONT_SIZE = Pt(11)
-# What follows <w:framePr> inside <w:pPr>, in the order the schema fixes.
-_AFTER_FRAME = (
-    "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
-    "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
-    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
-    "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
-)  # fmt: skip
 
 
 def render_docx(letter: ComposedLetter) -> bytes:
     """The letter as the bytes of a .docx file; the same letter always gives the same bytes."""
+    return docx_and_glyphs(letter)[0]
+
+
+def docx_and_glyphs(letter: ComposedLetter) -> tuple[bytes, frozenset[str] | None]:
+    """The letter's .docx, and the characters its embedded fonts hold (None: a secretary's own
+    reference, whose fonts are not embedded): the batch path stamps only addresses in them."""
     style = house_style(letter)
     doc, source = _open_reference(letter, style)
     # The PDF's rule, so that both formats show the same addressees in the field.
@@ -76,10 +75,12 @@ def render_docx(letter: ComposedLetter) -> bytes:
     _write_address_field(doc, letter, address_fits, style)
     _write_date_line(doc, letter, style)
     add_paragraph(doc, ref.INTRO, letter.intro)
-    add_paragraph(doc, ref.TITLE, letter.title)
+    title = add_paragraph(doc, ref.TITLE, letter.title)
     if letter.salutation:
         add_paragraph(doc, ref.SALUTATION, letter.salutation)
-    write_blocks(doc, letter.body)
+    body = write_blocks(doc, letter.body)
+    if letter.statement_language:
+        tag_language([title, *body], letter.statement_language)
     appended = write_blocks(doc, letter.appended)
     if appended:  # a club's own paragraphs, set apart from the adopted text
         appended[0].paragraph_format.space_before = Mm(style.appended_before)
@@ -89,10 +90,12 @@ def render_docx(letter: ComposedLetter) -> bytes:
     if letter.about:
         add_paragraph(doc, ref.ABOUT, letter.about)
     set_properties(doc, letter)
-    set_hyphenation(doc, style)
+    set_language(doc, LANGUAGE_TAGS[letter.language])
+    number_drawings(doc)
+    glyphs = None
     if source is None:  # a secretary's own reference keeps its own fonts
-        embed_fonts(doc, style, letter.root)
-    return stable_bytes(doc, letter.date)
+        glyphs = embed_fonts(doc, style, letter.root)
+    return stable_bytes(doc, letter.date), glyphs
 
 
 # --------------------------------------------------------------------------- reference
@@ -221,10 +224,8 @@ def _style_line_height(doc: DocumentObject, name: str) -> Length:
 
 def _frame(paragraph: Paragraph, **attributes: Length | str) -> None:
     """Give ``paragraph`` a Word frame; neighbours with the same frame share it."""
-    frame = OxmlElement("w:framePr")
-    for key, value in attributes.items():
-        frame.set(qn(f"w:{key}"), str(value.twips) if isinstance(value, Length) else value)
-    paragraph._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAME)
+    values = {k: str(v.twips) if isinstance(v, Length) else v for k, v in attributes.items()}
+    ref.set_ppr(paragraph._p.get_or_add_pPr(), "w:framePr", **values)
 
 
 def _window_frame(paragraph: Paragraph, style: HouseStyle) -> None:

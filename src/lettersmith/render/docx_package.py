@@ -7,17 +7,19 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docx.image.exceptions import UnrecognizedImageError
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
+from lxml import etree
 
 from lettersmith.confine import (
     MAX_ASSET,
@@ -32,15 +34,17 @@ from lettersmith.errors import RenderError, relative
 from lettersmith.model import ComposedLetter
 from lettersmith.render import docx_reference as ref
 from lettersmith.render.html import header_name
-from lettersmith.render.style import HouseStyle, house_style
+from lettersmith.render.style import house_style
 from lettersmith.translate import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
-    from lxml import etree
+
+    from lettersmith.model import Language
 
 EMBEDDABLE = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}  # what Word and python-docx both read
 LANGUAGE_TAGS = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}
+ZIP_LEVEL = 9  # the smallest file; the batch path compresses its stamped part the same way
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(ref.PLACEHOLDERS) + r")\}")
 _PAGE_FIELDS = re.compile(r"\{(page|pages)\}")
 
@@ -224,7 +228,13 @@ def _add_page_phrase_if_several(phrase: str, new_run: Callable[[str], Run]) -> N
 
 
 def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
-    """Core properties and the language that spell checkers and screen readers use."""
+    """Core and application properties, and the language that spell checkers, hyphenation and
+    screen readers use.
+
+    The author is the organisation: the letter is its letter (a ministry journals it under the
+    sender), whoever signs it this year. Created and modified are the letter's date, at noon
+    UTC, so that the same letter gives the same bytes on any day it is built.
+    """
     tag = LANGUAGE_TAGS[letter.language]
     created = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.UTC)
     props = doc.core_properties
@@ -235,6 +245,11 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     props.created = props.modified = created
     props.revision = 1
     props.comments = props.keywords = props.category = ""
+    core = props._element
+    for node in list(core):  # python-docx writes the emptied ones as empty elements
+        if not (node.text or "").strip() and not len(node):
+            core.remove(node)
+    ref.application_properties(doc, company=letter.sender.name)
 
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     if defaults is None:
@@ -244,44 +259,38 @@ def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
     _child(run_defaults, "w:lang").set(qn("w:val"), tag)
 
 
-def set_hyphenation(doc: DocumentObject, style: HouseStyle) -> None:
-    """Word and LibreOffice hyphenate the letter as the PDF does (letter.css), so that its
-    lines, and so its pages, break alike: automatic hyphenation with a hyphenation zone that
-    gives the PDF's line breaks in LibreOffice (``make parity``). The title, introduction,
-    headings and names keep their words whole (their styles, ``docx_reference``)."""
-    settings = doc.settings.element
-    successors = _AFTER_HYPHENATION_ZONE
-    for tag in ("w:autoHyphenation", "w:hyphenationZone"):
-        for old in settings.findall(qn(tag)):
-            settings.remove(old)
-    auto = OxmlElement("w:autoHyphenation")
-    zone = OxmlElement("w:hyphenationZone")
-    zone.set(qn("w:val"), str(Mm(style.docx_hyphen_zone).twips))
-    settings.insert_element_before(zone, *successors)
-    settings.insert_element_before(
-        auto, "w:consecutiveHyphenLimit", "w:hyphenationZone", *successors
+def tag_language(paragraphs: Iterable[DocxParagraph], language: Language) -> None:
+    """Mark every run of ``paragraphs`` as written in ``language`` (the document's default is
+    the letter's): Word checks its spelling and hyphenates it in that language, and a screen
+    reader reads it so."""
+    tag = LANGUAGE_TAGS[language]
+    for paragraph in paragraphs:
+        for run in paragraph._p.iter(qn("w:r")):
+            rpr = run.get_or_add_rPr()
+            for old in rpr.findall(qn("w:lang")):
+                rpr.remove(old)
+            lang = OxmlElement("w:lang")
+            lang.set(qn("w:val"), tag)
+            rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
+def number_drawings(doc: DocumentObject) -> None:
+    """Number every picture (``wp:docPr``) in the body and the headers and footers 1, 2, 3...:
+    python-docx numbers each part on its own, so the logo in the header and the signature
+    in the body were both 1, and Word requires one number per drawing in the document."""
+    parts = [doc.part] + sorted(
+        (
+            rel.target_part
+            for rel in doc.part.rels.values()
+            if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)
+        ),
+        key=lambda part: str(part.partname),
     )
-
-
-# What follows w:hyphenationZone in settings.xml (the schema's order; Word insists on it).
-_AFTER_HYPHENATION_ZONE = (
-    "w:doNotHyphenateCaps", "w:showEnvelope", "w:summaryLength", "w:clickAndTypeStyle",
-    "w:defaultTableStyle", "w:evenAndOddHeaders", "w:bookFoldRevPrinting", "w:bookFoldPrinting",
-    "w:bookFoldPrintingSheets", "w:drawingGridHorizontalSpacing", "w:drawingGridVerticalSpacing",
-    "w:displayHorizontalDrawingGridEvery", "w:displayVerticalDrawingGridEvery",
-    "w:doNotUseMarginsForDrawingGridOrigin", "w:drawingGridHorizontalOrigin",
-    "w:drawingGridVerticalOrigin", "w:doNotShadeFormData", "w:noPunctuationKerning",
-    "w:characterSpacingControl", "w:printTwoOnOne", "w:strictFirstAndLastChars",
-    "w:noLineBreaksAfter", "w:noLineBreaksBefore", "w:savePreviewPicture",
-    "w:doNotValidateAgainstSchema", "w:saveInvalidXml", "w:ignoreMixedContent",
-    "w:alwaysShowPlaceholderText", "w:doNotDemarcateInvalidXml", "w:saveXmlDataOnly",
-    "w:useXSLTWhenSaving", "w:saveThroughXslt", "w:showXMLTags", "w:alwaysMergeEmptyNamespace",
-    "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
-    "w:docVars", "w:rsids", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
-    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
-    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults",
-    "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
-)  # fmt: skip
+    number = 0
+    for part in parts:
+        for drawing in part.element.iter(qn("wp:docPr")):
+            number += 1
+            drawing.set("id", str(number))
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:
@@ -306,5 +315,5 @@ def stable_bytes(doc: DocumentObject, date: dt.date) -> bytes:
             info = zipfile.ZipInfo(entry.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
+            target.writestr(info, source.read(entry.filename), compresslevel=ZIP_LEVEL)
     return out.getvalue()

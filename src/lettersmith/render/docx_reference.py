@@ -22,33 +22,35 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
+from lxml import etree
+from lxml.builder import ElementMaker
 
+from lettersmith.render.docx_lists import number_lists
+from lettersmith.render.docx_settings import current_word_mode, hyphenate
 from lettersmith.render.style import HouseStyle
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
     from docx.oxml.text.parfmt import CT_PPr
+    from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.styles.style import CharacterStyle, ParagraphStyle
     from docx.table import Table
 
 BUILTIN_REFERENCE = resources.files("lettersmith") / "data" / "templates" / "letter.docx"
+_DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/main"
 REFERENCE_NAME = "letter.docx"  # the name looked up in a workspace's or club's templates/
 
 PLACEHOLDERS = (
     "logo", "organisation", "sender_details", "date", "page_number", "page_number_if_several",
 )  # fmt: skip
 
-# What follows w:suppressAutoHyphens in a paragraph's properties (the schema's order).
-_AFTER_SUPPRESS_HYPHENS = (
-    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
-    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
-    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
-    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
-    "w:sectPr", "w:pPrChange",
-)  # fmt: skip
 
 # Style names a secretary sees in Word's style list.
 SENDER_LINE = "Letter Sender"
@@ -69,6 +71,36 @@ HEADER = "Header"
 HYPERLINK = "Hyperlink"
 CODE = "Code"
 
+HEADINGS = ("Heading 1", "Heading 2", "Heading 3")
+UNHYPHENATED = (
+    SENDER_LINE, ADDRESS, DATE, INTRO, TITLE, SALUTATION, *HEADINGS, CLOSING, SIGNATURE,
+    ADDRESS_LIST_HEADING, ADDRESS_LIST, LETTERHEAD, LETTERHEAD_DETAILS, HEADER,
+)  # fmt: skip
+
+
+# The order of a paragraph's properties (CT_PPr), which Word insists on.
+PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr",
+    "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
+    "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+    "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
+def set_ppr(ppr: CT_PPr, tag: str, **values: str) -> BaseOxmlElement:
+    """Put ``<tag w:key="value"...>`` in its place among the paragraph properties ``ppr``."""
+    old = ppr.find(qn(tag))
+    if old is not None:
+        ppr.remove(old)
+    element = OxmlElement(tag)
+    for key, value in values.items():
+        element.set(qn(f"w:{key}"), value)
+    ppr.insert_element_before(element, *PPR_ORDER[PPR_ORDER.index(tag) + 1 :])
+    return element
+
 
 def build_reference(out: Path, style: HouseStyle | None = None) -> None:
     """Write the built-in reference document, in ``style`` (the house default), to ``out``."""
@@ -78,8 +110,11 @@ def build_reference(out: Path, style: HouseStyle | None = None) -> None:
 def reference_document(style: HouseStyle) -> DocumentObject:
     """The built-in reference document as a python-docx Document, in ``style``."""
     doc = Document()
+    _trim(doc)
     _page_setup(doc, style)
     _styles(doc, style)
+    number_lists(doc, style)
+    _house_fonts_only(doc, style)
     _headers(doc, style)
     body = doc.element.body
     for child in list(body):
@@ -89,11 +124,59 @@ def reference_document(style: HouseStyle) -> DocumentObject:
         "The renderer replaces this body with the letter; edit the styles and headers.",
         style=BODY,
     )
+    current_word_mode(doc)
+    hyphenate(doc)
+    application_properties(doc)
     props = doc.core_properties
     props.author = props.last_modified_by = "lettersmith"
     props.comments = props.keywords = props.subject = ""
     props.title = "lettersmith letter"
     return doc
+
+
+APPLICATION = "lettersmith"  # what Word's File > Info and a file browser show as the maker
+_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+E = ElementMaker(namespace=_APP, nsmap={None: _APP})
+# Parts of python-docx's starting document that a letter does without: the Word 2010 copy of
+# the styles (Word 2013 and later neither read nor write it), a bibliography's custom XML, and
+# a thumbnail of a blank page that file browsers would show for every letter.
+_UNUSED_PARTS = ("/stylesWithEffects", "/customXml", "/metadata/thumbnail")
+# Table styles kept: the default one and the plain grid. Word and LibreOffice add any other
+# built-in table style when a secretary picks it; their 170 definitions were 95% of styles.xml.
+_TABLE_STYLES = ("TableNormal", "TableGrid")
+
+
+def application_properties(doc: DocumentObject, company: str = "") -> None:
+    """``docProps/app.xml``: made by lettersmith (python-docx's says "Microsoft Macintosh
+    Word" 14), for ``company``, the organisation. Word counts pages and words itself when it
+    opens the file; counts written here would be wrong until then."""
+    package = doc.part.package
+    found = [rel for rel in package.rels.values() if rel.reltype == RT.EXTENDED_PROPERTIES]
+    properties = E.Properties(
+        E.Application(APPLICATION),
+        E.DocSecurity("0"),
+        *([E.Company(company)] if company else []),
+        E.LinksUpToDate("false"),
+        E.SharedDoc("false"),
+        E.HyperlinksChanged("false"),
+    )
+    blob = etree.tostring(properties, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if found:
+        found[0].target_part._blob = blob
+        return
+    part = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, blob, package)
+    package.relate_to(part, RT.EXTENDED_PROPERTIES)
+
+
+def _trim(doc: DocumentObject) -> None:
+    for rels in (doc.part.package.rels, doc.part.rels):
+        for rel_id, rel in list(rels.items()):
+            if rel.reltype.endswith(_UNUSED_PARTS):
+                del rels[rel_id]
+    styles = doc.styles.element
+    for style in styles.findall(qn("w:style")):
+        if style.get(qn("w:type")) == "table" and style.get(qn("w:styleId")) not in _TABLE_STYLES:
+            styles.remove(style)
 
 
 def _page_setup(doc: DocumentObject, style: HouseStyle) -> None:
@@ -189,6 +272,9 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     _font(title, display)
     _lines(title, house.title_line, after=house.title_after)
     title.paragraph_format.keep_with_next = True
+    # Word's navigation pane and a PDF made from Word show paragraphs with an outline level:
+    # the title at the top, the body's headings below it (the PDF's h1, and h2 to h4).
+    set_ppr(title.element.get_or_add_pPr(), "w:outlineLvl", val="0")
     _lines(_paragraph_style(doc, SALUTATION), house.text_line, after=house.paragraph_after)
 
     for level in (1, 2, 3):
@@ -197,6 +283,7 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
         heading.font.color.rgb = _rgb(house.text_colour)
         _lines(heading, house.heading_line, before=house.heading_before, after=house.heading_after)
         heading.paragraph_format.keep_with_next = True
+        set_ppr(heading.element.get_or_add_pPr(), "w:outlineLvl", val=str(level))
     for name in ("List Bullet", "List Number", "List Continue"):
         for suffix in ("", " 2", " 3"):
             _lines(styles[name + suffix], house.text_line, after=1)
@@ -212,6 +299,7 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     _font(list_heading, display)
     _lines(list_heading, house.heading_line, before=house.address_list_before, after=1)
     list_heading.paragraph_format.keep_with_next = True
+    set_ppr(list_heading.element.get_or_add_pPr(), "w:outlineLvl", val="1")
     address_list = _paragraph_style(doc, ADDRESS_LIST)
     _lines(address_list, house.text_line, after=house.paragraph_after)
     address_list.paragraph_format.keep_together = True
@@ -220,17 +308,6 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     _lines(about, house.about_line, before=house.about_before)
     about.paragraph_format.right_indent = Mm(house.text_width - house.about_width)  # ~70 a line
     about.font.color.rgb = _rgb(house.muted_colour)
-
-    # Names and headings keep their words whole, as in the PDF (letter.css): only running
-    # text is hyphenated (docx_package.set_hyphenation).
-    whole = (SENDER_LINE, ADDRESS, DATE, INTRO, TITLE, SALUTATION, CLOSING, SIGNATURE,
-             ADDRESS_LIST_HEADING, ADDRESS_LIST, "Heading 1", "Heading 2", "Heading 3")  # fmt: skip
-    for name in whole:
-        properties = styles[name].element.get_or_add_pPr()
-        if properties.find(qn("w:suppressAutoHyphens")) is None:
-            properties.insert_element_before(
-                OxmlElement("w:suppressAutoHyphens"), *_AFTER_SUPPRESS_HYPHENS
-            )
 
     letterhead = _paragraph_style(doc, LETTERHEAD, size=house.name_size, bold=True)
     _font(letterhead, display)
@@ -247,21 +324,48 @@ def _styles(doc: DocumentObject, house: HouseStyle) -> None:
     header.font.color.rgb = _rgb(house.muted_colour)
     _lines(header, house.header_line, after=1)
 
+    # Names, addresses, titles and headings are not broken at a hyphen (the settings turn
+    # automatic hyphenation on for the rest: docx_settings).
+    for name in UNHYPHENATED:
+        set_ppr(styles[name].element.get_or_add_pPr(), "w:suppressAutoHyphens")
+
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
     link.font.underline = True
     styles.add_style(CODE, WD_STYLE_TYPE.CHARACTER).font.name = house.mono_font
 
 
+def _house_fonts_only(doc: DocumentObject, house: HouseStyle) -> None:
+    """Every style's font named, none left to the theme: in Word a theme font (``asciiTheme``)
+    wins over a named one, which set the headings in Calibri Light whatever they named. The
+    theme's own fonts become the house fonts too, for a style a secretary adds."""
+    text, display = house.text_font.name, house.display_font.name
+    for fonts in doc.styles.element.iter(qn("w:rFonts")):
+        theme = fonts.get(qn("w:asciiTheme")) or fonts.get(qn("w:hAnsiTheme")) or ""
+        for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+            fonts.attrib.pop(qn(f"w:{attribute}"), None)
+        if theme:
+            name = display if theme.startswith("major") else text
+            for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
+                if fonts.get(qn(f"w:{attribute}")) is None:
+                    fonts.set(qn(f"w:{attribute}"), name)
+    for rel in doc.part.rels.values():
+        if rel.reltype == RT.THEME and not rel.is_external:
+            theme_part = rel.target_part
+            root = etree.fromstring(theme_part.blob)
+            for kind, name in (("majorFont", display), ("minorFont", text)):
+                for latin in root.iter(f"{{{_DRAWING}}}{kind}"):
+                    latin.find(f"{{{_DRAWING}}}latin").set("typeface", name)
+            theme_part._blob = etree.tostring(
+                root, xml_declaration=True, encoding="UTF-8", standalone=True
+            )
+
+
 def _bottom_rule(ppr: CT_PPr, colour: str) -> None:
     """A thin rule under the paragraph, as the PDF draws under the page header."""
-    borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("val", "single"), ("sz", "3"), ("space", "3"), ("color", colour[1:])):
         bottom.set(qn(f"w:{key}"), value)
-    borders.append(bottom)
-    ppr.insert_element_before(
-        borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr"
-    )
+    set_ppr(ppr, "w:pBdr").append(bottom)
 
 
 def _no_cell_margins(table: Table) -> None:

@@ -16,6 +16,7 @@ from lettersmith.model import ComposedLetter
 
 DOCX_MARK = "LETTERSMITH-MARK-{}-{}"
 DOCX_REMNANT = "LETTERSMITH-MARK"  # what every DOCX marker holds, and no letter should
+ZIP_LEVEL = 9  # docx_package.ZIP_LEVEL, the level every part of a DOCX is compressed at
 
 
 class DocxStamper:
@@ -23,13 +24,15 @@ class DocxStamper:
 
     def __init__(self, entries: list[tuple[zipfile.ZipInfo, bytes]], document: str,
                  line: tuple[int, int], line_xml: str, extra: list[tuple[int, int]],
-                 salutation: tuple[int, int] | None):  # fmt: skip
+                 salutation: tuple[int, int] | None,
+                 glyphs: frozenset[str] | None = None):  # fmt: skip
         self.deflated = [(info, _Deflated.of(raw)) for info, raw in entries]
         self.document = document
         self.line = line
         self.line_xml = line_xml
         self.extra = extra
         self.salutation = salutation
+        self.glyphs = glyphs
 
     @classmethod
     def for_group(cls, letter: ComposedLetter) -> DocxStamper | None:
@@ -65,11 +68,17 @@ class DocxStamper:
         if text.count(DOCX_REMNANT) != len(spans):
             return None  # a piece of a marker outside its paragraphs would stay in every letter
         salutation_at = spans[2] if base.salutation else None
-        return cls(entries, text, first, line_xml, [second], salutation_at)
+        return cls(entries, text, first, line_xml, [second], salutation_at, base.glyphs)
 
     def stamp(self, letter: ComposedLetter) -> bytes | None:
-        """The letter's DOCX, or None when its document still shows a piece of a marker."""
+        """The letter's DOCX, or None when its document still shows a piece of a marker or
+        its address or salutation has a character the base's fonts do not hold (that letter
+        is made whole, with that character's glyph)."""
         from xml.sax.saxutils import escape
+
+        written = "".join(letter.addressees[0].lines) + (letter.salutation or "")
+        if self.glyphs is not None and not set(written) <= self.glyphs:
+            return None
 
         lines = "".join(
             self.line_xml.replace(DOCX_MARK.format("LINE", 0), escape(line))
@@ -104,6 +113,7 @@ class DocxBase:
 
     docx: bytes
     salutation: bool  # whether the letter has a salutation (and the base its marker)
+    glyphs: frozenset[str] | None = None  # the characters its fonts hold; None: any
 
     def stamper(self) -> DocxStamper | None:
         return DocxStamper.from_base(self)
@@ -111,13 +121,15 @@ class DocxBase:
 
 def docx_base(letter: ComposedLetter) -> DocxBase:
     """The group's letter as a DOCX with a marker in each place a recipient's text goes."""
-    from lettersmith.render.docx import render_docx
+    from lettersmith.render.docx import docx_and_glyphs
     from lettersmith.render.stamp import marker_letter
 
     lines = [DOCX_MARK.format("LINE", n) for n in range(2)]
     salutation = DOCX_MARK.format("SALUTATION", 0)
-    data = render_docx(marker_letter(letter, lines, salutation))
-    return DocxBase(data, bool(letter.salutation))
+    # The markers are ASCII, which the fonts hold anyway: the base's fonts are those of any
+    # letter of the group whose address and salutation use no other character.
+    data, glyphs = docx_and_glyphs(marker_letter(letter, lines, salutation))
+    return DocxBase(data, bool(letter.salutation), glyphs)
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,7 @@ class _Deflated:
 
     @classmethod
     def of(cls, raw: bytes) -> _Deflated:
-        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
         return cls(compressor.compress(raw) + compressor.flush(), zlib.crc32(raw), len(raw))
 
 

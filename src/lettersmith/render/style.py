@@ -126,9 +126,6 @@ class HouseStyle:
     hyphen_before: int = 3
     hyphen_after: int = 3
     hyphen_zone: int = 8
-    # Word's and LibreOffice's hyphenation zone, measured their way (from the right margin): its
-    # default, a quarter inch, breaks the lines where the PDF's 8 % does.
-    docx_hyphen_zone: float = 6.35
 
     @property
     def text_width(self) -> float:

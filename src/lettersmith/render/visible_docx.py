@@ -209,24 +209,19 @@ def _unseen(package: Package, paragraphs: Sequence[tuple[str, etree._Element]]) 
     """Other words of the letter that Word would not show a reader (hidden, white on the page,
     tiny), while a program reading the file gets them. Text in a shape is left: what is behind
     it is the shape's, not told here."""
-    page = _page_colour(package)[0]
+    page = _page_colour(package)
     for where, paragraph in paragraphs:
         if any(etree.QName(up).localname in ("txbxContent", "pict", "drawing")
                for up in paragraph.iterancestors()):  # fmt: skip
             continue
-        shading = _fill(_paragraph_setting(package, paragraph, "shd")[0])
-        cell = next((up for up in paragraph.iterancestors(f"{_W}tc")), None)
-        cell_fill = _fill(cell.find("w:tcPr/w:shd", NS)) if cell is not None else None
+        background = _background(package, paragraph, page)
         style_id = _style_id(package, paragraph)
         for run in paragraph.iter(f"{_W}r"):
             text = "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip()
             if not text:
                 continue
             settings = _looks(package, style_id, run).settings
-            behind = shading or cell_fill or page
-            if settings.get("highlight", (None,))[0] is not None:
-                behind = _HIGHLIGHTS.get(settings["highlight"][0].get(f"{_W}val", ""), behind)
-            behind = _fill(settings.get("shd", (None,))[0]) or behind
+            behind = _behind(settings, background)[0]
             colour_node = settings.get("color", (None,))[0]
             colour = _colour(package, colour_node) if colour_node is not None else None
             unseen = (
@@ -243,6 +238,39 @@ def _unseen(package: Package, paragraphs: Sequence[tuple[str, etree._Element]]) 
                     ).format(where=where, text=text[:40])
                 ]
     return []
+
+
+def _background(
+    package: Package, paragraph: etree._Element, page: tuple[str, str]
+) -> tuple[str, str]:
+    """The colour behind a paragraph's text and what gives it: its shading, else its table
+    cell's (the paragraph's shading is painted over the cell's), else the page."""
+    shading, source = _paragraph_setting(package, paragraph, "shd")
+    fill = _fill(shading)
+    if fill:
+        return fill, _("{source} (its shading)").format(source=source)
+    cell = next((up for up in paragraph.iterancestors(f"{_W}tc")), None)
+    cell_fill = _fill(cell.find("w:tcPr/w:shd", NS)) if cell is not None else None
+    if cell_fill:
+        return cell_fill, _("the table cell (its shading)")
+    return page
+
+
+def _behind(
+    settings: dict[str, tuple[etree._Element, str]], background: tuple[str, str]
+) -> tuple[str, str]:
+    """The colour behind a run's letters and what gives it: its highlight, which Word and
+    LibreOffice paint over the run's shading; else its shading; else the paragraph's
+    ``background``. The one rule for the statement's contrast and for unseen words."""
+    highlight = settings.get("highlight")
+    if highlight is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
+        colour = _HIGHLIGHTS[highlight[0].get(f"{_W}val", "")]
+        return colour, _("{source} (its highlight)").format(source=highlight[1])
+    shading = settings.get("shd")
+    fill = _fill(shading[0]) if shading is not None else None
+    if shading is not None and fill:
+        return fill, _("{source} (its shading)").format(source=shading[1])
+    return background
 
 
 def _text(paragraph: etree._Element) -> str:
@@ -320,11 +348,7 @@ def _formatting(package: Package, paragraphs: Sequence[etree._Element]) -> list[
                 ).format(source=source),
             )
         _placed(package, paragraph, problems)
-        shading, shading_source = _paragraph_setting(package, paragraph, "shd")
-        fill = _fill(shading)
-        paragraph_fill = (
-            (fill, _("{source} (its shading)").format(source=shading_source)) if fill else page
-        )
+        paragraph_fill = _background(package, paragraph, page)
         style_id = _style_id(package, paragraph)
         for run in paragraph.iter(f"{_W}r"):
             if not "".join(t.text or "" for t in run.iterfind("w:t", NS)).strip():
@@ -468,7 +492,6 @@ def _judge(
 ) -> None:
     """Judge one run's resolved formatting; ``behind_at``: the paragraph's background colour
     and what gives it."""
-    behind, behind_source = behind_at
     settings = looks.settings
     for name in _HIDDEN:
         if name in settings and _on(settings[name][0]):
@@ -546,14 +569,7 @@ def _judge(
                     settings=settings[name][1]
                 ),
             )
-    highlight = settings.get("highlight", (None, ""))
-    shading = settings.get("shd", (None, ""))
-    if highlight[0] is not None and highlight[0].get(f"{_W}val") in _HIGHLIGHTS:
-        behind = _HIGHLIGHTS[highlight[0].get(f"{_W}val", "")]
-        behind_source = _("{source} (its highlight)").format(source=highlight[1])
-    elif _fill(shading[0]):
-        behind = _fill(shading[0]) or behind
-        behind_source = _("{source} (its shading)").format(source=shading[1])
+    behind, behind_source = _behind(settings, behind_at)
     colour_node, colour_source = settings.get("color", (None, ""))
     colour = _colour(package, colour_node) if colour_node is not None else None
     if colour is None:
