@@ -164,7 +164,9 @@ def _fill_paragraph(
         elif piece == "page_number":
             _add_page_phrase(paragraph, letter.phrases.page, new_run)
         elif piece == "page_number_if_several":
-            _add_page_phrase_if_several(letter.phrases.page, new_run)
+            # Plain PAGE and NUMPAGES: LibreOffice cannot evaluate a field inside an IF field
+            # (it printed "212" at page 1's foot), so a one-page letter says "Side 1 av 1" here.
+            _add_page_phrase(paragraph, letter.phrases.page, new_run)
         elif piece == "logo":
             logo = letter.sender.logo and image_file(letter.sender.logo, letter, what=N_("logo"))
             if logo:
@@ -187,44 +189,6 @@ def _add_page_phrase(paragraph: DocxParagraph, phrase: str, new_run: Callable[[s
         result = new_run("1")  # shown until the application updates the field
         field.append(result._r)
         paragraph._p.append(field)
-
-
-def _add_page_phrase_if_several(phrase: str, new_run: Callable[[str], Run]) -> None:
-    """``{ IF { NUMPAGES } > 1 "Side { PAGE } av { NUMPAGES }" "" }``: page 1's number,
-    shown only when the letter has more pages. How many, Word knows once it has laid the
-    letter out, so the shown result is left empty until the fields are updated."""
-
-    def mark(kind: str) -> None:
-        char = OxmlElement("w:fldChar")
-        char.set(qn("w:fldCharType"), kind)
-        new_run("")._r.append(char)
-
-    def code(text: str) -> None:
-        instruction = OxmlElement("w:instrText")
-        instruction.set(qn("xml:space"), "preserve")
-        instruction.text = text
-        new_run("")._r.append(instruction)
-
-    def field(name: str) -> None:
-        mark("begin")
-        code(f" {name} ")
-        mark("separate")
-        new_run("1")
-        mark("end")
-
-    mark("begin")
-    code(" IF ")
-    field("NUMPAGES")
-    code(' > 1 "')
-    for index, piece in enumerate(_PAGE_FIELDS.split(phrase)):
-        if index % 2 == 0:
-            if piece:
-                code(piece.replace('"', "'"))
-        else:
-            field("PAGE" if piece == "page" else "NUMPAGES")
-    code('" "" ')
-    mark("separate")
-    mark("end")
 
 
 def set_properties(doc: DocumentObject, letter: ComposedLetter) -> None:
