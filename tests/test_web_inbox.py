@@ -186,3 +186,21 @@ def test_the_status_page_with_what_came_back_in_chromium(
         checks.check("inbox-status")
         assert checks.blocked == []
         context.close()
+
+
+def test_a_run_elsewhere_meanwhile_is_said_in_words(sent, dovecot) -> None:  # noqa: F811
+    """While `lettersmith inbox` reads the mailbox (its lock held), the button reads nothing and
+    the page says why; the table is still there."""
+    from lettersmith.deliver.inbox.store import InboxStore
+
+    root, ids = sent
+    deliver_the_story(dovecot, ids)
+    browser = logged_in(create_app(root, token=TOKEN))
+    token = csrf_of(browser.get(STATUS).text)
+    with InboxStore.open(root / ".lettersmith"):
+        answer = browser.post(f"/letters/{LETTER}/inbox", data={"csrf_token": token})
+    assert answer.status_code == 400
+    words = text_of(answer.text)
+    assert "inbox.lock: en annen `lettersmith inbox` leser innboksen for dette" in words
+    assert row_of(answer.text, "hod").strip().startswith("postmottak@hod.dep.no sendt ")
+    assert "så i retur" not in words
