@@ -204,3 +204,22 @@ def test_a_run_elsewhere_meanwhile_is_said_in_words(sent, dovecot) -> None:  # n
     assert "inbox.lock: en annen `lettersmith inbox` leser innboksen for dette" in words
     assert row_of(answer.text, "hod").strip().startswith("postmottak@hod.dep.no sendt ")
     assert "så i retur" not in words
+
+
+def test_the_run_speaks_the_sessions_language(sent, dovecot) -> None:  # noqa: F811
+    root, ids = sent
+    deliver_the_story(dovecot, ids)
+    browser = logged_in(create_app(root, token=TOKEN))
+    token = csrf_of(browser.get(STATUS).text)
+    browser.post("/language", data={"csrf_token": token, "language": "en", "next": STATUS})
+    page = browser.get(STATUS)
+    assert "Read the inbox" in page.text
+    answer = browser.post(f"/letters/{LETTER}/inbox", data={"csrf_token": csrf_of(page.text)})
+    words = text_of(answer.text)
+    assert "4 new messages read in INBOX." in words
+    assert "bounced: 1" in words and "received: 1" in words and "replied: 1" in words
+    assert "sent, then bounced" in row_of(answer.text, "hod")
+    assert "received, case number 24/1234" in row_of(answer.text, "smk")
+    browser.post("/language", data={"csrf_token": token, "language": "nn", "next": STATUS})
+    words = text_of(browser.get(STATUS).text)
+    assert "Kva som kom tilbake" in words and "Brevet nådde ikkje 1 av dei" in words
