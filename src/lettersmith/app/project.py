@@ -32,7 +32,7 @@ from lettersmith.app.results import (
     StatusResult,
 )
 from lettersmith.errors import LettersmithError, Problem
-from lettersmith.model import DEFAULT_PDF_VARIANT, Recipient, Workspace
+from lettersmith.model import DEFAULT_PDF_VARIANT, ImapSettings, Recipient, Workspace
 from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
@@ -431,14 +431,12 @@ class Project:
         whatever answers another letter is recorded too, so the next run misses nothing.
         ``since``: only messages the server received on or after that day.
         """
-        from lettersmith.deliver.inbox import imap
         from lettersmith.deliver.inbox.run import read_inbox
 
         ws = self._load(club, on_event)
         view = self._view(ws, club)
         letter_id = self._mailing(ws, letter, club).letter_id if letter else None
-        where = view.mail.source.file if view.mail and view.mail.source else "lettersmith.yaml"
-        settings = imap.check_settings(view.mail.imap if view.mail else None, where)
+        settings = self._imap(view)
         outcome = read_inbox(
             settings,
             view.state_dir,
@@ -465,6 +463,20 @@ class Project:
             waiting=outcome.waiting,
             renumbered=outcome.renumbered,
         )
+
+    def check_inbox(self, *, club: str | None = None, on_event: OnEvent = ignore) -> None:
+        """Whether ``inbox`` can run as the files and the environment are now, without
+        connecting: a ``DeliveryError`` in words when mail.imap is missing, unsafe, or its
+        password is not in the environment (the variable named, never a secret). A face asks
+        this to offer the inbox only where it can work."""
+        self._imap(self._view(self._load(club, on_event), club))
+
+    @staticmethod
+    def _imap(view: Workspace) -> ImapSettings:
+        from lettersmith.deliver.inbox import imap
+
+        where = view.mail.source.file if view.mail and view.mail.source else "lettersmith.yaml"
+        return imap.check_settings(view.mail.imap if view.mail else None, where)
 
     def overview(self, *, on_event: OnEvent = ignore) -> tuple[LetterState, ...]:
         """Every letter, then each club's version of the letters it sends, with where it

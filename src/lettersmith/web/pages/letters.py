@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 import threading
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from lettersmith.app.project import BuildResult, Project
+from lettersmith.app.results import InboxResult
 from lettersmith.confine import read_out_file
+from lettersmith.deliver.inbox.classify import Kind, kind_label
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
@@ -130,8 +133,21 @@ HIDDEN_FIELDS = {
 
 
 def status(request: Request) -> Response:
-    chosen = target(request)
-    result = project_of(request).status(chosen.letter, club=chosen.club)
+    return status_page(request, target(request))
+
+
+def status_page(
+    request: Request,
+    chosen: Target,
+    *,
+    ran: InboxResult | None = None,
+    problems: Sequence[str] = (),
+) -> Response:
+    """The status of the letter (or a club's version): the journal's rows with what came back
+    for each recipient (``lettersmith inbox``), the approvals, and the button that reads the
+    inbox, or why it cannot. ``ran``: what a run just read; ``problems``: why it stopped."""
+    project = project_of(request)
+    result = project.status(chosen.letter, club=chosen.club)
     extra = sorted(
         {
             f.name
@@ -143,24 +159,47 @@ def status(request: Request) -> Response:
     )
     columns = [(name, _(label)) for name, label in SHOWN_FIELDS.items()]
     columns += [(name, name.replace("_", " ")) for name in extra]
-    rows = [
-        (recipient, address, [(name, _cell(entry, name, recipient)) for name, _l in columns])
-        for recipient, address, entry in result.rows
-    ]
+    rows = []
+    for recipient, address, entry in result.rows:
+        came = result.inbox.get(recipient)
+        cells = []
+        for name, _label in columns:
+            text = _cell(entry, name, recipient)
+            if name == "state" and came is not None and came.bounced:
+                text = _("{state}, then bounced").format(state=text)
+            cells.append((name, text))
+        rows.append((recipient, address, cells, came))
+    try:
+        project.check_inbox(club=chosen.club)
+        unready: list[str] = []
+    except LettersmithError as error:
+        unready = str(error).splitlines()
     standing = result.approval
     return render(
         request,
         "status.html",
+        status_code=400 if problems else 200,
         target=chosen,
         result=result,
         columns=columns,
         rows=rows,
         sent=sum(1 for _, _, entry in result.rows if entry is not None and entry.state == "sent"),
+        bounced=sum(1 for news in result.inbox.values() if news.bounced),
         approvals=standing.approvals,
         current=standing.current,
         revision=standing.revision[:10],
         changed=standing.changed,
+        unready=unready,
+        ran=ran,
+        counts=_counts(ran) if ran is not None else [],
+        problems=list(problems),
     )
+
+
+def _counts(ran: InboxResult) -> list[tuple[str, int]]:
+    """What one run recorded, kind by kind, in words."""
+    kinds = (Kind.BOUNCED, Kind.RECEIVED, Kind.REPLIED)
+    return [(kind_label(kind), ran.count(kind.value)) for kind in kinds]
 
 
 def _cell(entry: Entry | None, name: str, recipient: str) -> str:
