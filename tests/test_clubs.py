@@ -131,8 +131,11 @@ def test_diff_shows_exactly_the_clubs_changes(tmp_path):
     assert any(line.startswith("signatory: [-Karin Dahlberg Pettersen") for line in lines)
     assert "addressee added: {+ordforer-bergen: Ordførar Marte Mjøs Persen, " in result.output
     assert "appended paragraph: {+" + APPENDED in result.output
-    # A nynorsk club with no about paragraph of its own drops the union's bokmål one.
-    assert any(line.startswith("about: [-Soroptimist International er") for line in lines)
+    # The nynorsk club's own about paragraph, in its language, against the union's bokmål.
+    assert any(
+        line.startswith("about: Soroptimist International er [-en verdensomspennende-]")
+        for line in lines
+    )
     assert not any(line.startswith("addressee removed") for line in lines)
     assert "\x1b[" not in result.output  # piped: plain, no colour codes
 

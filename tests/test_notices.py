@@ -81,8 +81,19 @@ def test_send_shows_the_warnings_with_its_question(tmp_path, smtp_server):
     assert smtp_server.handler.mail_count == 0
 
 
+def without_club_about(root):
+    """The example's Bergen club without its own (nynorsk) about paragraph."""
+    club = root / "clubs" / "bergen.yaml"
+    lines = club.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  about:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    club.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+
+
 def test_a_club_letter_in_nynorsk_without_a_nynorsk_about_is_warned_about(tmp_path):
     root = copy_example(tmp_path / "ws")
+    assert "organisation.about" not in run(root, "check").output  # Bergen gives its own
+    without_club_about(root)
     result = run(root, "check")
     assert (
         "lettersmith.yaml:4: warning: organisation.about has no text in nynorsk, so letter "
@@ -96,6 +107,7 @@ def test_about_per_language_ends_each_letter_in_its_own_language(tmp_path):
     from lettersmith.load.workspace import load
 
     root = copy_example(tmp_path / "ws")
+    without_club_about(root)
     config = root / "lettersmith.yaml"
     text = config.read_text(encoding="utf-8")
     start = text.index("  about: >-\n")
@@ -118,6 +130,7 @@ def test_about_per_language_ends_each_letter_in_its_own_language(tmp_path):
 
 def test_about_under_an_unknown_language_is_refused_on_its_line(tmp_path):
     root = copy_example(tmp_path / "ws")
+    without_club_about(root)
     config = root / "lettersmith.yaml"
     text = config.read_text(encoding="utf-8")
     start = text.index("  about: >-\n")
