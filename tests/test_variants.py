@@ -492,8 +492,8 @@ VERBS = {
 @pytest.mark.parametrize(
     ("breakage", "words"),
     [
-        ("\tbad: tab\n", "clubs/bergen.yaml:35: a tab character"),
-        ("unknown_field: 1\n", "clubs/bergen.yaml:35: unknown_field: unknown field"),
+        ("\tbad: tab\n", "clubs/bergen.yaml:42: a tab character"),
+        ("unknown_field: 1\n", "clubs/bergen.yaml:42: unknown_field: unknown field"),
     ],
 )
 def test_every_verb_names_a_broken_clubs_own_problem(tmp_path, verb, breakage, words):
