@@ -11,6 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from lettersmith.web.app import create_app
+from lettersmith.web.pages.letters import page_links
+from lettersmith.web.targets import Target
 from webapp import TOKEN, csrf_of, logged_in
 from workspaces import many_recipients
 
@@ -90,3 +92,12 @@ def test_the_pages_speak_nynorsk(browser: TestClient) -> None:
     finally:
         token = csrf_of(browser.get("/").text)
         browser.post("/language", data={"csrf_token": token, "language": "nb", "next": "/"})
+
+
+def test_a_clubs_pages_keep_the_club() -> None:
+    links = page_links(Target(LETTER, "bergen"), 3)
+    assert links == {
+        1: f"{REVIEW}?club=bergen",
+        2: f"{REVIEW}?page=2&club=bergen",
+        3: f"{REVIEW}?page=3&club=bergen",
+    }
