@@ -239,3 +239,14 @@ def test_an_approval_of_before_the_envelope_counted_asks_again_and_says_why(requ
     refused = run(required, "send", LETTER, "--yes")
     assert refused.exit_code == 1
     assert "what an approval covers: now also the envelope and the look" in refused.output
+
+
+def test_a_reference_added_after_the_approval_is_a_change_the_board_reads(required):
+    """The case number goes into the email's Subject: the approval no longer holds, and
+    status says what changed in the subject's words."""
+    assert run(required, "approve", LETTER, "--by", "Styret").exit_code == 0
+    letter = required / "letters" / f"{LETTER}.yaml"
+    letter.write_text(letter.read_text(encoding="utf-8") + "reference: 2024/17\n", encoding="utf-8")
+    status = run(required, "status", LETTER)
+    assert "NOT approved." in status.output, status.output
+    assert "the subject: " in status.output and "Vår ref. 2024/17" in status.output

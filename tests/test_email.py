@@ -7,12 +7,15 @@ import datetime as dt
 import email
 import email.policy
 import re
+from email.header import decode_header, make_header
 
 import pytest
 
 from factories import make_letter, para
+from lettersmith.compose.i18n import phrases
 from lettersmith.compose.markdown import parse as markdown
-from lettersmith.deliver.message import Envelope, build_message
+from lettersmith.compose.revision import what_leaves
+from lettersmith.deliver.message import Envelope, RefusedHeader, build_message
 from lettersmith.model import Addressee, MailSettings, Sender
 
 NOW = dt.datetime(2024, 12, 10, 9, 30, tzinfo=dt.UTC)
@@ -267,3 +270,62 @@ def test_an_office_is_written_as_inside_a_sentence_an_acronym_kept(title, greeti
 
     addressee = Addressee("x", ("x",), "x@x.no", "Kari Nordmann", title=title, name="Kari Nordmann")
     assert greet(addressee, "nb") == greeting
+
+
+# ------------------------------------------------------------------ the subject references
+
+SUBJECT = "Handlingsplan mot menneskehandel"
+
+
+@pytest.mark.parametrize(
+    ("language", "reference", "theirs", "subject"),
+    [
+        ("nb", None, None, SUBJECT),
+        ("nb", "2024/17", None, f"{SUBJECT} – Vår ref. 2024/17"),
+        ("nb", None, "24/1234", f"{SUBJECT} – Deres ref. 24/1234"),
+        ("nb", "2024/17", "24/1234", f"{SUBJECT} – Vår ref. 2024/17 – Deres ref. 24/1234"),
+        ("nn", "2024/17", "24/1234", f"{SUBJECT} – Vår ref. 2024/17 – Dykkar ref. 24/1234"),
+        ("en", "2024/17", "24/1234", f"{SUBJECT} – Our ref. 2024/17 – Your ref. 24/1234"),
+    ],
+)  # fmt: skip
+def test_the_subject_carries_the_references_a_registry_journals_by(
+    tmp_path, pdf, language, reference, theirs, subject
+):
+    letter = make_letter(
+        tmp_path,
+        addressees=(SMK,),
+        language=language,
+        phrases=phrases(language),
+        subject=SUBJECT,
+        reference=reference,
+        their_reference=theirs,
+    )
+    out, msg = message(letter, pdf)
+    assert msg["Subject"] == subject
+    raw = out.data.split(b"\r\n\r\n", 1)[0].decode("ascii")  # headers are 7-bit on the wire
+    unfolded = re.sub(r"\r\n[ \t]+", " ", raw)
+    (line,) = [h for h in unfolded.split("\r\n") if h.startswith("Subject:")]
+    # Non-ASCII ("å", the dash) as RFC 2047 encoded words, which decode back to the subject.
+    assert "=?utf-8?" in line.lower() or subject.isascii()
+    decoded = str(make_header(decode_header(line.removeprefix("Subject: "))))
+    assert decoded == subject
+
+
+def test_a_reference_with_a_line_break_is_refused_not_sent(tmp_path, pdf):
+    letter = make_letter(tmp_path, addressees=(SMK,), reference="2024/17\r\nBcc: x@evil.example")
+    with pytest.raises(RefusedHeader, match="line break"):
+        message(letter, pdf)
+
+
+def test_a_changed_reference_changes_the_revision(tmp_path):
+    letter = make_letter(tmp_path, addressees=(SMK,), reference="2024/17")
+    revisions = {
+        what_leaves(dataclasses.replace(letter, **change), "each", None).revision
+        for change in (
+            {},
+            {"reference": "2024/18"},
+            {"reference": None},
+            {"their_reference": "24/1234"},
+        )
+    }
+    assert len(revisions) == 4

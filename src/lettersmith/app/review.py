@@ -119,10 +119,9 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Revi
     staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
         content = _content(mailing, union, staging, target)
-        shown = {field.name: getattr(content, field.name) for field in dataclasses.fields(content)}
         template = _environment().get_template("index.html.j2")
         names = []
-        for number, page in enumerate(_pages(shown), start=1):
+        for number, page in enumerate(_pages(content), start=1):
             names.append(page_name(number))
             out.write(staging / page_name(number), template.render(**page))
         _swap(out, staging, target)
@@ -141,26 +140,51 @@ def page_name(number: int) -> str:
     return "index.html" if number == 1 else f"page-{number}.html"
 
 
-def _pages(content: dict[str, object]) -> list[dict[str, object]]:
-    """The template's values for each page: every letter and every email, ``PER_PAGE`` to a
-    page, the n-th page holding the n-th fifty of each (in each mode, one recipient's letter
-    and email together), every page linking to every other."""
-    letters = list(content["shown"])  # type: ignore[call-overload]
-    emails = list(content["emails"])  # type: ignore[call-overload]
-    count = max(1, -(-max(len(letters), len(emails)) // PER_PAGE))
+@dataclass(frozen=True)
+class Page:
+    """One page of a review: the n-th ``PER_PAGE`` letters and the n-th of the emails (in each
+    mode, one recipient's letter and email together)."""
+
+    number: int  # from 1
+    count: int  # pages in all
+    shown: tuple[Shown, ...]
+    emails: tuple[Email, ...]
+    first: int  # the number of its first letter and email, from 1
+
+
+def page_count(review: Review) -> int:
+    return max(1, -(-max(len(review.shown), len(review.emails)) // PER_PAGE))
+
+
+def review_page(review: Review, number: int) -> Page | None:
+    """Page ``number`` of ``review`` (the written page and the web app's page alike); None
+    for a number that is not one of its pages."""
+    return _page(review, number) if 1 <= number <= page_count(review) else None
+
+
+def _page(review: Review, number: int) -> Page:
+    start, end = (number - 1) * PER_PAGE, number * PER_PAGE
+    shown, emails = review.shown[start:end], review.emails[start:end]
+    return Page(number, page_count(review), shown, emails, start + 1)
+
+
+def _pages(review: Review) -> list[dict[str, object]]:
+    """The template's values for each written page, every page linking to every other."""
+    content = {field.name: getattr(review, field.name) for field in dataclasses.fields(review)}
+    count = page_count(review)
     pages = [(number, page_name(number)) for number in range(1, count + 1)]
     result = []
     for number in range(1, count + 1):
-        start, end = (number - 1) * PER_PAGE, number * PER_PAGE
+        page = _page(review, number)
         result.append(
             {
                 **content,
-                "shown": letters[start:end],
-                "emails": emails[start:end],
-                "first_letter": start + 1,
-                "letter_count": len(letters),
-                "first_email": start + 1,
-                "email_count": len(emails),
+                "shown": list(page.shown),
+                "emails": list(page.emails),
+                "first_letter": page.first,
+                "letter_count": len(review.shown),
+                "first_email": page.first,
+                "email_count": len(review.emails),
                 "page": number,
                 "pages": pages,
             }

@@ -43,6 +43,22 @@ def email_blocks(
     return tuple(blocks)
 
 
+def email_subject(letter: ComposedLetter) -> str:
+    """The Subject as a ministry's archive reads it: "Handlingsplan mot menneskehandel – Vår
+    ref. 2024/17 – Deres ref. 24/1234", only the references that are set, labelled in the
+    letter's language as its reference block is. A registry journals a reply by these numbers,
+    so they stand where the registry looks first; a letter without them keeps its subject."""
+    parts = [letter.subject]
+    labels = letter.phrases
+    for label, value in (
+        (labels.our_reference, letter.reference),
+        (labels.their_reference, letter.their_reference),
+    ):
+        if value:  # as written: a line break in it is refused by the header check, not hidden
+            parts.append(f"{label} {value}")
+    return " \u2013 ".join(parts)  # an en dash, spaced, as the registries write it
+
+
 def greeting(addressee: Addressee, language: Language) -> str:
     """The recipient's own salutation, else "Til statsminister Jonas Gahr Støre" (nb, nn),
     "Dear Prime Minister Jonas Gahr Støre," (en), by what the register says of them."""

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
 from lettersmith.atomic import content_hash
-from lettersmith.compose import markdown
+from lettersmith.compose import mailtext, markdown
 from lettersmith.confine import MAX_ASSET
 from lettersmith.model import Block, ComposedLetter, MailSettings, SigningSettings
 from lettersmith.translate import N_, _
@@ -425,7 +425,8 @@ def snapshot(mailing: Mailing) -> dict[str, object]:
         "mode": mailing.mode,
         "addressees": [[a.id, *a.lines, a.email] for letter in letters for a in letter.addressees],
         "date_line": _each(letter.date_line for letter in letters),
-        "subject": _each(letter.subject for letter in letters),
+        # As the email's Subject reads: the approver sees a changed reference in words.
+        "subject": _each(mailtext.email_subject(letter) for letter in letters),
         "salutation": _each(letter.salutation or "" for letter in letters),
         "text": _each(_text(letter) for letter in letters),
         "signatory": _each(

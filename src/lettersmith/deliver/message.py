@@ -230,7 +230,8 @@ def build_message(
     mailing's, whose code the message shows. ``attached``: the files as the send planned them
     (their hashes fixed); without it, the PDF and the letter's attachments as they are now.
     """
-    check_header(letter.subject, "subject")
+    subject = mailtext.email_subject(letter)  # the letter's subject and its references
+    check_header(subject, "subject")
     to = mailbox(
         addressee.email, _("recipient {id}").format(id=addressee.id), addressee.display_name
     )
@@ -275,7 +276,7 @@ def build_message(
         msg["To"] = to
         if envelope.reply_to:
             msg["Reply-To"] = envelope.reply_to
-        msg["Subject"] = letter.subject
+        msg["Subject"] = subject
         msg["Date"] = format_datetime(now.astimezone())
         msg["Message-ID"] = identifier
         for key, header in TRACE_HEADERS.items():
@@ -352,9 +353,10 @@ def _verify(
     found = [key.lower() for key in parsed]
     wrong = sorted(set(found) ^ expected) or sorted(k for k in set(found) if found.count(k) > 1)
     subject = str(parsed.get("Subject", ""))
+    meant = mailtext.email_subject(letter)
     recipients = [a.addr_spec for a in getattr(parsed.get("To"), "addresses", ())]
     attached = [part.get_filename() for part in parsed.iter_attachments()]
-    if wrong or subject != letter.subject or recipients != [to.addr_spec] or attached != names:
+    if wrong or subject != meant or recipients != [to.addr_spec] or attached != names:
         problem = (
             _("headers {names}").format(names=", ".join(wrong))
             if wrong

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lettersmith.addresses import mailbox_key
 from lettersmith.atomic import OutDir
+from lettersmith.compose import mailtext
 from lettersmith.compose.resolve import Mailing
 from lettersmith.confine import inside_out
 from lettersmith.deliver import message as mail
@@ -515,7 +516,7 @@ def _check_all(mailing: Mailing, letters: list[ComposedLetter]) -> Envelope:
         envelope = Envelope.from_settings(ws.mail)
     except RefusedHeader as error:
         problems.append(f"{mail_file}: {error}")
-    for subject in sorted({letter.subject for letter in letters}):
+    for subject in sorted({mailtext.email_subject(letter) for letter in letters}):
         try:
             mail.check_header(subject, "subject")
         except RefusedHeader as error:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from lettersmith.app.project import BuildResult, Project
 from lettersmith.app.results import InboxResult
+from lettersmith.app.review import review_page
 from lettersmith.confine import read_out_file
 from lettersmith.deliver.inbox.classify import Kind, kind_label
 from lettersmith.deliver.journal import Entry
@@ -43,15 +44,36 @@ def review(request: Request) -> Response:
 
 def _review_page(request: Request, chosen: Target, problems: list[str]) -> Response:
     made = reviews_of(request).page(project_of(request), chosen, writing_of(request))
+    # A big batch is shown 50 letters and emails a page, as the written review is
+    # (review.PER_PAGE); a page number that is not one of them shows the first page.
+    page = review_page(made.review, asked_page(request)) or review_page(made.review, 1)
     return render(
         request,
         "review.html",
         status_code=400 if problems else 200,
         target=chosen,
         review=made.review,
+        page=page,
+        page_links=page_links(chosen, page.count if page else 1),
         file_number=made.numbers,
         problems=problems,
     )
+
+
+def asked_page(request: Request) -> int:
+    """``?page=N`` as a number (ASCII digits, a few of them); 1 for anything else."""
+    asked = request.query_params.get("page", "")
+    return int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 6 else 1
+
+
+def page_links(chosen: Target, count: int) -> dict[int, str]:
+    """The address of each page of the review, the club's version kept."""
+    base = f"/letters/{chosen.letter}/review"
+    links = {1: f"{base}{chosen.query}"}
+    for number in range(2, count + 1):
+        club = f"&club={quote(chosen.club)}" if chosen.club else ""
+        links[number] = f"{base}?page={number}{club}"
+    return links
 
 
 def review_file(request: Request) -> Response:
