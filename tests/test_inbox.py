@@ -512,7 +512,7 @@ def test_an_unknown_host_is_a_clean_error(mail_workspace, monkeypatch):
     result = cli(mail_workspace, "inbox")
     assert result.exit_code == 1
     assert result.output.startswith(
-        "imap.invalid:993: there is no host named 'imap.invalid'; check mail.imap.host"
+        "imap.invalid:993: cannot connect to the mail server: there is no server named imap.invalid"
     )
 
 

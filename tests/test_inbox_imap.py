@@ -94,11 +94,11 @@ def test_a_missing_folder_is_named_with_the_folders_there_are(dovecot):
 def test_nothing_answering_and_no_such_host_say_so():
     port = free_port()
     unused = ImapSettings("127.0.0.1", port, USER, security="none")
-    refused = f"127.0.0.1:{port}: nothing answers on that port"
+    refused = f"127.0.0.1:{port}: cannot connect to the mail server: nothing answers on port {port}"
     with pytest.raises(DeliveryError, match=refused), imap.open_folder(unused):
         pass
     nowhere = ImapSettings("imap.invalid", 993, USER)
-    unknown = "there is no host named 'imap.invalid'"
+    unknown = "there is no server named imap.invalid .*check the spelling of mail.imap.host"
     with pytest.raises(DeliveryError, match=unknown), imap.open_folder(nowhere):
         pass
 
@@ -110,7 +110,7 @@ def test_a_server_that_does_not_answer_in_time_stops_the_run():
         port = silent.getsockname()[1]
         quiet = ImapSettings("127.0.0.1", port, USER, security="none")
         with (
-            pytest.raises(DeliveryError, match="did not answer in time"),
+            pytest.raises(DeliveryError, match="no answer from the server in time"),
             imap.open_folder(quiet, limits=imap.Limits(timeout=0.5)),
         ):
             pass
@@ -118,7 +118,7 @@ def test_a_server_that_does_not_answer_in_time_stops_the_run():
 
 def test_ssl_to_a_plain_port_is_a_tls_failure(dovecot):
     with (
-        pytest.raises(DeliveryError, match="the encrypted connection failed"),
+        pytest.raises(DeliveryError, match="the encryption could not be agreed"),
         imap.open_folder(settings(dovecot, security="ssl")),
     ):
         pass
@@ -168,7 +168,9 @@ def test_tls_context_is_verified_by_default():
 def test_a_certificate_no_one_trusts_stops_before_the_login(dovecot_tls):
     for security, port in (("ssl", dovecot_tls.ssl_port), ("starttls", dovecot_tls.port)):
         with (
-            pytest.raises(DeliveryError, match="certificate cannot be trusted") as caught,
+            pytest.raises(
+                DeliveryError, match="certificate cannot be trusted.*SSL_CERT_FILE"
+            ) as caught,
             imap.open_folder(settings(dovecot_tls, security=security, port=port)),
         ):
             pass

@@ -78,8 +78,9 @@ def test_a_certificate_that_cannot_be_trusted(tls_server):
         "certificate cannot be trusted (self-signed certificate"
     )
     assert message.endswith(
-        "); check that mail.smtp.host is the name the server's certificate is issued for; "
-        "nothing was sent"
+        "); check that mail.smtp.host is the name the server's certificate is issued for (if "
+        "your organisation runs its own certificate authority, point SSL_CERT_FILE at its "
+        "certificate); nothing was sent"
     )
 
 

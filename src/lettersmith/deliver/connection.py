@@ -45,7 +45,8 @@ def connection_problem(
     elif isinstance(error, ssl.SSLCertVerificationError):
         why = _(
             "the server's certificate cannot be trusted ({reason}); check that {setting}.host "
-            "is the name the server's certificate is issued for"
+            "is the name the server's certificate is issued for (if your organisation runs its "
+            "own certificate authority, point SSL_CERT_FILE at its certificate)"
         ).format(reason=error.verify_message or getattr(error, "reason", None), setting=setting)
     elif isinstance(error, ssl.SSLError):
         why = _(

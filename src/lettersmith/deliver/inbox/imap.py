@@ -16,13 +16,13 @@ import datetime as dt
 import imaplib
 import os
 import re
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from lettersmith.addresses import is_loopback
+from lettersmith.deliver.connection import connection_problem
 from lettersmith.deliver.inbox.wire import decode_name, quoted, uid_set
 from lettersmith.errors import DeliveryError
 from lettersmith.model import ImapSettings
@@ -211,7 +211,7 @@ def open_folder(
     conn = _connect(imap, where, tls_context or ssl.create_default_context(), limits.timeout)
     try:
         _login(conn, imap, where)
-        yield _examine(conn, imap.folder, where)
+        yield _examine(conn, imap, where)
     finally:
         try:
             conn.logout()
@@ -259,7 +259,8 @@ def _login(conn: imaplib.IMAP4, imap: ImapSettings, where: str) -> None:
         ) from None
 
 
-def _examine(conn: imaplib.IMAP4, folder: str, where: str) -> Folder:
+def _examine(conn: imaplib.IMAP4, imap: ImapSettings, where: str) -> Folder:
+    folder = imap.folder
     with _speaking(where):
         kind, data = conn.select(quoted(folder), readonly=True)  # EXAMINE
         if kind != "OK":
@@ -299,53 +300,20 @@ def _folder_names(conn: imaplib.IMAP4) -> list[str]:
 
 @contextmanager
 def _speaking(where: str) -> Iterator[None]:
-    """The network's and the server's failures as sentences that say what to check."""
+    """The network's failures at ``where`` (``host:port``) in the words sending uses
+    (deliver.connection), and a server that hangs up in the middle."""
     try:
         yield
-    except socket.gaierror:
-        host = where.rsplit(":", 1)[0]
-        raise DeliveryError(
-            _("{where}: there is no host named {host!r}; check mail.imap.host").format(
-                where=where, host=host
-            )
-        ) from None
-    except ConnectionRefusedError:
-        raise DeliveryError(
-            _(
-                "{where}: nothing answers on that port; check mail.imap.port (993 for ssl, 143 "
-                "for starttls) and that the server is running"
-            ).format(where=where)
-        ) from None
-    except TimeoutError:
-        raise DeliveryError(
-            _("{where}: the server did not answer in time; try again later").format(where=where)
-        ) from None
-    except ssl.SSLCertVerificationError as error:
-        raise DeliveryError(
-            _(
-                "{where}: the server's certificate cannot be trusted ({reason}); nothing was "
-                "read. If your organisation runs its own certificate authority, point "
-                "SSL_CERT_FILE at its certificate"
-            ).format(where=where, reason=error.verify_message)
-        ) from None
-    except ssl.SSLError as error:
-        raise DeliveryError(
-            _(
-                "{where}: the encrypted connection failed ({reason}); check mail.imap.security "
-                "and port (ssl on 993, starttls on 143)"
-            ).format(where=where, reason=error.reason or error)
-        ) from None
     except imaplib.IMAP4.abort as error:
         raise DeliveryError(
             _("{where}: the server closed the connection ({reason}); try again later").format(
                 where=where, reason=error
             )
         ) from None
-    except OSError as error:
+    except OSError as error:  # ssl.SSLError, socket.gaierror and TimeoutError are OSErrors
+        host, port = where.rsplit(":", 1)
         raise DeliveryError(
-            _("{where}: cannot reach the IMAP server ({reason})").format(
-                where=where, reason=error.strerror or error
-            )
+            connection_problem(error, host, int(port), _("nothing was read"), "mail.imap")
         ) from None
 
 
