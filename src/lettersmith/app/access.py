@@ -10,8 +10,9 @@ Roles (DESIGN.md, "Accounts and roles"):
 - ``admin``: accounts and settings, and everything a secretary does;
 - ``secretary``: positions, letters, recipients, clubs, building and sending;
 - ``board``: sees everything, approves; edits and sends nothing;
-- ``club:<id>``: sees the union's positions and letters; edits only its own club's file and
-  folder; builds, reviews, sends and reads the inbox only for its own club's versions.
+- ``club:<id>``: sees the union's positions and letters (not the union's register of
+  recipients: its own are in its club file); edits only its own club's file and folder;
+  builds, reviews, sends and reads the inbox only for its own club's versions.
 
 No account (``None``) is the person at the workspace's own computer: the commands, and the
 web app opened by its one-time link without accounts. They may do everything, as whoever can
@@ -34,6 +35,9 @@ class Action(Enum):
     """What a request or a verb does, as far as the roles are concerned."""
 
     SEE = "see"  # read positions, letters, the overview, a review, a status (a club: its own)
+    # read the union's register of recipients (recipients.yaml) and export it: the union's
+    # roles; a club keeps its own recipients in its club file
+    SEE_REGISTER = "see-register"
     EDIT = "edit"  # change the union's files: positions, letters, recipients.yaml, offices
     EDIT_CLUB = "edit-club"  # change a club's file and folder (clubs/<id>.yaml, clubs/<id>/)
     BUILD = "build"  # build a letter (into out/) or its review
@@ -63,7 +67,7 @@ class NotAllowed(LettersmithError):
 _UNION_ROLES: dict[str, frozenset[Action]] = {
     "admin": frozenset(Action) - {Action.APPROVE},
     "secretary": frozenset(Action) - {Action.APPROVE, Action.ACCOUNTS},
-    "board": frozenset({Action.SEE, Action.APPROVE}),
+    "board": frozenset({Action.SEE, Action.SEE_REGISTER, Action.APPROVE}),
 }
 # A club's account: on its own club's versions and files.
 _CLUB_OWN = frozenset({Action.SEE, Action.EDIT_CLUB, Action.BUILD, Action.SEND})
@@ -99,6 +103,7 @@ def describe(action: Action) -> str:
     """The action in words, for a refusal."""
     return {
         Action.SEE: _("see this"),
+        Action.SEE_REGISTER: _("see the union's register of recipients"),
         Action.EDIT: _("change the union's positions, letters or recipients"),
         Action.EDIT_CLUB: _("change this club's files"),
         Action.BUILD: _("build this letter"),

@@ -7,6 +7,10 @@ browser asks how far it got. Every page is a module under ``web/pages/`` that ex
 a new module and nothing else. Each route calls ``Project`` (the one door to the engine)
 and shows what it returns: the web app keeps no rule of its own.
 
+Each route is declared with its rule (``web/rules.py``: the engine's action it takes, on
+whose things), checked before the endpoint runs; ``create_app`` refuses a route without one.
+A refusal by the engine itself (``NotAllowed``) answers the same 403 page.
+
 An id in a path is matched by the ``{name:id}`` converter, which is the engine's id rule
 (``load.yamlfile.ID_PATTERN``): anything else (``..``, ``/``, capitals, ``%2e``) matches no
 route and answers 404 before any path is made from it.
@@ -26,9 +30,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
+from lettersmith.app.access import NotAllowed
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.load.yamlfile import ID_PATTERN
@@ -36,6 +41,7 @@ from lettersmith.translate import Language, _, use_language
 from lettersmith.web import pages as pages_package
 from lettersmith.web.jobs import Jobs
 from lettersmith.web.reviews import Reviews
+from lettersmith.web.rules import OPEN, RuledMount, forbidden, unruled
 from lettersmith.web.security import (
     MAX_BODY,
     SECURITY_HEADERS,
@@ -93,7 +99,13 @@ def create_app(
     """
     project = Project.open(project_root)
     sessions = Sessions(token, cookie=f"lettersmith-{port or 'session'}", language=language)
-    routes = [*page_routes(), Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    routes = [
+        *page_routes(),
+        RuledMount("/static", StaticFiles(directory=STATIC), OPEN, name="static"),
+    ]
+    missing = unruled(routes)
+    if missing:  # a route anyone with a session could take, whatever their role: refused
+        raise RuntimeError("routes without a rule (web/rules.py): " + "; ".join(missing))
     app = Starlette(
         routes=routes,
         middleware=[
@@ -104,6 +116,7 @@ def create_app(
         ],
         exception_handlers={
             HTTPException: _http_error,
+            NotAllowed: _not_allowed,
             LettersmithError: _engine_error,
             Exception: _server_error,
         },
@@ -172,6 +185,11 @@ async def _http_error(request: Request, error: Exception) -> Response:
     if request.scope.get("lettersmith.session") is None or error.status_code not in (404, 405):
         return Response(str(error.detail), status_code=error.status_code)
     return render(request, "not_found.html", status_code=error.status_code)
+
+
+async def _not_allowed(request: Request, error: Exception) -> Response:
+    """The engine refused the account a verb the route's rule let through: the same 403 page."""
+    return forbidden(request)
 
 
 async def _engine_error(request: Request, error: Exception) -> Response:

@@ -16,6 +16,7 @@ from typing import TypeVar
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from lettersmith.app.access import NotAllowed
 from lettersmith.app.sources import EditConflict
 from lettersmith.errors import LettersmithError, Problem, WorkspaceError
 from lettersmith.load.yamlfile import is_id
@@ -78,6 +79,8 @@ def attempt(
     """``call()`` (a save), and what to show when the engine refuses it."""
     try:
         return call(), Answer()
+    except NotAllowed:
+        raise  # the 403 page (app.py), never a problem beside a field
     except EditConflict as conflict:
         return None, Answer(conflict=conflict)
     except WorkspaceError as error:

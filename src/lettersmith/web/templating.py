@@ -6,6 +6,12 @@ files from elsewhere): text is always text, never markup or code. In a template,
 translates and ``.format()`` fills placeholders, as in Python::
 
     {{ _("Sent {done} of {total}").format(done=3, total=5) }}
+
+A page shows only the links, buttons and forms its reader's account may use: ``may(action,
+club)`` asks the engine's table (``access.allowed``) in the template, with the action by its
+name (``may("edit")``, ``may("send", state.club)``)::
+
+    {% if may("approve", target.club) %}<button type="submit">...</button>{% endif %}
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lettersmith import translate
-from lettersmith.web.security import CSRF_HEADER, session_of
-from lettersmith.web.words import state_word
+from lettersmith.app import access
+from lettersmith.app.access import Account, Action
+from lettersmith.web.security import CSRF_HEADER, Session
+from lettersmith.web.words import role_word, state_word
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -39,6 +47,7 @@ def environment() -> SandboxedEnvironment:
         translate._, translate.ngettext, newstyle=False
     )
     env.globals["state_word"] = state_word
+    env.globals["role_word"] = role_word
     return env
 
 
@@ -54,7 +63,8 @@ class Pages:
         self, request: Request, name: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         session = request.scope.get("lettersmith.session")
-        csrf = session_of(request).csrf if session is not None else ""
+        csrf = session.csrf if isinstance(session, Session) else ""
+        account = session.account if isinstance(session, Session) else None
         page = self.env.get_template(name).render(
             request_path=request.url.path,
             language=translate.current_language(),
@@ -63,9 +73,23 @@ class Pages:
             csrf_token=csrf,
             csrf_headers={CSRF_HEADER: csrf},
             logged_in=session is not None,
+            account=account,
+            may=Permissions(account),
             **context,
         )
         return HTMLResponse(page, status_code=status_code)
+
+
+class Permissions:
+    """``may(action, club=None)`` in a template: may the reader's account take ``action`` (by
+    its name, e.g. ``"edit"``) on the union's things or ``club``'s? A name that is no action
+    fails loudly, as a typo should."""
+
+    def __init__(self, account: Account | None) -> None:
+        self.account = account
+
+    def __call__(self, action: str, club: str | None = None) -> bool:
+        return access.allowed(self.account, Action(action), club or None)
 
 
 def pages_of(request: Request) -> Pages:

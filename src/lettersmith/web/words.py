@@ -1,8 +1,9 @@
-"""Words the pages show for the engine's codes (a journal row's state), in the reader's
-language."""
+"""Words the pages show for the engine's codes (a journal row's state, a role and what it may
+do), in the reader's language."""
 
 from __future__ import annotations
 
+from lettersmith.app.access import CLUB_PREFIX, Account, Action, allowed
 from lettersmith.translate import N_, _
 
 STATES = {
@@ -17,3 +18,50 @@ STATES = {
 def state_word(state: str) -> str:
     """A journal state in words (an unknown code as it is)."""
     return _(STATES[state]) if state in STATES else state
+
+
+ROLES = {
+    "admin": N_("administrator"),
+    "secretary": N_("secretary"),
+    "board": N_("board member"),
+}
+
+# What an account may do, by action: on the union's things, and on its own club's.
+MAY_UNION = {
+    Action.SEE: N_("see the positions, the letters and where each stands"),
+    Action.SEE_REGISTER: N_("see the register of recipients"),
+    Action.EDIT: N_("change positions, letters and recipients"),
+    Action.EDIT_CLUB: N_("change the clubs' files"),
+    Action.BUILD: N_("build letters"),
+    Action.APPROVE: N_("approve letters"),
+    Action.SEND: N_("send letters and read their inbox"),
+    Action.ACCOUNTS: N_("manage the accounts"),
+}
+MAY_CLUB = {
+    Action.SEE: N_("see club {club}'s versions of the letters"),
+    Action.EDIT_CLUB: N_("change club {club}'s file and folder"),
+    Action.BUILD: N_("build club {club}'s versions of the letters"),
+    Action.APPROVE: N_("approve club {club}'s versions of the letters"),
+    Action.SEND: N_("send club {club}'s versions and read their inbox"),
+}
+
+
+def role_word(role: str) -> str:
+    """A stored role in words (``club:bergen``: "club bergen")."""
+    if role.startswith(CLUB_PREFIX):
+        return _("club {club}").format(club=role[len(CLUB_PREFIX) :])
+    return _(ROLES[role]) if role in ROLES else role
+
+
+def abilities(account: Account | None) -> list[str]:
+    """What ``account`` may do, in words, from the engine's table (``access.allowed``): on the
+    union's things, then on its own club's."""
+    found = [_(MAY_UNION[action]) for action in Action if allowed(account, action)]
+    club = account.club if account is not None else None
+    if club is not None:
+        found += [
+            _(MAY_CLUB[action]).format(club=club)
+            for action in Action
+            if action in MAY_CLUB and allowed(account, action, club)
+        ]
+    return found

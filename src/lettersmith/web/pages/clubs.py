@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.sources import CLUB_FIELDS, yaml_fields
 from lettersmith.errors import LettersmithError
 from lettersmith.web.editing import (
@@ -23,6 +23,7 @@ from lettersmith.web.editing import (
     sort_problems,
     text_of,
 )
+from lettersmith.web.rules import PATH, needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
@@ -113,7 +114,7 @@ async def save(request: Request) -> Response:
 
 
 routes = [
-    Route("/clubs", clubs),
-    Route("/clubs/{club:id}", club),
-    Route("/clubs/{club:id}", save, methods=["POST"]),
+    ruled("/clubs", clubs, needs(Action.SEE)),
+    ruled("/clubs/{club:id}", club, needs(Action.SEE, club=PATH)),
+    ruled("/clubs/{club:id}", save, needs(Action.EDIT_CLUB, club=PATH), "POST"),
 ]

@@ -17,13 +17,14 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action, NotAllowed
 from lettersmith.app.project import InboxResult, Project
 from lettersmith.deliver.inbox.imap import Limits
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import Language, current_language, use_language
 from lettersmith.web.pages.letters import status_page
+from lettersmith.web.rules import QUERY, needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.targets import Target, target
 
@@ -37,6 +38,8 @@ async def read_inbox(request: Request) -> Response:
     project = project_of(request)
     try:
         ran = await run_in_threadpool(_run, project, chosen, current_language())
+    except NotAllowed:
+        raise
     except LettersmithError as error:
         lines = str(error).splitlines()
         return await run_in_threadpool(_page, request, chosen, None, lines)
@@ -54,4 +57,4 @@ def _page(
     return status_page(request, chosen, ran=ran, problems=problems)
 
 
-routes = [Route("/letters/{letter:id}/inbox", read_inbox, methods=["POST"])]
+routes = [ruled("/letters/{letter:id}/inbox", read_inbox, needs(Action.SEND, club=QUERY), "POST")]

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.project import Project
 from lettersmith.app.sources import yaml_fields
 from lettersmith.errors import LettersmithError
@@ -33,6 +33,7 @@ from lettersmith.web.editing import (
     sort_problems,
     text_of,
 )
+from lettersmith.web.rules import QUERY, needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
@@ -151,8 +152,8 @@ def _page(
 
 
 routes = [
-    Route("/letters", new_letter),
-    Route("/letters", start, methods=["POST"]),
-    Route("/letters/{letter:id}", letter),
-    Route("/letters/{letter:id}", save, methods=["POST"]),
+    ruled("/letters", new_letter, needs(Action.EDIT)),
+    ruled("/letters", start, needs(Action.EDIT), "POST"),
+    ruled("/letters/{letter:id}", letter, needs(Action.SEE, club=QUERY)),
+    ruled("/letters/{letter:id}", save, needs(Action.EDIT), "POST"),
 ]

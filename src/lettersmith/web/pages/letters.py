@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action, NotAllowed
 from lettersmith.app.project import BuildResult, Project
 from lettersmith.app.results import InboxResult
 from lettersmith.app.review import review_page
@@ -27,6 +27,8 @@ from lettersmith.deliver.inbox.classify import Kind, kind_label
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
+from lettersmith.web.rules import QUERY, needs, ruled
+from lettersmith.web.security import session_of
 from lettersmith.web.state import project_of, reviews_of, writing_of
 from lettersmith.web.targets import Target, target
 from lettersmith.web.templating import render
@@ -91,10 +93,12 @@ def review_file(request: Request) -> Response:
 
 
 async def approve(request: Request) -> Response:
-    """Record the approval of the letter's current revision by the name typed in the form."""
+    """Record the approval of the letter's current revision: by the session's account (a
+    board member's), or without accounts by the name typed in the form."""
     chosen = await run_in_threadpool(target, request)
     form = await request.form()
-    name = str(form.get("by", "")).strip()
+    account = session_of(request).account
+    name = account.name if account is not None else str(form.get("by", "")).strip()
     note = str(form.get("note", "")).strip() or None
     if not name:
         return await run_in_threadpool(
@@ -114,6 +118,8 @@ async def build(request: Request) -> Response:
     project = project_of(request)
     try:
         result = await run_in_threadpool(_check_and_build, project, chosen, writing_of(request))
+    except NotAllowed:
+        raise  # the 403 page, not the build's problems
     except LettersmithError as error:
         return render(
             request, "built.html", status_code=400, target=chosen, result=None,
@@ -191,9 +197,10 @@ def status_page(
                 text = _("{state}, then bounced").format(state=text)
             cells.append((name, text))
         rows.append((recipient, address, cells, came))
+    unready: list[str] = []
     try:
-        project.check_inbox(club=chosen.club)
-        unready: list[str] = []
+        if project.allowed(Action.SEND, chosen.club):  # else no button, and nothing to ask
+            project.check_inbox(club=chosen.club)
     except LettersmithError as error:
         unready = str(error).splitlines()
     standing = result.approval
@@ -239,9 +246,12 @@ def _cell(entry: Entry | None, name: str, recipient: str) -> str:
 
 
 routes = [
-    Route("/letters/{letter:id}/review", review),
-    Route("/letters/{letter:id}/review/files/{number:int}", review_file),
-    Route("/letters/{letter:id}/approve", approve, methods=["POST"]),
-    Route("/letters/{letter:id}/build", build, methods=["POST"]),
-    Route("/letters/{letter:id}/status", status),
-]
+    ruled("/letters/{letter:id}/review", review, needs(Action.SEE, club=QUERY)),
+    ruled(
+        "/letters/{letter:id}/review/files/{number:int}", review_file,
+        needs(Action.SEE, club=QUERY),
+    ),
+    ruled("/letters/{letter:id}/approve", approve, needs(Action.APPROVE, club=QUERY), "POST"),
+    ruled("/letters/{letter:id}/build", build, needs(Action.BUILD, club=QUERY), "POST"),
+    ruled("/letters/{letter:id}/status", status, needs(Action.SEE, club=QUERY)),
+]  # fmt: skip

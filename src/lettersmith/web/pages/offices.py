@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.project import search_offices
 from lettersmith.errors import LettersmithError
 from lettersmith.load.offices import Office, register
+from lettersmith.web.rules import needs, ruled
 from lettersmith.web.templating import render
 
 MAX_QUERY = 100
@@ -51,4 +52,7 @@ def choices(request: Request) -> Response:
     )  # fmt: skip
 
 
-routes = [Route("/offices", offices), Route("/offices/choices", choices)]
+routes = [
+    ruled("/offices", offices, needs(Action.SEE)),
+    ruled("/offices/choices", choices, needs(Action.SEE)),
+]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.events import Event, Warning
+from lettersmith.web.rules import needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
@@ -24,4 +25,4 @@ def overview(request: Request) -> Response:
     return render(request, "overview.html", states=states, problems=warnings)
 
 
-routes = [Route("/", overview)]
+routes = [ruled("/", overview, needs(Action.SEE))]

@@ -11,13 +11,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.draft import DraftPreview
 from lettersmith.app.sources import POSITION_FIELDS, position_text, split_position
 from lettersmith.errors import LettersmithError, WorkspaceError
 from lettersmith.load.yamlfile import is_id
 from lettersmith.web.editing import Answer, attempt, checked, expected, sort_problems, text_of
+from lettersmith.web.rules import needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
@@ -140,9 +141,9 @@ async def preview(request: Request) -> Response:
 
 
 routes = [
-    Route("/positions", positions),
-    Route("/positions", create, methods=["POST"]),
-    Route("/positions/{position:id}", position),
-    Route("/positions/{position:id}", save, methods=["POST"]),
-    Route("/positions/{position:id}/preview", preview, methods=["POST"]),
+    ruled("/positions", positions, needs(Action.SEE)),
+    ruled("/positions", create, needs(Action.EDIT), "POST"),
+    ruled("/positions/{position:id}", position, needs(Action.SEE)),
+    ruled("/positions/{position:id}", save, needs(Action.EDIT), "POST"),
+    ruled("/positions/{position:id}/preview", preview, needs(Action.EDIT), "POST"),
 ]

@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action
 from lettersmith.app.sources import yaml_fields
 from lettersmith.app.uploads import Upload
 from lettersmith.errors import LettersmithError, WorkspaceError
@@ -29,6 +29,7 @@ from lettersmith.load.entries import RECIPIENT_FIELDS
 from lettersmith.load.fields import COLUMN_FIELDS
 from lettersmith.translate import _
 from lettersmith.web.editing import Answer, attempt, checked, expected, sort_problems, text_of
+from lettersmith.web.rules import needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
 
@@ -239,11 +240,11 @@ def export(request: Request) -> Response:
 
 
 routes = [
-    Route("/recipients", recipients),
-    Route("/recipients", add, methods=["POST"]),
-    Route("/recipients/-/import", import_dry_run, methods=["POST"]),
-    Route("/recipients/-/import/confirm", import_confirmed, methods=["POST"]),
-    Route("/recipients/export.{kind:str}", export),
-    Route("/recipients/{recipient:id}", recipient),
-    Route("/recipients/{recipient:id}", save, methods=["POST"]),
+    ruled("/recipients", recipients, needs(Action.SEE_REGISTER)),
+    ruled("/recipients", add, needs(Action.EDIT), "POST"),
+    ruled("/recipients/-/import", import_dry_run, needs(Action.EDIT), "POST"),
+    ruled("/recipients/-/import/confirm", import_confirmed, needs(Action.EDIT), "POST"),
+    ruled("/recipients/export.{kind:str}", export, needs(Action.SEE_REGISTER)),
+    ruled("/recipients/{recipient:id}", recipient, needs(Action.SEE_REGISTER)),
+    ruled("/recipients/{recipient:id}", save, needs(Action.EDIT), "POST"),
 ]

@@ -12,11 +12,12 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.app.access import Action, NotAllowed
 from lettersmith.app.project import SendPlan
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import current_language
+from lettersmith.web.rules import QUERY, needs, ruled
 from lettersmith.web.state import jobs_of, project_of
 from lettersmith.web.targets import Target, target
 from lettersmith.web.templating import render
@@ -30,6 +31,8 @@ def send_page(request: Request) -> Response:
         return render(request, "send.html", target=chosen, job=job, plan=None, problems=[])
     try:
         plan = _plan(request, chosen)
+    except NotAllowed:
+        raise
     except LettersmithError as error:
         return render(
             request, "send.html", target=chosen, job=job, plan=None,
@@ -62,7 +65,7 @@ def progress(request: Request) -> Response:
 
 
 routes = [
-    Route("/letters/{letter:id}/send", send_page),
-    Route("/letters/{letter:id}/send", start_send, methods=["POST"]),
-    Route("/letters/{letter:id}/send/progress", progress),
+    ruled("/letters/{letter:id}/send", send_page, needs(Action.SEND, club=QUERY)),
+    ruled("/letters/{letter:id}/send", start_send, needs(Action.SEND, club=QUERY), "POST"),
+    ruled("/letters/{letter:id}/send/progress", progress, needs(Action.SEND, club=QUERY)),
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
+from lettersmith.web.rules import ANY_SESSION, ruled
 from lettersmith.web.security import language_choice, session_of
 
 
@@ -21,4 +21,4 @@ async def choose_language(request: Request) -> Response:
     return RedirectResponse(back, status_code=303)
 
 
-routes = [Route("/language", choose_language, methods=["POST"])]
+routes = [ruled("/language", choose_language, ANY_SESSION, "POST")]
