@@ -654,6 +654,7 @@ class Project:
         """Write the register to FILE.csv or FILE.xlsx; the number of recipients written."""
         from lettersmith.load import spreadsheet  # self.workspace checks the account
 
+        self._require(Action.SEE_REGISTER)  # the union's register: not a club account's to take
         return spreadsheet.export(self.workspace(club, on_event=on_event), Path(file))
 
     def verify(

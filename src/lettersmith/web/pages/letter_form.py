@@ -10,10 +10,12 @@ rather than overwritten.
 from __future__ import annotations
 
 import functools
+import io
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -36,6 +38,7 @@ from lettersmith.web.editing import (
 from lettersmith.web.rules import QUERY, needs, ruled
 from lettersmith.web.state import project_of
 from lettersmith.web.templating import render
+from lettersmith.web.trail import page_entries
 
 # The letter's fields the form shows as text, in the file's order ("Vår ref.", reference, when
 # the engine knows it).
@@ -62,14 +65,42 @@ async def start(request: Request) -> Response:
 
 
 def letter(request: Request) -> Response:
+    """The letter's file as a form (read only for an account that may not edit it), and its
+    audit trail; with ``?club=``, the trail of that club's version."""
     item = request.path_params["letter"]
+    club = _club(request)
     project = project_of(request)
     source = project.read_source("letter", item)
     if not source.exists and request.query_params.get("new") != "1":
         return render(request, "not_found.html", status_code=404)
     values = yaml_fields(source.text)
     answer = sort_problems(project.file_problems("letter", item), SHOWN_FIELDS)
-    return _page(request, item, values, source.version, answer, saved=_saved(request))
+    return _page(request, item, values, source.version, answer, saved=_saved(request), club=club)
+
+
+def _club(request: Request) -> str | None:
+    """The ``?club=`` of a letter's page: an id of a club in the workspace, else 404."""
+    club = request.query_params.get("club") or None
+    if club is not None and club not in project_of(request).workspace(club).clubs:
+        raise HTTPException(404)
+    return club
+
+
+def audit_export(request: Request) -> Response:
+    """The letter's audit trail (``?club=``: the club's version's) as a CSV file."""
+    item = request.path_params["letter"]
+    club = _club(request)
+    project = project_of(request)
+    if not project.read_source("letter", item).exists:
+        raise HTTPException(404)
+    text = io.StringIO()
+    project.export_audit(text, letter=item, club=club, format="csv")
+    name = f"endringer-{item}" + (f"-{club}" if club else "") + ".csv"
+    return Response(
+        text.getvalue().encode("utf-8-sig"),  # the BOM: Excel then reads æ, ø, å right
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _saved(request: Request) -> bool:
@@ -126,6 +157,7 @@ def _page(
     *,
     status_code: int = 200,
     saved: bool = False,
+    club: str | None = None,
 ) -> Response:
     try:
         ws: Workspace | None = project_of(request).workspace()
@@ -139,6 +171,8 @@ def _page(
     tags = sorted({tag for r in recipients for tag in r.tags})
     known = {*(r.id for r in recipients), *(TAG_PREFIX + tag for tag in tags)}
     named_offices = {r.office for r in recipients if r.office}
+    entries = project_of(request).audit(item, club=club) if version else ()
+    everything = request.query_params.get("changes") == "all"
     return render(
         request, "letter.html", status_code=status_code, item=item, version=version,
         values={name: str(values.get(name) or "") for name in TEXT_FIELDS}, to=to,
@@ -148,6 +182,8 @@ def _page(
         exists=bool(version),
         # Without JavaScript the search cannot narrow them: every office not yet in the register.
         unused_offices=[o for o in office_register().values() if o.id not in named_offices],
+        target_club=club, audit_query=f"?club={club}" if club else "",
+        changes=page_entries(entries, everything), changes_total=len(entries),
     )  # fmt: skip
 
 
@@ -156,4 +192,5 @@ routes = [
     ruled("/letters", start, needs(Action.EDIT), "POST"),
     ruled("/letters/{letter:id}", letter, needs(Action.SEE, club=QUERY)),
     ruled("/letters/{letter:id}", save, needs(Action.EDIT), "POST"),
+    ruled("/letters/{letter:id}/audit.csv", audit_export, needs(Action.SEE, club=QUERY)),
 ]
