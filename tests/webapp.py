@@ -1,9 +1,10 @@
 """The web app for tests: an app on a workspace, a browser-like client logged in to it, the
 real server (uvicorn) in a thread, and a real browser (Debian's Chromium) to check pages with.
 
-    from webapp import PageChecks, chromium, logged_in, serving
+    from webapp import PageChecks, chromium, logged_in, logged_in_as, serving
 
     client = logged_in(create_app(root, token=TOKEN))   # Starlette's TestClient, with a session
+    board = logged_in_as(client(app), Account("bodil", "board"))  # a session of an account
     with serving(root) as server, chromium() as browser:
         page = browser.new_page()
         checks = PageChecks(page)
@@ -30,7 +31,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from lettersmith.app.access import Account
 from lettersmith.web.app import create_app
+from lettersmith.web.security import CSRF_HEADER
 from lettersmith.web.serve import server_config, warm_up_in_background
 
 TOKEN = "test-token-0123456789"
@@ -56,6 +59,18 @@ def logged_in(
     return browser
 
 
+def logged_in_as(browser: TestClient, account: Account | None) -> TestClient:
+    """``browser`` holding a session of ``account`` (None: the workspace's own computer),
+    started on the server as a login starts one, its cookie set as the login's answer sets it.
+    The session's CSRF token is in ``browser.headers`` (as htmx sends it), so a POST carries
+    it unless the test takes it out."""
+    sessions = browser.app.state.sessions  # type: ignore[attr-defined]
+    session_id, session = sessions.start(account)
+    browser.cookies.set(sessions.cookie, session_id)
+    browser.headers[CSRF_HEADER] = session.csrf
+    return browser
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token in a page's forms (every form that changes something carries it)."""
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
@@ -73,6 +88,7 @@ def free_port() -> int:
 class Server:
     port: int
     token: str
+    app: Starlette | None = None  # the app it serves (a test starts an account's session on it)
 
     @property
     def base(self) -> str:
@@ -100,7 +116,7 @@ def serving(root: Path, token: str = TOKEN, log_level: str = "warning") -> Itera
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield Server(port, token)
+        yield Server(port, token, app)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
