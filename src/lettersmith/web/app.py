@@ -84,23 +84,31 @@ def create_app(
     language: Language = "nb",
     port: int | None = 8400,
     host: str = "127.0.0.1",
+    public_hosts: frozenset[str] = frozenset(),
 ) -> Starlette:
     """The web app on the workspace at ``project_root``.
 
-    ``token`` is the secret of the link that logs a browser in; ``language`` the one a new
-    session speaks; ``port`` and ``host`` those the server listens on (a request's Host
-    header must name a loopback name or ``host``, with ``port``).
+    ``token`` is the secret of the link that logs a browser in while the workspace has no
+    accounts; ``language`` the one a new session speaks; ``port`` and ``host`` those the
+    server listens on (a request's Host header must name a loopback name or ``host``, with
+    ``port``, or once accounts exist one of ``public_hosts``: ``brev.example.no``).
     """
     project = Project.open(project_root)
-    sessions = Sessions(token, cookie=f"lettersmith-{port or 'session'}", language=language)
+    sessions = Sessions(
+        token, cookie=f"lettersmith-{port or 'session'}", language=language, store=project
+    )
     routes = [*page_routes(), Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(HostCheck, port=port, host=host),
+            Middleware(
+                HostCheck, port=port, host=host, public=public_hosts, accounts=sessions.accounts
+            ),
             Middleware(BodyLimit, too_large=_too_large),
-            Middleware(Guard, sessions=sessions, gate=_gate, refuse=_refused),
+            Middleware(
+                Guard, sessions=sessions, gate=_gate, refuse=_refused, login_needed=_login_needed
+            ),
         ],
         exception_handlers={
             HTTPException: _http_error,
@@ -143,6 +151,18 @@ async def _refused(scope: Any, receive: Any, send: Any) -> None:
         "from the app and repeat what you did."
     )
     response = render(request, "problem.html", status_code=403, lines=[line])
+    await response(scope, receive, send)
+
+
+async def _login_needed(scope: Any, receive: Any, send: Any) -> None:
+    """A form sent without a session on a union's server (logged out, or the session ended
+    meanwhile): nothing done, and the way back in."""
+    request = Request(scope, receive)
+    line = _(
+        "Nothing was done: you are not logged in (you logged out, or your session ended). "
+        "Log in again and repeat what you did."
+    )
+    response = render(request, "problem.html", status_code=403, lines=[line], login_link=True)
     await response(scope, receive, send)
 
 

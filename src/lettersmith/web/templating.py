@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lettersmith import translate
+from lettersmith.app.access import Action, allowed
 from lettersmith.web.security import CSRF_HEADER, session_of
 from lettersmith.web.words import state_word
 
@@ -55,16 +56,22 @@ class Pages:
     ) -> HTMLResponse:
         session = request.scope.get("lettersmith.session")
         csrf = session_of(request).csrf if session is not None else ""
-        page = self.env.get_template(name).render(
-            request_path=request.url.path,
-            language=translate.current_language(),
-            languages=translate.LANGUAGES,
-            organisation=self.organisation,
-            csrf_token=csrf,
-            csrf_headers={CSRF_HEADER: csrf},
-            logged_in=session is not None,
-            **context,
-        )
+        account = session_of(request).account if session is not None else None
+        values: dict[str, Any] = {
+            "request_path": request.url.path,
+            "language": translate.current_language(),
+            "languages": translate.LANGUAGES,
+            "organisation": self.organisation,
+            "csrf_token": csrf,
+            "csrf_headers": {CSRF_HEADER: csrf},
+            "logged_in": session is not None,
+            # The header's name and "Log out" (an account's session), and the users page
+            # (an admin's; or the token link's, to make the first account).
+            "account": account,
+            "manages_accounts": session is not None and allowed(account, Action.ACCOUNTS),
+        }
+        values.update(context)  # a page may give its own (the login form's csrf_token)
+        page = self.env.get_template(name).render(**values)
         return HTMLResponse(page, status_code=status_code)
 
 
