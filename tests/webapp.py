@@ -38,11 +38,18 @@ PORT = 8400
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def client(app: Starlette, *, raise_server_exceptions: bool = True) -> TestClient:
+def client(
+    app: Starlette, *, raise_server_exceptions: bool = True, address: str = "testclient"
+) -> TestClient:
     """A client that is not logged in, naming the loopback host and port the app expects.
-    With ``raise_server_exceptions=False`` it sees a bug's 500 page as a browser would."""
+    With ``raise_server_exceptions=False`` it sees a bug's 500 page as a browser would;
+    ``address`` is the client's address the app sees."""
     return TestClient(
-        app, base_url=BASE, follow_redirects=False, raise_server_exceptions=raise_server_exceptions
+        app,
+        base_url=BASE,
+        follow_redirects=False,
+        raise_server_exceptions=raise_server_exceptions,
+        client=(address, 50000),
     )
 
 
@@ -52,6 +59,23 @@ def logged_in(
     """A client that opened the token link: it holds the session cookie."""
     browser = client(app, raise_server_exceptions=raise_server_exceptions)
     answer = browser.get(f"/?token={token}")
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def log_in(browser: TestClient, name: str, password: str, **form: str) -> Any:
+    """Log in through the login form, as a person does (the form's page first, for its
+    cookie and token); the answer to the form (303 on success)."""
+    page = browser.get("/login")
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_of(page.text), "name": name, "password": password, **form}
+    return browser.post("/login", data=data)
+
+
+def logged_in_as(app: Starlette, name: str, password: str) -> TestClient:
+    """A client logged in to a union's server with this account."""
+    browser = client(app)
+    answer = log_in(browser, name, password)
     assert answer.status_code == 303, answer.text
     return browser
 
@@ -84,13 +108,16 @@ class Server:
 
 
 @contextmanager
-def serving(root: Path, token: str = TOKEN, log_level: str = "warning") -> Iterator[Server]:
+def serving(
+    root: Path, token: str = TOKEN, log_level: str = "warning", trust_proxy: str | None = None
+) -> Iterator[Server]:
     """The real server (uvicorn, configured as ``lettersmith serve`` does) on a free port in a
-    thread, stopped at the end; its renderer warmed in the background as ``serve`` does."""
+    thread, stopped at the end; its renderer warmed in the background as ``serve`` does.
+    ``trust_proxy`` as ``serve --trust-proxy`` gives it."""
     port = free_port()
     app = create_app(root, token=token, port=port)
     warm_up_in_background(root)
-    config = server_config(app, log_level=log_level)
+    config = server_config(app, log_level=log_level, trust_proxy=trust_proxy)
     config.host, config.port = "127.0.0.1", port
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

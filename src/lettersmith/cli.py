@@ -1095,29 +1095,74 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="The address to listen on. Only this computer's (127.0.0.1, localhost, ::1) for now.",
+    help="The address to listen on. Only this computer's (127.0.0.1, localhost, ::1) until "
+    "the workspace has an admin account; then also 0.0.0.0 (every network of the computer) "
+    "or one of its addresses.",
 )
 @click.option(
     "--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help="The port."
 )
 @click.option("--no-browser", is_flag=True, help="Print the link; do not open a browser.")
+@click.option(
+    "--public-url",
+    "public_urls",
+    multiple=True,
+    metavar="URL",
+    help="An address people type to reach the app, such as https://brev.example.no (the "
+    "name the reverse proxy serves, or http://192.168.1.10:8400 on a local network). "
+    "Requests naming any other host are refused, so another web site cannot borrow the "
+    "server. Give it once for each address. Needs an admin account.",
+)
+@click.option(
+    "--trust-proxy",
+    is_flag=False,
+    flag_value="127.0.0.1",
+    default=None,
+    metavar="ADDRESS",
+    help="A reverse proxy (Caddy, nginx) that handles HTTPS stands in front: believe the "
+    "client's address and https in its X-Forwarded-For and X-Forwarded-Proto headers, from "
+    "ADDRESS only (127.0.0.1 when left out; several: 10.0.0.2,10.0.0.3). Without it those "
+    "headers are ignored. Needs an admin account.",
+)
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, no_browser: bool) -> None:
+def serve(
+    obj: Context,
+    host: str,
+    port: int,
+    no_browser: bool,
+    public_urls: tuple[str, ...],
+    trust_proxy: str | None,
+) -> None:
     """Start the web app on this workspace, for working in the browser (in Norwegian).
 
-    Prints one line, `Open http://127.0.0.1:8400/?token=...`, and opens that link in your
-    browser. The link logs that browser in; the token is new at each start, and without it
-    the app shows only how to get in. Stop the app with Ctrl-C (a send under way finishes
-    first).
+    Alone on your computer (no accounts): prints one line,
+    `Open http://127.0.0.1:8400/?token=...`, and opens that link in your browser. The link
+    logs that browser in; the token is new at each start, and without it the app shows only
+    how to get in. Stop the app with Ctrl-C (a send under way finishes first).
+
+    For a union (once accounts exist, see `lettersmith users`): prints
+    `Open http://127.0.0.1:8400/login`, and everyone logs in with their name and password.
+    To let others reach it, make an admin account first, then run it behind a reverse proxy
+    with HTTPS (see the README), or on a local network with --host.
 
     \b
     Examples:
       lettersmith serve
       lettersmith serve --port 8401 --no-browser
+      lettersmith users add anne --role admin
+      lettersmith serve --public-url https://brev.example.no --trust-proxy
+      lettersmith serve --host 0.0.0.0 --public-url http://192.168.1.10:8400
     """
     from lettersmith.web.serve import serve as serving
 
-    serving(obj.project().root, host=host, port=port, open_browser=not no_browser)
+    serving(
+        obj.project().root,
+        host=host,
+        port=port,
+        open_browser=not no_browser,
+        public_urls=public_urls,
+        trust_proxy=trust_proxy,
+    )
 
 
 def wrote(path: Path) -> str:

@@ -172,6 +172,9 @@ class Sessions:
     def login_cookie_header(self, nonce: str, *, secure: bool = False) -> str:
         return _cookie(self.login_cookie, nonce, secure=secure)
 
+    def ended_login_cookie_header(self, *, secure: bool = False) -> str:
+        return _cookie(self.login_cookie, "", secure=secure, max_age=0)
+
     def login_token(self, nonce: str) -> str:
         digest = hmac.new(self._login_secret, nonce.encode(), "sha256").digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
