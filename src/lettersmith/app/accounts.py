@@ -208,7 +208,7 @@ class AccountStore:
             db.execute("DELETE FROM accounts WHERE key = ?", (row["key"],))
         return Account(row["name"], row["role"])
 
-    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> None:
+    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> Account:
         """A new password for ``name``; its sessions end (but ``keep_session``'s)."""
         with self._reading() as db:
             known = self._row(db, name)["name"]
@@ -227,6 +227,7 @@ class AccountStore:
                 "UPDATE sessions SET stamp = stamp + 1 WHERE digest = ? AND account = ?",
                 (kept, row["key"]),
             )
+        return Account(row["name"], row["role"])
 
     def change_own_password(
         self, name: str, current: str, new: str, *, keep_session: str | None = None
