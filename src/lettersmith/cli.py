@@ -1104,8 +1104,10 @@ def read_password(prompt: str, *, new: bool) -> str:
     twice); otherwise exactly one line from stdin (`echo ... | lettersmith users add ...`).
     Never from an option or the environment, where other users and logs would see it."""
     if sys.stdin.isatty():
-        repeat: str | bool = _("Repeat it") if new else False
-        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=repeat, err=True))
+        given = str(click.prompt(prompt, hide_input=True, err=True))
+        if new and str(click.prompt(_("Repeat it"), hide_input=True, err=True)) != given:
+            raise LettersmithError(_("the two passwords typed differ; nothing was changed"))
+        return given
     line = sys.stdin.readline()
     if not line:
         raise LettersmithError(
@@ -1166,7 +1168,9 @@ def add_user(obj: Context, name: str, role: str) -> None:
     password = read_password(_("New password for {name}").format(name=name), new=True)
     account = project.add_user(name, role, password)
     out.print(
-        _("Added {name} ({role}).").format(name=account.name, role=account.role), markup=False
+        _("Added {name} ({role}).").format(name=account.name, role=account.role),
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -1182,6 +1186,7 @@ def list_users(obj: Context) -> None:
         out.print(
             _("No accounts yet. Add the first, an admin: lettersmith users add NAME --role admin"),
             markup=False,
+            soft_wrap=True,
         )
         return
     columns = (
@@ -1222,6 +1227,7 @@ def remove_user(obj: Context, name: str) -> None:
             name=account.name, role=account.role
         ),
         markup=False,
+        soft_wrap=True,
     )
 
 
@@ -1244,6 +1250,7 @@ def set_password(obj: Context, name: str) -> None:
     out.print(
         _("Changed the password of {name}; its sessions have ended.").format(name=account.name),
         markup=False,
+        soft_wrap=True,
     )
 
 

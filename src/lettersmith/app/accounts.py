@@ -41,7 +41,8 @@ ACCOUNTS_FILE = "accounts.sqlite"
 SESSION_IDLE = 12 * 3600  # a session not used for this long has ended
 SESSION_LONGEST = 14 * 86400  # and any session this old: log in again
 SESSION_TOUCH = 60  # "last used" is written at most this often
-FAILURE_WINDOW = 3600  # failed logins counted over the last hour
+FAILURE_WINDOW = 24 * 3600  # failed logins counted over the last day (longer than the
+# climb to the longest wait, about 17 minutes: a guesser never starts afresh at full speed)
 FREE_TRIES_PER_NAME = 5
 FREE_TRIES_PER_ADDRESS = 20  # an office behind one address has several people's typos
 LONGEST_WAIT = 15 * 60
@@ -251,7 +252,7 @@ class AccountStore:
         """The account whose name and password these are, or ``LoginRefused``.
 
         Failed logins are counted per name (known or not) and per ``address``; from the
-        ``FREE_TRIES_...``-th in the last hour on, each further try must wait 1 s, 2 s, 4 s...
+        ``FREE_TRIES_...``-th in the last day on, each further try must wait 1 s, 2 s, 4 s...
         up to 15 minutes after the last failure. A try is counted as failed before its
         password is checked, so many tries at once cannot all pass; a success takes its own
         count back and clears the name's. An unknown name is checked against a dummy hash:
