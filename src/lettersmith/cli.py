@@ -1070,7 +1070,13 @@ def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
 @main.command()
 @click.argument("letter")
 @with_club
-@click.option("--by", "by", required=True, metavar="NAME", help="Who approves the letter.")
+@click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="NAME",
+    help="Who approves the letter (with accounts: a board account's name).",
+)
 @click.option("--note", metavar="TEXT", help="A note kept with the approval (a meeting, a date).")
 @click.pass_obj
 def approve(obj: Context, letter: str, club: str | None, by: str, note: str | None) -> None:
@@ -1080,11 +1086,16 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     revision someone has approved; change one word and it needs a new approval. `status`
     shows who approved what, and when.
 
+    Once the workspace has accounts (`lettersmith users`), NAME must be a board account: its
+    password is asked at a hidden prompt (or read as one line from stdin), and the approval
+    is recorded as that account.
+
     \b
     Examples:
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
       lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
           --note "Styremøte"
+      lettersmith approve menneskehandel-2024 --by kari     (kari: a board account)
     """
     project = obj.project()
     if project.has_accounts():  # the server's accounts: only a board account approves
