@@ -1095,7 +1095,7 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
       lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
           --note "Styremøte"
-      lettersmith approve menneskehandel-2024 --by kari     (kari: a board account)
+      lettersmith approve menneskehandel-2024 --by kari    (a board account)
     """
     project = obj.project()
     if project.has_accounts():  # the server's accounts: only a board account approves
