@@ -1,20 +1,12 @@
-"""The accounts of a union's server and their sessions, in ``.lettersmith/accounts.sqlite``.
+"""The accounts of a union's server, their logins and their sessions.
 
-Beside the send journal, in the folder lettersmith keeps its state in and never rebuilds; the
-file is its owner's only (mode 0600: its write-ahead log and shared memory get the same). It
-holds:
-
-- ``accounts``: each login name, its role, the Argon2id hash of its password
-  (``app/passwords.py``), when it was made and when its password last changed;
-- ``sessions``: one row per logged-in browser, found by the SHA-256 of its session id. The id
-  itself is only in the browser's cookie, so a copied file (a backup) gives no way in;
-- ``failures``: failed logins, per login name and per client address, for slowing guessing
-  down (``log_in``).
-
-Every call opens its own connection (with a busy timeout) and writes in one ``BEGIN
-IMMEDIATE`` transaction, so the web server's threads, and a second process (the command line
-while the server runs), agree on every count. Nothing here is created by a question: a
-workspace without the file has no accounts, and asking so writes nothing.
+Kept in ``.lettersmith/accounts.sqlite`` (``app/accountdb.py``: the file, its tables, a
+connection per call): each login name with its role and the Argon2id hash of its password
+(``app/passwords.py``); one row per logged-in browser, found by the SHA-256 of its session id
+(the id itself is only in the browser's cookie, so a copied file, a backup, gives no way in);
+and the failed logins, per login name and per client address, that slow guessing down
+(``log_in``). Every change is one transaction, so the web server's threads, and the command
+line while the server runs, agree on every count.
 """
 
 from __future__ import annotations
@@ -22,26 +14,32 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import os
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from lettersmith.app import passwords
 from lettersmith.app.access import Account
+from lettersmith.app.accountdb import ACCOUNTS_FILE, AccountFile
 from lettersmith.app.passwords import AccountError
 from lettersmith.translate import LANGUAGES, Language, _
 
-ACCOUNTS_FILE = "accounts.sqlite"
+__all__ = [
+    "ACCOUNTS_FILE",
+    "AccountError",
+    "AccountStore",
+    "LoginRefused",
+    "StartedSession",
+    "UserDetail",
+]
+
 SESSION_IDLE = 12 * 3600  # a session not used for this long has ended
 SESSION_LONGEST = 14 * 86400  # and any session this old: log in again
 SESSION_TOUCH = 60  # "last used" is written at most this often
-FAILURE_WINDOW = 3600  # failed logins counted over the last hour
+FAILURE_WINDOW = 24 * 3600  # failed logins counted over the last day (longer than the
+# climb to the longest wait, about 17 minutes: a guesser never starts afresh at full speed)
 FREE_TRIES_PER_NAME = 5
 FREE_TRIES_PER_ADDRESS = 20  # an office behind one address has several people's typos
 LONGEST_WAIT = 15 * 60
@@ -82,65 +80,31 @@ class LoginRefused(AccountError):
         self.wait = wait
 
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS accounts (
-        key              TEXT PRIMARY KEY,  -- the name casefolded: Kari and kari are one
-        name             TEXT NOT NULL,     -- as it was given
-        role             TEXT NOT NULL,     -- admin, secretary, board, club:<id>
-        hash             TEXT NOT NULL,     -- Argon2id, $argon2id$...
-        created          REAL NOT NULL,     -- seconds since 1970, UTC
-        password_changed REAL NOT NULL,
-        stamp            INTEGER NOT NULL DEFAULT 0  -- raised at each password change
-    )""",
-    """CREATE TABLE IF NOT EXISTS sessions (
-        digest   TEXT PRIMARY KEY,  -- SHA-256 of the session id (the id is only in the cookie)
-        account  TEXT NOT NULL,     -- accounts.key
-        role     TEXT NOT NULL,     -- the account's role and stamp when it started:
-        stamp    INTEGER NOT NULL,  -- a change of either ends the session
-        csrf     TEXT NOT NULL,
-        language TEXT NOT NULL,
-        created  REAL NOT NULL,
-        used     REAL NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account)",
-    """CREATE TABLE IF NOT EXISTS failures (
-        kind TEXT NOT NULL,  -- 'name' or 'address'
-        key  TEXT NOT NULL,
-        at   REAL NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS failures_key ON failures (kind, key, at)",
-)
-
-_ready: set[Path] = set()  # files whose tables this process has made sure of
-_ready_lock = threading.Lock()
-
-
 class AccountStore:
     """The accounts of the workspace whose state folder (``.lettersmith/``) is ``state_dir``."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
-        self.path = state_dir / ACCOUNTS_FILE
+        self.file = AccountFile(state_dir)
 
     # ------------------------------------------------------------------- reading
 
     def has_accounts(self) -> bool:
-        with self._reading() as db:
+        with self.file.reading() as db:
             return db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
 
     def has_admin(self) -> bool:
-        with self._reading() as db:
+        with self.file.reading() as db:
             found = db.execute("SELECT 1 FROM accounts WHERE role = 'admin' LIMIT 1").fetchone()
             return found is not None
 
     def users(self) -> tuple[Account, ...]:
-        with self._reading() as db:
+        with self.file.reading() as db:
             rows = db.execute("SELECT name, role FROM accounts ORDER BY key").fetchall()
         return tuple(Account(row["name"], row["role"]) for row in rows)
 
     def details(self) -> tuple[UserDetail, ...]:
         now = clock()
-        with self._reading() as db:
+        with self.file.reading() as db:
             rows = db.execute(
                 "SELECT a.name, a.role, a.created, a.password_changed, "
                 "  (SELECT COUNT(*) FROM sessions s WHERE s.account = a.key "
@@ -167,7 +131,7 @@ class AccountStore:
         passwords.check_password(name, password)
         hashed = passwords.hash_password(password)  # slow: before the transaction
         now = clock()
-        with self._writing() as db:
+        with self.file.writing() as db:
             existing = db.execute(
                 "SELECT name FROM accounts WHERE key = ?", (passwords.key_of(name),)
             ).fetchone()
@@ -189,7 +153,7 @@ class AccountStore:
     def remove(self, name: str) -> Account:
         """Remove an account and end its sessions; never the last admin while others remain
         (then no one could manage the accounts from the web app)."""
-        with self._writing() as db:
+        with self.file.writing() as db:
             row = self._row(db, name)
             if row["role"] == "admin":
                 admins, others = db.execute(
@@ -208,14 +172,14 @@ class AccountStore:
             db.execute("DELETE FROM accounts WHERE key = ?", (row["key"],))
         return Account(row["name"], row["role"])
 
-    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> None:
+    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> Account:
         """A new password for ``name``; its sessions end (but ``keep_session``'s)."""
-        with self._reading() as db:
+        with self.file.reading() as db:
             known = self._row(db, name)["name"]
         passwords.check_password(known, password)
         hashed = passwords.hash_password(password)
         kept = _digest(keep_session) if keep_session else ""
-        with self._writing() as db:
+        with self.file.writing() as db:
             row = self._row(db, name)
             db.execute(
                 "UPDATE accounts SET hash = ?, password_changed = ?, stamp = stamp + 1 "
@@ -227,6 +191,7 @@ class AccountStore:
                 "UPDATE sessions SET stamp = stamp + 1 WHERE digest = ? AND account = ?",
                 (kept, row["key"]),
             )
+        return Account(row["name"], row["role"])
 
     def change_own_password(
         self, name: str, current: str, new: str, *, keep_session: str | None = None
@@ -250,7 +215,7 @@ class AccountStore:
         """The account whose name and password these are, or ``LoginRefused``.
 
         Failed logins are counted per name (known or not) and per ``address``; from the
-        ``FREE_TRIES_...``-th in the last hour on, each further try must wait 1 s, 2 s, 4 s...
+        ``FREE_TRIES_...``-th in the last day on, each further try must wait 1 s, 2 s, 4 s...
         up to 15 minutes after the last failure. A try is counted as failed before its
         password is checked, so many tries at once cannot all pass; a success takes its own
         count back and clears the name's. An unknown name is checked against a dummy hash:
@@ -258,7 +223,7 @@ class AccountStore:
         """
         key = passwords.key_of(name)[: 4 * passwords.NAME_LONGEST]
         now = clock()
-        with self._writing() as db:
+        with self.file.writing() as db:
             db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW,))
             wait = _wait(db, "name", key, FREE_TRIES_PER_NAME, now)
             if address is not None:
@@ -281,7 +246,7 @@ class AccountStore:
             raise LoginRefused(_("wrong name or password"))
         assert row is not None  # the dummy hash matches no password
         rehashed = passwords.hash_password(password) if passwords.needs_rehash(row["hash"]) else ""
-        with self._writing() as db:
+        with self.file.writing() as db:
             db.execute("DELETE FROM failures WHERE kind = 'name' AND key = ?", (key,))
             db.executemany("DELETE FROM failures WHERE rowid = ?", [(r,) for r in counted])
             if rehashed:  # the password as it is, kept with today's parameters
@@ -299,7 +264,7 @@ class AccountStore:
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         now = clock()
-        with self._writing() as db:
+        with self.file.writing() as db:
             db.execute(
                 "DELETE FROM sessions WHERE used < ? OR created < ?",
                 (now - SESSION_IDLE, now - SESSION_LONGEST),
@@ -316,11 +281,11 @@ class AccountStore:
     def find_session(self, session_id: str) -> StartedSession | None:
         """The live session with this id, or None: unknown, ended, idle too long, too old, or
         its account removed or changed since it started (an ended one is deleted)."""
-        if not session_id or len(session_id) > SESSION_ID_LONGEST or not self.path.is_file():
+        if not session_id or len(session_id) > SESSION_ID_LONGEST or not self.file.exists():
             return None
         digest = _digest(session_id)
         now = clock()
-        with self._reading() as db:
+        with self.file.reading() as db:
             row = db.execute(
                 "SELECT s.*, a.name, a.role AS now_role, a.stamp AS now_stamp "
                 "FROM sessions s LEFT JOIN accounts a ON a.key = s.account WHERE s.digest = ?",
@@ -339,20 +304,20 @@ class AccountStore:
             self.end_session(session_id)
             return None
         if now - row["used"] > SESSION_TOUCH:
-            with self._writing() as db:
+            with self.file.writing() as db:
                 db.execute("UPDATE sessions SET used = ? WHERE digest = ?", (now, digest))
         account = Account(row["name"], row["role"])
         return StartedSession(session_id, account, row["csrf"], _language(row["language"]))
 
     def end_session(self, session_id: str) -> None:
-        if session_id and self.path.is_file():
-            with self._writing() as db:
+        if session_id and self.file.exists():
+            with self.file.writing() as db:
                 db.execute("DELETE FROM sessions WHERE digest = ?", (_digest(session_id),))
 
     def set_session_language(self, session_id: str, language: str) -> None:
         chosen = _language(language)
-        if session_id and self.path.is_file():
-            with self._writing() as db:
+        if session_id and self.file.exists():
+            with self.file.writing() as db:
                 db.execute(
                     "UPDATE sessions SET language = ? WHERE digest = ?",
                     (chosen, _digest(session_id)),
@@ -373,87 +338,6 @@ class AccountStore:
                 )
             )
         return row
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reading; no file yet reads as no accounts (and makes none)."""
-        if not self.path.is_file():
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            for statement in _SCHEMA:
-                db.execute(statement)
-        else:
-            db = self._connect()
-        db.row_factory = sqlite3.Row
-        try:
-            with self._usable():
-                yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A connection inside one ``BEGIN IMMEDIATE`` transaction: committed when the block
-        ends, rolled back when it raises."""
-        db = self._connect(create=True)
-        db.row_factory = sqlite3.Row
-        try:
-            with self._usable():
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-        finally:
-            db.close()
-
-    def _connect(self, *, create: bool = False) -> sqlite3.Connection:
-        if create and not self.path.is_file():
-            self._create()
-        with self._usable():
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            try:
-                db.execute("PRAGMA synchronous=FULL")
-                with _ready_lock:
-                    if self.path not in _ready:
-                        db.execute("PRAGMA journal_mode=WAL")
-                        for statement in _SCHEMA:
-                            db.execute(statement)
-                        _ready.add(self.path)
-            except BaseException:
-                db.close()
-                raise
-        return db
-
-    def _create(self) -> None:
-        """The file, empty, readable and writable by its owner only."""
-        try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        except OSError as error:
-            raise AccountError(
-                _(
-                    "{state_dir}: cannot be made: {strerror}; check that you may write to "
-                    "the workspace folder"
-                ).format(state_dir=self.state_dir, strerror=error.strerror)
-            ) from None
-        with _ready_lock:
-            _ready.discard(self.path)  # a file deleted and made again: its tables too
-
-    @contextmanager
-    def _usable(self) -> Iterator[None]:
-        """A file that cannot be read or written stops with a clear message."""
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise AccountError(
-                _(
-                    "{path}: the accounts cannot be used ({error}); check that you may write "
-                    "to {parent}/ and that the disk is not full; if the file is damaged, "
-                    "restore it from a backup"
-                ).format(path=self.path, error=error, parent=self.path.parent)
-            ) from None
 
 
 def _wait(db: sqlite3.Connection, kind: str, key: str, free: int, now: float) -> int:

@@ -789,10 +789,10 @@ class Project:
         self._require(Action.ACCOUNTS)
         return self._accounts().remove(name)
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str) -> Account:
         """A new password for an account; its sessions end."""
         self._require(Action.ACCOUNTS)
-        self._accounts().set_password(name, password)
+        return self._accounts().set_password(name, password)
 
     def change_own_password(
         self, current: str, new: str, *, keep_session: str | None = None
