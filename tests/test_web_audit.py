@@ -19,7 +19,7 @@ from lettersmith.app.project import Project
 from lettersmith.web.app import create_app
 from lettersmith.web.trail import SHOWN, diff_lines, local_time
 from test_web_authz import ACCOUNTS, LETTER, OTHER, OWN, REFUSED, add_oslo
-from webapp import TOKEN, client, logged_in_as
+from webapp import TOKEN, client, session_as
 from workspaces import copy_example
 
 SECRETARY = ACCOUNTS["secretary"]
@@ -36,7 +36,7 @@ def app(root: Path) -> Starlette:
 
 
 def as_(app: Starlette, role: str):
-    return logged_in_as(client(app), ACCOUNTS[role])
+    return session_as(client(app), ACCOUNTS[role])
 
 
 def letter_form(page: str, **changed: str) -> dict[str, object]:
@@ -162,7 +162,7 @@ def test_a_diff_is_split_into_lines_marked_by_kind() -> None:
 
 
 def test_a_refused_change_leaves_no_entry(app: Starlette) -> None:
-    board = logged_in_as(client(app), Account("bodil", "board"))
+    board = session_as(client(app), Account("bodil", "board"))
     page = board.get(f"/letters/{LETTER}").text
     version = Project.open(app.state.project.root).read_source("letter", LETTER).version
     answer = board.post(f"/letters/{LETTER}", data={"version": version, "subject": "Nei"})

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -29,7 +30,7 @@ from lettersmith.web.app import create_app
 from lettersmith.web.rules import ANY_SESSION, Rule, RuledRoute, rule_of
 from lettersmith.web.security import OPEN_PATHS
 from lettersmith.web.state import project_of
-from webapp import TOKEN, client, logged_in_as, serving
+from webapp import TOKEN, account_session, client, serving, session_as
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -51,6 +52,7 @@ ACCOUNTS: dict[str, Account | None] = {
 REFUSED = "Du har ikke tilgang til denne siden"
 GATE = "Slik kommer du inn"
 FORM_REFUSED = "Dette skjemaet ble avvist"
+LOGIN_NEEDED = "Ingenting ble gjort: du er ikke logget inn"
 
 
 def add_oslo(root: Path) -> Path:
@@ -70,8 +72,22 @@ def matrix_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Starlette]:
     app.state.jobs.wait(60)  # the sends the matrix started (each refused by its plan's digest)
 
 
-def browser_of(app: Starlette, role: str) -> object:
-    return logged_in_as(client(app, raise_server_exceptions=False), ACCOUNTS[role])
+@pytest.fixture(scope="module")
+def local_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Starlette]:
+    """The app on a workspace without accounts: the token link's session, this computer's."""
+    root = add_oslo(copy_example(tmp_path_factory.mktemp("authz-local") / "ws"))
+    app = create_app(root, token=TOKEN)
+    yield app
+    app.state.jobs.wait(60)
+
+
+def browser_of(app: Starlette, role: str) -> Any:
+    return session_as(client(app, raise_server_exceptions=False), ACCOUNTS[role])
+
+
+def still_logged_in(app: Starlette, browser: Any) -> bool:
+    sessions = app.state.sessions
+    return sessions.find(browser.cookies.get(sessions.cookie)) is not None
 
 
 # --------------------------------------------------------------------------- the route table
@@ -149,16 +165,22 @@ def test_a_route_without_a_rule_stops_the_app_from_starting(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("role", list(ACCOUNTS))
-def test_the_authorisation_matrix(matrix_app: Starlette, role: str) -> None:
+def test_the_authorisation_matrix(matrix_app: Starlette, local_app: Starlette, role: str) -> None:
     """Each route, method and club as ``role``: refused (403, the page in words) exactly when
-    the rule and the engine's table say so; otherwise the page, never a 500."""
-    browser = browser_of(matrix_app, role)
+    the rule and the engine's table say so; otherwise the page, never a 500. (The token
+    link's session, "this computer", exists only while the workspace has no account.)"""
+    app = local_app if ACCOUNTS[role] is None else matrix_app
+    browser = browser_of(app, role)
     account = ACCOUNTS[role]
     wrong = []
-    for call in calls(matrix_app):
-        answer = browser.request(call.method, call.path)  # type: ignore[attr-defined]
+    for call in calls(app):
+        answer = browser.request(call.method, call.path)
         may = call.expected(account)
         refused = answer.status_code == 403
+        if not still_logged_in(app, browser):  # /logout, a password changed: in again
+            browser = browser_of(app, role)
+        if may and refused and call.rule.session is False and REFUSED not in answer.text:
+            continue  # an open route's own refusal (a login form without its token)
         if may and (refused or answer.status_code >= 500):
             wrong.append(f"{call}: {answer.status_code}, expected the page")
         elif not may and not refused:
@@ -168,17 +190,32 @@ def test_the_authorisation_matrix(matrix_app: Starlette, role: str) -> None:
     assert wrong == [], f"{role}:\n" + "\n".join(wrong)
 
 
-def test_without_a_session_every_route_is_the_gate(matrix_app: Starlette) -> None:
-    browser = client(matrix_app)
+def test_without_a_session_every_route_is_the_way_in(
+    matrix_app: Starlette, local_app: Starlette
+) -> None:
+    """No session: without accounts every route is the page saying how to get in; with
+    accounts a page redirects to /login and a form is refused. Only the open routes answer
+    (the login page's look, and the login page once accounts exist), and their rule says so."""
+    browser_of(matrix_app, "admin")  # the matrix's workspace has accounts
     wrong = []
-    for call in calls(matrix_app):
-        answer = browser.request(call.method, call.path)
-        if call.path in OPEN_PATHS:
-            assert call.rule.session is False, call  # served without a session: its rule says so
-            if answer.status_code != 200:
-                wrong.append(f"{call}: {answer.status_code}, expected the open file")
-        elif answer.status_code != 403 or (call.method != "HEAD" and GATE not in answer.text):
-            wrong.append(f"{call}: {answer.status_code}, expected the gate")
+    for app, accounts in ((local_app, False), (matrix_app, True)):
+        browser = client(app)
+        for call in calls(app):
+            answer = browser.request(call.method, call.path)
+            page = call.method == "HEAD" or answer.status_code == 200
+            if call.path in OPEN_PATHS or (accounts and call.path == "/login"):
+                if call.rule.session is not False:
+                    wrong.append(f"{call}: served without a session, its rule must be OPEN")
+                if call.method != "POST" and not page:
+                    wrong.append(f"{call}: {answer.status_code}, expected the open page")
+            elif not accounts:
+                if answer.status_code != 403 or (call.method != "HEAD" and GATE not in answer.text):
+                    wrong.append(f"{call}: {answer.status_code}, expected the gate")
+            elif call.method in ("GET", "HEAD"):
+                if not answer.headers.get("location", "").startswith("/login"):
+                    wrong.append(f"{call}: {answer.status_code}, expected the way to /login")
+            elif answer.status_code != 403 or LOGIN_NEEDED not in answer.text:
+                wrong.append(f"{call}: {answer.status_code}, expected 'log in again'")
     assert wrong == []
 
 
@@ -213,30 +250,32 @@ def test_the_engine_refusing_a_verb_answers_403_not_400(tmp_path) -> None:
 
 
 def buttons(html: str) -> set[str]:
-    """What a page offers to change: the actions of its POST forms."""
+    """What a page offers to change: the actions of its POST forms (the header's language
+    and "Logg ut" left out: every page has them)."""
     import re
 
-    return set(re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', html))
+    found = set(re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', html))
+    return found - {"/language", "/logout"}
 
 
 def test_the_board_reads_and_approves_and_is_offered_nothing_else(matrix_app: Starlette) -> None:
     board = browser_of(matrix_app, "board")
     overview = board.get("/").text
     assert "bodil (styremedlem)" in overview  # who is logged in, in the header
-    assert buttons(overview) == {"/language"}  # no "Bygg"
+    assert buttons(overview) == set()  # no "Bygg"
     assert f'href="/letters/{LETTER}/send' not in overview and "Nytt brev" not in overview
     letter = board.get(f"/letters/{LETTER}").text
-    assert buttons(letter) == {"/language"} and "Lagre" not in letter
+    assert buttons(letter) == set() and "Lagre" not in letter
     assert "Tiden er inne" in letter  # the letter read-only: its position by title
     position = board.get(f"/positions/{LETTER}").text
-    assert buttons(position) == {"/language"} and "Lagre" not in position
+    assert buttons(position) == set() and "Lagre" not in position
     assert "menneskehandel" in position.lower()
     review = board.get(f"/letters/{LETTER}/review").text
-    assert buttons(review) == {"/language", f"/letters/{LETTER}/approve"}
+    assert buttons(review) == {f"/letters/{LETTER}/approve"}
     assert ">Godkjenn</button>" in review
     assert "bodil (styremedlem)" in review and 'name="by"' not in review
-    assert buttons(board.get("/recipients").text) == {"/language"}
-    assert buttons(board.get(f"/clubs/{OWN}").text) == {"/language"}
+    assert buttons(board.get("/recipients").text) == set()
+    assert buttons(board.get(f"/clubs/{OWN}").text) == set()
     status = board.get(f"/letters/{LETTER}/status").text
     assert f"/letters/{LETTER}/inbox" not in status
 
@@ -258,13 +297,13 @@ def test_a_club_sees_its_own_and_the_unions_and_no_other_club(matrix_app: Starle
     overview = club.get("/").text
     assert "berit (klubb bergen)" in overview
     assert f"?club={OWN}" in overview and OTHER not in overview
-    assert buttons(overview) == {"/language", f"/letters/{LETTER}/build?club={OWN}"}
+    assert buttons(overview) == {f"/letters/{LETTER}/build?club={OWN}"}
     assert 'href="/recipients"' not in overview  # not in the menu
     clubs = club.get("/clubs").text
     assert f'href="/clubs/{OWN}"' in clubs and f'href="/clubs/{OTHER}"' not in clubs
     assert f"/clubs/{OWN}" in buttons(club.get(f"/clubs/{OWN}").text)  # its own: editable
-    assert buttons(club.get(f"/letters/{LETTER}").text) == {"/language"}  # the union's: read
-    assert buttons(club.get(f"/positions/{LETTER}").text) == {"/language"}
+    assert buttons(club.get(f"/letters/{LETTER}").text) == set()  # the union's: read
+    assert buttons(club.get(f"/positions/{LETTER}").text) == set()
     assert club.get("/recipients").status_code == 403
     assert club.get("/recipients/export.csv").status_code == 403
 
@@ -280,7 +319,7 @@ def test_a_club_account_gets_nothing_of_another_club(matrix_app: Starlette) -> N
         for call in calls(matrix_app):
             if call.club != other:
                 continue
-            answer = browser.request(call.method, call.path)  # type: ignore[attr-defined]
+            answer = browser.request(call.method, call.path)
             assert answer.status_code == 403, (role, str(call))
             assert f"Soroptimist International {name}" not in answer.text, (role, str(call))
 
@@ -337,7 +376,7 @@ def test_path_tricks_in_file_routes_read_nothing_outside(tmp_path: Path) -> None
         assert server.app is not None
         sessions = server.app.state.sessions
         for account in (None, ACCOUNTS["club:bergen"]):
-            session_id, _session = sessions.start(account)
+            session_id, _csrf = account_session(server.app, account)
             cookie = f"{sessions.cookie}={session_id}"
             # a review made first, so its files are listed and a number names one
             assert raw_get(server.port, f"/letters/{LETTER}/review", cookie)[0] == 200
@@ -353,11 +392,12 @@ def post_routes(app: Starlette) -> list[Call]:
 
 
 def fingerprint(root: Path) -> dict[str, str]:
-    """Every file of the workspace (the journal and the trail too) by its content's hash."""
+    """Every file of the workspace (the journal and the trail too) by its content's hash; not
+    the accounts' file, where each request marks its session as used."""
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and not path.name.startswith("accounts.sqlite")
     }
 
 
@@ -369,7 +409,7 @@ def test_a_form_from_another_site_is_refused_on_every_post_route(tmp_path, role:
     app = create_app(root, token=TOKEN)
     before = fingerprint(root)
     browser = browser_of(app, role)
-    token = browser.headers.pop("x-csrf-token")  # type: ignore[attr-defined]
+    token = browser.headers.pop("x-csrf-token")
     for call in post_routes(app):
         for headers, data in (
             ({"origin": "http://evil.example"}, {"csrf_token": token}),  # the token leaked
@@ -377,7 +417,7 @@ def test_a_form_from_another_site_is_refused_on_every_post_route(tmp_path, role:
             ({}, {"csrf_token": "guessed"}),
             ({}, {}),
         ):
-            answer = browser.post(call.path, data=data, headers=headers)  # type: ignore[attr-defined]
+            answer = browser.post(call.path, data=data, headers=headers)
             assert answer.status_code == 403, (str(call), headers, data)
             assert FORM_REFUSED in answer.text, (str(call), headers, data)
     assert fingerprint(root) == before
@@ -391,7 +431,7 @@ def test_the_board_cannot_save_build_or_send_with_a_valid_token(
     root = mail_workspace
     app = create_app(root, token=TOKEN)
     board = browser_of(app, "board")
-    token = board.headers.pop("x-csrf-token")  # type: ignore[attr-defined]
+    token = board.headers.pop("x-csrf-token")
     secretary = browser_of(app, "secretary")
     letter_page = secretary.get(f"/letters/{LETTER}").text
     version = letter_page.split('name="version" value="', 1)[1].split('"', 1)[0]
@@ -414,7 +454,7 @@ def test_the_board_cannot_save_build_or_send_with_a_valid_token(
         f"/letters/{LETTER}/inbox": {},
     }  # fmt: skip
     for path, form in attempts.items():
-        answer = board.post(path, data={**form, "csrf_token": token})  # type: ignore[attr-defined]
+        answer = board.post(path, data={**form, "csrf_token": token})
         assert answer.status_code == 403, path
         assert REFUSED in answer.text, path
     app.state.jobs.wait(30)

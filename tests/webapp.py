@@ -1,10 +1,10 @@
 """The web app for tests: an app on a workspace, a browser-like client logged in to it, the
 real server (uvicorn) in a thread, and a real browser (Debian's Chromium) to check pages with.
 
-    from webapp import PageChecks, chromium, logged_in, logged_in_as, serving
+    from webapp import PageChecks, chromium, logged_in, serving, session_as
 
     client = logged_in(create_app(root, token=TOKEN))   # Starlette's TestClient, with a session
-    board = logged_in_as(client(app), Account("bodil", "board"))  # a session of an account
+    board = session_as(client(app), Account("bodil", "board"))  # a session of an account
     with serving(root) as server, chromium() as browser:
         page = browser.new_page()
         checks = PageChecks(page)
@@ -37,15 +37,23 @@ from lettersmith.web.security import CSRF_HEADER
 from lettersmith.web.serve import server_config, warm_up_in_background
 
 TOKEN = "test-token-0123456789"
+PASSWORD = "a long test password 0123"  # the accounts session_as adds
 PORT = 8400
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def client(app: Starlette, *, raise_server_exceptions: bool = True) -> TestClient:
+def client(
+    app: Starlette, *, raise_server_exceptions: bool = True, address: str = "testclient"
+) -> TestClient:
     """A client that is not logged in, naming the loopback host and port the app expects.
-    With ``raise_server_exceptions=False`` it sees a bug's 500 page as a browser would."""
+    With ``raise_server_exceptions=False`` it sees a bug's 500 page as a browser would;
+    ``address`` is the client's address the app sees."""
     return TestClient(
-        app, base_url=BASE, follow_redirects=False, raise_server_exceptions=raise_server_exceptions
+        app,
+        base_url=BASE,
+        follow_redirects=False,
+        raise_server_exceptions=raise_server_exceptions,
+        client=(address, 50000),
     )
 
 
@@ -59,16 +67,46 @@ def logged_in(
     return browser
 
 
-def logged_in_as(browser: TestClient, account: Account | None) -> TestClient:
-    """``browser`` holding a session of ``account`` (None: the workspace's own computer),
-    started on the server as a login starts one, its cookie set as the login's answer sets it.
-    The session's CSRF token is in ``browser.headers`` (as htmx sends it), so a POST carries
-    it unless the test takes it out."""
-    sessions = browser.app.state.sessions  # type: ignore[attr-defined]
-    session_id, session = sessions.start(account)
-    browser.cookies.set(sessions.cookie, session_id)
-    browser.headers[CSRF_HEADER] = session.csrf
+def log_in(browser: TestClient, name: str, password: str, **form: str) -> Any:
+    """Log in through the login form, as a person does (the form's page first, for its
+    cookie and token); the answer to the form (303 on success)."""
+    page = browser.get("/login")
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_of(page.text), "name": name, "password": password, **form}
+    return browser.post("/login", data=data)
+
+
+def logged_in_as(app: Starlette, name: str, password: str) -> TestClient:
+    """A client logged in to a union's server with this account."""
+    browser = client(app)
+    answer = log_in(browser, name, password)
+    assert answer.status_code == 303, answer.text
     return browser
+
+
+def session_as(browser: TestClient, account: Account | None) -> TestClient:
+    """``browser`` holding a session of ``account`` (None: the workspace's own computer, as
+    the token link logs it in while no account exists), started on the server as a login
+    starts one (the account is added to the workspace first if it is not there, with
+    ``PASSWORD``), its cookie set as the login's answer sets it. The session's CSRF token is
+    in ``browser.headers`` (as htmx sends it), so a POST carries it unless the test takes it
+    out."""
+    app = browser.app  # type: ignore[attr-defined]
+    session_id, csrf = account_session(app, account)
+    browser.cookies.set(app.state.sessions.cookie, session_id)
+    browser.headers[CSRF_HEADER] = csrf
+    return browser
+
+
+def account_session(app: Starlette, account: Account | None) -> tuple[str, str]:
+    """A new session of ``account`` on ``app`` (the account added to its workspace first if
+    it is not there, with ``PASSWORD``): its id (the cookie's value) and CSRF token."""
+    if account is not None:
+        project = app.state.project.acting_as(None)
+        if not project.has_accounts() or account not in project.users():
+            project.add_user(account.name, account.role, PASSWORD)
+    session_id, session = app.state.sessions.start(account)
+    return session_id, session.csrf
 
 
 def csrf_of(html: str) -> str:
@@ -100,13 +138,16 @@ class Server:
 
 
 @contextmanager
-def serving(root: Path, token: str = TOKEN, log_level: str = "warning") -> Iterator[Server]:
+def serving(
+    root: Path, token: str = TOKEN, log_level: str = "warning", trust_proxy: str | None = None
+) -> Iterator[Server]:
     """The real server (uvicorn, configured as ``lettersmith serve`` does) on a free port in a
-    thread, stopped at the end; its renderer warmed in the background as ``serve`` does."""
+    thread, stopped at the end; its renderer warmed in the background as ``serve`` does.
+    ``trust_proxy`` as ``serve --trust-proxy`` gives it."""
     port = free_port()
     app = create_app(root, token=token, port=port)
     warm_up_in_background(root)
-    config = server_config(app, log_level=log_level)
+    config = server_config(app, log_level=log_level, trust_proxy=trust_proxy)
     config.host, config.port = "127.0.0.1", port
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

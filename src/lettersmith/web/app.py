@@ -49,9 +49,8 @@ from lettersmith.web.security import (
     Guard,
     HostCheck,
     SecurityHeaders,
-    Session,
-    Sessions,
 )
+from lettersmith.web.sessions import Session, Sessions
 from lettersmith.web.templating import Pages, render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -90,15 +89,19 @@ def create_app(
     language: Language = "nb",
     port: int | None = 8400,
     host: str = "127.0.0.1",
+    public_hosts: frozenset[str] = frozenset(),
 ) -> Starlette:
     """The web app on the workspace at ``project_root``.
 
-    ``token`` is the secret of the link that logs a browser in; ``language`` the one a new
-    session speaks; ``port`` and ``host`` those the server listens on (a request's Host
-    header must name a loopback name or ``host``, with ``port``).
+    ``token`` is the secret of the link that logs a browser in while the workspace has no
+    accounts; ``language`` the one a new session speaks; ``port`` and ``host`` those the
+    server listens on (a request's Host header must name a loopback name or ``host``, with
+    ``port``, or once accounts exist one of ``public_hosts``: ``brev.example.no``).
     """
     project = Project.open(project_root)
-    sessions = Sessions(token, cookie=f"lettersmith-{port or 'session'}", language=language)
+    sessions = Sessions(
+        token, cookie=f"lettersmith-{port or 'session'}", language=language, store=project
+    )
     routes = [
         *page_routes(),
         RuledMount("/static", StaticFiles(directory=STATIC), OPEN, name="static"),
@@ -110,9 +113,13 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(HostCheck, port=port, host=host),
+            Middleware(
+                HostCheck, port=port, host=host, public=public_hosts, accounts=sessions.accounts
+            ),
             Middleware(BodyLimit, too_large=_too_large),
-            Middleware(Guard, sessions=sessions, gate=_gate, refuse=_refused),
+            Middleware(
+                Guard, sessions=sessions, gate=_gate, refuse=_refused, login_needed=_login_needed
+            ),
         ],
         exception_handlers={
             HTTPException: _http_error,
@@ -159,6 +166,18 @@ async def _refused(scope: Any, receive: Any, send: Any) -> None:
     await response(scope, receive, send)
 
 
+async def _login_needed(scope: Any, receive: Any, send: Any) -> None:
+    """A form sent without a session on a union's server (logged out, or the session ended
+    meanwhile): nothing done, and the way back in."""
+    request = Request(scope, receive)
+    line = _(
+        "Nothing was done: you are not logged in (you logged out, or your session ended). "
+        "Log in again and repeat what you did."
+    )
+    response = render(request, "problem.html", status_code=403, lines=[line], login_link=True)
+    await response(scope, receive, send)
+
+
 async def _too_large(scope: Any, receive: Any, send: Any) -> None:
     """A body over MAX_BODY (an upload too large): for a logged-in browser a page in its
     language; for anyone else the plain refusal (the page would name the organisation)."""
@@ -188,8 +207,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _not_allowed(request: Request, error: Exception) -> Response:
-    """The engine refused the account a verb the route's rule let through: the same 403 page."""
-    return forbidden(request)
+    """The engine refused the account a verb the route's rule let through: the same 403 page,
+    with the engine's words."""
+    return forbidden(request, str(error))
 
 
 async def _engine_error(request: Request, error: Exception) -> Response:

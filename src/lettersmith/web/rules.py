@@ -33,7 +33,9 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from lettersmith.app import access
 from lettersmith.app.access import Account, Action
-from lettersmith.web.security import Receive, Scope, Send, Session
+from lettersmith.translate import _
+from lettersmith.web.security import Receive, Scope, Send
+from lettersmith.web.sessions import Session
 
 ClubFrom = Literal["none", "query", "path"]
 QUERY: ClubFrom = "query"  # the ``?club=`` of a letter's pages: the club's version
@@ -66,6 +68,15 @@ class Rule:
         if self.action is None:
             return True
         return access.allowed(session.account, self.action, self.club_of(request))
+
+    def refusal(self, session: object) -> str:
+        """Why the rule refuses ``session``'s account, in the engine's words."""
+        account = session.account if isinstance(session, Session) else None
+        if account is None or self.action is None:
+            return ""
+        return _("{name} ({role}) may not do this: {what}").format(
+            name=account.name, role=account.role, what=access.describe(self.action)
+        )
 
     def describe(self) -> str:
         """The rule in a few words (the matrix test's messages, the README's table)."""
@@ -105,7 +116,7 @@ class RuledRoute(Route):
         request = Request(scope, receive)
         session = scope.get("lettersmith.session")
         if not self.rule.allows(session if isinstance(session, Session) else None, request):
-            response = forbidden(request)
+            response = forbidden(request, self.rule.refusal(session))
             await response(scope, receive, send)
             return
         await super().handle(scope, receive, send)
@@ -149,11 +160,15 @@ def unruled(routes: Iterable[BaseRoute]) -> list[str]:
     return missing
 
 
-def forbidden(request: Request) -> Response:
-    """The 403 page: the refusal in words, and what the account's role may do instead."""
+def forbidden(request: Request, reason: str = "") -> Response:
+    """The 403 page: the refusal in words (``reason``: what was refused), and what the
+    account's role may do instead."""
     from lettersmith.web.templating import render  # templating imports the words of roles
     from lettersmith.web.words import abilities
 
     session = request.scope.get("lettersmith.session")
     account: Account | None = session.account if isinstance(session, Session) else None
-    return render(request, "forbidden.html", status_code=403, abilities=abilities(account))
+    return render(
+        request, "forbidden.html", status_code=403, abilities=abilities(account),
+        reason=reason.splitlines(),
+    )  # fmt: skip

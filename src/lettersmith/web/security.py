@@ -8,19 +8,31 @@ outermost first:
   sniffing, no referrer to other sites, no framing, no caching) on every answer, the
   refusals below too;
 - ``HostCheck``: only ``127.0.0.1``, ``localhost`` or ``[::1]`` with the server's port in
-  the Host header (a rebound name answers 400);
+  the Host header (a rebound name answers 400); on a union's server (accounts exist) also the
+  names given with ``serve --public-url``;
 - ``BodyLimit``: a request body over ``MAX_BODY`` answers 413, read no further; one that
   stops coming for ``BODY_TIMEOUT`` seconds answers 408 (a slow body holds no connection);
-- ``Guard``: the session (a cookie set by the token link) before anything but the page that
-  says how to get in; on every request that changes something, the CSRF token and, as a
-  second guard, the browser's word that it comes from this server's own pages (``Origin``,
-  ``Referer``, ``Sec-Fetch-Site``); and the session's language for the request.
+- ``Guard``: the session before anything but the way in; on every request that changes
+  something, the CSRF token and, as a second guard, the browser's word that it comes from
+  this server's own pages (``Origin``, ``Referer``, ``Sec-Fetch-Site``); and the session's
+  language for the request.
 
-The session id and the CSRF token are random, held in this process only (a restart logs
-everyone out, and the token link is new at each start). The token link makes a new session
-id each time it is opened, whatever cookie the browser held (so a cookie planted before is
-never the logged-in one); several browsers of the same computer may open it (a second one
-watching a send). A session unused for ``SESSION_IDLE`` seconds is forgotten.
+Two ways in, chosen at each request by whether the workspace has accounts (so the first
+account added while the server runs counts at once):
+
+- **no accounts** (one person on their own computer): the one-time token link printed by
+  ``serve`` starts a session held in this process only (a restart logs everyone out, and
+  the link is new at each start). Without a session, the page saying how to get in.
+- **accounts** (a union's server): the token link logs nobody in; ``/login`` does, with a
+  name and password checked by the engine, and the session is the engine's (stored in
+  ``.lettersmith/``: it survives a restart, and ends at logout, at a password change and
+  when the account is removed). Without a session a page redirects to ``/login`` (a form is
+  refused, 403). The login form has its own CSRF token, tied to a cookie set with the form,
+  so a login sent from another site fails.
+
+Either way a new session id is made at each login, whatever cookie the browser held (a
+cookie planted before is never the logged-in one). A session kept in this process and
+unused for ``SESSION_IDLE`` seconds is forgotten.
 """
 
 from __future__ import annotations
@@ -28,19 +40,20 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from lettersmith.app.access import Account
 from lettersmith.translate import LANGUAGES, Language, use_language
+from lettersmith.web.sessions import SESSION_IDLE as SESSION_IDLE
+from lettersmith.web.sessions import Session as Session
+from lettersmith.web.sessions import Sessions, is_https
+from lettersmith.web.sessions import local_path as local_path
+from lettersmith.web.sessions import session_of as session_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -50,7 +63,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 10 * 1024 * 1024  # an uploaded spreadsheet or attachment; more is refused (413)
 BODY_TIMEOUT = 30.0  # seconds a request body may pause before it is refused (408)
-SESSION_IDLE = 12 * 60 * 60  # seconds a session may go unused before it is forgotten
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -71,69 +83,7 @@ SECURITY_HEADERS = [
 ]
 # What the page saying how to get in needs, served without a session.
 OPEN_PATHS = frozenset({"/static/app.css", "/static/favicon.svg"})
-
-
-# --------------------------------------------------------------------------- sessions
-
-
-@dataclass
-class Session:
-    """One logged-in browser: its CSRF token, the language it chose, and whose it is (None:
-    the browser of the workspace's own computer, logged in by the one-time link)."""
-
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    language: Language = "nb"
-    used: float = 0.0  # the clock at its last request
-    account: Account | None = None
-
-
-class Sessions:
-    """The logged-in browsers, by random session id; safe to use from any thread."""
-
-    def __init__(self, token: str, cookie: str, language: Language) -> None:
-        self._token = token
-        self.cookie = cookie
-        self.language = language
-        self._by_id: dict[str, Session] = {}
-        self._lock = threading.Lock()
-        self.clock = time.monotonic
-
-    def token_matches(self, given: str) -> bool:
-        return hmac.compare_digest(given.encode(), self._token.encode())
-
-    def start(self, account: Account | None = None) -> tuple[str, Session]:
-        session_id = secrets.token_urlsafe(32)
-        session = Session(language=self.language, used=self.clock(), account=account)
-        with self._lock:
-            self._forget_idle()
-            self._by_id[session_id] = session
-        return session_id, session
-
-    def find(self, session_id: str | None) -> Session | None:
-        """The live session of this id, marked as used now (None: unknown or idle too long)."""
-        if not session_id:
-            return None
-        with self._lock:
-            self._forget_idle()
-            session = self._by_id.get(session_id)
-            if session is not None:
-                session.used = self.clock()
-            return session
-
-    def _forget_idle(self) -> None:
-        oldest = self.clock() - SESSION_IDLE
-        for idle in [key for key, session in self._by_id.items() if session.used < oldest]:
-            del self._by_id[idle]
-
-    def cookie_header(self, session_id: str) -> str:
-        return f"{self.cookie}={session_id}; HttpOnly; SameSite=Strict; Path=/"
-
-
-def session_of(request: Request) -> Session:
-    """The request's session (the guard let the request through only with one)."""
-    session = request.scope.get("lettersmith.session")
-    assert isinstance(session, Session)
-    return session
+LOGIN_PATH = "/login"  # open to all once accounts exist
 
 
 # --------------------------------------------------------------------------- middleware
@@ -160,9 +110,19 @@ class SecurityHeaders:
 
 
 class HostCheck:
-    """400 for a Host header that is not this computer's loopback with our port."""
+    """400 for a Host header that is not this computer's loopback with our port, nor (on a
+    union's server, once accounts exist) one of the names it serves under (``public``:
+    ``brev.example.no``, from ``serve --public-url``). A name another site made point here
+    (DNS rebinding) is none of these."""
 
-    def __init__(self, app: ASGIApp, port: int | None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        port: int | None,
+        host: str = "127.0.0.1",
+        public: frozenset[str] = frozenset(),
+        accounts: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.app = app
         suffix = f":{port}" if port is not None else ""
         bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -170,10 +130,13 @@ class HostCheck:
         self.allowed = {name + suffix for name in names}
         if port == 80:
             self.allowed |= names
+        self.public = frozenset(name.lower() for name in public)
+        self.accounts = accounts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host", "").lower()
-        if scope["type"] == "http" and host not in self.allowed:
+        known = host in self.allowed or (host in self.public and self.accounts())
+        if scope["type"] == "http" and not known:
             response = PlainTextResponse("Bad Host header", status_code=400)
             await response(scope, receive, send)
             return
@@ -247,18 +210,26 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 class Guard:
     """The session, the CSRF token, the request's own origin and the language of each request.
 
-    ``/?token=...`` with the right token starts a session and redirects to ``/`` (so the
-    token leaves the address bar and the history); without a session every path but
-    ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in).
+    Without accounts, ``/?token=...`` with the right token starts a session and redirects to
+    ``/`` (so the token leaves the address bar and the history); without a session every
+    path but ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in). With accounts,
+    ``/login`` is open (its form checked by its own CSRF token), a page asked for without a
+    session redirects there, and any other request without one answers ``login_needed``.
     """
 
     def __init__(
-        self, app: ASGIApp, sessions: Sessions, gate: ASGIApp, refuse: ASGIApp | None = None
+        self,
+        app: ASGIApp,
+        sessions: Sessions,
+        gate: ASGIApp,
+        refuse: ASGIApp | None = None,
+        login_needed: ASGIApp | None = None,
     ) -> None:
         self.app = app
         self.sessions = sessions
         self.gate = gate
         self.refuse = refuse or _forbidden  # the 403 of a form from elsewhere: words, given
+        self.login_needed = login_needed or _forbidden  # the 403 of a form without a session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -266,20 +237,31 @@ class Guard:
             return
 
         request = Request(scope)
+        accounts = self.sessions.accounts()
         given = request.query_params.get("token")
-        if given is not None and self.sessions.token_matches(given):
+        if not accounts and given is not None and self.sessions.token_matches(given):
             session_id, _ = self.sessions.start()
             response = Response(status_code=303, headers={"location": "/"})
-            response.headers["set-cookie"] = self.sessions.cookie_header(session_id)
+            response.headers["set-cookie"] = self.sessions.cookie_header(
+                session_id, secure=is_https(scope)
+            )
             await response(scope, receive, send)
+            return
+        if accounts and scope["path"] == LOGIN_PATH:
+            await self._login(scope, receive, send)
             return
         session = self.sessions.find(request.cookies.get(self.sessions.cookie))
         if session is None:
             if scope["path"] in OPEN_PATHS:
                 await self.app(scope, receive, send)
-            else:
+            elif not accounts:
                 with use_language(self.sessions.language):
                     await self.gate(scope, receive, send)
+            elif scope["method"] in ("GET", "HEAD"):
+                await _to_login(request)(scope, receive, send)
+            else:
+                with use_language(self.sessions.language):
+                    await self.login_needed(scope, receive, send)
             return
         scope["lettersmith.session"] = session
         if scope["method"] not in SAFE_METHODS:
@@ -291,6 +273,31 @@ class Guard:
             receive = _replay(body)
         with use_language(session.language):
             await self.app(scope, receive, send)
+
+    async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/login``, open to all; its form must come from this server's own login page,
+        carrying the token made for the cookie that page set (a login CSRF fails)."""
+        if scope["method"] not in SAFE_METHODS:
+            body = await _read_body(receive)
+            nonce = Request(scope).cookies.get(self.sessions.login_cookie, "")
+            expected = self.sessions.login_token(nonce)
+            if not nonce or not _same_origin(scope) or not _csrf_matches(scope, body, expected):
+                with use_language(self.sessions.language):
+                    await self.refuse(scope, _replay(b""), send)
+                return
+            receive = _replay(body)
+        with use_language(self.sessions.language):
+            await self.app(scope, receive, send)
+
+
+def _to_login(request: Request) -> Response:
+    """The redirect to the login page, which comes back here after (the token link's
+    query is dropped: it logs nobody in now, and is no place to come back to)."""
+    back = request.url.path
+    if request.url.query and "token" not in request.query_params:
+        back += "?" + request.url.query
+    location = f"{LOGIN_PATH}?{urlencode({'next': back})}"
+    return Response(status_code=303, headers={"location": location})
 
 
 async def _forbidden(scope: Scope, receive: Receive, send: Send) -> None:
@@ -330,23 +337,25 @@ def _replay(body: bytes) -> Receive:
 def _same_origin(scope: Scope) -> bool:
     """False when the browser says the request comes from a page elsewhere: ``Sec-Fetch-Site``
     other than same-origin (or none: typed by the person), an ``Origin`` (or, without one, a
-    ``Referer``) other than this server as the Host header names it. A client that sends none
-    of them (an old browser, a tool) is judged by the cookie and the CSRF token alone."""
+    ``Referer``) other than this server as the Host header names it, by the scheme the request
+    came by (``https://brev.example.no`` behind a proxy that says so). A client that sends
+    none of them (an old browser, a tool) is judged by the cookie and the CSRF token alone."""
     headers = Headers(scope=scope)
     site = headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
         return False
     own = headers.get("host", "").lower()
+    scheme = "https" if is_https(scope) else "http"
     origin = headers.get("origin")
     if origin is not None:
-        return origin.lower() == f"http://{own}"
+        return origin.lower() == f"{scheme}://{own}"
     referer = headers.get("referer")
     if referer is not None:
         try:
             parts = urlsplit(referer)
         except ValueError:
             return False
-        return parts.scheme == "http" and parts.netloc.lower() == own
+        return parts.scheme == scheme and parts.netloc.lower() == own
     return True
 
 

@@ -1,5 +1,5 @@
-"""What a page finds on the app (set by ``create_app``): the project, the background jobs, the
-reviews made, the lock of out/."""
+"""What a page finds on the app (set by ``create_app``): the project, the sessions, the
+background jobs, the reviews made, the lock of out/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lettersmith.app.project import Project
 if TYPE_CHECKING:  # they use project_of themselves
     from lettersmith.web.jobs import Jobs
     from lettersmith.web.reviews import Reviews
+    from lettersmith.web.sessions import Sessions
 
 
 def project_of(request: Request) -> Project:
@@ -21,6 +22,11 @@ def project_of(request: Request) -> Project:
     assert isinstance(project, Project)
     session = request.scope.get("lettersmith.session")
     return project.acting_as(getattr(session, "account", None))
+
+
+def sessions_of(request: Request) -> Sessions:
+    """Who is logged in (the guard's sessions: the token link's, or the accounts')."""
+    return cast("Sessions", request.app.state.sessions)
 
 
 def jobs_of(request: Request) -> Jobs:

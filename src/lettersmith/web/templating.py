@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse
 from lettersmith import translate
 from lettersmith.app import access
 from lettersmith.app.access import Account, Action
-from lettersmith.web.security import CSRF_HEADER, Session
+from lettersmith.web.security import CSRF_HEADER, session_of
 from lettersmith.web.words import role_word, state_word
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,7 +47,7 @@ def environment() -> SandboxedEnvironment:
         translate._, translate.ngettext, newstyle=False
     )
     env.globals["state_word"] = state_word
-    env.globals["role_word"] = role_word
+    env.globals["role_in_words"] = role_word
     return env
 
 
@@ -63,20 +63,25 @@ class Pages:
         self, request: Request, name: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         session = request.scope.get("lettersmith.session")
-        csrf = session.csrf if isinstance(session, Session) else ""
-        account = session.account if isinstance(session, Session) else None
-        page = self.env.get_template(name).render(
-            request_path=request.url.path,
-            language=translate.current_language(),
-            languages=translate.LANGUAGES,
-            organisation=self.organisation,
-            csrf_token=csrf,
-            csrf_headers={CSRF_HEADER: csrf},
-            logged_in=session is not None,
-            account=account,
-            may=Permissions(account),
-            **context,
-        )
+        csrf = session_of(request).csrf if session is not None else ""
+        account = session_of(request).account if session is not None else None
+        values: dict[str, Any] = {
+            "request_path": request.url.path,
+            "language": translate.current_language(),
+            "languages": translate.LANGUAGES,
+            "organisation": self.organisation,
+            "csrf_token": csrf,
+            "csrf_headers": {CSRF_HEADER: csrf},
+            "logged_in": session is not None,
+            # The header's name, role and "Log out" (an account's session)
+            "account": account,
+            # what the reader may do: the links, buttons and forms a page shows
+            "may": Permissions(account if session is not None else None),
+            # the users page (an admin's; or the token link's, to make the first account)
+            "manages_accounts": session is not None and access.allowed(account, Action.ACCOUNTS),
+        }
+        values.update(context)  # a page may give its own (the login form's csrf_token)
+        page = self.env.get_template(name).render(**values)
         return HTMLResponse(page, status_code=status_code)
 
 

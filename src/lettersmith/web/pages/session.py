@@ -1,4 +1,4 @@
-"""Getting in and choosing a language: the session's own pages."""
+"""Choosing a language: the session's own page."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from lettersmith.web.rules import ANY_SESSION, ruled
-from lettersmith.web.security import language_choice, session_of
+from lettersmith.web.security import language_choice, local_path, session_of
+from lettersmith.web.state import sessions_of
 
 
 async def choose_language(request: Request) -> Response:
@@ -14,11 +15,8 @@ async def choose_language(request: Request) -> Response:
     form = await request.form()
     chosen = language_choice(str(form.get("language", "")))
     if chosen is not None:
-        session_of(request).language = chosen
-    back = str(form.get("next", "/"))
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = "/"
-    return RedirectResponse(back, status_code=303)
+        sessions_of(request).choose_language(session_of(request), chosen)
+    return RedirectResponse(local_path(str(form.get("next", "/"))), status_code=303)
 
 
 routes = [ruled("/language", choose_language, ANY_SESSION, "POST")]

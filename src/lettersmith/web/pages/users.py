@@ -1,0 +1,245 @@
+"""``/users``: the accounts of a union's server (an admin's page); ``/password``: a person's
+own password (everyone logged in with an account).
+
+Every change goes through ``Project`` (``add_user``, ``remove_user``, ``set_password``,
+``change_own_password``), which checks the name, the role and the password and ends the
+sessions a change must end; these pages only ask, and show what it answers. The one thing
+decided here is that a new password was typed the same twice.
+
+Without accounts (the token link's way in, the person at the workspace's own computer) the
+page is open too: that person may do everything, and making the first admin here is how a
+union's server starts without a terminal. From that account on, everyone logs in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from lettersmith.app.access import CLUB_PREFIX, ROLES, Action, NotAllowed, require
+from lettersmith.app.project import Project
+from lettersmith.errors import LettersmithError
+from lettersmith.translate import N_, _
+from lettersmith.web.rules import ANY_SESSION, needs, ruled
+from lettersmith.web.security import session_of
+from lettersmith.web.sessions import is_https
+from lettersmith.web.state import project_of, sessions_of
+from lettersmith.web.templating import render
+
+ROLE_WORDS = {
+    "admin": N_("Admin: accounts, and all a secretary does"),
+    "secretary": N_("Secretary: positions, letters, recipients, building and sending"),
+    "board": N_("Board member: sees everything, approves letters"),
+}
+DONE = {
+    "added": N_("{name} can now log in."),
+    "removed": N_("{name} is removed; their sessions have ended."),
+    "password": N_("{name} has a new password; their sessions have ended."),
+}
+
+
+def role_word(role: str, clubs: dict[str, str]) -> str:
+    """A role in words (``club:bergen`` as its club's name)."""
+    if role.startswith(CLUB_PREFIX):
+        club = role[len(CLUB_PREFIX) :]
+        return _("Club {name}: its own club's files and versions").format(
+            name=clubs.get(club) or club
+        )
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+
+
+def not_the_same() -> str:
+    return _("The two passwords are not the same: type the new password twice.")
+
+
+# --------------------------------------------------------------------------- /users
+
+
+def users(request: Request) -> Response:
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    done = request.query_params.get("done", "")
+    notice = _(DONE[done]).format(name=request.query_params.get("name", "")) if done in DONE else ""
+    return _users_page(request, notice=notice)
+
+
+async def add_user(request: Request) -> Response:
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    form = await request.form()
+    name = str(form.get("name", "")).strip()
+    role = str(form.get("role", ""))
+    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    if password != again:
+        problems = [not_the_same()]
+        return _users_page(request, problems=problems, name=name, role=role, status_code=400)
+    try:
+        await run_in_threadpool(project_of(request).add_user, name, role, password)
+    except LettersmithError as error:
+        problems = str(error).splitlines()
+        return _users_page(request, problems=problems, name=name, role=role, status_code=400)
+    return _done("added", name)
+
+
+def remove_form(request: Request) -> Response:
+    """Ask first: removing an account cannot be undone (it can be made again)."""
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    account = _account_named(project_of(request), request.query_params.get("name", ""))
+    if account is None:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "user_remove.html", account_name=account.name)
+
+
+async def remove_user(request: Request) -> Response:
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    name = str((await request.form()).get("name", ""))
+    try:
+        removed = project_of(request).remove_user(name)
+    except LettersmithError as error:
+        return _users_page(request, problems=str(error).splitlines(), status_code=400)
+    return _done("removed", removed.name)
+
+
+def password_form(request: Request) -> Response:
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    account = _account_named(project_of(request), request.query_params.get("name", ""))
+    if account is None:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "user_password.html", account_name=account.name, problems=[])
+
+
+async def set_password(request: Request) -> Response:
+    refused = _not_admin(request)
+    if refused is not None:
+        return refused
+    form = await request.form()
+    name = str(form.get("name", ""))
+    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    problems = [] if password == again else [not_the_same()]
+    if not problems:
+        try:
+            await run_in_threadpool(project_of(request).set_password, name, password)
+        except LettersmithError as error:
+            problems = str(error).splitlines()
+    if problems:
+        return render(
+            request, "user_password.html", status_code=400, account_name=name, problems=problems
+        )
+    return _done("password", name)
+
+
+def _done(kind: str, name: str) -> Response:
+    return RedirectResponse("/users?" + urlencode({"done": kind, "name": name}), status_code=303)
+
+
+def _not_admin(request: Request) -> Response | None:
+    """The 403 page for an account that may not manage accounts (None: it may)."""
+    try:
+        require(project_of(request).account, Action.ACCOUNTS)
+    except NotAllowed as refused:
+        return render(request, "problem.html", status_code=403, lines=[str(refused)])
+    return None
+
+
+def _account_named(project: Project, name: str) -> Any:
+    return next((a for a in project.users() if a.name == name), None)
+
+
+def _users_page(
+    request: Request,
+    *,
+    notice: str = "",
+    problems: list[str] | None = None,
+    name: str = "",
+    role: str = "",
+    status_code: int = 200,
+) -> Response:
+    project = project_of(request)
+    clubs = _club_names(project)
+    roles = [(code, role_word(code, clubs)) for code in ROLES]
+    roles += [(CLUB_PREFIX + club, role_word(CLUB_PREFIX + club, clubs)) for club in sorted(clubs)]
+    return render(
+        request,
+        "users.html",
+        status_code=status_code,
+        details=project.user_details(),
+        role_words={code: word for code, word in roles},
+        roles=roles,
+        clubs=clubs,
+        notice=notice,
+        problems=problems or [],
+        new_name=name,
+        new_role=role,
+        role_word=role_word,
+    )
+
+
+def _club_names(project: Project) -> dict[str, str]:
+    """The workspace's clubs, id to name (none while its files have a problem: the other
+    pages say what)."""
+    try:
+        return {id: club.name or id for id, club in project.workspace().clubs.items()}
+    except LettersmithError:
+        return {}
+
+
+# --------------------------------------------------------------------------- /password
+
+
+def own_password_form(request: Request) -> Response:
+    if session_of(request).account is None:
+        return RedirectResponse("/", status_code=303)  # no account, no own password
+    return render(request, "password.html", problems=[], changed=False)
+
+
+async def change_own_password(request: Request) -> Response:
+    """The person's own password, given the current one. Every session of theirs ends, this
+    browser's too (a copy of its cookie, taken before, is worth nothing now); this browser
+    goes on in a new session."""
+    session = session_of(request)
+    if session.account is None:
+        return RedirectResponse("/", status_code=303)  # no account, no own password
+    form = await request.form()
+    current = str(form.get("current", ""))
+    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    problems = [] if password == again else [not_the_same()]
+    if not problems:
+        try:
+            await run_in_threadpool(project_of(request).change_own_password, current, password)
+        except LettersmithError as error:
+            problems = str(error).splitlines()
+    if problems:
+        return render(request, "password.html", status_code=400, problems=problems, changed=False)
+    sessions = sessions_of(request)
+    session_id, renewed = sessions.start(session.account)
+    sessions.choose_language(renewed, session.language)
+    request.scope["lettersmith.session"] = renewed  # the page's forms carry its CSRF token
+    response = render(request, "password.html", problems=[], changed=True)
+    response.headers["set-cookie"] = sessions.cookie_header(
+        session_id, secure=is_https(request.scope)
+    )
+    return response
+
+
+routes = [
+    ruled("/users", users, needs(Action.ACCOUNTS), "GET"),
+    ruled("/users", add_user, needs(Action.ACCOUNTS), "POST"),
+    ruled("/users/remove", remove_form, needs(Action.ACCOUNTS), "GET"),
+    ruled("/users/remove", remove_user, needs(Action.ACCOUNTS), "POST"),
+    ruled("/users/password", password_form, needs(Action.ACCOUNTS), "GET"),
+    ruled("/users/password", set_password, needs(Action.ACCOUNTS), "POST"),
+    ruled("/password", own_password_form, ANY_SESSION, "GET"),
+    ruled("/password", change_own_password, ANY_SESSION, "POST"),
+]
