@@ -407,13 +407,15 @@ def test_failed_logins_for_one_name_are_slowed(project: Project, clock: Clock, n
     # From five different addresses: the name's own count.
     waits = [refusals(project, name, OTHER, f"192.0.2.{i}", 1)[0] for i in range(5)]
     assert waits == [0] * 5  # five wrong passwords, each answered
-    with pytest.raises(LoginRefused, match=r"try again in 1 seconds") as refused:
+    with pytest.raises(LoginRefused, match=r"from this address; try again in 1 second$") as refused:
         project.log_in(name, PASSWORD, address="198.51.100.7")  # even the right one, now
     assert refused.value.wait == 1
     clock.move(1)
     assert refusals(project, name, OTHER, "198.51.100.7", 2) == [0, 2]
     clock.move(2)
     assert refusals(project, name, OTHER, "198.51.100.7", 2) == [0, 4]
+    with pytest.raises(LoginRefused, match=r"try again in 4 seconds$"):
+        project.log_in(name, PASSWORD, address="198.51.100.7")
     for _ in range(12):
         clock.move(project_wait(project, name))
         refusals(project, name, OTHER, "198.51.100.7", 1)

@@ -134,9 +134,9 @@ def test_sessions_end_at_passwd_and_remove(root: Path) -> None:
         (
             ("remove", "anne"),
             None,
-            "anne: is the only admin account, and 1 other account(s) remain: without an admin "
-            "no one can manage them in the web app. Add another admin first (`lettersmith users "
-            "add NAME --role admin`), or remove the others first",
+            "anne: is the only admin account, and 1 other account remains: without an admin "
+            "no one can manage it in the web app. Add another admin first (`lettersmith users "
+            "add NAME --role admin`), or remove the other account first",
         ),
     ],
 )

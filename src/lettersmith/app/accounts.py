@@ -24,7 +24,7 @@ from lettersmith.app import passwords
 from lettersmith.app.access import Account
 from lettersmith.app.accountdb import ACCOUNTS_FILE, AccountFile
 from lettersmith.app.passwords import AccountError
-from lettersmith.translate import LANGUAGES, Language, _
+from lettersmith.translate import LANGUAGES, Language, _, ngettext
 
 __all__ = [
     "ACCOUNTS_FILE",
@@ -161,11 +161,16 @@ class AccountStore:
                 ).fetchone()
                 if admins == 1 and others:
                     raise AccountError(
-                        _(
-                            "{name}: is the only admin account, and {count} other account(s) "
+                        ngettext(
+                            "{name}: is the only admin account, and {count} other account "
+                            "remains: without an admin no one can manage it in the web app. "
+                            "Add another admin first (`lettersmith users add NAME --role "
+                            "admin`), or remove the other account first",
+                            "{name}: is the only admin account, and {count} other accounts "
                             "remain: without an admin no one can manage them in the web app. "
                             "Add another admin first (`lettersmith users add NAME --role "
-                            "admin`), or remove the others first"
+                            "admin`), or remove the others first",
+                            others,
                         ).format(name=row["name"], count=others)
                     )
             db.execute("DELETE FROM sessions WHERE account = ?", (row["key"],))
@@ -221,7 +226,8 @@ class AccountStore:
         count back and clears the name's. An unknown name is checked against a dummy hash:
         the same answer, in the same time, as a wrong password.
         """
-        key = passwords.key_of(name)[: 4 * passwords.NAME_LONGEST]
+        key = passwords.key_of(name)[: 4 * passwords.NAME_LONGEST]  # a form's text is bounded
+        address = None if address is None else address[:256]  # as is what the proxy said
         now = clock()
         with self.file.writing() as db:
             db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW,))
@@ -230,9 +236,12 @@ class AccountStore:
                 wait = max(wait, _wait(db, "address", address, FREE_TRIES_PER_ADDRESS, now))
             if wait:
                 raise LoginRefused(
-                    _(
+                    ngettext(
                         "too many failed logins for this name or from this address; try "
-                        "again in {seconds} seconds"
+                        "again in {seconds} second",
+                        "too many failed logins for this name or from this address; try "
+                        "again in {seconds} seconds",
+                        wait,
                     ).format(seconds=wait),
                     wait,
                 )
