@@ -95,7 +95,10 @@ def test_roles_are_read_as_typed_and_a_club_must_have_its_file(project: Project)
 
 
 def test_a_name_is_one_account_whatever_its_capitals(project: Project) -> None:
+    assert project.check_new_user("Øystein", "Board") == Account("Øystein", "board")
     project.add_user("Øystein", "board", PASSWORD)
+    with pytest.raises(AccountError, match=r"^øystein: there is already an account Øystein"):
+        project.check_new_user("øystein", "board")
     with pytest.raises(AccountError, match=r"^øYSTEIN: there is already an account Øystein"):
         project.add_user("øYSTEIN", "secretary", PASSWORD)
     assert project.log_in("ØYSTEIN", PASSWORD, address="192.0.2.1") == Account("Øystein", "board")
@@ -164,7 +167,12 @@ def test_the_last_admin_stays_while_others_remain(project: Project) -> None:
 def test_an_unknown_name_is_said_with_the_names_there_are(project: Project) -> None:
     project.add_user("kari", "board", PASSWORD)
     project.add_user("anne", "admin", PASSWORD)
-    for change in (project.remove_user, lambda name: project.set_password(name, OTHER)):
+    assert project.user("KARI") == Account("kari", "board")
+    for change in (
+        project.user,
+        project.remove_user,
+        lambda name: project.set_password(name, OTHER),
+    ):
         with pytest.raises(AccountError, match=r"^ola: there is no such account; the accounts "):
             change("ola")
     with pytest.raises(AccountError, match=r"the accounts are: anne, kari$"):

@@ -1176,6 +1176,7 @@ def add_user(obj: Context, name: str, role: str) -> None:
       echo 'et langt passord' | lettersmith users add berit --role club:bergen
     """
     project = obj.project()
+    project.check_new_user(name, role)  # a mistake said before the password is typed
     password = read_password(_("New password for {name}").format(name=name), new=True)
     account = project.add_user(name, role, password)
     out.print(
@@ -1256,6 +1257,7 @@ def set_password(obj: Context, name: str) -> None:
       echo 'et nytt langt passord' | lettersmith users passwd kari
     """
     project = obj.project()
+    name = project.user(name).name  # an unknown name said before the password is typed
     password = read_password(_("New password for {name}").format(name=name), new=True)
     account = project.set_password(name, password)
     out.print(

@@ -125,24 +125,28 @@ class AccountStore:
 
     # ------------------------------------------------------------------- changing
 
+    def user(self, name: str) -> Account:
+        """The account ``name`` (any capitals), or ``AccountError`` naming those there are."""
+        with self.file.reading() as db:
+            row = self._row(db, name)
+        return Account(row["name"], row["role"])
+
+    def check_new(self, name: str) -> str:
+        """The name as a new account would keep it, or ``AccountError``: not a name, or
+        taken (asked before a password is typed; ``add`` asks again)."""
+        name = passwords.checked_name(name)
+        with self.file.reading() as db:
+            _refuse_taken(db, name)
+        return name
+
     def add(self, name: str, role: str, password: str) -> Account:
         """A new account; ``role`` as ``access.parse_role`` returns it."""
-        name = passwords.checked_name(name)
+        name = self.check_new(name)
         passwords.check_password(name, password)
         hashed = passwords.hash_password(password)  # slow: before the transaction
         now = clock()
         with self.file.writing() as db:
-            existing = db.execute(
-                "SELECT name FROM accounts WHERE key = ?", (passwords.key_of(name),)
-            ).fetchone()
-            if existing is not None:
-                raise AccountError(
-                    _(
-                        "{name}: there is already an account {existing} (names are the same "
-                        "in capitals and small letters); choose another name, or change its "
-                        "password with `lettersmith users passwd {existing}`"
-                    ).format(name=name, existing=existing["name"])
-                )
+            _refuse_taken(db, name)  # by another process while the hash was made
             db.execute(
                 "INSERT INTO accounts (key, name, role, hash, created, password_changed) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -347,6 +351,20 @@ class AccountStore:
                 )
             )
         return row
+
+
+def _refuse_taken(db: sqlite3.Connection, name: str) -> None:
+    existing = db.execute(
+        "SELECT name FROM accounts WHERE key = ?", (passwords.key_of(name),)
+    ).fetchone()
+    if existing is not None:
+        raise AccountError(
+            _(
+                "{name}: there is already an account {existing} (names are the same "
+                "in capitals and small letters); choose another name, or change its "
+                "password with `lettersmith users passwd {existing}`"
+            ).format(name=name, existing=existing["name"])
+        )
 
 
 def _wait(db: sqlite3.Connection, kind: str, key: str, free: int, now: float) -> int:

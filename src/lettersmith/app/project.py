@@ -771,10 +771,14 @@ class Project:
         self._require(Action.ACCOUNTS)
         return self._accounts().details()
 
-    def add_user(self, name: str, role: str, password: str) -> Account:
-        """A new account. ``role``: admin, secretary, board or club:<id> of a club in clubs/.
-        The name: 1 to 64 letters, digits and . _ @ -, one account whatever its capitals;
-        the password: at least 10 characters, not the name."""
+    def user(self, name: str) -> Account:
+        """The account ``name`` (any capitals); ``AccountError`` naming the accounts if none."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().user(name)
+
+    def check_new_user(self, name: str, role: str) -> Account:
+        """The account ``add_user`` would make of NAME and ROLE, or the ``AccountError`` it
+        would raise (not a name, taken, not a role): asked before the password is typed."""
         from lettersmith.app.passwords import AccountError
 
         self._require(Action.ACCOUNTS)
@@ -782,7 +786,14 @@ class Project:
             stored_role = access.parse_role(role, self._club_ids())
         except ValueError as error:
             raise AccountError(str(error)) from None
-        return self._accounts().add(name, stored_role, password)
+        return Account(self._accounts().check_new(name), stored_role)
+
+    def add_user(self, name: str, role: str, password: str) -> Account:
+        """A new account. ``role``: admin, secretary, board or club:<id> of a club in clubs/.
+        The name: 1 to 64 letters, digits and . _ @ -, one account whatever its capitals;
+        the password: at least 10 characters, not the name."""
+        new = self.check_new_user(name, role)
+        return self._accounts().add(new.name, new.role, password)
 
     def remove_user(self, name: str) -> Account:
         """Remove an account and end its sessions (never the last admin while others remain)."""
