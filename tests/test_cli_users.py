@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -245,7 +246,9 @@ def talk(argv: list[str], answers: list[tuple[str, str]], env: dict[str, str]) -
         if pending and pending[0][0].encode() in seen.split(b"\n")[-1]:
             os.write(fd, (pending.pop(0)[1] + "\n").encode())
             seen += b"\n"
-    _, status = os.waitpid(pid, 0)
+    else:  # still waiting, after a minute, for an answer that will not come: stop it
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)  # the terminal closed: the command has ended
     os.close(fd)
     return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)
 
