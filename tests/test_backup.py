@@ -133,6 +133,40 @@ def test_a_backup_during_a_send_opens_whole_and_a_restore_never_sends_twice(
     assert re.search(r"(?m)^ +smk +\S+ +sent ", status.output), status.output
 
 
+def test_a_message_sent_after_the_journals_snapshot_is_in_the_backup_and_never_sent_twice(
+    mail_workspace, smtp_server, tmp_path, monkeypatch
+):
+    """The whole send happens between the journal's copy and the files' copy."""
+    copy_database = backing_up._copy_database
+
+    def then_send(source, target, shown, on_event):
+        size = copy_database(source, target, shown, on_event)
+        sent = Project.open(mail_workspace).send(LETTER, confirm=lambda plan: True)
+        assert not sent.undelivered
+        return size
+
+    with Journal.open(mail_workspace / ".lettersmith"):
+        pass  # a journal, with nothing sent yet
+    monkeypatch.setattr(backing_up, "_copy_database", then_send)
+    result = cli(mail_workspace, "backup", str(tmp_path / "backup"))
+    assert result.exit_code == 0, result.output
+    assert len(smtp_server.handler.received) == 3
+    assert states(tmp_path / "backup" / ".lettersmith" / "journal.sqlite") == {}
+    monkeypatch.undo()
+
+    shutil.rmtree(mail_workspace)
+    shutil.copytree(tmp_path / "backup", mail_workspace, symlinks=True)
+    refused = cli(mail_workspace, "send", LETTER, "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert "lettersmith journal rebuild" in refused.output
+    assert len(smtp_server.handler.received) == 3
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert "3 row(s) restored" in rebuilt.output, rebuilt.output
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 3
+
+
 WRITER = textwrap.dedent(
     """
     import itertools, sys

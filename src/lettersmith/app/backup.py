@@ -80,23 +80,34 @@ def backup(root: Path, directory: Path, *, on_event: OnEvent = ignore) -> Backup
     """Copy the workspace at ``root`` into ``directory`` (new or empty); see the module."""
     root = Path(os.path.realpath(root))
     target = _target(root, Path(directory))
-    items = list(_survey(root, on_event))
+    first = list(_survey(root, ignore))
     staging = _staging(target)
+    copying = _Copying(root, staging, on_event, total=sum(item.kind != "folder" for item in first))
     try:
-        size = _copy(root, staging, items, on_event)
+        # The databases, each at one instant; then the files as they are after that, listed
+        # afresh, so that every copy of a message the journal's snapshot names is among them.
+        databases = [item for item in first if item.kind == "database"]
+        for item in databases:
+            copying.copy(item)
+        copied = set(databases)
+        rest = [item for item in _survey(root, on_event) if item not in copied]
+        copying.total = len(databases) + sum(item.kind != "folder" for item in rest)
+        for item in rest:
+            copying.copy(item)
         _finish(staging, target)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
             raise _stopped(error, target) from None
         raise
+    items = databases + rest
     return BackupResult(
         root=root,
         directory=target,
         files=sum(item.kind in ("file", "link") for item in items),
         databases=tuple(sorted(str(item.path) for item in items if item.kind == "database")),
         links=tuple(str(item.path) for item in items if item.kind == "link"),
-        size=size,
+        size=copying.size,
     )
 
 
@@ -251,33 +262,36 @@ def _warn_if_outside(root: Path, path: PurePosixPath, on_event: OnEvent) -> None
 # --------------------------------------------------------------------------- copying
 
 
-def _copy(root: Path, staging: Path, items: list[_Item], on_event: OnEvent) -> int:
-    """Copy ``items`` into ``staging``, the databases first; the bytes written."""
-    total = sum(item.kind != "folder" for item in items)
-    done = size = 0
-    on_event(Progress(STAGE, 0, total))
-    ordered = sorted(items, key=lambda item: item.kind != "database")  # stable: folders kept
-    for item in ordered:
-        source, target = root / item.path, staging / item.path
+class _Copying:
+    """Copies items into the staging folder one by one, counting them for the progress bar
+    and their bytes for the summary."""
+
+    def __init__(self, root: Path, staging: Path, on_event: OnEvent, total: int) -> None:
+        self.root, self.staging, self.on_event = root, staging, on_event
+        self.total = total  # what is left to copy is listed again after the databases
+        self.done = self.size = 0
+        on_event(Progress(STAGE, 0, total))
+
+    def copy(self, item: _Item) -> None:
+        source, target = self.root / item.path, self.staging / item.path
         if item.kind == "folder":
             target.mkdir(parents=True, exist_ok=True)
-            continue
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             if item.kind == "database":
-                size += _copy_database(source, target, item.path, on_event)
+                self.size += _copy_database(source, target, item.path, self.on_event)
             elif item.kind == "link":
                 os.symlink(os.readlink(source), target)
             else:
                 shutil.copy2(source, target, follow_symlinks=False)
-                size += target.lstat().st_size
+                self.size += target.lstat().st_size
         except FileNotFoundError as error:
             if error.filename is not None and Path(error.filename) != source:
                 raise
-            # deleted since the survey (an upload renamed into place): not in the snapshot
-        done += 1
-        on_event(Progress(STAGE, done, total))
-    return size
+            # gone since it was listed (a file written beside and renamed into place)
+        self.done += 1
+        self.on_event(Progress(STAGE, self.done, max(self.total, self.done)))
 
 
 def _copy_database(source: Path, target: Path, shown: PurePosixPath, on_event: OnEvent) -> int:
