@@ -331,7 +331,7 @@ def test_a_file_and_a_folder_that_cannot_be_made_are_refused(tmp_path):
     root = copy_example(tmp_path / "ws")
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     refused(root, tmp_path / "taken", "taken: is a file; give a new folder for the backup")
-    refused(root, tmp_path / "taken" / "backup", "cannot be written")
+    refused(root, tmp_path / "taken" / "backup", "backup: cannot be written: Not a directory;")
 
 
 def test_an_empty_folder_is_used_and_missing_parents_are_made(tmp_path):
@@ -368,8 +368,9 @@ def test_a_backup_stopped_halfway_leaves_no_folder(tmp_path, monkeypatch, failur
         assert result.exit_code == 130 and "Interrupted." in result.output
     else:
         assert result.exit_code == 1, result.output
-        assert "No space left on device; the backup stopped and nothing was left in" in (
-            result.output
+        today = tmp_path / "backups" / "today"
+        assert f"{today}: No space left on device; the backup stopped and nothing was left in " in (
+            " ".join(result.output.split())
         )
     assert len(copied) == 4  # it had begun: the journal and four files were copied
     assert list((tmp_path / "backups").iterdir()) == []  # no DIR, no half folder beside it
@@ -407,6 +408,29 @@ def test_a_link_out_of_the_workspace_is_copied_as_a_link_never_followed(tmp_path
         if not path.is_symlink() and path.is_file() and b"hunter2" in path.read_bytes()
     ]
     assert held == []
+
+
+def test_a_workspace_with_broken_files_and_a_damaged_database_is_still_backed_up(tmp_path):
+    """A backup is for the bad day: it reads no setting, and copies a damaged database as it
+    is, saying so, rather than stopping."""
+    root = copy_example(tmp_path / "ws")
+    (root / "lettersmith.yaml").write_text("organisation: [\n", encoding="utf-8")
+    state = root / ".lettersmith"
+    state.mkdir()
+    with sqlite3.connect(state / "audit.sqlite") as db:
+        db.execute("CREATE TABLE changes (what TEXT)")
+        db.executemany("INSERT INTO changes VALUES (?)", [("x" * 500,)] * 100)
+    db.close()
+    data = bytearray((state / "audit.sqlite").read_bytes())
+    data[4096 : 4096 * 2] = b"\xff" * 4096  # page 2, where the table starts
+    (state / "audit.sqlite").write_bytes(bytes(data))
+
+    result = cli(root, "backup", str(tmp_path / "backup"))
+
+    assert result.exit_code == 0, result.output
+    assert ".lettersmith/audit.sqlite: warning: the database is damaged (" in result.output
+    assert (tmp_path / "backup" / ".lettersmith" / "audit.sqlite").read_bytes() == bytes(data)
+    assert (tmp_path / "backup" / "lettersmith.yaml").read_text() == "organisation: [\n"
 
 
 # --------------------------------------------------------------------------- words

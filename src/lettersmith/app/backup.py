@@ -33,6 +33,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -98,8 +99,10 @@ def backup(root: Path, directory: Path, *, on_event: OnEvent = ignore) -> Backup
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
-            raise _stopped(error, target) from None
+            raise _stopped(error, staging, target) from None
         raise
+    with suppress(OSError):  # the backup is whole and named; this only hastens the disk
+        _sync_folder(target.parent)
     items = databases + rest
     return BackupResult(
         root=root,
@@ -152,7 +155,9 @@ def _target(root: Path, directory: Path) -> Path:
                 ).format(directory=directory, example=Path(directory) / "union-backup")
             )
     existing = next(folder for folder in target.parents if folder.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise _unwritable(directory, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise _unwritable(directory, OSError(errno.EACCES, os.strerror(errno.EACCES)))
     return target
 
@@ -176,7 +181,6 @@ def _finish(staging: Path, target: Path) -> None:
     if os.name == "nt" and target.is_dir():  # Windows renames onto no folder, empty or not
         target.rmdir()
     os.replace(staging, target)  # onto an empty folder; one filled meanwhile is an error
-    _sync_folder(target.parent)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -370,8 +374,12 @@ def _unreadable(path: PurePosixPath, error: sqlite3.Error) -> BackupError:
     )
 
 
-def _stopped(error: OSError, target: Path) -> BackupError:
-    where = error.filename if error.filename is not None else target
+def _stopped(error: OSError, staging: Path, target: Path) -> BackupError:
+    """A copy that failed: named by the workspace's file that could not be read, or by DIR
+    when writing failed (a full disk), never by the hidden folder, which is gone."""
+    where: str | Path = target
+    if error.filename is not None and not Path(error.filename).is_relative_to(staging):
+        where = error.filename
     return BackupError(
         _(
             "{where}: {reason}; the backup stopped and nothing was left in {directory}. Free "
