@@ -167,6 +167,31 @@ def test_a_message_sent_after_the_journals_snapshot_is_in_the_backup_and_never_s
     assert len(smtp_server.handler.received) == 3
 
 
+def test_the_readmes_restore_knows_what_was_sent_after_the_backup(
+    mail_workspace, smtp_server, tmp_path
+):
+    """Backup, then a send; restore as the README says, the copies sent since brought over."""
+    with Journal.open(mail_workspace / ".lettersmith"):
+        pass
+    assert cli(mail_workspace, "backup", str(tmp_path / "backup")).exit_code == 0
+    assert cli(mail_workspace, "send", LETTER, "--yes").exit_code == 0
+    assert len(smtp_server.handler.received) == 3
+
+    old = tmp_path / "union.before-restore"
+    mail_workspace.rename(old)
+    subprocess.run(["cp", "-a", str(tmp_path / "backup"), str(mail_workspace)], check=True)
+    sent = mail_workspace / ".lettersmith" / "sent"
+    subprocess.run(
+        ["cp", "-a", "--no-clobber", f"{old}/.lettersmith/sent/.", f"{sent}/"], check=True
+    )
+    rebuilt = cli(mail_workspace, "journal", "rebuild")
+    assert "3 row(s) restored" in rebuilt.output, rebuilt.output
+    assert cli(mail_workspace, "check").exit_code == 0
+    again = cli(mail_workspace, "send", LETTER, "--yes")
+    assert again.exit_code == 0 and "Nothing to send." in again.output, again.output
+    assert len(smtp_server.handler.received) == 3
+
+
 WRITER = textwrap.dedent(
     """
     import itertools, sys
