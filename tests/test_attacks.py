@@ -763,7 +763,7 @@ def test_macos_counts_peak_memory_in_bytes(monkeypatch) -> None:
 
     monkeypatch.setattr(templates.sys, "platform", "darwin")
     monkeypatch.setattr(templates.resource, "getrusage", lambda who: Usage())
-    assert templates._max_rss_kb() == 300 * 1024
+    assert templates._rss_kb() == 300 * 1024
 
 
 # --------------------------------------------------------------------------- error boundaries

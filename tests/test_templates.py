@@ -230,3 +230,15 @@ def test_the_statement_is_placed_once_as_it_is(tmp_path: Path, content: str) -> 
     letter = make_letter(tmp_path, template_dirs=(folder,))
     with pytest.raises(TemplateError, match="clubs/bergen/templates/letter.html.j2: must show"):
         letter_html(letter)
+
+
+def test_a_limit_reached_is_reported_as_itself(club_templates: Path, monkeypatch) -> None:
+    """The process's memory grows past the limit while a template renders: the error names
+    the template's line and says what stopped it."""
+    from lettersmith.render import templates
+
+    readings = iter([100_000])  # the first reading, when the render starts; then far past
+    monkeypatch.setattr(templates, "_rss_kb", lambda: next(readings, 10**9))
+    message = render_error(club_templates, "<p>{{ letter.title }}</p>\n{{ letter.title }}")
+    assert message.startswith("clubs/bergen/templates/letter.html.j2:1: stopped: ")
+    assert "too much memory" in message

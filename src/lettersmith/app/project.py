@@ -16,10 +16,12 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lettersmith.app import access
+from lettersmith.app.access import Account, Action
 from lettersmith.app.events import OnEvent, Progress, Warning, ignore
 from lettersmith.app.results import (
     BadArgument,
@@ -73,9 +75,15 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "plain")
 
 @dataclass(frozen=True)
 class Project:
-    """A workspace (the folder holding lettersmith.yaml) and what can be done with it."""
+    """A workspace (the folder holding lettersmith.yaml) and what can be done with it.
+
+    ``account`` is who acts (``acting_as``): each verb checks its role (``app/access.py``)
+    and refuses with ``NotAllowed`` what the role does not allow. None is the person at the
+    workspace's own computer (the commands), who may do everything.
+    """
 
     root: Path
+    account: Account | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> Project:
@@ -83,6 +91,17 @@ class Project:
         from lettersmith.load.root import find_root
 
         return cls(find_root(Path(path)))
+
+    def acting_as(self, account: Account | None) -> Project:
+        """This project as ``account`` uses it: every verb checked against its role."""
+        return replace(self, account=account)
+
+    def allowed(self, action: Action, club: str | None = None) -> bool:
+        """May this project's account take ``action`` (on ``club``'s version or files)?"""
+        return access.allowed(self.account, action, club)
+
+    def _require(self, action: Action, club: str | None = None) -> None:
+        access.require(self.account, action, club)
 
     # ----------------------------------------------------------------------- reading
 

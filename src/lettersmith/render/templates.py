@@ -68,7 +68,7 @@ class _Limits:
     @classmethod
     def starting_now(cls, time_limit: float, max_chars: int) -> _Limits:
         deadline = time.monotonic() + time_limit
-        return cls(time_limit, deadline, max_chars, _max_rss_kb() + MAX_MEMORY_GROWTH_KB)
+        return cls(time_limit, deadline, max_chars, _rss_kb() + MAX_MEMORY_GROWTH_KB)
 
     def check_time(self, now: float) -> None:
         if now > self.deadline:
@@ -367,6 +367,7 @@ class _Watchdog:
 
     def __enter__(self) -> None:
         self.next_memory_check = 0.0
+        self.stopped = False
         self.previous = sys.gettrace()
         sys.settrace(self._on_call)
 
@@ -374,25 +375,43 @@ class _Watchdog:
         sys.settrace(self.previous)
 
     def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
-        if frame.f_globals.get("environment") is self.env:
+        if not self.stopped and frame.f_globals.get("environment") is self.env:
             return self._on_line
         return None
 
     def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
+        if self.stopped:
+            return None
         now = time.monotonic()
-        self.limits.check_time(now)
-        # Asking the kernel costs a system call: often enough to catch a doubling string.
-        if now >= self.next_memory_check:
-            self.next_memory_check = now + MEMORY_CHECK_INTERVAL
-            if resource is not None and _max_rss_kb() > self.limits.max_rss_kb:
-                raise RenderLimitError(_("rendering used too much memory"))
+        try:
+            self.limits.check_time(now)
+            # Asking the kernel costs a system call: often enough to catch a doubling string.
+            if now >= self.next_memory_check:
+                self.next_memory_check = now + MEMORY_CHECK_INTERVAL
+                if resource is not None and _rss_kb() > self.limits.max_rss_kb:
+                    raise RenderLimitError(_("rendering used too much memory"))
+        except RenderLimitError:
+            # Once, then quiet: Jinja rewrites the traceback of the error by running code in
+            # the template's globals, and a second error raised in there would replace ours
+            # with a confusing one ("'traceback' object is not callable").
+            self.stopped = True
+            raise
         return self._on_line
 
 
-def _max_rss_kb() -> int:
-    """The process's peak memory in kB (0 where the platform cannot tell)."""
+def _rss_kb() -> int:
+    """The process's memory in kB now where the platform tells (Linux), else its peak (0
+    where it cannot tell at all). Now rather than the peak: a peak reached by other work
+    of the process (another thread, a test before) is not this template's doing."""
     if resource is None:
         return 0
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/statm", "rb") as statm:
+                resident_pages = int(statm.read().split()[1])
+            return resident_pages * (resource.getpagesize() // 1024)
+        except (OSError, ValueError, IndexError):
+            pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes, Linux kB
 

@@ -39,6 +39,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from lettersmith.app.access import Account
 from lettersmith.translate import LANGUAGES, Language, use_language
 
 Scope = MutableMapping[str, Any]
@@ -77,11 +78,13 @@ OPEN_PATHS = frozenset({"/static/app.css", "/static/favicon.svg"})
 
 @dataclass
 class Session:
-    """One logged-in browser: its CSRF token and the language it chose."""
+    """One logged-in browser: its CSRF token, the language it chose, and whose it is (None:
+    the browser of the workspace's own computer, logged in by the one-time link)."""
 
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     language: Language = "nb"
     used: float = 0.0  # the clock at its last request
+    account: Account | None = None
 
 
 class Sessions:
@@ -98,9 +101,9 @@ class Sessions:
     def token_matches(self, given: str) -> bool:
         return hmac.compare_digest(given.encode(), self._token.encode())
 
-    def start(self) -> tuple[str, Session]:
+    def start(self, account: Account | None = None) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(32)
-        session = Session(language=self.language, used=self.clock())
+        session = Session(language=self.language, used=self.clock(), account=account)
         with self._lock:
             self._forget_idle()
             self._by_id[session_id] = session

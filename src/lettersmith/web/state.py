@@ -16,9 +16,11 @@ if TYPE_CHECKING:  # they use project_of themselves
 
 
 def project_of(request: Request) -> Project:
+    """The project as the request's account uses it: every verb checked against its role."""
     project = request.app.state.project
     assert isinstance(project, Project)
-    return project
+    session = request.scope.get("lettersmith.session")
+    return project.acting_as(getattr(session, "account", None))
 
 
 def jobs_of(request: Request) -> Jobs:
