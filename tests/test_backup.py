@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from lettersmith.app import backup as backing_up
+from lettersmith.app.access import Account, NotAllowed
 from lettersmith.app.events import Progress, Warning
 from lettersmith.app.project import Project
 from lettersmith.cli import main
@@ -316,6 +317,19 @@ def test_every_database_is_found_by_its_first_bytes_and_copied_through_sqlite(tm
 
 
 # --------------------------------------------------------------------------- refused, stopped
+
+
+@pytest.mark.parametrize("role", ["secretary", "board", "club:bergen"])
+def test_only_an_admin_account_may_take_a_backup(tmp_path, role):
+    """It holds every account's password hash and every club's files."""
+    root = copy_example(tmp_path / "ws")
+    project = Project.open(root)
+    with pytest.raises(NotAllowed, match=rf"karin \({role}\) may not do this"):
+        project.acting_as(Account("karin", role)).backup(tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["ws"]
+    project.acting_as(Account("kari", "admin")).backup(tmp_path / "taken")
+    assert (tmp_path / "taken" / "lettersmith.yaml").is_file()
 
 
 def refused(root: Path, target: Path, message: str) -> None:

@@ -588,9 +588,13 @@ class Project:
         """Copy the workspace and .lettersmith/ into DIRECTORY (new or empty, outside the
         workspace), consistent while the web app or a send writes: every SQLite database in
         .lettersmith/ through SQLite's backup API, the rest as files, out/ left out (build
-        makes it again). Written beside DIRECTORY and renamed at the end; see app/backup.py."""
+        makes it again). Written beside DIRECTORY and renamed at the end; see app/backup.py.
+
+        Only an admin's (or no account's): a backup holds every account's password hash and
+        every club's files."""
         from lettersmith.app import backup
 
+        self._require(Action.ACCOUNTS)
         return backup.backup(self.root, Path(directory), on_event=on_event)
 
     def add_club(self, club: str, *, on_event: OnEvent = ignore) -> Path:
