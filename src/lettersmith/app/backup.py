@@ -2,7 +2,9 @@
 
 What is copied: everything in the workspace folder that a person made or lettersmith keeps
 (lettersmith.yaml, recipients.yaml, positions/, letters/, clubs/, templates/, assets/, the
-attachments and certificates the settings name, a .git folder, notes) and ``.lettersmith/``.
+attachments and certificates kept in it, a .git folder, notes) and ``.lettersmith/``. A file
+the settings name outside the workspace (a certificate in /etc) is not: it is not the
+workspace's to copy.
 What is not: ``out/`` (``lettersmith build`` makes it again from the rest) and
 ``.lettersmith/outbox/`` (a running send's working copies of its attachments, removed when it
 ends).
@@ -11,13 +13,14 @@ Every SQLite database in ``.lettersmith/`` -- the journal, and any other (accoun
 trail), known by the first bytes of the file rather than by a list of names -- is copied
 through SQLite's online backup API: one read transaction, so the copy is the database as it
 stood at one instant, whatever the web app or a send commits meanwhile (the journal runs in
-WAL mode, where a reader never stops a writer). Its ``-wal``, ``-shm`` and ``-journal`` files
-are not copied: what they held that was committed is in the copy.
+WAL mode, where a reader never stops a writer; no send lock is taken, so a backup never waits
+for a send, nor a send for it). Its ``-wal``, ``-shm`` and ``-journal`` files are not copied:
+what they held that was committed is in the copy.
 
-The databases are copied first, the files after. A message sent while the backup runs then
-has its copy in ``.lettersmith/sent/`` in the backup even where the journal's snapshot missed
-it; a restored workspace knows it (``send`` and ``status`` ask for ``lettersmith journal
-rebuild``, which puts its row back) instead of sending it again.
+The databases are copied first, the files after, listed afresh. A message sent while the
+backup runs then has its copy in ``.lettersmith/sent/`` in the backup even where the journal's
+snapshot missed it; a restored workspace knows it (``send`` and ``status`` ask for
+``lettersmith journal rebuild``, which puts its row back) instead of sending it again.
 
 The backup is written into a hidden folder beside DIR (``.DIR.XXXX.partial``) and renamed to
 DIR at the end, so a backup that stops halfway leaves nothing that looks whole. A link is
