@@ -415,6 +415,49 @@ def test_a_backup_stopped_halfway_leaves_no_folder(tmp_path, monkeypatch, failur
     assert list((tmp_path / "backups").iterdir()) == []  # no DIR, no half folder beside it
 
 
+KILLED_MIDWAY = textwrap.dedent(
+    """
+    import shutil, sys, time
+    from lettersmith.app import backup
+    from lettersmith.cli import main
+
+    copied = []
+    real_copy = shutil.copy2
+
+    def copy_then_hang(source, target, **options):
+        copied.append(source)
+        if len(copied) == 4:
+            print("halfway", flush=True)
+            time.sleep(600)
+        return real_copy(source, target, **options)
+
+    backup.shutil.copy2 = copy_then_hang
+    main(["-w", sys.argv[1], "backup", sys.argv[2]])
+    """
+)
+
+
+def test_a_backup_killed_halfway_leaves_only_a_hidden_partial_folder(tmp_path):
+    root = copy_example(tmp_path / "ws")
+    (tmp_path / "backups").mkdir()
+    today = tmp_path / "backups" / "today"
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MIDWAY, str(root), str(today)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "halfway\n"
+    finally:
+        process.kill()
+        process.wait()
+    (left,) = (tmp_path / "backups").iterdir()
+    assert not today.exists()  # nothing named DIR: nothing that looks like a whole backup
+    assert left.name.startswith(".today.") and left.name.endswith(".partial")
+    assert cli(root, "backup", str(today)).exit_code == 0  # the next one is not in its way
+    assert (today / "lettersmith.yaml").is_file()
+
+
 # --------------------------------------------------------------------------- links
 
 
