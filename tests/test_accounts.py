@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from lettersmith.app import accounts, passwords
+from lettersmith.app import accountdb, accounts, passwords
 from lettersmith.app.access import Account, NotAllowed
 from lettersmith.app.accounts import LoginRefused
 from lettersmith.app.passwords import AccountError
@@ -262,6 +262,17 @@ def test_the_file_is_its_owners_only(project: Project) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     finally:
         db.close()
+
+
+def test_a_file_put_back_with_a_wider_mode_is_made_the_owners_only_again(
+    project: Project,
+) -> None:
+    project.add_user("kari", "board", PASSWORD)
+    path = project.root / ".lettersmith" / accounts.ACCOUNTS_FILE
+    path.chmod(0o644)  # as a copy from a backup may come back
+    accountdb._ready.clear()  # a new process (the server started again)
+    assert project.has_accounts()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_damaged_file_is_said_in_one_line(project: Project) -> None:
