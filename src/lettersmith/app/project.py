@@ -151,7 +151,8 @@ class Project:
     ) -> Mailing:
         """LETTER (an id or a path) resolved for CLUB and the overrides: what every verb uses."""
         self._require(Action.SEE, club)
-        return self._mailing(self._load(club, on_event), letter, club, selectors, overrides)
+        ws = self._confined(self._load(club, on_event))
+        return self._mailing(ws, letter, club, selectors, overrides)
 
     def _load(self, club: str | None, on_event: OnEvent) -> Workspace:
         from lettersmith.load import workspace
@@ -405,7 +406,10 @@ class Project:
             revision=revisions.shown(mailing.revision),
             note=note or "",
         ):
-            return approval.approve(mailing, by or "", note, account=self._who())
+            recorded = approval.approve(mailing, by or "", note, account=self._who())
+        if not recorded.by_board and approval.accounts_exist(mailing.workspace.state_dir):
+            on_event(Warning(approval.not_by_board([recorded])))
+        return recorded
 
     def send(
         self,
