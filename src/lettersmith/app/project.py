@@ -193,10 +193,9 @@ class Project:
         from lettersmith.app.check import check
 
         self._require(Action.SEE)
-        summary = check(self.root)
         own = self.account.club if self.account else None
-        if own is not None:  # a club account hears about the union's files and its own club's
-            summary = replace(summary, warnings=_only_club(summary.warnings, own))
+        # A club account's check: the union's files and its own club's, no other club's.
+        summary = check(self.root, only_club=own)
         for text in summary.warnings:
             on_event(Warning(text))
         ws = summary.workspace
@@ -205,7 +204,7 @@ class Project:
             len(ws.positions),
             len(ws.letters),
             len(ws.recipients),
-            len(ws.clubs) if own is None else 1,
+            len(ws.clubs),
             summary.letters_composed,
             summary.warnings,
         )
@@ -918,15 +917,6 @@ class Project:
         if letter is not None:
             sources.checked_id(letter)
         return draft.preview_draft(self.root, position, text, letter=letter, dpi=dpi)
-
-
-def _only_club(lines: Sequence[str], club: str) -> tuple[str, ...]:
-    """The lines not about another club's files, for a club account."""
-    return tuple(
-        line
-        for line in lines
-        if not line.startswith("clubs/") or line.startswith((f"clubs/{club}.", f"clubs/{club}/"))
-    )
 
 
 def _counts(report: Report) -> dict[str, int]:
