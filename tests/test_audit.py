@@ -236,3 +236,21 @@ def test_the_audit_command(root: Path, tmp_path: Path) -> None:
     assert "lettersmith audit menneskehandel-2024 --diff" in helped.output
     bad = CliRunner().invoke(main, ["-w", str(root), "audit", "../x"])
     assert bad.exit_code == 1 and "is not a valid id" in bad.output
+
+
+def test_a_send_cut_short_is_recorded_as_stopped(mail_workspace: Path, smtp_server) -> None:
+    from lettersmith.app.events import Progress
+
+    def interrupt_after_the_first(event: object) -> None:
+        if event == Progress("send", 1, 3):
+            raise KeyboardInterrupt
+
+    project = Project.open(mail_workspace)
+    assert project.send(LETTER, on_event=interrupt_after_the_first).undelivered
+    project.send(LETTER)
+    again, first = project.audit(LETTER)
+    assert first.state == "stopped" and first.counts["sent"] == 1
+    assert "(stopped before the end)" in first.describe()
+    assert again.state == "done" and again.counts["sent"] == 3  # the others, and the first
+    declined = project.send(LETTER, resend=True, confirm=lambda plan: False)
+    assert not declined.confirmed and len(project.audit(LETTER)) == 2  # nothing went: no row

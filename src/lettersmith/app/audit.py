@@ -154,6 +154,7 @@ class Pending:
     diff: str | None = None
     note: str | None = None
     keep_if_stopped: bool = False  # a send: what went out before the stop did happen
+    stopped: bool = False  # the change returned, cut short (a send whose server went away)
 
 
 class AuditLog:
@@ -199,7 +200,7 @@ class AuditLog:
         except BaseException:
             self._settle(row, pending, "stopped" if pending.keep_if_stopped else None)
             raise
-        self._settle(row, pending, "done")
+        self._settle(row, pending, "stopped" if pending.stopped else "done")
 
     def _settle(self, row: int | None, pending: Pending, state: State | None) -> None:
         # After the change: a failure here leaves the row pending ("not confirmed"), which is

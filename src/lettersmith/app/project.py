@@ -476,6 +476,7 @@ class Project:
                     audited.keep_if_stopped = True  # what went out before a stop did go out
                     report = sending.send_planned(view, planned, journal, lambda _: done.advance())
                     audited.counts = _counts(report)
+                    audited.stopped = report.stopped is not None
             finally:  # a plan declined (or a run stopped): its copies go now, not at exit
                 forget_copies(view, planned)
         return SendResult(plan, dry_run=False, report=report)
