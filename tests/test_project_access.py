@@ -163,6 +163,8 @@ CASES: dict[str, Case] = {
     ),
     "check_inbox[oslo]": Case(lambda p, e: p.check_inbox(club="oslo"), WORKERS, external=True),
     "journal_rebuild": Case(lambda p, e: p.journal_rebuild(), WORKERS),
+    # a copy of everything: every club's files (and, once there are accounts, their hashes)
+    "backup": Case(lambda p, e: p.backup(e.outside / "kopi"), frozenset({"computer", "admin"})),
     # changing the union's files
     "save_position": Case(
         lambda p, e: p.save_position(

@@ -40,6 +40,7 @@ from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.audit import AuditEntry
+    from lettersmith.app.backup import BackupResult
     from lettersmith.app.draft import DraftPreview
     from lettersmith.app.overview import LetterState
     from lettersmith.app.review import Review
@@ -728,6 +729,21 @@ class Project:
         else:
             write_table(path, audit.export_rows(entries))
         return len(entries)
+
+    def backup(
+        self, directory: str | os.PathLike[str], *, on_event: OnEvent = ignore
+    ) -> BackupResult:
+        """Copy the workspace and .lettersmith/ into DIRECTORY (new or empty, outside the
+        workspace), consistent while the web app or a send writes: every SQLite database in
+        .lettersmith/ through SQLite's backup API, the rest as files, out/ left out (build
+        makes it again). Written beside DIRECTORY and renamed at the end; see app/backup.py.
+
+        Only an admin's (or no account's): a backup holds every account's password hash and
+        every club's files."""
+        from lettersmith.app import backup
+
+        self._require(Action.ACCOUNTS)
+        return backup.backup(self.root, Path(directory), on_event=on_event)
 
     def add_club(self, club: str, *, on_event: OnEvent = ignore) -> Path:
         """Write clubs/CLUB.yaml, a commented club profile to fill in."""
