@@ -254,3 +254,29 @@ def test_a_send_cut_short_is_recorded_as_stopped(mail_workspace: Path, smtp_serv
     assert again.state == "done" and again.counts["sent"] == 3  # the others, and the first
     declined = project.send(LETTER, resend=True, confirm=lambda plan: False)
     assert not declined.confirmed and len(project.audit(LETTER)) == 2  # nothing went: no row
+
+
+def test_threads_record_at_once_and_every_row_is_kept(tmp_path: Path) -> None:
+    """The web app's threads write the trail at the same time: a connection each, no row lost."""
+    import threading
+
+    log = AuditLog(tmp_path / ".lettersmith")
+    failures: list[BaseException] = []
+
+    def record(worker: int) -> None:
+        try:
+            for n in range(20):
+                with log.recording((f"w{worker}", "secretary"), "change", file=f"letters/{n}.yaml"):
+                    pass
+        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+            failures.append(error)
+
+    threads = [threading.Thread(target=record, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    entries = log.entries()
+    assert len(entries) == 80 and {e.state for e in entries} == {"done"}
+    assert len({e.id for e in entries}) == 80

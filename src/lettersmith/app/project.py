@@ -2,8 +2,10 @@
 
 Every rule that protects the user lives here, not in a face that calls it: the approval
 gate, the send lock and the journal, the club's view of the workspace, the build memo, the
-statement check. The command line (``cli.py``) and any program that uses lettersmith as a
-library call these methods and show what they return.
+statement check, who may do what (each verb checks its account's role first, before any
+work), and the audit trail of every save, approval and send (``app/audit.py``). The command
+line (``cli.py``) and any program that uses lettersmith as a library call these methods and
+show what they return.
 
 A ``Project`` remembers only where its workspace is. Every call reads the files afresh, so a
 program that keeps one open (a web app) sees every change made since it opened it.
@@ -81,8 +83,10 @@ class Project:
     """A workspace (the folder holding lettersmith.yaml) and what can be done with it.
 
     ``account`` is who acts (``acting_as``): each verb checks its role (``app/access.py``)
-    and refuses with ``NotAllowed`` what the role does not allow. None is the person at the
-    workspace's own computer (the commands), who may do everything.
+    and refuses with ``NotAllowed`` what the role does not allow, before it reads or writes
+    anything. None is the person at the workspace's own computer (the commands), who may do
+    everything. A club account is confined to its club: another club's version, files and
+    trail are closed to it, and the union's positions and letters are read only.
     """
 
     root: Path
