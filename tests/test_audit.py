@@ -280,3 +280,24 @@ def test_threads_record_at_once_and_every_row_is_kept(tmp_path: Path) -> None:
     entries = log.entries()
     assert len(entries) == 80 and {e.state for e in entries} == {"done"}
     assert len({e.id for e in entries}) == 80
+
+
+def test_a_step_failing_after_the_file_landed_keeps_the_row(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lettersmith.app import audit
+
+    def broken(*args: object) -> str:
+        raise RuntimeError("the difference could not be made")
+
+    monkeypatch.setattr(audit, "text_diff", broken)  # fails after the import wrote the file
+    spreadsheet = tmp_path / "nye.csv"
+    spreadsheet.write_text("id;organisation;email\nnyx;Nyx AS;post@nyx.example.no\n")
+    with pytest.raises(RuntimeError):
+        Project.open(root).import_recipients(spreadsheet)
+    assert "nyx:" in (root / "recipients.yaml").read_text(encoding="utf-8")
+    (entry,) = Project.open(root).audit()
+    assert (entry.file, entry.state) == ("recipients.yaml", "done")
+    with pytest.raises(LettersmithError, match="the club exists already"):
+        Project.open(root).add_club("bergen")  # refused before writing: no row
+    assert len(Project.open(root).audit()) == 1

@@ -155,6 +155,9 @@ class Pending:
     note: str | None = None
     keep_if_stopped: bool = False  # a send: what went out before the stop did happen
     stopped: bool = False  # the change returned, cut short (a send whose server went away)
+    # Whether the change is in place, asked when the body raised: a file written before a
+    # later step failed keeps its row (done), never a change without one.
+    landed: Callable[[], bool] | None = None
 
 
 class AuditLog:
@@ -198,8 +201,13 @@ class AuditLog:
         try:
             yield pending
         except BaseException:
-            self._settle(row, pending, "stopped" if pending.keep_if_stopped else None)
-            raise
+            if pending.keep_if_stopped:
+                self._settle(row, pending, "stopped")
+            elif pending.landed is None:
+                self._settle(row, pending, None)
+            elif (landed := _landed(pending.landed)) is not None:
+                self._settle(row, pending, "done" if landed else None)
+            raise  # landed unknown: the row stays pending, "not confirmed"
         self._settle(row, pending, "stopped" if pending.stopped else "done")
 
     def _settle(self, row: int | None, pending: Pending, state: State | None) -> None:
@@ -260,6 +268,13 @@ class AuditLog:
             ) from None
         found = (_entry(row) for row in rows)
         return tuple(entry for entry in found if keep is None or keep(entry))
+
+
+def _landed(landed: Callable[[], bool]) -> bool | None:
+    try:
+        return landed()
+    except Exception:  # cannot tell
+        return None
 
 
 def _entry(row: Sequence[object]) -> AuditEntry:

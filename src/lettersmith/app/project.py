@@ -17,8 +17,8 @@ import datetime as dt
 import io
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -116,13 +116,17 @@ class Project:
 
     def _recorder(self) -> Recorder:
         """The audit trail's record of a save (``sources.save``'s ``record``)."""
+        from lettersmith.app import sources
         from lettersmith.app.audit import AuditLog, text_diff
 
         log = AuditLog(self.root / ".lettersmith")
 
-        def record(before: SourceFile, after: str) -> AbstractContextManager[object]:
+        @contextmanager
+        def record(before: SourceFile, after: str) -> Iterator[object]:
             diff = text_diff(before.rel, before.text, after)
-            return log.recording(self._who(), "change", file=before.rel, diff=diff)
+            with log.recording(self._who(), "change", file=before.rel, diff=diff) as audited:
+                audited.landed = lambda: sources.read(self.root, before.rel).text == after
+                yield audited
 
         return record
 
@@ -653,6 +657,7 @@ class Project:
             with AuditLog(self.root / ".lettersmith").recording(
                 self._who(), "change", file=rel
             ) as audited:
+                audited.landed = lambda: sources.read(self.root, rel).text != before
                 spreadsheet.write_import(self.root, plan)
                 audited.diff = text_diff(rel, before, sources.read(self.root, rel).text)
         return plan
@@ -761,6 +766,8 @@ class Project:
         with AuditLog(self.root / ".lettersmith").recording(
             self._who(), "change", file=rel
         ) as audited:
+            existed = (self.root / rel).exists()
+            audited.landed = lambda: not existed and (self.root / rel).exists()
             made = scaffold.add_club(ws.root, club)
             audited.diff = text_diff(rel, "", sources.read(self.root, rel).text)
         return made
