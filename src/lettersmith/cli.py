@@ -1187,7 +1187,7 @@ def audit(
         return
     from lettersmith.deliver.tables import Column, fitted
 
-    rows = [[entry.when, entry.who, entry.describe()] for entry in entries]
+    rows = [[entry.when.removesuffix(" UTC"), entry.who, entry.describe()] for entry in entries]
     columns = (Column(_("Time (UTC)")), Column(_("Who")), Column(_("What")))
     out.print(fitted(_("Audit trail"), columns, rows, out.width))
     if show_diff:

@@ -9,9 +9,11 @@ the trail is how they see afterwards who did what.
 written (or the approval recorded, or the first message sent), and marked ``done`` after. If
 the row cannot be written, the change is refused and nothing is touched: a file changed and
 not audited is worse than a save refused. If the change fails, its pending row is taken out
-again (nothing changed; a send that stopped half-way keeps its row, marked ``stopped``). A
-crash between the file and the mark leaves ``pending``: shown as "not confirmed", so a
-reader knows the change may or may not have landed.
+again, unless the change says it landed all the same (a later step failed after the file was
+in place: the row is marked done) or cannot tell (it stays pending); a send that stopped
+half-way keeps its row, marked ``stopped``. A crash between the file and the mark leaves
+``pending``: shown as "not confirmed", so a reader knows the change may or may not have
+landed.
 
 Each call opens its own connection (SQLite serialises writers, WAL lets readers go on), so the
 web app's threads may record at once.
