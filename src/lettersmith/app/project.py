@@ -724,6 +724,7 @@ class Project:
         from lettersmith.atomic import atomic_write
         from lettersmith.load.tables import write_table
 
+        self._require(Action.SEE, club)
         if format not in ("csv", "json"):
             raise BadArgument("--format", _("{value!r}: choose csv or json").format(value=format))
         entries = self.audit(letter, club=club)
