@@ -31,13 +31,8 @@ def run(root: Path, *args: str):
 
 
 def add_accounts(root: Path) -> None:
-    """An accounts file as the accounts store keeps it: the ``accounts`` table, a row in it.
-    (Only whether an account exists matters to approvals.)"""
-    state = root / ".lettersmith"
-    state.mkdir(exist_ok=True)
-    with closing(sqlite3.connect(state / "accounts.sqlite")) as db, db:
-        db.execute("CREATE TABLE accounts (key TEXT PRIMARY KEY, name TEXT, role TEXT)")
-        db.execute("INSERT INTO accounts VALUES ('bodil', 'bodil', 'board')")
+    """The workspace becomes a union's server: a board account in .lettersmith/accounts.sqlite."""
+    Project.open(root).add_user("bodil", "board", "et langt passord")
 
 
 def approval_rows(root: Path) -> list[tuple[str, str, str]]:

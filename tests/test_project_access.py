@@ -221,31 +221,35 @@ CASES: dict[str, Case] = {
 # Not verbs on the workspace: how a Project is made and asked about its account.
 NOT_VERBS = {"open", "acting_as", "allowed"}
 
-if hasattr(Project, "add_user"):  # the accounts' own verbs (app/accounts.py), once merged
-    ADMINS = frozenset({"computer", "admin"})
-    PASSWORD = "et langt passord"
+# The accounts' own verbs (app/accounts.py): managing others' accounts is an admin's.
+ADMINS = frozenset({"computer", "admin"})
+PASSWORD = "et langt passord"
 
-    def _account(env: Env) -> object:
-        return Project(env.root).add_user("gammel", "board", PASSWORD)
 
-    CASES.update(
-        {
-            "users": Case(lambda p, e: p.users(), ADMINS),
-            "user_details": Case(lambda p, e: p.user_details(), ADMINS),
-            "add_user": Case(lambda p, e: p.add_user("ny", "board", PASSWORD), ADMINS),
-            "remove_user": Case(lambda p, e: p.remove_user("gammel"), ADMINS, setup=_account),
-            "set_password": Case(
-                lambda p, e: p.set_password("gammel", "et nytt langt passord"),
-                ADMINS,
-                setup=_account,
-            ),
-        }
-    )
-    # The way in, asked before anyone is known (logging in, sessions), or about oneself.
-    NOT_VERBS |= {
-        "has_accounts", "has_admin", "log_in", "approver", "start_session", "find_session",
-        "end_session", "set_session_language", "change_own_password",
-    }  # fmt: skip
+def _account(env: Env) -> object:
+    return Project(env.root).add_user("gammel", "board", PASSWORD)
+
+
+CASES.update(
+    {
+        "users": Case(lambda p, e: p.users(), ADMINS),
+        "user_details": Case(lambda p, e: p.user_details(), ADMINS),
+        "user": Case(lambda p, e: p.user("gammel"), ADMINS, setup=_account),
+        "check_new_user": Case(lambda p, e: p.check_new_user("ny", "club:bergen"), ADMINS),
+        "add_user": Case(lambda p, e: p.add_user("ny", "board", PASSWORD), ADMINS),
+        "remove_user": Case(lambda p, e: p.remove_user("gammel"), ADMINS, setup=_account),
+        "set_password": Case(
+            lambda p, e: p.set_password("gammel", "et nytt langt passord"),
+            ADMINS,
+            setup=_account,
+        ),
+    }
+)
+# The way in, asked before anyone is known (logging in, sessions), or about oneself.
+NOT_VERBS |= {
+    "has_accounts", "has_admin", "log_in", "approver", "start_session", "find_session",
+    "end_session", "set_session_language", "change_own_password",
+}  # fmt: skip
 
 
 def _by(project: Project) -> str | None:

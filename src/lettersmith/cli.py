@@ -1120,7 +1120,13 @@ def review(obj: Context, letter: str, club: str | None, pack: bool) -> None:
 @main.command()
 @click.argument("letter")
 @with_club
-@click.option("--by", "by", required=True, metavar="NAME", help="Who approves the letter.")
+@click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="NAME",
+    help="Who approves the letter (with accounts: a board account's name).",
+)
 @click.option("--note", metavar="TEXT", help="A note kept with the approval (a meeting, a date).")
 @click.pass_obj
 def approve(obj: Context, letter: str, club: str | None, by: str, note: str | None) -> None:
@@ -1130,14 +1136,185 @@ def approve(obj: Context, letter: str, club: str | None, by: str, note: str | No
     revision someone has approved; change one word and it needs a new approval. `status`
     shows who approved what, and when.
 
+    Once the workspace has accounts (`lettersmith users`), NAME must be a board account: its
+    password is asked at a hidden prompt (or read as one line from stdin), and the approval
+    is recorded as that account.
+
     \b
     Examples:
       lettersmith approve menneskehandel-2024 --by "Karin Dahlberg Pettersen"
       lettersmith approve menneskehandel-2024 --club bergen --by "Kari" \\
           --note "Styremøte"
+      lettersmith approve menneskehandel-2024 --by kari    (a board account)
     """
-    recorded = obj.project().approve(letter, by=by, note=note, club=club, on_event=warn)
+    project = obj.project()
+    if project.has_accounts():  # the server's accounts: only a board account approves
+        password = read_password(_("Password for {name}").format(name=by), new=False)
+        project = project.approver(by, password, club=club)
+        assert project.account is not None
+        by = project.account.name
+    recorded = project.approve(letter, by=by, note=note, club=club, on_event=warn)
     out.print(f"{recorded.letter}: {recorded.describe()}.", markup=False, soft_wrap=True)
+
+
+# ------------------------------------------------------------------------------ accounts
+
+
+def read_password(prompt: str, *, new: bool) -> str:
+    """A password as a person gives it: at a terminal from a hidden prompt (a new one asked
+    twice); otherwise exactly one line from stdin (`echo ... | lettersmith users add ...`).
+    Never from an option or the environment, where other users and logs would see it."""
+    if sys.stdin.isatty():
+        given = str(click.prompt(prompt, hide_input=True, err=True))
+        if new and str(click.prompt(_("Repeat it"), hide_input=True, err=True)) != given:
+            raise LettersmithError(_("the two passwords typed differ; nothing was changed"))
+        return given
+    line = sys.stdin.readline()
+    if not line:
+        raise LettersmithError(
+            _(
+                "no password was given: type it at the prompt, or give it as one line on "
+                "stdin (echo 'the password' | lettersmith ...)"
+            )
+        )
+    return str(line).removesuffix("\n").removesuffix("\r")
+
+
+@main.group(cls=ListingGroup)
+def users() -> None:
+    """The accounts that log in to the web app on a union's server, and their roles.
+
+    Roles: admin (accounts and settings, and all a secretary does), secretary (positions,
+    letters, recipients, building and sending), board (sees all, approves; edits and sends
+    nothing), club:ID (its own club's file, folder and versions; reads the union's). No
+    login is needed here: these commands are for the person at the server with the files.
+    The password is asked at a hidden prompt, or read as one line from stdin.
+    `lettersmith users` alone lists the accounts.
+
+    \b
+    Examples:
+      lettersmith users add anne --role admin
+      echo 'et langt passord' | lettersmith users add kari --role board
+      lettersmith users add berit --role club:bergen
+      lettersmith users list
+      lettersmith users passwd kari
+      lettersmith users remove kari
+    """
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    metavar="ROLE",
+    help="admin, secretary, board, or club:ID for a club in clubs/ (club:bergen).",
+)
+@click.pass_obj
+def add_user(obj: Context, name: str, role: str) -> None:
+    """Add an account: NAME logs in with it, with the role ROLE.
+
+    NAME: 1 to 64 letters, digits and . _ @ - (kari, kari.nordmann@example.org); Kari and
+    kari are the same account. The password: at least 10 characters, not the name; asked
+    twice at a hidden prompt, or one line on stdin. It is kept only as an Argon2id hash in
+    .lettersmith/accounts.sqlite.
+
+    \b
+    Examples:
+      lettersmith users add anne --role admin
+      lettersmith users add kari --role board
+      echo 'et langt passord' | lettersmith users add berit --role club:bergen
+    """
+    project = obj.project()
+    project.check_new_user(name, role)  # a mistake said before the password is typed
+    password = read_password(_("New password for {name}").format(name=name), new=True)
+    account = project.add_user(name, role, password)
+    out.print(
+        _("Added {name} ({role}).").format(name=account.name, role=account.role),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@users.command("list")
+@click.pass_obj
+def list_users(obj: Context) -> None:
+    """List the accounts: name, role, when made, when the password last changed, and how
+    many browsers are logged in with each now."""
+    from lettersmith.deliver.tables import Column, fitted
+
+    details = obj.project().user_details()
+    if not details:
+        out.print(
+            _("No accounts yet. Add the first, an admin: lettersmith users add NAME --role admin"),
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    columns = (
+        Column(_("name"), whole=True),
+        Column(_("role"), whole=True),
+        Column(_("created"), whole=True, gives_way=2),
+        Column(_("password changed"), whole=True, gives_way=1),
+        Column(_("sessions"), whole=True, justify="right"),
+    )
+    rows = [
+        (
+            user.account.name,
+            user.account.role,
+            f"{user.created.astimezone():%Y-%m-%d %H:%M}",
+            f"{user.password_changed.astimezone():%Y-%m-%d %H:%M}",
+            str(user.sessions),
+        )
+        for user in details
+    ]
+    out.print(fitted(None, columns, rows, out.width))
+
+
+@users.command("remove")
+@click.argument("name")
+@click.pass_obj
+def remove_user(obj: Context, name: str) -> None:
+    """Remove the account NAME; the browsers logged in with it are logged out.
+
+    The last admin account is not removed while other accounts remain.
+
+    \b
+    Example:
+      lettersmith users remove kari
+    """
+    account = obj.project().remove_user(name)
+    out.print(
+        _("Removed {name} ({role}); its sessions have ended.").format(
+            name=account.name, role=account.role
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.pass_obj
+def set_password(obj: Context, name: str) -> None:
+    """Give the account NAME a new password; the browsers logged in with it are logged out.
+
+    The password is asked twice at a hidden prompt, or read as one line from stdin.
+
+    \b
+    Examples:
+      lettersmith users passwd kari
+      echo 'et nytt langt passord' | lettersmith users passwd kari
+    """
+    project = obj.project()
+    name = project.user(name).name  # an unknown name said before the password is typed
+    password = read_password(_("New password for {name}").format(name=name), new=True)
+    account = project.set_password(name, password)
+    out.print(
+        _("Changed the password of {name}; its sessions have ended.").format(name=account.name),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @main.command()

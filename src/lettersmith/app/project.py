@@ -41,6 +41,7 @@ from lettersmith.model import DEFAULT_PDF_VARIANT, ImapSettings, Recipient, Work
 from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
+    from lettersmith.app.accounts import AccountStore, StartedSession, UserDetail
     from lettersmith.app.audit import AuditEntry
     from lettersmith.app.backup import BackupResult
     from lettersmith.app.draft import DraftPreview
@@ -946,6 +947,121 @@ class Project:
         if letter is not None:
             sources.checked_id(letter)
         return draft.preview_draft(self.root, position, text, letter=letter, dpi=dpi)
+
+    # ----------------------------------------------------------------------- accounts
+    # The accounts of a union's server (``app/accounts.py``): who may log in to the web app,
+    # with which role, and their sessions. Managing others' accounts needs Action.ACCOUNTS;
+    # logging in and the sessions are the way in, asked before anyone is known.
+
+    def _accounts(self) -> AccountStore:
+        from lettersmith.app.accounts import AccountStore
+
+        return AccountStore(self.root / ".lettersmith")
+
+    def has_accounts(self) -> bool:
+        """Whether the workspace has any account (then the web app asks everyone to log in)."""
+        return self._accounts().has_accounts()
+
+    def has_admin(self) -> bool:
+        """Whether an ``admin`` account exists (a server beyond this computer needs one)."""
+        return self._accounts().has_admin()
+
+    def users(self) -> tuple[Account, ...]:
+        """The accounts, by name."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().users()
+
+    def user_details(self) -> tuple[UserDetail, ...]:
+        """The accounts with when each was made, its password last changed, and how many
+        sessions it has now."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().details()
+
+    def user(self, name: str) -> Account:
+        """The account ``name`` (any capitals); ``AccountError`` naming the accounts if none."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().user(name)
+
+    def check_new_user(self, name: str, role: str) -> Account:
+        """The account ``add_user`` would make of NAME and ROLE, or the ``AccountError`` it
+        would raise (not a name, taken, not a role): asked before the password is typed."""
+        from lettersmith.app.passwords import AccountError
+
+        self._require(Action.ACCOUNTS)
+        try:
+            stored_role = access.parse_role(role, self._club_ids())
+        except ValueError as error:
+            raise AccountError(str(error)) from None
+        return Account(self._accounts().check_new(name), stored_role)
+
+    def add_user(self, name: str, role: str, password: str) -> Account:
+        """A new account. ``role``: admin, secretary, board or club:<id> of a club in clubs/.
+        The name: 1 to 64 letters, digits and . _ @ -, one account whatever its capitals;
+        the password: at least 10 characters, not the name."""
+        new = self.check_new_user(name, role)
+        return self._accounts().add(new.name, new.role, password)
+
+    def remove_user(self, name: str) -> Account:
+        """Remove an account and end its sessions (never the last admin while others remain)."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().remove(name)
+
+    def set_password(self, name: str, password: str) -> Account:
+        """A new password for an account; its sessions end."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().set_password(name, password)
+
+    def change_own_password(
+        self, current: str, new: str, *, keep_session: str | None = None
+    ) -> None:
+        """The acting account changes its own password (any role), giving the current one;
+        its sessions end but ``keep_session`` (the browser it is changed from)."""
+        from lettersmith.app.passwords import AccountError
+
+        if self.account is None:
+            raise AccountError(_("no account is logged in, so there is no own password"))
+        self._accounts().change_own_password(
+            self.account.name, current, new, keep_session=keep_session
+        )
+
+    def log_in(self, name: str, password: str, *, address: str) -> Account:
+        """The account these are the name and password of, or ``LoginRefused`` (``.wait``:
+        seconds before the next try when failed logins for the name or from ``address``, the
+        client's, are being slowed down)."""
+        return self._accounts().log_in(name, password, address=address)
+
+    def approver(self, name: str, password: str, *, club: str | None = None) -> Project:
+        """This project as the board account ``name`` (its password checked as a login is),
+        for ``approve``: an approval is then recorded as that account."""
+        account = self.log_in(name, password, address="command line")
+        access.require(account, Action.APPROVE, club)
+        return self.acting_as(account)
+
+    def start_session(self, account: Account, *, language: str) -> StartedSession:
+        """A new session for a logged-in account: its id (for the cookie), CSRF token and
+        language. Only the id's SHA-256 is stored."""
+        return self._accounts().start_session(account, language=language)
+
+    def find_session(self, session_id: str) -> StartedSession | None:
+        """The live session with this id; None if unknown, ended, idle 12 hours, 14 days old,
+        or its account removed or its role or password changed since."""
+        return self._accounts().find_session(session_id)
+
+    def end_session(self, session_id: str) -> None:
+        """Log a session out (an unknown id: nothing happens)."""
+        self._accounts().end_session(session_id)
+
+    def set_session_language(self, session_id: str, language: str) -> None:
+        """The language (nb, nn, en) a session's pages are shown in."""
+        self._accounts().set_session_language(session_id, language)
+
+    def _club_ids(self) -> frozenset[str]:
+        """The clubs there are files for (clubs/<id>.yaml), read without loading them."""
+        from lettersmith.load.yamlfile import is_id
+
+        folder = self.root / "clubs"
+        names = (path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else ()
+        return frozenset(name for name in names if is_id(name))
 
 
 def _counts(report: Report) -> dict[str, int]:
