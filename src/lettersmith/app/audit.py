@@ -9,9 +9,11 @@ the trail is how they see afterwards who did what.
 written (or the approval recorded, or the first message sent), and marked ``done`` after. If
 the row cannot be written, the change is refused and nothing is touched: a file changed and
 not audited is worse than a save refused. If the change fails, its pending row is taken out
-again (nothing changed; a send that stopped half-way keeps its row, marked ``stopped``). A
-crash between the file and the mark leaves ``pending``: shown as "not confirmed", so a
-reader knows the change may or may not have landed.
+again, unless the change says it landed all the same (a later step failed after the file was
+in place: the row is marked done) or cannot tell (it stays pending); a send that stopped
+half-way keeps its row, marked ``stopped``. A crash between the file and the mark leaves
+``pending``: shown as "not confirmed", so a reader knows the change may or may not have
+landed.
 
 Each call opens its own connection (SQLite serialises writers, WAL lets readers go on), so the
 web app's threads may record at once.
@@ -154,6 +156,10 @@ class Pending:
     diff: str | None = None
     note: str | None = None
     keep_if_stopped: bool = False  # a send: what went out before the stop did happen
+    stopped: bool = False  # the change returned, cut short (a send whose server went away)
+    # Whether the change is in place, asked when the body raised: a file written before a
+    # later step failed keeps its row (done), never a change without one.
+    landed: Callable[[], bool] | None = None
 
 
 class AuditLog:
@@ -197,9 +203,14 @@ class AuditLog:
         try:
             yield pending
         except BaseException:
-            self._settle(row, pending, "stopped" if pending.keep_if_stopped else None)
-            raise
-        self._settle(row, pending, "done")
+            if pending.keep_if_stopped:
+                self._settle(row, pending, "stopped")
+            elif pending.landed is None:
+                self._settle(row, pending, None)
+            elif (landed := _landed(pending.landed)) is not None:
+                self._settle(row, pending, "done" if landed else None)
+            raise  # landed unknown: the row stays pending, "not confirmed"
+        self._settle(row, pending, "stopped" if pending.stopped else "done")
 
     def _settle(self, row: int | None, pending: Pending, state: State | None) -> None:
         # After the change: a failure here leaves the row pending ("not confirmed"), which is
@@ -259,6 +270,13 @@ class AuditLog:
             ) from None
         found = (_entry(row) for row in rows)
         return tuple(entry for entry in found if keep is None or keep(entry))
+
+
+def _landed(landed: Callable[[], bool]) -> bool | None:
+    try:
+        return landed()
+    except Exception:  # cannot tell
+        return None
 
 
 def _entry(row: Sequence[object]) -> AuditEntry:

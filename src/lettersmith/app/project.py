@@ -2,8 +2,10 @@
 
 Every rule that protects the user lives here, not in a face that calls it: the approval
 gate, the send lock and the journal, the club's view of the workspace, the build memo, the
-statement check. The command line (``cli.py``) and any program that uses lettersmith as a
-library call these methods and show what they return.
+statement check, who may do what (each verb checks its account's role first, before any
+work), and the audit trail of every save, approval and send (``app/audit.py``). The command
+line (``cli.py``) and any program that uses lettersmith as a library call these methods and
+show what they return.
 
 A ``Project`` remembers only where its workspace is. Every call reads the files afresh, so a
 program that keeps one open (a web app) sees every change made since it opened it.
@@ -15,8 +17,8 @@ import datetime as dt
 import io
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -82,8 +84,10 @@ class Project:
     """A workspace (the folder holding lettersmith.yaml) and what can be done with it.
 
     ``account`` is who acts (``acting_as``): each verb checks its role (``app/access.py``)
-    and refuses with ``NotAllowed`` what the role does not allow. None is the person at the
-    workspace's own computer (the commands), who may do everything.
+    and refuses with ``NotAllowed`` what the role does not allow, before it reads or writes
+    anything. None is the person at the workspace's own computer (the commands), who may do
+    everything. A club account is confined to its club: another club's version, files and
+    trail are closed to it, and the union's positions and letters are read only.
     """
 
     root: Path
@@ -113,13 +117,17 @@ class Project:
 
     def _recorder(self) -> Recorder:
         """The audit trail's record of a save (``sources.save``'s ``record``)."""
+        from lettersmith.app import sources
         from lettersmith.app.audit import AuditLog, text_diff
 
         log = AuditLog(self.root / ".lettersmith")
 
-        def record(before: SourceFile, after: str) -> AbstractContextManager[object]:
+        @contextmanager
+        def record(before: SourceFile, after: str) -> Iterator[object]:
             diff = text_diff(before.rel, before.text, after)
-            return log.recording(self._who(), "change", file=before.rel, diff=diff)
+            with log.recording(self._who(), "change", file=before.rel, diff=diff) as audited:
+                audited.landed = lambda: sources.read(self.root, before.rel).text == after
+                yield audited
 
         return record
 
@@ -153,7 +161,8 @@ class Project:
     ) -> Mailing:
         """LETTER (an id or a path) resolved for CLUB and the overrides: what every verb uses."""
         self._require(Action.SEE, club)
-        return self._mailing(self._load(club, on_event), letter, club, selectors, overrides)
+        ws = self._confined(self._load(club, on_event))
+        return self._mailing(ws, letter, club, selectors, overrides)
 
     def _load(self, club: str | None, on_event: OnEvent) -> Workspace:
         from lettersmith.load import workspace
@@ -194,10 +203,9 @@ class Project:
         from lettersmith.app.check import check
 
         self._require(Action.SEE)
-        summary = check(self.root)
         own = self.account.club if self.account else None
-        if own is not None:  # a club account hears about the union's files and its own club's
-            summary = replace(summary, warnings=_only_club(summary.warnings, own))
+        # A club account's check: the union's files and its own club's, no other club's.
+        summary = check(self.root, only_club=own)
         for text in summary.warnings:
             on_event(Warning(text))
         ws = summary.workspace
@@ -206,7 +214,7 @@ class Project:
             len(ws.positions),
             len(ws.letters),
             len(ws.recipients),
-            len(ws.clubs) if own is None else 1,
+            len(ws.clubs),
             summary.letters_composed,
             summary.warnings,
         )
@@ -407,7 +415,10 @@ class Project:
             revision=revisions.shown(mailing.revision),
             note=note or "",
         ):
-            return approval.approve(mailing, by or "", note, account=self._who())
+            recorded = approval.approve(mailing, by or "", note, account=self._who())
+        if not recorded.by_board and approval.accounts_exist(mailing.workspace.state_dir):
+            on_event(Warning(approval.not_by_board([recorded])))
+        return recorded
 
     def send(
         self,
@@ -475,6 +486,7 @@ class Project:
                     audited.keep_if_stopped = True  # what went out before a stop did go out
                     report = sending.send_planned(view, planned, journal, lambda _: done.advance())
                     audited.counts = _counts(report)
+                    audited.stopped = report.stopped is not None
             finally:  # a plan declined (or a run stopped): its copies go now, not at exit
                 forget_copies(view, planned)
         return SendResult(plan, dry_run=False, report=report)
@@ -646,6 +658,7 @@ class Project:
             with AuditLog(self.root / ".lettersmith").recording(
                 self._who(), "change", file=rel
             ) as audited:
+                audited.landed = lambda: sources.read(self.root, rel).text != before
                 spreadsheet.write_import(self.root, plan)
                 audited.diff = text_diff(rel, before, sources.read(self.root, rel).text)
         return plan
@@ -713,6 +726,7 @@ class Project:
         from lettersmith.atomic import atomic_write
         from lettersmith.load.tables import write_table
 
+        self._require(Action.SEE, club)
         if format not in ("csv", "json"):
             raise BadArgument("--format", _("{value!r}: choose csv or json").format(value=format))
         entries = self.audit(letter, club=club)
@@ -755,6 +769,8 @@ class Project:
         with AuditLog(self.root / ".lettersmith").recording(
             self._who(), "change", file=rel
         ) as audited:
+            existed = (self.root / rel).exists()
+            audited.landed = lambda: not existed and (self.root / rel).exists()
             made = scaffold.add_club(ws.root, club)
             audited.diff = text_diff(rel, "", sources.read(self.root, rel).text)
         return made
@@ -1047,15 +1063,6 @@ class Project:
         folder = self.root / "clubs"
         names = (path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else ()
         return frozenset(name for name in names if is_id(name))
-
-
-def _only_club(lines: Sequence[str], club: str) -> tuple[str, ...]:
-    """The lines not about another club's files, for a club account."""
-    return tuple(
-        line
-        for line in lines
-        if not line.startswith("clubs/") or line.startswith((f"clubs/{club}.", f"clubs/{club}/"))
-    )
 
 
 def _counts(report: Report) -> dict[str, int]:
