@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from lettersmith.app import accounts
+from lettersmith.app.access import Account
 from lettersmith.app.project import Project
 from lettersmith.web.app import create_app
 from webapp import (
@@ -312,6 +313,19 @@ def test_a_session_of_an_account_survives_a_restart_with_its_language(app, union
     assert "Logged in as berit" in page.text
 
 
+def test_the_guards_sessions_are_the_engines_once_accounts_exist(app, union: Path) -> None:
+    """``app.state.sessions``, as the guard and other tests use it: a session started for an
+    account is the engine's stored one, found with its account, CSRF token and language."""
+    bodil = Account("bodil", "board")
+    session_id, session = app.state.sessions.start(bodil)
+    stored = Project.open(union).find_session(session_id)
+    assert stored is not None and stored.account == bodil and stored.csrf == session.csrf
+    found = app.state.sessions.find(session_id)
+    assert found is not None and found.account == bodil and found.csrf == session.csrf
+    app.state.sessions.end(session_id)
+    assert Project.open(union).find_session(session_id) is None
+
+
 # --------------------------------------------------------------------------- /users
 
 
@@ -515,3 +529,58 @@ def _wait_for(url: str) -> httpx.Response:
         except httpx.ConnectError:
             assert time.monotonic() < deadline, "the server did not answer"
             time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- in Chromium
+
+
+def test_a_board_member_logs_in_and_out_in_the_browser(union: Path) -> None:
+    from playwright.sync_api import expect
+
+    from webapp import PageChecks, chromium
+
+    with serving(union) as server, chromium() as browser:
+        page = browser.new_context(locale="nb-NO").new_page()
+        checks = PageChecks(page)
+
+        page.goto(server.base + "/letters/menneskehandel-2024/status")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+        checks.check("login-01-form")
+        assert every_violation(checks) == []
+
+        page.get_by_label("Navn").fill("bodil")
+        page.get_by_label("Passord").fill("not her password")
+        page.get_by_role("button", name="Logg inn").click()
+        expect(page.get_by_role("alert")).to_have_text("Feil navn eller passord.")
+        checks.check("login-02-wrong")
+
+        page.get_by_label("Passord").fill(PASSWORDS["bodil"])
+        page.get_by_role("button", name="Logg inn").click()
+        assert page.url == server.base + "/letters/menneskehandel-2024/status"
+        header = page.get_by_role("banner")
+        expect(header).to_contain_text("Logget inn som bodil")
+        expect(header.get_by_role("button", name="Logg ut")).to_be_visible()
+        expect(header.get_by_role("link", name="Brukere")).to_have_count(0)
+
+        header.get_by_role("button", name="Logg ut").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+        page.goto(server.base + "/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+
+        # The admin's users page, typed into as a person does.
+        page.get_by_label("Navn").fill("anne")
+        page.get_by_label("Passord").fill(PASSWORDS["anne"])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Brev")
+        page.get_by_role("banner").get_by_role("link", name="Brukere").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Brukere")
+        expect(page.get_by_role("table")).to_contain_text("Klubben")
+        checks.check("login-03-users")
+        assert every_violation(checks) == []
+        assert checks.blocked == []
+
+
+def every_violation(checks) -> list[str]:
+    """axe-core's violations of any impact (PageChecks fails on serious and critical ones)."""
+    results = checks.axe.run(checks.page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]]

@@ -43,9 +43,8 @@ from lettersmith.web.security import (
     Guard,
     HostCheck,
     SecurityHeaders,
-    Session,
-    Sessions,
 )
+from lettersmith.web.sessions import Session, Sessions
 from lettersmith.web.templating import Pages, render
 
 STATIC = Path(__file__).resolve().parent / "static"

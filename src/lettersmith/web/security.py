@@ -250,7 +250,7 @@ class Guard:
         if accounts and scope["path"] == LOGIN_PATH:
             await self._login(scope, receive, send)
             return
-        session = self.sessions.find(request.cookies.get(self.sessions.cookie))
+        session = self.sessions.find(request.cookies.get(self.sessions.cookie), accounts=accounts)
         if session is None:
             if scope["path"] in OPEN_PATHS:
                 await self.app(scope, receive, send)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from lettersmith.app.accounts import LoginRefused
 from lettersmith.translate import _, ngettext
-from lettersmith.web.security import is_https, local_path, session_of
+from lettersmith.web.sessions import is_https, local_path, session_of
 from lettersmith.web.state import project_of, sessions_of
 from lettersmith.web.templating import render
 

@@ -13,7 +13,6 @@ union's server starts without a terminal. From that account on, everyone logs in
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -21,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from lettersmith.app.access import CLUB_PREFIX, ROLES, Action, NotAllowed, require
+from lettersmith.app.access import CLUB_PREFIX, ROLES, Account, Action, NotAllowed, require
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
-from lettersmith.web.security import is_https, session_of
+from lettersmith.web.sessions import is_https, session_of
 from lettersmith.web.state import project_of, sessions_of
 from lettersmith.web.templating import render
 
@@ -152,7 +151,7 @@ def _not_admin(request: Request) -> Response | None:
     return None
 
 
-def _account_named(project: Project, name: str) -> Any:
+def _account_named(project: Project, name: str) -> Account | None:
     return next((a for a in project.users() if a.name == name), None)
 
 
