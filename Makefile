@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/web_bench.py
 	$(PY) benchmarks/preview_bench.py
 	$(PY) benchmarks/inbox_bench.py
+	$(PY) benchmarks/backup_bench.py
 
 refresh-golden: $(STAMP)
 	$(PY) tests/golden/refresh.py

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from lettersmith.app import accounts, passwords
+from lettersmith.app import accountdb, accounts, passwords
 from lettersmith.app.access import Account, NotAllowed
 from lettersmith.app.accounts import LoginRefused
 from lettersmith.app.passwords import AccountError
@@ -95,7 +95,10 @@ def test_roles_are_read_as_typed_and_a_club_must_have_its_file(project: Project)
 
 
 def test_a_name_is_one_account_whatever_its_capitals(project: Project) -> None:
+    assert project.check_new_user("Øystein", "Board") == Account("Øystein", "board")
     project.add_user("Øystein", "board", PASSWORD)
+    with pytest.raises(AccountError, match=r"^øystein: there is already an account Øystein"):
+        project.check_new_user("øystein", "board")
     with pytest.raises(AccountError, match=r"^øYSTEIN: there is already an account Øystein"):
         project.add_user("øYSTEIN", "secretary", PASSWORD)
     assert project.log_in("ØYSTEIN", PASSWORD, address="192.0.2.1") == Account("Øystein", "board")
@@ -164,7 +167,12 @@ def test_the_last_admin_stays_while_others_remain(project: Project) -> None:
 def test_an_unknown_name_is_said_with_the_names_there_are(project: Project) -> None:
     project.add_user("kari", "board", PASSWORD)
     project.add_user("anne", "admin", PASSWORD)
-    for change in (project.remove_user, lambda name: project.set_password(name, OTHER)):
+    assert project.user("KARI") == Account("kari", "board")
+    for change in (
+        project.user,
+        project.remove_user,
+        lambda name: project.set_password(name, OTHER),
+    ):
         with pytest.raises(AccountError, match=r"^ola: there is no such account; the accounts "):
             change("ola")
     with pytest.raises(AccountError, match=r"the accounts are: anne, kari$"):
@@ -254,6 +262,17 @@ def test_the_file_is_its_owners_only(project: Project) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     finally:
         db.close()
+
+
+def test_a_file_put_back_with_a_wider_mode_is_made_the_owners_only_again(
+    project: Project,
+) -> None:
+    project.add_user("kari", "board", PASSWORD)
+    path = project.root / ".lettersmith" / accounts.ACCOUNTS_FILE
+    path.chmod(0o644)  # as a copy from a backup may come back
+    accountdb._ready.clear()  # a new process (the server started again)
+    assert project.has_accounts()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_damaged_file_is_said_in_one_line(project: Project) -> None:
@@ -407,13 +426,15 @@ def test_failed_logins_for_one_name_are_slowed(project: Project, clock: Clock, n
     # From five different addresses: the name's own count.
     waits = [refusals(project, name, OTHER, f"192.0.2.{i}", 1)[0] for i in range(5)]
     assert waits == [0] * 5  # five wrong passwords, each answered
-    with pytest.raises(LoginRefused, match=r"try again in 1 seconds") as refused:
+    with pytest.raises(LoginRefused, match=r"from this address; try again in 1 second$") as refused:
         project.log_in(name, PASSWORD, address="198.51.100.7")  # even the right one, now
     assert refused.value.wait == 1
     clock.move(1)
     assert refusals(project, name, OTHER, "198.51.100.7", 2) == [0, 2]
     clock.move(2)
     assert refusals(project, name, OTHER, "198.51.100.7", 2) == [0, 4]
+    with pytest.raises(LoginRefused, match=r"try again in 4 seconds$"):
+        project.log_in(name, PASSWORD, address="198.51.100.7")
     for _ in range(12):
         clock.move(project_wait(project, name))
         refusals(project, name, OTHER, "198.51.100.7", 1)

@@ -937,6 +937,56 @@ def journal_rebuild(obj: Context) -> None:
 
 
 @main.command()
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(obj: Context, directory: Path) -> None:
+    """Copy the workspace and its journal into DIR, safely while the app or a send runs.
+
+    DIR must be a new or empty folder outside the workspace (a new one for each backup,
+    so that two are never mixed). Everything in the workspace is copied except out/, which
+    `lettersmith build` makes again; the journal and every other database in .lettersmith/
+    are copied through SQLite's backup API, so each is whole and consistent even while it
+    is written. A link is copied as a link, never followed (one pointing outside the
+    workspace is named in a warning). The copy is written beside DIR and renamed at the end:
+    a backup that stops halfway leaves no DIR. To restore, stop the app and copy DIR back
+    (README: "Backup and restore").
+
+    \b
+    Examples:
+      lettersmith backup /var/backups/union-$(date +%F)
+      lettersmith -w /srv/union backup /media/usb/union-2026-12-03
+    """
+    project = obj.project()
+    with showing_progress(_("Backing up")) as show:
+        result = project.backup(directory, on_event=show)
+    out.print(
+        _("Backed up {root} to {directory}: {files}, {databases}, {size} in all.").format(
+            root=result.root,
+            directory=result.directory,
+            files=ngettext("{count} file", "{count} files", result.files).format(
+                count=result.files
+            ),
+            databases=ngettext(
+                "{count} database", "{count} databases", len(result.databases)
+            ).format(count=len(result.databases)),
+            size=file_size(result.size),
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def file_size(size: int) -> str:
+    """A number of bytes as a person reads it: 512 bytes, 14 kB, 3.2 MB, 1.4 GB."""
+    if size < 1000:
+        return ngettext("{count} byte", "{count} bytes", size).format(count=size)
+    for unit, scale in (("GB", 10**9), ("MB", 10**6)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1000:.0f} kB"
+
+
+@main.command()
 @click.argument("letter", required=False)
 @with_club
 @click.option(
@@ -1176,6 +1226,7 @@ def add_user(obj: Context, name: str, role: str) -> None:
       echo 'et langt passord' | lettersmith users add berit --role club:bergen
     """
     project = obj.project()
+    project.check_new_user(name, role)  # a mistake said before the password is typed
     password = read_password(_("New password for {name}").format(name=name), new=True)
     account = project.add_user(name, role, password)
     out.print(
@@ -1256,6 +1307,7 @@ def set_password(obj: Context, name: str) -> None:
       echo 'et nytt langt passord' | lettersmith users passwd kari
     """
     project = obj.project()
+    name = project.user(name).name  # an unknown name said before the password is typed
     password = read_password(_("New password for {name}").format(name=name), new=True)
     account = project.set_password(name, password)
     out.print(

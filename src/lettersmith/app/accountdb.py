@@ -109,6 +109,7 @@ class AccountFile:
                 db.execute("PRAGMA synchronous=FULL")
                 with _ready_lock:
                     if self.path not in _ready:
+                        _owner_only(self.path)
                         db.execute("PRAGMA journal_mode=WAL")
                         for statement in _SCHEMA:
                             db.execute(statement)
@@ -146,3 +147,13 @@ class AccountFile:
                     "restore it from a backup"
                 ).format(path=self.path, error=error, parent=self.path.parent)
             ) from None
+
+
+def _owner_only(path: Path) -> None:
+    """Mode 0600 again for a file that has lost it (restored from a backup by ``cp``, whose
+    copy takes the umask's mode): the hashes are for no one else to read."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:  # not ours to change: it is used as it is
+        pass

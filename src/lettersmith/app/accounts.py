@@ -24,7 +24,7 @@ from lettersmith.app import passwords
 from lettersmith.app.access import Account
 from lettersmith.app.accountdb import ACCOUNTS_FILE, AccountFile
 from lettersmith.app.passwords import AccountError
-from lettersmith.translate import LANGUAGES, Language, _
+from lettersmith.translate import LANGUAGES, Language, _, ngettext
 
 __all__ = [
     "ACCOUNTS_FILE",
@@ -125,24 +125,28 @@ class AccountStore:
 
     # ------------------------------------------------------------------- changing
 
+    def user(self, name: str) -> Account:
+        """The account ``name`` (any capitals), or ``AccountError`` naming those there are."""
+        with self.file.reading() as db:
+            row = self._row(db, name)
+        return Account(row["name"], row["role"])
+
+    def check_new(self, name: str) -> str:
+        """The name as a new account would keep it, or ``AccountError``: not a name, or
+        taken (asked before a password is typed; ``add`` asks again)."""
+        name = passwords.checked_name(name)
+        with self.file.reading() as db:
+            _refuse_taken(db, name)
+        return name
+
     def add(self, name: str, role: str, password: str) -> Account:
         """A new account; ``role`` as ``access.parse_role`` returns it."""
-        name = passwords.checked_name(name)
+        name = self.check_new(name)
         passwords.check_password(name, password)
         hashed = passwords.hash_password(password)  # slow: before the transaction
         now = clock()
         with self.file.writing() as db:
-            existing = db.execute(
-                "SELECT name FROM accounts WHERE key = ?", (passwords.key_of(name),)
-            ).fetchone()
-            if existing is not None:
-                raise AccountError(
-                    _(
-                        "{name}: there is already an account {existing} (names are the same "
-                        "in capitals and small letters); choose another name, or change its "
-                        "password with `lettersmith users passwd {existing}`"
-                    ).format(name=name, existing=existing["name"])
-                )
+            _refuse_taken(db, name)  # by another process while the hash was made
             db.execute(
                 "INSERT INTO accounts (key, name, role, hash, created, password_changed) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -161,11 +165,16 @@ class AccountStore:
                 ).fetchone()
                 if admins == 1 and others:
                     raise AccountError(
-                        _(
-                            "{name}: is the only admin account, and {count} other account(s) "
+                        ngettext(
+                            "{name}: is the only admin account, and {count} other account "
+                            "remains: without an admin no one can manage it in the web app. "
+                            "Add another admin first (`lettersmith users add NAME --role "
+                            "admin`), or remove the other account first",
+                            "{name}: is the only admin account, and {count} other accounts "
                             "remain: without an admin no one can manage them in the web app. "
                             "Add another admin first (`lettersmith users add NAME --role "
-                            "admin`), or remove the others first"
+                            "admin`), or remove the others first",
+                            others,
                         ).format(name=row["name"], count=others)
                     )
             db.execute("DELETE FROM sessions WHERE account = ?", (row["key"],))
@@ -221,7 +230,8 @@ class AccountStore:
         count back and clears the name's. An unknown name is checked against a dummy hash:
         the same answer, in the same time, as a wrong password.
         """
-        key = passwords.key_of(name)[: 4 * passwords.NAME_LONGEST]
+        key = passwords.key_of(name)[: 4 * passwords.NAME_LONGEST]  # a form's text is bounded
+        address = None if address is None else address[:256]  # as is what the proxy said
         now = clock()
         with self.file.writing() as db:
             db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW,))
@@ -230,9 +240,12 @@ class AccountStore:
                 wait = max(wait, _wait(db, "address", address, FREE_TRIES_PER_ADDRESS, now))
             if wait:
                 raise LoginRefused(
-                    _(
+                    ngettext(
                         "too many failed logins for this name or from this address; try "
-                        "again in {seconds} seconds"
+                        "again in {seconds} second",
+                        "too many failed logins for this name or from this address; try "
+                        "again in {seconds} seconds",
+                        wait,
                     ).format(seconds=wait),
                     wait,
                 )
@@ -338,6 +351,20 @@ class AccountStore:
                 )
             )
         return row
+
+
+def _refuse_taken(db: sqlite3.Connection, name: str) -> None:
+    existing = db.execute(
+        "SELECT name FROM accounts WHERE key = ?", (passwords.key_of(name),)
+    ).fetchone()
+    if existing is not None:
+        raise AccountError(
+            _(
+                "{name}: there is already an account {existing} (names are the same "
+                "in capitals and small letters); choose another name, or change its "
+                "password with `lettersmith users passwd {existing}`"
+            ).format(name=name, existing=existing["name"])
+        )
 
 
 def _wait(db: sqlite3.Connection, kind: str, key: str, free: int, now: float) -> int:

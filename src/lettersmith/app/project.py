@@ -39,6 +39,7 @@ from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.accounts import AccountStore, StartedSession, UserDetail
+    from lettersmith.app.backup import BackupResult
     from lettersmith.app.draft import DraftPreview
     from lettersmith.app.overview import LetterState
     from lettersmith.app.review import Review
@@ -582,6 +583,21 @@ class Project:
 
         return rebuild.rebuild(self.root / ".lettersmith")
 
+    def backup(
+        self, directory: str | os.PathLike[str], *, on_event: OnEvent = ignore
+    ) -> BackupResult:
+        """Copy the workspace and .lettersmith/ into DIRECTORY (new or empty, outside the
+        workspace), consistent while the web app or a send writes: every SQLite database in
+        .lettersmith/ through SQLite's backup API, the rest as files, out/ left out (build
+        makes it again). Written beside DIRECTORY and renamed at the end; see app/backup.py.
+
+        Only an admin's (or no account's): a backup holds every account's password hash and
+        every club's files."""
+        from lettersmith.app import backup
+
+        self._require(Action.ACCOUNTS)
+        return backup.backup(self.root, Path(directory), on_event=on_event)
+
     def add_club(self, club: str, *, on_event: OnEvent = ignore) -> Path:
         """Write clubs/CLUB.yaml, a commented club profile to fill in."""
         from lettersmith import scaffold
@@ -771,10 +787,14 @@ class Project:
         self._require(Action.ACCOUNTS)
         return self._accounts().details()
 
-    def add_user(self, name: str, role: str, password: str) -> Account:
-        """A new account. ``role``: admin, secretary, board or club:<id> of a club in clubs/.
-        The name: 1 to 64 letters, digits and . _ @ -, one account whatever its capitals;
-        the password: at least 10 characters, not the name."""
+    def user(self, name: str) -> Account:
+        """The account ``name`` (any capitals); ``AccountError`` naming the accounts if none."""
+        self._require(Action.ACCOUNTS)
+        return self._accounts().user(name)
+
+    def check_new_user(self, name: str, role: str) -> Account:
+        """The account ``add_user`` would make of NAME and ROLE, or the ``AccountError`` it
+        would raise (not a name, taken, not a role): asked before the password is typed."""
         from lettersmith.app.passwords import AccountError
 
         self._require(Action.ACCOUNTS)
@@ -782,7 +802,14 @@ class Project:
             stored_role = access.parse_role(role, self._club_ids())
         except ValueError as error:
             raise AccountError(str(error)) from None
-        return self._accounts().add(name, stored_role, password)
+        return Account(self._accounts().check_new(name), stored_role)
+
+    def add_user(self, name: str, role: str, password: str) -> Account:
+        """A new account. ``role``: admin, secretary, board or club:<id> of a club in clubs/.
+        The name: 1 to 64 letters, digits and . _ @ -, one account whatever its capitals;
+        the password: at least 10 characters, not the name."""
+        new = self.check_new_user(name, role)
+        return self._accounts().add(new.name, new.role, password)
 
     def remove_user(self, name: str) -> Account:
         """Remove an account and end its sessions (never the last admin while others remain)."""
