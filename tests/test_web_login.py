@@ -369,6 +369,7 @@ def test_an_admin_adds_resets_and_removes_accounts(app) -> None:
     added = admin.post("/users", data=new)
     assert added.status_code == 303
     assert "kari kan nå logge inn." in admin.get(added.headers["location"]).text
+    assert "kan nå logge inn" not in admin.get("/users?done=added&name=mallory").text
     kari = logged_in_as(app, "kari", "karis passord 1")
     assert "Logget inn som kari" in kari.get("/").text
 

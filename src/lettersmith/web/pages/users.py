@@ -61,9 +61,11 @@ def users(request: Request) -> Response:
     refused = _not_admin(request)
     if refused is not None:
         return refused
-    done = request.query_params.get("done", "")
-    notice = _(DONE[done]).format(name=request.query_params.get("name", "")) if done in DONE else ""
-    return _users_page(request, notice=notice)
+    done, name = request.query_params.get("done", ""), request.query_params.get("name", "")
+    # Said only when true of the accounts now (a link cannot make the page claim another).
+    exists = _account_named(project_of(request), name) is not None
+    true = done in DONE and exists == (done != "removed")
+    return _users_page(request, notice=_(DONE[done]).format(name=name) if true else "")
 
 
 async def add_user(request: Request) -> Response:
