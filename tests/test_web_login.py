@@ -26,7 +26,7 @@ from webapp import (
     free_port,
     log_in,
     logged_in,
-    logged_in_with_password,
+    logged_in_as,
     serving,
 )
 from workspaces import REPO, copy_example
@@ -61,7 +61,7 @@ def app(union: Path):
 
 
 def as_(app, name: str):
-    return logged_in_with_password(app, name, PASSWORDS[name])
+    return logged_in_as(app, name, PASSWORDS[name])
 
 
 def cookie_of(answer: httpx.Response, name: str = "lettersmith-8400") -> str:
@@ -369,7 +369,7 @@ def test_an_admin_adds_resets_and_removes_accounts(app) -> None:
     assert added.status_code == 303
     assert "kari kan nå logge inn." in admin.get(added.headers["location"]).text
     assert "kan nå logge inn" not in admin.get("/users?done=added&name=mallory").text
-    kari = logged_in_with_password(app, "kari", "karis passord 1")
+    kari = logged_in_as(app, "kari", "karis passord 1")
     assert "Logget inn som kari" in kari.get("/").text
 
     # A new password for kari: her sessions end; she logs in with the new one.
@@ -382,7 +382,7 @@ def test_an_admin_adds_resets_and_removes_accounts(app) -> None:
     )  # fmt: skip
     assert reset.status_code == 303
     assert kari.get("/").status_code == 303
-    kari = logged_in_with_password(app, "kari", "nytt passord 22")
+    kari = logged_in_as(app, "kari", "nytt passord 22")
 
     # Removed: asked first, then her sessions end and she cannot log in.
     confirm = admin.get("/users/remove?name=kari")

@@ -63,6 +63,23 @@ def logged_in(
     return browser
 
 
+def log_in(browser: TestClient, name: str, password: str, **form: str) -> Any:
+    """Log in through the login form, as a person does (the form's page first, for its
+    cookie and token); the answer to the form (303 on success)."""
+    page = browser.get("/login")
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_of(page.text), "name": name, "password": password, **form}
+    return browser.post("/login", data=data)
+
+
+def logged_in_as(app: Starlette, name: str, password: str) -> TestClient:
+    """A client logged in to a union's server with this account."""
+    browser = client(app)
+    answer = log_in(browser, name, password)
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token in a page's forms (every form that changes something carries it)."""
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
@@ -74,23 +91,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def log_in(browser: TestClient, name: str, password: str, **form: str) -> Any:
-    """Log in through the login form, as a person does (the form's page first, for its
-    cookie and token); the answer to the form (303 on success)."""
-    page = browser.get("/login")
-    assert page.status_code == 200, page.text
-    data = {"csrf_token": csrf_of(page.text), "name": name, "password": password, **form}
-    return browser.post("/login", data=data)
-
-
-def logged_in_with_password(app: Starlette, name: str, password: str) -> TestClient:
-    """A client logged in to a union's server with this account."""
-    browser = client(app)
-    answer = log_in(browser, name, password)
-    assert answer.status_code == 303, answer.text
-    return browser
 
 
 @dataclass
