@@ -255,7 +255,8 @@ def test_without_a_session_a_form_is_refused_and_static_files_need_none(app) -> 
     assert answer.status_code == 403
     assert "du er ikke logget inn" in answer.text
     assert browser.get("/static/app.css").status_code == 200
-    assert browser.get("/static/htmx.min.js").status_code == 303
+    assert browser.get("/static/htmx.min.js").status_code == 200
+    assert browser.get("/static/nothing.js").status_code == 404
 
 
 def test_the_host_names_of_a_union_are_accepted_and_no_other(union: Path) -> None:

@@ -252,7 +252,9 @@ class Guard:
             return
         session = self.sessions.find(request.cookies.get(self.sessions.cookie), accounts=accounts)
         if session is None:
-            if scope["path"] in OPEN_PATHS:
+            # The login page's look, and with accounts every static file (the same for all,
+            # in the package: nothing to hide, and no page to redirect to the login from).
+            if scope["path"] in OPEN_PATHS or (accounts and scope["path"].startswith("/static/")):
                 await self.app(scope, receive, send)
             elif not accounts:
                 with use_language(self.sessions.language):
