@@ -213,8 +213,9 @@ class Guard:
     Without accounts, ``/?token=...`` with the right token starts a session and redirects to
     ``/`` (so the token leaves the address bar and the history); without a session every
     path but ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in). With accounts,
-    ``/login`` is open (its form checked by its own CSRF token), a page asked for without a
-    session redirects there, and any other request without one answers ``login_needed``.
+    ``/login`` and the static files are open (the login form checked by its own CSRF token),
+    a page asked for without a session redirects there, and any other request without one
+    answers ``login_needed``.
     """
 
     def __init__(
