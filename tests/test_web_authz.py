@@ -195,7 +195,8 @@ def test_without_a_session_every_route_is_the_way_in(
 ) -> None:
     """No session: without accounts every route is the page saying how to get in; with
     accounts a page redirects to /login and a form is refused. Only the open routes answer
-    (the login page's look, and the login page once accounts exist), and their rule says so."""
+    (the login page's look; once accounts exist, the login page and every static file), and
+    their rule says so."""
     browser_of(matrix_app, "admin")  # the matrix's workspace has accounts
     wrong = []
     for app, accounts in ((local_app, False), (matrix_app, True)):
@@ -203,7 +204,7 @@ def test_without_a_session_every_route_is_the_way_in(
         for call in calls(app):
             answer = browser.request(call.method, call.path)
             page = call.method == "HEAD" or answer.status_code == 200
-            if call.path in OPEN_PATHS or (accounts and call.path == "/login"):
+            if call.path in OPEN_PATHS or (accounts and call.rule.session is False):
                 if call.rule.session is not False:
                     wrong.append(f"{call}: served without a session, its rule must be OPEN")
                 if call.method != "POST" and not page:

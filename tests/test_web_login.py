@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from lettersmith.app import accounts
+from lettersmith.app.access import Account
 from lettersmith.app.project import Project
 from lettersmith.web.app import create_app
 from webapp import (
@@ -120,10 +121,8 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(app) -> None:
     for answer in (wrong, unknown):
         assert answer.status_code == 400
         assert WRONG in answer.text
-        assert (
-            "set-cookie" not in answer.headers
-            or "lettersmith-8400=" not in answer.headers.get("set-cookie", "").split(";")[0]
-        )
+        cookies = answer.headers.get_list("set-cookie")
+        assert not any(line.startswith("lettersmith-8400=") for line in cookies)  # no session
 
     def page(answer: httpx.Response, name: str) -> str:
         text = answer.text.replace(f'value="{name}"', 'value=""')
@@ -240,7 +239,8 @@ def test_a_login_sent_from_another_site_is_refused(app) -> None:
     ):
         answer = browser.post("/login", data=form, headers=headers)
         assert answer.status_code == 403, headers
-        assert "lettersmith-8400=" not in answer.headers.get("set-cookie", "")
+        cookies = answer.headers.get_list("set-cookie")
+        assert not any(line.startswith("lettersmith-8400=") for line in cookies)
     # Without the login page's cookie (a form on another site has none), or without its token.
     stranger = client(app)
     assert stranger.post("/login", data=form).status_code == 403
@@ -255,7 +255,8 @@ def test_without_a_session_a_form_is_refused_and_static_files_need_none(app) -> 
     assert answer.status_code == 403
     assert "du er ikke logget inn" in answer.text
     assert browser.get("/static/app.css").status_code == 200
-    assert browser.get("/static/htmx.min.js").status_code == 303
+    assert browser.get("/static/htmx.min.js").status_code == 200
+    assert browser.get("/static/nothing.js").status_code == 404
 
 
 def test_the_host_names_of_a_union_are_accepted_and_no_other(union: Path) -> None:
@@ -312,6 +313,19 @@ def test_a_session_of_an_account_survives_a_restart_with_its_language(app, union
     assert "Logged in as berit" in page.text
 
 
+def test_the_guards_sessions_are_the_engines_once_accounts_exist(app, union: Path) -> None:
+    """``app.state.sessions``, as the guard and other tests use it: a session started for an
+    account is the engine's stored one, found with its account, CSRF token and language."""
+    bodil = Account("bodil", "board")
+    session_id, session = app.state.sessions.start(bodil)
+    stored = Project.open(union).find_session(session_id)
+    assert stored is not None and stored.account == bodil and stored.csrf == session.csrf
+    found = app.state.sessions.find(session_id)
+    assert found is not None and found.account == bodil and found.csrf == session.csrf
+    app.state.sessions.end(session_id)
+    assert Project.open(union).find_session(session_id) is None
+
+
 # --------------------------------------------------------------------------- /users
 
 
@@ -355,6 +369,7 @@ def test_an_admin_adds_resets_and_removes_accounts(app) -> None:
     added = admin.post("/users", data=new)
     assert added.status_code == 303
     assert "kari kan nå logge inn." in admin.get(added.headers["location"]).text
+    assert "kan nå logge inn" not in admin.get("/users?done=added&name=mallory").text
     kari = logged_in_as(app, "kari", "karis passord 1")
     assert "Logget inn som kari" in kari.get("/").text
 
@@ -515,3 +530,58 @@ def _wait_for(url: str) -> httpx.Response:
         except httpx.ConnectError:
             assert time.monotonic() < deadline, "the server did not answer"
             time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- in Chromium
+
+
+def test_a_board_member_logs_in_and_out_in_the_browser(union: Path) -> None:
+    from playwright.sync_api import expect
+
+    from webapp import PageChecks, chromium
+
+    with serving(union) as server, chromium() as browser:
+        page = browser.new_context(locale="nb-NO").new_page()
+        checks = PageChecks(page)
+
+        page.goto(server.base + "/letters/menneskehandel-2024/status")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+        checks.check("login-01-form")
+        assert every_violation(checks) == []
+
+        page.get_by_label("Navn").fill("bodil")
+        page.get_by_label("Passord").fill("not her password")
+        page.get_by_role("button", name="Logg inn").click()
+        expect(page.get_by_role("alert")).to_have_text("Feil navn eller passord.")
+        checks.check("login-02-wrong")
+
+        page.get_by_label("Passord").fill(PASSWORDS["bodil"])
+        page.get_by_role("button", name="Logg inn").click()
+        assert page.url == server.base + "/letters/menneskehandel-2024/status"
+        header = page.get_by_role("banner")
+        expect(header).to_contain_text("Logget inn som bodil")
+        expect(header.get_by_role("button", name="Logg ut")).to_be_visible()
+        expect(header.get_by_role("link", name="Brukere")).to_have_count(0)
+
+        header.get_by_role("button", name="Logg ut").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+        page.goto(server.base + "/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logg inn")
+
+        # The admin's users page, typed into as a person does.
+        page.get_by_label("Navn").fill("anne")
+        page.get_by_label("Passord").fill(PASSWORDS["anne"])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Brev")
+        page.get_by_role("banner").get_by_role("link", name="Brukere").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Brukere")
+        expect(page.get_by_role("table")).to_contain_text("Klubben")
+        checks.check("login-03-users")
+        assert every_violation(checks) == []
+        assert checks.blocked == []
+
+
+def every_violation(checks) -> list[str]:
+    """axe-core's violations of any impact (PageChecks fails on serious and critical ones)."""
+    results = checks.axe.run(checks.page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]]

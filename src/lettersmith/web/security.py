@@ -213,8 +213,9 @@ class Guard:
     Without accounts, ``/?token=...`` with the right token starts a session and redirects to
     ``/`` (so the token leaves the address bar and the history); without a session every
     path but ``OPEN_PATHS`` answers ``gate`` (the page saying how to get in). With accounts,
-    ``/login`` is open (its form checked by its own CSRF token), a page asked for without a
-    session redirects there, and any other request without one answers ``login_needed``.
+    ``/login`` and the static files are open (the login form checked by its own CSRF token),
+    a page asked for without a session redirects there, and any other request without one
+    answers ``login_needed``.
     """
 
     def __init__(
@@ -250,9 +251,11 @@ class Guard:
         if accounts and scope["path"] == LOGIN_PATH:
             await self._login(scope, receive, send)
             return
-        session = self.sessions.find(request.cookies.get(self.sessions.cookie))
+        session = self.sessions.find(request.cookies.get(self.sessions.cookie), accounts=accounts)
         if session is None:
-            if scope["path"] in OPEN_PATHS:
+            # The login page's look, and with accounts every static file (the same for all,
+            # in the package: nothing to hide, and no page to redirect to the login from).
+            if scope["path"] in OPEN_PATHS or (accounts and scope["path"].startswith("/static/")):
                 await self.app(scope, receive, send)
             elif not accounts:
                 with use_language(self.sessions.language):

@@ -97,27 +97,27 @@ class Sessions:
         return hmac.compare_digest(given.encode(), self._token.encode())
 
     def start(self, account: Account | None = None) -> tuple[str, Session]:
-        """A new session: an account's is stored by the engine; None's (the token link's) is
-        held in this process."""
-        if account is not None:
-            if self.store is None:
-                raise ValueError("a session of an account needs the project's accounts")
+        """A new session, with a new id: once accounts exist, an account's, stored by the
+        engine; before, one held in this process (the token link's, ``account`` None)."""
+        if account is not None and self.accounts():
+            assert self.store is not None
             started = self.store.start_session(account, language=self.language)
             return started.id, self._from_store(started)
         session_id = secrets.token_urlsafe(32)
-        session = Session(language=self.language, used=self.clock(), id=session_id)
+        session = Session(language=self.language, used=self.clock(), account=account, id=session_id)
         with self._lock:
             self._forget_idle()
             self._by_id[session_id] = session
         return session_id, session
 
-    def find(self, session_id: str | None) -> Session | None:
+    def find(self, session_id: str | None, *, accounts: bool | None = None) -> Session | None:
         """The live session of this id, marked as used now (None: unknown, ended or idle too
         long). Once accounts exist, only an account's stored session counts: a token link's
-        session from before is no longer a way in."""
+        session from before is no longer a way in. (``accounts``: ``accounts()`` if the
+        caller asked it already for this request.)"""
         if not session_id:
             return None
-        if self.accounts():
+        if self.accounts() if accounts is None else accounts:
             assert self.store is not None
             started = self.store.find_session(session_id)
             return None if started is None else self._from_store(started)

@@ -18,8 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from lettersmith.app.accounts import LoginRefused
 from lettersmith.translate import _, ngettext
 from lettersmith.web.rules import ANY_SESSION, OPEN, ruled
-from lettersmith.web.security import local_path, session_of
-from lettersmith.web.sessions import is_https
+from lettersmith.web.sessions import is_https, local_path, session_of
 from lettersmith.web.state import project_of, sessions_of
 from lettersmith.web.templating import render
 
@@ -29,7 +28,7 @@ NONCE_SHORTEST = 32  # a login cookie shorter than the ones we set is made again
 def login_form(request: Request) -> Response:
     """The login form (to a browser logged in already too: it may log in as someone else,
     which ends the session it had)."""
-    back = local_path(request.query_params.get("next", "/"))
+    back = _next(request.query_params.get("next", "/"))
     if not sessions_of(request).accounts():
         return RedirectResponse(back, status_code=303)
     return _page(request, back)
@@ -43,7 +42,7 @@ async def log_in(request: Request) -> Response:
     form = await request.form()
     name = str(form.get("name", "")).strip()
     password = str(form.get("password", ""))
-    back = local_path(str(form.get("next", "/")))
+    back = _next(str(form.get("next", "/")))
     address = request.client.host if request.client is not None else ""
     try:
         account = await run_in_threadpool(
@@ -78,6 +77,12 @@ def log_out(request: Request) -> Response:
     response = RedirectResponse("/login" if sessions.accounts() else "/", status_code=303)
     response.headers["set-cookie"] = sessions.ended_cookie_header(secure=is_https(request.scope))
     return response
+
+
+def _next(text: str) -> str:
+    """Where to go after logging in: a path of this server, not the login page itself."""
+    back = local_path(text)
+    return "/" if back.split("?")[0] in ("/login", "/logout") else back
 
 
 def _page(

@@ -13,20 +13,18 @@ union's server starts without a terminal. From that account on, everyone logs in
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lettersmith.app.access import CLUB_PREFIX, ROLES, Action, NotAllowed, require
+from lettersmith.app.access import CLUB_PREFIX, ROLES, Account, Action, NotAllowed, require
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
 from lettersmith.web.rules import ANY_SESSION, needs, ruled
-from lettersmith.web.security import session_of
-from lettersmith.web.sessions import is_https
+from lettersmith.web.sessions import is_https, session_of
 from lettersmith.web.state import project_of, sessions_of
 from lettersmith.web.templating import render
 
@@ -63,9 +61,11 @@ def users(request: Request) -> Response:
     refused = _not_admin(request)
     if refused is not None:
         return refused
-    done = request.query_params.get("done", "")
-    notice = _(DONE[done]).format(name=request.query_params.get("name", "")) if done in DONE else ""
-    return _users_page(request, notice=notice)
+    done, name = request.query_params.get("done", ""), request.query_params.get("name", "")
+    # Said only when true of the accounts now (a link cannot make the page claim another).
+    exists = _account_named(project_of(request), name) is not None
+    true = done in DONE and exists == (done != "removed")
+    return _users_page(request, notice=_(DONE[done]).format(name=name) if true else "")
 
 
 async def add_user(request: Request) -> Response:
@@ -153,7 +153,7 @@ def _not_admin(request: Request) -> Response | None:
     return None
 
 
-def _account_named(project: Project, name: str) -> Any:
+def _account_named(project: Project, name: str) -> Account | None:
     return next((a for a in project.users() if a.name == name), None)
 
 
