@@ -33,7 +33,6 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from lettersmith.app import access
 from lettersmith.app.access import Account, Action
-from lettersmith.translate import _
 from lettersmith.web.security import Receive, Scope, Send
 from lettersmith.web.sessions import Session
 
@@ -69,14 +68,15 @@ class Rule:
             return True
         return access.allowed(session.account, self.action, self.club_of(request))
 
-    def refusal(self, session: object) -> str:
-        """Why the rule refuses ``session``'s account, in the engine's words."""
-        account = session.account if isinstance(session, Session) else None
-        if account is None or self.action is None:
+    def refusal(self, session: Session | None, request: Request) -> str:
+        """Why the rule refuses ``session``'s account: the engine's own words for it."""
+        if session is None or self.action is None:
             return ""
-        return _("{name} ({role}) may not do this: {what}").format(
-            name=account.name, role=account.role, what=access.describe(self.action)
-        )
+        try:
+            access.require(session.account, self.action, self.club_of(request))
+        except access.NotAllowed as refused:
+            return str(refused)
+        return ""
 
     def describe(self) -> str:
         """The rule in a few words (the matrix test's messages, the README's table)."""
@@ -113,11 +113,7 @@ class RuledRoute(Route):
         self.rule = rule
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        session = scope.get("lettersmith.session")
-        if not self.rule.allows(session if isinstance(session, Session) else None, request):
-            response = forbidden(request, self.rule.refusal(session))
-            await response(scope, receive, send)
+        if await refused(self.rule, scope, receive, send):
             return
         await super().handle(scope, receive, send)
 
@@ -130,11 +126,20 @@ class RuledMount(Mount):
         self.rule = rule
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = scope.get("lettersmith.session")
-        if not self.rule.allows(session if isinstance(session, Session) else None, Request(scope)):
-            await forbidden(Request(scope, receive))(scope, receive, send)
+        if await refused(self.rule, scope, receive, send):
             return
         await super().handle(scope, receive, send)
+
+
+async def refused(rule: Rule, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer 403 if ``rule`` refuses the request's session; whether it did."""
+    request = Request(scope, receive)
+    found = scope.get("lettersmith.session")
+    session = found if isinstance(found, Session) else None
+    if rule.allows(session, request):
+        return False
+    await forbidden(request, rule.refusal(session, request))(scope, receive, send)
+    return True
 
 
 def ruled(
