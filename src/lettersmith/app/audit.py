@@ -240,6 +240,8 @@ class AuditLog:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             if not self.path.exists():  # made private before SQLite opens it (and its WAL)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            elif self.path.stat().st_mode & 0o077:  # put back by a copy with the umask's mode
+                os.chmod(self.path, 0o600)
             with closing(sqlite3.connect(self.path, isolation_level=None, timeout=30)) as db:
                 # Turning a new file to WAL takes it whole, and SQLite does not wait for that:
                 # two threads doing it at once would see "locked". Once per file per process
