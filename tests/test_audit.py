@@ -301,3 +301,12 @@ def test_a_step_failing_after_the_file_landed_keeps_the_row(
     with pytest.raises(LettersmithError, match="the club exists already"):
         Project.open(root).add_club("bergen")  # refused before writing: no row
     assert len(Project.open(root).audit()) == 1
+
+
+def test_a_trail_put_back_readable_by_others_is_made_private_again(root: Path) -> None:
+    change_place(Project.open(root), "Moss")
+    trail = root / ".lettersmith" / "audit.sqlite"
+    os.chmod(trail, 0o644)  # as `cp` of a backup leaves it under a usual umask
+    change_place(Project.open(root), "Mysen")
+    assert stat.S_IMODE(os.stat(trail).st_mode) == 0o600
+    assert len(Project.open(root).audit()) == 2

@@ -27,6 +27,7 @@ import difflib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ CREATE TABLE IF NOT EXISTS audit (
 )
 """
 _COLUMNS = "id, at, account, role, kind, file, letter, club, revision, note, counts, diff, state"
+_ready: set[Path] = set()  # trail files this process has turned to WAL
+_ready_lock = threading.Lock()
 CSV_HEADER = (
     "time_utc", "account", "role", "kind", "file", "letter", "club", "revision", "note",
     "counts", "state", "diff",
@@ -237,10 +240,19 @@ class AuditLog:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             if not self.path.exists():  # made private before SQLite opens it (and its WAL)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            elif self.path.stat().st_mode & 0o077:  # put back by a copy with the umask's mode
+                os.chmod(self.path, 0o600)
             with closing(sqlite3.connect(self.path, isolation_level=None, timeout=30)) as db:
-                db.execute("PRAGMA journal_mode=WAL")
+                # Turning a new file to WAL takes it whole, and SQLite does not wait for that:
+                # two threads doing it at once would see "locked". Once per file per process
+                # (the mode stays in the file), the table made in the same step.
+                with _ready_lock:
+                    if self.path not in _ready:
+                        db.execute("PRAGMA journal_mode=WAL")
+                        db.execute(_SCHEMA)
+                        _ready.add(self.path)
                 db.execute("PRAGMA synchronous=FULL")
-                db.execute(_SCHEMA)
+                db.execute(_SCHEMA)  # a file made again since (a restore): its table too
                 yield db
         except (OSError, sqlite3.Error) as error:
             raise LettersmithError(
