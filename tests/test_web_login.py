@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,13 +47,21 @@ def root(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "ws")
 
 
-@pytest.fixture
-def union(root: Path) -> Path:
-    """The example workspace with an account of each role."""
+@pytest.fixture(scope="module")
+def union_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example workspace with an account of each role, made once (each password's hash
+    takes a tenth of a second or more, on purpose)."""
+    root = copy_example(tmp_path_factory.mktemp("union") / "ws")
     project = Project.open(root)
     for name, role in ROLES.items():
         project.add_user(name, role, PASSWORDS[name])
     return root
+
+
+@pytest.fixture
+def union(union_made: Path, tmp_path: Path) -> Path:
+    """A copy of it for one test (its accounts, sessions and failed logins its own)."""
+    return Path(shutil.copytree(union_made, tmp_path / "union"))
 
 
 @pytest.fixture
