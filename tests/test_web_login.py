@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,13 +47,21 @@ def root(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "ws")
 
 
-@pytest.fixture
-def union(root: Path) -> Path:
-    """The example workspace with an account of each role."""
+@pytest.fixture(scope="module")
+def union_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example workspace with an account of each role, made once (each password's hash
+    takes a tenth of a second or more, on purpose)."""
+    root = copy_example(tmp_path_factory.mktemp("union") / "ws")
     project = Project.open(root)
     for name, role in ROLES.items():
         project.add_user(name, role, PASSWORDS[name])
     return root
+
+
+@pytest.fixture
+def union(union_made: Path, tmp_path: Path) -> Path:
+    """A copy of it for one test (its accounts, sessions and failed logins its own)."""
+    return Path(shutil.copytree(union_made, tmp_path / "union"))
 
 
 @pytest.fixture
@@ -244,9 +253,27 @@ def test_a_login_sent_from_another_site_is_refused(app) -> None:
     # Without the login page's cookie (a form on another site has none), or without its token.
     stranger = client(app)
     assert stranger.post("/login", data=form).status_code == 403
+    assert "lettersmith-8400=" not in str(stranger.cookies)
     no_token = {"name": "siri", "password": PASSWORDS["siri"]}
     assert browser.post("/login", data=no_token).status_code == 403
     assert browser.post("/login", data=form).status_code == 303  # the page's own form
+
+
+def test_a_login_form_opened_before_a_restart_is_shown_again(app, union: Path) -> None:
+    browser = client(app)
+    form = browser.get("/login")
+    restarted = create_app(union, token=TOKEN)
+    after = client(restarted)
+    after.cookies = browser.cookies
+    data = {"csrf_token": csrf_of(form.text), "name": "siri", "password": PASSWORDS["siri"]}
+    answer = after.post("/login", data=data)
+    assert answer.status_code == 403
+    assert "Innloggingsskjemaet var gammelt" in answer.text and "<h1>Logg inn</h1>" in answer.text
+    assert not any(
+        line.startswith("lettersmith-8400=") for line in answer.headers.get_list("set-cookie")
+    )
+    again = after.post("/login", data={**data, "csrf_token": csrf_of(answer.text)})
+    assert again.status_code == 303
 
 
 def test_without_a_session_a_form_is_refused_and_static_files_need_none(app) -> None:

@@ -118,7 +118,12 @@ def create_app(
             ),
             Middleware(BodyLimit, too_large=_too_large),
             Middleware(
-                Guard, sessions=sessions, gate=_gate, refuse=_refused, login_needed=_login_needed
+                Guard,
+                sessions=sessions,
+                gate=_gate,
+                refuse=_refused,
+                login_needed=_login_needed,
+                stale_login=_stale_login,
             ),
         ],
         exception_handlers={
@@ -175,6 +180,17 @@ async def _login_needed(scope: Any, receive: Any, send: Any) -> None:
         "Log in again and repeat what you did."
     )
     response = render(request, "problem.html", status_code=403, lines=[line], login_link=True)
+    await response(scope, receive, send)
+
+
+async def _stale_login(scope: Any, receive: Any, send: Any) -> None:
+    """A login form from this app's own page with an old token (the app restarted since the
+    page was opened, or its cookie is gone): nobody logged in, the form again, fresh."""
+    from lettersmith.web.pages.login import login_page
+
+    request = Request(scope, receive)
+    line = _("The login form was old (the app restarted since it was opened): log in again.")
+    response = login_page(request, "/", problem=line, status_code=403)
     await response(scope, receive, send)
 
 

@@ -137,7 +137,11 @@ class HostCheck:
         host = Headers(scope=scope).get("host", "").lower()
         known = host in self.allowed or (host in self.public and self.accounts())
         if scope["type"] == "http" and not known:
-            response = PlainTextResponse("Bad Host header", status_code=400)
+            response = PlainTextResponse(
+                "Bad Host header: this server does not answer to that name (whoever runs it "
+                "names the addresses it serves with lettersmith serve --public-url)",
+                status_code=400,
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -225,12 +229,14 @@ class Guard:
         gate: ASGIApp,
         refuse: ASGIApp | None = None,
         login_needed: ASGIApp | None = None,
+        stale_login: ASGIApp | None = None,
     ) -> None:
         self.app = app
         self.sessions = sessions
         self.gate = gate
         self.refuse = refuse or _forbidden  # the 403 of a form from elsewhere: words, given
         self.login_needed = login_needed or _forbidden  # the 403 of a form without a session
+        self.stale_login = stale_login or self.refuse  # the 403 of an old login form
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -279,14 +285,17 @@ class Guard:
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``/login``, open to all; its form must come from this server's own login page,
-        carrying the token made for the cookie that page set (a login CSRF fails)."""
+        carrying the token made for the cookie that page set (a login CSRF fails). A form
+        from this server's page whose token is old (the app restarted since the page was
+        opened) logs nobody in either; ``stale_login`` shows the form again."""
         if scope["method"] not in SAFE_METHODS:
             body = await _read_body(receive)
             nonce = Request(scope).cookies.get(self.sessions.login_cookie, "")
             expected = self.sessions.login_token(nonce)
-            if not nonce or not _same_origin(scope) or not _csrf_matches(scope, body, expected):
+            if not _same_origin(scope) or not nonce or not _csrf_matches(scope, body, expected):
+                refusal = self.refuse if not _same_origin(scope) else self.stale_login
                 with use_language(self.sessions.language):
-                    await self.refuse(scope, _replay(b""), send)
+                    await refusal(scope, _replay(b""), send)
                 return
             receive = _replay(body)
         with use_language(self.sessions.language):

@@ -31,7 +31,7 @@ def login_form(request: Request) -> Response:
     back = _next(request.query_params.get("next", "/"))
     if not sessions_of(request).accounts():
         return RedirectResponse(back, status_code=303)
-    return _page(request, back)
+    return login_page(request, back)
 
 
 async def log_in(request: Request) -> Response:
@@ -50,7 +50,7 @@ async def log_in(request: Request) -> Response:
         )
     except LoginRefused as refused:
         if not refused.wait:
-            return _page(
+            return login_page(
                 request, back, name=name, problem=_("Wrong name or password."), status_code=400
             )
         problem = ngettext(
@@ -58,7 +58,7 @@ async def log_in(request: Request) -> Response:
             "Wrong name or password too many times: wait {seconds} seconds before you try again.",
             refused.wait,
         ).format(seconds=refused.wait)
-        answer = _page(request, back, name=name, problem=problem, status_code=429)
+        answer = login_page(request, back, name=name, problem=problem, status_code=429)
         answer.headers["retry-after"] = str(refused.wait)
         return answer
     secure = is_https(request.scope)
@@ -85,11 +85,11 @@ def _next(text: str) -> str:
     return "/" if back.split("?")[0] in ("/login", "/logout") else back
 
 
-def _page(
+def login_page(
     request: Request, back: str, *, name: str = "", problem: str = "", status_code: int = 200
 ) -> Response:
-    """The form, with its CSRF token made for the login cookie it sets (the one the browser
-    has, kept, so two tabs of the login page both work)."""
+    """The login page: the form, with its CSRF token made for the login cookie it sets (the
+    one the browser has, kept, so two tabs of the login page both work)."""
     sessions = sessions_of(request)
     nonce = request.cookies.get(sessions.login_cookie, "")
     if len(nonce) < NONCE_SHORTEST:
