@@ -11,6 +11,7 @@ rule makes ``create_app`` fail (and this test with it).
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,40 @@ def test_every_route_has_a_rule_and_the_matrix_reaches_them_all(matrix_app: Star
     assert expected <= methods
 
 
+README_RULES = {
+    "see the register": "see-register", "see": "see", "edit the club": "edit-club",
+    "edit": "edit", "build": "build", "approve": "approve", "send": "send",
+    "accounts": "accounts", "any session": "any session", "open": "open",
+}  # fmt: skip
+
+
+def test_the_readme_names_each_routes_rule(matrix_app: Starlette) -> None:
+    """The README's table of rules (under "What each role sees and may do") has every route
+    with the rule it is declared with."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| Route | Rule |") :].split("\n\n", 1)[0]
+    rows = []  # (the paths a row names, its rule)
+    for line in table.splitlines()[2:]:
+        routes, rule = line.strip("|").split("|")[:2]
+        word = next(
+            w for w in sorted(README_RULES, key=len, reverse=True) if rule.strip().startswith(w)
+        )
+        rows.append((set(re.findall(r"`(?:GET |POST )?(/[^`]*)`", routes)), README_RULES[word]))
+    wrong = []
+    for route in matrix_app.routes:
+        rule = rule_of(route)
+        assert rule is not None
+        path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: PLACEHOLDERS.get(m[1], "<id>"), route.path)
+        path += "/" if isinstance(route, Mount) else ""
+        declared = rule.describe().split(" (")[0]
+        if not any(path in paths and word == declared for paths, word in rows):
+            wrong.append(f"{path}: {declared}")
+    assert wrong == [], "not in the README's table of rules as declared"
+
+
+PLACEHOLDERS = {"number": "<n>", "kind": "<kind>"}
+
+
 def test_a_route_without_a_rule_stops_the_app_from_starting(tmp_path, monkeypatch) -> None:
     root = copy_example(tmp_path / "ws")
 
@@ -253,8 +288,6 @@ def test_the_engine_refusing_a_verb_answers_403_not_400(tmp_path) -> None:
 def buttons(html: str) -> set[str]:
     """What a page offers to change: the actions of its POST forms (the header's language
     and "Logg ut" left out: every page has them)."""
-    import re
-
     found = set(re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', html))
     return found - {"/language", "/logout"}
 
