@@ -94,7 +94,10 @@ def test_a_backup_during_a_send_opens_whole_and_a_restore_never_sends_twice(
     assert result.exit_code == 0, result.output
     match = SUMMARY.search(result.output)
     assert match, result.output
-    assert match["dir"] == str(tmp_path / "backup") and int(match["dbs"]) == 1
+    assert (
+        match["dir"] == str(tmp_path / "backup") and int(match["dbs"]) == 2
+    )  # the journal, the audit trail
+    assert integrity(tmp_path / "backup" / ".lettersmith" / "audit.sqlite") == "ok"
 
     copied = tmp_path / "backup" / ".lettersmith" / "journal.sqlite"
     assert integrity(copied) == "ok"

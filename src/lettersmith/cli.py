@@ -1318,6 +1318,63 @@ def set_password(obj: Context, name: str) -> None:
 
 
 @main.command()
+@click.argument("letter", required=False)
+@click.option(
+    "--club", metavar="CLUB", help="Only what concerns this club (with LETTER: its version)."
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the entries to FILE (.csv, .xlsx or .json) instead of showing them.",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Show what each change changed, line by line."
+)
+@click.pass_obj
+def audit(
+    obj: Context, letter: str | None, club: str | None, csv_file: Path | None, show_diff: bool
+) -> None:
+    """The audit trail: who changed which file, approved or sent which letter, and when.
+
+    Every save made through the web app (or a program using lettersmith), every approval
+    and every send is recorded in .lettersmith/audit.sqlite, newest first here. With LETTER,
+    only what concerns that letter: its file, its position, its attachments, its approvals
+    and sends. A change made by editing a file by hand is not in the trail.
+
+    \b
+    Examples:
+      lettersmith audit
+      lettersmith audit menneskehandel-2024 --diff
+      lettersmith audit menneskehandel-2024 --club bergen
+      lettersmith audit --csv revisjon.csv
+    """
+    project = obj.project()
+    if csv_file is not None:
+        count = project.export_audit(csv_file, letter=letter, club=club)
+        out.print(
+            _("Wrote {count} entries to {file}.").format(count=count, file=csv_file),
+            markup=False,
+        )
+        return
+    entries = project.audit(letter, club=club)
+    if not entries:
+        out.print(_("Nothing recorded yet."), markup=False)
+        return
+    from lettersmith.deliver.tables import Column, fitted
+
+    rows = [[entry.when.removesuffix(" UTC"), entry.who, entry.describe()] for entry in entries]
+    columns = (Column(_("Time (UTC)")), Column(_("Who")), Column(_("What")))
+    out.print(fitted(_("Audit trail"), columns, rows, out.width))
+    if show_diff:
+        for entry in entries:
+            if entry.diff:
+                out.print(f"{entry.when}  {entry.who}", markup=False)
+                out.print(entry.diff, markup=False, highlight=False, soft_wrap=True)
+
+
+@main.command()
 @click.option(
     "--host",
     default="127.0.0.1",

@@ -28,6 +28,8 @@ from lettersmith.translate import _
 
 ROLES = ("admin", "secretary", "board")
 CLUB_PREFIX = "club:"
+# The ``club`` of an action on every club at once (the journal's rebuild): no club account's.
+EVERY_CLUB = "*"
 
 
 class Action(Enum):

@@ -63,7 +63,7 @@ def letter_state(mailing: Mailing) -> LetterState:
         built=bool(jobs) and all(records.up_to_date(job) for job in jobs),
         approval_required=ws.approval_required,
         approved=bool(standing.current),
-        approved_by=tuple(a.by for a in standing.current),
+        approved_by=tuple(a.who for a in standing.current),
         revision=mailing.revision[: revisions.SHORT],
         sent=sum(1 for _, _, entry in rows if entry is not None and entry.state == "sent"),
     )

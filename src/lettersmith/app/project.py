@@ -2,8 +2,10 @@
 
 Every rule that protects the user lives here, not in a face that calls it: the approval
 gate, the send lock and the journal, the club's view of the workspace, the build memo, the
-statement check. The command line (``cli.py``) and any program that uses lettersmith as a
-library call these methods and show what they return.
+statement check, who may do what (each verb checks its account's role first, before any
+work), and the audit trail of every save, approval and send (``app/audit.py``). The command
+line (``cli.py``) and any program that uses lettersmith as a library call these methods and
+show what they return.
 
 A ``Project`` remembers only where its workspace is. Every call reads the files afresh, so a
 program that keeps one open (a web app) sees every change made since it opened it.
@@ -12,13 +14,14 @@ program that keeps one open (a web app) sees every change made since it opened i
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 from lettersmith.app import access
 from lettersmith.app.access import Account, Action
@@ -39,11 +42,12 @@ from lettersmith.translate import _, current_language
 
 if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.app.accounts import AccountStore, StartedSession, UserDetail
+    from lettersmith.app.audit import AuditEntry
     from lettersmith.app.backup import BackupResult
     from lettersmith.app.draft import DraftPreview
     from lettersmith.app.overview import LetterState
     from lettersmith.app.review import Review
-    from lettersmith.app.sources import SourceFile
+    from lettersmith.app.sources import Recorder, SourceFile
     from lettersmith.app.uploads import Upload
     from lettersmith.app.yamledit import Value
     from lettersmith.compose.diff import DiffLine
@@ -52,6 +56,7 @@ if TYPE_CHECKING:  # the command line starts without loading the engine
     from lettersmith.deliver.inbox.imap import Limits
     from lettersmith.deliver.inbox.store import Event
     from lettersmith.deliver.rebuild import Rebuilt
+    from lettersmith.deliver.send import Report
     from lettersmith.load.spreadsheet import ImportPlan
     from lettersmith.render.verify import Verdict
 
@@ -79,8 +84,10 @@ class Project:
     """A workspace (the folder holding lettersmith.yaml) and what can be done with it.
 
     ``account`` is who acts (``acting_as``): each verb checks its role (``app/access.py``)
-    and refuses with ``NotAllowed`` what the role does not allow. None is the person at the
-    workspace's own computer (the commands), who may do everything.
+    and refuses with ``NotAllowed`` what the role does not allow, before it reads or writes
+    anything. None is the person at the workspace's own computer (the commands), who may do
+    everything. A club account is confined to its club: another club's version, files and
+    trail are closed to it, and the union's positions and letters are read only.
     """
 
     root: Path
@@ -104,6 +111,26 @@ class Project:
     def _require(self, action: Action, club: str | None = None) -> None:
         access.require(self.account, action, club)
 
+    def _who(self) -> tuple[str, str]:
+        """The account's name and role for the audit trail ("", "": this computer)."""
+        return (self.account.name, self.account.role) if self.account else ("", "")
+
+    def _recorder(self) -> Recorder:
+        """The audit trail's record of a save (``sources.save``'s ``record``)."""
+        from lettersmith.app import sources
+        from lettersmith.app.audit import AuditLog, text_diff
+
+        log = AuditLog(self.root / ".lettersmith")
+
+        @contextmanager
+        def record(before: SourceFile, after: str) -> Iterator[object]:
+            diff = text_diff(before.rel, before.text, after)
+            with log.recording(self._who(), "change", file=before.rel, diff=diff) as audited:
+                audited.landed = lambda: sources.read(self.root, before.rel).text == after
+                yield audited
+
+        return record
+
     # ----------------------------------------------------------------------- reading
 
     def workspace(self, club: str | None = None, *, on_event: OnEvent = ignore) -> Workspace:
@@ -112,8 +139,16 @@ class Project:
         A club whose files have problems is left out with a warning, unless it is ``club``:
         then its problems are the error.
         """
+        self._require(Action.SEE, club)
         ws = self._load(club, on_event)
-        return self._view(ws, club)
+        return self._confined(self._view(ws, club))
+
+    def _confined(self, ws: Workspace) -> Workspace:
+        """A club account's workspace holds no other club (their files, people, signatories)."""
+        own = self.account.club if self.account else None
+        if own is None:
+            return ws
+        return replace(ws, clubs={own: ws.clubs[own]} if own in ws.clubs else {})
 
     def mailing(
         self,
@@ -125,7 +160,9 @@ class Project:
         on_event: OnEvent = ignore,
     ) -> Mailing:
         """LETTER (an id or a path) resolved for CLUB and the overrides: what every verb uses."""
-        return self._mailing(self._load(club, on_event), letter, club, selectors, overrides)
+        self._require(Action.SEE, club)
+        ws = self._confined(self._load(club, on_event))
+        return self._mailing(ws, letter, club, selectors, overrides)
 
     def _load(self, club: str | None, on_event: OnEvent) -> Workspace:
         from lettersmith.load import workspace
@@ -165,7 +202,10 @@ class Project:
         else counts and warnings."""
         from lettersmith.app.check import check
 
-        summary = check(self.root)
+        self._require(Action.SEE)
+        own = self.account.club if self.account else None
+        # A club account's check: the union's files and its own club's, no other club's.
+        summary = check(self.root, only_club=own)
         for text in summary.warnings:
             on_event(Warning(text))
         ws = summary.workspace
@@ -201,6 +241,7 @@ class Project:
         from lettersmith.render import build as building
         from lettersmith.render import memo
 
+        self._require(Action.BUILD, club)
         wanted = parse_formats(formats)
         if pdf_variant not in PDF_VARIANTS:
             raise BadArgument(
@@ -282,6 +323,7 @@ class Project:
         from lettersmith.render import build as building
         from lettersmith.render import preview as previewing
 
+        self._require(Action.SEE, club)  # pictures of what is there to see (the board's too)
         if not 30 <= dpi <= 600:
             raise BadArgument("--dpi", _("{dpi}: give a resolution from 30 to 600").format(dpi=dpi))
         mailing = self.mailing(
@@ -318,6 +360,7 @@ class Project:
         that shows it in its own way: the web app)."""
         from lettersmith.app.review import write_review
 
+        self._require(Action.SEE, club)  # the board reads it to approve; a club its version
         ws = self._load(club, on_event)
         mailing = self._mailing(ws, letter, club)
         union = self._mailing(ws, letter, None) if club else None
@@ -327,6 +370,7 @@ class Project:
         """What the club's version of LETTER changes against the union's."""
         from lettersmith.compose.diff import letter_diff
 
+        self._require(Action.SEE, club)
         ws = self._load(club, on_event)  # a broken club: its own problems, not "no club"
         return letter_diff(self._mailing(ws, letter, None), self._mailing(ws, letter, club))
 
@@ -334,19 +378,47 @@ class Project:
         self,
         letter: str,
         *,
-        by: str,
+        by: str | None = None,
         note: str | None = None,
         club: str | None = None,
         on_event: OnEvent = ignore,
     ) -> Approval:
-        """Record that ``by`` approved LETTER as it is now (its current revision)."""
+        """Record that ``by`` approved LETTER as it is now (its current revision).
+
+        Acting as an account (a board member's), the approval is the account's: recorded
+        with its name and role, ``by`` left out (or the account's own name). Without one
+        (the commands), ``by`` names the person; once the workspace has accounts, such an
+        approval no longer satisfies ``approval: required`` (see ``deliver/approval.py``).
+        """
+        from lettersmith.app.audit import AuditLog
+        from lettersmith.compose import revision as revisions
         from lettersmith.deliver import approval
         from lettersmith.deliver.journal import Journal
 
+        self._require(Action.APPROVE, club)
+        if self.account is not None:
+            if by is not None and " ".join(by.split()) != self.account.name:
+                raise access.NotAllowed(
+                    _(
+                        "{name} may approve only in their own name, not as {by}; leave the name out"
+                    ).format(name=self.account.name, by=by)
+                )
+            by = self.account.name
         mailing = self.mailing(letter, club=club, on_event=on_event)
         # The journal made whole first: a journal holding only approvals reads as empty.
         Journal.open(mailing.workspace.state_dir).close()
-        return approval.approve(mailing, by, note)
+        with AuditLog(self.root / ".lettersmith").recording(
+            self._who(),
+            "approval",
+            letter=mailing.letter_id,
+            club=club,
+            revision=revisions.shown(mailing.revision),
+            note=note or "",
+        ):
+            recorded = approval.approve(mailing, by or "", note, account=self._who())
+        if not recorded.by_board and approval.accounts_exist(mailing.workspace.state_dir):
+            on_event(Warning(approval.not_by_board([recorded])))
+        return recorded
 
     def send(
         self,
@@ -370,10 +442,13 @@ class Project:
         when it returns False nothing is sent.
         """
         from lettersmith.app import notices
+        from lettersmith.app.audit import AuditLog
+        from lettersmith.compose import revision as revisions
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.outbox import forget_copies
 
+        self._require(Action.SEND, club)
         ws = self._load(club, on_event)
         view = self._view(ws, club)
         if not dry_run:
@@ -401,7 +476,17 @@ class Project:
                 if confirm is not None and not confirm(plan):
                     return SendResult(plan, dry_run=False, confirmed=False)
                 done = _Counter("send", plan.todo, on_event)
-                report = sending.send_planned(view, planned, journal, lambda _: done.advance())
+                with AuditLog(self.root / ".lettersmith").recording(
+                    self._who(),
+                    "send",
+                    letter=mailing.letter_id,
+                    club=club,
+                    revision=revisions.shown(mailing.revision),
+                ) as audited:
+                    audited.keep_if_stopped = True  # what went out before a stop did go out
+                    report = sending.send_planned(view, planned, journal, lambda _: done.advance())
+                    audited.counts = _counts(report)
+                    audited.stopped = report.stopped is not None
             finally:  # a plan declined (or a run stopped): its copies go now, not at exit
                 forget_copies(view, planned)
         return SendResult(plan, dry_run=False, report=report)
@@ -424,6 +509,7 @@ class Project:
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.inbox import news
 
+        self._require(Action.SEND if mark_arrived else Action.SEE, club)
         ws = self._load(club, on_event)
         view = self._view(ws, club)
         readonly = not mark_arrived
@@ -454,6 +540,7 @@ class Project:
         """
         from lettersmith.deliver.inbox.run import read_inbox
 
+        self._require(Action.SEND, club)
         ws = self._load(club, on_event)
         view = self._view(ws, club)
         letter_id = self._mailing(ws, letter, club).letter_id if letter else None
@@ -490,6 +577,7 @@ class Project:
         connecting: a ``DeliveryError`` in words when mail.imap is missing, unsafe, or its
         password is not in the environment (the variable named, never a secret). A face asks
         this to offer the inbox only where it can work."""
+        self._require(Action.SEND, club)
         self._imap(self._view(self._load(club, on_event), club))
 
     @staticmethod
@@ -506,9 +594,11 @@ class Project:
         problem in words; a problem in the union's own files is raised."""
         from lettersmith.app.overview import LetterState
 
+        self._require(Action.SEE)
+        own = self.account.club if self.account else None
         ws = self._load(None, on_event)
         states = [self._state(ws, name, None) for name in sorted(ws.letters)]
-        for club in sorted(ws.clubs):
+        for club in sorted(ws.clubs) if own is None else [own] if own in ws.clubs else []:
             try:
                 club_ws = self._load(club, on_event)
             except LettersmithError as error:
@@ -550,24 +640,34 @@ class Project:
         """What importing the spreadsheet would add (``mapping``: ``COLUMN=FIELD`` texts)."""
         from lettersmith.load import spreadsheet
 
+        self._require(Action.EDIT)  # the first step of changing recipients.yaml
         return spreadsheet.plan_import(self.root, Path(file), mapping)
 
     def import_recipients(
         self, file: str | os.PathLike[str], mapping: Sequence[str] = (), *, dry_run: bool = False
     ) -> ImportPlan:
         """Add the people in a .csv or .xlsx to recipients.yaml (all rows checked first)."""
+        from lettersmith.app import sources
+        from lettersmith.app.audit import AuditLog, text_diff
         from lettersmith.load import spreadsheet
 
         plan = self.plan_import(file, mapping)
         if plan.added and not dry_run:
-            spreadsheet.write_import(self.root, plan)
+            rel = sources.path_of("recipients")
+            before = sources.read(self.root, rel).text
+            with AuditLog(self.root / ".lettersmith").recording(
+                self._who(), "change", file=rel
+            ) as audited:
+                audited.landed = lambda: sources.read(self.root, rel).text != before
+                spreadsheet.write_import(self.root, plan)
+                audited.diff = text_diff(rel, before, sources.read(self.root, rel).text)
         return plan
 
     def export_recipients(
         self, file: str | os.PathLike[str], *, club: str | None = None, on_event: OnEvent = ignore
     ) -> int:
         """Write the register to FILE.csv or FILE.xlsx; the number of recipients written."""
-        from lettersmith.load import spreadsheet
+        from lettersmith.load import spreadsheet  # self.workspace checks the account
 
         return spreadsheet.export(self.workspace(club, on_event=on_event), Path(file))
 
@@ -575,13 +675,71 @@ class Project:
         self, files: Sequence[str | os.PathLike[str]], trust: Sequence[str | os.PathLike[str]] = ()
     ) -> tuple[Verdict, ...]:
         """Every signature of each PDF; see ``verify_files``."""
+        self._require(Action.SEE)
         return verify_files(files, trust)
 
     def journal_rebuild(self) -> Rebuilt:
         """Restore the journal's rows from the copies in .lettersmith/sent/."""
         from lettersmith.deliver import rebuild
 
+        self._require(Action.SEND, access.EVERY_CLUB)  # every club's delivery records
         return rebuild.rebuild(self.root / ".lettersmith")
+
+    def audit(
+        self, letter: str | None = None, *, club: str | None = None
+    ) -> tuple[AuditEntry, ...]:
+        """The audit trail, newest first: every change saved through this API (who, when,
+        which file, the difference), every approval and every send (``app/audit.py``).
+
+        ``letter``: the changes to its letter file, its position and its attachments, and its
+        approvals and sends (the union's version; with ``club``, that club's version and the
+        club's files too). ``club`` alone: everything about that club. A club account sees
+        its own club's entries and the changes to the union's positions and letters.
+        """
+        from lettersmith.app import audit
+        from lettersmith.app.sources import checked_id
+
+        self._require(Action.SEE, club)
+        if letter is not None:
+            checked_id(letter)
+        if club is not None:
+            checked_id(club)
+        own = self.account.club if self.account else None
+        keep = audit.selection(self.root, letter, club, own)
+        return audit.AuditLog(self.root / ".lettersmith").entries(keep)
+
+    def export_audit(
+        self,
+        target: str | os.PathLike[str] | IO[str],
+        *,
+        letter: str | None = None,
+        club: str | None = None,
+        format: Literal["csv", "json"] = "csv",
+    ) -> int:
+        """Write ``audit(letter, club=club)`` to a file or a text stream; the entries written.
+
+        A path ending in .csv or .xlsx is a table as the register's export writes it (a
+        header, cells a spreadsheet will not run as formulas; CSV with ``;``), .json a JSON
+        list; a stream gets ``format``."""
+        from lettersmith.app import audit
+        from lettersmith.atomic import atomic_write
+        from lettersmith.load.tables import write_table
+
+        self._require(Action.SEE, club)
+        if format not in ("csv", "json"):
+            raise BadArgument("--format", _("{value!r}: choose csv or json").format(value=format))
+        entries = self.audit(letter, club=club)
+        if not isinstance(target, (str, os.PathLike)):
+            audit.write_stream(entries, target, format)
+            return len(entries)
+        path = Path(target)
+        if path.suffix.lower() == ".json":
+            buffer = io.StringIO()
+            audit.write_stream(entries, buffer, "json")
+            atomic_write(path, buffer.getvalue())
+        else:
+            write_table(path, audit.export_rows(entries))
+        return len(entries)
 
     def backup(
         self, directory: str | os.PathLike[str], *, on_event: OnEvent = ignore
@@ -601,9 +759,20 @@ class Project:
     def add_club(self, club: str, *, on_event: OnEvent = ignore) -> Path:
         """Write clubs/CLUB.yaml, a commented club profile to fill in."""
         from lettersmith import scaffold
+        from lettersmith.app import sources
+        from lettersmith.app.audit import AuditLog, text_diff
 
+        self._require(Action.EDIT)  # a new club is the union's to add
         ws = self._load(None, on_event)
-        return scaffold.add_club(ws.root, club)
+        rel = sources.path_of("club", club)
+        with AuditLog(self.root / ".lettersmith").recording(
+            self._who(), "change", file=rel
+        ) as audited:
+            existed = (self.root / rel).exists()
+            audited.landed = lambda: not existed and (self.root / rel).exists()
+            made = scaffold.add_club(ws.root, club)
+            audited.diff = text_diff(rel, "", sources.read(self.root, rel).text)
+        return made
 
     # ----------------------------------------------------------------------- editing files
     # What a face without an editor (the web app) saves: a normal edit of the person's files,
@@ -615,6 +784,7 @@ class Project:
         register (``kind="recipients"``): its text and version. Missing: empty, version ""."""
         from lettersmith.app import sources
 
+        self._require(Action.SEE, item if kind == "club" else None)
         return sources.read(self.root, sources.path_of(kind, item))
 
     def save_position(
@@ -631,10 +801,11 @@ class Project:
         position, refused if one exists."""
         from lettersmith.app import sources
 
+        self._require(Action.EDIT)
         rel = sources.path_of("position", position)
         old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
         text = sources.position_text(old, fields, body)
-        return sources.save(self.root, rel, text, expected_version)
+        return sources.save(self.root, rel, text, expected_version, self._recorder())
 
     def save_letter(
         self, letter: str, fields: Mapping[str, Value], *, expected_version: str | None
@@ -642,9 +813,11 @@ class Project:
         """Save letters/LETTER.yaml with ``fields`` changed (see ``save_position``)."""
         from lettersmith.app import sources
 
+        self._require(Action.EDIT)
         rel = sources.path_of("letter", letter)
         old = sources.read(self.root, rel) if expected_version is not None else sources.new(rel)
-        return sources.save(self.root, rel, sources.letter_text(old, fields), expected_version)
+        text = sources.letter_text(old, fields)
+        return sources.save(self.root, rel, text, expected_version, self._recorder())
 
     def save_recipient(
         self,
@@ -658,6 +831,7 @@ class Project:
         ``expected_version`` is the register file's version as read ("" when it is missing)."""
         from lettersmith.app import sources
 
+        self._require(Action.EDIT)
         source = sources.read(self.root, sources.path_of("recipients"))
         present = recipient in sources.yaml_fields(source.text)
         if new and present:
@@ -671,15 +845,16 @@ class Project:
                 _("{file}: no recipient '{id}'").format(file=source.rel, id=recipient)
             )
         text = sources.recipient_text(source, recipient, fields)
-        return sources.save(self.root, source.rel, text, expected_version)
+        return sources.save(self.root, source.rel, text, expected_version, self._recorder())
 
     def remove_recipient(self, recipient: str, *, expected_version: str) -> SourceFile:
         """Take the entry RECIPIENT out of recipients.yaml (refused while a letter names it)."""
         from lettersmith.app import sources, yamledit
 
+        self._require(Action.EDIT)
         source = sources.read(self.root, sources.path_of("recipients"))
         text = yamledit.remove_entry(source.text, sources.checked_id(recipient), file=source.rel)
-        return sources.save(self.root, source.rel, text, expected_version)
+        return sources.save(self.root, source.rel, text, expected_version, self._recorder())
 
     def add_offices(
         self, offices: Sequence[str], *, expected_version: str
@@ -689,6 +864,7 @@ class Project:
         no/hod}`` added to recipients.yaml (one save for all)."""
         from lettersmith.app import sources
 
+        self._require(Action.EDIT)
         source = sources.read(self.root, sources.path_of("recipients"))
         register = sources.yaml_fields(source.text)
         chosen = sources.office_entries(register, offices)
@@ -701,7 +877,7 @@ class Project:
                     {"office": office_id},
                 )
         if text != source.text:
-            source = sources.save(self.root, source.rel, text, expected_version)
+            source = sources.save(self.root, source.rel, text, expected_version, self._recorder())
         return list(chosen.values()), source
 
     def file_problems(self, kind: str, item: str | None = None) -> list[Problem]:
@@ -709,6 +885,7 @@ class Project:
         (``kind``, ``item`` as for ``read_source``), to show beside its fields."""
         from lettersmith.app import sources
 
+        self._require(Action.SEE, item if kind == "club" else None)
         return sources.problems_in(self.root, sources.path_of(kind, item))
 
     def save_club(
@@ -718,29 +895,41 @@ class Project:
         mapping changes only the keys it names; None removes one)."""
         from lettersmith.app import sources
 
+        self._require(Action.EDIT_CLUB, club)
         rel = sources.path_of("club", club)
         source = sources.read(self.root, rel)
         if not source.exists:
             raise LettersmithError(_("{file}: no such club").format(file=rel))
-        return sources.save(self.root, rel, sources.club_text(source, fields), expected_version)
+        text = sources.club_text(source, fields)
+        return sources.save(self.root, rel, text, expected_version, self._recorder())
 
     def save_attachment(self, name: str, data: bytes) -> str:
         """Keep an uploaded file in assets/ (bounded, safely named, never replacing another
         file); the path a letter's ``attachments:`` names it by."""
         from lettersmith.app import uploads
+        from lettersmith.app.audit import AuditLog
 
-        return uploads.save_attachment(self.root, name, data)
+        self._require(Action.EDIT)  # assets/ is the union's folder
+        with AuditLog(self.root / ".lettersmith").recording(
+            self._who(), "change", file=uploads.ASSETS + "/"
+        ) as audited:
+            rel = uploads.save_attachment(self.root, name, data)
+            audited.file = rel
+            audited.note = _upload_note(name, data)
+        return rel
 
     def receive_spreadsheet(self, name: str, data: bytes) -> Upload:
         """Keep an uploaded .xlsx or .csv privately for ``plan_import``/``import_recipients``
         (its ``path``); ``uploaded_spreadsheet(token)`` finds it again for the real import."""
         from lettersmith.app import uploads
 
+        self._require(Action.EDIT)  # kept only to be imported into recipients.yaml
         return uploads.keep_spreadsheet(name, data)
 
     def uploaded_spreadsheet(self, token: str) -> Upload:
         from lettersmith.app import uploads
 
+        self._require(Action.EDIT)
         return uploads.kept_spreadsheet(token)
 
     def preview_draft(
@@ -751,6 +940,7 @@ class Project:
         written. Problems in the draft raise, worded as ``check`` words them."""
         from lettersmith.app import draft, sources
 
+        self._require(Action.EDIT)  # a draft of a position: what its editor sees while typing
         if not 30 <= dpi <= 200:
             raise BadArgument("dpi", f"{dpi}: give a resolution from 30 to 200")
         sources.checked_id(position)
@@ -872,6 +1062,21 @@ class Project:
         folder = self.root / "clubs"
         names = (path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else ()
         return frozenset(name for name in names if is_id(name))
+
+
+def _counts(report: Report) -> dict[str, int]:
+    """A send's outcome for the audit trail: how many recipients ended in each state."""
+    counts: dict[str, int] = {}
+    for _item, state in report.states():
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def _upload_note(name: str, data: bytes) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return f"{name[:80]} ({len(data):,} bytes, sha256 {digest})"
 
 
 # --------------------------------------------------------------------------- no workspace

@@ -29,6 +29,7 @@ from lettersmith.atomic import OutDir
 from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
 from lettersmith.confine import inside_out
+from lettersmith.deliver import approval as approvals
 from lettersmith.deliver import send as sending
 from lettersmith.deliver.outbox import forget_copies
 from lettersmith.errors import LettersmithError
@@ -39,6 +40,7 @@ from lettersmith.translate import _
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
+    from lettersmith.deliver.approval import Standing
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
 PER_PAGE = 50  # letters (and emails) on one page: a batch to every municipality gets pages
@@ -104,6 +106,9 @@ class Review:
     mail_problem: str | None
     diff: list[diffing.DiffLine] | None
     approve: str  # the command that approves this revision
+    # Where the approval stands: who approved which revision (account and role), whether the
+    # revision shown is approved in a way that counts (on a server: by a board account).
+    approval: Standing | None = None
 
 
 def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Review:
@@ -244,6 +249,7 @@ def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path
         diff=diffing.letter_diff(union, mailing) if union is not None else None,
         approve=f"lettersmith approve {mailing.letter_id}"
         + (f" --club {ws.club}" if ws.club else ""),
+        approval=approvals.standing(mailing),
     )
 
 

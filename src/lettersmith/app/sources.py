@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,9 @@ POSITION_FIELDS = workspace.POSITION_FIELDS
 CLUB_FIELDS = clubs.CLUB_FIELDS
 MAX_TEXT = 1_000_000  # characters: a statement is a few thousand; a club's file has its limit
 FENCE = "---"
+
+# The audit trail's record of a save: given the file as it was and the new text.
+Recorder = Callable[["SourceFile", str], AbstractContextManager[object]]
 
 _saving = threading.Lock()  # one save at a time in this process: check and write as one step
 
@@ -128,9 +132,14 @@ def read(root: Path, rel: str) -> SourceFile:
         ) from None
 
 
-def save(root: Path, rel: str, text: str, expected: str | None) -> SourceFile:
+def save(
+    root: Path, rel: str, text: str, expected: str | None, record: Recorder | None = None
+) -> SourceFile:
     """Write ``text`` as the file ``rel`` if it is still at version ``expected`` (None: a new
-    file, refused if one exists) and the workspace passes the load checks with it."""
+    file, refused if one exists) and the workspace passes the load checks with it.
+
+    ``record(before, after)``: the audit trail's record of the change, entered once the
+    checks pass and left once the file is in place (``app/audit.py``)."""
     if len(text) > MAX_TEXT:
         raise LettersmithError(
             _("{file}: the text is longer than {limit:,} characters; shorten it").format(
@@ -150,7 +159,8 @@ def save(root: Path, rel: str, text: str, expected: str | None) -> SourceFile:
         if (again := read(root, rel)).version != current.version:
             raise EditConflict(again, text, expected or "")
         data = text.encode("utf-8")
-        atomic_write(root / rel, data)
+        with record(current, text) if record else nullcontext():
+            atomic_write(root / rel, data)
     return SourceFile(rel, text, version_of(data))
 
 

@@ -3,6 +3,12 @@
 Kept in the journal's database (``.lettersmith/journal.sqlite``), in a table of its own: one
 row per approval, never overwritten, so the history of who approved what stays. With each
 approval goes the snapshot of what was approved, so a refusal can say what changed since.
+
+Separation of duties: on a union's server (the workspace has accounts, in
+``.lettersmith/accounts.sqlite``) an approval is given by a board account in the web app and
+recorded with that account (name and role). There, ``approval: required`` is met only by a
+board account's approval: a name typed after ``--by`` (anyone can type any name), or an
+approval made before the accounts existed, no longer counts, and ``send`` says so.
 """
 
 from __future__ import annotations
@@ -33,9 +39,15 @@ CREATE TABLE IF NOT EXISTS approvals (
     approved_by TEXT NOT NULL,
     note        TEXT,
     approved_at TEXT NOT NULL,
-    snapshot    TEXT NOT NULL   -- what was approved, as JSON, to tell what changed since
+    snapshot    TEXT NOT NULL,  -- what was approved, as JSON, to tell what changed since
+    account     TEXT NOT NULL DEFAULT '',  -- the account that approved ('' : a typed name)
+    role        TEXT NOT NULL DEFAULT ''   -- its role then ('board')
 )
 """
+# Columns added after the first version, for journals written by it.
+_ADDED_COLUMNS = ("account", "role")
+ACCOUNTS_FILE = "accounts.sqlite"
+BOARD = "board"
 MAX_NAME = 200
 MAX_NOTE = 2000
 
@@ -49,6 +61,18 @@ class Approval:
     note: str | None
     at: str  # ISO 8601, UTC
     snapshot: dict[str, object]
+    account: str = ""  # the account that approved; "" for a name typed after --by
+    role: str = ""  # that account's role when it approved ("board")
+
+    @property
+    def by_board(self) -> bool:
+        """Given by a board account: what ``approval: required`` asks for on a server."""
+        return bool(self.account) and self.role == BOARD
+
+    @property
+    def who(self) -> str:
+        """The approver as shown: ``kari (board)`` for an account, the typed name otherwise."""
+        return f"{self.by} ({self.role})" if self.account else self.by
 
     @property
     def short(self) -> str:
@@ -58,7 +82,7 @@ class Approval:
         when = self.at[:16].replace("T", " ") + " UTC"
         note = f" ({self.note})" if self.note else ""
         return _("revision {short} approved by {by} on {when}{note}").format(
-            short=self.short, by=self.by, when=when, note=note
+            short=self.short, by=self.who, when=when, note=note
         )
 
 
@@ -71,6 +95,12 @@ def _database(ws: Workspace) -> Iterator[sqlite3.Connection]:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(_SCHEMA)
+            have = {row[1] for row in db.execute("PRAGMA table_info(approvals)")}
+            for column in _ADDED_COLUMNS:
+                if column not in have:
+                    db.execute(
+                        f"ALTER TABLE approvals ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                    )
             yield db
     except sqlite3.Error as error:
         raise LettersmithError(
@@ -80,8 +110,11 @@ def _database(ws: Workspace) -> Iterator[sqlite3.Connection]:
         ) from None
 
 
-def approve(mailing: Mailing, by: str, note: str | None = None) -> Approval:
-    """Record that ``by`` approved the mailing as it is now (its revision)."""
+def approve(
+    mailing: Mailing, by: str, note: str | None = None, *, account: tuple[str, str] = ("", "")
+) -> Approval:
+    """Record that ``by`` approved the mailing as it is now (its revision); ``account``: the
+    account's name and role when an account approves (``("", "")``: a typed name)."""
     ws = mailing.workspace
     by, note = " ".join(by.split()), " ".join((note or "").split()) or None
     if not by:
@@ -101,10 +134,12 @@ def approve(mailing: Mailing, by: str, note: str | None = None) -> Approval:
         note,
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         snapshot,
+        *account,
     )
     with _database(ws) as db:
         db.execute(
-            "INSERT INTO approvals VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO approvals (letter, club, revision, approved_by, note, approved_at, "
+            "snapshot, account, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 approval.letter,
                 approval.club or "",
@@ -113,6 +148,8 @@ def approve(mailing: Mailing, by: str, note: str | None = None) -> Approval:
                 approval.note,
                 approval.at,
                 json.dumps(snapshot, sort_keys=True),
+                approval.account,
+                approval.role,
             ),
         )
     return approval
@@ -128,9 +165,12 @@ def history(mailing: Mailing) -> list[Approval]:
     try:
         with closing(_readonly(path)) as db:
             db.execute(_SCHEMA)  # in the read-only copy's memory, when it has no approvals yet
+            have = {row[1] for row in db.execute("PRAGMA table_info(approvals)")}
+            # A journal from before the accounts, read only (not migrated): typed names.
+            added = ", ".join(c if c in have else "''" for c in _ADDED_COLUMNS)
             rows = db.execute(
-                "SELECT revision, approved_by, note, approved_at, snapshot FROM approvals "
-                "WHERE letter = ? AND club = ? ORDER BY approved_at, rowid",
+                f"SELECT revision, approved_by, note, approved_at, snapshot, {added} "  # noqa: S608
+                "FROM approvals WHERE letter = ? AND club = ? ORDER BY approved_at, rowid",
                 (mailing.letter_id, mailing.club_id or ""),
             ).fetchall()
     except sqlite3.OperationalError as error:
@@ -144,9 +184,31 @@ def history(mailing: Mailing) -> list[Approval]:
             _("{path}: the journal cannot be read ({error})").format(path=path, error=error)
         ) from None
     return [
-        Approval(mailing.letter_id, mailing.club_id, rev, by, note, at, json.loads(snap))
-        for rev, by, note, at, snap in rows
+        Approval(
+            mailing.letter_id, mailing.club_id, rev, by, note, at, json.loads(snap), account, role
+        )
+        for rev, by, note, at, snap, account, role in rows
     ]
+
+
+def accounts_exist(state_dir: Path) -> bool:
+    """Whether the workspace has accounts (a union's server): ``state_dir/accounts.sqlite``
+    with a row in its ``accounts`` table. Read only; a file that exists but cannot be read
+    counts as accounts: the stricter rule, never the looser one by accident."""
+    path = state_dir / ACCOUNTS_FILE
+    if not path.is_file():
+        return False
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            (tables,) = db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
+            ).fetchone()
+            if not tables:
+                return False
+            return db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return True
 
 
 def _readonly(path: Path) -> sqlite3.Connection:
@@ -172,9 +234,19 @@ class Standing:
     revision: str
     approvals: list[Approval]
     changed: list[str]  # what changed since the latest approval, if it is of another revision
+    board_only: bool = False  # the workspace has accounts: only a board account's approval counts
 
     @property
     def current(self) -> list[Approval]:
+        """The approvals of the revision now that count (on a server: the board's)."""
+        return [a for a in self._of_revision() if a.by_board or not self.board_only]
+
+    @property
+    def uncounted(self) -> list[Approval]:
+        """Approvals of the revision now that do not count: typed names on a server."""
+        return [a for a in self._of_revision() if self.board_only and not a.by_board]
+
+    def _of_revision(self) -> list[Approval]:
         return [a for a in self.approvals if a.revision == self.revision]
 
     def lines(self) -> list[str]:
@@ -190,9 +262,20 @@ class Standing:
             ).format(short=short)
         ]
         lines += [f"  {a.describe()}" for a in self.approvals]
-        if not self.current:
+        if self.uncounted and not self.current:
+            lines += [f"  {not_by_board(self.uncounted)}"]
+        elif not self.current:
             lines += [_("  Changed since the last approval:"), *(f"    {c}" for c in self.changed)]
         return lines
+
+
+def not_by_board(approvals: list[Approval]) -> str:
+    """Why approvals by typed names do not count on a server, and what to do."""
+    names = ", ".join(dict.fromkeys(a.by for a in approvals))
+    return _(
+        "approved by {names}, but approvals must now come from a board account: ask a board "
+        "member to approve it in the web app"
+    ).format(names=names)
 
 
 def standing(mailing: Mailing) -> Standing:
@@ -209,7 +292,8 @@ def standing(mailing: Mailing) -> Standing:
                 )
             ]
         changed = changed or [_("how lettersmith reads the files (the words are the same)")]
-    return Standing(mailing.revision, approvals, changed)
+    board_only = accounts_exist(mailing.workspace.state_dir)
+    return Standing(mailing.revision, approvals, changed, board_only)
 
 
 def require(mailing: Mailing, command: str) -> None:
@@ -226,10 +310,26 @@ def require(mailing: Mailing, command: str) -> None:
     short = revisions.shown(now.revision)
     club_asks = ws.club is not None and ws.clubs[ws.club].approval_required
     where = f"clubs/{ws.club}.yaml" if club_asks else "lettersmith.yaml"
-    steps = _(
-        "look at it with `lettersmith review {command}`, then record the "
-        'approval with `lettersmith approve {command} --by "NAME"`'
-    ).format(command=command)
+    if now.uncounted:
+        raise DeliveryError(
+            _(
+                "{where}: approval: required; {letter_id} (revision {short}) was {why}. "
+                "Nothing was sent."
+            ).format(
+                where=where,
+                letter_id=mailing.letter_id,
+                short=short,
+                why=not_by_board(now.uncounted),
+            )
+        )
+    steps = (
+        _("ask a board member to look at it and approve it in the web app (the letter's review)")
+        if now.board_only
+        else _(
+            "look at it with `lettersmith review {command}`, then record the "
+            'approval with `lettersmith approve {command} --by "NAME"`'
+        ).format(command=command)
+    )
     if not now.approvals:
         raise DeliveryError(
             _(

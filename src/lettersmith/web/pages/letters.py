@@ -23,6 +23,7 @@ from lettersmith.app.project import BuildResult, Project
 from lettersmith.app.results import InboxResult
 from lettersmith.app.review import review_page
 from lettersmith.confine import read_out_file
+from lettersmith.deliver.approval import not_by_board
 from lettersmith.deliver.inbox.classify import Kind, kind_label
 from lettersmith.deliver.journal import Entry
 from lettersmith.errors import LettersmithError
@@ -211,6 +212,8 @@ def status_page(
         current=standing.current,
         revision=standing.revision[:10],
         changed=standing.changed,
+        # On a server: approvals by a plain name that do not count, and why, in words.
+        not_counted=not_by_board(standing.uncounted) if standing.uncounted else None,
         unready=unready,
         ran=ran,
         counts=_counts(ran) if ran is not None else [],
