@@ -46,7 +46,7 @@ def test_no_account_is_the_workspace_own_computer() -> None:
 
 
 def test_a_refusal_names_the_account_and_what_it_may_not_do() -> None:
-    with pytest.raises(NotAllowed, match=r"berit \(club:bergen\) may not do this: send"):
+    with pytest.raises(NotAllowed, match=r"berit \(club bergen\) may not do this: send"):
         require(BERGEN, Action.SEND, "oslo")
 
 

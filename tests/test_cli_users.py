@@ -53,9 +53,10 @@ def test_add_list_passwd_remove(root: Path) -> None:
 
     listed = run(root, "users", "list")
     assert listed.exit_code == 0
-    lines = [line.split() for line in listed.stdout.splitlines() if line.strip()]
-    assert lines[0] == ["name", "role", "created", "password", "changed", "sessions"]
-    assert [line[:2] + line[-1:] for line in lines[2:]] == [
+    # piped (as here, and `| grep`, `| cut`): a header, then one tab-separated line each
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert lines[0] == ["name", "role", "created", "password_changed", "sessions"]
+    assert [line[:2] + line[-1:] for line in lines[1:]] == [
         ["anne", "admin", "0"],
         ["Berit", "club:bergen", "0"],
     ]
@@ -79,7 +80,7 @@ def test_sessions_end_at_passwd_and_remove(root: Path) -> None:
     run(root, "users", "add", "kari", "--role", "board", stdin=PASSWORD)
     project = Project(root)
     session = project.start_session(project.log_in("kari", PASSWORD, address="x"), language="nb")
-    assert run(root, "users", "list").stdout.splitlines()[3].split()[-1] == "1"  # its session
+    assert run(root, "users", "list").stdout.splitlines()[1].split("\t")[-1] == "1"  # its session
     run(root, "users", "passwd", "kari", stdin="et nytt langt passord")
     assert project.find_session(session.id) is None
     account = project.log_in("kari", "et nytt langt passord", address="x")

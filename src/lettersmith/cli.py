@@ -628,9 +628,8 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
         for r in chosen
     ]
     columns = ("id", "title", "name", "email", "tags", "verified", "from")
-    if not out.is_terminal:  # piped: one tab-separated line each, for other programs
-        for row in [columns, *rows]:
-            click.echo("\t".join(row))
+    if not out.is_terminal:
+        echo_tab_separated(columns, rows)
         return
     from lettersmith.deliver.tables import Column, fitted
 
@@ -652,6 +651,13 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
             ).format(count=len(rows), days=STALE_AFTER_DAYS),
             markup=False,
         )
+
+
+def echo_tab_separated(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A listing piped to another program (``| cut``, ``| grep``, a spreadsheet): a header of
+    fixed English names, then one tab-separated line a row; no table drawn for a window."""
+    for row in [header, *rows]:
+        click.echo("\t".join(row))
 
 
 IMPORT_HELP = """Add the people in a spreadsheet (.csv or .xlsx) to recipients.yaml.
@@ -1268,6 +1274,9 @@ def list_users(obj: Context) -> None:
         )
         for user in details
     ]
+    if not out.is_terminal:
+        echo_tab_separated(("name", "role", "created", "password_changed", "sessions"), rows)
+        return
     out.print(fitted(None, columns, rows, out.width))
 
 

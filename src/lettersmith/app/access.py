@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from lettersmith.errors import LettersmithError
-from lettersmith.translate import _
+from lettersmith.translate import N_, _
 
 ROLES = ("admin", "secretary", "board")
 CLUB_PREFIX = "club:"
@@ -96,9 +96,24 @@ def require(account: Account | None, action: Action, club: str | None = None) ->
         assert account is not None
         raise NotAllowed(
             _("{name} ({role}) may not do this: {what}").format(
-                name=account.name, role=account.role, what=describe(action)
+                name=account.name, role=role_word(account.role), what=describe(action)
             )
         )
+
+
+ROLE_WORDS = {
+    "admin": N_("administrator"),
+    "secretary": N_("secretary"),
+    "board": N_("board member"),
+}
+
+
+def role_word(role: str) -> str:
+    """A stored role in the reader's words (``club:bergen``: "club bergen"), as every refusal
+    and page names it: a Norwegian page must not say "board" or "club:bergen"."""
+    if role.startswith(CLUB_PREFIX):
+        return _("club {club}").format(club=role[len(CLUB_PREFIX) :])
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 def describe(action: Action) -> str:

@@ -114,7 +114,12 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(
-                HostCheck, port=port, host=host, public=public_hosts, accounts=sessions.accounts
+                HostCheck,
+                port=port,
+                host=host,
+                public=public_hosts,
+                accounts=sessions.accounts,
+                language=language,
             ),
             Middleware(BodyLimit, too_large=_too_large),
             Middleware(

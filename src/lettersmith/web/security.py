@@ -48,7 +48,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from lettersmith.translate import LANGUAGES, Language, use_language
+from lettersmith.translate import LANGUAGES, Language, _, use_language
 from lettersmith.web.sessions import SESSION_IDLE as SESSION_IDLE
 from lettersmith.web.sessions import Session as Session
 from lettersmith.web.sessions import Sessions, is_https
@@ -122,8 +122,10 @@ class HostCheck:
         host: str = "127.0.0.1",
         public: frozenset[str] = frozenset(),
         accounts: Callable[[], bool] = lambda: False,
+        language: Language = "nb",
     ) -> None:
         self.app = app
+        self.language = language  # the refusal's: no session is read for a name not ours
         suffix = f":{port}" if port is not None else ""
         bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
         names = {*LOOPBACK_NAMES, bound.lower()}
@@ -137,11 +139,13 @@ class HostCheck:
         host = Headers(scope=scope).get("host", "").lower()
         known = host in self.allowed or (host in self.public and self.accounts())
         if scope["type"] == "http" and not known:
-            response = PlainTextResponse(
-                "Bad Host header: this server does not answer to that name (whoever runs it "
-                "names the addresses it serves with lettersmith serve --public-url)",
-                status_code=400,
-            )
+            with use_language(self.language):
+                line = _(
+                    "Bad Host header: this server does not answer to the name {host}. Use the "
+                    "address you were given for it (whoever runs it names the addresses it "
+                    "serves with lettersmith serve --public-url)."
+                ).format(host=host[:100] or "?")
+            response = PlainTextResponse(line, status_code=400)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
