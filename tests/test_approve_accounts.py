@@ -45,12 +45,13 @@ def test_a_board_account_approval_is_recorded_as_the_account(required: Path) -> 
     assert (approval.by, approval.account, approval.role) == ("bodil", "bodil", "board")
     assert approval_rows(required) == [("bodil", "bodil", "board")]
     status = run(required, "status", LETTER)
-    assert "approved by bodil (board) on " in status.output and "(Styremøte)" in status.output
+    assert "approved by bodil (board member) on " in status.output
+    assert "(Styremøte)" in status.output
     review = Project.open(required).acting_as(BOARD).review_page(LETTER)
     assert review.approval is not None
-    assert [a.who for a in review.approval.current] == ["bodil (board)"]
+    assert [a.who for a in review.approval.current] == ["bodil (board member)"]
     overview = Project.open(required).overview()
-    assert overview[0].approved_by == ("bodil (board)",)
+    assert overview[0].approved_by == ("bodil (board member)",)
 
 
 def test_an_account_approves_in_its_own_name_only(required: Path) -> None:

@@ -218,7 +218,7 @@ def test_approve_with_accounts_asks_the_board_accounts_password(root: Path) -> N
 
     approved = run(root, "approve", LETTER, "--by", "KARI", stdin=PASSWORD + "\n")
     assert approved.exit_code == 0, approved.output
-    assert " approved by kari (board) on " in approved.stdout
+    assert " approved by kari (board member) on " in approved.stdout
     assert approvals(root) == ["kari"]
     assert PASSWORD not in approved.output
 
@@ -268,7 +268,7 @@ def test_at_a_terminal_the_password_is_asked_twice_and_not_shown(root: Path) -> 
     approve = ["-w", str(root), "approve", LETTER, "--by", "kari"]
     shown, code = talk(approve, [("Password for kari:", PASSWORD)], env)
     assert code == 0, shown
-    assert "approved by kari (board) on" in shown and PASSWORD not in shown
+    assert "approved by kari (board member) on" in shown and PASSWORD not in shown
 
 
 def test_two_different_passwords_at_the_terminal_change_nothing(root: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -653,7 +653,7 @@ def list_recipients(obj: Context, selector: str | None, club: str | None, stale:
         )
 
 
-def echo_tab_separated(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def echo_tab_separated(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A listing piped to another program (``| cut``, ``| grep``, a spreadsheet): a header of
     fixed English names, then one tab-separated line a row; no table drawn for a window."""
     for row in [header, *rows]:

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from enum import Enum
 
 from lettersmith.errors import LettersmithError
-from lettersmith.translate import N_, _
+from lettersmith.roles import CLUB_PREFIX as CLUB_PREFIX
+from lettersmith.roles import role_word
+from lettersmith.translate import _
 
 ROLES = ("admin", "secretary", "board")
-CLUB_PREFIX = "club:"
 # The ``club`` of an action on every club at once (the journal's rebuild): no club account's.
 EVERY_CLUB = "*"
 
@@ -99,21 +100,6 @@ def require(account: Account | None, action: Action, club: str | None = None) ->
                 name=account.name, role=role_word(account.role), what=describe(action)
             )
         )
-
-
-ROLE_WORDS = {
-    "admin": N_("administrator"),
-    "secretary": N_("secretary"),
-    "board": N_("board member"),
-}
-
-
-def role_word(role: str) -> str:
-    """A stored role in the reader's words (``club:bergen``: "club bergen"), as every refusal
-    and page names it: a Norwegian page must not say "board" or "club:bergen"."""
-    if role.startswith(CLUB_PREFIX):
-        return _("club {club}").format(club=role[len(CLUB_PREFIX) :])
-    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 def describe(action: Action) -> str:

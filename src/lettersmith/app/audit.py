@@ -36,6 +36,7 @@ from typing import IO, Literal
 
 from lettersmith.errors import LettersmithError
 from lettersmith.load.tables import neutralised
+from lettersmith.roles import role_word
 from lettersmith.translate import _
 
 AUDIT_FILE = "audit.sqlite"
@@ -89,10 +90,11 @@ class AuditEntry:
 
     @property
     def who(self) -> str:
-        """The account and role in words ("kari (board)"), or "this computer"."""
+        """The account and role in the reader's words ("kari (board member)", "berit (club
+        bergen)"), or "this computer": the same on the letter's page and from the command."""
         if not self.account:
             return _("this computer")
-        return f"{self.account} ({self.role})"
+        return _("{name} ({role})").format(name=self.account, role=role_word(self.role))
 
     @property
     def when(self) -> str:

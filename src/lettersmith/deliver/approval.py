@@ -26,6 +26,7 @@ from lettersmith.compose import revision as revisions
 from lettersmith.deliver.journal import connect_readonly
 from lettersmith.errors import DeliveryError, LettersmithError
 from lettersmith.model import Workspace
+from lettersmith.roles import role_word
 from lettersmith.translate import _
 
 if TYPE_CHECKING:
@@ -71,8 +72,11 @@ class Approval:
 
     @property
     def who(self) -> str:
-        """The approver as shown: ``kari (board)`` for an account, the typed name otherwise."""
-        return f"{self.by} ({self.role})" if self.account else self.by
+        """The approver as shown: ``kari (board member)`` for an account (the role in the
+        reader's words), the typed name otherwise."""
+        if not self.account:
+            return self.by
+        return _("{name} ({role})").format(name=self.by, role=role_word(self.role))
 
     @property
     def short(self) -> str:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lettersmith.app.audit import AuditEntry
-from lettersmith.translate import _
-from lettersmith.web.words import role_word
 
 SHOWN = 20  # entries on the page; the rest by "show all", or in the CSV export
 LineKind = Literal["add", "del", "hunk", "same"]
@@ -33,12 +31,7 @@ class ShownEntry:
 
 
 def shown(entry: AuditEntry) -> ShownEntry:
-    who = (
-        _("{name} ({role})").format(name=entry.account, role=role_word(entry.role))
-        if entry.account
-        else _("this computer")
-    )
-    return ShownEntry(who, local_time(entry.at), entry.kind, entry.describe(), entry.file,
+    return ShownEntry(entry.who, local_time(entry.at), entry.kind, entry.describe(), entry.file,
                       diff_lines(entry.diff))  # fmt: skip
 
 

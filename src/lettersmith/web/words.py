@@ -4,7 +4,7 @@ do), in the reader's language."""
 from __future__ import annotations
 
 from lettersmith.app.access import Account, Action, allowed
-from lettersmith.app.access import role_word as role_word  # the pages' name for it
+from lettersmith.roles import role_word as role_word  # the pages' name for it
 from lettersmith.translate import N_, _
 
 STATES = {
