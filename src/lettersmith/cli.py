@@ -1264,17 +1264,28 @@ def list_users(obj: Context) -> None:
         Column(_("password changed"), whole=True, gives_way=1),
         Column(_("sessions"), whole=True, justify="right"),
     )
+    for user in details:
+        if user.club_gone:
+            line = _(
+                "{name}: warning: the account of club {club}, which has no file now "
+                "(clubs/{club}.yaml): it cannot log in; put the file back, or remove the "
+                "account (lettersmith users remove {name})"
+            ).format(name=user.account.name, club=user.account.club)
+            err.print(line, markup=False, soft_wrap=True)
     rows = [
         (
             user.account.name,
-            user.account.role,
+            user.account.role + (_(" (no such club)") if user.club_gone else ""),
             f"{user.created.astimezone():%Y-%m-%d %H:%M}",
             f"{user.password_changed.astimezone():%Y-%m-%d %H:%M}",
             str(user.sessions),
         )
         for user in details
     ]
-    if not out.is_terminal:
+    if not out.is_terminal:  # the role as stored, for programs; the warning said the rest
+        rows = [
+            (row[0], user.account.role, *row[2:]) for row, user in zip(rows, details, strict=True)
+        ]
         echo_tab_separated(("name", "role", "created", "password_changed", "sessions"), rows)
         return
     out.print(fitted(None, columns, rows, out.width))

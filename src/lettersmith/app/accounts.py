@@ -69,6 +69,12 @@ class UserDetail:
     created: dt.datetime
     password_changed: dt.datetime
     sessions: int  # sessions that are still live
+    club_gone: bool = False  # a club account whose club has no file now (clubs/<id>.yaml)
+
+
+class ClubGone(AccountError):
+    """A club account whose club the workspace no longer has (its file removed): the right
+    password, but nothing of its own to work on; said plainly, not as a wrong password."""
 
 
 class LoginRefused(AccountError):

@@ -976,7 +976,13 @@ class Project:
         """The accounts with when each was made, its password last changed, and how many
         sessions it has now."""
         self._require(Action.ACCOUNTS)
-        return self._accounts().details()
+        clubs = self._club_ids()
+        return tuple(
+            replace(detail, club_gone=detail.account.club not in clubs)
+            if detail.account.club is not None
+            else detail
+            for detail in self._accounts().details()
+        )
 
     def user(self, name: str) -> Account:
         """The account ``name`` (any capitals); ``AccountError`` naming the accounts if none."""
@@ -1029,7 +1035,23 @@ class Project:
         """The account these are the name and password of, or ``LoginRefused`` (``.wait``:
         seconds before the next try when failed logins for the name or from ``address``, the
         client's, are being slowed down)."""
-        return self._accounts().log_in(name, password, address=address)
+        account = self._accounts().log_in(name, password, address=address)
+        self._require_club_of(account)
+        return account
+
+    def _require_club_of(self, account: Account) -> None:
+        """``ClubGone`` for a club account whose club has no file now (removed while the
+        account stayed): its person is told so, not that the password was wrong."""
+        from lettersmith.app.accounts import ClubGone
+
+        if account.club is not None and account.club not in self._club_ids():
+            raise ClubGone(
+                _(
+                    "{name} is the account of club {club}, and this workspace has no such club "
+                    "now (clubs/{club}.yaml is gone): ask an administrator to put the club's "
+                    "file back, or to remove the account (lettersmith users remove {name})"
+                ).format(name=account.name, club=account.club)
+            )
 
     def approver(self, name: str, password: str, *, club: str | None = None) -> Project:
         """This project as the board account ``name`` (its password checked as a login is),
@@ -1046,7 +1068,10 @@ class Project:
     def find_session(self, session_id: str) -> StartedSession | None:
         """The live session with this id; None if unknown, ended, idle 12 hours, 14 days old,
         or its account removed or its role or password changed since."""
-        return self._accounts().find_session(session_id)
+        found = self._accounts().find_session(session_id)
+        if found is not None and found.account.club not in (None, *self._club_ids()):
+            return None  # its club is gone: the login says so
+        return found
 
     def end_session(self, session_id: str) -> None:
         """Log a session out (an unknown id: nothing happens)."""

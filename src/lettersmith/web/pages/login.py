@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lettersmith.app.accounts import LoginRefused
+from lettersmith.app.accounts import ClubGone, LoginRefused
 from lettersmith.translate import _, ngettext
 from lettersmith.web.rules import ANY_SESSION, OPEN, ruled
 from lettersmith.web.sessions import is_https, local_path, session_of
@@ -48,6 +48,8 @@ async def log_in(request: Request) -> Response:
         account = await run_in_threadpool(
             project_of(request).log_in, name, password, address=address
         )
+    except ClubGone as gone:  # the right password, but its club is no more: said plainly
+        return login_page(request, back, name=name, problem=str(gone), status_code=403)
     except LoginRefused as refused:
         if not refused.wait:
             return login_page(

@@ -1,0 +1,109 @@
+"""What the union's volunteer admin meets at the server's terminal while setting it up from the
+README: `users list` piped to another program, an account name with æøå, a club removed while
+its account stays, and the audit trail in Norwegian naming roles in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from click.testing import CliRunner, Result
+
+from lettersmith.app import passwords
+from lettersmith.app.access import Account
+from lettersmith.app.accounts import ClubGone
+from lettersmith.app.project import Project
+from lettersmith.cli import main
+from workspaces import copy_example
+
+PASSWORD = "korrekt hest batteri"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=64))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = copy_example(tmp_path / "union")
+    for name, role in (("anne", "admin"), ("bjørn.ødegård", "board"), ("berit", "club:bergen")):
+        assert run(root, "users", "add", name, "--role", role, stdin=PASSWORD).exit_code == 0
+    return root
+
+
+def run(root: Path, *args: str, stdin: str | None = None, lang: str = "C.UTF-8") -> Result:
+    return CliRunner().invoke(main, ["-w", str(root), *args], input=stdin, env={"LANG": lang})
+
+
+def test_users_list_piped_is_a_header_and_a_tab_separated_line_each(root: Path) -> None:
+    listed = run(root, "users", "list")  # CliRunner's stdout is no terminal: as `| grep`
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0] == "name\trole\tcreated\tpassword_changed\tsessions"
+    assert [line.split("\t")[:2] for line in lines[1:]] == [
+        ["anne", "admin"],
+        ["berit", "club:bergen"],
+        ["bjørn.ødegård", "board"],
+    ]
+    assert "─" not in listed.stdout and not any(line.strip() == "" for line in lines)
+
+
+def test_an_account_name_with_norwegian_letters_logs_in_in_any_capitals(root: Path) -> None:
+    project = Project.open(root)
+    assert project.log_in("Bjørn.Ødegård", PASSWORD, address="x") == Account(
+        "bjørn.ødegård", "board"
+    )
+
+
+def test_a_club_removed_while_its_account_stays(root: Path) -> None:
+    project = Project.open(root)
+    session = project.start_session(project.log_in("berit", PASSWORD, address="x"), language="nb")
+    club_file = root / "clubs" / "bergen.yaml"
+    kept = club_file.read_bytes()
+    club_file.unlink()
+
+    # the browser is logged out, and the login says why, not "wrong password"
+    assert project.find_session(session.id) is None
+    with pytest.raises(ClubGone, match=r"^berit is the account of club bergen, and this "):
+        project.log_in("berit", PASSWORD, address="x")
+    with pytest.raises(passwords.AccountError, match="wrong name or password"):
+        project.log_in("berit", "not the password", address="x")
+
+    listed = run(root, "users", "list")
+    assert listed.exit_code == 0
+    assert "\nberit\tclub:bergen\t" in listed.stdout  # the stored role, for programs
+    assert listed.stderr == (
+        "berit: warning: the account of club bergen, which has no file now (clubs/bergen.yaml): "
+        "it cannot log in; put the file back, or remove the account (lettersmith users remove "
+        "berit)\n"
+    )
+    nb = run(root, "users", "list", lang="nb_NO.UTF-8")
+    assert nb.stderr.startswith("berit: advarsel: kontoen til klubb bergen, som ikke har noen")
+
+    club_file.write_bytes(kept)  # put back: in again
+    assert project.log_in("berit", PASSWORD, address="x") == Account("berit", "club:bergen")
+    assert run(root, "users", "list").stderr == ""
+
+
+def test_the_audit_trail_names_roles_in_the_readers_words(root: Path) -> None:
+    project = Project.open(root)
+    board = project.acting_as(Account("bjørn.ødegård", "board"))
+    board.approve("menneskehandel-2024", note="Styremøte")
+    bergen = project.acting_as(Account("berit", "club:bergen"))
+    source = project.read_source("club", "bergen")
+    bergen.save_club("bergen", {"place": "Bergen sentrum"}, expected_version=source.version)
+
+    shown = run(root, "audit", lang="nb_NO.UTF-8")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.stdout.split())
+    assert "bjørn.ødegård (styremedlem)" in text and "berit (klubb bergen)" in text
+    assert "(board)" not in text and "club:bergen" not in text
+    status = run(root, "status", "menneskehandel-2024", lang="nb_NO.UTF-8")
+    assert "godkjent av bjørn.ødegård (styremedlem)" in " ".join(status.stdout.split())
+
+    refused = run(root, "approve", "menneskehandel-2024", "--by", "berit", stdin=PASSWORD,
+                  lang="nb_NO.UTF-8")  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("berit (klubb bergen) har ikke lov til dette: ")
