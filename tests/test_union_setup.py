@@ -107,3 +107,27 @@ def test_the_audit_trail_names_roles_in_the_readers_words(root: Path) -> None:
                   lang="nb_NO.UTF-8")  # fmt: skip
     assert refused.exit_code == 1
     assert refused.stderr.startswith("berit (klubb bergen) har ikke lov til dette: ")
+
+
+def test_serve_says_why_it_cannot_listen(root: Path) -> None:
+    """A --host this computer does not have is a typo (or the public address of a machine
+    that only has a private one), not a port in use; each is said as what it is."""
+    import socket
+
+    elsewhere = run(root, "serve", "--no-browser", "--host", "192.0.2.1", "--port", "8400")
+    assert elsewhere.exit_code == 1
+    assert elsewhere.stderr.startswith("192.0.2.1:8400: ")
+    assert elsewhere.stderr.endswith(
+        "; this computer has no such address: give --host one of its own addresses "
+        "(`ip -brief address` lists them), or 0.0.0.0 for all of them\n"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        in_use = run(root, "serve", "--no-browser", "--port", port, lang="nb_NO.UTF-8")
+    assert in_use.exit_code == 1
+    assert in_use.stderr.startswith(f"127.0.0.1:{port}: ")
+    assert "et annet program (eller en annen lettersmith serve) bruker denne porten" in (
+        in_use.stderr
+    )

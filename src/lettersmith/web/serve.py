@@ -16,6 +16,7 @@ send them to pass for another address or for HTTPS).
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import signal
 import socket
@@ -215,12 +216,35 @@ def _bind(host: str, port: int) -> socket.socket:
         listening.bind((host.strip("[]"), port))
     except OSError as error:
         listening.close()
-        raise LettersmithError(
-            f"{link_host(host)}:{port}: {error.strerror or error}; another program (or another "
-            "lettersmith serve) uses this port: stop it, or choose another with --port"
-        ) from None
+        raise LettersmithError(bind_problem(host, port, error)) from None
     listening.listen(128)
     return listening
+
+
+def bind_problem(host: str, port: int, error: OSError) -> str:
+    """Why the app cannot listen on ``host``:``port``, and what to do: a port in use, an
+    address this computer does not have (a typo in ``--host``, or the server's public address
+    where the machine only has a private one), a port below 1024."""
+    where = f"{link_host(host)}:{port}"
+    reason = error.strerror or str(error)
+    if error.errno == errno.EADDRINUSE:
+        line = _(
+            "{where}: {reason}; another program (or another lettersmith serve) uses this port: "
+            "stop it, or choose another with --port"
+        )
+    elif error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
+        line = _(
+            "{where}: {reason}; this computer has no such address: give --host one of its own "
+            "addresses (`ip -brief address` lists them), or 0.0.0.0 for all of them"
+        )
+    elif error.errno == errno.EACCES:
+        line = _(
+            "{where}: {reason}; only the system may listen on a port below 1024: choose "
+            "another with --port (such as 8400), and let the web server in front use 443"
+        )
+    else:
+        line = _("{where}: {reason}; the app cannot listen there")
+    return line.format(where=where, reason=reason)
 
 
 def _open_when_started(server: uvicorn.Server, link: str) -> None:
