@@ -1246,7 +1246,12 @@ def add_user(obj: Context, name: str, role: str) -> None:
 @click.pass_obj
 def list_users(obj: Context) -> None:
     """List the accounts: name, role, when made, when the password last changed, and how
-    many browsers are logged in with each now."""
+    many browsers are logged in with each now.
+
+    Piped to another program (`lettersmith users list | grep board`): a header line, then one
+    tab-separated line per account. A club account whose club file is gone is marked, and
+    named on stderr with the command that removes it.
+    """
     from lettersmith.deliver.tables import Column, fitted
 
     details = obj.project().user_details()
