@@ -15,7 +15,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from lettersmith.app import backup as backing_up
@@ -24,7 +23,6 @@ from lettersmith.app.events import Progress, Warning
 from lettersmith.app.project import Project
 from lettersmith.cli import main
 from lettersmith.deliver.journal import Journal
-from lettersmith.translate import LOCALE_DIR
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -542,17 +540,3 @@ def test_the_summary_in_bokmal(tmp_path, monkeypatch):
     result = cli(root, "backup", str(tmp_path / "b"))
     assert result.exit_code == 0, result.output
     assert re.search(r"Sikkerhetskopierte \S+ til \S+: \d+ filer, 1 database, ", result.output)
-
-
-@pytest.mark.parametrize("language", ["nb", "nn"])
-def test_every_message_of_backup_po_is_translated_with_its_placeholders(language):
-    with (LOCALE_DIR / language / "LC_MESSAGES" / "backup.po").open("rb") as po:
-        catalogue = read_po(po, locale=language)
-    messages = [message for message in catalogue if message.id]
-    assert len(messages) >= 12
-    for message in messages:
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert all(strings), message.id
-        for text in strings:
-            assert set(re.findall(r"\{[^}]*\}", ids[-1])) == set(re.findall(r"\{[^}]*\}", text))

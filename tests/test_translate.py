@@ -1,14 +1,15 @@
-"""Every text a person reads is translated into bokmål, and the commands speak LANG.
+"""Every text a person reads is translated into bokmål and nynorsk, and the commands speak LANG.
 
 The texts are found as ``make messages`` finds them (Babel's extraction, babel.cfg's files and
-keywords), in the whole package: a new ``_()`` anywhere without its bokmål translation in one
-of nb's .po files fails here, naming it.
+keywords), in the whole package: a new ``_()`` anywhere without its translation in one of the
+language's .po files fails here, naming it.
 """
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from lettersmith.app.project import Project
@@ -26,11 +27,12 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text.replace("{{", "").replace("}}", "")))
 
 
-def test_every_message_has_a_bokmal_translation():
+@pytest.mark.parametrize("language", ["nb", "nn"])
+def test_every_message_has_a_norwegian_translation(language):
     found = extract()
     assert len(found) > 400  # the extraction sees the package (not an empty folder)
-    untranslated = [f"{item.file}:{item.line}: {item.key!r}" for item in missing("nb", found)]
-    assert not untranslated, "no bokmål translation (add it to a .po file in nb/):\n" + "\n".join(
+    untranslated = [f"{item.file}:{item.line}: {item.key!r}" for item in missing(language, found)]
+    assert not untranslated, f"no translation (add it to a .po file in {language}/):\n" + "\n".join(
         untranslated
     )
 
