@@ -51,14 +51,15 @@ class Caddy(httpx.BaseTransport):
     cookie jar sees only https://brev.example.no, as a browser would (a Secure cookie goes
     back over https only)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, visitor: str = VISITOR) -> None:
         self.port = port
+        self.visitor = visitor
         self.inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         headers = httpx.Headers(request.headers)
         headers["x-forwarded-proto"] = request.url.scheme
-        headers["x-forwarded-for"] = VISITOR
+        headers["x-forwarded-for"] = self.visitor
         upstream = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
         answer = self.inner.handle_request(
             httpx.Request(request.method, upstream, headers=headers, content=request.read())
@@ -115,20 +116,23 @@ def server(required: Path) -> Iterator[int]:
     assert not any(password in err for _role, password in PASSWORDS.values())
 
 
-def browser(port: int) -> httpx.Client:
+def browser(port: int, visitor: str = VISITOR) -> httpx.Client:
     """A browser at https://brev.example.no, through Caddy; its forms carry its Origin."""
     return httpx.Client(
-        base_url=PUBLIC, transport=Caddy(port), headers={"origin": PUBLIC}, timeout=120
+        base_url=PUBLIC, transport=Caddy(port, visitor), headers={"origin": PUBLIC}, timeout=120
+    )
+
+
+def log_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    return client.post(
+        "/login", data={"csrf_token": csrf_of(page.text), "name": name, "password": password}
     )
 
 
 def logged_in(port: int, name: str) -> httpx.Client:
     client = browser(port)
-    page = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"csrf_token": csrf_of(page.text), "name": name, "password": PASSWORDS[name][1]},
-    )
+    answer = log_in(client, name, PASSWORDS[name][1])
     assert answer.status_code == 303, words(answer.text)
     return client
 
@@ -197,6 +201,26 @@ def test_the_proxy_the_cookies_and_the_names_the_server_answers_to(server: int) 
     other = httpx.get(f"http://127.0.0.1:{server}/login", headers={"host": "evil.example"})
     assert other.status_code == 400
     assert other.text.startswith("Ukjent adresse: denne serveren svarer ikke på navnet ")
+
+
+def test_failed_logins_are_slowed_per_visitor_not_for_everyone_behind_the_proxy(
+    server: int,
+) -> None:
+    """Every request reaches the app from the proxy's 127.0.0.1: with --trust-proxy the
+    visitor's own address (X-Forwarded-For) is the one counted, so a guesser is slowed and
+    the union's other people are not."""
+    guesser = browser(server, visitor="198.51.100.1")
+    answers = [log_in(guesser, f"gjetning{n}", "ikke passordet 1234") for n in range(20)]
+    assert {a.status_code for a in answers} == {400}
+    # the next try comes within the wait (1 s, then 2, 4...: a slow machine meets one soon)
+    for n in range(20, 26):
+        slowed = log_in(guesser, f"gjetning{n}", "ikke passordet 1234")
+        if slowed.status_code == 429:
+            break
+    assert slowed.status_code == 429
+    assert re.search(r"vent \d+ sekunde?r? før du prøver igjen", words(slowed.text))
+    colleague = browser(server, visitor="198.51.100.2")  # meanwhile, from elsewhere: in
+    assert log_in(colleague, "siri", PASSWORDS["siri"][1]).status_code == 303
 
 
 def test_a_day_on_the_union_server(
