@@ -1430,7 +1430,8 @@ def audit(
     metavar="ADDRESS",
     help="A reverse proxy (Caddy, nginx) that handles HTTPS stands in front: believe the "
     "client's address and https in its X-Forwarded-For and X-Forwarded-Proto headers, from "
-    "ADDRESS only (127.0.0.1 when left out; several: 10.0.0.2,10.0.0.3). Without it those "
+    "ADDRESS only (127.0.0.1 when left out; several: 10.0.0.2,10.0.0.3; a network: "
+    "10.0.0.0/24). Without it those "
     "headers are ignored. Needs an admin account.",
 )
 @click.pass_obj
