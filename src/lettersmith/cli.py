@@ -959,7 +959,7 @@ def backup(obj: Context, directory: Path) -> None:
 
     \b
     Examples:
-      lettersmith backup /var/backups/union-$(date +%F)
+      lettersmith backup /var/backups/union/$(date +%F)
       lettersmith -w /srv/union backup /media/usb/union-2026-12-03
     """
     project = obj.project()
