@@ -237,8 +237,11 @@ def test_a_day_on_the_union_server(
     assert "be et styremedlem se på det og godkjenne det" in refused
 
     board = logged_in(server, "bodil")
+    assert "Denne revisjonen er godkjent" not in words(board.get(f"/letters/{LETTER}/review").text)
     status = approve(board, "Styremøtet 3. desember")
     assert "bodil (styremedlem) godkjente revisjon" in status
+    review = words(board.get(f"/letters/{LETTER}/review").text)  # by whom, on the review too
+    assert "Denne revisjonen er godkjent: bodil (styremedlem) godkjente revisjon" in review
     assert "(board)" not in status and "Styremøtet 3. desember" in status
     assert "bodil (styremedlem)" in words(secretary.get("/").text)  # the overview's Godkjent
     not_hers = board.get(f"/letters/{LETTER}/send")

@@ -50,12 +50,16 @@ def _review_page(request: Request, chosen: Target, problems: list[str]) -> Respo
     # A big batch is shown 50 letters and emails a page, as the written review is
     # (review.PER_PAGE); a page number that is not one of them shows the first page.
     page = review_page(made.review, asked_page(request)) or review_page(made.review, 1)
+    # Who approved the revision shown, read now: the review kept for its pictures may be
+    # older than the latest approval.
+    approval = project_of(request).status(chosen.letter, club=chosen.club).approval
     return render(
         request,
         "review.html",
         status_code=400 if problems else 200,
         target=chosen,
         review=made.review,
+        approved=[a for a in approval.current if a.short == made.review.revision],
         page=page,
         page_links=page_links(chosen, page.count if page else 1),
         file_number=made.numbers,
