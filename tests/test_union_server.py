@@ -24,10 +24,13 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
 from lettersmith.app import passwords
 from lettersmith.app.project import Project
 from lettersmith.cli import main
+from lettersmith.web.app import create_app
+from lettersmith.web.serve import public_hosts
 from readback import pdf_text
 from test_web_audit import letter_form
 from webapp import csrf_of, free_port
@@ -305,3 +308,26 @@ def test_a_day_on_the_union_server(
         ("siri", "secretary", "change"),
     ]
     assert Project.open(required).audit(LETTER)[0].counts == {"sent": 3}
+
+
+def test_https_in_front_without_trust_proxy_is_named_in_the_refusal(required: Path) -> None:
+    """The admin forgot --trust-proxy behind Caddy: the app sees plain HTTP while the browser's
+    forms say https://brev.example.no. Every login is refused (the app cannot tell the form is
+    its own), and the page says what to change instead of blaming an old page."""
+    Project.open(required).add_user("siri", "secretary", PASSWORDS["siri"][1])
+    app = create_app(required, token="t", port=None, public_hosts=public_hosts([PUBLIC]))
+    client = TestClient(app, base_url="http://brev.example.no", follow_redirects=False)
+    page = client.get("/login")
+    form = {"csrf_token": csrf_of(page.text), "name": "siri", "password": PASSWORDS["siri"][1]}
+    refused = client.post("/login", data=form, headers={"origin": PUBLIC})
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert (
+        "nettleseren din nådde appen over HTTPS (https://brev.example.no), men appen har ikke "
+        "fått vite at en webserver som tar seg av HTTPS står foran den"
+    ) in words(refused.text)
+    assert "start den med --trust-proxy" in words(refused.text)
+    # from another site it is the plain refusal, and over plain HTTP the login goes through
+    elsewhere = client.post("/login", data=form, headers={"origin": "https://evil.example"})
+    assert "--trust-proxy" not in elsewhere.text
+    plain = client.post("/login", data=form, headers={"origin": "http://brev.example.no"})
+    assert plain.status_code == 303

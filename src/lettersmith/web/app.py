@@ -172,8 +172,24 @@ async def _refused(scope: Any, receive: Any, send: Any) -> None:
         "security token is missing or old, or another web site sent it). Open the page again "
         "from the app and repeat what you did."
     )
+    if _https_in_front_unknown(request):
+        line = _(
+            "This form was refused: your browser reached the app over HTTPS ({origin}), but "
+            "the app was not told that a web server handling HTTPS stands in front of it, so "
+            "it cannot tell the form is its own. Whoever runs the server: start it with "
+            '--trust-proxy (README, "Running it for a union").'
+        ).format(origin=request.headers["origin"])
     response = render(request, "problem.html", status_code=403, lines=[line])
     await response(scope, receive, send)
+
+
+def _https_in_front_unknown(request: Request) -> bool:
+    """A form from this app's own page at https://HOST reaching the app over plain HTTP: a
+    reverse proxy handles HTTPS, and ``serve`` was started without ``--trust-proxy`` (every
+    login fails so until it is). Still refused: the words only say why."""
+    host = request.headers.get("host", "").lower()
+    origin = request.headers.get("origin", "").lower()
+    return bool(host) and request.url.scheme == "http" and origin == f"https://{host}"
 
 
 async def _login_needed(scope: Any, receive: Any, send: Any) -> None:
