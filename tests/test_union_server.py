@@ -331,3 +331,15 @@ def test_https_in_front_without_trust_proxy_is_named_in_the_refusal(required: Pa
     assert "--trust-proxy" not in elsewhere.text
     plain = client.post("/login", data=form, headers={"origin": "http://brev.example.no"})
     assert plain.status_code == 303
+
+    # nginx without `proxy_set_header Host $host`: the app is asked for as 127.0.0.1
+    nginx = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    page = nginx.get("/login")
+    form["csrf_token"] = csrf_of(page.text)
+    refused = nginx.post("/login", data=form, headers={"origin": PUBLIC})
+    assert refused.status_code == 403
+    assert (
+        "nettleseren din nådde appen som https://brev.example.no, men webserveren foran den "
+        "sendte forespørselen videre som 127.0.0.1"
+    ) in words(refused.text)
+    assert "proxy_set_header Host $host;" in words(refused.text)

@@ -23,6 +23,7 @@ import pkgutil
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -139,6 +140,7 @@ def create_app(
         },
     )
     app.state.project = project
+    app.state.public_hosts = public_hosts  # the names of --public-url (a refusal's words)
     app.state.sessions = sessions
     app.state.pages = Pages(_organisation(project))
     app.state.jobs = Jobs()
@@ -172,7 +174,14 @@ async def _refused(scope: Any, receive: Any, send: Any) -> None:
         "security token is missing or old, or another web site sent it). Open the page again "
         "from the app and repeat what you did."
     )
-    if _https_in_front_unknown(request):
+    if _host_not_passed_on(request):
+        line = _(
+            "This form was refused: your browser reached the app as {origin}, but the web "
+            "server in front of it passed the request on as {host}, so the app cannot tell "
+            "the form is its own. Whoever runs the server: let the web server pass the "
+            "browser's Host header on (nginx: proxy_set_header Host $host;)."
+        ).format(origin=request.headers["origin"], host=request.headers.get("host", ""))
+    elif _https_in_front_unknown(request):
         line = _(
             "This form was refused: your browser reached the app over HTTPS ({origin}), but "
             "the app was not told that a web server handling HTTPS stands in front of it, so "
@@ -181,6 +190,16 @@ async def _refused(scope: Any, receive: Any, send: Any) -> None:
         ).format(origin=request.headers["origin"])
     response = render(request, "problem.html", status_code=403, lines=[line])
     await response(scope, receive, send)
+
+
+def _host_not_passed_on(request: Request) -> bool:
+    """A form from this app's page at one of its ``--public-url`` names reaching the app with
+    a loopback Host: the proxy in front names the app's own address instead of passing the
+    browser's Host on (nginx without ``proxy_set_header Host $host``)."""
+    origin = urlsplit(request.headers.get("origin", "").lower())
+    host = request.headers.get("host", "").lower()
+    public = request.app.state.public_hosts
+    return origin.netloc in public and host.split(":")[0] in ("127.0.0.1", "localhost", "[::1]")
 
 
 def _https_in_front_unknown(request: Request) -> bool:
