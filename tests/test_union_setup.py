@@ -131,3 +131,22 @@ def test_serve_says_why_it_cannot_listen(root: Path) -> None:
     assert "et annet program (eller en annen lettersmith serve) bruker denne porten" in (
         in_use.stderr
     )
+
+
+def test_audit_of_a_letter_or_club_that_does_not_exist_says_so(root: Path) -> None:
+    """A typo in the letter's id was answered "Nothing recorded yet." (exit 0), as if the
+    letter had a clean history."""
+    typo = run(root, "audit", "menneskehandel-2042")
+    assert typo.exit_code == 1
+    assert typo.stderr.startswith("letters/: no letter 'menneskehandel-2042'")
+    assert "menneskehandel-2024" in typo.stderr
+    club = run(root, "audit", "menneskehandel-2024", "--club", "oslo")
+    assert club.exit_code == 1 and club.stderr.startswith("clubs/oslo.yaml: no club 'oslo'.")
+    assert run(root, "audit", "menneskehandel-2024").stdout == "Nothing recorded yet.\n"
+
+    # a letter removed since keeps its history
+    project = Project.open(root).acting_as(Account("bjørn.ødegård", "board"))
+    project.approve("menneskehandel-2024", note="Styremøte")
+    (root / "letters" / "menneskehandel-2024.yaml").unlink()
+    kept = run(root, "audit", "menneskehandel-2024")
+    assert kept.exit_code == 0 and "Styremøte" in kept.stdout

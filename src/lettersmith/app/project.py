@@ -707,7 +707,30 @@ class Project:
             checked_id(club)
         own = self.account.club if self.account else None
         keep = audit.selection(self.root, letter, club, own)
-        return audit.AuditLog(self.root / ".lettersmith").entries(keep)
+        entries = audit.AuditLog(self.root / ".lettersmith").entries(keep)
+        self._known_or_recorded(letter, club, entries)
+        return entries
+
+    def _known_or_recorded(
+        self, letter: str | None, club: str | None, entries: Sequence[AuditEntry]
+    ) -> None:
+        """A letter or club that has no file and nothing in the trail is a typo, said as
+        ``status`` says it ("no letter 'x'. Letters: ..."), not "nothing recorded yet"; one
+        removed since keeps its history."""
+        from lettersmith.load.workspace import find_letter
+
+        no_letter = letter is not None and not entries
+        no_club = club is not None and not any(entry.club == club for entry in entries)
+        if no_letter and (self.root / "letters" / f"{letter}.yaml").is_file():
+            no_letter = False
+        if no_club and (self.root / "clubs" / f"{club}.yaml").is_file():
+            no_club = False
+        if no_letter or no_club:
+            ws = self._load(club if not no_club else None, ignore)
+            if no_club:
+                self._view(ws, club)
+            if no_letter and letter is not None:
+                find_letter(ws, letter)
 
     def export_audit(
         self,
