@@ -150,3 +150,10 @@ def test_audit_of_a_letter_or_club_that_does_not_exist_says_so(root: Path) -> No
     (root / "letters" / "menneskehandel-2024.yaml").unlink()
     kept = run(root, "audit", "menneskehandel-2024")
     assert kept.exit_code == 0 and "Styremøte" in kept.stdout
+
+
+def test_audit_csv_names_every_kind_of_file_it_writes(root: Path, tmp_path: Path) -> None:
+    wrong = run(root, "audit", "--csv", str(tmp_path / "revisjon.txt"))
+    assert wrong.exit_code == 1
+    assert wrong.stderr == f"{tmp_path / 'revisjon.txt'}: write to a .csv, .xlsx or .json file\n"
+    assert not (tmp_path / "revisjon.txt").exists()

@@ -757,6 +757,10 @@ class Project:
             audit.write_stream(entries, target, format)
             return len(entries)
         path = Path(target)
+        if path.suffix.lower() not in (".csv", ".xlsx", ".json"):
+            raise LettersmithError(
+                _("{path}: write to a .csv, .xlsx or .json file").format(path=path)
+            )
         if path.suffix.lower() == ".json":
             buffer = io.StringIO()
             audit.write_stream(entries, buffer, "json")
