@@ -140,7 +140,9 @@ def test_with_accounts_a_board_member_approves_in_the_web_app_or_at_the_server(e
     after = Page(example, lang="nb_NO.UTF-8")
     assert after.approval.startswith("Revisjon ") and ": godkjent." in after.approval
     assert "kari (styremedlem) godkjente revisjon " in after.approval
-    assert "Per Hansen godkjente revisjon " in after.approval  # listed, without a role
+    assert "Per Hansen godkjente revisjon " in after.approval  # listed, without a role,
+    assert "teller ikke: ikke gitt av en styrekonto" in after.approval  # and said not to count
+    assert after.approval.count("teller ikke") == 1  # kari's counts
     assert "med knappen «Godkjenn» på brevets side for gjennomsyn:" in after.approval
     assert "--by KONTO" in after.approval and "NAVN" not in after.approval
 
