@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from lettersmith.errors import LettersmithError
-from lettersmith.translate import _
+from lettersmith.translate import N_, _
 
 ROLES = ("admin", "secretary", "board")
 CLUB_PREFIX = "club:"
@@ -113,6 +113,22 @@ def describe(action: Action) -> str:
         Action.SEND: _("send this letter or read its inbox"),
         Action.ACCOUNTS: _("manage accounts (an admin account does)"),
     }[action]
+
+
+# A role in words, for people (the stored code stays as it is in files and commands).
+ROLE_WORDS = {
+    "admin": N_("administrator"),
+    "secretary": N_("secretary"),
+    "board": N_("board member"),
+}
+
+
+def role_word(role: str) -> str:
+    """A stored role in words (``club:bergen``: "club bergen"), for every page that names
+    an account's role: the web app's and the written review's."""
+    if role.startswith(CLUB_PREFIX):
+        return _("club {club}").format(club=role[len(CLUB_PREFIX) :])
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 def parse_role(text: str, clubs: frozenset[str] | None = None) -> str:

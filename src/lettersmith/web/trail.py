@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from lettersmith.app.access import role_word
 from lettersmith.app.audit import AuditEntry
 from lettersmith.translate import _
-from lettersmith.web.words import role_word
 
 SHOWN = 20  # entries on the page; the rest by "show all", or in the CSV export
 LineKind = Literal["add", "del", "hunk", "same"]

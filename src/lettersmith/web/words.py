@@ -1,9 +1,10 @@
-"""Words the pages show for the engine's codes (a journal row's state, a role and what it may
-do), in the reader's language."""
+"""Words the pages show for the engine's codes (a journal row's state, what a role may do), in
+the reader's language. A role's own name in words is ``access.role_word``: the written review
+shows it too."""
 
 from __future__ import annotations
 
-from lettersmith.app.access import CLUB_PREFIX, Account, Action, allowed
+from lettersmith.app.access import Account, Action, allowed
 from lettersmith.translate import N_, _
 
 STATES = {
@@ -19,12 +20,6 @@ def state_word(state: str) -> str:
     """A journal state in words (an unknown code as it is)."""
     return _(STATES[state]) if state in STATES else state
 
-
-ROLES = {
-    "admin": N_("administrator"),
-    "secretary": N_("secretary"),
-    "board": N_("board member"),
-}
 
 # What an account may do, by action: on the union's things, and on its own club's.
 MAY_UNION = {
@@ -44,13 +39,6 @@ MAY_CLUB = {
     Action.APPROVE: N_("approve club {club}'s versions of the letters"),
     Action.SEND: N_("send club {club}'s versions and read their inbox"),
 }
-
-
-def role_word(role: str) -> str:
-    """A stored role in words (``club:bergen``: "club bergen")."""
-    if role.startswith(CLUB_PREFIX):
-        return _("club {club}").format(club=role[len(CLUB_PREFIX) :])
-    return _(ROLES[role]) if role in ROLES else role
 
 
 def abilities(account: Account | None) -> list[str]:
