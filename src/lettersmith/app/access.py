@@ -26,7 +26,8 @@ from enum import Enum
 
 from lettersmith.errors import LettersmithError
 from lettersmith.roles import CLUB_PREFIX as CLUB_PREFIX
-from lettersmith.roles import role_word
+from lettersmith.roles import ROLE_WORDS as ROLE_WORDS
+from lettersmith.roles import role_word as role_word  # the engine's and the pages' name for it
 from lettersmith.translate import _
 
 ROLES = ("admin", "secretary", "board")

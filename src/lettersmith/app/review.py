@@ -1,5 +1,11 @@
 """``lettersmith review``: one self-contained page for the board, out/<letter>/review/index.html.
 
+The page speaks the language of whoever makes it (``LANG`` for the command, through
+``lettersmith.translate``), with the template environment the web app's pages use; the letter
+and emails it shows stay in the letter's own language. How to approve follows the workspace:
+the command with a typed name, or once it has accounts, a board account in the web app or at
+the server.
+
 Everything the page shows is in its folder (page pictures, the PDF and DOCX), and the page
 asks for nothing else: it opens from disk, on a phone too, with no server and no network.
 The emails are the very messages ``send`` would transmit (built the same way, not sent), so
@@ -23,11 +29,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-
+from lettersmith.app import pages as page_templates
 from lettersmith.atomic import OutDir
 from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
+from lettersmith.compose.i18n import moment
 from lettersmith.confine import inside_out
 from lettersmith.deliver import approval as approvals
 from lettersmith.deliver import send as sending
@@ -36,7 +42,7 @@ from lettersmith.errors import LettersmithError
 from lettersmith.model import ComposedLetter, Workspace
 from lettersmith.render import build
 from lettersmith.render.preview import render_pngs
-from lettersmith.translate import _
+from lettersmith.translate import N_, _, current_language, ngettext
 
 if TYPE_CHECKING:
     from lettersmith.compose.resolve import Mailing
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "review"
 PER_PAGE = 50  # letters (and emails) on one page: a batch to every municipality gets pages
 DPI = 80
+# A mailing's mode in words (the code stays ``mode: each`` in the letter's file).
+MODES = {"joint": N_("one letter to all recipients"), "each": N_("one letter to each recipient")}
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ def write_review(mailing: Mailing, union: Mailing | None, *, pack: bool) -> Revi
     staging = out.make_folder(target.parent / f".review-{secrets.token_hex(6)}")
     try:
         content = _content(mailing, union, staging, target)
-        template = _environment().get_template("index.html.j2")
+        template = page_templates.environment(TEMPLATES).get_template("index.html.j2")
         names = []
         for number, page in enumerate(_pages(content), start=1):
             names.append(page_name(number))
@@ -178,12 +186,23 @@ def _pages(review: Review) -> list[dict[str, object]]:
     content = {field.name: getattr(review, field.name) for field in dataclasses.fields(review)}
     count = page_count(review)
     pages = [(number, page_name(number)) for number in range(1, count + 1)]
+    standing = review.approval
+    shared = {
+        "reader_language": current_language(),  # <html lang>: the page's own words
+        "web_review": f"/letters/{review.letter_id}/review"
+        + (f"?club={review.club}" if review.club else ""),
+        "not_counted": approvals.not_by_board(standing.uncounted)
+        if standing is not None and standing.uncounted and not standing.current
+        else None,
+        "when": _when,
+    }
     result = []
     for number in range(1, count + 1):
         page = _page(review, number)
         result.append(
             {
                 **content,
+                **shared,
                 "shown": list(page.shown),
                 "emails": list(page.emails),
                 "first_letter": page.first,
@@ -234,12 +253,12 @@ def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path
         club=ws.club,
         organisation=first.sender.name,
         language=first.language,
-        mode=mailing.mode,
+        mode=_(MODES[mailing.mode]) if mailing.mode in MODES else mailing.mode,
         date_line=first.date_line,
         signatory=", ".join(filter(None, (first.signature.name, first.signature.title))),
         revision=revisions.shown(revision),
         revision_full=revision,
-        made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        made=moment(dt.datetime.now().astimezone(), current_language()),
         shown=tuple(shown),
         more_letters=0,
         rows=tuple(_rows(ws, letters, sent)),
@@ -271,7 +290,7 @@ def _rows(ws: Workspace, letters: Sequence[ComposedLetter], sent: dict[str, str]
                     addressee.email,
                     ", ".join(recipient.address) if recipient else "",
                     letter.language,
-                    sent.get(addressee.id, "not sent"),
+                    sent.get(addressee.id, _("not sent")),
                 )
             )
     return rows
@@ -317,17 +336,14 @@ def _shown(planned: list[sending.Planned]) -> tuple[list[Email], dict[str, str],
 
 
 def _size(size: int) -> str:
-    return f"{size} bytes" if size < 1024 else f"{size / 1024:.0f} kB"
+    if size < 1024:
+        return ngettext("{size} byte", "{size} bytes", size).format(size=size)
+    return f"{size / 1024:.0f} kB"
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _when(at: str) -> str:
+    """An approval's time (kept in UTC) in the reader's local time and language."""
+    return moment(dt.datetime.fromisoformat(at).astimezone(), current_language())
 
 
 def _swap(out: OutDir, staging: Path, target: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from babel.dates import format_date
+from babel import Locale
+from babel.dates import format_date, format_datetime
 
 from lettersmith.compose.typography import tie
 from lettersmith.model import Language, Phrases
@@ -70,6 +71,16 @@ def long_date(date: dt.date, language: Language) -> str:
     """A date in running text: "14. september 2024" (nb, nn) or "14 September 2024" (en)."""
     pattern = "d MMMM y" if language == "en" else "d. MMMM y"
     return tie(format_date(date, format=pattern, locale=_BABEL_LOCALE[language]))
+
+
+def moment(when: dt.datetime, language: Language) -> str:
+    """A date and time as people of ``language`` write it: "3. desember 2026 kl. 14:05" (nn),
+    "3. desember 2026, 14:05" (nb), "3 December 2026, 14:05" (en); in ``when``'s time zone."""
+    locale = Locale.parse(_BABEL_LOCALE[language])
+    pattern = str(locale.datetime_formats["long"]).format(
+        locale.time_formats["short"].pattern, locale.date_formats["long"].pattern
+    )
+    return format_datetime(when, pattern, tzinfo=when.tzinfo, locale=locale)
 
 
 @functools.lru_cache(maxsize=256)  # the same line for every letter of a mailing: one string

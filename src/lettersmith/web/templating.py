@@ -1,5 +1,6 @@
 """The pages' templates: one sandboxed, autoescaped Jinja2 environment, speaking the request's
-language through ``lettersmith.translate``.
+language through ``lettersmith.translate`` (made by ``app/pages.py``, which the written review
+page uses too).
 
 Sandboxed and autoescaped because the pages show what people typed (names, notes, club
 files from elsewhere): text is always text, never markup or code. In a template, ``_()``
@@ -19,35 +20,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lettersmith import translate
-from lettersmith.app import access
+from lettersmith.app import access, pages
 from lettersmith.app.access import Account, Action
 from lettersmith.web.security import CSRF_HEADER, session_of
-from lettersmith.web.words import role_word, state_word
+from lettersmith.web.words import state_word
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    # newstyle=False: the engine's messages use {placeholders} filled by .format(), not %.
-    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
-        translate._, translate.ngettext, newstyle=False
-    )
+    env = pages.environment(TEMPLATES)  # sandboxed, autoescaped, speaking: as the review's
     env.globals["state_word"] = state_word
-    env.globals["role_in_words"] = role_word
     return env
 
 

@@ -1,10 +1,10 @@
-"""Words the pages show for the engine's codes (a journal row's state, a role and what it may
-do), in the reader's language."""
+"""Words the pages show for the engine's codes (a journal row's state, what a role may do), in
+the reader's language. A role's own name in words is ``access.role_word``: the written review
+shows it too."""
 
 from __future__ import annotations
 
 from lettersmith.app.access import Account, Action, allowed
-from lettersmith.roles import role_word as role_word  # the pages' name for it
 from lettersmith.translate import N_, _
 
 STATES = {

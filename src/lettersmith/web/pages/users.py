@@ -13,13 +13,16 @@ union's server starts without a terminal. From that account on, everyone logs in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lettersmith.app.access import CLUB_PREFIX, ROLES, Account, Action, NotAllowed, require
+from lettersmith.app.access import CLUB_PREFIX, ROLES, Account, Action
 from lettersmith.app.project import Project
 from lettersmith.errors import LettersmithError
 from lettersmith.translate import N_, _
@@ -58,9 +61,6 @@ def not_the_same() -> str:
 
 
 def users(request: Request) -> Response:
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     done, name = request.query_params.get("done", ""), request.query_params.get("name", "")
     # Said only when true of the accounts now (a link cannot make the page claim another).
     exists = _account_named(project_of(request), name) is not None
@@ -69,29 +69,17 @@ def users(request: Request) -> Response:
 
 
 async def add_user(request: Request) -> Response:
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     form = await request.form()
     name = str(form.get("name", "")).strip()
     role = str(form.get("role", ""))
-    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
-    if password != again:
-        problems = [not_the_same()]
-        return _users_page(request, problems=problems, name=name, role=role, status_code=400)
-    try:
-        await run_in_threadpool(project_of(request).add_user, name, role, password)
-    except LettersmithError as error:
-        problems = str(error).splitlines()
+    problems = await _set_password(form, partial(project_of(request).add_user, name, role))
+    if problems:
         return _users_page(request, problems=problems, name=name, role=role, status_code=400)
     return _done("added", name)
 
 
 def remove_form(request: Request) -> Response:
     """Ask first: removing an account cannot be undone (it can be made again)."""
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     account = _account_named(project_of(request), request.query_params.get("name", ""))
     if account is None:
         return render(request, "not_found.html", status_code=404)
@@ -99,9 +87,6 @@ def remove_form(request: Request) -> Response:
 
 
 async def remove_user(request: Request) -> Response:
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     name = str((await request.form()).get("name", ""))
     try:
         removed = project_of(request).remove_user(name)
@@ -111,9 +96,6 @@ async def remove_user(request: Request) -> Response:
 
 
 def password_form(request: Request) -> Response:
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     account = _account_named(project_of(request), request.query_params.get("name", ""))
     if account is None:
         return render(request, "not_found.html", status_code=404)
@@ -121,18 +103,9 @@ def password_form(request: Request) -> Response:
 
 
 async def set_password(request: Request) -> Response:
-    refused = _not_admin(request)
-    if refused is not None:
-        return refused
     form = await request.form()
     name = str(form.get("name", ""))
-    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
-    problems = [] if password == again else [not_the_same()]
-    if not problems:
-        try:
-            await run_in_threadpool(project_of(request).set_password, name, password)
-        except LettersmithError as error:
-            problems = str(error).splitlines()
+    problems = await _set_password(form, partial(project_of(request).set_password, name))
     if problems:
         return render(
             request, "user_password.html", status_code=400, account_name=name, problems=problems
@@ -140,17 +113,21 @@ async def set_password(request: Request) -> Response:
     return _done("password", name)
 
 
+async def _set_password(form: FormData, change: Callable[[str], object]) -> list[str]:
+    """The problems of a form that gives a new password, typed twice: the two differ, or
+    ``change`` (the engine's verb, given the password) refused it. None: done."""
+    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    if password != again:
+        return [not_the_same()]
+    try:
+        await run_in_threadpool(change, password)
+    except LettersmithError as error:
+        return str(error).splitlines()
+    return []
+
+
 def _done(kind: str, name: str) -> Response:
     return RedirectResponse("/users?" + urlencode({"done": kind, "name": name}), status_code=303)
-
-
-def _not_admin(request: Request) -> Response | None:
-    """The 403 page for an account that may not manage accounts (None: it may)."""
-    try:
-        require(project_of(request).account, Action.ACCOUNTS)
-    except NotAllowed as refused:
-        return render(request, "problem.html", status_code=403, lines=[str(refused)])
-    return None
 
 
 def _account_named(project: Project, name: str) -> Account | None:
@@ -213,13 +190,7 @@ async def change_own_password(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)  # no account, no own password
     form = await request.form()
     current = str(form.get("current", ""))
-    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
-    problems = [] if password == again else [not_the_same()]
-    if not problems:
-        try:
-            await run_in_threadpool(project_of(request).change_own_password, current, password)
-        except LettersmithError as error:
-            problems = str(error).splitlines()
+    problems = await _set_password(form, partial(project_of(request).change_own_password, current))
     if problems:
         return render(request, "password.html", status_code=400, problems=problems, changed=False)
     sessions = sessions_of(request)
