@@ -4,6 +4,7 @@ gave it, and once the workspace has accounts only a board account's approval mee
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -15,6 +16,9 @@ from lettersmith import Project
 from lettersmith.app.access import Account, NotAllowed
 from lettersmith.cli import main
 from lettersmith.errors import DeliveryError
+from lettersmith.web.app import create_app
+from lettersmith.web.security import CSRF_HEADER
+from webapp import TOKEN, client, session_as
 
 LETTER = "menneskehandel-2024"
 BOARD = Account("bodil", "board")
@@ -139,3 +143,25 @@ def test_a_journal_from_before_the_accounts_gets_the_columns(required: Path, smt
     assert len(Project.open(required).status(LETTER).rows) == 3
     assert Project.open(required).status(LETTER).reached() == 3
     assert approval_rows(required)[-1] == ("bodil", "bodil", "board")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nb", "Ja: bodil (styremedlem)"),
+        ("nn", "Ja: bodil (styremedlem)"),
+        ("en", "Yes: bodil (board member)"),
+    ],
+)
+def test_the_overview_names_the_approving_account_plainly(
+    required: Path, language: str, words: str
+) -> None:
+    """The overview's Approved column: the answer, then who, with no brackets in brackets."""
+    Project.open(required).acting_as(BOARD).approve(LETTER)
+    browser = session_as(client(create_app(required, token=TOKEN)), SECRETARY)
+    token = browser.headers[CSRF_HEADER]
+    browser.post("/language", data={"csrf_token": token, "language": language, "next": "/"})
+    cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+             for cell in re.findall(r"<td>(.*?)</td>", browser.get("/").text, re.S)]  # fmt: skip
+    assert words in cells
+    assert not any("((" in cell or "))" in cell for cell in cells)

@@ -93,7 +93,7 @@ def test_a_secretarys_day_in_bokmal(app, mail_workspace: Path, smtp_server) -> N
     status = text_of(browser.get(f"/letters/{LETTER}/status").text)
     assert "Sendt til 3 av 3 mottakere." in status
     assert status.count(" sendt ") >= 3
-    assert "unionen Ja Ja (Karin Dahlberg Pettersen) 3 av 3" in text_of(browser.get("/").text)
+    assert "unionen Ja Ja: Karin Dahlberg Pettersen 3 av 3" in text_of(browser.get("/").text)
     again = text_of(browser.get(f"/letters/{LETTER}/send").text)
     assert "Ingenting å sende" in again
 
