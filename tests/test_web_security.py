@@ -6,12 +6,16 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
+from lettersmith.app.project import Project
+from lettersmith.web import security
 from lettersmith.web.app import create_app
-from webapp import TOKEN, client, csrf_of, logged_in
+from webapp import PASSWORD, TOKEN, client, csrf_of, logged_in, serving
 from workspaces import copy_example
 
 
@@ -193,3 +197,74 @@ def test_a_malformed_form_is_refused_not_an_error(app) -> None:
     for kind, body in kinds:
         answer = browser.post("/language", content=body, headers={"content-type": kind})
         assert answer.status_code == 403, kind
+
+
+# --------------------------------------------------------------------------- bodies refused
+
+TOO_LARGE = {
+    "nb": "er for stort: appen tar imot høyst 10 MB",
+    "nn": "er for stort: appen tek imot høgst 10 MB",
+    "en": "is too large: the app takes at most 10 MB",
+}
+TOO_SLOW = {
+    "nb": "Skjemaet eller filen sluttet å komme før alt var sendt",
+    "nn": "Skjemaet eller fila slutta å kome før alt var sendt",
+    "en": "The form or file stopped coming before all of it was sent",
+}
+
+
+@pytest.mark.parametrize("language", ["nb", "nn", "en"])
+def test_a_body_too_large_is_refused_in_the_servers_language(root: Path, language: str) -> None:
+    """A browser not logged in gets plain words in the server's language (no page, which
+    would name the organisation), not English."""
+    app = create_app(root, token=TOKEN, language=language)
+    answer = client(app).post("/language", content=b"x" * (security.MAX_BODY + 1))
+    assert answer.status_code == 413
+    assert TOO_LARGE[language] in answer.text
+    assert "<html" not in answer.text and "Too large" not in answer.text
+
+
+def slow_post(port: int, path: str, cookie: str = "") -> str:
+    """A POST that promises 1000 bytes and sends a few: the server's whole answer."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        + (f"Cookie: {cookie}\r\n" if cookie else "")
+        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+    )
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(head.encode() + b"name=k")
+        while chunk := connection.recv(65536):  # the 408 closes the connection
+            answer += chunk
+    return answer.decode("utf-8")
+
+
+@pytest.mark.parametrize("language", ["nn", "en"])
+def test_a_body_that_stops_coming_is_refused_in_the_servers_language(
+    root: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """A login form on a union's server that stops coming: 408 in the server's language."""
+    monkeypatch.setattr(security, "BODY_TIMEOUT", 1.0)
+    Project.open(root).add_user("bodil", "board", PASSWORD)
+    with serving(root, language=language) as server:
+        answer = slow_post(server.port, "/login")
+    assert answer.startswith("HTTP/1.1 408"), answer[:200]
+    assert TOO_SLOW[language] in answer and "Request timeout" not in answer
+
+
+def test_a_body_that_stops_coming_is_refused_in_the_sessions_language(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A logged-in secretary who chose English, on a server that speaks bokmål."""
+    monkeypatch.setattr(security, "BODY_TIMEOUT", 1.0)
+    with serving(root) as server:
+        browser = httpx.Client(base_url=f"http://127.0.0.1:{server.port}")
+        assert browser.get(server.link, follow_redirects=False).status_code == 303
+        token = csrf_of(browser.get("/").text)
+        chosen = browser.post("/language", data={"csrf_token": token, "language": "en"})
+        assert chosen.status_code == 303
+        cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+        answer = slow_post(server.port, "/language", cookie)
+        browser.close()
+    assert answer.startswith("HTTP/1.1 408"), answer[:200]
+    assert TOO_SLOW["en"] in answer

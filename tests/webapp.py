@@ -32,6 +32,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from lettersmith.app.access import Account
+from lettersmith.translate import Language
 from lettersmith.web.app import create_app
 from lettersmith.web.security import CSRF_HEADER
 from lettersmith.web.serve import server_config, warm_up_in_background
@@ -139,13 +140,17 @@ class Server:
 
 @contextmanager
 def serving(
-    root: Path, token: str = TOKEN, log_level: str = "warning", trust_proxy: str | None = None
+    root: Path,
+    token: str = TOKEN,
+    log_level: str = "warning",
+    trust_proxy: str | None = None,
+    language: Language = "nb",
 ) -> Iterator[Server]:
     """The real server (uvicorn, configured as ``lettersmith serve`` does) on a free port in a
     thread, stopped at the end; its renderer warmed in the background as ``serve`` does.
-    ``trust_proxy`` as ``serve --trust-proxy`` gives it."""
+    ``trust_proxy`` as ``serve --trust-proxy`` gives it; ``language``: the server's default."""
     port = free_port()
-    app = create_app(root, token=token, port=port)
+    app = create_app(root, token=token, port=port, language=language)
     warm_up_in_background(root)
     config = server_config(app, log_level=log_level, trust_proxy=trust_proxy)
     config.host, config.port = "127.0.0.1", port

@@ -44,12 +44,13 @@ from lettersmith.web.jobs import Jobs
 from lettersmith.web.reviews import Reviews
 from lettersmith.web.rules import OPEN, RuledMount, forbidden, unruled
 from lettersmith.web.security import (
-    MAX_BODY,
     SECURITY_HEADERS,
     BodyLimit,
     Guard,
     HostCheck,
     SecurityHeaders,
+    too_large_words,
+    too_slow_answer,
 )
 from lettersmith.web.sessions import Session, Sessions
 from lettersmith.web.templating import Pages, render
@@ -122,7 +123,7 @@ def create_app(
                 accounts=sessions.accounts,
                 language=language,
             ),
-            Middleware(BodyLimit, too_large=_too_large),
+            Middleware(BodyLimit, too_large=_too_large, too_slow=_too_slow, language=language),
             Middleware(
                 Guard,
                 sessions=sessions,
@@ -234,24 +235,35 @@ async def _stale_login(scope: Any, receive: Any, send: Any) -> None:
     await response(scope, receive, send)
 
 
+def _session_of_cookie(request: Request) -> Session | None:
+    """The browser's session by its cookie, for an answer given before the guard read it."""
+    sessions: Sessions = request.app.state.sessions
+    return sessions.find(request.cookies.get(sessions.cookie))
+
+
 async def _too_large(scope: Any, receive: Any, send: Any) -> None:
     """A body over MAX_BODY (an upload too large): for a logged-in browser a page in its
-    language; for anyone else the plain refusal (the page would name the organisation)."""
+    language; for anyone else the plain refusal in the server's language (the page would
+    name the organisation)."""
     request = Request(scope, receive)
-    sessions = request.app.state.sessions
-    session = sessions.find(request.cookies.get(sessions.cookie))
-    megabytes = MAX_BODY // (1024 * 1024)
+    session = _session_of_cookie(request)
     if session is None:
-        response: Response = PlainTextResponse(
-            f"Too large: at most {megabytes} MB", status_code=413
-        )
+        response: Response = PlainTextResponse(too_large_words(), status_code=413)
     else:
         with use_language(session.language):
-            line = _(
-                "The file or form sent is too large: the app takes at most {megabytes} MB. "
-                "Make the file smaller (or split it in two) and send it again."
-            ).format(megabytes=megabytes)
-            response = render(request, "problem.html", status_code=413, lines=[line])
+            response = render(request, "problem.html", status_code=413, lines=[too_large_words()])
+    await response(scope, receive, send)
+
+
+async def _too_slow(scope: Any, receive: Any, send: Any) -> None:
+    """A body that stopped coming (408): plain words, in the session's language for a
+    logged-in browser, the server's for anyone else."""
+    session = _session_of_cookie(Request(scope, receive))
+    if session is None:
+        response = too_slow_answer()
+    else:
+        with use_language(session.language):
+            response = too_slow_answer()
     await response(scope, receive, send)
 
 

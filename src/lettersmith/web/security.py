@@ -165,10 +165,19 @@ class BodyLimit:
     not come within ``BODY_TIMEOUT`` seconds (read when the request starts, so a test can
     shorten it)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, too_large: ASGIApp | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY,
+        too_large: ASGIApp | None = None,
+        too_slow: ASGIApp | None = None,
+        language: Language = "nb",
+    ) -> None:
         self.app = app
         self.limit = limit
         self.too_large = too_large or _too_large  # the answer: a page in words, given by the app
+        self.too_slow = too_slow or _too_slow  # the app's: in the session's language
+        self.language = language  # the answers' unless the app finds a session's
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -176,7 +185,8 @@ class BodyLimit:
             return
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.limit:
-            await self.too_large(scope, receive, send)
+            with use_language(self.language):
+                await self.too_large(scope, receive, send)
             return
         received = 0
         ended = False
@@ -200,19 +210,38 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except TooLarge:
-            await self.too_large(scope, receive, send)
+            with use_language(self.language):
+                await self.too_large(scope, receive, send)
         except TooSlow:
-            response = PlainTextResponse(
-                "Request timeout: the body stopped coming", status_code=408,
-                headers={"connection": "close"},
-            )  # fmt: skip
-            await response(scope, receive, send)
+            with use_language(self.language):
+                await self.too_slow(scope, receive, send)
+
+
+def too_large_words() -> str:
+    """What a body over MAX_BODY is told, in the language in use: the page's line, and the
+    whole plain answer to a browser that is not logged in."""
+    return _(
+        "The file or form sent is too large: the app takes at most {megabytes} MB. "
+        "Make the file smaller (or split it in two) and send it again."
+    ).format(megabytes=MAX_BODY // (1024 * 1024))
+
+
+def too_slow_answer() -> Response:
+    """The 408 to a body that stopped coming, in the language in use; the connection closed
+    (what is left of the body is not waited for)."""
+    line = _(
+        "The form or file stopped coming before all of it was sent (the connection is too "
+        "slow, or it broke off): send it again."
+    )
+    return PlainTextResponse(line, status_code=408, headers={"connection": "close"})
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    megabytes = MAX_BODY // (1024 * 1024)
-    response = PlainTextResponse(f"Too large: at most {megabytes} MB", status_code=413)
-    await response(scope, receive, send)
+    await PlainTextResponse(too_large_words(), status_code=413)(scope, receive, send)
+
+
+async def _too_slow(scope: Scope, receive: Receive, send: Send) -> None:
+    await too_slow_answer()(scope, receive, send)
 
 
 class Guard:
