@@ -279,3 +279,32 @@ def test_two_different_passwords_at_the_terminal_change_nothing(root: Path) -> N
     assert code == 1, shown
     assert "the two passwords typed differ; nothing was changed" in shown
     assert not Project(root).has_accounts()
+
+
+def test_check_warns_of_an_account_whose_club_is_gone(root: Path, monkeypatch) -> None:
+    """clubs/oslo.yaml removed while olav's club:oslo account stayed: check says so, as a
+    warning (the files are fine: exit 0), in English and in bokmål, naming the way out."""
+    bergen = (root / "clubs" / "bergen.yaml").read_text(encoding="utf-8")
+    oslo = root / "clubs" / "oslo.yaml"
+    oslo.write_text(bergen.replace("Bergen", "Oslo").replace("bergen", "oslo"), encoding="utf-8")
+    for name, role in (("anne", "admin"), ("olav", "club:oslo"), ("berit", "club:bergen")):
+        assert run(root, "users", "add", name, "--role", role, stdin=PASSWORD).exit_code == 0
+    before = run(root, "check")
+    assert before.exit_code == 0 and "accounts.sqlite" not in before.output
+
+    oslo.unlink()
+    after = run(root, "check")
+    assert after.exit_code == 0, after.output
+    assert (
+        ".lettersmith/accounts.sqlite: warning: account olav has role club:oslo, but there is "
+        "no clubs/oslo.yaml; remove it with `lettersmith users remove olav` or put the club's "
+        "file back"
+    ) in " ".join(after.output.split())
+    assert "berit" not in after.output and "anne" not in after.output
+
+    monkeypatch.setenv("LANG", "nb_NO.UTF-8")
+    norsk = " ".join(run(root, "check").output.split())
+    assert "advarsel: kontoen olav har rollen club:oslo, men det finnes ingen" in norsk
+
+    assert run(root, "users", "remove", "olav").exit_code == 0
+    assert "accounts.sqlite" not in run(root, "check").output

@@ -54,6 +54,7 @@ def check(root: Path, today: dt.date | None = None, *, only_club: str | None = N
     warnings: list[str] = [*long_names(views)]
     if only_club is None:  # lettersmith.yaml's trusted_clubs names every club: the union's
         warnings[:0] = unknown_trusted_clubs(ws)
+        warnings += gone_club_accounts(ws)  # and so are the server's accounts
     composed = 0
     for view in views:
         problems.extend(_signing_problems(view))
@@ -107,6 +108,28 @@ def long_names(views: list[Workspace]) -> list[str]:
             )
         )
     return warnings
+
+
+def gone_club_accounts(ws: Workspace) -> list[str]:
+    """A warning for each club account whose club has no file now (clubs/<id>.yaml removed
+    while the account stayed): it can no longer log in, and nothing else would say so until
+    its person tries. A warning, not a problem: the workspace's files are fine. Read only
+    when the workspace has an accounts file; one query."""
+    from lettersmith.app.accounts import ACCOUNTS_FILE, AccountStore
+
+    store = AccountStore(ws.state_dir)
+    if not store.file.exists():
+        return []
+    where = f"{ws.state_dir.name}/{ACCOUNTS_FILE}"
+    return [
+        _(
+            "{file}: warning: account {name} has role {role}, but there is no "
+            "clubs/{club}.yaml; remove it with `lettersmith users remove {name}` or put the "
+            "club's file back"
+        ).format(file=where, name=account.name, role=account.role, club=account.club)
+        for account in store.users()
+        if account.club is not None and account.club not in ws.clubs
+    ]
 
 
 def _initials(name: str) -> str:
