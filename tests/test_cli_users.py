@@ -308,3 +308,16 @@ def test_check_warns_of_an_account_whose_club_is_gone(root: Path, monkeypatch) -
 
     assert run(root, "users", "remove", "olav").exit_code == 0
     assert "accounts.sqlite" not in run(root, "check").output
+
+
+def test_check_reads_past_an_accounts_file_it_cannot_use(root: Path) -> None:
+    """A damaged accounts file is the server's trouble, not the workspace files': check still
+    checks them (exit 0) and says what is wrong with the accounts as a warning."""
+    state = root / ".lettersmith"
+    state.mkdir(exist_ok=True)
+    (state / "accounts.sqlite").write_bytes(b"not a database, " * 100)
+    result = run(root, "check")
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert "warning: " in shown and "accounts.sqlite: the accounts cannot be used" in shown
+    assert "ok:" in shown  # the files were checked

@@ -116,18 +116,23 @@ def gone_club_accounts(ws: Workspace) -> list[str]:
     its person tries. A warning, not a problem: the workspace's files are fine. Read only
     when the workspace has an accounts file; one query."""
     from lettersmith.app.accounts import ACCOUNTS_FILE, AccountStore
+    from lettersmith.app.passwords import AccountError
 
     store = AccountStore(ws.state_dir)
     if not store.file.exists():
         return []
     where = f"{ws.state_dir.name}/{ACCOUNTS_FILE}"
+    try:
+        accounts = store.users()
+    except AccountError as error:  # the files are what check is about: said, not stopped
+        return [_("warning: {problem}").format(problem=error)]
     return [
         _(
             "{file}: warning: account {name} has role {role}, but there is no "
             "clubs/{club}.yaml; remove it with `lettersmith users remove {name}` or put the "
             "club's file back"
         ).format(file=where, name=account.name, role=account.role, club=account.club)
-        for account in store.users()
+        for account in accounts
         if account.club is not None and account.club not in ws.clubs
     ]
 
