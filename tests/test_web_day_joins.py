@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lettersmith.web.app import create_app
-from webapp import TOKEN, logged_in
+from webapp import TOKEN, form_of, logged_in
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -26,14 +26,6 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def browser(root: Path):
     return logged_in(create_app(root, token=TOKEN))
-
-
-def form_of(page: str, action: str) -> dict[str, str]:
-    """The hidden fields of the form posting to ``action``: what the browser would send."""
-    found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
-    assert found, f"no form to {action}"
-    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1))
-    return {name: html.unescape(value) for name, value in fields}
 
 
 def buttons(page: str) -> list[str]:

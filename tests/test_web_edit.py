@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from lettersmith.web.app import create_app
-from webapp import TOKEN, csrf_of, logged_in
+from webapp import TOKEN, csrf_of, form_of, logged_in
 from workspaces import copy_example
 
 LETTER = "menneskehandel-2024"
@@ -27,14 +27,6 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def browser(root: Path):
     return logged_in(create_app(root, token=TOKEN))
-
-
-def form_of(page: str, action: str) -> dict[str, str]:
-    """The hidden fields of the form posting to ``action``: what the browser would send."""
-    found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
-    assert found, f"no form to {action}"
-    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1))
-    return {name: html.unescape(value) for name, value in fields}
 
 
 def read(root: Path, rel: str) -> str:

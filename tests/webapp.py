@@ -14,6 +14,7 @@ real server (uvicorn) in a thread, and a real browser (Debian's Chromium) to che
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -115,6 +116,14 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no csrf_token field in the page"
     return found.group(1)
+
+
+def form_of(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action``: what the browser would send."""
+    found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert found, f"no form to {action}"
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found.group(1))
+    return {name: html.unescape(value) for name, value in fields}
 
 
 def free_port() -> int:
