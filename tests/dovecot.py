@@ -148,6 +148,23 @@ class Dovecot:
         conn.login(self.user, self.password)
         return conn
 
+    def flags(self) -> list[tuple[int, str]]:
+        """Every message's UID and flags in INBOX, as the server has them now (read without
+        changing them: a test compares them before and after lettersmith reads)."""
+        conn = self.client()
+        try:
+            conn.select("INBOX", readonly=True)
+            _, data = conn.uid("FETCH", "1:*", "(UID FLAGS)")
+        finally:
+            conn.logout()
+        found = []
+        for line in data:
+            if isinstance(line, bytes):
+                text = line.decode()
+                uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
+                found.append((uid, text.split("FLAGS ")[1].split(")")[0]))
+        return sorted(found)
+
     def start(self) -> None:
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.folder / "dovecot.conf")],

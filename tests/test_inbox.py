@@ -163,23 +163,6 @@ def from_corpus(name: str, replace: dict[str, str]) -> bytes:
     return raw
 
 
-def server_state(server) -> list[tuple[int, str]]:
-    """Every message's UID and flags in INBOX, as the server has them."""
-    conn = server.client()
-    try:
-        conn.select("INBOX", readonly=True)
-        _, data = conn.uid("FETCH", "1:*", "(UID FLAGS)")
-    finally:
-        conn.logout()
-    found = []
-    for line in data:
-        if line:
-            text = line.decode()
-            uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
-            found.append((uid, text.split("FLAGS ")[1].split(")")[0]))
-    return sorted(found)
-
-
 def status_line(output: str, rid: str) -> str:
     return next(line for line in output.splitlines() if f" {rid} " in line)
 
@@ -191,7 +174,7 @@ def test_bounces_receipts_and_replies_come_back_into_status(sent, dovecot, smtp_
     dovecot.deliver(reply(ids["jd"]))
     dovecot.deliver(unrelated(1))
     dovecot.deliver(stranger(1))
-    before = server_state(dovecot)
+    before = dovecot.flags()
     assert len(before) == 5
 
     result = cli(root, "inbox")
@@ -213,7 +196,7 @@ def test_bounces_receipts_and_replies_come_back_into_status(sent, dovecot, smtp_
     assert "replied by Kari Rådgiver <kari.radgiver@jd.dep.no>, on 2026-12-07" in jd
 
     # The server's mailbox is as it was: the same messages, UIDs and flags (nothing \Seen).
-    assert server_state(dovecot) == before
+    assert dovecot.flags() == before
     assert all("\\Seen" not in flags for _, flags in before)
 
     # A copy of each matched message, none of the others.
@@ -451,7 +434,7 @@ def test_the_corpus_read_over_imap_gives_what_each_message_says(dovecot, tmp_pat
         verdict = classify(incoming, address=found.sent.address)
         if verdict.kind.value != "unrelated":
             expected.add((found.sent.recipient, verdict.kind.value, verdict.case_number))
-    before = server_state(dovecot)
+    before = dovecot.flags()
     settings = ImapSettings("127.0.0.1", dovecot.port, dovecot.user, security="none")
     outcome = read_inbox(settings, tmp_path / ".lettersmith", sent=SENT)
     got = {(event.recipient, event.kind, event.case_number) for event in outcome.events}
@@ -463,7 +446,7 @@ def test_the_corpus_read_over_imap_gives_what_each_message_says(dovecot, tmp_pat
         "received",
         "2024/5678",
     ) in got
-    assert server_state(dovecot) == before
+    assert dovecot.flags() == before
     again = read_inbox(settings, tmp_path / ".lettersmith", sent=SENT)
     assert (again.read, again.events) == (0, [])
 

@@ -31,21 +31,10 @@ def imap_password(monkeypatch):
     monkeypatch.setenv("LETTERSMITH_IMAP_PASSWORD", PASSWORD)
 
 
-def flags(server) -> list[tuple[int, bytes]]:
-    """Every message's UID and flags as the server has them now."""
-    conn = server.client()
-    try:
-        conn.select("INBOX", readonly=True)
-        _, data = conn.uid("FETCH", "1:*", "(UID FLAGS)")
-    finally:
-        conn.logout()
-    return sorted((int(line.split(b"UID ")[1].split()[0]), line) for line in data if line)
-
-
 def test_new_messages_are_read_without_being_marked_read(dovecot):
     for number in (1, 2, 3):
         dovecot.deliver(message(number))
-    before = flags(dovecot)
+    before = dovecot.flags()
     with imap.open_folder(settings(dovecot)) as folder:
         uids = folder.uids_after(0)
         assert len(uids) == 3
@@ -53,9 +42,9 @@ def test_new_messages_are_read_without_being_marked_read(dovecot):
         assert b"Subject: Melding 2" in got[uids[1]]
         assert folder.uids_after(uids[-1]) == []  # `n:*` never gives the last one again
         assert folder.uids_after(uids[0]) == uids[1:]
-    after = flags(dovecot)
+    after = dovecot.flags()
     assert after == before
-    assert all(b"\\Seen" not in line for _, line in after)
+    assert all("\\Seen" not in flags for _, flags in after)
 
 
 def test_sizes_are_known_before_fetching_and_headers_alone_can_be_read(dovecot):
