@@ -273,6 +273,14 @@ def test_a_club_file_is_edited_in_its_fields(project):
             {"language": "de"},
             expected_version=project.read_source("club", "bergen").version,
         )
+    before = club.read_text(encoding="utf-8")
+    # 600,000 characters (within the text's limit), 1,050,000 bytes: over a club file's 1 MB
+    too_long = {"letters": {"brev": {"append": "æøå " * 150_000}}}
+    with pytest.raises(WorkspaceError, match=r"clubs/bergen.yaml: the file is .* MB, more than"):
+        project.save_club(
+            "bergen", too_long, expected_version=project.read_source("club", "bergen").version
+        )
+    assert club.read_text(encoding="utf-8") == before
 
 
 # --------------------------------------------------------------------------- uploads

@@ -118,10 +118,11 @@ def check_size(path: Path, limit: int, shown: str, what: str, *, root: Path | No
     info = path.stat()
     if root is not None:
         _refuse_linked(info, Path(os.path.realpath(path)), root, shown, what)
-    return _check_size(info.st_size, limit, shown, what)
+    return check_measured(info.st_size, limit, shown, what)
 
 
-def _check_size(size: int, limit: int, shown: str, what: str) -> int:
+def check_measured(size: int, limit: int, shown: str, what: str) -> int:
+    """``size`` (bytes measured by the caller), or a ``TooLargeError`` naming ``shown``."""
     if size > limit:
         measured = _mb(size) if _mb(size) != _mb(limit) else f"{size:,} bytes"
         raise TooLargeError(
@@ -159,7 +160,7 @@ def read_limited(
         info = os.fstat(fd)
         if root is not None:
             _refuse_linked(info, real, root, shown, what)
-        _check_size(info.st_size, limit, shown, what)
+        check_measured(info.st_size, limit, shown, what)
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read(limit + 1)
     finally:
@@ -269,7 +270,7 @@ def read_out_file(path: Path, root: Path, limit: int = MAX_OUT_FILE) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
             raise refused
-        _check_size(info.st_size, limit, shown, "file")
+        check_measured(info.st_size, limit, shown, "file")
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read(limit + 1)
     finally:

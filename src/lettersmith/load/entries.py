@@ -18,6 +18,7 @@ from lettersmith.confine import (
     MAX_ASSET,
     MAX_ATTACHMENT,
     RefusedFileError,
+    check_measured,
     check_size,
     confined,
     names,
@@ -75,8 +76,11 @@ def read_text(
     A file with a pending text (a save being checked, ``load.pending``) reads as that text."""
     draft = pending.text(rel)
     if draft is not None:
-        if max_size is not None and len(draft.encode("utf-8")) > max_size:
-            problems.append(Problem(rel, None, f"is larger than the limit of {max_size:,} bytes"))
+        try:
+            if max_size is not None:
+                check_measured(len(draft.encode("utf-8")), max_size, rel, N_("file"))
+        except RefusedFileError as err:  # the same words as for the file on disk
+            problems.append(Problem(rel, None, str(err).removeprefix(f"{rel}: ")))
             return None
         return draft
     try:

@@ -268,8 +268,11 @@ def _read_server(
     if security == "none" and host and not is_loopback(host):
         checker.problem(
             line_of(node.get("security")),
-            f"{section}.security: 'none' sends the password unencrypted, so it is allowed only "
-            f"to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use starttls or ssl",
+            _(
+                "{section}.security: 'none' sends the password unencrypted, so it is allowed "
+                "only to this computer (localhost, 127.0.0.1, ::1), not to '{host}'; use "
+                "starttls or ssl"
+            ).format(section=section, host=host),
         )
     port = checker.integer(node.get("port"), f"{section}.port", 1, 65535)
     return host, port or ports[security], security
