@@ -108,6 +108,19 @@ def test_with_accounts_and_no_approval_the_refusal_asks_the_board(required: Path
         Project.open(required).send(LETTER)
 
 
+def test_an_accounts_file_that_cannot_be_read_keeps_the_stricter_rule(
+    required: Path, smtp_server
+) -> None:
+    """A damaged accounts file may be hiding a board: a typed name's approval does not count
+    then either, and nothing is sent."""
+    assert run(required, "approve", LETTER, "--by", "Kari").exit_code == 0
+    (required / ".lettersmith" / "accounts.sqlite").write_bytes(b"not a database, " * 100)
+    refused = run(required, "send", LETTER, "--yes")
+    assert refused.exit_code == 1
+    assert f"was {NOT_BY_BOARD}. Nothing was sent." in " ".join(refused.output.split())
+    assert smtp_server.handler.received == []
+
+
 def test_without_accounts_a_typed_name_counts_as_before(required: Path, smtp_server) -> None:
     Project.open(required).approve(LETTER, by="Kari")
     assert not Project.open(required).send(LETTER).undelivered

@@ -66,6 +66,10 @@ class AccountFile:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    def has_accounts(self) -> bool:
+        with self.reading() as db:
+            return db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading; no file yet reads as no accounts (and makes none)."""
@@ -147,6 +151,16 @@ class AccountFile:
                     "restore it from a backup"
                 ).format(path=self.path, error=error, parent=self.path.parent)
             ) from None
+
+
+def board_only(state_dir: Path) -> bool:
+    """Whether only a board account's approval counts in the workspace whose state folder is
+    ``state_dir``: it has accounts (a union's server). A file that cannot be read counts as
+    having them: the stricter rule, never the looser one by accident."""
+    try:
+        return AccountFile(state_dir).has_accounts()
+    except AccountError:
+        return True
 
 
 def _owner_only(path: Path) -> None:

@@ -95,8 +95,7 @@ class AccountStore:
     # ------------------------------------------------------------------- reading
 
     def has_accounts(self) -> bool:
-        with self.file.reading() as db:
-            return db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+        return self.file.has_accounts()
 
     def has_admin(self) -> bool:
         with self.file.reading() as db:

@@ -43,6 +43,7 @@ class LetterState:
 
 def letter_state(mailing: Mailing) -> LetterState:
     """The state of one resolved mailing (union or club)."""
+    from lettersmith.app.accountdb import board_only
     from lettersmith.compose import revision as revisions
     from lettersmith.deliver import approval
     from lettersmith.deliver import send as sending
@@ -51,7 +52,7 @@ def letter_state(mailing: Mailing) -> LetterState:
     ws = mailing.workspace
     with sending.open_journal(ws, sending=False, planning=True, readonly=True) as journal:
         rows = sending.status(mailing, journal)
-    standing = approval.standing(mailing)
+    standing = approval.standing(mailing, board_only=board_only(ws.state_dir))
     jobs = building.plan([mailing], formats=("pdf", "docx"), pdf_variant=DEFAULT_PDF_VARIANT)
     records = building.Records()
     first = mailing.letters[0] if mailing.letters else None

@@ -390,6 +390,7 @@ class Project:
         (the commands), ``by`` names the person; once the workspace has accounts, such an
         approval no longer satisfies ``approval: required`` (see ``deliver/approval.py``).
         """
+        from lettersmith.app.accountdb import board_only
         from lettersmith.app.audit import AuditLog
         from lettersmith.compose import revision as revisions
         from lettersmith.deliver import approval
@@ -416,7 +417,7 @@ class Project:
             note=note or "",
         ):
             recorded = approval.approve(mailing, by or "", note, account=self._who())
-        if not recorded.by_board and approval.accounts_exist(mailing.workspace.state_dir):
+        if not recorded.by_board and board_only(mailing.workspace.state_dir):
             on_event(Warning(approval.not_by_board([recorded])))
         return recorded
 
@@ -442,6 +443,7 @@ class Project:
         when it returns False nothing is sent.
         """
         from lettersmith.app import notices
+        from lettersmith.app.accountdb import board_only
         from lettersmith.app.audit import AuditLog
         from lettersmith.compose import revision as revisions
         from lettersmith.deliver import approval
@@ -457,7 +459,11 @@ class Project:
             # Resolved under the lock: the date a first send fixed cannot change meanwhile.
             mailing = self._mailing(ws, letter, club, selectors, overrides)
             if not dry_run:
-                approval.require(mailing, f"{letter} --club {club}" if club else letter)
+                approval.require(
+                    mailing,
+                    f"{letter} --club {club}" if club else letter,
+                    board_only=board_only(view.state_dir),
+                )
             planned = sending.plan(mailing, journal, resend=resend)
             plan = SendPlan(
                 mailing.letter_id,
@@ -505,6 +511,7 @@ class Project:
         ``mark_arrived``: recipients whose ``unknown`` message a person found did arrive,
         recorded as sent (under the send lock).
         """
+        from lettersmith.app.accountdb import board_only
         from lettersmith.deliver import approval
         from lettersmith.deliver import send as sending
         from lettersmith.deliver.inbox import news
@@ -520,7 +527,8 @@ class Project:
             mailing = self._mailing(ws, letter, club, selectors)
             rows = sending.status(mailing, journal)
         inbox = news.by_recipient(view.state_dir, mailing.letter_id, club, rows)
-        return StatusResult(mailing.letter_id, club, tuple(rows), approval.standing(mailing), inbox)
+        standing = approval.standing(mailing, board_only=board_only(view.state_dir))
+        return StatusResult(mailing.letter_id, club, tuple(rows), standing, inbox)
 
     def inbox(
         self,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettersmith.app import pages as page_templates
+from lettersmith.app.accountdb import board_only
 from lettersmith.atomic import OutDir
 from lettersmith.compose import diff as diffing
 from lettersmith.compose import revision as revisions
@@ -268,7 +269,7 @@ def _content(mailing: Mailing, union: Mailing | None, folder: Path, target: Path
         diff=diffing.letter_diff(union, mailing) if union is not None else None,
         approve=f"lettersmith approve {mailing.letter_id}"
         + (f" --club {ws.club}" if ws.club else ""),
-        approval=approvals.standing(mailing),
+        approval=approvals.standing(mailing, board_only=board_only(ws.state_dir)),
     )
 
 

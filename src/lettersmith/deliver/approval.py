@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS approvals (
 """
 # Columns added after the first version, for journals written by it.
 _ADDED_COLUMNS = ("account", "role")
-ACCOUNTS_FILE = "accounts.sqlite"
 BOARD = "board"
 MAX_NAME = 200
 MAX_NOTE = 2000
@@ -195,26 +194,6 @@ def history(mailing: Mailing) -> list[Approval]:
     ]
 
 
-def accounts_exist(state_dir: Path) -> bool:
-    """Whether the workspace has accounts (a union's server): ``state_dir/accounts.sqlite``
-    with a row in its ``accounts`` table. Read only; a file that exists but cannot be read
-    counts as accounts: the stricter rule, never the looser one by accident."""
-    path = state_dir / ACCOUNTS_FILE
-    if not path.is_file():
-        return False
-    try:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
-            (tables,) = db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
-            ).fetchone()
-            if not tables:
-                return False
-            return db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
-    except sqlite3.Error:
-        return True
-
-
 def _readonly(path: Path) -> sqlite3.Connection:
     """The database opened for reading the approvals. Approving comes before the first send, so
     the journal's own tables may not exist yet (the journal's reader would take the database
@@ -282,7 +261,9 @@ def not_by_board(approvals: list[Approval]) -> str:
     ).format(names=names)
 
 
-def standing(mailing: Mailing) -> Standing:
+def standing(mailing: Mailing, *, board_only: bool) -> Standing:
+    """Where the mailing's current revision stands. ``board_only``: the workspace has accounts,
+    so only a board account's approval counts (``app.accounts.board_only`` tells)."""
     approvals = history(mailing)
     changed = []
     if approvals and approvals[-1].revision != mailing.revision:
@@ -296,11 +277,10 @@ def standing(mailing: Mailing) -> Standing:
                 )
             ]
         changed = changed or [_("how lettersmith reads the files (the words are the same)")]
-    board_only = accounts_exist(mailing.workspace.state_dir)
     return Standing(mailing.revision, approvals, changed, board_only)
 
 
-def require(mailing: Mailing, command: str) -> None:
+def require(mailing: Mailing, command: str, *, board_only: bool) -> None:
     """Under ``approval: required``, refuse a mailing whose current revision no one approved.
 
     ``command`` is how the user names the letter (``menneskehandel-2024 --club bergen``).
@@ -308,7 +288,7 @@ def require(mailing: Mailing, command: str) -> None:
     ws = mailing.workspace
     if not ws.approval_required:
         return
-    now = standing(mailing)
+    now = standing(mailing, board_only=board_only)
     if now.current:
         return
     short = revisions.shown(now.revision)
