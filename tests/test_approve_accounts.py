@@ -178,3 +178,19 @@ def test_the_overview_names_the_approving_account_plainly(
              for cell in re.findall(r"<td>(.*?)</td>", browser.get("/").text, re.S)]  # fmt: skip
     assert words in cells
     assert not any("((" in cell or "))" in cell for cell in cells)
+
+
+def test_in_the_web_app_a_board_member_approves_as_themselves(required: Path) -> None:
+    """The form's name is for a browser without an account: a board member who sends another
+    name is refused by the engine (not quietly recorded as themselves), and nothing is kept."""
+    board = session_as(client(create_app(required, token=TOKEN)), BOARD)
+    url = f"/letters/{LETTER}/approve"
+    refused = board.post(url, data={"csrf_token": board.headers[CSRF_HEADER], "by": "Kari"})
+    assert refused.status_code == 403
+    assert not (required / ".lettersmith" / "journal.sqlite").exists() or not approval_rows(
+        required
+    )
+    approved = board.post(url, data={"csrf_token": board.headers[CSRF_HEADER]})
+    assert approved.status_code == 303, approved.text
+    assert approved.headers["location"] == f"/letters/{LETTER}/status"
+    assert approval_rows(required) == [("bodil", "bodil", "board")]

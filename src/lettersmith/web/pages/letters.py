@@ -102,15 +102,14 @@ async def approve(request: Request) -> Response:
     board member's), or without accounts by the name typed in the form."""
     chosen = await run_in_threadpool(target, request)
     form = await request.form()
-    account = session_of(request).account
-    name = account.name if account is not None else str(form.get("by", "")).strip()
+    typed = str(form.get("by", "")).strip() or None  # an account approves as itself (engine)
     note = str(form.get("note", "")).strip() or None
-    if not name:
+    if typed is None and session_of(request).account is None:
         return await run_in_threadpool(
             _review_page, request, chosen, [_("Write your name to approve the letter.")]
         )
     project = project_of(request)
-    await run_in_threadpool(project.approve, chosen.letter, by=name, note=note, club=chosen.club)
+    await run_in_threadpool(project.approve, chosen.letter, by=typed, note=note, club=chosen.club)
     return RedirectResponse(f"/letters/{chosen.letter}/status{chosen.query}", status_code=303)
 
 
